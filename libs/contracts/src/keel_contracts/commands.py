@@ -1,0 +1,37 @@
+"""Commands: requests one service sends to another's `<context>.commands.v1`, named imperatively."""
+
+from keel_contracts.envelope import Message
+from keel_contracts.values import Line, Money
+
+
+class ReserveStock(Message):
+    type = "stock.reserve"
+    order_id: str
+    channel: str
+    lines: tuple[Line, ...]
+
+
+class ReleaseStock(Message):
+    type = "stock.release"
+    order_id: str
+    reason: str
+
+
+class AuthorizePayment(Message):
+    type = "payment.authorize"
+    order_id: str
+    amount: Money
+    method: str
+    token: str
+
+
+class CapturePayment(Message):
+    type = "payment.capture"
+    order_id: str
+    amount: Money
+
+
+class VoidPayment(Message):
+    type = "payment.void"
+    order_id: str
+    reason: str

@@ -1,0 +1,209 @@
+"""Events: facts a service announces on its own topics, named in the past tense."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from keel_contracts.envelope import Message
+from keel_contracts.values import Amount, Currency, Line, Money, Quantity, Sku
+
+LocationKind = Literal["warehouse", "store", "3pl", "in_transit"]
+
+# --- inventory.item.v1: the item master, owned by inventory, replicated by everyone else ---
+
+
+class ItemRegistered(Message):
+    type = "item.registered"
+    sku: Sku
+    name: str
+    unit_cost: Money
+
+
+class LocationRegistered(Message):
+    type = "location.registered"
+    location_id: str
+    name: str
+    kind: LocationKind
+    country: str
+    postal_code: str
+
+
+# --- inventory.stock.v1: movements of the stock ledger ---
+
+
+class StockReceived(Message):
+    type = "stock.received"
+    movement_id: str
+    sku: Sku
+    location_id: str
+    quantity: Quantity
+    unit_cost: Money
+    reference: str
+
+
+class StockReserved(Message):
+    type = "stock.reserved"
+    order_id: str
+    reservation_id: str
+    lines: tuple[Line, ...]
+    location_id: str
+    expires_at: datetime
+
+
+class StockReservationFailed(Message):
+    type = "stock.reservation_failed"
+    order_id: str
+    short_lines: tuple[Line, ...]
+    reason: str
+
+
+class StockReleased(Message):
+    type = "stock.released"
+    order_id: str
+    reservation_id: str
+    reason: str
+
+
+class StockIssued(Message):
+    type = "stock.issued"
+    order_id: str
+    shipment_id: str
+    location_id: str
+    sku: Sku
+    quantity: Quantity
+    unit_cost: Money
+
+
+# --- inventory.availability.v1: compacted, the latest available-to-sell per SKU ---
+
+
+class AvailabilityChanged(Message):
+    type = "availability.changed"
+    sku: Sku
+    available_to_sell: int
+
+
+# --- orders.order.v1 ---
+
+
+class OrderPlaced(Message):
+    type = "order.placed"
+    order_id: str
+    channel: str
+    customer_id: str
+    lines: tuple[Line, ...]
+    total: Money
+
+
+class OrderConfirmed(Message):
+    type = "order.confirmed"
+    order_id: str
+    lines: tuple[Line, ...]
+
+
+class OrderCancelled(Message):
+    type = "order.cancelled"
+    order_id: str
+    reason: str
+
+
+class OrderRejected(Message):
+    type = "order.rejected"
+    order_id: str
+    reason: str
+
+
+# --- fulfillment.shipment.v1 ---
+
+
+class ShipmentCreated(Message):
+    type = "shipment.created"
+    shipment_id: str
+    order_id: str
+    location_id: str
+    lines: tuple[Line, ...]
+
+
+class ShipmentShipped(Message):
+    type = "shipment.shipped"
+    shipment_id: str
+    order_id: str
+    location_id: str
+    lines: tuple[Line, ...]
+    carrier: str
+    tracking_number: str
+
+
+class ShipmentDelivered(Message):
+    type = "shipment.delivered"
+    shipment_id: str
+    order_id: str
+
+
+# --- finance.payment.v1 ---
+
+
+class PaymentAuthorized(Message):
+    type = "payment.authorized"
+    order_id: str
+    authorization_id: str
+    amount: Money
+
+
+class PaymentDeclined(Message):
+    type = "payment.declined"
+    order_id: str
+    reason: str
+
+
+class PaymentCaptured(Message):
+    type = "payment.captured"
+    order_id: str
+    authorization_id: str
+    amount: Money
+
+
+class PaymentVoided(Message):
+    type = "payment.voided"
+    order_id: str
+    authorization_id: str
+
+
+# --- finance.journal.v1 ---
+
+
+class JournalLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    account: str
+    debit: Amount
+    credit: Amount
+
+
+class JournalEntryPosted(Message):
+    type = "journal.entry_posted"
+    entry_id: str
+    source_id: str
+    source_type: str
+    currency: Currency
+    lines: tuple[JournalLine, ...]
+
+
+# --- procurement.purchase_order.v1 and returns.return.v1 (grown by later issues) ---
+
+
+class PurchaseOrderConfirmed(Message):
+    type = "purchase_order.confirmed"
+    purchase_order_id: str
+    supplier_id: str
+    location_id: str
+    lines: tuple[Line, ...]
+    expected_at: datetime
+
+
+class ReturnAuthorized(Message):
+    type = "return.authorized"
+    return_id: str
+    order_id: str
+    lines: tuple[Line, ...]

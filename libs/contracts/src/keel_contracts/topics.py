@@ -1,0 +1,189 @@
+"""The topic registry: every topic Keel uses, who owns it, what keys it, and how it is kept.
+
+Topics are created from this registry at service start (broker auto-creation stays off), so the
+partition count, retention and compaction here are the truth. Keys keep each aggregate's
+messages on one partition, in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from keel_contracts import commands as cmd
+from keel_contracts import events as ev
+from keel_contracts.envelope import Message
+
+ServiceName = Literal["order", "inventory", "fulfillment", "procurement", "returns", "finance"]
+SERVICES: tuple[ServiceName, ...] = (
+    "order",
+    "inventory",
+    "fulfillment",
+    "procurement",
+    "returns",
+    "finance",
+)
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic: its name, what its key is, its layout and the messages it may carry."""
+
+    name: str
+    key: str
+    owner: ServiceName
+    consumers: tuple[ServiceName, ...]
+    messages: tuple[type[Message], ...]
+    partitions: int = 6
+    retention_ms: int = 7 * DAY_MS
+    compacted: bool = False
+
+    def config(self) -> dict[str, str]:
+        """Broker-side topic configuration to create the topic with."""
+        if self.compacted:
+            return {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}
+        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms)}
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        name="inventory.item.v1",
+        key="sku or location_id",
+        owner="inventory",
+        consumers=("order", "fulfillment", "procurement", "returns", "finance"),
+        messages=(ev.ItemRegistered, ev.LocationRegistered),
+        partitions=3,
+        compacted=True,
+    ),
+    TopicSpec(
+        name="inventory.stock.v1",
+        key="sku",
+        owner="inventory",
+        consumers=("order", "procurement", "finance"),
+        messages=(
+            ev.StockReceived,
+            ev.StockReserved,
+            ev.StockReservationFailed,
+            ev.StockReleased,
+            ev.StockIssued,
+        ),
+    ),
+    TopicSpec(
+        name="inventory.availability.v1",
+        key="sku",
+        owner="inventory",
+        consumers=("procurement",),
+        messages=(ev.AvailabilityChanged,),
+        compacted=True,
+    ),
+    TopicSpec(
+        name="inventory.commands.v1",
+        key="order_id",
+        owner="inventory",
+        consumers=("inventory",),
+        messages=(cmd.ReserveStock, cmd.ReleaseStock),
+    ),
+    TopicSpec(
+        name="orders.order.v1",
+        key="order_id",
+        owner="order",
+        consumers=("inventory", "fulfillment", "procurement", "finance"),
+        messages=(ev.OrderPlaced, ev.OrderConfirmed, ev.OrderCancelled, ev.OrderRejected),
+    ),
+    TopicSpec(
+        name="fulfillment.shipment.v1",
+        key="order_id",
+        owner="fulfillment",
+        consumers=("order", "inventory", "returns", "finance"),
+        messages=(ev.ShipmentCreated, ev.ShipmentShipped, ev.ShipmentDelivered),
+    ),
+    TopicSpec(
+        name="procurement.purchase_order.v1",
+        key="purchase_order_id",
+        owner="procurement",
+        consumers=("inventory", "finance"),
+        messages=(ev.PurchaseOrderConfirmed,),
+        partitions=3,
+    ),
+    TopicSpec(
+        name="returns.return.v1",
+        key="return_id",
+        owner="returns",
+        consumers=("inventory", "finance", "order"),
+        messages=(ev.ReturnAuthorized,),
+        partitions=3,
+    ),
+    TopicSpec(
+        name="finance.commands.v1",
+        key="order_id",
+        owner="finance",
+        consumers=("finance",),
+        messages=(cmd.AuthorizePayment, cmd.CapturePayment, cmd.VoidPayment),
+    ),
+    TopicSpec(
+        name="finance.payment.v1",
+        key="order_id",
+        owner="finance",
+        consumers=("order",),
+        messages=(
+            ev.PaymentAuthorized,
+            ev.PaymentDeclined,
+            ev.PaymentCaptured,
+            ev.PaymentVoided,
+        ),
+    ),
+    TopicSpec(
+        name="finance.journal.v1",
+        key="source_id",
+        owner="finance",
+        consumers=(),
+        messages=(ev.JournalEntryPosted,),
+        retention_ms=30 * DAY_MS,
+    ),
+)
+
+
+def consumer_group(service: ServiceName) -> str:
+    """The one consumer group of a service; replicas of the service share its partitions."""
+    return f"{service}-service"
+
+
+def dead_letter_topic(group: str) -> str:
+    """Each consumer group parks what it can never process on `<group>.dlq`."""
+    return f"{group}.dlq"
+
+
+def dead_letter_spec(service: ServiceName) -> TopicSpec:
+    return TopicSpec(
+        name=dead_letter_topic(consumer_group(service)),
+        key="original key",
+        owner=service,
+        consumers=(),
+        messages=(),
+        partitions=1,
+        retention_ms=30 * DAY_MS,
+    )
+
+
+def topic(name: str) -> TopicSpec:
+    """Look a topic up by name; an unknown name is a programming error."""
+    for spec in TOPICS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"topic {name!r} is not in the registry")
+
+
+def topics_for(service: ServiceName) -> tuple[TopicSpec, ...]:
+    """What a service must find on the broker: topics it owns or reads, and its dead letters."""
+    used = tuple(t for t in TOPICS if t.owner == service or service in t.consumers)
+    return (*used, dead_letter_spec(service))
+
+
+def topic_for_message(message: type[Message]) -> TopicSpec:
+    """The single topic a message type travels on."""
+    matches = [t for t in TOPICS if message in t.messages]
+    if len(matches) != 1:
+        raise KeyError(f"{message.__name__} travels on {len(matches)} topics, expected one")
+    return matches[0]

@@ -1,0 +1,29 @@
+"""Value types shared by payloads: money as a decimal string with a currency; quantities."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
+Amount = Annotated[Decimal, Field(max_digits=18, decimal_places=4)]
+
+
+class Money(BaseModel):
+    """An amount in one currency. Serialised as a decimal string so no float ever touches money."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    amount: Amount
+    currency: Currency
+
+
+class Line(BaseModel):
+    """A SKU and a quantity: the unit of reservations, shipments and receipts."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sku: Sku
+    quantity: Quantity

@@ -1,0 +1,142 @@
+"""FastStream wiring: a KafkaBroker with safe defaults and one batch subscriber per service.
+
+FastStream's Kafka default acknowledges before the handler runs (at-most-once). Here the
+subscriber uses the MANUAL policy: offsets are committed only after the batch's database
+transaction committed, and a batch that could not be applied is rewound (nack) to come back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from typing import Any, Union
+
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.schemas import Topic
+from faststream.middlewares import AckPolicy
+from keel_contracts import TOPICS
+
+from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.metrics import KitMetrics
+
+log = logging.getLogger(__name__)
+
+
+def create_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        allow_auto_create_topics=False,
+        logger=logging.getLogger("faststream"),
+    )
+
+
+def subscribe(
+    broker: KafkaBroker,
+    *,
+    topics: list[str],
+    processor: BatchProcessor,
+    metrics: KitMetrics,
+    batch_size: int,
+    kill_before_offset_commit: bool = False,
+) -> None:
+    """Attach the service's consumer: all its topics, one group, batches, manual commits."""
+    if not topics:
+        return
+
+    @broker.subscriber(
+        *(Topic(name, declare=False) for name in topics),
+        group_id=processor.consumer,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=100,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        max_poll_interval_ms=300_000,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=2_000,
+        listener=_AssignmentGauge(metrics),
+        title=f"{processor.consumer} consumer",
+    )
+    async def consume(_body: list[Any], message: KafkaMessage) -> None:
+        raw = message.raw_message
+        consumed = raw if isinstance(raw, tuple) else (raw,)
+        records = [_record(r) for r in consumed]
+        try:
+            applied = await processor.process(records)
+        except Exception:
+            log.exception("batch of %d not applied; rewinding to retry later", len(records))
+            await message.nack()
+            return
+        if kill_before_offset_commit and applied:
+            # Fault injection for the crash-recovery test: the database has committed, the
+            # offsets have not. Only ever set by tests (KEEL_FAULT_KILL_BEFORE_OFFSET_COMMIT).
+            os.kill(os.getpid(), signal.SIGKILL)
+        try:
+            await message.ack()
+        except (CommitFailedError, KafkaError):
+            # Lost the partitions in a rebalance: the next owner replays, the inbox dedupes.
+            log.warning("offset commit failed after a rebalance; replay will be deduplicated")
+        _record_lag(consumed, metrics)
+
+
+class _AssignmentGauge(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Keeps `keel_consumer_partitions` equal to the partitions this replica owns."""
+
+    def __init__(self, metrics: KitMetrics) -> None:
+        self._metrics = metrics
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        for tp in revoked:
+            self._metrics.assigned_partitions.labels(topic=tp.topic).dec()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        for tp in assigned:
+            self._metrics.assigned_partitions.labels(topic=tp.topic).inc()
+
+
+def _record(raw: Any) -> Record:
+    return Record(
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        key=raw.key,
+        value=raw.value or b"",
+        headers=tuple(raw.headers or ()),
+    )
+
+
+def _record_lag(consumed: tuple[Any, ...], metrics: KitMetrics) -> None:
+    last: dict[tuple[str, int], Any] = {}
+    for raw in consumed:
+        last[(raw.topic, raw.partition)] = raw
+    for (topic, partition), raw in last.items():
+        consumer = getattr(raw, "consumer", None)
+        highwater = consumer.highwater(TopicPartition(topic, partition)) if consumer else None
+        if highwater is not None:
+            lag = max(0, highwater - raw.offset - 1)
+            metrics.consumer_lag.labels(topic=topic, partition=str(partition)).set(lag)
+
+
+def document_publications(broker: KafkaBroker, service: str) -> None:
+    """Declare the topics this service publishes (through its outbox) for the AsyncAPI document.
+
+    The relay, not FastStream, sends them; these publishers exist only to describe the contract.
+    """
+    for spec in TOPICS:
+        if spec.owner != service or not spec.messages or spec.name.endswith(".commands.v1"):
+            continue
+        names = ", ".join(m.type for m in spec.messages)
+        broker.publisher(
+            Topic(spec.name, declare=False),
+            title=f"{spec.name} (published)",
+            description=f"Keyed by {spec.key}. Each payload travels in the Keel envelope "
+            f"(event_id, type, occurred_at, correlation_id, causation_id, traceparent). "
+            f"Types: {names}.",
+            schema=Union[spec.messages],  # noqa: UP007  (a runtime-built union of models)
+        )

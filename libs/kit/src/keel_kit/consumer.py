@@ -1,0 +1,241 @@
+"""Batch consumption with exactly-once effects.
+
+A batch of records is applied in one database transaction: the inbox filters out events this
+consumer has already applied, each new event runs in its own savepoint, the inbox rows of the
+applied events and the dead letters of the failed ones are written in the same transaction, and
+only after it commits are the offsets committed. A crash anywhere before the commit replays the
+batch; the inbox makes the replay harmless.
+
+Failures are sorted in two: a transient failure (database or broker briefly away) retries the
+whole batch with backoff a bounded number of times and then rewinds the partitions so the batch
+comes back later; any other failure of one message sends that message, with its error, to the
+consumer group's dead-letter topic (through the outbox, so it cannot be lost) and the partition
+moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from keel_contracts import Envelope, Message, dead_letter_topic
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_kit import telemetry
+from keel_kit.db import Database
+from keel_kit.handlers import Handler, Handlers, MessageContext, TransientError
+from keel_kit.metrics import KitMetrics
+from keel_kit.outbox import Outbox
+from keel_kit.tables import InboxRecord
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TransientError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.IntegrityError,  # raised outside a savepoint: a replica applied the same event first
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One consumed Kafka record, independent of the client library."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode(errors="replace")
+        return None
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    record: Record
+    envelope: Envelope
+    payload: Message
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class _Failure:
+    record: Record
+    error: str
+
+
+class BatchProcessor:
+    """Applies batches of records for one consumer group; knows nothing of the Kafka client."""
+
+    def __init__(
+        self,
+        *,
+        consumer: str,
+        handlers: Handlers,
+        db: Database,
+        outbox: Outbox,
+        metrics: KitMetrics,
+        max_attempts: int,
+        backoff_seconds: float,
+    ) -> None:
+        self.consumer = consumer
+        self._handlers = handlers
+        self._db = db
+        self._outbox = outbox
+        self._metrics = metrics
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._dlq_topic = dead_letter_topic(consumer)
+
+    async def process(self, records: Sequence[Record]) -> int:
+        """Apply a batch and return how many events took effect (not counting duplicates and
+        dead letters), or raise after the bounded retries so the caller rewinds the batch."""
+        decoded, undecodable = self._decode(records)
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return await self._apply(decoded, undecodable)
+            except TRANSIENT_ERRORS:
+                if attempt == self._max_attempts:
+                    raise
+                self._metrics.batch_retries.inc()
+                delay = self._backoff * 2 ** (attempt - 1)
+                log.warning(
+                    "batch of %d failed (attempt %d); retrying in %.2fs",
+                    len(records),
+                    attempt,
+                    delay,
+                    exc_info=True,
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _decode(self, records: Sequence[Record]) -> tuple[list[_Decoded], list[_Failure]]:
+        decoded: list[_Decoded] = []
+        failures: list[_Failure] = []
+        for record in records:
+            try:
+                envelope = Envelope.from_bytes(record.value)
+            except ValidationError as error:
+                failures.append(_Failure(record, f"invalid envelope: {_short(error)}"))
+                continue
+            entry = self._handlers.by_type.get(envelope.type)
+            if entry is None:
+                continue  # another consumer's message on a shared topic
+            model, handler = entry
+            try:
+                payload = model.model_validate(envelope.payload)
+            except ValidationError as error:
+                failures.append(_Failure(record, f"invalid {envelope.type}: {_short(error)}"))
+                continue
+            decoded.append(_Decoded(record, envelope, payload, handler))
+        return decoded, failures
+
+    async def _apply(self, decoded: list[_Decoded], undecodable: list[_Failure]) -> int:
+        failures = list(undecodable)
+        applied: list[_Decoded] = []
+        async with self._db.transaction() as session:
+            seen = await self._seen(session, [str(d.envelope.event_id) for d in decoded])
+            for item in decoded:
+                event_id = str(item.envelope.event_id)
+                if event_id in seen:
+                    self._metrics.duplicates.labels(topic=item.record.topic).inc()
+                    continue
+                seen.add(event_id)
+                error = await self._apply_one(session, item)
+                if error is None:
+                    applied.append(item)
+                else:
+                    failures.append(_Failure(item.record, error))
+            session.add_all(
+                InboxRecord(consumer=self.consumer, event_id=str(d.envelope.event_id))
+                for d in applied
+            )
+            for failure in failures:
+                self._dead_letter(session, failure)
+        for item in applied:
+            self._metrics.consumed.labels(topic=item.record.topic).inc()
+        for failure in failures:
+            self._metrics.dead_letters.labels(topic=failure.record.topic).inc()
+            log.error(
+                "dead-lettered %s[%d]@%d: %s",
+                failure.record.topic,
+                failure.record.partition,
+                failure.record.offset,
+                failure.error,
+            )
+        return len(applied)
+
+    async def _apply_one(self, session: AsyncSession, item: _Decoded) -> str | None:
+        """Run one handler in a savepoint; return the error if the message can never succeed."""
+        record = item.record
+        with telemetry.span(
+            f"{record.topic} process",
+            kind=SpanKind.CONSUMER,
+            traceparent=record.header("traceparent") or item.envelope.traceparent,
+            attributes={
+                "messaging.message.id": str(item.envelope.event_id),
+                "messaging.consumer.group.name": self.consumer,
+            },
+        ):
+            try:
+                async with session.begin_nested():
+                    context = MessageContext(session, self._outbox, item.envelope)
+                    await item.handler(context, item.payload)
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as error:
+                return f"{type(error).__name__}: {error}"
+        return None
+
+    async def _seen(self, session: AsyncSession, event_ids: list[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        rows = await session.exec(
+            select(InboxRecord.event_id).where(
+                InboxRecord.consumer == self.consumer, col(InboxRecord.event_id).in_(event_ids)
+            )
+        )
+        return set(rows.all())
+
+    def _dead_letter(self, session: AsyncSession, failure: _Failure) -> None:
+        record = failure.record
+        key = record.key.decode(errors="replace") if record.key else ""
+        self._outbox.add_raw(
+            session,
+            topic=self._dlq_topic,
+            key=key,
+            event_id=f"{record.topic}:{record.partition}:{record.offset}"[:36],
+            type="dead_letter",
+            body=record.value,
+            headers={
+                **{k: v.decode(errors="replace") for k, v in record.headers},
+                "keel-original-topic": record.topic,
+                "keel-original-partition": str(record.partition),
+                "keel-original-offset": str(record.offset),
+                "keel-consumer": self.consumer,
+                "keel-error": failure.error[:2000],
+                "keel-failed-at": datetime.now(UTC).isoformat(),
+            },
+        )
+
+
+def _short(error: ValidationError) -> str:
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()[:5]
+    ]
+    return "; ".join(parts)

@@ -1,0 +1,61 @@
+"""How a service declares what it consumes: one async function per message type."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from keel_contracts import Envelope, Message, topic_for_message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_kit.outbox import Outbox
+
+M = TypeVar("M", bound=Message)
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """What a handler gets beside its payload: the open transaction, the outbox, the envelope."""
+
+    session: AsyncSession
+    outbox: Outbox
+    envelope: Envelope
+
+
+Handler = Callable[[MessageContext, Any], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """The message can never succeed as it is (bad data, unknown reference): dead-letter it."""
+
+
+class TransientError(Exception):
+    """Worth retrying: the same message may succeed later (a dependency is briefly away)."""
+
+
+class Handlers:
+    """A service's subscriptions: `@handlers.on(StockReceived)` above a use-case call."""
+
+    def __init__(self) -> None:
+        self.by_type: dict[str, tuple[type[Message], Handler]] = {}
+
+    def on(
+        self, message: type[M]
+    ) -> Callable[
+        [Callable[[MessageContext, M], Awaitable[None]]],
+        Callable[[MessageContext, M], Awaitable[None]],
+    ]:
+        def register(
+            handler: Callable[[MessageContext, M], Awaitable[None]],
+        ) -> Callable[[MessageContext, M], Awaitable[None]]:
+            if message.type in self.by_type:
+                raise ValueError(f"{message.type} already has a handler")
+            self.by_type[message.type] = (message, handler)
+            return handler
+
+        return register
+
+    def topics(self) -> list[str]:
+        """The topics to subscribe to: every topic that carries a handled message type."""
+        return sorted({topic_for_message(model).name for model, _ in self.by_type.values()})

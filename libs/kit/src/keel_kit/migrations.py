@@ -1,0 +1,65 @@
+"""Alembic migrations, run by each service at start-up against its own database.
+
+Each service keeps its revisions in `<package>/migrations/`; its env.py is one call to
+`run_env`, so the async plumbing lives here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+def alembic_config(script_location: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+async def upgrade(script_location: Path, database_url: str) -> None:
+    """Bring the database to the newest revision (in a thread: Alembic is synchronous)."""
+    config = alembic_config(script_location, database_url)
+    await asyncio.to_thread(command.upgrade, config, "head")
+
+
+def run_env(metadata: MetaData) -> None:
+    """Body of every service's migrations/env.py (online mode only)."""
+    url = context.config.attributes["database_url"]
+
+    def migrate(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=url.startswith("sqlite"),  # SQLite alters tables by copying them
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        async with engine.connect() as connection:
+            await connection.run_sync(migrate)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def new_revision(script_location: Path, message: str) -> None:
+    """Autogenerate a revision by diffing the models against a scratch SQLite database that
+    has every existing revision applied (used by `keel migrations new SERVICE MESSAGE`)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{scratch}/scratch.db"
+        config = alembic_config(script_location, url)
+        command.upgrade(config, "head")
+        command.revision(config, message=message, autogenerate=True)

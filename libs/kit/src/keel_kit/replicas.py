@@ -1,0 +1,70 @@
+"""Local copies of master data another service owns, kept current from the owner's events.
+
+A service never reads another's database (DESIGN §1); the item master is owned by inventory and
+every other service that needs SKUs keeps this replica, fed by `inventory.item.v1`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter
+from keel_contracts.events import ItemRegistered
+from pydantic import BaseModel
+from sqlalchemy import Numeric
+from sqlmodel import Field, SQLModel
+
+from keel_kit.app import RuntimeDep
+from keel_kit.handlers import Handlers, MessageContext
+from keel_kit.problems import NotFound
+
+
+class ItemReplica(SQLModel, table=True):
+    __tablename__ = "item_replica"
+
+    sku: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    unit_cost: Decimal = Field(sa_type=Numeric(18, 4))
+    currency: str = Field(max_length=3)
+
+
+def replicate_items(handlers: Handlers) -> None:
+    """Subscribe `handlers` to the item master; the newest registration of a SKU wins."""
+
+    @handlers.on(ItemRegistered)
+    async def on_item_registered(ctx: MessageContext, event: ItemRegistered) -> None:
+        item = await ctx.session.get(ItemReplica, event.sku)
+        if item is None:
+            item = ItemReplica(
+                sku=event.sku,
+                name=event.name,
+                unit_cost=event.unit_cost.amount,
+                currency=event.unit_cost.currency,
+            )
+        else:
+            item.name = event.name
+            item.unit_cost = event.unit_cost.amount
+            item.currency = event.unit_cost.currency
+        ctx.session.add(item)
+
+
+class ItemReplicaPublic(BaseModel):
+    sku: str
+    name: str
+    unit_cost: Decimal
+    currency: str
+
+
+def replica_router() -> APIRouter:
+    """`GET /v1/replicas/items/{sku}`: what this service knows of an item, to check replication."""
+    router = APIRouter(prefix="/v1/replicas", tags=["replicas"])
+
+    @router.get("/items/{sku}")
+    async def get_item_replica(sku: str, runtime: RuntimeDep) -> ItemReplicaPublic:
+        async with runtime.db.transaction() as session:
+            item = await session.get(ItemReplica, sku)
+        if item is None:
+            raise NotFound(f"item {sku} has not reached this service")
+        return ItemReplicaPublic.model_validate(item, from_attributes=True)
+
+    return router

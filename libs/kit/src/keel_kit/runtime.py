@@ -1,0 +1,122 @@
+"""A running service: database, outbox, relay and broker, started and stopped in order.
+
+Start-up never waits for Kafka: the HTTP side and the outbox work as soon as the database is
+migrated, and the broker connects in the background (retrying), so a service started during a
+broker outage still accepts work. Shutdown stops fetching first, lets the in-flight batch finish,
+then flushes the relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from faststream.kafka import KafkaBroker
+from keel_contracts import topics_for
+
+from keel_kit.broker import create_broker, document_publications, subscribe
+from keel_kit.consumer import BatchProcessor
+from keel_kit.db import Database
+from keel_kit.handlers import Handlers
+from keel_kit.metrics import KitMetrics
+from keel_kit.migrations import upgrade
+from keel_kit.outbox import Outbox
+from keel_kit.relay import OutboxRelay
+from keel_kit.settings import ServiceSettings
+from keel_kit.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, handlers: Handlers, migrations: Path) -> None:
+        self.settings = settings
+        self.handlers = handlers
+        self.migrations = migrations
+        self.db = Database(settings.resolved_database_url())
+        self.outbox = Outbox(settings.service)
+        self.metrics = KitMetrics(settings.service)
+        self.broker: KafkaBroker | None = None
+        self.broker_connected = False
+        self._relay = OutboxRelay(
+            db=self.db,
+            outbox=self.outbox,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"keel-{settings.service}-relay",
+            metrics=self.metrics,
+            batch_size=settings.relay_batch_size,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await upgrade(self.migrations, self.db.url)
+        self._tasks.append(asyncio.create_task(self._relay.run(), name="outbox-relay"))
+        self._tasks.append(asyncio.create_task(self._connect_broker(), name="broker-connect"))
+
+    async def stop(self) -> None:
+        if self.broker is not None:
+            await self.broker.stop()  # stops fetching; waits for the in-flight batch
+        self._relay.stop()
+        for task in self._tasks:
+            if task.get_name() == "broker-connect":
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.db.dispose()
+
+    async def broker_ready(self) -> bool:
+        if self.broker is None or not self.broker_connected:
+            return False
+        try:
+            return bool(await self.broker.ping(timeout=2.0))
+        except Exception:
+            return False
+
+    def build_broker(self) -> KafkaBroker:
+        """A broker with this service's subscriber attached (also used for AsyncAPI docs)."""
+        broker = create_broker(
+            self.settings.kafka_bootstrap_servers, f"keel-{self.settings.service}"
+        )
+        processor = BatchProcessor(
+            consumer=self.settings.consumer_group,
+            handlers=self.handlers,
+            db=self.db,
+            outbox=self.outbox,
+            metrics=self.metrics,
+            max_attempts=self.settings.consumer_max_attempts,
+            backoff_seconds=self.settings.retry_backoff_seconds,
+        )
+        subscribe(
+            broker,
+            topics=self.handlers.topics(),
+            processor=processor,
+            metrics=self.metrics,
+            batch_size=self.settings.consumer_batch_size,
+            kill_before_offset_commit=self.settings.fault_kill_before_offset_commit,
+        )
+        document_publications(broker, self.settings.service)
+        return broker
+
+    async def _connect_broker(self) -> None:
+        backoff = 0.5
+        while True:
+            broker = self.build_broker()
+            try:
+                await ensure_topics(
+                    self.settings.kafka_bootstrap_servers, topics_for(self.settings.service)
+                )
+                await broker.start()
+            except Exception as error:
+                log.warning("broker not reachable (%s); retrying in %.1fs", error, backoff)
+                with contextlib.suppress(Exception):
+                    await broker.stop()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            self.broker = broker
+            self.broker_connected = True
+            log.info("connected to Kafka at %s", self.settings.kafka_bootstrap_servers)
+            return

@@ -1,0 +1,113 @@
+"""Tracing and structured logs: one trace id from the HTTP request through Kafka and beyond.
+
+The W3C `traceparent` travels in message headers and is also stored on outbox rows, so the relay
+(which runs later, outside the request) continues the request's trace rather than starting one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_propagator = TraceContextTextMapPropagator()
+_tracer = trace.get_tracer("keel")
+
+
+def setup_tracing(
+    service: str, *, otlp_endpoint: str | None, trace_file: Path | None
+) -> TracerProvider:
+    """Install the process-wide tracer provider (OpenTelemetry allows this once per process)."""
+    provider = TracerProvider(resource=Resource.create({"service.name": f"keel-{service}"}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    if trace_file:
+        provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(trace_file)))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends each finished span as one JSON line: greppable traces without a collector."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        for span in spans:
+            self._file.write(span.to_json(indent=None) + "\n")
+        self._file.flush()
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self._file.close()
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextmanager
+def span(
+    name: str, *, kind: SpanKind, traceparent: str | None, attributes: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Run a block in a span whose parent is the given remote context (if any)."""
+    parent = _propagator.extract({"traceparent": traceparent}) if traceparent else None
+    with _tracer.start_as_current_span(
+        name, context=parent, kind=kind, attributes=attributes or {}
+    ):
+        yield
+
+
+def child_traceparent(name: str, *, parent: str | None, attributes: dict[str, str]) -> str | None:
+    """Record a zero-length producer span under `parent` and return its own traceparent."""
+    with span(name, kind=SpanKind.PRODUCER, traceparent=parent, attributes=attributes):
+        return current_traceparent()
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, carrying the active trace and span ids."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ctx = trace.get_current_span().get_span_context()
+        payload = {
+            "at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if ctx.is_valid:
+            payload["trace_id"] = format(ctx.trace_id, "032x")
+            payload["span_id"] = format(ctx.span_id, "016x")
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Keel fulfillment service: Warehouses, shipment plans, pick tasks, carriers and tracking."""

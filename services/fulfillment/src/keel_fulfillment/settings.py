@@ -1,0 +1,12 @@
+from typing import ClassVar
+
+from keel_contracts import ServiceName
+from keel_kit.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="KEEL_FULFILLMENT_", populate_by_name=True)
+
+    service: ClassVar[ServiceName] = "fulfillment"
+    port: int = 8103

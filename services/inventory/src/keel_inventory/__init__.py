@@ -1,0 +1,1 @@
+"""Keel inventory service: the stock ledger is the truth, balances its projection."""

@@ -1,0 +1,61 @@
+"""Inventory HTTP API: thin routers that parse, call a use case, and commit."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from keel_kit.app import RuntimeDep
+
+from keel_inventory import repository, service
+from keel_inventory.schemas import (
+    AvailabilityPublic,
+    ItemCreate,
+    ItemPublic,
+    LedgerPage,
+    LocationCreate,
+    MovementPublic,
+    ReceiptCreate,
+)
+
+router = APIRouter(prefix="/v1", tags=["inventory"])
+
+
+@router.post("/items", status_code=status.HTTP_201_CREATED)
+async def create_item(body: ItemCreate, runtime: RuntimeDep) -> ItemPublic:
+    async with runtime.db.transaction() as session:
+        item = await service.register_item(session=session, outbox=runtime.outbox, cmd=body)
+    return ItemPublic.model_validate(item, from_attributes=True)
+
+
+@router.post("/locations", status_code=status.HTTP_201_CREATED)
+async def create_location(body: LocationCreate, runtime: RuntimeDep) -> LocationCreate:
+    async with runtime.db.transaction() as session:
+        location = await service.register_location(session=session, outbox=runtime.outbox, cmd=body)
+    return LocationCreate.model_validate(location, from_attributes=True)
+
+
+@router.post("/receipts", status_code=status.HTTP_201_CREATED)
+async def create_receipt(body: ReceiptCreate, runtime: RuntimeDep) -> MovementPublic:
+    async with runtime.db.transaction() as session:
+        movement = await service.receive_stock(session=session, outbox=runtime.outbox, cmd=body)
+    return MovementPublic.model_validate(movement, from_attributes=True)
+
+
+@router.get("/availability/{sku}")
+async def get_availability(sku: str, runtime: RuntimeDep) -> AvailabilityPublic:
+    async with runtime.db.transaction() as session:
+        return await service.availability(session=session, sku=sku)
+
+
+@router.get("/ledger")
+async def get_ledger(
+    runtime: RuntimeDep,
+    sku: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> LedgerPage:
+    async with runtime.db.transaction() as session:
+        rows = await repository.movements(session, sku=sku, after=cursor, limit=limit)
+    items = [MovementPublic.model_validate(r, from_attributes=True) for r in rows]
+    return LedgerPage(
+        items=items, next_cursor=items[-1].movement_id if len(items) == limit else None
+    )

@@ -1,0 +1,73 @@
+"""HTTP models of the inventory API."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from keel_contracts.values import Currency, Quantity, Sku
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+UnitCost = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ItemCreate(Strict):
+    sku: Sku
+    name: Name
+    unit_cost: UnitCost
+    currency: Currency
+
+
+class ItemPublic(ItemCreate):
+    created_at: datetime
+
+
+class LocationCreate(Strict):
+    location_id: Code
+    name: Name
+    kind: Literal["warehouse", "store", "3pl"]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class ReceiptCreate(Strict):
+    sku: Sku
+    location_id: Code
+    quantity: Quantity
+    unit_cost: UnitCost
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class MovementPublic(BaseModel):
+    movement_id: str
+    sku: str
+    location_id: str
+    state: str
+    quantity: int
+    kind: str
+    unit_cost: Decimal
+    reference: str
+    created_at: datetime
+
+
+class LocationAvailability(BaseModel):
+    location_id: str
+    sellable: int
+    reserved: int
+    available: int
+
+
+class AvailabilityPublic(BaseModel):
+    sku: str
+    available_to_sell: int
+    locations: list[LocationAvailability]
+
+
+class LedgerPage(BaseModel):
+    items: list[MovementPublic]
+    next_cursor: str | None

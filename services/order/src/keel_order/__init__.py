@@ -1,0 +1,1 @@
+"""Keel order service: Orders and lines, sales channels, customer accounts and the order saga."""

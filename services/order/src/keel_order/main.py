@@ -1,0 +1,20 @@
+"""Order service entry point: `uvicorn --factory keel_order.main:create_app`."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from keel_kit.app import create_service_app
+from keel_kit.replicas import replica_router
+
+from keel_order.handlers import handlers
+from keel_order.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        handlers=handlers,
+        routers=[replica_router()],
+        migrations=Path(__file__).parent / "migrations",
+        description="Orders and lines, sales channels, customer accounts and the order saga.",
+    )

@@ -1,0 +1,1 @@
+"""Keel procurement service: Suppliers, replenishment, purchase orders and receipts."""

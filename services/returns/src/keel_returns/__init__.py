@@ -1,0 +1,1 @@
+"""Keel returns service: Return authorizations, inspections, grades and dispositions."""

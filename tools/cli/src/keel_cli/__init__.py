@@ -1,0 +1,1 @@
+"""The `keel` command line: drives the local stack without Docker."""

@@ -1,0 +1,259 @@
+"""The real Apache Kafka 4 broker (KRaft, one node) as a local process.
+
+There is no Docker here, and the only download source is Maven Central, so the broker's jars come
+from `deploy/local/kafka/pom.xml` via Maven and run on the machine's Java 17.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from keel_cli.runtime import processes
+
+NAME = "kafka"
+HOST = "127.0.0.1"
+READY_TIMEOUT = 90.0
+STOP_TIMEOUT = 60.0
+_MARKER = ".keel-pom-sha256"
+
+
+def bootstrap(port: int = 9092) -> str:
+    """The bootstrap address clients use; always loopback since the broker listens nowhere else."""
+    return f"{HOST}:{port}"
+
+
+def _deploy_dir() -> Path:
+    """Find deploy/local/kafka from this source tree or the working directory.
+
+    KEEL_KAFKA_DEPLOY_DIR wins so an installed (non-editable) CLI can still be pointed at it.
+    """
+    override = os.environ.get("KEEL_KAFKA_DEPLOY_DIR")
+    if override:
+        return Path(override)
+    for base in (*Path(__file__).resolve().parents, *Path.cwd().resolve().parents, Path.cwd()):
+        candidate = base / "deploy" / "local" / "kafka"
+        if (candidate / "pom.xml").is_file():
+            return candidate
+    raise FileNotFoundError("deploy/local/kafka/pom.xml not found; set KEEL_KAFKA_DEPLOY_DIR")
+
+
+def _home(state_dir: Path) -> Path:
+    return state_dir / "kafka"
+
+
+def _java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").is_file():
+        return str(Path(java_home) / "bin" / "java")
+    found = shutil.which("java")
+    if found is None:
+        processes.apt_install("openjdk-17-jre-headless")
+        found = shutil.which("java")
+    if found is None:
+        raise RuntimeError("no java on PATH after installing openjdk-17-jre-headless")
+    return found
+
+
+def ensure_installed(state_dir: Path) -> Path:
+    """Fetch the broker's jars into <state>/kafka/libs unless the same pom already did.
+
+    A hash of pom.xml is kept beside the jars so a version bump in the pom re-fetches them
+    instead of silently running the old broker.
+    """
+    pom = _deploy_dir() / "pom.xml"
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
+    libs = _home(state_dir) / "libs"
+    marker = libs / _MARKER
+    if marker.is_file() and marker.read_text().strip() == digest:
+        return libs
+    _java()
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        processes.apt_install("maven")
+        mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError("no mvn on PATH after installing maven")
+    # Copy into a sibling and swap, so an interrupted download never looks complete.
+    staging = libs.with_name("libs.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    result = subprocess.run(
+        [
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={staging}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
+        raise RuntimeError(f"maven could not fetch Kafka (exit {result.returncode}):\n{tail}")
+    (staging / _MARKER).write_text(digest + "\n")
+    shutil.rmtree(libs, ignore_errors=True)
+    staging.replace(libs)
+    return libs
+
+
+def _server_properties(state_dir: Path, port: int, controller_port: int) -> str:
+    data = _home(state_dir) / "data"
+    # Static voters rather than controller.quorum.bootstrap.servers: the voter endpoint then
+    # lives only in this file, so a later start on other ports works without re-formatting.
+    return f"""\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@{HOST}:{controller_port}
+listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
+advertised.listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={data}
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+# Topics come from the service registry; a typo must fail, not create a topic.
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# The 3 s default only helps large groups join together; here it just slows every test.
+group.initial.rebalance.delay.ms=0
+# After a crash the old registration blocks the restarted broker until this session expires
+# (default 9 s); failure tests restart the broker often. Heartbeats stay well inside it.
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
+"""
+
+
+def _cluster_id(state_dir: Path) -> str:
+    """The cluster id, made once; same shape as Kafka's Uuid.randomUuid() without a JVM start."""
+    path = _home(state_dir) / "cluster.id"
+    if path.is_file():
+        return path.read_text().strip()
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cid.startswith("-"):  # Kafka rejects ids that look like command-line flags
+            break
+    path.write_text(cid + "\n")
+    return cid
+
+
+def _format_storage(state_dir: Path, libs: Path, config: Path) -> None:
+    if (_home(state_dir) / "data" / "meta.properties").is_file():
+        return
+    result = subprocess.run(
+        [
+            _java(),
+            "-Xmx256m",
+            "-cp",
+            f"{libs}/*",
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            _cluster_id(state_dir),
+            "-c",
+            str(config),
+            "-g",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+
+
+async def _answers(port: int) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap(port), request_timeout_ms=5000)
+    try:
+        await asyncio.wait_for(admin.start(), 10)
+        await asyncio.wait_for(admin.describe_cluster(), 10)
+        return True
+    except Exception:
+        return False
+    finally:
+        await admin.close()
+
+
+def _wait_ready(state_dir: Path, port: int) -> None:
+    """Wait for a metadata answer, not just an open port: KRaft listens before it serves."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if not processes.is_running(NAME, state_dir=state_dir):
+            tail = processes.log_tail(NAME, state_dir=state_dir)
+            raise RuntimeError(f"Kafka exited during start-up; log tail:\n{tail}")
+        if processes.port_open(HOST, port) and processes.run_sync(lambda: _answers(port)) is True:
+            return
+        time.sleep(0.25)
+    tail = processes.log_tail(NAME, state_dir=state_dir)
+    raise TimeoutError(f"Kafka did not answer on {bootstrap(port)} in {READY_TIMEOUT:g}s:\n{tail}")
+
+
+def start(
+    state_dir: Path, *, port: int = 9092, controller_port: int = 9093, heap: str = "512m"
+) -> None:
+    """Start the broker unless it already runs; returns once it serves metadata requests."""
+    state_dir = state_dir.resolve()
+    if processes.is_running(NAME, state_dir=state_dir):
+        if not processes.port_open(HOST, port):
+            _wait_ready(state_dir, port)  # a previous call's broker still starting
+        return
+    for p in (port, controller_port):
+        if processes.port_open(HOST, p):
+            raise RuntimeError(f"port {p} is taken by a process this state dir did not start")
+    libs = ensure_installed(state_dir)
+    home = _home(state_dir)
+    (home / "data").mkdir(parents=True, exist_ok=True)
+    config = home / "server.properties"
+    config.write_text(_server_properties(state_dir, port, controller_port))
+    _format_storage(state_dir, libs, config)
+    argv = [
+        _java(),
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
+        # kafka-server-start.sh's GC settings, so local latency resembles production.
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-XX:InitiatingHeapOccupancyPercent=35",
+        "-XX:+ExplicitGCInvokesConcurrent",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={_deploy_dir() / 'log4j2.properties'}",
+        f"-Dkafka.logs.dir={home / 'logs'}",
+        "-cp",
+        f"{libs}/*",
+        "kafka.Kafka",
+        str(config),
+    ]
+    processes.start_detached(NAME, argv, state_dir=state_dir, cwd=home)
+    _wait_ready(state_dir, port)
+
+
+def stop(state_dir: Path) -> None:
+    """SIGTERM runs Kafka's clean shutdown, so the next start needs no log recovery."""
+    processes.stop(NAME, state_dir=state_dir.resolve(), timeout=STOP_TIMEOUT)
+
+
+def kill(state_dir: Path) -> None:
+    """SIGKILL the broker, as a crash would, for failure tests."""
+    processes.kill(NAME, state_dir=state_dir.resolve())
+
+
+def is_running(state_dir: Path) -> bool:
+    """Whether the broker this state dir started is alive (it may still be starting)."""
+    return processes.is_running(NAME, state_dir=state_dir.resolve())

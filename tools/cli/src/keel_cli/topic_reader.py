@@ -1,0 +1,56 @@
+"""Read a topic from its beginning to its current end, outside any consumer group."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[Any]:
+    """Every record now on `topic`, partition by partition, oldest first.
+
+    Used by the dead-letter tools and tests: nothing is committed and no group is joined, so
+    reading never moves a service's offsets.
+    """
+    assigned = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
+    if not assigned:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        records: list[Any] = []
+        for tp in assigned:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=2000)
+                records.extend(batch.get(tp, []))
+        return records
+    finally:
+        await _stop(consumer)
+
+
+async def partitions_of(bootstrap: str, topic: str) -> list[int]:
+    """The topic's partition numbers; empty if the topic does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (description,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(p["partition"] for p in description["partitions"])
+
+
+async def _stop(consumer: AIOKafkaConsumer) -> None:
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        # aiokafka issue 647: a group-less consumer's stop() re-raises the cancellation of its
+        # own helper task. Swallow only that one; a cancellation aimed at us goes on.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
