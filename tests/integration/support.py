@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -199,3 +200,14 @@ def journal_entries(finance: ServiceProcess, source_id: str) -> list[dict[str, A
     assert response.status_code == 200, response.text
     entries: list[dict[str, Any]] = response.json()
     return entries
+
+
+async def produce_many(bootstrap: str, topic: str, messages: list[tuple[str, bytes]]) -> None:
+    """Send (key, value) pairs in one pipelined batch."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v, key=k.encode()) for k, v in messages]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()

@@ -25,6 +25,12 @@ dlq_app = typer.Typer(help="Inspect and replay dead letters.", no_args_is_help=T
 app.add_typer(dlq_app, name="dlq")
 console = Console()
 
+BootstrapOption = Annotated[
+    str,
+    typer.Option(
+        "--bootstrap", envvar="KEEL_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers"
+    ),
+]
 DatabaseOption = Annotated[
     str, typer.Option("--database", help="sqlite (embedded, one file per service) or postgres")
 ]
@@ -154,13 +160,13 @@ def dlq_list(
         str | None, typer.Argument(help="consumer group, e.g. finance-service")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    bootstrap: BootstrapOption = kafka.bootstrap(),
 ) -> None:
     """List dead letters of one consumer group, or of all."""
-    config = _config()
     letters = [
         letter
         for g in ([group] if group else dlq.groups())
-        for letter in asyncio.run(dlq.read_all(config.bootstrap, g))
+        for letter in asyncio.run(dlq.read_all(bootstrap, g))
     ]
     if as_json:
         print(json.dumps([d.summary() for d in letters], indent=2))
@@ -186,12 +192,12 @@ def dlq_replay(
         list[int] | None, typer.Option(help="dead-letter offset(s); default all")
     ] = None,
     body: Annotated[Path | None, typer.Option(help="send this corrected body instead")] = None,
+    bootstrap: BootstrapOption = kafka.bootstrap(),
 ) -> None:
     """Re-deliver dead letters to their original topic (optionally with a corrected body)."""
-    config = _config()
     try:
         corrected = body.read_bytes() if body is not None else None
-        replayed = asyncio.run(dlq.replay(config.bootstrap, group, offset, corrected))
+        replayed = asyncio.run(dlq.replay(bootstrap, group, offset, corrected))
     except ValueError as error:
         console.print(f"[red]{error}")
         raise typer.Exit(2) from error

@@ -1,0 +1,51 @@
+"""A trace started by an HTTP request continues through Kafka into the consuming service."""
+
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import StartService
+from tests.integration.support import eventually, journal_entries, new_sku, receive_stock
+
+pytestmark = pytest.mark.integration
+
+
+def _spans(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_one_trace_id_from_http_request_to_consumer(
+    start_service: StartService, tmp_path: Path
+) -> None:
+    inventory_spans = tmp_path / "inventory-spans.jsonl"
+    finance_spans = tmp_path / "finance-spans.jsonl"
+    inventory = start_service("inventory", env={"KEEL_TRACE_FILE": str(inventory_spans)})
+    finance = start_service("finance", env={"KEEL_TRACE_FILE": str(finance_spans)})
+    trace_id = secrets.token_hex(16)
+    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+
+    movement_id = receive_stock(
+        inventory, sku=new_sku(), quantity=1, headers={"traceparent": traceparent}
+    )
+    eventually(lambda: journal_entries(finance, movement_id), what="finance to post")
+
+    def consumer_span_in_trace() -> list[dict[str, object]]:
+        return [
+            span
+            for span in _spans(finance_spans)
+            if span["name"] == "inventory.stock.v1 process"
+            and span["context"]["trace_id"] == f"0x{trace_id}"  # type: ignore[index]
+        ]
+
+    assert eventually(consumer_span_in_trace, timeout=30, what="finance's span in the trace")
+    inventory_names = {
+        span["name"]
+        for span in _spans(inventory_spans)
+        if span["context"]["trace_id"] == f"0x{trace_id}"  # type: ignore[index]
+    }
+    assert "inventory.stock.v1 publish" in inventory_names
+    assert any(str(name).startswith("POST /v1/receipts") for name in inventory_names)
