@@ -42,7 +42,7 @@ class Infra:
 
 
 async def _create_database(server_url: str, name: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     dsn = server_url.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
     connection = await asyncpg.connect(dsn)

@@ -17,10 +17,11 @@ from typing import Any, cast
 import pytest
 import yaml
 from fastapi import FastAPI
-from keel_contracts import SERVICES
-from keel_kit.settings import ServiceSettings
 from sqlalchemy.engine import make_url
 from starlette.routing import Match
+
+from keel_contracts import SERVICES
+from keel_kit.settings import ServiceSettings
 
 pytestmark = pytest.mark.contract
 

@@ -67,9 +67,16 @@ class ServiceProcess:
         log = self.log_file.open("ab")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "--factory",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
                 f"keel_{self.service}.main:create_app",
-                "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
             ],
             env=env,
             stdout=log,
@@ -180,14 +187,24 @@ def receive_stock(
     assert item.status_code in (201, 409), item.text
     location = inventory.post(
         "/v1/locations",
-        {"location_id": "WH-EAST", "name": "East", "kind": "warehouse", "country": "US",
-         "postal_code": "10001"},
+        {
+            "location_id": "WH-EAST",
+            "name": "East",
+            "kind": "warehouse",
+            "country": "US",
+            "postal_code": "10001",
+        },
     )
     assert location.status_code in (201, 409), location.text
     receipt = inventory.post(
         "/v1/receipts",
-        {"sku": sku, "location_id": "WH-EAST", "quantity": quantity, "unit_cost": unit_cost,
-         "reference": f"opening {sku}"},
+        {
+            "sku": sku,
+            "location_id": "WH-EAST",
+            "quantity": quantity,
+            "unit_cost": unit_cost,
+            "reference": f"opening {sku}",
+        },
         headers=headers,
     )
     assert receipt.status_code == 201, receipt.text

@@ -1,7 +1,7 @@
 """A consumer killed with SIGKILL after its database commit but before its offset commit sees
 the message again on restart and produces no duplicate effect."""
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 
 from keel_cli.runtime.processes import run_sync

@@ -28,7 +28,7 @@ def _receipt(sku: str, quantity: int) -> Envelope:
             sku=sku,
             location_id="WH-EAST",
             quantity=quantity,
-            unit_cost=Money(amount="4.00", currency="USD"),  # type: ignore[arg-type]
+            unit_cost=Money(amount="4.00", currency="USD"),
             reference="dlq test",
         ),
         source="inventory",
@@ -78,8 +78,14 @@ def test_poison_message_is_parked_and_replayed_after_fixing(
     fixed = tmp_path / "fixed.json"
     fixed.write_bytes(broken.to_bytes())  # the operator's corrected message
     output = _keel(
-        infra, "dlq", "replay", "finance-service",
-        "--offset", str(letters[0]["offset"]), "--body", str(fixed),
+        infra,
+        "dlq",
+        "replay",
+        "finance-service",
+        "--offset",
+        str(letters[0]["offset"]),
+        "--body",
+        str(fixed),
     )
     assert "1 message(s) replayed" in output
     entries = eventually(lambda: journal_entries(finance, broken_id), what="the replayed message")

@@ -10,8 +10,13 @@ from keel_contracts.events import StockReceived
 from keel_contracts.values import Money
 from tests.conftest import Infra
 from tests.integration.conftest import StartService
-from tests.integration.support import ServiceProcess, eventually, journal_entries, new_sku
-from tests.integration.support import produce_many
+from tests.integration.support import (
+    ServiceProcess,
+    eventually,
+    journal_entries,
+    new_sku,
+    produce_many,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +35,7 @@ def _receipts(count: int) -> list[tuple[str, bytes]]:
                 sku=sku,
                 location_id="WH-EAST",
                 quantity=1,
-                unit_cost=Money(amount="1.00", currency="USD"),  # type: ignore[arg-type]
+                unit_cost=Money(amount="1.00", currency="USD"),
                 reference="replica test",
             ),
             source="inventory",

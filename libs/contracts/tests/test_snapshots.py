@@ -1,6 +1,7 @@
 import copy
 
 import pytest
+
 from keel_contracts.snapshots import breaking_changes, current_schemas, load_snapshots
 
 pytestmark = pytest.mark.contract

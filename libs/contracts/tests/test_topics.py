@@ -1,4 +1,5 @@
 import pytest
+
 from keel_contracts import SERVICES, TOPICS, event_types, topic_for_message, topics_for
 
 pytestmark = pytest.mark.unit

@@ -12,10 +12,11 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 from keel_cli.runtime import kafka, postgres, processes
 
 HOST = "127.0.0.1"

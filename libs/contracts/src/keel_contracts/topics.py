@@ -50,11 +50,20 @@ class TopicSpec:
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         name="inventory.item.v1",
-        key="sku or location_id",
+        key="sku",
         owner="inventory",
         consumers=("order", "fulfillment", "procurement", "returns", "finance"),
-        messages=(ev.ItemRegistered, ev.LocationRegistered),
+        messages=(ev.ItemRegistered,),
         partitions=3,
+        compacted=True,
+    ),
+    TopicSpec(
+        name="inventory.location.v1",
+        key="location_id",
+        owner="inventory",
+        consumers=("order", "fulfillment", "procurement"),
+        messages=(ev.LocationRegistered,),
+        partitions=1,
         compacted=True,
     ),
     TopicSpec(

@@ -18,12 +18,14 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.schemas import Topic
 from faststream.middlewares import AckPolicy
-from keel_contracts import TOPICS
 
+from keel_contracts import TOPICS
 from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.metrics import KitMetrics
 
 log = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN_SECONDS = 20.0
 
 
 def create_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
@@ -32,6 +34,7 @@ def create_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
         client_id=client_id,
         enable_idempotence=True,
         allow_auto_create_topics=False,
+        graceful_timeout=GRACEFUL_SHUTDOWN_SECONDS,  # stop() lets the in-flight batch finish
         logger=logging.getLogger("faststream"),
     )
 
@@ -65,7 +68,7 @@ def subscribe(
     )
     async def consume(_body: list[Any], message: KafkaMessage) -> None:
         raw = message.raw_message
-        consumed = raw if isinstance(raw, tuple) else (raw,)
+        consumed = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
         records = [_record(r) for r in consumed]
         try:
             applied = await processor.process(records)

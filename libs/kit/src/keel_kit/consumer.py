@@ -21,13 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from keel_contracts import Envelope, Message, dead_letter_topic
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_contracts import Envelope, Message, dead_letter_topic
 from keel_kit import telemetry
 from keel_kit.db import Database
 from keel_kit.handlers import Handler, Handlers, MessageContext, TransientError

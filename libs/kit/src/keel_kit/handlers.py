@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from keel_contracts import Envelope, Message, topic_for_message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_contracts import Envelope, Message, topic_for_message
 from keel_kit.outbox import Outbox
 
 M = TypeVar("M", bound=Message)

@@ -11,9 +11,12 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+
+MIGRATION_LOCK_ID = 0x6B65656D  # "keem"
 
 
 def alembic_config(script_location: Path, database_url: str) -> Config:
@@ -34,6 +37,10 @@ def run_env(metadata: MetaData) -> None:
     url = context.config.attributes["database_url"]
 
     def migrate(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together must not run the same migration twice: the first holds
+            # this lock (until its transaction ends), the others wait and then find nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         context.configure(
             connection=connection,
             target_metadata=metadata,

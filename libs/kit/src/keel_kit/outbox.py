@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from keel_contracts import Envelope, Message, topic_for_message
 from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_contracts import Envelope, Message, topic_for_message
 from keel_kit import telemetry
 from keel_kit.tables import OutboxRecord
 

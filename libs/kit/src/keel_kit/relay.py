@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
@@ -56,11 +58,13 @@ class OutboxRelay:
         client_id: str,
         metrics: KitMetrics,
         batch_size: int,
+        producer_factory: Callable[[str, str], AIOKafkaProducer] = create_producer,
     ) -> None:
         self._db = db
         self._outbox = outbox
         self._bootstrap = bootstrap_servers
         self._client_id = client_id
+        self._producer_factory = producer_factory
         self._metrics = metrics
         self._batch_size = batch_size
         self._producer: AIOKafkaProducer | None = None
@@ -74,10 +78,15 @@ class OutboxRelay:
                 try:
                     published = await self.publish_batch()
                     backoff = 0.1
-                except Exception:
+                except Exception as error:
                     self._metrics.relay_errors.inc()
+                    # A broker outage is expected and says enough in one line; anything else
+                    # deserves its traceback.
                     log.warning(
-                        "outbox relay batch failed; retrying in %.1fs", backoff, exc_info=True
+                        "outbox relay batch failed (%s); retrying in %.1fs",
+                        error,
+                        backoff,
+                        exc_info=not isinstance(error, KafkaError),
                     )
                     await self._close_producer()
                     await self._sleep(backoff)
@@ -100,8 +109,10 @@ class OutboxRelay:
                     select(OutboxRecord).order_by(col(OutboxRecord.id)).limit(self._batch_size)
                 )
             ).all()
-            backlog = await session.scalar(select(func.count()).select_from(OutboxRecord))
-        self._metrics.outbox_backlog.set(backlog or 0)
+            backlog = len(rows)
+            if backlog == self._batch_size:  # count only when there is more than one batch
+                backlog = await session.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+        self._metrics.outbox_backlog.set(backlog)
         if not rows:
             return 0
         producer = await self._ensure_producer()
@@ -127,13 +138,15 @@ class OutboxRelay:
         await asyncio.gather(*futures)
         ids = [row.id for row in rows]
         async with self._db.transaction() as session:
-            await session.execute(delete(OutboxRecord).where(col(OutboxRecord.id).in_(ids)))
+            await session.exec(delete(OutboxRecord).where(col(OutboxRecord.id).in_(ids)))
         for row in rows:
             self._metrics.outbox_published.labels(topic=row.topic).inc()
-        self._metrics.outbox_backlog.set(max(0, (backlog or 0) - len(rows)))
+        self._metrics.outbox_backlog.set(backlog - len(rows))
         return len(rows)
 
     async def _flush(self) -> None:
+        if self._producer is None:
+            return  # the broker is away: committed rows wait in the outbox for the next start
         try:
             async with asyncio.timeout(10):
                 while await self.publish_batch():
@@ -146,7 +159,7 @@ class OutboxRelay:
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = create_producer(self._bootstrap, self._client_id)
+            producer = self._producer_factory(self._bootstrap, self._client_id)
             try:
                 await producer.start()
             except Exception:

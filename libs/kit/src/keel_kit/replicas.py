@@ -9,11 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fastapi import APIRouter
-from keel_contracts.events import ItemRegistered
 from pydantic import BaseModel
 from sqlalchemy import Numeric
 from sqlmodel import Field, SQLModel
 
+from keel_contracts.events import ItemRegistered
 from keel_kit.app import RuntimeDep
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.problems import NotFound

@@ -14,8 +14,8 @@ import logging
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
-from keel_contracts import topics_for
 
+from keel_contracts import topics_for
 from keel_kit.broker import create_broker, document_publications, subscribe
 from keel_kit.consumer import BatchProcessor
 from keel_kit.db import Database
@@ -51,9 +51,13 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        await upgrade(self.migrations, self.db.url)
+        await self.migrate()
         self._tasks.append(asyncio.create_task(self._relay.run(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._connect_broker(), name="broker-connect"))
+
+    async def migrate(self) -> None:
+        """Bring the database to the newest schema (service tests stop here, without Kafka)."""
+        await upgrade(self.migrations, self.db.url)
 
     async def stop(self) -> None:
         if self.broker is not None:

@@ -3,9 +3,10 @@
 from pathlib import Path
 from typing import ClassVar
 
-from keel_contracts import ServiceName
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from keel_contracts import ServiceName
 
 
 class ServiceSettings(BaseSettings):

@@ -1,10 +1,10 @@
 """Finance HTTP API."""
 
 from fastapi import APIRouter
-from keel_kit.app import RuntimeDep
 
 from keel_finance import domain, repository, service
 from keel_finance.schemas import JournalEntryPublic, JournalLinePublic, TrialBalance
+from keel_kit.app import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["finance"])
 

@@ -1,10 +1,9 @@
 """Finance subscribers: thin doors from events into the same use cases as the API."""
 
 from keel_contracts.events import StockReceived
+from keel_finance import service
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
-
-from keel_finance import service
 
 handlers = Handlers()
 replicate_items(handlers)

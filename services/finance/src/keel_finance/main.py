@@ -3,13 +3,13 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from keel_kit.app import create_service_app
-from keel_kit.replicas import replica_router
 
 from keel_finance import models  # noqa: F401  (registers the tables)
 from keel_finance.api import router
 from keel_finance.handlers import handlers
 from keel_finance.settings import Settings
+from keel_kit.app import create_service_app
+from keel_kit.replicas import replica_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

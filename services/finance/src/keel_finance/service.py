@@ -1,14 +1,14 @@
 """Finance use cases. They add to the caller's transaction; the boundary commits."""
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import JournalEntryPosted, StockReceived
 from keel_contracts.events import JournalLine as JournalLineContract
-from keel_kit.outbox import Outbox
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_finance import domain, repository
 from keel_finance.models import JournalEntry, JournalLine
 from keel_finance.schemas import AccountBalance, TrialBalance
+from keel_kit.outbox import Outbox
 
 
 async def post_entry(

@@ -3,11 +3,11 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from keel_kit.app import create_service_app
-from keel_kit.replicas import replica_router
 
 from keel_fulfillment.handlers import handlers
 from keel_fulfillment.settings import Settings
+from keel_kit.app import create_service_app
+from keel_kit.replicas import replica_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from keel_kit.app import RuntimeDep
 
 from keel_inventory import repository, service
 from keel_inventory.schemas import (
@@ -15,6 +14,7 @@ from keel_inventory.schemas import (
     MovementPublic,
     ReceiptCreate,
 )
+from keel_kit.app import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
 

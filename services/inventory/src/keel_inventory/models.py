@@ -3,9 +3,10 @@
 from datetime import datetime
 from decimal import Decimal
 
-from keel_kit.tables import utcnow
 from sqlalchemy import DateTime, Numeric
 from sqlmodel import Field, SQLModel
+
+from keel_kit.tables import utcnow
 
 
 class Item(SQLModel, table=True):

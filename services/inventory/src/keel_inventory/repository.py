@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 
-from keel_kit.db import upsert_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_inventory.models import Item, Location, StockBalance, StockMovement
+from keel_kit.db import upsert_insert
 
 
 async def get_item(session: AsyncSession, sku: str) -> Item | None:
@@ -29,7 +29,7 @@ async def add_movement(session: AsyncSession, movement: StockMovement) -> None:
         state=movement.state,
         quantity=movement.quantity,
     )
-    await session.execute(
+    await session.exec(
         statement.on_conflict_do_update(
             index_elements=["sku", "location_id", "state"],
             set_={"quantity": StockBalance.quantity + statement.excluded.quantity},

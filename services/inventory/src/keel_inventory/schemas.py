@@ -4,8 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from keel_contracts.values import Currency, Quantity, Sku
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from keel_contracts.values import Currency, Quantity, Sku
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]

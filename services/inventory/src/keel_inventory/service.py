@@ -2,13 +2,11 @@
 
 from collections import defaultdict
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from keel_contracts import new_event_id
 from keel_contracts.events import ItemRegistered, LocationRegistered, StockReceived
 from keel_contracts.values import Money
-from keel_kit.outbox import Outbox
-from keel_kit.problems import Conflict, DomainError, NotFound
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_inventory import repository
 from keel_inventory.models import Item, Location, StockMovement
 from keel_inventory.schemas import (
@@ -18,6 +16,8 @@ from keel_inventory.schemas import (
     LocationCreate,
     ReceiptCreate,
 )
+from keel_kit.outbox import Outbox
+from keel_kit.problems import Conflict, DomainError, NotFound
 
 SELLABLE = "sellable"
 RESERVED = "reserved"

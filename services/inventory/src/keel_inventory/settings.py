@@ -1,8 +1,9 @@
 from typing import ClassVar
 
+from pydantic_settings import SettingsConfigDict
+
 from keel_contracts import ServiceName
 from keel_kit.settings import ServiceSettings
-from pydantic_settings import SettingsConfigDict
 
 
 class Settings(ServiceSettings):

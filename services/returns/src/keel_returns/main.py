@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from keel_kit.app import create_service_app
 from keel_kit.replicas import replica_router
-
 from keel_returns.handlers import handlers
 from keel_returns.settings import Settings
 

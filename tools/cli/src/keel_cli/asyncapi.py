@@ -10,10 +10,9 @@ import importlib
 import json
 import sys
 
+from keel_cli.stack import REPO_ROOT
 from keel_contracts import SERVICES
 from keel_kit.asyncapi import document
-
-from keel_cli.stack import REPO_ROOT
 
 
 def render(service: str) -> str:

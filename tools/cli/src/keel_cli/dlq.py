@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from keel_cli.topic_reader import read_topic
 from keel_contracts import SERVICES, consumer_group, dead_letter_topic
 from keel_kit.relay import create_producer

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from keel_contracts import SERVICES
 from rich.console import Console
 from rich.table import Table
 
 from keel_cli import dlq, stack
 from keel_cli.runtime import kafka, postgres, processes
+from keel_contracts import SERVICES
 
 app = typer.Typer(
     help="Keel: the operations core, run locally without Docker.", no_args_is_help=True
@@ -31,6 +31,7 @@ BootstrapOption = Annotated[
         "--bootstrap", envvar="KEEL_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers"
     ),
 ]
+DEFAULT_BOOTSTRAP = kafka.bootstrap()
 DatabaseOption = Annotated[
     str, typer.Option("--database", help="sqlite (embedded, one file per service) or postgres")
 ]
@@ -160,7 +161,7 @@ def dlq_list(
         str | None, typer.Argument(help="consumer group, e.g. finance-service")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    bootstrap: BootstrapOption = kafka.bootstrap(),
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
 ) -> None:
     """List dead letters of one consumer group, or of all."""
     letters = [
@@ -192,7 +193,7 @@ def dlq_replay(
         list[int] | None, typer.Option(help="dead-letter offset(s); default all")
     ] = None,
     body: Annotated[Path | None, typer.Option(help="send this corrected body instead")] = None,
-    bootstrap: BootstrapOption = kafka.bootstrap(),
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
 ) -> None:
     """Re-deliver dead letters to their original topic (optionally with a corrected body)."""
     try:
@@ -216,6 +217,7 @@ def run_tests(
         [sys.executable, "-m", "ruff", "check", "."],
         [sys.executable, "-m", "ruff", "format", "--check", "."],
         [sys.executable, "-m", "mypy", *_typed_packages(root)],
+        [sys.executable, "-m", "mypy", *_test_dirs(root)],
         [sys.executable, "-m", "keel_cli.asyncapi", "--check"],
         [sys.executable, "-m", "pytest", *(pytest_args or [])],
     ]
@@ -231,6 +233,11 @@ def _typed_packages(root: Path) -> list[str]:
     names = ["keel_contracts", "keel_kit", "keel_cli"]
     names += [f"keel_{p.name}" for p in sorted((root / "services").iterdir()) if p.is_dir()]
     return [arg for name in names for arg in ("-p", name)]
+
+
+def _test_dirs(root: Path) -> list[str]:
+    dirs = [root / "tests", root / "bench", *sorted(root.glob("*/*/tests"))]
+    return [str(d.relative_to(root)) for d in dirs if any(d.glob("*.py"))]
 
 
 @app.command("migrations-new")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from keel_contracts import SERVICES
 
 from keel_cli.runtime import kafka, postgres, processes
+from keel_contracts import SERVICES
 
 
 def _default_port(service: str) -> int:

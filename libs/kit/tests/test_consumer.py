@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from keel_contracts.events import StockReceived
+from keel_kit.consumer import BatchProcessor
+from keel_kit.db import Database
+from keel_kit.handlers import Handlers, MessageContext, TransientError
+from keel_kit.metrics import KitMetrics
+from keel_kit.outbox import Outbox
+from kit_fixtures import Applied, applied_quantities, database, outbox_rows, receipt, record
+
+pytestmark = [pytest.mark.unit, pytest.mark.asyncio]
+
+
+class Behaviour:
+    """Lets a test make the handler fail in chosen ways."""
+
+    def __init__(self) -> None:
+        self.transient_failures = 0
+        self.reject_quantity: int | None = None
+
+
+def processor(db: Database, behaviour: Behaviour, *, max_attempts: int = 3) -> BatchProcessor:
+    handlers = Handlers()
+
+    @handlers.on(StockReceived)
+    async def on_received(ctx: MessageContext, event: StockReceived) -> None:
+        ctx.session.add(Applied(movement_id=event.movement_id, quantity=event.quantity))
+        await ctx.session.flush()  # the write happens, so a rollback must really undo it
+        if behaviour.transient_failures:
+            behaviour.transient_failures -= 1
+            raise TransientError("database briefly away")
+        if event.quantity == behaviour.reject_quantity:
+            raise ValueError(f"quantity {event.quantity} is refused")
+
+    return BatchProcessor(
+        consumer="finance-service",
+        handlers=handlers,
+        db=db,
+        outbox=Outbox("finance"),
+        metrics=KitMetrics("finance"),
+        max_attempts=max_attempts,
+        backoff_seconds=0.001,
+    )
+
+
+async def test_each_event_is_applied_once_across_batches(tmp_path: Path) -> None:
+    db = await database(tmp_path)
+    consumer = processor(db, Behaviour())
+    first, second = receipt(1), receipt(2)
+
+    assert await consumer.process([record(first.to_bytes()), record(second.to_bytes(), 1)]) == 2
+    assert await consumer.process([record(first.to_bytes(), 2)]) == 0
+
+    assert await applied_quantities(db) == [1, 2]
+
+
+async def test_a_duplicate_inside_one_batch_is_applied_once(tmp_path: Path) -> None:
+    db = await database(tmp_path)
+    event = receipt(5)
+
+    applied = await processor(db, Behaviour()).process(
+        [record(event.to_bytes()), record(event.to_bytes(), 1)]
+    )
+
+    assert applied == 1
+    assert await applied_quantities(db) == [5]
+
+
+async def test_malformed_message_is_dead_lettered_and_the_rest_applied(tmp_path: Path) -> None:
+    db = await database(tmp_path)
+    good = receipt(3)
+
+    applied = await processor(db, Behaviour()).process(
+        [record(b"not json at all", 7), record(good.to_bytes(), 8)]
+    )
+
+    assert applied == 1
+    assert await applied_quantities(db) == [3]
+    (letter,) = await outbox_rows(db)
+    assert letter.topic == "finance-service.dlq"
+    assert letter.body == b"not json at all"
+    assert letter.headers["keel-original-offset"] == "7"
+    assert letter.headers["keel-error"].startswith("invalid envelope")
+
+
+async def test_failing_handler_is_rolled_back_and_dead_lettered(tmp_path: Path) -> None:
+    db = await database(tmp_path)
+    behaviour = Behaviour()
+    behaviour.reject_quantity = 4
+    bad, good = receipt(4), receipt(6)
+
+    applied = await processor(db, behaviour).process(
+        [record(bad.to_bytes()), record(good.to_bytes(), 1)]
+    )
+
+    assert applied == 1
+    assert await applied_quantities(db) == [6]  # the refused event's own write was undone
+    (letter,) = await outbox_rows(db)
+    assert letter.headers["keel-error"] == "ValueError: quantity 4 is refused"
+
+
+async def test_dead_lettered_event_is_applied_when_replayed(tmp_path: Path) -> None:
+    db = await database(tmp_path)
+    behaviour = Behaviour()
+    behaviour.reject_quantity = 4
+    consumer = processor(db, behaviour)
+    event = receipt(4)
+    await consumer.process([record(event.to_bytes())])
+
+    behaviour.reject_quantity = None  # the cause was fixed; the operator replays
+    assert await consumer.process([record(event.to_bytes(), 9)]) == 1
+    assert await applied_quantities(db) == [4]
+
+
+async def test_transient_failure_is_retried_until_it_succeeds(tmp_path: Path) -> None:
+    db = await database(tmp_path)
+    behaviour = Behaviour()
+    behaviour.transient_failures = 2
+
+    assert await processor(db, behaviour, max_attempts=3).process([record(receipt(1).to_bytes())])
+    assert await applied_quantities(db) == [1]
+    assert await outbox_rows(db) == []
+
+
+async def test_persistent_transient_failure_raises_and_commits_nothing(tmp_path: Path) -> None:
+    db = await database(tmp_path)
+    behaviour = Behaviour()
+    behaviour.transient_failures = 10
+    consumer = processor(db, behaviour, max_attempts=3)
+
+    with pytest.raises(TransientError):
+        await consumer.process([record(receipt(1).to_bytes())])
+
+    assert await applied_quantities(db) == []
+    assert await outbox_rows(db) == []
+
+
+async def test_database_errors_count_as_transient(tmp_path: Path) -> None:
+    db = await database(tmp_path)
+    consumer = processor(db, Behaviour(), max_attempts=2)
+    await db.dispose()
+    (tmp_path / "kit.db").unlink()
+    (tmp_path / "kit.db").mkdir()  # the database file is now unusable
+
+    with pytest.raises(OperationalError):
+        await consumer.process([record(receipt(1).to_bytes())])

@@ -1,0 +1,138 @@
+"""Service tests: the inventory API on its real (SQLite) database, without a broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlmodel import select
+
+from keel_contracts import Envelope
+from keel_inventory.main import create_app
+from keel_inventory.settings import Settings
+from keel_kit.tables import OutboxRecord
+
+pytestmark = [pytest.mark.service, pytest.mark.asyncio]
+
+ITEM = {"sku": "MUG-1", "name": "Mug", "unit_cost": "3.50", "currency": "USD"}
+LOCATION = {
+    "location_id": "WH-1",
+    "name": "East",
+    "kind": "warehouse",
+    "country": "US",
+    "postal_code": "10001",
+}
+
+
+@pytest_asyncio.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}")
+    app = create_app(settings)
+    await app.state.runtime.migrate()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://inventory") as client:
+        yield client
+    await app.state.runtime.db.dispose()
+
+
+async def outbox(client: httpx.AsyncClient) -> list[Envelope]:
+    runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.db.transaction() as session:
+        rows = (await session.exec(select(OutboxRecord))).all()
+    return [Envelope.from_bytes(row.body) for row in rows]
+
+
+async def test_receipt_books_sellable_stock_and_stages_its_event(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.post("/v1/items", json=ITEM)).status_code == 201
+    assert (await client.post("/v1/locations", json=LOCATION)).status_code == 201
+    receipt = await client.post(
+        "/v1/receipts",
+        json={
+            "sku": "MUG-1",
+            "location_id": "WH-1",
+            "quantity": 7,
+            "unit_cost": "3.50",
+            "reference": "PO-1",
+        },
+    )
+    assert receipt.status_code == 201
+
+    availability = (await client.get("/v1/availability/MUG-1")).json()
+    assert availability["available_to_sell"] == 7
+    assert availability["locations"] == [
+        {"location_id": "WH-1", "sellable": 7, "reserved": 0, "available": 7}
+    ]
+    ledger = (await client.get("/v1/ledger", params={"sku": "MUG-1"})).json()
+    assert [m["quantity"] for m in ledger["items"]] == [7]
+    types = [e.type for e in await outbox(client)]
+    assert types == ["item.registered", "location.registered", "stock.received"]
+
+
+async def test_second_registration_of_a_sku_is_a_conflict(client: httpx.AsyncClient) -> None:
+    await client.post("/v1/items", json=ITEM)
+    again = await client.post("/v1/items", json=ITEM)
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert again.json()["errors"][0]["field"] == "sku"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"quantity": 0}, "quantity"),
+        ({"quantity": -3}, "quantity"),
+        ({"quantity": 10**12}, "quantity"),
+        ({"unit_cost": "abc"}, "unit_cost"),
+        ({"sku": ""}, "sku"),
+    ],
+)
+async def test_bad_receipt_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, change: dict[str, object], field: str
+) -> None:
+    body = {
+        "sku": "MUG-1",
+        "location_id": "WH-1",
+        "quantity": 1,
+        "unit_cost": "1",
+        "reference": "x",
+        **change,
+    }
+    response = await client.post("/v1/receipts", json=body)
+    assert response.status_code == 422
+    assert field in {e["field"] for e in response.json()["errors"]}
+
+
+async def test_receipt_for_unknown_sku_is_refused_and_nothing_is_booked(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/v1/locations", json=LOCATION)
+    response = await client.post(
+        "/v1/receipts",
+        json={
+            "sku": "NOPE",
+            "location_id": "WH-1",
+            "quantity": 1,
+            "unit_cost": "1",
+            "reference": "x",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "sku"
+    assert (await client.get("/v1/ledger")).json()["items"] == []
+    assert [e.type for e in await outbox(client)] == ["location.registered"]
+
+
+async def test_body_that_is_not_an_object_is_a_422(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/items", json=["not", "an", "object"])
+    assert response.status_code == 422
+
+
+async def test_unknown_sku_availability_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/availability/NOPE")
+    assert response.status_code == 404
+    assert response.json()["title"] == "Not found"

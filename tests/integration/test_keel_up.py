@@ -1,0 +1,99 @@
+"""`keel up` on the embedded SQLite default: one flow through the running stack, then down."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from keel_cli import stack
+from keel_cli.runtime.processes import port_open
+from tests.integration.support import eventually, new_sku
+
+pytestmark = pytest.mark.integration
+
+
+def _keel(state_dir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    env["KEEL_STATE_DIR"] = str(state_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "keel_cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
+    taken = [p for p in (9092, *stack.PORTS.values()) if port_open("127.0.0.1", p)]
+    assert not taken, f"ports {taken} are busy: stop the running stack (keel down) first"
+    state_dir = tmp_path / "state"
+    try:
+        up = _keel(state_dir, "up")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "ready in" in up.stdout
+        assert sorted(p.name for p in (state_dir / "data").glob("*.db")) == [
+            "finance.db",
+            "fulfillment.db",
+            "inventory.db",
+            "order.db",
+            "procurement.db",
+            "returns.db",
+        ]
+
+        inventory, finance = stack.url("inventory"), stack.url("finance")
+        sku = new_sku()
+        assert (
+            httpx.post(
+                f"{inventory}/v1/items",
+                json={"sku": sku, "name": "Lamp", "unit_cost": "12.00", "currency": "USD"},
+            ).status_code
+            == 201
+        )
+        httpx.post(
+            f"{inventory}/v1/locations",
+            json={
+                "location_id": "WH-1",
+                "name": "Main",
+                "kind": "warehouse",
+                "country": "US",
+                "postal_code": "94107",
+            },
+        )
+        receipt = httpx.post(
+            f"{inventory}/v1/receipts",
+            json={
+                "sku": sku,
+                "location_id": "WH-1",
+                "quantity": 5,
+                "unit_cost": "12.00",
+                "reference": "opening",
+            },
+        )
+        assert receipt.status_code == 201, receipt.text
+        movement_id = receipt.json()["movement_id"]
+
+        def posted() -> list[object]:
+            entries: list[object] = httpx.get(
+                f"{finance}/v1/journal", params={"source_id": movement_id}
+            ).json()
+            return entries
+
+        assert len(eventually(posted, what="finance to post the receipt")) == 1
+        assert httpx.get(f"{finance}/v1/trial-balance").json()["balanced"] is True
+        replica = eventually(
+            lambda: httpx.get(f"{stack.url('order')}/v1/replicas/items/{sku}").status_code == 200,
+            what="order's item replica",
+        )
+        assert replica
+
+        again = _keel(state_dir, "up")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "already running" in again.stdout
+    finally:
+        down = _keel(state_dir, "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not any(port_open("127.0.0.1", p) for p in (9092, *stack.PORTS.values()))
