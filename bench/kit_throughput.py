@@ -5,7 +5,7 @@ Runs the real inventory and finance services as processes on PostgreSQL, writes 
 the relay takes to empty the outbox and finance takes to apply every event (its receipt posting
 and inbox row included). Two layouts: one key (one partition) and distinct keys (all partitions).
 
-    python bench/kit_throughput.py [--messages 20000]
+    python -m bench.kit_throughput [--messages 20000]     (from the repository root)
 
 Kafka and PostgreSQL come from KEEL_KAFKA_BOOTSTRAP_SERVERS / KEEL_TEST_POSTGRES_URL, or are
 started locally on the test ports. Prints the machine; asserts nothing about time.
@@ -34,6 +34,7 @@ from keel_contracts.values import Money
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / ".keel" / "bench"
+INFRA_STATE = ROOT / ".keel" / "test"  # the broker and database the test session uses
 PORTS = {"inventory": 18102, "finance": 18106}
 
 
@@ -42,10 +43,10 @@ def infrastructure() -> tuple[str, str]:
     server = os.environ.get("KEEL_TEST_POSTGRES_URL")
     if bootstrap and server:
         return bootstrap, server.replace("postgresql+asyncpg://", "postgresql://")
-    kafka.ensure_installed(STATE)
-    kafka.start(STATE, port=19092, controller_port=19093)
+    kafka.ensure_installed(INFRA_STATE)
+    kafka.start(INFRA_STATE, port=19092, controller_port=19093)
     postgres.ensure_installed()
-    postgres.start(STATE, port=15432)
+    postgres.start(INFRA_STATE, port=15432)
     return kafka.bootstrap(19092), "postgresql://keel:keel@127.0.0.1:15432"
 
 

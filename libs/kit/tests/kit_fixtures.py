@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel, col, select
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import StockReceived
 from keel_contracts.values import Money
-from keel_kit import tables
+from keel_kit import replicas, tables
 from keel_kit.consumer import Record
 from keel_kit.db import Database
 
@@ -26,9 +26,10 @@ class Applied(SQLModel, table=True):
 async def database(tmp_path: Path) -> Database:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'kit.db'}")
     tables_to_create = [
-        tables.OutboxRecord.__table__,  # type: ignore[attr-defined]
-        tables.InboxRecord.__table__,  # type: ignore[attr-defined]
+        tables.OutboxRecord.__table__,
+        tables.InboxRecord.__table__,
         Applied.__table__,  # type: ignore[attr-defined]
+        replicas.ItemReplica.__table__,  # type: ignore[attr-defined]
     ]
     async with db.engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.create_all, tables=tables_to_create)

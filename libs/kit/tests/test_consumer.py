@@ -11,7 +11,7 @@ from keel_kit.db import Database
 from keel_kit.handlers import Handlers, MessageContext, TransientError
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
-from kit_fixtures import Applied, applied_quantities, database, outbox_rows, receipt, record
+from kit_fixtures import Applied, applied_quantities, outbox_rows, receipt, record
 
 pytestmark = [pytest.mark.unit, pytest.mark.asyncio]
 
@@ -48,8 +48,7 @@ def processor(db: Database, behaviour: Behaviour, *, max_attempts: int = 3) -> B
     )
 
 
-async def test_each_event_is_applied_once_across_batches(tmp_path: Path) -> None:
-    db = await database(tmp_path)
+async def test_each_event_is_applied_once_across_batches(db: Database) -> None:
     consumer = processor(db, Behaviour())
     first, second = receipt(1), receipt(2)
 
@@ -59,8 +58,7 @@ async def test_each_event_is_applied_once_across_batches(tmp_path: Path) -> None
     assert await applied_quantities(db) == [1, 2]
 
 
-async def test_a_duplicate_inside_one_batch_is_applied_once(tmp_path: Path) -> None:
-    db = await database(tmp_path)
+async def test_a_duplicate_inside_one_batch_is_applied_once(db: Database) -> None:
     event = receipt(5)
 
     applied = await processor(db, Behaviour()).process(
@@ -71,8 +69,7 @@ async def test_a_duplicate_inside_one_batch_is_applied_once(tmp_path: Path) -> N
     assert await applied_quantities(db) == [5]
 
 
-async def test_malformed_message_is_dead_lettered_and_the_rest_applied(tmp_path: Path) -> None:
-    db = await database(tmp_path)
+async def test_malformed_message_is_dead_lettered_and_the_rest_applied(db: Database) -> None:
     good = receipt(3)
 
     applied = await processor(db, Behaviour()).process(
@@ -88,8 +85,7 @@ async def test_malformed_message_is_dead_lettered_and_the_rest_applied(tmp_path:
     assert letter.headers["keel-error"].startswith("invalid envelope")
 
 
-async def test_failing_handler_is_rolled_back_and_dead_lettered(tmp_path: Path) -> None:
-    db = await database(tmp_path)
+async def test_failing_handler_is_rolled_back_and_dead_lettered(db: Database) -> None:
     behaviour = Behaviour()
     behaviour.reject_quantity = 4
     bad, good = receipt(4), receipt(6)
@@ -104,8 +100,7 @@ async def test_failing_handler_is_rolled_back_and_dead_lettered(tmp_path: Path) 
     assert letter.headers["keel-error"] == "ValueError: quantity 4 is refused"
 
 
-async def test_dead_lettered_event_is_applied_when_replayed(tmp_path: Path) -> None:
-    db = await database(tmp_path)
+async def test_dead_lettered_event_is_applied_when_replayed(db: Database) -> None:
     behaviour = Behaviour()
     behaviour.reject_quantity = 4
     consumer = processor(db, behaviour)
@@ -117,8 +112,7 @@ async def test_dead_lettered_event_is_applied_when_replayed(tmp_path: Path) -> N
     assert await applied_quantities(db) == [4]
 
 
-async def test_transient_failure_is_retried_until_it_succeeds(tmp_path: Path) -> None:
-    db = await database(tmp_path)
+async def test_transient_failure_is_retried_until_it_succeeds(db: Database) -> None:
     behaviour = Behaviour()
     behaviour.transient_failures = 2
 
@@ -127,8 +121,7 @@ async def test_transient_failure_is_retried_until_it_succeeds(tmp_path: Path) ->
     assert await outbox_rows(db) == []
 
 
-async def test_persistent_transient_failure_raises_and_commits_nothing(tmp_path: Path) -> None:
-    db = await database(tmp_path)
+async def test_persistent_transient_failure_raises_and_commits_nothing(db: Database) -> None:
     behaviour = Behaviour()
     behaviour.transient_failures = 10
     consumer = processor(db, behaviour, max_attempts=3)
@@ -140,8 +133,7 @@ async def test_persistent_transient_failure_raises_and_commits_nothing(tmp_path:
     assert await outbox_rows(db) == []
 
 
-async def test_database_errors_count_as_transient(tmp_path: Path) -> None:
-    db = await database(tmp_path)
+async def test_database_errors_count_as_transient(db: Database, tmp_path: Path) -> None:
     consumer = processor(db, Behaviour(), max_attempts=2)
     await db.dispose()
     (tmp_path / "kit.db").unlink()

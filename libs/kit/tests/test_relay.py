@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from keel_kit.db import Database
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.relay import OutboxRelay
-from kit_fixtures import database, outbox_rows, stock_received
+from kit_fixtures import outbox_rows, stock_received
 
 pytestmark = [pytest.mark.unit, pytest.mark.asyncio]
 
@@ -61,8 +60,8 @@ async def stage(db: Database, outbox: Outbox, count: int) -> list[Envelope]:
         ]
 
 
-async def test_rows_are_published_in_commit_order_then_deleted(tmp_path: Path) -> None:
-    db, outbox, producer = await database(tmp_path), Outbox("inventory"), FakeProducer()
+async def test_rows_are_published_in_commit_order_then_deleted(db: Database) -> None:
+    outbox, producer = Outbox("inventory"), FakeProducer()
     staged = await stage(db, outbox, 3)
 
     assert await relay(db, outbox, producer).publish_batch() == 3
@@ -75,8 +74,8 @@ async def test_rows_are_published_in_commit_order_then_deleted(tmp_path: Path) -
     assert await outbox_rows(db) == []
 
 
-async def test_failed_publish_keeps_every_row_for_the_next_attempt(tmp_path: Path) -> None:
-    db, outbox, producer = await database(tmp_path), Outbox("inventory"), FakeProducer()
+async def test_failed_publish_keeps_every_row_for_the_next_attempt(db: Database) -> None:
+    outbox, producer = Outbox("inventory"), FakeProducer()
     await stage(db, outbox, 2)
     producer.fail = True
     with pytest.raises(KafkaConnectionError):
@@ -88,8 +87,8 @@ async def test_failed_publish_keeps_every_row_for_the_next_attempt(tmp_path: Pat
     assert await outbox_rows(db) == []
 
 
-async def test_commit_wakes_the_relay(tmp_path: Path) -> None:
-    db, outbox = await database(tmp_path), Outbox("inventory")
+async def test_commit_wakes_the_relay(db: Database) -> None:
+    outbox = Outbox("inventory")
     assert not outbox.pending.is_set()
     await stage(db, outbox, 1)
     assert outbox.pending.is_set()

@@ -1,10 +1,10 @@
 """Batch consumption with exactly-once effects.
 
 A batch of records is applied in one database transaction: the inbox filters out events this
-consumer has already applied, each new event runs in its own savepoint, the inbox rows of the
-applied events and the dead letters of the failed ones are written in the same transaction, and
-only after it commits are the offsets committed. A crash anywhere before the commit replays the
-batch; the inbox makes the replay harmless.
+consumer has already applied, the handlers run, the inbox rows of the applied events and the dead
+letters of the failed ones are written in the same transaction, and only after it commits are the
+offsets committed. A crash anywhere before the commit replays the batch; the inbox makes the
+replay harmless. Savepoints are used only to isolate a failing message, never on the fast path.
 
 Failures are sorted in two: a transient failure (database or broker briefly away) retries the
 whole batch with backoff a bounded number of times and then rewinds the partitions so the batch
@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
-from sqlmodel import col, select
+from sqlalchemy import insert
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, Message, dead_letter_topic
@@ -41,10 +42,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientError,
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
-    sa_exc.IntegrityError,  # raised outside a savepoint: a replica applied the same event first
     ConnectionError,
     TimeoutError,
 )
+
+
+class _IsolateMessages(Exception):
+    """A message failed on the fast path: redo the batch with a savepoint per message."""
 
 
 @dataclass(frozen=True)
@@ -104,25 +108,46 @@ class BatchProcessor:
 
     async def process(self, records: Sequence[Record]) -> int:
         """Apply a batch and return how many events took effect (not counting duplicates and
-        dead letters), or raise after the bounded retries so the caller rewinds the batch."""
+        dead letters), or raise after the bounded retries so the caller rewinds the batch.
+
+        The batch first runs in one transaction without savepoints (the fast path: one flush,
+        bulk inserts). If any message fails for good, the batch is redone with one savepoint
+        per message, so only the failing messages are dead-lettered.
+        """
         decoded, undecodable = self._decode(records)
-        for attempt in range(1, self._max_attempts + 1):
+        isolate = False
+        attempt = 0
+        while True:
             try:
-                return await self._apply(decoded, undecodable)
+                return await self._apply(decoded, undecodable, isolate=isolate)
+            except _IsolateMessages:
+                isolate = True
+            except sa_exc.IntegrityError:
+                if not isolate:
+                    isolate = True  # a handler's conflict or a replica's: isolation tells
+                    continue
+                # Handlers' conflicts were caught in their savepoints, so this is the inbox:
+                # another replica applied one of these events first. A retry skips it.
+                attempt = await self._back_off(attempt, len(records))
             except TRANSIENT_ERRORS:
-                if attempt == self._max_attempts:
-                    raise
-                self._metrics.batch_retries.inc()
-                delay = self._backoff * 2 ** (attempt - 1)
-                log.warning(
-                    "batch of %d failed (attempt %d); retrying in %.2fs",
-                    len(records),
-                    attempt,
-                    delay,
-                    exc_info=True,
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                attempt = await self._back_off(attempt, len(records))
+
+    async def _back_off(self, attempt: int, size: int) -> int:
+        """Sleep before the next attempt, or re-raise the current error after the last one."""
+        attempt += 1
+        if attempt >= self._max_attempts:
+            raise
+        self._metrics.batch_retries.inc()
+        delay = self._backoff * 2 ** (attempt - 1)
+        log.warning(
+            "batch of %d failed (attempt %d); retrying in %.2fs",
+            size,
+            attempt,
+            delay,
+            exc_info=True,
+        )
+        await asyncio.sleep(delay)
+        return attempt
 
     def _decode(self, records: Sequence[Record]) -> tuple[list[_Decoded], list[_Failure]]:
         decoded: list[_Decoded] = []
@@ -145,7 +170,9 @@ class BatchProcessor:
             decoded.append(_Decoded(record, envelope, payload, handler))
         return decoded, failures
 
-    async def _apply(self, decoded: list[_Decoded], undecodable: list[_Failure]) -> int:
+    async def _apply(
+        self, decoded: list[_Decoded], undecodable: list[_Failure], *, isolate: bool
+    ) -> int:
         failures = list(undecodable)
         applied: list[_Decoded] = []
         async with self._db.transaction() as session:
@@ -156,15 +183,24 @@ class BatchProcessor:
                     self._metrics.duplicates.labels(topic=item.record.topic).inc()
                     continue
                 seen.add(event_id)
-                error = await self._apply_one(session, item)
+                error = await self._apply_one(session, item, isolate=isolate)
                 if error is None:
                     applied.append(item)
                 else:
                     failures.append(_Failure(item.record, error))
-            session.add_all(
-                InboxRecord(consumer=self.consumer, event_id=str(d.envelope.event_id))
-                for d in applied
-            )
+            if applied:
+                now = datetime.now(UTC)
+                await session.exec(
+                    insert(InboxRecord),
+                    params=[
+                        {
+                            "consumer": self.consumer,
+                            "event_id": str(d.envelope.event_id),
+                            "processed_at": now,
+                        }
+                        for d in applied
+                    ],
+                )
             for failure in failures:
                 self._dead_letter(session, failure)
         for item in applied:
@@ -180,9 +216,16 @@ class BatchProcessor:
             )
         return len(applied)
 
-    async def _apply_one(self, session: AsyncSession, item: _Decoded) -> str | None:
-        """Run one handler in a savepoint; return the error if the message can never succeed."""
+    async def _apply_one(
+        self, session: AsyncSession, item: _Decoded, *, isolate: bool
+    ) -> str | None:
+        """Run one handler; return the error if the message can never succeed.
+
+        Without `isolate` a failure aborts the whole batch (to be redone isolated); with it, the
+        handler runs in a savepoint that is rolled back alone.
+        """
         record = item.record
+        context = MessageContext(session, self._outbox, item.envelope)
         with telemetry.span(
             f"{record.topic} process",
             kind=SpanKind.CONSUMER,
@@ -193,12 +236,16 @@ class BatchProcessor:
             },
         ):
             try:
+                if not isolate:
+                    await item.handler(context, item.payload)
+                    return None
                 async with session.begin_nested():
-                    context = MessageContext(session, self._outbox, item.envelope)
                     await item.handler(context, item.payload)
             except TRANSIENT_ERRORS:
                 raise
             except Exception as error:
+                if not isolate:
+                    raise _IsolateMessages from error
                 return f"{type(error).__name__}: {error}"
         return None
 
@@ -207,7 +254,7 @@ class BatchProcessor:
             return set()
         rows = await session.exec(
             select(InboxRecord.event_id).where(
-                InboxRecord.consumer == self.consumer, col(InboxRecord.event_id).in_(event_ids)
+                InboxRecord.consumer == self.consumer, InboxRecord.event_id.in_(event_ids)
             )
         )
         return set(rows.all())

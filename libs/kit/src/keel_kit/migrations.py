@@ -7,6 +7,9 @@ Each service keeps its revisions in `<package>/migrations/`; its env.py is one c
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context
@@ -14,7 +17,6 @@ from alembic.config import Config
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
-
 
 MIGRATION_LOCK_ID = 0x6B65656D  # "keem"
 
@@ -61,12 +63,21 @@ def run_env(metadata: MetaData) -> None:
 
 
 def new_revision(script_location: Path, message: str) -> None:
-    """Autogenerate a revision by diffing the models against a scratch SQLite database that
-    has every existing revision applied (used by `keel migrations new SERVICE MESSAGE`)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as scratch:
-        url = f"sqlite+aiosqlite:///{scratch}/scratch.db"
-        config = alembic_config(script_location, url)
-        command.upgrade(config, "head")
+    """Autogenerate a revision from the models (used by `keel migrations-new`)."""
+    with _migrated_scratch_database(script_location) as config:
         command.revision(config, message=message, autogenerate=True)
+
+
+def check_models_match(script_location: Path) -> None:
+    """Raise if the models have changes no revision covers (a forgotten migration)."""
+    with _migrated_scratch_database(script_location) as config:
+        command.check(config)
+
+
+@contextmanager
+def _migrated_scratch_database(script_location: Path) -> Iterator[Config]:
+    """A throwaway SQLite database with every existing revision applied, to diff models against."""
+    with tempfile.TemporaryDirectory() as scratch:
+        config = alembic_config(script_location, f"sqlite+aiosqlite:///{scratch}/scratch.db")
+        command.upgrade(config, "head")
+        yield config

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col, select
+from sqlmodel import select
 
 from keel_kit import telemetry
 from keel_kit.db import Database
@@ -106,7 +106,7 @@ class OutboxRelay:
         async with self._db.transaction() as session:
             rows = (
                 await session.exec(
-                    select(OutboxRecord).order_by(col(OutboxRecord.id)).limit(self._batch_size)
+                    select(OutboxRecord).order_by(OutboxRecord.id).limit(self._batch_size)
                 )
             ).all()
             backlog = len(rows)
@@ -138,7 +138,7 @@ class OutboxRelay:
         await asyncio.gather(*futures)
         ids = [row.id for row in rows]
         async with self._db.transaction() as session:
-            await session.exec(delete(OutboxRecord).where(col(OutboxRecord.id).in_(ids)))
+            await session.exec(delete(OutboxRecord).where(OutboxRecord.id.in_(ids)))
         for row in rows:
             self._metrics.outbox_published.labels(topic=row.topic).inc()
         self._metrics.outbox_backlog.set(backlog - len(rows))

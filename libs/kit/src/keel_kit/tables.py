@@ -1,10 +1,16 @@
-"""Tables the kit keeps in every service's database, beside the service's own."""
+"""Tables the kit keeps in every service's database, beside the service's own.
+
+They are plain SQLAlchemy mappings rather than SQLModel models because they sit on the hottest
+path (a row per message in and out) and a SQLModel instance costs several times more to build.
+They share SQLModel's metadata, so each service's migrations see them.
+"""
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlmodel import SQLModel
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 _BIGINT_ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -14,7 +20,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class OutboxRecord(SQLModel, table=True):
+class KitTable(DeclarativeBase):
+    metadata = SQLModel.metadata
+
+
+class OutboxRecord(KitTable):
     """A message waiting to be published, written in the same transaction as its cause.
 
     Rows are published in id order and deleted once the broker has acknowledged them.
@@ -22,23 +32,21 @@ class OutboxRecord(SQLModel, table=True):
 
     __tablename__ = "outbox"
 
-    id: int | None = Field(
-        default=None, sa_column=Column(_BIGINT_ID, primary_key=True, autoincrement=True)
-    )
-    topic: str = Field(max_length=249)
-    key: str = Field(max_length=255)
-    event_id: str = Field(max_length=36)
-    type: str = Field(max_length=100)
-    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(249))
+    key: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class InboxRecord(SQLModel, table=True):
+class InboxRecord(KitTable):
     """Proof that a consumer applied an event: written in the transaction of its effects."""
 
     __tablename__ = "inbox"
 
-    consumer: str = Field(primary_key=True, max_length=100)
-    event_id: str = Field(primary_key=True, max_length=36)
-    processed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

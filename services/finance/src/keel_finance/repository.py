@@ -10,17 +10,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from keel_finance.models import JournalEntry, JournalLine
 
 
-async def find_entry(
-    session: AsyncSession, source_type: str, source_id: str
-) -> JournalEntry | None:
-    rows = await session.exec(
-        select(JournalEntry).where(
-            JournalEntry.source_type == source_type, JournalEntry.source_id == source_id
-        )
-    )
-    return rows.first()
-
-
 async def entries_for_source(
     session: AsyncSession, source_id: str
 ) -> Sequence[tuple[JournalEntry, Sequence[JournalLine]]]:

@@ -20,10 +20,13 @@ async def post_entry(
     source_id: str,
     memo: str,
     causation: Envelope | None,
-) -> JournalEntry | None:
-    """Post a balanced entry once per (source type, source id); a repeat is a no-op."""
-    if await repository.find_entry(session, source_type, source_id) is not None:
-        return None
+) -> JournalEntry:
+    """Post a balanced entry for a source document.
+
+    Redelivered events never get here (the inbox skips them); a second, different event for the
+    same source breaks the (source type, source id) unique constraint and is dead-lettered rather
+    than booked twice.
+    """
     row = JournalEntry(
         entry_id=str(new_event_id()),
         source_type=source_type,
