@@ -136,3 +136,41 @@ async def test_unknown_sku_availability_is_404(client: httpx.AsyncClient) -> Non
     response = await client.get("/v1/availability/NOPE")
     assert response.status_code == 404
     assert response.json()["title"] == "Not found"
+
+
+RECEIPT = {
+    "sku": "MUG-1",
+    "location_id": "WH-1",
+    "quantity": 2,
+    "unit_cost": "3.50",
+    "reference": "PO-7",
+}
+
+
+async def test_same_idempotency_key_and_body_replays_without_booking_twice(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/v1/items", json=ITEM)
+    await client.post("/v1/locations", json=LOCATION)
+    headers = {"Idempotency-Key": "receipt-PO-7"}
+    first = await client.post("/v1/receipts", json=RECEIPT, headers=headers)
+    again = await client.post("/v1/receipts", json=RECEIPT, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (await client.get("/v1/availability/MUG-1")).json()["available_to_sell"] == 2
+
+
+async def test_same_idempotency_key_with_another_body_is_a_422(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/v1/items", json=ITEM)
+    await client.post("/v1/locations", json=LOCATION)
+    headers = {"Idempotency-Key": "receipt-PO-7"}
+    await client.post("/v1/receipts", json=RECEIPT, headers=headers)
+    other = await client.post("/v1/receipts", json={**RECEIPT, "quantity": 3}, headers=headers)
+
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert (await client.get("/v1/availability/MUG-1")).json()["available_to_sell"] == 2

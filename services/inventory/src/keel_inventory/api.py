@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from keel_inventory import repository, service
 from keel_inventory.schemas import (
@@ -15,29 +15,53 @@ from keel_inventory.schemas import (
     ReceiptCreate,
 )
 from keel_kit.app import RuntimeDep
+from keel_kit.idempotency import IdempotencyKey, idempotent
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
 
 
-@router.post("/items", status_code=status.HTTP_201_CREATED)
-async def create_item(body: ItemCreate, runtime: RuntimeDep) -> ItemPublic:
-    async with runtime.db.transaction() as session:
+@router.post("/items", status_code=status.HTTP_201_CREATED, response_model=ItemPublic)
+async def create_item(
+    body: ItemCreate, runtime: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
+    async def run() -> ItemPublic:
         item = await service.register_item(session=session, outbox=runtime.outbox, cmd=body)
-    return ItemPublic.model_validate(item, from_attributes=True)
+        return ItemPublic.model_validate(item, from_attributes=True)
 
-
-@router.post("/locations", status_code=status.HTTP_201_CREATED)
-async def create_location(body: LocationCreate, runtime: RuntimeDep) -> LocationCreate:
     async with runtime.db.transaction() as session:
+        return await idempotent(
+            session, scope="items", key=key, request=body, status_code=201, run=run
+        )
+
+
+@router.post("/locations", status_code=status.HTTP_201_CREATED, response_model=LocationCreate)
+async def create_location(
+    body: LocationCreate, runtime: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
+    async def run() -> LocationCreate:
         location = await service.register_location(session=session, outbox=runtime.outbox, cmd=body)
-    return LocationCreate.model_validate(location, from_attributes=True)
+        return LocationCreate.model_validate(location, from_attributes=True)
 
-
-@router.post("/receipts", status_code=status.HTTP_201_CREATED)
-async def create_receipt(body: ReceiptCreate, runtime: RuntimeDep) -> MovementPublic:
     async with runtime.db.transaction() as session:
+        return await idempotent(
+            session, scope="locations", key=key, request=body, status_code=201, run=run
+        )
+
+
+@router.post("/receipts", status_code=status.HTTP_201_CREATED, response_model=MovementPublic)
+async def create_receipt(
+    body: ReceiptCreate, runtime: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
+    """Receive stock. Send an `Idempotency-Key` so a retried request is never booked twice."""
+
+    async def run() -> MovementPublic:
         movement = await service.receive_stock(session=session, outbox=runtime.outbox, cmd=body)
-    return MovementPublic.model_validate(movement, from_attributes=True)
+        return MovementPublic.model_validate(movement, from_attributes=True)
+
+    async with runtime.db.transaction() as session:
+        return await idempotent(
+            session, scope="receipts", key=key, request=body, status_code=201, run=run
+        )
 
 
 @router.get("/availability/{sku}")
