@@ -5,13 +5,19 @@ from keel_contracts.values import Line, Money
 
 
 class ReserveStock(Message):
+    """Hold every line or nothing. With `backorder`, a request that cannot be covered now waits
+    in the backorder queue instead of failing for good."""
+
     type = "stock.reserve"
     order_id: str
     channel: str
     lines: tuple[Line, ...]
+    backorder: bool = False
 
 
 class ReleaseStock(Message):
+    """Give back whatever is held (or queued) for the order."""
+
     type = "stock.release"
     order_id: str
     reason: str

@@ -42,20 +42,39 @@ class StockReceived(Message):
     reference: str
 
 
+# --- inventory.reservation.v1: answers to reservation commands, keyed by order ---
+
+
+class Allocation(BaseModel):
+    """Units of one SKU held for an order at one location."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    location_id: str
+    sku: Sku
+    quantity: Quantity
+
+
 class StockReserved(Message):
+    """Every line of the order is held; the allocations say where (one location if any holds
+    everything, else split across locations)."""
+
     type = "stock.reserved"
     order_id: str
     reservation_id: str
-    lines: tuple[Line, ...]
-    location_id: str
+    allocations: tuple[Allocation, ...]
     expires_at: datetime
 
 
 class StockReservationFailed(Message):
+    """Nothing was held. With `waiting`, the request joined the SKU's backorder queue and a
+    `stock.reserved` follows when receipts cover it (oldest request first)."""
+
     type = "stock.reservation_failed"
     order_id: str
     short_lines: tuple[Line, ...]
     reason: str
+    waiting: bool = False
 
 
 class StockReleased(Message):
@@ -114,6 +133,15 @@ class OrderRejected(Message):
     reason: str
 
 
+class OrderReleased(Message):
+    """Released to fulfillment: ship these allocations (one shipment per location)."""
+
+    type = "order.released"
+    order_id: str
+    channel: str
+    allocations: tuple[Allocation, ...]
+
+
 # --- fulfillment.shipment.v1 ---
 
 
@@ -153,6 +181,14 @@ class PaymentAuthorized(Message):
 
 class PaymentDeclined(Message):
     type = "payment.declined"
+    order_id: str
+    reason: str
+
+
+class PaymentHeld(Message):
+    """The provider wants a review before it authorizes; the order waits on a payment hold."""
+
+    type = "payment.held"
     order_id: str
     reason: str
 

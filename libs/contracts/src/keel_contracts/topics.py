@@ -71,13 +71,14 @@ TOPICS: tuple[TopicSpec, ...] = (
         key="sku",
         owner="inventory",
         consumers=("order", "procurement", "finance"),
-        messages=(
-            ev.StockReceived,
-            ev.StockReserved,
-            ev.StockReservationFailed,
-            ev.StockReleased,
-            ev.StockIssued,
-        ),
+        messages=(ev.StockReceived, ev.StockIssued),
+    ),
+    TopicSpec(
+        name="inventory.reservation.v1",
+        key="order_id",
+        owner="inventory",
+        consumers=("order",),
+        messages=(ev.StockReserved, ev.StockReservationFailed, ev.StockReleased),
     ),
     TopicSpec(
         name="inventory.availability.v1",
@@ -99,7 +100,13 @@ TOPICS: tuple[TopicSpec, ...] = (
         key="order_id",
         owner="order",
         consumers=("inventory", "fulfillment", "procurement", "finance"),
-        messages=(ev.OrderPlaced, ev.OrderConfirmed, ev.OrderCancelled, ev.OrderRejected),
+        messages=(
+            ev.OrderPlaced,
+            ev.OrderConfirmed,
+            ev.OrderReleased,
+            ev.OrderCancelled,
+            ev.OrderRejected,
+        ),
     ),
     TopicSpec(
         name="fulfillment.shipment.v1",
@@ -139,6 +146,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         messages=(
             ev.PaymentAuthorized,
             ev.PaymentDeclined,
+            ev.PaymentHeld,
             ev.PaymentCaptured,
             ev.PaymentVoided,
         ),

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from keel_kit import telemetry
 from keel_kit.handlers import Handlers
 from keel_kit.problems import install_problem_handlers
-from keel_kit.runtime import ServiceRuntime
+from keel_kit.runtime import PeriodicJob, ServiceRuntime
 from keel_kit.settings import ServiceSettings
 
 
@@ -26,13 +26,14 @@ def create_service_app(
     routers: Sequence[APIRouter],
     migrations: Path,
     description: str,
+    periodic: Sequence[PeriodicJob] = (),
 ) -> FastAPI:
     """Build a service's app; its lifespan migrates the database and runs broker and relay."""
     telemetry.setup_logging()
     provider = telemetry.setup_tracing(
         settings.service, otlp_endpoint=settings.otlp_endpoint, trace_file=settings.trace_file
     )
-    runtime = ServiceRuntime(settings, handlers, migrations)
+    runtime = ServiceRuntime(settings, handlers, migrations, periodic)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import topics_for
 from keel_kit.broker import create_broker, document_publications, subscribe
@@ -30,8 +33,23 @@ from keel_kit.topics import ensure_topics
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work a service does on a clock rather than on a message (expiring reservations, ...)."""
+
+    name: str
+    every: float
+    run: Callable[[AsyncSession, Outbox], Awaitable[None]]
+
+
 class ServiceRuntime:
-    def __init__(self, settings: ServiceSettings, handlers: Handlers, migrations: Path) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        handlers: Handlers,
+        migrations: Path,
+        periodic: Sequence[PeriodicJob] = (),
+    ) -> None:
         self.settings = settings
         self.handlers = handlers
         self.migrations = migrations
@@ -48,12 +66,15 @@ class ServiceRuntime:
             metrics=self.metrics,
             batch_size=settings.relay_batch_size,
         )
+        self._periodic = periodic
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self.migrate()
         self._tasks.append(asyncio.create_task(self._relay.run(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._connect_broker(), name="broker-connect"))
+        for job in self._periodic:
+            self._tasks.append(asyncio.create_task(self._run_periodic(job), name=job.name))
 
     async def migrate(self) -> None:
         """Bring the database to the newest schema (service tests stop here, without Kafka)."""
@@ -64,7 +85,7 @@ class ServiceRuntime:
             await self.broker.stop()  # stops fetching; waits for the in-flight batch
         self._relay.stop()
         for task in self._tasks:
-            if task.get_name() == "broker-connect":
+            if task.get_name() != "outbox-relay":  # the relay stops itself after a final flush
                 task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -103,6 +124,17 @@ class ServiceRuntime:
         )
         document_publications(broker, self.settings.service)
         return broker
+
+    async def _run_periodic(self, job: PeriodicJob) -> None:
+        """Run a job every `job.every` seconds in its own transaction; a failure is logged and
+        the job runs again next time (its work must be safe to repeat)."""
+        while True:
+            await asyncio.sleep(job.every)
+            try:
+                async with self.db.transaction() as session:
+                    await job.run(session, self.outbox)
+            except Exception:
+                log.exception("periodic job %s failed; it runs again in %.0fs", job.name, job.every)
 
     async def _connect_broker(self) -> None:
         backoff = 0.5
