@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest_asyncio
 from sqlmodel import Field, SQLModel, col, select
 
 from keel_contracts import Envelope, new_event_id
@@ -64,3 +66,11 @@ async def applied_quantities(db: Database) -> list[int]:
 async def outbox_rows(db: Database) -> list[tables.OutboxRecord]:
     async with db.transaction() as session:
         return list((await session.exec(select(tables.OutboxRecord))).all())
+
+
+@pytest_asyncio.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh SQLite database with the kit's tables, disposed after the test."""
+    db = await database(tmp_path)
+    yield db
+    await db.dispose()

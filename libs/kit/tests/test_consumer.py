@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -141,3 +142,35 @@ async def test_database_errors_count_as_transient(db: Database, tmp_path: Path) 
 
     with pytest.raises(OperationalError):
         await consumer.process([record(receipt(1).to_bytes())])
+
+
+async def test_a_write_that_fails_only_at_commit_is_isolated_and_dead_lettered(
+    db: Database,
+) -> None:
+    handlers = Handlers()
+
+    @handlers.on(StockReceived)
+    async def on_received(ctx: MessageContext, event: StockReceived) -> None:
+        # No flush here: on the fast path the bad row only fails when the batch commits. A list
+        # is a value the driver cannot store (as an over-long string is on PostgreSQL).
+        bad: Any = ["not", "storable"]
+        quantity = bad if event.quantity == 13 else event.quantity
+        ctx.session.add(Applied(movement_id=event.movement_id, quantity=quantity))
+
+    consumer = BatchProcessor(
+        consumer="finance-service",
+        handlers=handlers,
+        db=db,
+        outbox=Outbox("finance"),
+        metrics=KitMetrics("finance"),
+        max_attempts=2,
+        backoff_seconds=0.001,
+    )
+    applied = await consumer.process(
+        [record(receipt(13).to_bytes()), record(receipt(2).to_bytes(), 1)]
+    )
+
+    assert applied == 1
+    assert await applied_quantities(db) == [2]
+    (letter,) = await outbox_rows(db)
+    assert letter.topic == "finance-service.dlq"

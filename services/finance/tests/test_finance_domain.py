@@ -1,8 +1,19 @@
+import re
 from decimal import Decimal
 
 import pytest
 
-from keel_finance.domain import Entry, Posting, UnbalancedEntry, opening_stock_entry
+from keel_finance.domain import (
+    Entry,
+    PaymentRefused,
+    Posting,
+    UnbalancedEntry,
+    canonical,
+    capture_entry,
+    check_authorization,
+    check_capture,
+    opening_stock_entry,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -33,3 +44,63 @@ def test_an_entry_that_moves_nothing_cannot_be_built() -> None:
 def test_amounts_are_rounded_to_cents_before_balancing() -> None:
     entry = opening_stock_entry("USD", 3, Decimal("0.3333"))
     assert entry.postings[0].debit == Decimal("1.00")
+
+
+def test_a_capture_is_cash_against_the_receivable() -> None:
+    entry = capture_entry("USD", Decimal("30"))
+    assert entry.postings == (
+        Posting("1000", debit=Decimal("30.00"), credit=Decimal("0.00")),
+        Posting("1100", debit=Decimal("0.00"), credit=Decimal("30.00")),
+    )
+
+
+def capture(status: str = "authorized", amount: str = "10.00", currency: str = "USD") -> None:
+    check_capture(
+        status=status,
+        authorized=Decimal("10.00"),
+        captured=Decimal("0"),
+        currency="USD",
+        amount=Decimal(amount),
+        amount_currency=currency,
+    )
+
+
+def test_capture_of_the_authorized_amount_or_less_passes() -> None:
+    capture(amount="10.00")
+    capture(amount="0.01")
+
+
+@pytest.mark.parametrize(
+    ("status", "amount", "currency", "reason"),
+    [
+        ("authorized", "10.0001", "USD", "exceeds the authorized 10.00 USD"),
+        ("authorized", "5.00", "EUR", "capture in EUR of a payment authorized in USD"),
+        ("authorized", "0.00", "USD", "at least one cent"),
+        ("authorized", "-1.00", "USD", "at least one cent"),
+        ("declined", "5.00", "USD", "a declined payment cannot be captured"),
+        ("held", "5.00", "USD", "a held payment cannot be captured"),
+        ("voided", "5.00", "USD", "a voided payment cannot be captured"),
+        ("captured", "5.00", "USD", "already captured"),
+    ],
+)
+def test_capture_that_can_never_succeed_is_refused(
+    status: str, amount: str, currency: str, reason: str
+) -> None:
+    with pytest.raises(PaymentRefused, match=re.escape(reason)):
+        capture(status, amount, currency)
+
+
+def test_an_authorization_needs_at_least_a_cent() -> None:
+    check_authorization(Decimal("0.01"))
+    with pytest.raises(PaymentRefused, match="at least one cent"):
+        check_authorization(Decimal("0.004"))
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [("10", "10.00"), ("10.0000", "10.00"), ("10.5", "10.50"), ("10.1250", "10.125")],
+)
+def test_money_is_shown_with_cents_and_only_meaningful_extra_places(
+    amount: str, shown: str
+) -> None:
+    assert str(canonical(Decimal(amount))) == shown

@@ -32,9 +32,13 @@ class AuthorizePayment(Message):
 
 
 class CapturePayment(Message):
+    """Take the money. `goods` and `shipping` split `amount` for revenue posting."""
+
     type = "payment.capture"
     order_id: str
     amount: Money
+    goods: Money | None = None
+    shipping: Money | None = None
 
 
 class VoidPayment(Message):

@@ -85,6 +85,8 @@ class StockReleased(Message):
 
 
 class StockIssued(Message):
+    """Units left a location on a shipment: the reservation is consumed, stock goes down."""
+
     type = "stock.issued"
     order_id: str
     shipment_id: str
@@ -92,6 +94,7 @@ class StockIssued(Message):
     sku: Sku
     quantity: Quantity
     unit_cost: Money
+    movement_id: str | None = None
 
 
 # --- inventory.availability.v1: compacted, the latest available-to-sell per SKU ---
@@ -167,6 +170,16 @@ class ShipmentDelivered(Message):
     type = "shipment.delivered"
     shipment_id: str
     order_id: str
+
+
+class ShipmentCancelled(Message):
+    """An open shipment stopped before it left (its order was cancelled)."""
+
+    type = "shipment.cancelled"
+    shipment_id: str
+    order_id: str
+    location_id: str
+    reason: str
 
 
 # --- finance.payment.v1 ---

@@ -113,7 +113,12 @@ TOPICS: tuple[TopicSpec, ...] = (
         key="order_id",
         owner="fulfillment",
         consumers=("order", "inventory", "returns", "finance"),
-        messages=(ev.ShipmentCreated, ev.ShipmentShipped, ev.ShipmentDelivered),
+        messages=(
+            ev.ShipmentCreated,
+            ev.ShipmentShipped,
+            ev.ShipmentDelivered,
+            ev.ShipmentCancelled,
+        ),
     ),
     TopicSpec(
         name="procurement.purchase_order.v1",

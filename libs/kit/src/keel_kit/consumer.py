@@ -122,6 +122,8 @@ class BatchProcessor:
                 return await self._apply(decoded, undecodable, isolate=isolate)
             except _IsolateMessages:
                 isolate = True
+            except TRANSIENT_ERRORS:
+                attempt = await self._back_off(attempt, len(records))
             except sa_exc.IntegrityError:
                 if not isolate:
                     isolate = True  # a handler's conflict or a replica's: isolation tells
@@ -129,8 +131,12 @@ class BatchProcessor:
                 # Handlers' conflicts were caught in their savepoints, so this is the inbox:
                 # another replica applied one of these events first. A retry skips it.
                 attempt = await self._back_off(attempt, len(records))
-            except TRANSIENT_ERRORS:
-                attempt = await self._back_off(attempt, len(records))
+            except sa_exc.SQLAlchemyError:
+                # Raised when the batch's writes were flushed together (a value too long for
+                # its column, say): only isolation can tell which message caused it.
+                if isolate:
+                    raise
+                isolate = True
 
     async def _back_off(self, attempt: int, size: int) -> int:
         """Sleep before the next attempt, or re-raise the current error after the last one."""

@@ -1,1 +1,2 @@
-"""Keel finance service: the double-entry journal every money-moving event posts to."""
+"""Keel finance service: the double-entry journal every money-moving event posts to, and
+payments through a provider port."""

@@ -3,8 +3,15 @@
 from fastapi import APIRouter
 
 from keel_finance import domain, repository, service
-from keel_finance.schemas import JournalEntryPublic, JournalLinePublic, TrialBalance
+from keel_finance.schemas import (
+    JournalEntryPublic,
+    JournalLinePublic,
+    MarginsPublic,
+    PaymentPublic,
+    TrialBalance,
+)
 from keel_kit.app import RuntimeDep
+from keel_kit.problems import NotFound
 
 router = APIRouter(prefix="/v1", tags=["finance"])
 
@@ -13,6 +20,13 @@ router = APIRouter(prefix="/v1", tags=["finance"])
 async def get_trial_balance(runtime: RuntimeDep) -> TrialBalance:
     async with runtime.db.transaction() as session:
         return await service.trial_balance(session=session)
+
+
+@router.get("/margins")
+async def get_margins(runtime: RuntimeDep) -> MarginsPublic:
+    """Revenue, cost of goods sold and margin per sales channel, from the journal."""
+    async with runtime.db.transaction() as session:
+        return await service.margins(session=session)
 
 
 @router.get("/journal")
@@ -34,3 +48,16 @@ async def get_journal(source_id: str, runtime: RuntimeDep) -> list[JournalEntryP
         )
         for entry, lines in entries
     ]
+
+
+@router.get("/payments/{order_id}")
+async def get_payment(order_id: str, runtime: RuntimeDep) -> PaymentPublic:
+    async with runtime.db.transaction() as session:
+        payment = await repository.get_payment(session, order_id)
+    if payment is None:
+        raise NotFound(f"no payment for order {order_id}")
+    return PaymentPublic(
+        **payment.model_dump(exclude={"amount", "captured_amount"}),
+        amount=domain.canonical(payment.amount),
+        captured_amount=domain.canonical(payment.captured_amount),
+    )

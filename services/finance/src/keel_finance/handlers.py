@@ -1,7 +1,9 @@
-"""Finance subscribers: thin doors from events into the same use cases as the API."""
+"""Finance subscribers: thin doors from events and commands into the same use cases as the API."""
 
-from keel_contracts.events import StockReceived
-from keel_finance import service
+from keel_contracts.commands import AuthorizePayment, CapturePayment, VoidPayment
+from keel_contracts.events import OrderPlaced, StockIssued, StockReceived
+from keel_finance import payments, service
+from keel_finance.payments import service as payment_service
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
 
@@ -13,4 +15,49 @@ replicate_items(handlers)
 async def on_stock_received(ctx: MessageContext, event: StockReceived) -> None:
     await service.post_stock_receipt(
         session=ctx.session, outbox=ctx.outbox, event=event, envelope=ctx.envelope
+    )
+
+
+@handlers.on(StockIssued)
+async def on_stock_issued(ctx: MessageContext, event: StockIssued) -> None:
+    await service.post_cost_of_goods(
+        session=ctx.session, outbox=ctx.outbox, event=event, envelope=ctx.envelope
+    )
+
+
+@handlers.on(OrderPlaced)
+async def on_order_placed(ctx: MessageContext, event: OrderPlaced) -> None:
+    service.remember_channel(session=ctx.session, event=event)
+
+
+@handlers.on(AuthorizePayment)
+async def on_authorize_payment(ctx: MessageContext, cmd: AuthorizePayment) -> None:
+    await payment_service.authorize_payment(
+        session=ctx.session,
+        outbox=ctx.outbox,
+        provider=payments.installed.get(),
+        cmd=cmd,
+        envelope=ctx.envelope,
+    )
+
+
+@handlers.on(CapturePayment)
+async def on_capture_payment(ctx: MessageContext, cmd: CapturePayment) -> None:
+    await payment_service.capture_payment(
+        session=ctx.session,
+        outbox=ctx.outbox,
+        provider=payments.installed.get(),
+        cmd=cmd,
+        envelope=ctx.envelope,
+    )
+
+
+@handlers.on(VoidPayment)
+async def on_void_payment(ctx: MessageContext, cmd: VoidPayment) -> None:
+    await payment_service.void_payment(
+        session=ctx.session,
+        outbox=ctx.outbox,
+        provider=payments.installed.get(),
+        cmd=cmd,
+        envelope=ctx.envelope,
     )

@@ -4,17 +4,26 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from keel_finance import models  # noqa: F401  (registers the tables)
+from keel_finance import (
+    models,  # noqa: F401  (registers the tables)
+    payments,
+)
 from keel_finance.api import router
 from keel_finance.handlers import handlers
+from keel_finance.payments import PaymentProvider
 from keel_finance.settings import Settings
 from keel_kit.app import create_service_app
 from keel_kit.replicas import replica_router
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, payment_provider: PaymentProvider | None = None
+) -> FastAPI:
+    """The finance app; `payment_provider` overrides the one the settings choose (tests)."""
+    settings = settings or Settings()
+    payments.installed.install(payment_provider or payments.provider_for(settings))
     return create_service_app(
-        settings or Settings(),
+        settings,
         handlers=handlers,
         routers=[router, replica_router()],
         migrations=Path(__file__).parent / "migrations",

@@ -1,4 +1,5 @@
-"""Finance tables: the journal is append-only; an entry's lines always balance."""
+"""Finance tables: the journal is append-only; an entry's lines always balance; one payment per
+order."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -19,7 +20,17 @@ class JournalEntry(SQLModel, table=True):
     source_id: str = Field(index=True, max_length=64)
     currency: str = Field(max_length=3)
     memo: str = Field(max_length=200)
+    order_id: str | None = Field(default=None, index=True, max_length=36)
     posted_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class OrderChannel(SQLModel, table=True):
+    """Which channel sold an order, learnt from order.placed, so margins can be cut by channel."""
+
+    __tablename__ = "order_channel"
+
+    order_id: str = Field(primary_key=True, max_length=36)
+    channel: str = Field(max_length=64)
 
 
 class JournalLine(SQLModel, table=True):
@@ -30,3 +41,24 @@ class JournalLine(SQLModel, table=True):
     account: str = Field(index=True, max_length=10)
     debit: Decimal = Field(sa_type=Numeric(18, 2))
     credit: Decimal = Field(sa_type=Numeric(18, 2))
+
+
+class Payment(SQLModel, table=True):
+    """One order's payment: what the provider decided, and what was captured or voided since.
+
+    The row is the answer to every repeated command for the order, so the provider is asked once.
+    The card token is never stored: it is the provider's secret, needed for one call only.
+    """
+
+    __tablename__ = "payment"
+
+    order_id: str = Field(primary_key=True, max_length=64)
+    authorization_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=20)
+    method: str = Field(max_length=50)
+    amount: Decimal = Field(sa_type=Numeric(18, 4))
+    currency: str = Field(max_length=3)
+    captured_amount: Decimal = Field(default=Decimal(0), sa_type=Numeric(18, 4))
+    reason: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

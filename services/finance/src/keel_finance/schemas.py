@@ -37,3 +37,28 @@ class TrialBalance(BaseModel):
     credits: Decimal
     balanced: bool
     accounts: list[AccountBalance]
+
+
+class PaymentPublic(BaseModel):
+    order_id: str
+    status: str
+    method: str
+    authorization_id: str | None
+    amount: Decimal
+    currency: str
+    captured_amount: Decimal
+    reason: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChannelMargin(BaseModel):
+    channel: str
+    revenue: Decimal
+    cost_of_goods: Decimal
+    margin: Decimal
+    margin_percent: Decimal
+
+
+class MarginsPublic(BaseModel):
+    channels: list[ChannelMargin]

@@ -3,11 +3,12 @@
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, new_event_id
-from keel_contracts.events import JournalEntryPosted, StockReceived
+from keel_contracts.events import JournalEntryPosted, OrderPlaced, StockIssued, StockReceived
 from keel_contracts.events import JournalLine as JournalLineContract
 from keel_finance import domain, repository
-from keel_finance.models import JournalEntry, JournalLine
-from keel_finance.schemas import AccountBalance, TrialBalance
+from keel_finance.models import JournalEntry, JournalLine, OrderChannel
+from keel_finance.schemas import AccountBalance, ChannelMargin, MarginsPublic, TrialBalance
+from keel_kit.handlers import PermanentError
 from keel_kit.outbox import Outbox
 
 
@@ -20,6 +21,7 @@ async def post_entry(
     source_id: str,
     memo: str,
     causation: Envelope | None,
+    order_id: str | None = None,
 ) -> JournalEntry:
     """Post a balanced entry for a source document.
 
@@ -33,6 +35,7 @@ async def post_entry(
         source_id=source_id,
         currency=entry.currency,
         memo=memo,
+        order_id=order_id,
     )
     session.add(row)
     session.add_all(
@@ -72,6 +75,48 @@ async def post_stock_receipt(
         memo=f"receipt {event.reference}: {event.quantity} x {event.sku} at {event.location_id}",
         causation=envelope,
     )
+
+
+async def post_cost_of_goods(
+    *, session: AsyncSession, outbox: Outbox, event: StockIssued, envelope: Envelope
+) -> None:
+    if event.movement_id is None:
+        raise PermanentError("stock.issued without a movement_id cannot be posted once-only")
+    await post_entry(
+        session=session,
+        outbox=outbox,
+        entry=domain.cost_of_goods_entry(
+            event.unit_cost.currency, event.quantity, event.unit_cost.amount
+        ),
+        source_type="stock_issue",
+        source_id=event.movement_id,
+        memo=f"issued {event.quantity} x {event.sku} from {event.location_id} "
+        f"on shipment {event.shipment_id}",
+        causation=envelope,
+        order_id=event.order_id,
+    )
+
+
+def remember_channel(*, session: AsyncSession, event: OrderPlaced) -> None:
+    session.add(OrderChannel(order_id=event.order_id, channel=event.channel))
+
+
+async def margins(*, session: AsyncSession) -> MarginsPublic:
+    rows = await repository.margins_by_channel(session)
+    channels = []
+    for channel, revenue, cost in rows:
+        margin = revenue - cost
+        percent = (margin / revenue * 100).quantize(domain.CENT) if revenue else domain.ZERO
+        channels.append(
+            ChannelMargin(
+                channel=channel,
+                revenue=revenue,
+                cost_of_goods=cost,
+                margin=margin,
+                margin_percent=percent,
+            )
+        )
+    return MarginsPublic(channels=channels)
 
 
 async def trial_balance(*, session: AsyncSession) -> TrialBalance:

@@ -1,5 +1,6 @@
-from typing import ClassVar
+from typing import ClassVar, Literal
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from keel_contracts import ServiceName
@@ -11,3 +12,7 @@ class Settings(ServiceSettings):
 
     service: ClassVar[ServiceName] = "finance"
     port: int = 8106
+    payment_provider: Literal["simulated"] = Field(
+        default="simulated",
+        description="who authorizes and captures payments; real adapters join the simulator here",
+    )

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from keel_fulfillment import models  # noqa: F401  (registers the tables)
+from keel_fulfillment.api import router
 from keel_fulfillment.handlers import handlers
 from keel_fulfillment.settings import Settings
 from keel_kit.app import create_service_app
@@ -14,7 +16,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings or Settings(),
         handlers=handlers,
-        routers=[replica_router()],
+        routers=[router, replica_router()],
         migrations=Path(__file__).parent / "migrations",
         description="Warehouses, shipment plans, pick tasks, carriers and tracking.",
     )

@@ -4,15 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from keel_inventory import repository, service
+from keel_inventory import repository, reservations, service
 from keel_inventory.schemas import (
     AvailabilityPublic,
+    InvariantsPublic,
     ItemCreate,
     ItemPublic,
     LedgerPage,
     LocationCreate,
     MovementPublic,
     ReceiptCreate,
+    ReservationPublic,
 )
 from keel_kit.app import RuntimeDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
@@ -68,6 +70,19 @@ async def create_receipt(
 async def get_availability(sku: str, runtime: RuntimeDep) -> AvailabilityPublic:
     async with runtime.db.transaction() as session:
         return await service.availability(session=session, sku=sku)
+
+
+@router.get("/reservations/{order_id}")
+async def get_reservation(order_id: str, runtime: RuntimeDep) -> ReservationPublic:
+    async with runtime.db.transaction() as session:
+        return await reservations.view(session=session, order_id=order_id)
+
+
+@router.get("/invariants")
+async def get_invariants(runtime: RuntimeDep) -> InvariantsPublic:
+    """Balances against the ledger, and any location with more reserved than sellable."""
+    async with runtime.db.transaction() as session:
+        return await service.invariants(session=session)
 
 
 @router.get("/ledger")

@@ -1,5 +1,33 @@
-"""Inventory consumes nothing yet; reservation commands arrive with the order-to-cash flow."""
+"""Inventory subscribers: thin doors from commands and shipments into the use cases."""
 
-from keel_kit.handlers import Handlers
+from keel_contracts.commands import ReleaseStock, ReserveStock
+from keel_contracts.events import ShipmentShipped
+from keel_inventory import reservations, shipments
+from keel_inventory.repository import lock_conflicts_are_transient
+from keel_kit.handlers import Handlers, MessageContext
 
 handlers = Handlers()
+
+
+@handlers.on(ReserveStock)
+async def on_reserve_stock(ctx: MessageContext, cmd: ReserveStock) -> None:
+    with lock_conflicts_are_transient():
+        await reservations.reserve(
+            session=ctx.session, outbox=ctx.outbox, cmd=cmd, cause=ctx.envelope
+        )
+
+
+@handlers.on(ReleaseStock)
+async def on_release_stock(ctx: MessageContext, cmd: ReleaseStock) -> None:
+    with lock_conflicts_are_transient():
+        await reservations.release(
+            session=ctx.session, outbox=ctx.outbox, cmd=cmd, cause=ctx.envelope
+        )
+
+
+@handlers.on(ShipmentShipped)
+async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> None:
+    with lock_conflicts_are_transient():
+        await shipments.issue_shipment(
+            session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
+        )

@@ -3,19 +3,39 @@
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_inventory import models  # noqa: F401  (registers the tables)
+from keel_inventory import (
+    models,  # noqa: F401  (registers the tables)
+    reservations,
+)
 from keel_inventory.api import router
 from keel_inventory.handlers import handlers
 from keel_inventory.settings import Settings
 from keel_kit.app import create_service_app
+from keel_kit.outbox import Outbox
+from keel_kit.runtime import PeriodicJob
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    reservations.configure(ttl_seconds=settings.reservation_ttl_seconds)
+    batch = settings.reservation_expiry_batch_size
+
+    async def expire_reservations(session: AsyncSession, outbox: Outbox) -> None:
+        await reservations.expire_due(session=session, outbox=outbox, limit=batch)
+
     return create_service_app(
-        settings or Settings(),
+        settings,
         handlers=handlers,
         routers=[router],
         migrations=Path(__file__).parent / "migrations",
-        description="Item master, locations, the stock movement ledger and balances.",
+        description="Item master, locations, the stock movement ledger, balances and reservations.",
+        periodic=[
+            PeriodicJob(
+                name="expire-reservations",
+                every=settings.reservation_expiry_every_seconds,
+                run=expire_reservations,
+            )
+        ],
     )

@@ -3,10 +3,17 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric
 from sqlmodel import Field, SQLModel
 
 from keel_kit.tables import utcnow
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+_BIGINT_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+# Longest order id and channel a reservation stores (contracts leave them unbounded).
+ORDER_ID_LENGTH = 100
+CHANNEL_LENGTH = 64
 
 
 class Item(SQLModel, table=True):
@@ -54,3 +61,59 @@ class StockBalance(SQLModel, table=True):
     location_id: str = Field(primary_key=True, max_length=64)
     state: str = Field(primary_key=True, max_length=30)
     quantity: int = 0
+
+
+class Reservation(SQLModel, table=True):
+    """Stock held for one order until it ships, is released, or expires (DESIGN §3).
+
+    One row per order: a second request for the order finds it and repeats the answer.
+    """
+
+    __tablename__ = "reservation"
+    # The expiry job looks for held reservations past their time, oldest first.
+    __table_args__ = (Index("ix_reservation_status_expires_at", "status", "expires_at"),)
+
+    reservation_id: str = Field(primary_key=True, max_length=36)
+    order_id: str = Field(unique=True, max_length=ORDER_ID_LENGTH)
+    channel: str = Field(max_length=CHANNEL_LENGTH)
+    status: str = Field(max_length=20)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ReservationAllocation(SQLModel, table=True):
+    """Units of one SKU a reservation holds at one location (its lines, located)."""
+
+    __tablename__ = "reservation_allocation"
+
+    reservation_id: str = Field(
+        foreign_key="reservation.reservation_id", primary_key=True, max_length=36
+    )
+    sku: str = Field(primary_key=True, max_length=64)
+    location_id: str = Field(primary_key=True, max_length=64)
+    quantity: int
+
+
+class Backorder(SQLModel, table=True):
+    """A reservation request waiting for stock. Requests are served in id order (FIFO)."""
+
+    __tablename__ = "backorder"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    )
+    order_id: str = Field(unique=True, max_length=ORDER_ID_LENGTH)
+    channel: str = Field(max_length=CHANNEL_LENGTH)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class BackorderLine(SQLModel, table=True):
+    __tablename__ = "backorder_line"
+    # A receipt finds the queued requests that want its SKU, oldest first.
+    __table_args__ = (Index("ix_backorder_line_sku", "sku", "backorder_id"),)
+
+    backorder_id: int = Field(
+        sa_column=Column(_BIGINT_ID, ForeignKey("backorder.id"), primary_key=True)
+    )
+    sku: str = Field(primary_key=True, max_length=64)
+    quantity: int

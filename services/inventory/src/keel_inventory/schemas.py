@@ -72,3 +72,55 @@ class AvailabilityPublic(BaseModel):
 class LedgerPage(BaseModel):
     items: list[MovementPublic]
     next_cursor: str | None
+
+
+class AllocationPublic(BaseModel):
+    location_id: str
+    sku: str
+    quantity: int
+
+
+class ReservationLine(BaseModel):
+    sku: str
+    quantity: int
+
+
+ReservationStatus = Literal["held", "released", "expired", "committed", "waiting"]
+
+
+class ReservationPublic(BaseModel):
+    """An order's reservation, or its place in the backorder queue (status "waiting", no
+    reservation id, no allocations yet)."""
+
+    order_id: str
+    reservation_id: str | None
+    channel: str
+    status: ReservationStatus
+    lines: list[ReservationLine]
+    allocations: list[AllocationPublic]
+    expires_at: datetime | None
+    created_at: datetime
+
+
+class Oversold(BaseModel):
+    sku: str
+    location_id: str
+    sellable: int
+    reserved: int
+
+
+class LedgerMismatch(BaseModel):
+    sku: str
+    location_id: str
+    state: str
+    ledger: int
+    balance: int
+
+
+class InvariantsPublic(BaseModel):
+    """The stock invariants: balances equal the sum of their movements, and no location holds
+    more reserved than sellable. `mismatches` lists the first offending balances."""
+
+    ledger_matches_balances: bool
+    oversold: list[Oversold]
+    mismatches: list[LedgerMismatch]

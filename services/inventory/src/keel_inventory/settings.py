@@ -1,5 +1,6 @@
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from keel_contracts import ServiceName
@@ -11,3 +12,12 @@ class Settings(ServiceSettings):
 
     service: ClassVar[ServiceName] = "inventory"
     port: int = 8102
+    reservation_ttl_seconds: float = Field(
+        default=1800, gt=0, description="how long a reservation holds stock unless released"
+    )
+    reservation_expiry_every_seconds: float = Field(
+        default=5.0, gt=0, description="how often held reservations past expiry are released"
+    )
+    reservation_expiry_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="most reservations expired per run"
+    )

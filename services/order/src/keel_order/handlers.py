@@ -1,7 +1,65 @@
-"""Order subscribers. For now the service keeps its replica of the item master."""
+"""Order subscribers: the item replica, the saga's answers from inventory and finance, and the
+shipments fulfillment reports."""
 
-from keel_kit.handlers import Handlers
+from keel_contracts.events import (
+    PaymentAuthorized,
+    PaymentDeclined,
+    PaymentHeld,
+    ShipmentCancelled,
+    ShipmentCreated,
+    ShipmentDelivered,
+    ShipmentShipped,
+    StockReservationFailed,
+    StockReserved,
+)
+from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
+from keel_order import saga, shipping
 
 handlers = Handlers()
 replicate_items(handlers)
+
+
+@handlers.on(StockReserved)
+async def on_stock_reserved(ctx: MessageContext, event: StockReserved) -> None:
+    await saga.on_stock_reserved(ctx.session, ctx.outbox, event, ctx.envelope)
+
+
+@handlers.on(StockReservationFailed)
+async def on_reservation_failed(ctx: MessageContext, event: StockReservationFailed) -> None:
+    await saga.on_reservation_failed(ctx.session, ctx.outbox, event, ctx.envelope)
+
+
+@handlers.on(PaymentAuthorized)
+async def on_payment_authorized(ctx: MessageContext, event: PaymentAuthorized) -> None:
+    await saga.on_payment_authorized(ctx.session, ctx.outbox, event, ctx.envelope)
+
+
+@handlers.on(PaymentDeclined)
+async def on_payment_declined(ctx: MessageContext, event: PaymentDeclined) -> None:
+    await saga.on_payment_declined(ctx.session, ctx.outbox, event, ctx.envelope)
+
+
+@handlers.on(PaymentHeld)
+async def on_payment_held(ctx: MessageContext, event: PaymentHeld) -> None:
+    await saga.on_payment_held(ctx.session, ctx.outbox, event, ctx.envelope)
+
+
+@handlers.on(ShipmentCreated)
+async def on_shipment_created(ctx: MessageContext, event: ShipmentCreated) -> None:
+    await shipping.on_shipment_created(ctx.session, event)
+
+
+@handlers.on(ShipmentShipped)
+async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> None:
+    await shipping.on_shipment_shipped(ctx.session, ctx.outbox, event, ctx.envelope)
+
+
+@handlers.on(ShipmentDelivered)
+async def on_shipment_delivered(ctx: MessageContext, event: ShipmentDelivered) -> None:
+    await shipping.on_shipment_delivered(ctx.session, event)
+
+
+@handlers.on(ShipmentCancelled)
+async def on_shipment_cancelled(ctx: MessageContext, event: ShipmentCancelled) -> None:
+    await shipping.on_shipment_cancelled(ctx.session, event)

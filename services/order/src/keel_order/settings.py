@@ -1,5 +1,6 @@
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from keel_contracts import ServiceName
@@ -11,3 +12,6 @@ class Settings(ServiceSettings):
 
     service: ClassVar[ServiceName] = "order"
     port: int = 8101
+    validation_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="an order still validating after this goes on hold"
+    )

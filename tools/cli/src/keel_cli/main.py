@@ -53,23 +53,32 @@ def up(database: DatabaseOption = "sqlite") -> None:
     """Start Kafka, the databases and the six services; return when all are ready."""
     config = _config(database)
     started = time.monotonic()
+    already = _bring_up(config)
+    if already:
+        console.print("Keel was already running; nothing was restarted.")
+    _print_status(config)
+    console.print(f"ready in {time.monotonic() - started:.1f}s")
+
+
+def _bring_up(config: stack.StackConfig) -> bool:
+    """Start whatever is not running; returns whether everything already was."""
     running = [s for s in SERVICES if processes.is_running(s, state_dir=config.state_dir)]
-    if running:
-        previous = _running_database(config)
-        if previous != database:
-            console.print(f"[red]The stack already runs on {previous}; `keel down` first.")
-            raise typer.Exit(1)
+    if running and _running_database(config) != config.database:
+        console.print(
+            f"[red]The stack already runs on {_running_database(config)}; `keel down` first."
+        )
+        raise typer.Exit(1)
     with console.status("Kafka broker"):
         kafka.ensure_installed(config.state_dir)
         kafka.start(config.state_dir, port=config.kafka_port)
-    if database == "postgres":
+    if config.database == "postgres":
         with console.status("PostgreSQL"):
             postgres.ensure_installed()
             postgres.start(config.state_dir, port=config.postgres_port)
             for service in SERVICES:
                 postgres.create_database(f"keel_{service}", port=config.postgres_port)
     (config.state_dir / "run").mkdir(parents=True, exist_ok=True)
-    (config.state_dir / "run" / "database").write_text(database)
+    (config.state_dir / "run" / "database").write_text(config.database)
     for service in SERVICES:
         if service in running:
             console.print(f"{service}: already running")
@@ -81,10 +90,28 @@ def up(database: DatabaseOption = "sqlite") -> None:
         except TimeoutError as error:
             console.print(f"[red]{error}[/]\nSee `keel logs SERVICE`.")
             raise typer.Exit(1) from error
-    if running and len(running) == len(SERVICES):
-        console.print("Keel was already running; nothing was restarted.")
-    _print_status(config)
-    console.print(f"ready in {time.monotonic() - started:.1f}s")
+    return len(running) == len(SERVICES)
+
+
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option(min=1, max=100_000, help="orders to place")] = 2000,
+    skus: Annotated[int, typer.Option(min=10, max=5000, help="SKUs in the catalog")] = 200,
+    seed: Annotated[int, typer.Option(help="random seed, for a repeatable day")] = 7,
+    database: DatabaseOption = "sqlite",
+) -> None:
+    """A simulated trading day: catalog, three channels ordering, warehouses shipping; then
+    the report (statuses, oversold units, cycle times, trial balance, margins)."""
+    from keel_cli.demo.run import render, run_day
+
+    config = _config(database)
+    _bring_up(config)
+    started = time.monotonic()
+    result = asyncio.run(run_day(orders, skus, seed, console))
+    render(result, console)
+    console.print(f"demo took {time.monotonic() - started:.0f}s")
+    if result.oversold_units or not result.trial_balance.get("balanced"):
+        raise typer.Exit(1)
 
 
 @app.command()

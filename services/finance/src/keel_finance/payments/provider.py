@@ -1,0 +1,79 @@
+"""The payment-provider port: what finance needs from whoever moves the money.
+
+Real adapters (a card processor, a wallet) implement `PaymentProvider`; `SimulatedProvider` is the
+built-in one, and the `payment_provider` setting chooses.
+
+Every method must be idempotent. The kit applies a batch of messages in one transaction and redoes
+the whole batch when one message in it fails or the database blips, but it cannot take back a call
+to a provider: the same call may come again and must give the same answer without moving more
+money. Real adapters get that from the provider's idempotency keys (the order id for authorize,
+the authorization id for capture and void).
+
+A provider that says no raises `ProviderRefused` (the request can never succeed as it is); one
+that cannot be reached raises keel_kit's TransientError, ConnectionError or TimeoutError, so the
+kit retries with backoff instead of dead-lettering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from keel_contracts.values import Money
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    REVIEW = "review"  # neither yet: the provider wants a (manual or fraud) review first
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """A provider's answer to an authorization request.
+
+    Approved and review answers name the authorization, so it can later be captured or voided;
+    a decline may have no id, because nothing is held.
+    """
+
+    outcome: Outcome
+    authorization_id: str | None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome != Outcome.DECLINED and not self.authorization_id:
+            raise ValueError(f"an authorization answered {self.outcome} needs an id")
+
+
+class ProviderRefused(Exception):
+    """The provider refused a capture or a void; asking again changes nothing."""
+
+
+class PaymentProvider(Protocol):
+    async def authorize(
+        self, *, order_id: str, amount: Money, method: str, token: str
+    ) -> Authorization: ...
+
+    async def capture(self, *, authorization_id: str, amount: Money) -> None: ...
+
+    async def void(self, *, authorization_id: str) -> None: ...
+
+
+class ProviderSlot:
+    """The provider the message handlers use, installed by `create_app` from the settings.
+
+    Handlers are module-level (the kit and the AsyncAPI tool read them without an app), so the
+    provider cannot be passed to them at construction; the app installs it here once.
+    """
+
+    def __init__(self) -> None:
+        self._provider: PaymentProvider | None = None
+
+    def install(self, provider: PaymentProvider) -> None:
+        self._provider = provider
+
+    def get(self) -> PaymentProvider:
+        if self._provider is None:
+            raise RuntimeError("no payment provider installed; create_app installs it")
+        return self._provider

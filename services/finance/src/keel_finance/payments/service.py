@@ -1,0 +1,232 @@
+"""Payment use cases: authorize, capture and void one order's payment through the provider port.
+
+The payment row is the record of what the provider decided, so a command repeated for an order
+already decided is answered from the row instead of by a new call to the provider. Every answer goes
+through the outbox, keyed by order id, in the caller's transaction; the message boundary commits.
+A command that can never succeed raises PermanentError, which the kit dead-letters.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Envelope, Message
+from keel_contracts.commands import AuthorizePayment, CapturePayment, VoidPayment
+from keel_contracts.events import (
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentDeclined,
+    PaymentHeld,
+    PaymentVoided,
+)
+from keel_contracts.values import Money
+from keel_finance import domain, repository
+from keel_finance.domain import PaymentStatus
+from keel_finance.models import Payment
+from keel_finance.payments.provider import (
+    Authorization,
+    Outcome,
+    PaymentProvider,
+    ProviderRefused,
+)
+from keel_finance.service import post_entry
+from keel_kit.handlers import PermanentError
+from keel_kit.outbox import Outbox
+from keel_kit.tables import utcnow
+
+# Column sizes. A longer order id is refused up front: on PostgreSQL it would fail only when the
+# batch is flushed, outside any handler, and the kit would retry that batch instead of
+# dead-lettering the one command. Free-text fields are cut to fit instead.
+ORDER_ID_MAX = 64
+REASON_MAX = 200
+METHOD_MAX = 50
+
+_STATUS_OF = {
+    Outcome.APPROVED: PaymentStatus.AUTHORIZED,
+    Outcome.DECLINED: PaymentStatus.DECLINED,
+    Outcome.REVIEW: PaymentStatus.HELD,
+}
+
+
+async def authorize_payment(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    provider: PaymentProvider,
+    cmd: AuthorizePayment,
+    envelope: Envelope,
+) -> Payment:
+    """Ask the provider once per order and announce its decision; a repeat re-announces where
+    the payment stands (authorized, declined, held, or what became of it since)."""
+    _check_order_id(cmd.order_id)
+    payment = await repository.get_payment(session, cmd.order_id)
+    if payment is None:
+        payment = await _decide(provider, cmd)
+        repository.add_payment(session, payment)
+    _announce(session, outbox, payment, envelope)
+    return payment
+
+
+async def capture_payment(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    provider: PaymentProvider,
+    cmd: CapturePayment,
+    envelope: Envelope,
+) -> Payment:
+    """Capture an authorized payment and book the cash; the same capture again only re-announces.
+
+    Posts Dr cash / Cr receivable, and with the goods/shipping split (sent when the order has
+    shipped) also the sale: Dr receivable / Cr sales revenue and shipping income.
+    """
+    _check_order_id(cmd.order_id)
+    payment = await repository.get_payment(session, cmd.order_id)
+    if payment is None:
+        raise PermanentError(f"order {cmd.order_id} has no payment to capture")
+    if (
+        payment.status == PaymentStatus.CAPTURED
+        and payment.captured_amount == cmd.amount.amount
+        and payment.currency == cmd.amount.currency
+    ):
+        _announce(session, outbox, payment, envelope)
+        return payment
+    try:
+        domain.check_capture(
+            status=payment.status,
+            authorized=payment.amount,
+            captured=payment.captured_amount,
+            currency=payment.currency,
+            amount=cmd.amount.amount,
+            amount_currency=cmd.amount.currency,
+        )
+        await provider.capture(authorization_id=_authorization_id(payment), amount=cmd.amount)
+    except (domain.PaymentRefused, ProviderRefused) as refusal:
+        raise PermanentError(f"cannot capture order {cmd.order_id}: {refusal}") from refusal
+    payment.status = PaymentStatus.CAPTURED
+    payment.captured_amount = cmd.amount.amount
+    payment.updated_at = utcnow()
+    if cmd.goods is not None:
+        # Capture happens when the order has shipped: the sale is earned now too.
+        shipping = cmd.shipping.amount if cmd.shipping else Decimal(0)
+        await post_entry(
+            session=session,
+            outbox=outbox,
+            entry=domain.sale_entry(payment.currency, cmd.goods.amount, shipping),
+            source_type="sale",
+            source_id=payment.order_id,
+            memo=f"sale of order {payment.order_id}",
+            causation=envelope,
+            order_id=payment.order_id,
+        )
+    await post_entry(
+        session=session,
+        outbox=outbox,
+        entry=domain.capture_entry(payment.currency, cmd.amount.amount),
+        source_type="payment_capture",
+        source_id=payment.order_id,
+        memo=f"capture {payment.authorization_id} of order {payment.order_id}",
+        causation=envelope,
+        order_id=payment.order_id,
+    )
+    _announce(session, outbox, payment, envelope)
+    return payment
+
+
+async def void_payment(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    provider: PaymentProvider,
+    cmd: VoidPayment,
+    envelope: Envelope,
+) -> Payment | None:
+    """Release an authorization (or one held for review) that was not captured.
+
+    An order cancelled before any authorization, after a decline, or twice has nothing held:
+    that is no failure, and nothing is announced.
+    """
+    payment = await repository.get_payment(session, cmd.order_id)
+    if payment is None or payment.status in (PaymentStatus.DECLINED, PaymentStatus.VOIDED):
+        return payment
+    if payment.status == PaymentStatus.CAPTURED:
+        raise PermanentError(
+            f"cannot void order {cmd.order_id}: its payment is captured and must be refunded"
+        )
+    try:
+        await provider.void(authorization_id=_authorization_id(payment))
+    except ProviderRefused as refusal:
+        raise PermanentError(f"cannot void order {cmd.order_id}: {refusal}") from refusal
+    payment.status = PaymentStatus.VOIDED
+    payment.reason = cmd.reason[:REASON_MAX]
+    payment.updated_at = utcnow()
+    _announce(session, outbox, payment, envelope)
+    return payment
+
+
+async def _decide(provider: PaymentProvider, cmd: AuthorizePayment) -> Payment:
+    try:
+        domain.check_authorization(cmd.amount.amount)
+    except domain.PaymentRefused as refusal:
+        # Declined here, without troubling the provider: the order still gets its answer.
+        result = Authorization(Outcome.DECLINED, None, str(refusal))
+    else:
+        result = await provider.authorize(
+            order_id=cmd.order_id, amount=cmd.amount, method=cmd.method, token=cmd.token
+        )
+    return Payment(
+        order_id=cmd.order_id,
+        authorization_id=result.authorization_id,
+        status=_STATUS_OF[result.outcome],
+        method=cmd.method[:METHOD_MAX],
+        amount=cmd.amount.amount,
+        currency=cmd.amount.currency,
+        reason=result.reason[:REASON_MAX],
+    )
+
+
+def _announce(session: AsyncSession, outbox: Outbox, payment: Payment, cause: Envelope) -> None:
+    outbox.add(session, _answer(payment), key=payment.order_id, causation=cause)
+
+
+def _answer(payment: Payment) -> Message:
+    """The event that says where the payment stands."""
+    order_id = payment.order_id
+    match payment.status:
+        case PaymentStatus.AUTHORIZED:
+            return PaymentAuthorized(
+                order_id=order_id,
+                authorization_id=_authorization_id(payment),
+                amount=_money(payment.amount, payment.currency),
+            )
+        case PaymentStatus.DECLINED:
+            return PaymentDeclined(order_id=order_id, reason=payment.reason)
+        case PaymentStatus.HELD:
+            return PaymentHeld(order_id=order_id, reason=payment.reason)
+        case PaymentStatus.CAPTURED:
+            return PaymentCaptured(
+                order_id=order_id,
+                authorization_id=_authorization_id(payment),
+                amount=_money(payment.captured_amount, payment.currency),
+            )
+        case PaymentStatus.VOIDED:
+            return PaymentVoided(order_id=order_id, authorization_id=_authorization_id(payment))
+    raise ValueError(f"payment of order {order_id} has unknown status {payment.status!r}")
+
+
+def _money(amount: Decimal, currency: str) -> Money:
+    return Money(amount=domain.canonical(amount), currency=currency)
+
+
+def _authorization_id(payment: Payment) -> str:
+    # Only declined payments lack an id (Authorization enforces it for the rest).
+    if payment.authorization_id is None:
+        raise ValueError(f"payment of order {payment.order_id} has no authorization id")
+    return payment.authorization_id
+
+
+def _check_order_id(order_id: str) -> None:
+    if not 0 < len(order_id) <= ORDER_ID_MAX:
+        raise PermanentError(f"order id must be 1 to {ORDER_ID_MAX} characters")

@@ -1,0 +1,431 @@
+"""Service tests of payments: finance's real subscriber and database, fed through FastStream's
+in-memory broker. Answers are read from the outbox, since no relay runs here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from faststream.kafka import TestKafkaBroker
+from sqlmodel import col, select
+
+from keel_contracts import Envelope
+from keel_contracts.commands import AuthorizePayment, CapturePayment, VoidPayment
+from keel_contracts.events import OrderPlaced, StockIssued
+from keel_contracts.values import Line, Money
+from keel_finance.main import create_app
+from keel_finance.payments import Authorization, SimulatedProvider
+from keel_finance.payments.simulated import authorization_id_for
+from keel_finance.settings import Settings
+from keel_kit.runtime import ServiceRuntime
+from keel_kit.tables import OutboxRecord
+
+pytestmark = [pytest.mark.service, pytest.mark.asyncio]
+
+COMMANDS = "finance.commands.v1"
+
+
+class CountingProvider(SimulatedProvider):
+    """The simulator, counting how often finance asks it to authorize."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.authorizations = 0
+
+    async def authorize(
+        self, *, order_id: str, amount: Money, method: str, token: str
+    ) -> Authorization:
+        self.authorizations += 1
+        return await super().authorize(order_id=order_id, amount=amount, method=method, token=token)
+
+
+@dataclass
+class Finance:
+    broker: Any
+    client: httpx.AsyncClient
+    runtime: ServiceRuntime
+    provider: CountingProvider
+
+    async def send(self, command: AuthorizePayment | CapturePayment | VoidPayment) -> Envelope:
+        envelope = Envelope.wrap(command, source="order", correlation_id=command.order_id)
+        await self.broker.publish(envelope.to_bytes(), COMMANDS, key=command.order_id.encode())
+        return envelope
+
+    async def rows(self, topic: str, key: str) -> list[OutboxRecord]:
+        async with self.runtime.db.transaction() as session:
+            query = (
+                select(OutboxRecord)
+                .where(OutboxRecord.topic == topic, OutboxRecord.key == key)
+                .order_by(col(OutboxRecord.id))
+            )
+            return list((await session.exec(query)).all())
+
+    async def answers(self, order_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """(type, payload) of every message finance staged on finance.payment.v1 for the order."""
+        rows = await self.rows("finance.payment.v1", order_id)
+        return [(row.type, Envelope.from_bytes(row.body).payload) for row in rows]
+
+    async def dead_letters(self, order_id: str) -> list[str]:
+        """The error of every command of this order that finance dead-lettered."""
+        rows = await self.rows("finance-service.dlq", order_id)
+        return [str(row.headers["keel-error"]) for row in rows]
+
+    async def payment(self, order_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/v1/payments/{order_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def journal(self, order_id: str) -> list[list[tuple[str, str, str]]]:
+        entries = (await self.client.get("/v1/journal", params={"source_id": order_id})).json()
+        return [[(ln["account"], ln["debit"], ln["credit"]) for ln in e["lines"]] for e in entries]
+
+
+@pytest_asyncio.fixture
+async def finance(tmp_path: Path) -> AsyncIterator[Finance]:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'finance.db'}")
+    provider = CountingProvider()
+    app = create_app(settings, payment_provider=provider)
+    runtime = app.state.runtime
+    await runtime.migrate()
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        TestKafkaBroker(runtime.build_broker()) as broker,
+        httpx.AsyncClient(transport=transport, base_url="http://finance") as client,
+    ):
+        yield Finance(broker, client, runtime, provider)
+    await runtime.db.dispose()
+
+
+def new_order() -> str:
+    return f"ORD-{uuid.uuid4().hex[:10]}"
+
+
+def usd(amount: str) -> Money:
+    return Money(amount=Decimal(amount), currency="USD")
+
+
+def authorize(order_id: str, token: str = "tok_visa", amount: str = "40.00") -> AuthorizePayment:
+    return AuthorizePayment(order_id=order_id, amount=usd(amount), method="card", token=token)
+
+
+def authorized(order_id: str, amount: str = "40.00") -> tuple[str, dict[str, Any]]:
+    return (
+        "payment.authorized",
+        {
+            "order_id": order_id,
+            "authorization_id": authorization_id_for(order_id),
+            "amount": {"amount": amount, "currency": "USD"},
+        },
+    )
+
+
+# --- authorize ---
+
+
+async def test_approved_card_is_announced_recorded_and_posts_nothing(finance: Finance) -> None:
+    order_id = new_order()
+    command = await finance.send(authorize(order_id))
+
+    assert await finance.answers(order_id) == [authorized(order_id)]
+    (row,) = await finance.rows("finance.payment.v1", order_id)
+    answer = Envelope.from_bytes(row.body)
+    assert (answer.correlation_id, answer.causation_id) == (order_id, str(command.event_id))
+    payment = await finance.payment(order_id)
+    assert payment["status"] == "authorized"
+    assert payment["authorization_id"] == authorization_id_for(order_id)
+    assert (payment["amount"], payment["currency"], payment["captured_amount"]) == (
+        "40.00",
+        "USD",
+        "0.00",
+    )
+    assert await finance.journal(order_id) == []
+
+
+async def test_declined_card_is_announced_with_its_reason(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id, "tok_declined"))
+
+    assert await finance.answers(order_id) == [
+        ("payment.declined", {"order_id": order_id, "reason": "card declined"})
+    ]
+    payment = await finance.payment(order_id)
+    assert (payment["status"], payment["authorization_id"]) == ("declined", None)
+
+
+async def test_review_token_holds_the_payment(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id, "tok_review"))
+
+    ((kind, payload),) = await finance.answers(order_id)
+    assert kind == "payment.held"
+    assert "review" in payload["reason"]
+    assert (await finance.payment(order_id))["status"] == "held"
+
+
+async def test_unknown_token_is_declined_with_a_clear_reason(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id, "tok_stolen"))
+
+    ((kind, payload),) = await finance.answers(order_id)
+    assert kind == "payment.declined"
+    assert "not recognised" in payload["reason"]
+
+
+async def test_an_amount_below_a_cent_is_declined_without_asking_the_provider(
+    finance: Finance,
+) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id, amount="0.00"))
+
+    ((kind, payload),) = await finance.answers(order_id)
+    assert kind == "payment.declined"
+    assert "at least one cent" in payload["reason"]
+    assert finance.provider.authorizations == 0
+
+
+async def test_repeated_authorization_reannounces_the_decision_without_asking_again(
+    finance: Finance,
+) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id))
+    # A new command (new event id) for the same order, as a saga retry sends: even with another
+    # token, the recorded decision is the answer.
+    await finance.send(authorize(order_id, "tok_declined"))
+
+    assert await finance.answers(order_id) == [authorized(order_id), authorized(order_id)]
+    assert finance.provider.authorizations == 1
+
+
+async def test_repeated_authorization_after_a_void_says_it_is_voided(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id))
+    await finance.send(VoidPayment(order_id=order_id, reason="order cancelled"))
+    await finance.send(authorize(order_id))
+
+    assert [kind for kind, _ in await finance.answers(order_id)] == [
+        "payment.authorized",
+        "payment.voided",
+        "payment.voided",
+    ]
+
+
+# --- capture ---
+
+
+async def test_capture_posts_cash_against_receivable(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id))
+    await finance.send(CapturePayment(order_id=order_id, amount=usd("30")))
+
+    assert (await finance.answers(order_id))[1] == (
+        "payment.captured",
+        {
+            "order_id": order_id,
+            "authorization_id": authorization_id_for(order_id),
+            "amount": {"amount": "30.00", "currency": "USD"},
+        },
+    )
+    assert await finance.journal(order_id) == [
+        [("1000", "30.00", "0.00"), ("1100", "0.00", "30.00")]
+    ]
+    assert len(await finance.rows("finance.journal.v1", order_id)) == 1
+    payment = await finance.payment(order_id)
+    assert (payment["status"], payment["captured_amount"]) == ("captured", "30.00")
+    balance = (await finance.client.get("/v1/trial-balance")).json()
+    assert (balance["balanced"], balance["debits"]) == (True, "30.00")
+
+
+async def test_the_same_capture_twice_captures_once(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id))
+    for _ in range(2):
+        await finance.send(CapturePayment(order_id=order_id, amount=usd("40.00")))
+
+    kinds = [kind for kind, _ in await finance.answers(order_id)]
+    assert kinds == ["payment.authorized", "payment.captured", "payment.captured"]
+    assert len(await finance.journal(order_id)) == 1
+    assert (await finance.client.get("/v1/trial-balance")).json()["debits"] == "40.00"
+    assert await finance.dead_letters(order_id) == []
+
+
+@pytest.mark.parametrize(
+    ("capture", "error"),
+    [
+        (usd("40.01"), "exceeds the authorized 40.00 USD"),
+        (Money(amount=Decimal("10"), currency="EUR"), "capture in EUR of a payment authorized"),
+    ],
+)
+async def test_capture_that_can_never_succeed_is_dead_lettered(
+    finance: Finance, capture: Money, error: str
+) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id))
+    await finance.send(CapturePayment(order_id=order_id, amount=capture))
+
+    (letter,) = await finance.dead_letters(order_id)
+    assert letter.startswith("PermanentError: cannot capture order")
+    assert error in letter
+    assert await finance.answers(order_id) == [authorized(order_id)]
+    assert (await finance.payment(order_id))["status"] == "authorized"
+    assert await finance.journal(order_id) == []
+
+
+@pytest.mark.parametrize("token", ["tok_declined", "tok_review"])
+async def test_capture_of_an_unauthorized_payment_is_dead_lettered(
+    finance: Finance, token: str
+) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id, token))
+    await finance.send(CapturePayment(order_id=order_id, amount=usd("1.00")))
+
+    (letter,) = await finance.dead_letters(order_id)
+    assert "cannot be captured, only an authorized one" in letter
+    assert await finance.journal(order_id) == []
+
+
+async def test_capture_for_an_order_never_authorized_is_dead_lettered(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(CapturePayment(order_id=order_id, amount=usd("1.00")))
+
+    assert await finance.dead_letters(order_id) == [
+        f"PermanentError: order {order_id} has no payment to capture"
+    ]
+
+
+# --- void ---
+
+
+async def test_void_releases_the_authorization(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id))
+    await finance.send(VoidPayment(order_id=order_id, reason="order cancelled"))
+
+    assert (await finance.answers(order_id))[1] == (
+        "payment.voided",
+        {"order_id": order_id, "authorization_id": authorization_id_for(order_id)},
+    )
+    payment = await finance.payment(order_id)
+    assert (payment["status"], payment["reason"]) == ("voided", "order cancelled")
+    await finance.send(CapturePayment(order_id=order_id, amount=usd("1.00")))
+    (letter,) = await finance.dead_letters(order_id)
+    assert "a voided payment cannot be captured" in letter
+
+
+async def test_void_of_a_payment_held_for_review_releases_it(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id, "tok_review"))
+    await finance.send(VoidPayment(order_id=order_id, reason="order cancelled"))
+
+    assert [kind for kind, _ in await finance.answers(order_id)] == [
+        "payment.held",
+        "payment.voided",
+    ]
+
+
+async def test_void_with_nothing_held_emits_nothing_and_does_not_fail(finance: Finance) -> None:
+    unknown, declined, voided = new_order(), new_order(), new_order()
+    await finance.send(authorize(declined, "tok_declined"))
+    await finance.send(authorize(voided))
+    for order_id in (unknown, declined, voided, voided):
+        await finance.send(VoidPayment(order_id=order_id, reason="order cancelled"))
+
+    assert await finance.answers(unknown) == []
+    assert [kind for kind, _ in await finance.answers(declined)] == ["payment.declined"]
+    assert [kind for kind, _ in await finance.answers(voided)] == [
+        "payment.authorized",
+        "payment.voided",
+    ]
+    for order_id in (unknown, declined, voided):
+        assert await finance.dead_letters(order_id) == []
+
+
+async def test_void_of_a_captured_payment_is_dead_lettered(finance: Finance) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id))
+    await finance.send(CapturePayment(order_id=order_id, amount=usd("40.00")))
+    await finance.send(VoidPayment(order_id=order_id, reason="order cancelled"))
+
+    (letter,) = await finance.dead_letters(order_id)
+    assert "captured and must be refunded" in letter
+    assert (await finance.payment(order_id))["status"] == "captured"
+
+
+async def test_an_unknown_payment_is_not_found(finance: Finance) -> None:
+    response = await finance.client.get(f"/v1/payments/{new_order()}")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+# --- the sale, its cost, and margins by channel ---
+
+
+async def test_capture_of_a_shipped_order_books_the_sale_and_settles_the_receivable(
+    finance: Finance,
+) -> None:
+    order_id = new_order()
+    await finance.send(authorize(order_id, amount="45.00"))
+    await finance.send(
+        CapturePayment(
+            order_id=order_id, amount=usd("45.00"), goods=usd("40.00"), shipping=usd("5.00")
+        )
+    )
+
+    assert await finance.journal(order_id) == [
+        [("1100", "45.00", "0.00"), ("4000", "0.00", "40.00"), ("4100", "0.00", "5.00")],
+        [("1000", "45.00", "0.00"), ("1100", "0.00", "45.00")],
+    ]
+    balance = (await finance.client.get("/v1/trial-balance")).json()
+    receivable = next(a for a in balance["accounts"] if a["account"] == "1100")
+    assert receivable["balance"] == "0.00"
+    assert balance["balanced"] is True
+
+
+async def test_margins_per_channel_come_from_sales_and_issued_stock(finance: Finance) -> None:
+    order_id = new_order()
+    placed = OrderPlaced(
+        order_id=order_id,
+        channel="marketplace-a",
+        customer_id="c",
+        lines=(Line(sku="MUG-1", quantity=2),),
+        total=usd("45.00"),
+    )
+    issued = StockIssued(
+        order_id=order_id,
+        shipment_id="s-1",
+        location_id="WH-1",
+        sku="MUG-1",
+        quantity=2,
+        unit_cost=usd("6.00"),
+        movement_id=str(uuid.uuid4()),
+    )
+    for message, topic in ((placed, "orders.order.v1"), (issued, "inventory.stock.v1")):
+        envelope = Envelope.wrap(message, source="test", correlation_id=order_id)
+        await finance.broker.publish(envelope.to_bytes(), topic, key=order_id.encode())
+    await finance.send(authorize(order_id, amount="45.00"))
+    await finance.send(
+        CapturePayment(
+            order_id=order_id, amount=usd("45.00"), goods=usd("40.00"), shipping=usd("5.00")
+        )
+    )
+
+    margins = (await finance.client.get("/v1/margins")).json()["channels"]
+    assert margins == [
+        {
+            "channel": "marketplace-a",
+            "revenue": "45.00",
+            "cost_of_goods": "12.00",
+            "margin": "33.00",
+            "margin_percent": "73.33",
+        }
+    ]
+    assert ("5000", "12.00", "0.00") in [
+        line for e in await finance.journal(order_id) for line in e
+    ]

@@ -1,0 +1,56 @@
+"""Shipment planning and the shipment lifecycle, free of I/O."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from enum import StrEnum
+
+from keel_contracts.events import Allocation
+
+
+class ShipmentStatus(StrEnum):
+    CREATED = "created"
+    PICKED = "picked"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+# A warehouse may skip reporting picked/packed; it may never go backwards.
+NEXT: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
+    ShipmentStatus.CREATED: frozenset(
+        {
+            ShipmentStatus.PICKED,
+            ShipmentStatus.PACKED,
+            ShipmentStatus.SHIPPED,
+            ShipmentStatus.CANCELLED,
+        }
+    ),
+    ShipmentStatus.PICKED: frozenset(
+        {ShipmentStatus.PACKED, ShipmentStatus.SHIPPED, ShipmentStatus.CANCELLED}
+    ),
+    ShipmentStatus.PACKED: frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.CANCELLED}),
+    ShipmentStatus.SHIPPED: frozenset({ShipmentStatus.DELIVERED}),
+    ShipmentStatus.DELIVERED: frozenset(),
+    ShipmentStatus.CANCELLED: frozenset(),
+}
+OPEN = frozenset({ShipmentStatus.CREATED, ShipmentStatus.PICKED, ShipmentStatus.PACKED})
+
+
+class IllegalShipmentEvent(ValueError):
+    pass
+
+
+def check_next(current: ShipmentStatus, target: ShipmentStatus) -> None:
+    if target not in NEXT[current]:
+        raise IllegalShipmentEvent(f"a {current} shipment cannot become {target}")
+
+
+def plan(allocations: Iterable[Allocation]) -> dict[str, dict[str, int]]:
+    """One shipment per location that holds part of the order: {location: {sku: quantity}}."""
+    shipments: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for allocation in allocations:
+        shipments[allocation.location_id][allocation.sku] += allocation.quantity
+    return {location: dict(lines) for location, lines in sorted(shipments.items())}

@@ -1,0 +1,45 @@
+"""HTTP models of the fulfillment API."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class WarehouseEventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: Ref
+    type: Literal["picked", "packed", "shipped", "delivered"]
+    shipment_id: Ref
+    carrier: Ref | None = None
+    tracking_number: Ref | None = None
+
+    @model_validator(mode="after")
+    def _shipped_needs_tracking(self) -> "WarehouseEventIn":
+        if self.type == "shipped" and not (self.carrier and self.tracking_number):
+            raise ValueError("a shipped event needs carrier and tracking_number")
+        return self
+
+
+class EventAccepted(BaseModel):
+    event_id: str
+    shipment_id: str
+    status: str
+    duplicate: bool
+
+
+class ShipmentLinePublic(BaseModel):
+    sku: str
+    quantity: int
+
+
+class ShipmentPublic(BaseModel):
+    shipment_id: str
+    order_id: str
+    location_id: str
+    status: str
+    carrier: str | None
+    tracking_number: str | None
+    lines: list[ShipmentLinePublic]

@@ -1,0 +1,174 @@
+"""Fulfillment use cases: plan shipments for released orders, apply warehouse events."""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Envelope, new_event_id
+from keel_contracts.events import (
+    OrderCancelled,
+    OrderReleased,
+    ShipmentCancelled,
+    ShipmentCreated,
+    ShipmentDelivered,
+    ShipmentShipped,
+)
+from keel_contracts.values import Line
+from keel_fulfillment import domain, repository
+from keel_fulfillment.domain import ShipmentStatus
+from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
+from keel_fulfillment.schemas import (
+    EventAccepted,
+    ShipmentLinePublic,
+    ShipmentPublic,
+    WarehouseEventIn,
+)
+from keel_kit.outbox import Outbox
+from keel_kit.problems import Conflict, DomainError, NotFound
+from keel_kit.tables import utcnow
+
+
+async def plan_shipments(
+    *, session: AsyncSession, outbox: Outbox, event: OrderReleased, cause: Envelope
+) -> None:
+    """One shipment per location holding part of the order; a repeat plans nothing new."""
+    if await repository.shipments_for_order(session, event.order_id, lock=True):
+        return
+    for location_id, quantities in domain.plan(event.allocations).items():
+        shipment = Shipment(
+            shipment_id=str(new_event_id()),
+            order_id=event.order_id,
+            location_id=location_id,
+            status=ShipmentStatus.CREATED,
+        )
+        session.add(shipment)
+        session.add_all(
+            ShipmentLine(shipment_id=shipment.shipment_id, sku=sku, quantity=quantity)
+            for sku, quantity in quantities.items()
+        )
+        outbox.add(
+            session,
+            ShipmentCreated(
+                shipment_id=shipment.shipment_id,
+                order_id=event.order_id,
+                location_id=location_id,
+                lines=tuple(Line(sku=s, quantity=q) for s, q in quantities.items()),
+            ),
+            key=event.order_id,
+            causation=cause,
+        )
+
+
+async def cancel_shipments(
+    *, session: AsyncSession, outbox: Outbox, event: OrderCancelled, cause: Envelope
+) -> None:
+    for shipment in await repository.shipments_for_order(session, event.order_id, lock=True):
+        if ShipmentStatus(shipment.status) not in domain.OPEN:
+            continue
+        _move(shipment, ShipmentStatus.CANCELLED)
+        session.add(shipment)
+        outbox.add(
+            session,
+            ShipmentCancelled(
+                shipment_id=shipment.shipment_id,
+                order_id=shipment.order_id,
+                location_id=shipment.location_id,
+                reason=event.reason,
+            ),
+            key=shipment.order_id,
+            causation=cause,
+        )
+
+
+async def record_warehouse_event(
+    *, session: AsyncSession, outbox: Outbox, location_id: str, cmd: WarehouseEventIn
+) -> EventAccepted:
+    """Apply a warehouse's event once; the same event id again changes nothing."""
+    seen = await repository.get_warehouse_event(session, cmd.event_id)
+    if seen is not None:
+        if (seen.shipment_id, seen.type, seen.location_id) != (
+            cmd.shipment_id,
+            cmd.type,
+            location_id,
+        ):
+            raise Conflict(
+                f"event {cmd.event_id} was already used for another event", field="event_id"
+            )
+        shipment = await repository.get_shipment(session, cmd.shipment_id)
+        status = shipment.status if shipment else cmd.type
+        return EventAccepted(
+            event_id=cmd.event_id, shipment_id=cmd.shipment_id, status=status, duplicate=True
+        )
+    shipment = await repository.get_shipment(session, cmd.shipment_id)
+    if shipment is None:
+        raise NotFound(f"no shipment {cmd.shipment_id}")
+    if shipment.location_id != location_id:
+        raise DomainError(
+            f"shipment {cmd.shipment_id} ships from {shipment.location_id}", field="shipment_id"
+        )
+    target = ShipmentStatus(cmd.type)
+    try:
+        _move(shipment, target)
+    except domain.IllegalShipmentEvent as error:
+        raise Conflict(str(error), field="type") from error
+    session.add(
+        WarehouseEvent(
+            event_id=cmd.event_id,
+            location_id=location_id,
+            shipment_id=shipment.shipment_id,
+            type=cmd.type,
+        )
+    )
+    if target == ShipmentStatus.SHIPPED:
+        shipment.carrier, shipment.tracking_number = cmd.carrier, cmd.tracking_number
+        lines = await repository.lines(session, [shipment.shipment_id])
+        outbox.add(
+            session,
+            ShipmentShipped(
+                shipment_id=shipment.shipment_id,
+                order_id=shipment.order_id,
+                location_id=shipment.location_id,
+                lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in lines),
+                carrier=cmd.carrier or "",
+                tracking_number=cmd.tracking_number or "",
+            ),
+            key=shipment.order_id,
+        )
+    elif target == ShipmentStatus.DELIVERED:
+        outbox.add(
+            session,
+            ShipmentDelivered(shipment_id=shipment.shipment_id, order_id=shipment.order_id),
+            key=shipment.order_id,
+        )
+    session.add(shipment)
+    return EventAccepted(
+        event_id=cmd.event_id,
+        shipment_id=shipment.shipment_id,
+        status=shipment.status,
+        duplicate=False,
+    )
+
+
+async def shipments(*, session: AsyncSession, order_id: str) -> list[ShipmentPublic]:
+    found = await repository.shipments_for_order(session, order_id)
+    lines = await repository.lines(session, [s.shipment_id for s in found])
+    return [
+        ShipmentPublic(
+            shipment_id=s.shipment_id,
+            order_id=s.order_id,
+            location_id=s.location_id,
+            status=s.status,
+            carrier=s.carrier,
+            tracking_number=s.tracking_number,
+            lines=[
+                ShipmentLinePublic(sku=line.sku, quantity=line.quantity)
+                for line in lines
+                if line.shipment_id == s.shipment_id
+            ],
+        )
+        for s in found
+    ]
+
+
+def _move(shipment: Shipment, target: ShipmentStatus) -> None:
+    domain.check_next(ShipmentStatus(shipment.status), target)
+    shipment.status = target
+    shipment.updated_at = utcnow()

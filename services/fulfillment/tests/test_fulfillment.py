@@ -1,0 +1,156 @@
+"""Service tests: shipment planning and warehouse events on a real (SQLite) database, with
+released and cancelled orders fed through FastStream's in-memory broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from faststream.kafka import TestKafkaBroker
+from sqlmodel import col, select
+
+from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts.events import Allocation, OrderCancelled, OrderReleased
+from keel_fulfillment.domain import plan
+from keel_fulfillment.main import create_app
+from keel_fulfillment.settings import Settings
+from keel_kit.runtime import ServiceRuntime
+from keel_kit.tables import OutboxRecord
+
+
+@dataclass
+class Stack:
+    runtime: ServiceRuntime
+    broker: Any
+    client: httpx.AsyncClient
+
+    async def deliver(self, message: Message) -> None:
+        envelope = Envelope.wrap(message, source="order", correlation_id="t")
+        await self.broker.publish(envelope.to_bytes(), topic_for_message(type(message)).name)
+
+    async def shipments(self, order_id: str) -> list[dict[str, Any]]:
+        response = await self.client.get("/v1/shipments", params={"order_id": order_id})
+        body: list[dict[str, Any]] = response.json()
+        return body
+
+    async def event(self, location: str, **body: str) -> httpx.Response:
+        return await self.client.post(f"/v1/warehouses/{location}/events", json=body)
+
+    async def sent(self) -> list[str]:
+        async with self.runtime.db.transaction() as session:
+            rows = await session.exec(select(OutboxRecord).order_by(col(OutboxRecord.id)))
+            return [row.type for row in rows.all()]
+
+
+@pytest_asyncio.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"))
+    runtime: ServiceRuntime = app.state.runtime
+    await runtime.migrate()
+    async with (
+        TestKafkaBroker(runtime.build_broker()) as broker,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://f") as client,
+    ):
+        yield Stack(runtime, broker, client)
+    await runtime.db.dispose()
+
+
+def released(order_id: str, *allocations: tuple[str, str, int]) -> OrderReleased:
+    return OrderReleased(
+        order_id=order_id,
+        channel="web",
+        allocations=tuple(
+            Allocation(location_id=loc, sku=sku, quantity=q) for loc, sku, q in allocations
+        ),
+    )
+
+
+@pytest.mark.unit
+def test_plan_makes_one_shipment_per_location() -> None:
+    allocations = [
+        Allocation(location_id="B", sku="X", quantity=1),
+        Allocation(location_id="A", sku="X", quantity=2),
+        Allocation(location_id="A", sku="Y", quantity=1),
+    ]
+    assert plan(allocations) == {"A": {"X": 2, "Y": 1}, "B": {"X": 1}}
+
+
+@pytest.mark.service
+@pytest.mark.asyncio
+async def test_an_order_split_over_two_warehouses_gets_two_shipments(stack: Stack) -> None:
+    await stack.deliver(released("o-1", ("WH-A", "X", 2), ("WH-B", "X", 1)))
+    await stack.deliver(released("o-1", ("WH-A", "X", 2), ("WH-B", "X", 1)))  # a repeat
+
+    shipments = await stack.shipments("o-1")
+    assert [(s["location_id"], s["status"], s["lines"]) for s in shipments] == [
+        ("WH-A", "created", [{"sku": "X", "quantity": 2}]),
+        ("WH-B", "created", [{"sku": "X", "quantity": 1}]),
+    ]
+    assert await stack.sent() == ["shipment.created", "shipment.created"]
+
+
+@pytest.mark.service
+@pytest.mark.asyncio
+async def test_warehouse_events_move_the_shipment_once(stack: Stack) -> None:
+    await stack.deliver(released("o-2", ("WH-A", "X", 1)))
+    (shipment,) = await stack.shipments("o-2")
+    sid = shipment["shipment_id"]
+
+    assert (await stack.event("WH-A", event_id="e1", type="picked", shipment_id=sid)).json()[
+        "status"
+    ] == "picked"
+    shipped = await stack.event(
+        "WH-A", event_id="e2", type="shipped", shipment_id=sid, carrier="UPS", tracking_number="1Z"
+    )
+    again = await stack.event(
+        "WH-A", event_id="e2", type="shipped", shipment_id=sid, carrier="UPS", tracking_number="1Z"
+    )
+    assert shipped.status_code == again.status_code == 202
+    assert again.json()["duplicate"] is True
+    await stack.event("WH-A", event_id="e3", type="delivered", shipment_id=sid)
+
+    (shipment,) = await stack.shipments("o-2")
+    assert (shipment["status"], shipment["tracking_number"]) == ("delivered", "1Z")
+    assert await stack.sent() == ["shipment.created", "shipment.shipped", "shipment.delivered"]
+
+
+@pytest.mark.service
+@pytest.mark.asyncio
+async def test_bad_warehouse_events_are_refused(stack: Stack) -> None:
+    await stack.deliver(released("o-3", ("WH-A", "X", 1)))
+    (shipment,) = await stack.shipments("o-3")
+    sid = shipment["shipment_id"]
+
+    early = await stack.event("WH-A", event_id="d", type="delivered", shipment_id=sid)
+    assert early.status_code == 409
+    wrong_place = await stack.event("WH-B", event_id="w", type="picked", shipment_id=sid)
+    assert wrong_place.status_code == 422
+    no_tracking = await stack.event("WH-A", event_id="s", type="shipped", shipment_id=sid)
+    assert no_tracking.status_code == 422
+    unknown = await stack.event("WH-A", event_id="u", type="picked", shipment_id="nope")
+    assert unknown.status_code == 404
+    assert (await stack.shipments("o-3"))[0]["status"] == "created"
+
+
+@pytest.mark.service
+@pytest.mark.asyncio
+async def test_cancelled_order_cancels_its_open_shipments(stack: Stack) -> None:
+    await stack.deliver(released("o-4", ("WH-A", "X", 1), ("WH-B", "Y", 1)))
+    shipments = await stack.shipments("o-4")
+    await stack.event(
+        "WH-A",
+        event_id="x1",
+        type="shipped",
+        shipment_id=shipments[0]["shipment_id"],
+        carrier="UPS",
+        tracking_number="1Z",
+    )
+    await stack.deliver(OrderCancelled(order_id="o-4", reason="customer asked"))
+
+    assert [s["status"] for s in await stack.shipments("o-4")] == ["shipped", "cancelled"]
+    assert (await stack.sent())[-1] == "shipment.cancelled"

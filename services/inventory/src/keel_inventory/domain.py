@@ -1,0 +1,121 @@
+"""Inventory rules without I/O: stock states and how a reservation picks its locations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+SELLABLE = "sellable"
+RESERVED = "reserved"
+
+# Reservation statuses. Only a held reservation still holds stock.
+HELD = "held"
+RELEASED = "released"
+EXPIRED = "expired"
+COMMITTED = "committed"
+
+# What each SKU has free per location: {sku: {location_id: units}}.
+Stock = dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """Units of one SKU taken from one location for a reservation."""
+
+    location_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The outcome for one request: the picks if every line is covered, else what is missing."""
+
+    picks: tuple[Pick, ...] = ()
+    short: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.short
+
+
+def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """One quantity per SKU (a request may name a SKU twice), in order of first mention."""
+    merged: dict[str, int] = {}
+    for sku, quantity in lines:
+        merged[sku] = merged.get(sku, 0) + quantity
+    return merged
+
+
+def available(sellable: int, reserved: int) -> int:
+    """Free units at one location; never negative even if sellable later fell below reserved."""
+    return max(0, sellable - reserved)
+
+
+def allocate(lines: Mapping[str, int], stock: Mapping[str, Mapping[str, int]]) -> Allocation:
+    """Cover every line or nothing.
+
+    One location that can ship the whole order is preferred (one parcel); among several, the one
+    with the most of the order's SKUs free, then the lowest location id. Otherwise each line is
+    taken greedily from the locations with the most of it free (ties by location id), so a line
+    stays whole where it can and is split only when no single location holds it.
+    """
+    short = {
+        sku: need - total
+        for sku, need in lines.items()
+        if (total := sum(max(0, n) for n in stock.get(sku, {}).values())) < need
+    }
+    if short:
+        return Allocation(short=short)
+    single = _single_location(lines, stock)
+    if single is not None:
+        return Allocation(picks=tuple(Pick(single, sku, n) for sku, n in lines.items()))
+    picks: list[Pick] = []
+    for sku, need in lines.items():
+        free = stock.get(sku, {})
+        for location_id in sorted(free, key=lambda loc: (-free[loc], loc)):
+            if need == 0:
+                break
+            take = min(need, free[location_id])
+            if take > 0:
+                picks.append(Pick(location_id, sku, take))
+                need -= take
+    return Allocation(picks=tuple(picks))
+
+
+def _single_location(
+    lines: Mapping[str, int], stock: Mapping[str, Mapping[str, int]]
+) -> str | None:
+    candidates: set[str] | None = None
+    for sku, need in lines.items():
+        covering = {loc for loc, n in stock.get(sku, {}).items() if n >= need}
+        candidates = covering if candidates is None else candidates & covering
+    if not candidates:
+        return None
+
+    def preference(loc: str) -> tuple[int, str]:
+        return (-sum(stock[sku][loc] for sku in lines), loc)
+
+    return min(candidates, key=preference)
+
+
+def take(stock: Stock, picks: Iterable[Pick]) -> None:
+    """Remove what was picked from `stock`, so the next request sees only what is left."""
+    for pick in picks:
+        stock[pick.sku][pick.location_id] -= pick.quantity
+
+
+def allocate_in_turn(requests: Sequence[Mapping[str, int]], stock: Stock) -> list[Allocation]:
+    """Serve requests in the given order (oldest first) from one pool of stock.
+
+    An earlier request gets first pick; a later one is served only from what the earlier ones
+    could not use. A request that cannot be covered takes nothing (all or nothing), so it never
+    blocks a later one that fits in what is left.
+    """
+    results = []
+    for lines in requests:
+        result = allocate(lines, stock)
+        if result.ok:
+            take(stock, result.picks)
+        results.append(result)
+    return results

@@ -1,0 +1,171 @@
+"""What one transaction has locked and not yet written: the consumer's fast path.
+
+A consumer applies a whole batch of messages in one transaction. Balances it locks stay locked
+until the commit, so their values are kept here instead of being read again; the rows each
+message appends (movements, reservations and their allocations) and the balance deltas are
+written set-based once, just before the transaction commits. Any query that reads or changes
+those tables directly first calls `flush`.
+
+Inside a savepoint (the kit isolating a failing message) none of this applies: a savepoint
+rolled back would leave this memory ahead of the database, so everything is written and read
+straight through.
+"""
+
+from typing import Any
+
+from sqlalchemy import bindparam, delete, event, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_inventory import models
+
+_tables = SQLModel.metadata.tables
+BALANCE = _tables[models.StockBalance.__tablename__]
+MOVEMENT = _tables[models.StockMovement.__tablename__]
+RESERVATION = _tables[models.Reservation.__tablename__]
+ALLOCATION = _tables[models.ReservationAllocation.__tablename__]
+BACKORDER = _tables[models.Backorder.__tablename__]
+BACKORDER_LINE = _tables[models.BackorderLine.__tablename__]
+
+# A newly held order leaves the backorder queue if it was waiting there.
+_UNQUEUE_LINES = delete(BACKORDER_LINE).where(
+    BACKORDER_LINE.c.backorder_id.in_(
+        select(BACKORDER.c.id).where(BACKORDER.c.order_id.in_(bindparam("orders", expanding=True)))
+    )
+)
+_UNQUEUE = delete(BACKORDER).where(BACKORDER.c.order_id.in_(bindparam("orders", expanding=True)))
+_UPSERTS: dict[str, Any] = {}
+_KEY = "keel_inventory.batch_work"
+
+Writes = list[tuple[Any, list[dict[str, Any]] | dict[str, Any]]]
+
+
+class BatchWork:
+    def __init__(self) -> None:
+        self.serialised = False  # holds the stock-changes lock
+        # sku -> location -> [sellable, reserved], for the rows this transaction holds locked.
+        self.locked: dict[str, dict[str, list[int]]] = {}
+        self.reservations: list[dict[str, Any]] = []
+        self.allocations: list[dict[str, Any]] = []
+        self.movements: list[dict[str, Any]] = []
+        self.deltas: dict[tuple[str, str, str], int] = {}
+        self.new_orders: set[str] = set()  # orders whose reservation row is pending
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.reservations or self.allocations or self.movements or self.deltas)
+
+    def drain(self, dialect: str) -> Writes:
+        """The pending writes as (statement, parameters), parents first; then forget them."""
+        deltas = [
+            {"sku": sku, "location_id": loc, "state": state, "quantity": delta}
+            for (sku, loc, state), delta in sorted(self.deltas.items())  # lock order
+            if delta
+        ]
+        writes: Writes = [
+            (insert(RESERVATION), self.reservations),
+            (insert(ALLOCATION), self.allocations),
+            (insert(MOVEMENT), self.movements),
+            (balance_upsert(dialect), deltas),
+        ]
+        if self.new_orders:
+            orders = {"orders": sorted(self.new_orders)}
+            writes += [(_UNQUEUE_LINES, orders), (_UNQUEUE, orders)]
+        self.reservations, self.allocations, self.movements = [], [], []
+        self.deltas, self.new_orders = {}, set()
+        return [(statement, params) for statement, params in writes if params]
+
+
+async def batch_work(session: AsyncSession) -> BatchWork | None:
+    """This transaction's BatchWork, or None inside a savepoint (write straight through)."""
+    work: BatchWork | None = session.info.get(_KEY)
+    if session.in_nested_transaction():
+        if work is not None:
+            if work.pending:
+                # Written inside the savepoint they would vanish if it rolled back. The kit
+                # never opens one after a fast-path message: it redoes the batch afresh.
+                raise RuntimeError("stock writes are pending outside the savepoint")
+            work.locked.clear()  # values moved inside a savepoint may be rolled back
+        return None
+    if work is None:
+        work = session.info[_KEY] = _start(session)
+    return work
+
+
+def _start(session: AsyncSession) -> BatchWork:
+    work = BatchWork()
+    dialect = session.get_bind().dialect.name
+
+    def write_pending(sync_session: Any) -> None:
+        if sync_session.info.get(_KEY) is work:
+            connection: Connection = sync_session.connection()
+            for statement, params in work.drain(dialect):
+                try:
+                    connection.execute(statement, params)
+                except DBAPIError as error:
+                    if (conflict := _as_conflict(error)) is None:
+                        raise
+                    raise conflict from error
+
+    def forget(sync_session: Any, transaction: Any) -> None:
+        # Locks end with the transaction, and so does what was known of the locked rows.
+        if transaction.parent is None and sync_session.info.get(_KEY) is work:
+            del sync_session.info[_KEY]
+
+    event.listen(session.sync_session, "before_commit", write_pending)
+    event.listen(session.sync_session, "after_transaction_end", forget)
+    return work
+
+
+async def flush(session: AsyncSession) -> None:
+    """Write what the batch has pending, before anything uses those tables directly."""
+    work: BatchWork | None = session.info.get(_KEY)
+    if work is None or not (work.pending or work.new_orders):
+        return
+    if session.in_nested_transaction():
+        raise RuntimeError("stock writes are pending outside the savepoint")
+    connection = await session.connection()
+    for statement, params in work.drain(session.get_bind().dialect.name):
+        try:
+            await connection.execute(statement, params)
+        except DBAPIError as error:
+            if (conflict := _as_conflict(error)) is None:
+                raise
+            raise conflict from error
+
+
+def _as_conflict(error: DBAPIError) -> IntegrityError | None:
+    """A deferred write the database refused for its data (SQLSTATE class 22: too long, out
+    of range) is some message's fault, found late. Raised as an IntegrityError, like a broken
+    constraint, it makes the kit redo the batch message by message, where that message fails
+    alone and is dead-lettered, instead of the whole batch coming back forever."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    if error.orig is None or isinstance(error, IntegrityError) or not sqlstate.startswith("22"):
+        return None
+    return IntegrityError(error.statement, error.params, error.orig)
+
+
+def balance_upsert(dialect: str) -> Any:
+    """Add `quantity` to a balance, creating it if new (built once per dialect).
+
+    Relative, so concurrent writers to one balance add up instead of overwriting each other.
+    """
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        if dialect == "postgresql":
+            pg = postgresql.insert(BALANCE)
+            statement = pg.on_conflict_do_update(
+                index_elements=["sku", "location_id", "state"],
+                set_={"quantity": BALANCE.c.quantity + pg.excluded.quantity},
+            )
+        else:
+            lite = sqlite.insert(BALANCE)
+            statement = lite.on_conflict_do_update(
+                index_elements=["sku", "location_id", "state"],
+                set_={"quantity": BALANCE.c.quantity + lite.excluded.quantity},
+            )
+        _UPSERTS[dialect] = statement
+    return statement

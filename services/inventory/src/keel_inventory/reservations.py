@@ -1,0 +1,391 @@
+"""Reservation use cases: hold stock for orders, release it, expire it, serve the backorder queue.
+
+No oversell, however many replicas run: every use case here first takes the stock-changes
+lock (PostgreSQL; see `repository.lock_stock_changes`), then locks the balance rows it reads,
+and computes what is free only from those locked rows. Like every use case, they add to the
+caller's transaction and never commit.
+"""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Envelope, new_event_id
+from keel_contracts.commands import ReleaseStock, ReserveStock
+from keel_contracts.events import (
+    Allocation,
+    StockReleased,
+    StockReservationFailed,
+    StockReserved,
+)
+from keel_contracts.values import Line
+from keel_inventory import domain, repository
+from keel_inventory.domain import COMMITTED, EXPIRED, HELD, RELEASED, RESERVED, Pick
+from keel_inventory.models import CHANNEL_LENGTH, ORDER_ID_LENGTH
+from keel_inventory.schemas import (
+    AllocationPublic,
+    ReservationLine,
+    ReservationPublic,
+    ReservationStatus,
+)
+from keel_kit.handlers import PermanentError
+from keel_kit.outbox import Outbox
+from keel_kit.problems import NotFound
+from keel_kit.tables import utcnow
+
+# Queued requests are examined this many at a time when stock comes back.
+BACKORDER_PAGE = 500
+
+# `StockReleased.reservation_id` when a queued request is withdrawn: it never held stock.
+NO_RESERVATION = ""
+
+
+@dataclass
+class Policy:
+    """Reservation settings the message handlers need; `main.create_app` sets them."""
+
+    ttl: timedelta = timedelta(seconds=1800)
+
+
+policy = Policy()
+
+
+def configure(*, ttl_seconds: float) -> None:
+    policy.ttl = timedelta(seconds=ttl_seconds)
+
+
+@dataclass(frozen=True)
+class _Hold:
+    order_id: str
+    channel: str
+    picks: tuple[Pick, ...]
+    reservation_id: str | None  # set when a released or expired reservation holds again
+    correlation_id: str | None = None  # None: inherit the cause's
+
+
+async def reserve(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    cmd: ReserveStock,
+    cause: Envelope | None,
+    now: datetime | None = None,
+) -> None:
+    """Hold every line of the order or nothing, and answer on inventory.reservation.v1.
+
+    A repeated request for an order that already holds stock repeats the first answer. One
+    that cannot be covered fails; with `backorder` it also joins the queue (once).
+    """
+    if len(cmd.order_id) > ORDER_ID_LENGTH or len(cmd.channel) > CHANNEL_LENGTH:
+        # Refused here, not by the database when the batch commits, so it is dead-lettered
+        # alone instead of failing the batch it came in.
+        raise PermanentError(
+            f"order id or channel too long (limits {ORDER_ID_LENGTH}, {CHANNEL_LENGTH})"
+        )
+    now = now or utcnow()
+    await repository.lock_stock_changes(session)
+    known = await repository.order_state_unless_batched(session, cmd.order_id)
+    if known is not None and known.status in (HELD, COMMITTED):
+        await _announce_held(session, outbox, cmd.order_id, cause)
+        return
+    lines = domain.merge_lines((line.sku, line.quantity) for line in cmd.lines)
+    stock = await repository.lock_stock(session, lines)
+    result = domain.allocate(lines, stock)
+    if result.ok:
+        previous = None
+        if known is not None and known.status is not None:  # released or expired: hold again
+            rows = await repository.reservations_for_orders(session, [cmd.order_id])
+            previous = rows[cmd.order_id].reservation_id
+        hold = _Hold(cmd.order_id, cmd.channel, result.picks, previous)
+        await _hold(session, outbox, [hold], now=now, cause=cause)
+        if known is not None and known.backorder_id is not None:
+            await repository.remove_backorders(session, [known.backorder_id])
+        return
+    if known is None:  # a failure must know whether the order holds stock or waits already
+        known = await repository.order_state(session, cmd.order_id)
+        if known.status in (HELD, COMMITTED):
+            await _announce_held(session, outbox, cmd.order_id, cause)
+            return
+    if cmd.backorder and known.backorder_id is None:
+        await repository.queue_backorder(
+            session, order_id=cmd.order_id, channel=cmd.channel, lines=lines, now=now
+        )
+    outbox.add(
+        session,
+        StockReservationFailed(
+            order_id=cmd.order_id,
+            short_lines=tuple(Line(sku=sku, quantity=n) for sku, n in result.short.items()),
+            reason="insufficient stock",
+            waiting=cmd.backorder or known.backorder_id is not None,
+        ),
+        key=cmd.order_id,
+        causation=cause,
+    )
+
+
+async def release(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    cmd: ReleaseStock,
+    cause: Envelope | None,
+    now: datetime | None = None,
+) -> None:
+    """Give back what the order holds, or take it out of the backorder queue.
+
+    A withdrawn queue entry is answered with `reservation_id` "" (it never held stock). An
+    order with nothing held or queued (already released, expired, shipped, or unknown) gets
+    no answer: a repeated release changes nothing and says nothing.
+    """
+    now = now or utcnow()
+    await repository.lock_stock_changes(session)
+    known = await repository.order_state(session, cmd.order_id)
+    if known.status == HELD:
+        rows = await repository.reservations_for_orders(session, [cmd.order_id], lock=True)
+        held = [row for row in rows.values() if row.status == HELD]
+        await _release(
+            session, outbox, held, status=RELEASED, reason=cmd.reason, cause=cause, now=now
+        )
+    elif known.backorder_id is not None:
+        await repository.remove_backorders(session, [known.backorder_id])
+        outbox.add(
+            session,
+            StockReleased(order_id=cmd.order_id, reservation_id=NO_RESERVATION, reason=cmd.reason),
+            key=cmd.order_id,
+            causation=cause,
+        )
+
+
+async def expire_due(
+    *, session: AsyncSession, outbox: Outbox, now: datetime | None = None, limit: int = 500
+) -> int:
+    """Release up to `limit` held reservations past their expiry; return how many."""
+    now = now or utcnow()
+    await repository.lock_stock_changes(session)
+    due = await repository.due_reservations(session, now, limit)
+    await _release(session, outbox, due, status=EXPIRED, reason="expired", cause=None, now=now)
+    return len(due)
+
+
+async def serve_backorders(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    skus: Collection[str],
+    cause: Envelope | None,
+    now: datetime | None = None,
+) -> None:
+    """Stock of `skus` came back: hold it for queued requests that want it, oldest first.
+
+    Each page of the queue is allocated in turn from one locked snapshot, so an older request
+    gets first pick and a younger one only what the older ones could not use. Paging stops when
+    the queue ends or none of `skus` is free any more.
+    """
+    now = now or utcnow()
+    after = 0
+    while True:
+        queued = await repository.queued_for_skus(session, skus, after=after, limit=BACKORDER_PAGE)
+        if not queued:
+            return
+        stock = await repository.lock_stock(session, {sku for q in queued for sku in q.lines})
+        results = domain.allocate_in_turn([q.lines for q in queued], stock)
+        served = [(q, r) for q, r in zip(queued, results, strict=True) if r.ok]
+        if served:
+            known = await repository.reservations_for_orders(
+                session, [q.order_id for q, _ in served]
+            )
+            holds = [
+                _Hold(
+                    q.order_id,
+                    q.channel,
+                    r.picks,
+                    known[q.order_id].reservation_id if q.order_id in known else None,
+                    correlation_id=q.order_id,
+                )
+                for q, r in served
+            ]
+            await _hold(session, outbox, holds, now=now, cause=cause)
+            await repository.remove_backorders(session, [q.backorder_id for q, _ in served])
+        nothing_left = not any(n > 0 for sku in skus for n in stock.get(sku, {}).values())
+        if len(queued) < BACKORDER_PAGE or nothing_left:
+            return
+        after = queued[-1].backorder_id
+
+
+async def _hold(
+    session: AsyncSession,
+    outbox: Outbox,
+    holds: Sequence[_Hold],
+    *,
+    now: datetime,
+    cause: Envelope | None,
+) -> None:
+    """Write the reservations, their allocations and ledger movements, and announce them."""
+    expires_at = now + policy.ttl
+    new: list[dict[str, Any]] = []
+    again: list[dict[str, Any]] = []
+    allocations: list[dict[str, Any]] = []
+    movements: list[dict[str, Any]] = []
+    for hold in holds:
+        reservation_id = hold.reservation_id or str(new_event_id())
+        (again if hold.reservation_id else new).append(
+            {
+                "reservation_id": reservation_id,
+                "order_id": hold.order_id,
+                "channel": hold.channel,
+                "status": HELD,
+                "expires_at": expires_at,
+                "created_at": now,
+            }
+        )
+        for pick in hold.picks:
+            allocations.append(
+                {
+                    "reservation_id": reservation_id,
+                    "sku": pick.sku,
+                    "location_id": pick.location_id,
+                    "quantity": pick.quantity,
+                }
+            )
+            movements.append(
+                _movement(
+                    pick.sku, pick.location_id, pick.quantity, "reservation", reservation_id, now
+                )
+            )
+        outbox.add(
+            session,
+            StockReserved(
+                order_id=hold.order_id,
+                reservation_id=reservation_id,
+                allocations=tuple(
+                    Allocation(location_id=p.location_id, sku=p.sku, quantity=p.quantity)
+                    for p in hold.picks
+                ),
+                expires_at=expires_at,
+            ),
+            key=hold.order_id,
+            correlation_id=hold.correlation_id,
+            causation=cause,
+        )
+    await repository.insert_reservations(session, new)
+    await repository.rehold_reservations(session, again)
+    await repository.insert_allocations(session, allocations)
+    await repository.add_movements(session, movements)
+
+
+async def _release(
+    session: AsyncSession,
+    outbox: Outbox,
+    held: Sequence[repository.HeldRow],
+    *,
+    status: str,
+    reason: str,
+    cause: Envelope | None,
+    now: datetime,
+) -> None:
+    """Move held stock back (kind "release" or "expiry"), mark the reservations, announce it,
+    and offer the freed stock to the backorder queue."""
+    if not held:
+        return
+    kind = "expiry" if status == EXPIRED else "release"
+    allocations = await repository.allocations_of(session, [h.reservation_id for h in held])
+    skus = sorted({sku for lines in allocations.values() for _, sku, _ in lines})
+    await repository.lock_stock(session, skus)
+    await repository.add_movements(
+        session,
+        [
+            _movement(sku, location_id, -quantity, kind, reservation_id, now)
+            for reservation_id, lines in allocations.items()
+            for location_id, sku, quantity in lines
+        ],
+    )
+    await repository.set_status(session, [h.reservation_id for h in held], status)
+    for h in held:
+        outbox.add(
+            session,
+            StockReleased(order_id=h.order_id, reservation_id=h.reservation_id, reason=reason),
+            key=h.order_id,
+            causation=cause,
+        )
+    await serve_backorders(session=session, outbox=outbox, skus=skus, cause=cause, now=now)
+
+
+async def _announce_held(
+    session: AsyncSession, outbox: Outbox, order_id: str, cause: Envelope | None
+) -> None:
+    held = (await repository.reservations_for_orders(session, [order_id]))[order_id]
+    lines = (await repository.allocations_of(session, [held.reservation_id]))[held.reservation_id]
+    outbox.add(
+        session,
+        StockReserved(
+            order_id=order_id,
+            reservation_id=held.reservation_id,
+            allocations=tuple(
+                Allocation(location_id=loc, sku=sku, quantity=n) for loc, sku, n in lines
+            ),
+            expires_at=as_utc(held.expires_at),
+        ),
+        key=order_id,
+        causation=cause,
+    )
+
+
+def _movement(
+    sku: str, location_id: str, quantity: int, kind: str, reservation_id: str, now: datetime
+) -> dict[str, Any]:
+    """A reserved-state ledger row. Holding stock moves no value, so its unit cost is zero."""
+    return {
+        "movement_id": str(new_event_id()),
+        "sku": sku,
+        "location_id": location_id,
+        "state": RESERVED,
+        "quantity": quantity,
+        "kind": kind,
+        "unit_cost": Decimal(0),
+        "reference": reservation_id,
+        "created_at": now,
+    }
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def view(*, session: AsyncSession, order_id: str) -> ReservationPublic:
+    """The order's reservation, else its queued request; unknown orders are a 404."""
+    reservation = await repository.get_reservation(session, order_id)
+    if reservation is not None:
+        rid = reservation.reservation_id
+        picks = (await repository.allocations_of(session, [rid]))[rid]
+        lines = domain.merge_lines((sku, n) for _, sku, n in picks)
+        return ReservationPublic(
+            order_id=order_id,
+            reservation_id=rid,
+            channel=reservation.channel,
+            status=cast(ReservationStatus, reservation.status),
+            lines=[ReservationLine(sku=sku, quantity=n) for sku, n in lines.items()],
+            allocations=[
+                AllocationPublic(location_id=loc, sku=sku, quantity=n) for loc, sku, n in picks
+            ],
+            expires_at=as_utc(reservation.expires_at),
+            created_at=as_utc(reservation.created_at),
+        )
+    queued = await repository.get_backorder(session, order_id)
+    if queued is None or queued.id is None:
+        raise NotFound(f"no reservation for order {order_id}")
+    lines = await repository.lines_of_backorder(session, queued.id)
+    return ReservationPublic(
+        order_id=order_id,
+        reservation_id=None,
+        channel=queued.channel,
+        status="waiting",
+        lines=[ReservationLine(sku=sku, quantity=n) for sku, n in lines.items()],
+        allocations=[],
+        expires_at=None,
+        created_at=as_utc(queued.created_at),
+    )

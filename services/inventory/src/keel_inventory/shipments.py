@@ -1,0 +1,97 @@
+"""Stock leaving on a shipment: the reservation is consumed and the stock is issued.
+
+Physical reality wins: a shipment that left is issued from sellable stock even if its
+reservation has meanwhile expired; only the units still held for it come off `reserved`.
+"""
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Envelope, new_event_id
+from keel_contracts.events import ShipmentShipped, StockIssued
+from keel_contracts.values import Money
+from keel_inventory import repository
+from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
+from keel_kit.handlers import PermanentError
+from keel_kit.outbox import Outbox
+from keel_kit.tables import utcnow
+
+
+async def issue_shipment(
+    *, session: AsyncSession, outbox: Outbox, event: ShipmentShipped, cause: Envelope
+) -> None:
+    await repository.lock_stock_changes(session)
+    held: dict[tuple[str, str], int] = {}
+    reservation = await repository.get_reservation(session, event.order_id)
+    if reservation is not None and reservation.status in (HELD, COMMITTED):
+        allocations = await repository.allocations_of(session, [reservation.reservation_id])
+        for location_id, sku, quantity in allocations[reservation.reservation_id]:
+            held[(location_id, sku)] = held.get((location_id, sku), 0) + quantity
+        await repository.set_status(session, [reservation.reservation_id], COMMITTED)
+    now = utcnow()
+    movements = []
+    for line in event.lines:
+        item = await repository.get_item(session, line.sku)
+        if item is None:
+            raise PermanentError(f"shipment {event.shipment_id} carries unknown sku {line.sku}")
+        issue = _movement(
+            line.sku,
+            event.location_id,
+            SELLABLE,
+            -line.quantity,
+            item.unit_cost,
+            event.shipment_id,
+            now,
+        )
+        movements.append(issue)
+        unreserve = min(line.quantity, held.get((event.location_id, line.sku), 0))
+        if unreserve:
+            movements.append(
+                _movement(
+                    line.sku,
+                    event.location_id,
+                    RESERVED,
+                    -unreserve,
+                    item.unit_cost * 0,
+                    event.shipment_id,
+                    now,
+                )
+            )
+        outbox.add(
+            session,
+            StockIssued(
+                order_id=event.order_id,
+                shipment_id=event.shipment_id,
+                location_id=event.location_id,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_cost=Money(amount=item.unit_cost, currency=item.currency),
+                movement_id=issue["movement_id"],
+            ),
+            key=line.sku,
+            causation=cause,
+        )
+    await repository.add_movements(session, movements)
+
+
+def _movement(
+    sku: str,
+    location_id: str,
+    state: str,
+    quantity: int,
+    unit_cost: object,
+    shipment_id: str,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "movement_id": str(new_event_id()),
+        "sku": sku,
+        "location_id": location_id,
+        "state": state,
+        "quantity": quantity,
+        "kind": "issue",
+        "unit_cost": unit_cost,
+        "reference": shipment_id,
+        "created_at": now,
+    }

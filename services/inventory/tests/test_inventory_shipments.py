@@ -1,0 +1,73 @@
+"""Service tests: a shipment consumes its reservation and issues the stock."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import col, select
+
+from inventory_harness import Inventory, reserve
+from keel_contracts import Envelope
+from keel_contracts.events import ShipmentShipped
+from keel_contracts.values import Line
+from keel_kit.tables import OutboxRecord
+
+pytestmark = [pytest.mark.service, pytest.mark.asyncio]
+
+
+def shipped(order_id: str, location_id: str, *lines: tuple[str, int]) -> ShipmentShipped:
+    return ShipmentShipped(
+        shipment_id=f"s-{order_id}-{location_id}",
+        order_id=order_id,
+        location_id=location_id,
+        lines=tuple(Line(sku=sku, quantity=q) for sku, q in lines),
+        carrier="UPS",
+        tracking_number="1Z",
+    )
+
+
+async def ship(inventory: Inventory, event: ShipmentShipped) -> None:
+    envelope = Envelope.wrap(event, source="fulfillment", correlation_id=event.order_id)
+    await inventory.broker.publish(
+        envelope.to_bytes(), "fulfillment.shipment.v1", key=event.order_id.encode()
+    )
+
+
+async def issued(inventory: Inventory) -> list[dict[str, object]]:
+    async with inventory.runtime.db.transaction() as session:
+        rows = await session.exec(
+            select(OutboxRecord)
+            .where(OutboxRecord.type == "stock.issued")
+            .order_by(col(OutboxRecord.id))
+        )
+        return [Envelope.from_bytes(row.body).payload for row in rows.all()]
+
+
+async def test_split_shipments_issue_each_location_and_consume_the_reservation(
+    inventory: Inventory,
+) -> None:
+    await inventory.receive("MUG", "WH-A", 2)
+    await inventory.receive("MUG", "WH-B", 2)
+    await inventory.send(reserve("o-1", ("MUG", 3)))
+    assert await inventory.stock("MUG") == {"WH-A": (2, 2), "WH-B": (2, 1)}
+
+    await ship(inventory, shipped("o-1", "WH-A", ("MUG", 2)))
+    await ship(inventory, shipped("o-1", "WH-B", ("MUG", 1)))
+
+    assert await inventory.stock("MUG") == {"WH-A": (0, 0), "WH-B": (1, 0)}
+    body = (await inventory.client.get("/v1/reservations/o-1")).json()
+    assert body["status"] == "committed"
+    assert [(e["location_id"], e["quantity"], e["unit_cost"]) for e in await issued(inventory)] == [
+        ("WH-A", 2, {"amount": "1.0000", "currency": "USD"}),
+        ("WH-B", 1, {"amount": "1.0000", "currency": "USD"}),
+    ]
+    await inventory.assert_invariants_hold()
+
+
+async def test_a_shipment_whose_reservation_expired_still_issues_the_stock(
+    inventory: Inventory,
+) -> None:
+    await inventory.receive("PLATE", "WH-A", 3)
+    await ship(inventory, shipped("o-2", "WH-A", ("PLATE", 1)))
+
+    assert await inventory.stock("PLATE") == {"WH-A": (2, 0)}
+    await inventory.assert_invariants_hold()

@@ -1,0 +1,157 @@
+"""Order rules and the order lifecycle (DESIGN §2), free of I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    VALIDATING = "validating"
+    CONFIRMED = "confirmed"
+    BACKORDERED = "backordered"
+    ON_HOLD = "on_hold"
+    REJECTED = "rejected"
+    RELEASED = "released"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+# Where an order may go from each status; anything else is refused.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.VALIDATING, Status.CANCELLED}),
+    Status.VALIDATING: frozenset(
+        {Status.CONFIRMED, Status.BACKORDERED, Status.ON_HOLD, Status.REJECTED, Status.CANCELLED}
+    ),
+    Status.BACKORDERED: frozenset(
+        {Status.CONFIRMED, Status.ON_HOLD, Status.REJECTED, Status.CANCELLED}
+    ),
+    Status.ON_HOLD: frozenset(
+        {Status.VALIDATING, Status.CONFIRMED, Status.BACKORDERED, Status.REJECTED, Status.CANCELLED}
+    ),
+    Status.CONFIRMED: frozenset({Status.RELEASED, Status.CANCELLED}),
+    Status.RELEASED: frozenset({Status.PARTIALLY_SHIPPED, Status.SHIPPED, Status.CANCELLED}),
+    Status.PARTIALLY_SHIPPED: frozenset({Status.SHIPPED}),
+    Status.SHIPPED: frozenset({Status.DELIVERED}),
+    Status.DELIVERED: frozenset({Status.CLOSED}),
+    Status.REJECTED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.CLOSED: frozenset(),
+}
+CANCELLABLE = frozenset(s for s, targets in TRANSITIONS.items() if Status.CANCELLED in targets)
+FINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+
+class IllegalTransition(ValueError):
+    pass
+
+
+def check_transition(current: Status, target: Status) -> None:
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(f"an order cannot go from {current} to {target}")
+
+
+class HoldType(StrEnum):
+    """The exception taxonomy (DESIGN §2) for the holds this service opens."""
+
+    PAYMENT_HOLD = "payment_hold"
+    FRAUD_REVIEW = "fraud_review"
+    LIMIT_REVIEW = "limit_review"
+    VALIDATION_TIMEOUT = "validation_timeout"
+
+
+HOLD_OWNER = {
+    HoldType.PAYMENT_HOLD: "finance",
+    HoldType.FRAUD_REVIEW: "customer_service",
+    HoldType.LIMIT_REVIEW: "operations",
+    HoldType.VALIDATION_TIMEOUT: "operations",
+}
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The order rules as data. A change is a new version; every decision records the version."""
+
+    version: str
+    max_line_quantity: int
+    max_order_value: Decimal
+    high_value: Decimal
+    new_customer_points: int
+    high_value_points: int
+    foreign_address_points: int
+    review_threshold: int
+
+
+RULES = RuleSet(
+    version="2026-11.1",
+    max_line_quantity=50,
+    max_order_value=Decimal("10000"),
+    high_value=Decimal("1000"),
+    new_customer_points=30,
+    high_value_points=40,
+    foreign_address_points=40,
+    review_threshold=70,
+)
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the rules look at."""
+
+    line_quantities: tuple[int, ...]
+    order_value: Decimal
+    new_customer: bool
+    address_country: str
+    market_country: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    type: HoldType
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule_set_version: str
+    fraud_score: int
+    holds: tuple[Hold, ...]
+
+
+def decide(facts: OrderFacts, rules: RuleSet = RULES) -> Decision:
+    """Apply the caps and the fraud score; every hold carries a reason a person can act on."""
+    holds: list[Hold] = []
+    biggest = max(facts.line_quantities)
+    if biggest > rules.max_line_quantity:
+        holds.append(
+            Hold(
+                HoldType.LIMIT_REVIEW,
+                f"a line asks for {biggest} units; the cap is {rules.max_line_quantity}",
+            )
+        )
+    if facts.order_value > rules.max_order_value:
+        holds.append(
+            Hold(
+                HoldType.LIMIT_REVIEW,
+                f"order value {facts.order_value} exceeds {rules.max_order_value}",
+            )
+        )
+    signals: list[str] = []
+    score = 0
+    if facts.new_customer:
+        score += rules.new_customer_points
+        signals.append("new customer")
+    if facts.order_value >= rules.high_value:
+        score += rules.high_value_points
+        signals.append(f"high value ({facts.order_value})")
+    if facts.address_country != facts.market_country:
+        score += rules.foreign_address_points
+        signals.append(f"ships to {facts.address_country}, channel sells in {facts.market_country}")
+    if score >= rules.review_threshold:
+        holds.append(Hold(HoldType.FRAUD_REVIEW, f"fraud score {score}: {', '.join(signals)}"))
+    return Decision(rules.version, score, tuple(holds))

@@ -1,0 +1,136 @@
+"""Moving an order between statuses, with its history, holds and compensations.
+
+Shared by the intake (service.py) and the saga reactions (saga.py) so that every status change
+is recorded the same way and every failure releases what the order holds.
+"""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Envelope
+from keel_contracts.commands import ReleaseStock, VoidPayment
+from keel_contracts.events import (
+    Allocation,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderRejected,
+    OrderReleased,
+)
+from keel_contracts.values import Line
+from keel_kit.outbox import Outbox
+from keel_kit.tables import utcnow
+from keel_order import domain, repository
+from keel_order.domain import Status
+from keel_order.models import Order, OrderEvent, OrderHold
+
+
+def move(session: AsyncSession, order: Order, target: Status, reason: str) -> None:
+    """Change the status (if the lifecycle allows it) and record why."""
+    domain.check_transition(Status(order.status), target)
+    order.status = target
+    order.updated_at = utcnow()
+    session.add(order)
+    session.add(OrderEvent(order_id=order.order_id, status=target, reason=reason))
+
+
+def open_hold(session: AsyncSession, order: Order, hold: domain.Hold) -> None:
+    session.add(
+        OrderHold(
+            order_id=order.order_id,
+            type=hold.type,
+            reason=hold.reason,
+            owner_role=domain.HOLD_OWNER[hold.type],
+            rule_set_version=order.rule_set_version,
+        )
+    )
+
+
+async def has_open_holds(session: AsyncSession, order: Order) -> bool:
+    return any(h.resolved_at is None for h in await repository.holds(session, order.order_id))
+
+
+async def try_confirm(
+    session: AsyncSession, outbox: Outbox, order: Order, cause: Envelope | None
+) -> None:
+    """Confirm (and release) once stock is held, payment authorized and no hold is open."""
+    waiting_states = {Status.VALIDATING, Status.BACKORDERED, Status.ON_HOLD}
+    if Status(order.status) not in waiting_states:
+        return
+    if order.stock_state != "reserved" or order.payment_state != "authorized":
+        return
+    if await has_open_holds(session, order):
+        return
+    move(session, order, Status.CONFIRMED, "stock reserved and payment authorized")
+    lines = await repository.lines(session, order.order_id)
+    outbox.add(
+        session,
+        OrderConfirmed(
+            order_id=order.order_id,
+            lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in lines),
+        ),
+        key=order.order_id,
+        causation=cause,
+    )
+    channel = await repository.get_channel(session, order.channel)
+    if channel is not None and channel.release_delay_seconds == 0:
+        release(session, outbox, order, cause)
+
+
+def release(session: AsyncSession, outbox: Outbox, order: Order, cause: Envelope | None) -> None:
+    move(session, order, Status.RELEASED, "released to fulfillment")
+    outbox.add(
+        session,
+        OrderReleased(
+            order_id=order.order_id,
+            channel=order.channel,
+            allocations=tuple(Allocation.model_validate(a) for a in order.allocations),
+        ),
+        key=order.order_id,
+        causation=cause,
+    )
+
+
+def reject(
+    session: AsyncSession, outbox: Outbox, order: Order, reason: str, cause: Envelope | None
+) -> None:
+    move(session, order, Status.REJECTED, reason)
+    outbox.add(
+        session,
+        OrderRejected(order_id=order.order_id, reason=reason),
+        key=order.order_id,
+        causation=cause,
+    )
+    compensate(session, outbox, order, reason, cause)
+
+
+def cancel(
+    session: AsyncSession, outbox: Outbox, order: Order, reason: str, cause: Envelope | None
+) -> None:
+    move(session, order, Status.CANCELLED, reason)
+    outbox.add(
+        session,
+        OrderCancelled(order_id=order.order_id, reason=reason),
+        key=order.order_id,
+        causation=cause,
+    )
+    compensate(session, outbox, order, reason, cause)
+
+
+def compensate(
+    session: AsyncSession, outbox: Outbox, order: Order, reason: str, cause: Envelope | None
+) -> None:
+    """Give back what the order may hold. Commands for one order share a partition, so these
+    arrive after the reserve/authorize they undo; both services treat a repeat as a no-op."""
+    if order.stock_state != "failed":
+        outbox.add(
+            session,
+            ReleaseStock(order_id=order.order_id, reason=reason),
+            key=order.order_id,
+            causation=cause,
+        )
+    if order.payment_state != "declined":
+        outbox.add(
+            session,
+            VoidPayment(order_id=order.order_id, reason=reason),
+            key=order.order_id,
+            causation=cause,
+        )

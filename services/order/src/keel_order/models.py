@@ -1,0 +1,111 @@
+"""Order tables: orders, their lines, history and holds, channels and known customers."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from keel_kit.tables import utcnow
+
+
+class Channel(SQLModel, table=True):
+    __tablename__ = "channel"
+
+    channel_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    market_country: str = Field(max_length=2)
+    backorder_policy: str = Field(max_length=20)  # "backorder" or "reject"
+    release_delay_seconds: int = 0
+
+
+class Customer(SQLModel, table=True):
+    """Customers seen so far: the fraud rules treat a first order differently."""
+
+    __tablename__ = "customer"
+
+    customer_id: str = Field(primary_key=True, max_length=100)
+    email: str = Field(max_length=320)
+    first_order_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "sales_order"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    order_id: str = Field(primary_key=True, max_length=36)
+    channel: str = Field(foreign_key="channel.channel_id", max_length=64)
+    external_id: str = Field(max_length=100)
+    customer_id: str = Field(max_length=100)
+    currency: str = Field(max_length=3)
+    goods_total: Decimal = Field(sa_type=Numeric(18, 2))
+    shipping_amount: Decimal = Field(sa_type=Numeric(18, 2))
+    shipping_address: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    payment_method: str = Field(max_length=20)
+    status: str = Field(index=True, max_length=20)
+    stock_state: str = Field(default="pending", max_length=20)  # pending reserved waiting failed
+    payment_state: str = Field(default="pending", max_length=20)  # pending authorized declined held
+    reservation_id: str | None = Field(default=None, max_length=36)
+    allocations: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    rule_set_version: str = Field(max_length=20)
+    fraud_score: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+    @property
+    def total(self) -> Decimal:
+        return self.goods_total + self.shipping_amount
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+
+    order_id: str = Field(foreign_key="sales_order.order_id", primary_key=True, max_length=36)
+    line_no: int = Field(primary_key=True)
+    sku: str = Field(max_length=64)
+    quantity: int
+    unit_price: Decimal = Field(sa_type=Numeric(18, 2))
+    reserved: int = 0
+    shipped: int = 0
+
+
+class OrderEvent(SQLModel, table=True):
+    """The order's history: every status it took, when, and why."""
+
+    __tablename__ = "order_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(foreign_key="sales_order.order_id", index=True, max_length=36)
+    status: str = Field(max_length=20)
+    reason: str = Field(max_length=500)
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class OrderHold(SQLModel, table=True):
+    """An exception on the order: typed, owned by a role, explained, resolved or not."""
+
+    __tablename__ = "order_hold"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(foreign_key="sales_order.order_id", index=True, max_length=36)
+    type: str = Field(max_length=40)
+    reason: str = Field(max_length=500)
+    owner_role: str = Field(max_length=30)
+    rule_set_version: str = Field(max_length=20)
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    resolved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    resolution: str | None = Field(default=None, max_length=500)
+
+
+class OrderShipment(SQLModel, table=True):
+    """The order's view of its shipments, learnt from fulfillment's events."""
+
+    __tablename__ = "order_shipment"
+
+    shipment_id: str = Field(primary_key=True, max_length=36)
+    order_id: str = Field(foreign_key="sales_order.order_id", index=True, max_length=36)
+    location_id: str = Field(max_length=64)
+    status: str = Field(max_length=20)

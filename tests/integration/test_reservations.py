@@ -1,0 +1,184 @@
+"""Reservations under concurrency: two inventory replicas on one PostgreSQL database consume
+reservation commands from all partitions at once, and never hold more than is in stock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import Counter
+
+import asyncpg
+import pytest
+
+from keel_cli.topic_reader import read_topic
+from keel_contracts import Envelope
+from keel_contracts.commands import ReserveStock
+from keel_contracts.values import Line
+from tests.conftest import Infra
+from tests.integration.conftest import StartService
+from tests.integration.support import ServiceProcess, eventually, new_sku, produce_many
+
+pytestmark = pytest.mark.integration
+
+COMMANDS = "inventory.commands.v1"
+ANSWERS = "inventory.reservation.v1"
+
+
+def _two_replicas(start_service: StartService) -> tuple[ServiceProcess, ServiceProcess]:
+    first = start_service("inventory")
+    second = start_service("inventory", database_url=first.env["KEEL_INVENTORY_DATABASE_URL"])
+
+    def partitions(replica: ServiceProcess) -> float:
+        return replica.metric("keel_consumer_partitions", topic=COMMANDS)
+
+    eventually(
+        lambda: partitions(first) > 0 and partitions(second) > 0,
+        what="both replicas to own command partitions",
+    )
+    return first, second
+
+
+def _stock(inventory: ServiceProcess, sku: str, by_location: dict[str, int]) -> None:
+    item = {"sku": sku, "name": f"Item {sku}", "unit_cost": "2.00", "currency": "USD"}
+    assert inventory.post("/v1/items", item).status_code == 201
+    for location_id, quantity in by_location.items():
+        location = {
+            "location_id": location_id,
+            "name": location_id,
+            "kind": "warehouse",
+            "country": "US",
+            "postal_code": "10001",
+        }
+        assert inventory.post("/v1/locations", location).status_code in (201, 409)
+        receipt = {
+            "sku": sku,
+            "location_id": location_id,
+            "quantity": quantity,
+            "unit_cost": "2.00",
+            "reference": "opening",
+        }
+        assert inventory.post("/v1/receipts", receipt).status_code == 201
+
+
+def _command(order_id: str, lines: dict[str, int]) -> tuple[str, bytes]:
+    command = ReserveStock(
+        order_id=order_id,
+        channel="web",
+        lines=tuple(Line(sku=sku, quantity=n) for sku, n in lines.items()),
+    )
+    return order_id, Envelope.wrap(command, source="order", correlation_id=order_id).to_bytes()
+
+
+def _answers(infra: Infra, orders: set[str]) -> list[Envelope]:
+    """Every answer on the reservation topic for `orders` (other tests' answers share it)."""
+    envelopes = [
+        Envelope.from_bytes(r.value) for r in asyncio.run(read_topic(infra.bootstrap, ANSWERS))
+    ]
+    return [e for e in envelopes if e.payload.get("order_id") in orders]
+
+
+def _all_answered(infra: Infra, orders: set[str]) -> list[Envelope] | None:
+    answers = _answers(infra, orders)
+    return answers if len({e.payload["order_id"] for e in answers}) == len(orders) else None
+
+
+def _reserved_by_location(answers: list[Envelope], sku: str) -> Counter[str]:
+    held: Counter[str] = Counter()
+    for envelope in answers:
+        for allocation in envelope.payload.get("allocations", []):
+            if allocation["sku"] == sku:
+                held[allocation["location_id"]] += allocation["quantity"]
+    return held
+
+
+def _deadlocks(inventory: ServiceProcess) -> int:
+    """Deadlocks PostgreSQL has detected in the replicas' database."""
+
+    async def count() -> int:
+        dsn = inventory.env["KEEL_INVENTORY_DATABASE_URL"].replace("+asyncpg", "")
+        connection = await asyncpg.connect(dsn)
+        try:
+            query = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+            return int(await connection.fetchval(query))
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())
+
+
+def _assert_clean(inventory: ServiceProcess) -> None:
+    invariants = inventory.get("/v1/invariants").json()
+    assert invariants["ledger_matches_balances"] is True, invariants
+    assert invariants["oversold"] == []
+
+
+def test_two_replicas_hold_exactly_the_stock_there_is(
+    infra: Infra, start_service: StartService
+) -> None:
+    first, second = _two_replicas(start_service)
+    sku = new_sku()
+    _stock(first, sku, {"WH-EAST": 60, "WH-WEST": 40})
+    orders = [f"ORD-{uuid.uuid4()}" for _ in range(300)]
+
+    asyncio.run(produce_many(infra.bootstrap, COMMANDS, [_command(o, {sku: 1}) for o in orders]))
+
+    answers = eventually(
+        lambda: _all_answered(infra, set(orders)), timeout=120, what="an answer for every order"
+    )
+    assert len(answers) == 300  # one answer per order, none twice
+    assert Counter(e.type for e in answers) == {
+        "stock.reserved": 100,
+        "stock.reservation_failed": 200,
+    }
+    assert _reserved_by_location(answers, sku) == {"WH-EAST": 60, "WH-WEST": 40}
+    for replica in (first, second):
+        assert replica.metric("keel_messages_consumed_total", topic=COMMANDS) > 0
+        assert replica.metric("keel_dead_letters_total") == 0
+    locations = first.get(f"/v1/availability/{sku}").json()["locations"]
+    assert sum(loc["reserved"] for loc in locations) == 100
+    assert sum(loc["sellable"] for loc in locations) == 100
+    assert all(loc["reserved"] <= loc["sellable"] for loc in locations)
+    _assert_clean(second)
+
+
+def test_orders_crossing_many_skus_are_all_answered_without_oversell(
+    infra: Infra, start_service: StartService
+) -> None:
+    """Multi-line orders in every SKU order: each replica's batch transaction locks many SKUs,
+    in an order no single message controls. Nothing may deadlock into a dead letter."""
+    first, second = _two_replicas(start_service)
+    skus = [new_sku() for _ in range(6)]
+    for sku in skus:
+        _stock(first, sku, {"WH-EAST": 40, "WH-WEST": 30})
+    rng = random.Random(7)
+    orders = {
+        f"ORD-{uuid.uuid4()}": {sku: rng.randint(1, 2) for sku in rng.sample(skus, 3)}
+        for _ in range(400)
+    }
+
+    asyncio.run(
+        produce_many(infra.bootstrap, COMMANDS, [_command(o, lines) for o, lines in orders.items()])
+    )
+
+    answers = eventually(
+        lambda: _all_answered(infra, set(orders)), timeout=180, what="an answer for every order"
+    )
+    assert len(answers) == len(orders)
+    reserved = [e for e in answers if e.type == "stock.reserved"]
+    assert reserved, "some orders must have been covered"
+    assert len(reserved) < len(orders), "the stock is meant to run out"
+    for envelope in reserved:
+        held = Counter[str]()
+        for allocation in envelope.payload["allocations"]:
+            held[allocation["sku"]] += allocation["quantity"]
+        assert held == orders[envelope.payload["order_id"]]
+    for sku in skus:
+        locations = first.get(f"/v1/availability/{sku}").json()["locations"]
+        by_location = {loc["location_id"]: loc["reserved"] for loc in locations if loc["reserved"]}
+        assert by_location == _reserved_by_location(reserved, sku)
+        assert all(loc["reserved"] <= loc["sellable"] for loc in locations)
+    for replica in (first, second):
+        assert replica.metric("keel_dead_letters_total") == 0
+    assert _deadlocks(first) == 0
+    _assert_clean(first)

@@ -1,0 +1,104 @@
+"""Seeds the demo's catalog: warehouses in three regions, 200 SKUs, stock with some SKUs scarce."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx
+
+WAREHOUSES = (
+    ("WH-EAST", "East coast DC", "10001"),
+    ("WH-CENTRAL", "Central DC", "60601"),
+    ("WH-WEST", "West coast DC", "94107"),
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    unit_cost: Decimal
+    price: Decimal
+    scarce: bool
+
+
+def items(run: str, count: int, rng: random.Random) -> list[Item]:
+    """`count` SKUs; one in ten is scarce (a handful of units for the whole day)."""
+    catalog = []
+    for n in range(1, count + 1):
+        cost = Decimal(rng.randrange(200, 6000)) / 100
+        markup = Decimal(rng.choice(("1.6", "1.9", "2.2", "2.5")))
+        catalog.append(
+            Item(
+                sku=f"{run}-{n:04d}",
+                unit_cost=cost,
+                price=(cost * markup).quantize(Decimal("0.01")),
+                scarce=n % 10 == 0,
+            )
+        )
+    return catalog
+
+
+async def seed(inventory: httpx.AsyncClient, catalog: list[Item], rng: random.Random) -> int:
+    """Register warehouses and items, receive opening stock; returns units received."""
+    for location_id, name, postal_code in WAREHOUSES:
+        response = await inventory.post(
+            "/v1/locations",
+            json={
+                "location_id": location_id,
+                "name": name,
+                "kind": "warehouse",
+                "country": "US",
+                "postal_code": postal_code,
+            },
+        )
+        _expect(response, 201, 409)
+    limit = asyncio.Semaphore(16)
+
+    async def stock(item: Item) -> int:
+        async with limit:
+            _expect(
+                await inventory.post(
+                    "/v1/items",
+                    json={
+                        "sku": item.sku,
+                        "name": f"Demo item {item.sku}",
+                        "unit_cost": str(item.unit_cost),
+                        "currency": "USD",
+                    },
+                ),
+                201,
+                409,
+            )
+            units = 0
+            holders = rng.sample(WAREHOUSES, k=1 if item.scarce else rng.randint(1, 3))
+            for location_id, _name, _postal in holders:
+                quantity = rng.randint(1, 3) if item.scarce else rng.randint(20, 60)
+                _expect(
+                    await inventory.post(
+                        "/v1/receipts",
+                        json={
+                            "sku": item.sku,
+                            "location_id": location_id,
+                            "quantity": quantity,
+                            "unit_cost": str(item.unit_cost),
+                            "reference": "opening stock",
+                        },
+                        headers={"Idempotency-Key": f"open-{item.sku}-{location_id}"},
+                    ),
+                    201,
+                )
+                units += quantity
+            return units
+
+    return sum(await asyncio.gather(*(stock(item) for item in catalog)))
+
+
+def _expect(response: httpx.Response, *statuses: int) -> None:
+    if response.status_code not in statuses:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url} answered "
+            f"{response.status_code}: {response.text[:300]}"
+        )

@@ -1,0 +1,75 @@
+"""The demo's warehouses and its cancelling customers, driving orders to their end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+
+from keel_cli.demo.shoppers import Placed
+
+# Where an order stops moving without a person: the demo does not replenish or review.
+SETTLED = frozenset({"delivered", "closed", "rejected", "cancelled", "backordered", "on_hold"})
+CANCELLABLE = frozenset({"validating", "backordered", "on_hold", "confirmed", "released"})
+NEXT_EVENT = {"created": "picked", "picked": "packed", "packed": "shipped", "shipped": "delivered"}
+
+
+async def drive(
+    order: httpx.AsyncClient,
+    fulfillment: httpx.AsyncClient,
+    placed: list[Placed],
+    on_settled: Callable[[int], None],
+    *,
+    patience: float,
+    concurrency: int = 16,
+) -> dict[str, str]:
+    """Move every order along until it settles (or `patience` seconds pass); returns final
+    statuses."""
+    statuses: dict[str, str] = {}
+    limit = asyncio.Semaphore(concurrency)
+    cancel_sent: set[str] = set()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+
+    async def step(p: Placed) -> None:
+        async with limit:
+            status = (await order.get(f"/v1/orders/{p.order_id}")).json()["status"]
+            if p.cancel and p.order_id not in cancel_sent and status in CANCELLABLE:
+                cancel_sent.add(p.order_id)
+                await order.post(
+                    f"/v1/orders/{p.order_id}/cancel",
+                    json={"reason": "customer changed their mind"},
+                )
+                return
+            if status in ("released", "partially_shipped", "shipped"):
+                await _advance_shipments(fulfillment, p.order_id)
+            waiting_to_cancel = p.cancel and status in CANCELLABLE
+            if status in SETTLED and not waiting_to_cancel and p.order_id not in statuses:
+                statuses[p.order_id] = status
+                on_settled(1)
+
+    while len(statuses) < len(placed) and loop.time() < deadline:
+        await asyncio.gather(*(step(p) for p in placed if p.order_id not in statuses))
+        await asyncio.sleep(0.2)
+    for p in placed:  # whatever did not settle is reported as it stands
+        if p.order_id not in statuses:
+            statuses[p.order_id] = (await order.get(f"/v1/orders/{p.order_id}")).json()["status"]
+    return statuses
+
+
+async def _advance_shipments(fulfillment: httpx.AsyncClient, order_id: str) -> None:
+    """Each call moves every shipment of the order one warehouse step further."""
+    shipments = (await fulfillment.get("/v1/shipments", params={"order_id": order_id})).json()
+    for shipment in shipments:
+        event = NEXT_EVENT.get(shipment["status"])
+        if event is None:
+            continue
+        body = {
+            "event_id": f"{shipment['shipment_id']}-{event}",
+            "type": event,
+            "shipment_id": shipment["shipment_id"],
+        }
+        if event == "shipped":
+            body |= {"carrier": "UPS", "tracking_number": f"1Z{shipment['shipment_id'][-10:]}"}
+        await fulfillment.post(f"/v1/warehouses/{shipment['location_id']}/events", json=body)
