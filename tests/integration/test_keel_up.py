@@ -1,4 +1,4 @@
-"""`keel up` on the embedded SQLite default: one flow through the running stack, then down."""
+"""`keel up` and `keel demo` on the embedded SQLite default, then `keel down`."""
 
 import os
 import subprocess
@@ -93,6 +93,13 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         again = _keel(state_dir, "up")
         assert again.returncode == 0, again.stdout + again.stderr
         assert "already running" in again.stdout
+
+        # The main job, small: a trading day through every service, on SQLite.
+        demo = _keel(state_dir, "demo", "--orders", "40", "--skus", "20", timeout=600)
+        assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+        assert "oversold units: 0" in demo.stdout
+        assert "balanced: True" in demo.stdout
+        assert "delivered" in demo.stdout
     finally:
         down = _keel(state_dir, "down")
     assert down.returncode == 0, down.stdout + down.stderr
