@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import col, select
 
 from inventory_harness import Inventory, reserve
 from keel_contracts import Envelope
-from keel_contracts.events import ShipmentShipped
+from keel_contracts.events import Allocation, OrderReleased, ShipmentShipped
 from keel_contracts.values import Line
-from keel_kit.tables import OutboxRecord
+from keel_inventory import reservations
+from keel_kit.tables import OutboxRecord, utcnow
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -71,3 +74,23 @@ async def test_a_shipment_whose_reservation_expired_still_issues_the_stock(
 
     assert await inventory.stock("PLATE") == {"WH-A": (2, 0)}
     await inventory.assert_invariants_hold()
+
+
+async def test_a_released_orders_hold_outlives_the_short_ttl(inventory: Inventory) -> None:
+    await inventory.receive("MUG", "WH-A", 2)
+    await inventory.send(reserve("o-3", ("MUG", 1)))
+    released = OrderReleased(
+        order_id="o-3",
+        channel="web",
+        allocations=(Allocation(location_id="WH-A", sku="MUG", quantity=1),),
+    )
+    envelope = Envelope.wrap(released, source="order", correlation_id="o-3")
+    await inventory.broker.publish(envelope.to_bytes(), "orders.order.v1", key=b"o-3")
+
+    a_day_later = utcnow() + timedelta(days=1)
+    async with inventory.runtime.db.transaction() as session:
+        expired = await reservations.expire_due(
+            session=session, outbox=inventory.runtime.outbox, now=a_day_later
+        )
+    assert expired == 0
+    assert (await inventory.client.get("/v1/reservations/o-3")).json()["status"] == "held"

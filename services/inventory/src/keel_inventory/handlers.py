@@ -1,7 +1,7 @@
 """Inventory subscribers: thin doors from commands and shipments into the use cases."""
 
 from keel_contracts.commands import ReleaseStock, ReserveStock
-from keel_contracts.events import ShipmentShipped
+from keel_contracts.events import OrderReleased, ShipmentShipped
 from keel_inventory import reservations, shipments
 from keel_inventory.repository import lock_conflicts_are_transient
 from keel_kit.handlers import Handlers, MessageContext
@@ -31,3 +31,8 @@ async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> No
         await shipments.issue_shipment(
             session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
         )
+
+
+@handlers.on(OrderReleased)
+async def on_order_released(ctx: MessageContext, event: OrderReleased) -> None:
+    await shipments.hold_for_shipment(session=ctx.session, event=event)

@@ -1,21 +1,29 @@
-"""Stock leaving on a shipment: the reservation is consumed and the stock is issued.
+"""Stock on its way out: held for a released order, then issued when its shipment leaves.
 
 Physical reality wins: a shipment that left is issued from sellable stock even if its
 reservation has meanwhile expired; only the units still held for it come off `reserved`.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, new_event_id
-from keel_contracts.events import ShipmentShipped, StockIssued
+from keel_contracts.events import OrderReleased, ShipmentShipped, StockIssued
 from keel_contracts.values import Money
 from keel_inventory import repository
 from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
 from keel_kit.handlers import PermanentError
 from keel_kit.outbox import Outbox
 from keel_kit.tables import utcnow
+
+# A released order is the warehouse's to ship: its hold no longer expires with the short TTL
+# that protects stock from orders that never complete validation.
+SHIPMENT_WINDOW = timedelta(days=30)
+
+
+async def hold_for_shipment(*, session: AsyncSession, event: OrderReleased) -> None:
+    await repository.extend_hold(session, event.order_id, utcnow() + SHIPMENT_WINDOW)
 
 
 async def issue_shipment(

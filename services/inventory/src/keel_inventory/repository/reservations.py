@@ -278,3 +278,13 @@ async def remove_backorders(session: AsyncSession, backorder_ids: Iterable[int])
     connection = await session.connection()
     await connection.execute(delete(BACKORDER_LINE).where(BACKORDER_LINE.c.backorder_id.in_(ids)))
     await connection.execute(delete(BACKORDER).where(BACKORDER.c.id.in_(ids)))
+
+
+async def extend_hold(session: AsyncSession, order_id: str, until: datetime) -> None:
+    """Keep the order's held reservation until `until` (a released order waits for its ship)."""
+    await flush(session)
+    await (await session.connection()).execute(
+        update(RESERVATION)
+        .where(RESERVATION.c.order_id == order_id, RESERVATION.c.status == HELD)
+        .values(expires_at=until)
+    )
