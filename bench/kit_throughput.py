@@ -26,7 +26,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.machine import cpu_seconds, describe
+from keel_cli.machine import cpu_seconds, describe
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import StockReceived

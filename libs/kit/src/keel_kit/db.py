@@ -45,7 +45,9 @@ class Database:
 
 def _create_engine(url: str) -> AsyncEngine:
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip per transaction; a dead connection fails the
+        # transaction instead, which the consumer retries and an HTTP client may repeat.
+        return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
     engine = create_async_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")

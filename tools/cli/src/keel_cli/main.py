@@ -115,6 +115,42 @@ def demo(
 
 
 @app.command()
+def bench(
+    rate: Annotated[
+        float, typer.Option(min=1, help="offered orders/s for the fixed-rate run")
+    ] = 50,
+    duration: Annotated[float, typer.Option(min=5, help="seconds per run")] = 30,
+    concurrency: Annotated[int, typer.Option(min=1, max=512, help="orders in flight")] = 32,
+    skus: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    database: DatabaseOption = "sqlite",
+) -> None:
+    """Orders through the intake at a fixed rate, then at saturation: orders/s, latency
+    percentiles to confirmation and to shipment, consumer lag, CPU seconds per process."""
+    from keel_cli.bench import dumps, run_bench, stamp
+
+    config = _config(database)
+    _bring_up(config)
+    report = asyncio.run(
+        run_bench(
+            rate=rate,
+            duration=duration,
+            concurrency=concurrency,
+            skus=skus,
+            bootstrap=config.bootstrap,
+            state_dir=config.state_dir,
+            services=SERVICES,
+            on_phase=lambda phase: console.print(f"[bold]{phase}"),
+        )
+    )
+    report["database"] = database
+    out = stack.REPO_ROOT / "bench" / "results" / f"keel-bench-{stamp()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dumps(report))
+    print(dumps(report))
+    console.print(f"report written to {out}")
+
+
+@app.command()
 def down(
     keep_infra: Annotated[bool, typer.Option(help="stop only the services")] = False,
 ) -> None:

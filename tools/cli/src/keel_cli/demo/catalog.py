@@ -41,8 +41,15 @@ def items(run: str, count: int, rng: random.Random) -> list[Item]:
     return catalog
 
 
-async def seed(inventory: httpx.AsyncClient, catalog: list[Item], rng: random.Random) -> int:
-    """Register warehouses and items, receive opening stock; returns units received."""
+async def seed(
+    inventory: httpx.AsyncClient,
+    catalog: list[Item],
+    rng: random.Random,
+    *,
+    units: tuple[int, int] = (20, 60),
+) -> int:
+    """Register warehouses and items, receive opening stock (`units` per warehouse holding an
+    item, a handful for scarce ones); returns units received."""
     for location_id, name, postal_code in WAREHOUSES:
         response = await inventory.post(
             "/v1/locations",
@@ -72,10 +79,10 @@ async def seed(inventory: httpx.AsyncClient, catalog: list[Item], rng: random.Ra
                 201,
                 409,
             )
-            units = 0
+            received = 0
             holders = rng.sample(WAREHOUSES, k=1 if item.scarce else rng.randint(1, 3))
             for location_id, _name, _postal in holders:
-                quantity = rng.randint(1, 3) if item.scarce else rng.randint(20, 60)
+                quantity = rng.randint(1, 3) if item.scarce else rng.randint(units[0], units[1])
                 _expect(
                     await inventory.post(
                         "/v1/receipts",
@@ -90,8 +97,8 @@ async def seed(inventory: httpx.AsyncClient, catalog: list[Item], rng: random.Ra
                     ),
                     201,
                 )
-                units += quantity
-            return units
+                received += quantity
+            return received
 
     return sum(await asyncio.gather(*(stock(item) for item in catalog)))
 

@@ -1,0 +1,265 @@
+"""`keel bench`: orders through the intake at a fixed offered rate, and at saturation.
+
+Latencies come from the events themselves: an order's `order.confirmed` and its first
+`shipment.created` carry `occurred_at` (when the service committed them), read straight from
+Kafka by a consumer outside every group, minus the moment the intake answered 202.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from keel_cli import stack
+from keel_cli.demo import catalog
+from keel_cli.topic_reader import partitions_of
+from keel_contracts import Envelope
+
+WATCHED = {"orders.order.v1": "order.confirmed", "fulfillment.shipment.v1": "shipment.created"}
+
+
+@dataclass
+class Run:
+    name: str
+    offered_rate: float | None  # None: saturation
+    duration: float
+    accepted: dict[str, float] = field(default_factory=dict)  # order id -> unix time of the 202
+    refused: int = 0
+
+
+class EventClock:
+    """Remembers when each watched event happened, per order, as the services stamped it."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.seen: dict[str, dict[str, float]] = {t: {} for t in WATCHED.values()}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        assigned = [
+            TopicPartition(t, p) for t in WATCHED for p in await partitions_of(self.bootstrap, t)
+        ]
+        consumer.assign(assigned)
+        await consumer.seek_to_end(*assigned)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    envelope = Envelope.from_bytes(record.value)
+                    if envelope.type in self.seen:
+                        order_id = envelope.payload["order_id"]
+                        self.seen[envelope.type].setdefault(
+                            order_id, envelope.occurred_at.timestamp()
+                        )
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        if self._consumer:
+            await self._consumer.stop()
+
+
+async def drive(
+    run: Run, order: httpx.AsyncClient, body: Callable[[int], dict[str, Any]], concurrency: int
+) -> None:
+    """Offer orders at `run.offered_rate` (or as fast as `concurrency` allows) for the run."""
+    limit = asyncio.Semaphore(concurrency)
+    start = time.monotonic()
+    tasks: list[asyncio.Task[None]] = []
+    n = 0
+
+    async def place(payload: dict[str, Any]) -> None:
+        try:
+            response = await order.post(
+                "/v1/orders", json=payload, headers={"Idempotency-Key": payload["external_id"]}
+            )
+        finally:
+            limit.release()
+        if response.status_code == 202:
+            run.accepted[response.json()["order_id"]] = time.time()
+        else:
+            run.refused += 1
+
+    while time.monotonic() - start < run.duration:
+        if run.offered_rate is not None:
+            due = start + n / run.offered_rate
+            if due > time.monotonic():
+                await asyncio.sleep(due - time.monotonic())
+        await limit.acquire()
+        tasks.append(asyncio.create_task(place(body(n))))
+        n += 1
+    await asyncio.gather(*tasks)
+
+
+def summarise(run: Run, clock: EventClock) -> dict[str, Any]:
+    def latencies(event_type: str) -> dict[str, float | int | None]:
+        seen = clock.seen[event_type]
+        values = sorted(seen[o] - t for o, t in run.accepted.items() if o in seen)
+        return {
+            "count": len(values),
+            "p50_ms": _percentile_ms(values, 0.50),
+            "p95_ms": _percentile_ms(values, 0.95),
+            "p99_ms": _percentile_ms(values, 0.99),
+        }
+
+    return {
+        "offered_rate": run.offered_rate or "saturation",
+        "duration_s": run.duration,
+        "accepted": len(run.accepted),
+        "refused": run.refused,
+        "accepted_per_s": round(len(run.accepted) / run.duration, 1),
+        "accept_to_confirmed": latencies("order.confirmed"),
+        "accept_to_shipment_created": latencies("shipment.created"),
+    }
+
+
+def _percentile_ms(sorted_seconds: list[float], q: float) -> float | None:
+    if not sorted_seconds:
+        return None
+    index = min(len(sorted_seconds) - 1, int(q * len(sorted_seconds)))
+    return round(sorted_seconds[index] * 1000, 1)
+
+
+async def seed_stock(skus: int) -> list[catalog.Item]:
+    """Plenty of stock, so every order can be confirmed: the bench measures flow, not scarcity."""
+    rng = random.Random(11)
+    run = f"B{int(time.time()) % 100000:05d}"
+    items = [
+        catalog.Item(
+            sku=f"{run}-{n:03d}", unit_cost=Decimal("5.00"), price=Decimal("12.00"), scarce=False
+        )
+        for n in range(1, skus + 1)
+    ]
+    async with httpx.AsyncClient(base_url=stack.url("inventory"), timeout=30) as inventory:
+        await catalog.seed(inventory, items, rng, units=(100_000, 100_000))
+    async with httpx.AsyncClient(base_url=stack.url("order"), timeout=30) as order:
+        for _ in range(240):
+            if (await order.get(f"/v1/replicas/items/{items[-1].sku}")).status_code == 200:
+                break
+            await asyncio.sleep(0.25)
+    return items
+
+
+def order_body(tag: str, items: list[catalog.Item]) -> Callable[[int], dict[str, Any]]:
+    def body(n: int) -> dict[str, Any]:
+        item = items[n % len(items)]
+        return {
+            "channel": ("web", "marketplace-a", "marketplace-b")[n % 3],
+            "external_id": f"{tag}-{n}",
+            "customer": {"customer_id": f"bench-{n % 1000}", "email": "bench@example.com"},
+            "currency": "USD",
+            "lines": [{"sku": item.sku, "quantity": 1, "unit_price": str(item.price)}],
+            "shipping": {
+                "amount": "4.99",
+                "address": {
+                    "name": "Bench",
+                    "line1": "1 Load St",
+                    "city": "Austin",
+                    "postal_code": "73301",
+                    "country": "US",
+                },
+            },
+            "payment": {"method": "card", "token": "tok_visa"},
+        }
+
+    return body
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def dumps(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, default=str)
+
+
+async def run_bench(
+    *,
+    rate: float,
+    duration: float,
+    concurrency: int,
+    skus: int,
+    bootstrap: str,
+    state_dir: Path,
+    services: tuple[str, ...],
+    on_phase: Callable[[str], None],
+) -> dict[str, Any]:
+    from keel_cli.machine import cpu_seconds, describe
+    from keel_cli.runtime import processes
+
+    pids = {
+        name: pid
+        for name in (*services, "kafka")
+        if (pid := processes.read_pid(name, state_dir=state_dir)) is not None
+    }
+    on_phase(f"seeding {skus} SKUs")
+    items = await seed_stock(skus)
+    clock = EventClock(bootstrap)
+    await clock.start()
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    tag = f"bench-{stamp()}"
+    runs = [Run("fixed rate", rate, duration), Run("saturation", None, duration)]
+    results = []
+    try:
+        async with httpx.AsyncClient(base_url=stack.url("order"), timeout=60) as order:
+            for run in runs:
+                on_phase(
+                    f"{run.name}: {run.offered_rate or 'as fast as possible'} orders/s "
+                    f"for {duration:.0f}s"
+                )
+                await drive(run, order, order_body(f"{tag}-{run.name[:3]}", items), concurrency)
+                on_phase(f"{run.name}: waiting for the pipeline to drain")
+                await _drain(run, clock)
+                results.append(summarise(run, clock))
+    finally:
+        await clock.stop()
+    return {
+        "machine": describe(),
+        "at": datetime.now(UTC).isoformat(),
+        "runs": results,
+        "consumer_lag_at_end": await _lag(services),
+        "cpu_seconds": {
+            name: round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()
+        },
+    }
+
+
+async def _drain(run: Run, clock: EventClock, patience: float = 60.0) -> None:
+    """Wait until every accepted order has its shipment (or `patience` runs out)."""
+    shipped = clock.seen["shipment.created"]
+    for _ in range(int(patience / 0.5)):  # polled: the clock fills `shipped` from Kafka
+        if all(o in shipped for o in run.accepted):
+            return
+        await asyncio.sleep(0.5)
+
+
+async def _lag(services: tuple[str, ...]) -> dict[str, float]:
+    lag = {}
+    async with httpx.AsyncClient(timeout=10) as client:
+        for service in services:
+            text = (await client.get(f"{stack.url(service)}/metrics")).text
+            lag[service] = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("keel_consumer_lag{")
+            )
+    return lag
