@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_opening_stock_is_inventory_against_opening_balance() -> None:
-    entry = opening_stock_entry("USD", 3, Decimal("1.25"))
+    entry = opening_stock_entry("USD", Decimal("3.75"))
     assert entry.postings == (
         Posting("1300", debit=Decimal("3.75"), credit=Decimal("0.00")),
         Posting("3900", debit=Decimal("0.00"), credit=Decimal("3.75")),
@@ -42,7 +42,7 @@ def test_an_entry_that_moves_nothing_cannot_be_built() -> None:
 
 
 def test_amounts_are_rounded_to_cents_before_balancing() -> None:
-    entry = opening_stock_entry("USD", 3, Decimal("0.3333"))
+    entry = opening_stock_entry("USD", Decimal("0.9999"))
     assert entry.postings[0].debit == Decimal("1.00")
 
 

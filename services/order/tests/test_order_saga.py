@@ -4,132 +4,27 @@ finance's answers fed through FastStream's in-memory broker."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import pytest_asyncio
-from faststream.kafka import TestKafkaBroker
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
-from keel_contracts import Envelope, Message, topic_for_message
 from keel_contracts.events import (
-    Allocation,
-    ItemRegistered,
-    PaymentAuthorized,
     PaymentDeclined,
     PaymentHeld,
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentShipped,
     StockReservationFailed,
-    StockReserved,
 )
-from keel_contracts.values import Line, Money
-from keel_kit.runtime import ServiceRuntime
+from keel_contracts.values import Line
 from keel_kit.tables import OutboxRecord
-from keel_order.main import create_app
-from keel_order.settings import Settings
+from keel_order import saga
+from keel_order.models import Order
+from order_harness import ORDER, Stack, authorized, reserved
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
-
-ORDER: dict[str, Any] = {
-    "channel": "web",
-    "external_id": "W-1",
-    "customer": {"customer_id": "C-1", "email": "ann@example.com"},
-    "currency": "USD",
-    "lines": [{"sku": "MUG-1", "quantity": 2, "unit_price": "12.50"}],
-    "shipping": {
-        "amount": "5.00",
-        "address": {
-            "name": "Ann",
-            "line1": "1 Main St",
-            "city": "Springfield",
-            "postal_code": "12345",
-            "country": "US",
-        },
-    },
-    "payment": {"method": "card", "token": "tok_visa"},
-}
-
-
-@dataclass
-class Stack:
-    runtime: ServiceRuntime
-    broker: Any
-    client: httpx.AsyncClient
-
-    async def answer(self, message: Message) -> None:
-        envelope = Envelope.wrap(message, source="test", correlation_id="t")
-        topic = topic_for_message(type(message)).name
-        await self.broker.publish(envelope.to_bytes(), topic, key=b"k")
-
-    async def place(self, body: dict[str, Any] | None = None, key: str = "k-1") -> str:
-        response = await self.client.post(
-            "/v1/orders", json=body or ORDER, headers={"Idempotency-Key": key}
-        )
-        assert response.status_code == 202, response.text
-        order_id: str = response.json()["order_id"]
-        return order_id
-
-    async def order(self, order_id: str) -> dict[str, Any]:
-        response = await self.client.get(f"/v1/orders/{order_id}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def sent(self, order_id: str) -> list[Envelope]:
-        async with self.runtime.db.transaction() as session:
-            rows = await session.exec(
-                select(OutboxRecord)
-                .where(OutboxRecord.key == order_id)
-                .order_by(col(OutboxRecord.id))
-            )
-            return [Envelope.from_bytes(row.body) for row in rows.all()]
-
-
-@pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'order.db'}"))
-    runtime: ServiceRuntime = app.state.runtime
-    await runtime.migrate()
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        TestKafkaBroker(runtime.build_broker()) as broker,
-        httpx.AsyncClient(transport=transport, base_url="http://order") as client,
-    ):
-        stack = Stack(runtime, broker, client)
-        await stack.answer(
-            ItemRegistered(
-                sku="MUG-1", name="Mug", unit_cost=Money(amount=Decimal("4"), currency="USD")
-            )
-        )
-        yield stack
-    await runtime.db.dispose()
-
-
-def reserved(order_id: str, *allocations: tuple[str, int]) -> StockReserved:
-    return StockReserved(
-        order_id=order_id,
-        reservation_id=f"r-{order_id}",
-        allocations=tuple(
-            Allocation(location_id=loc, sku="MUG-1", quantity=q) for loc, q in allocations
-        ),
-        expires_at=datetime.now(UTC) + timedelta(minutes=30),
-    )
-
-
-def authorized(order_id: str) -> PaymentAuthorized:
-    return PaymentAuthorized(
-        order_id=order_id,
-        authorization_id=f"a-{order_id}",
-        amount=Money(amount=Decimal("30.00"), currency="USD"),
-    )
 
 
 async def test_intake_starts_reservation_payment_and_rules_at_once(stack: Stack) -> None:
@@ -404,3 +299,34 @@ def shipped(order_id: str, shipment_id: str, location: str) -> ShipmentShipped:
         carrier="UPS",
         tracking_number=f"1Z-{shipment_id}",
     )
+
+
+async def test_a_channel_release_delay_holds_a_confirmed_order_back_until_it_passes(
+    stack: Stack,
+) -> None:
+    channel = {
+        "channel_id": "slow",
+        "name": "Slow",
+        "market_country": "US",
+        "backorder_policy": "backorder",
+        "release_delay_seconds": 3600,
+    }
+    assert (await stack.client.post("/v1/channels", json=channel)).status_code == 201
+    order_id = await stack.place({**ORDER, "channel": "slow", "external_id": "S-1"})
+    await stack.answer(reserved(order_id, ("WH-1", 2)))
+    await stack.answer(authorized(order_id))
+
+    async def release_due() -> str:
+        async with stack.runtime.db.transaction() as session:
+            await saga.release_delayed(session, stack.runtime.outbox)
+        status: str = (await stack.order(order_id))["status"]
+        return status
+
+    assert await release_due() == "confirmed"
+    async with stack.runtime.db.transaction() as session:
+        an_hour_ago = datetime.now(UTC) - timedelta(hours=1, seconds=1)
+        await session.exec(
+            update(Order).where(col(Order.order_id) == order_id).values(updated_at=an_hour_ago)
+        )
+    assert await release_due() == "released"
+    assert (await stack.sent(order_id))[-1].type == "order.released"

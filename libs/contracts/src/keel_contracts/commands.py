@@ -45,3 +45,17 @@ class VoidPayment(Message):
     type = "payment.void"
     order_id: str
     reason: str
+
+
+class ResolvePaymentReview(Message):
+    """A person's decision on a payment the provider held for review (payment.held).
+
+    `approve` authorizes the held payment; otherwise it is declined and whatever the provider
+    holds is released. Finance answers as it answers an authorization (payment.authorized or
+    payment.declined); a repeated decision only repeats the answer.
+    """
+
+    type = "payment.resolve_review"
+    order_id: str
+    approve: bool
+    note: str = ""

@@ -141,7 +141,12 @@ TOPICS: tuple[TopicSpec, ...] = (
         key="order_id",
         owner="finance",
         consumers=("finance",),
-        messages=(cmd.AuthorizePayment, cmd.CapturePayment, cmd.VoidPayment),
+        messages=(
+            cmd.AuthorizePayment,
+            cmd.CapturePayment,
+            cmd.VoidPayment,
+            cmd.ResolvePaymentReview,
+        ),
     ),
     TopicSpec(
         name="finance.payment.v1",

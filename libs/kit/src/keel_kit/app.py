@@ -31,7 +31,10 @@ def create_service_app(
     """Build a service's app; its lifespan migrates the database and runs broker and relay."""
     telemetry.setup_logging()
     provider = telemetry.setup_tracing(
-        settings.service, otlp_endpoint=settings.otlp_endpoint, trace_file=settings.trace_file
+        settings.service,
+        otlp_endpoint=settings.otlp_endpoint,
+        trace_file=settings.trace_file,
+        sample_ratio=settings.trace_sample_ratio,
     )
     runtime = ServiceRuntime(settings, handlers, migrations, periodic)
 
@@ -56,7 +59,10 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls="health/.*,metrics"
+        app,
+        tracer_provider=provider,
+        excluded_urls="health/.*,metrics",
+        exclude_spans=["receive", "send"],  # two spans per request that tell nothing
     )
     return app
 

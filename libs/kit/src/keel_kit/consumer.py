@@ -29,7 +29,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, Message, dead_letter_topic
-from keel_kit import telemetry
+from keel_kit import staged, telemetry
 from keel_kit.db import Database
 from keel_kit.handlers import Handler, Handlers, MessageContext, TransientError
 from keel_kit.metrics import KitMetrics
@@ -182,13 +182,10 @@ class BatchProcessor:
         failures = list(undecodable)
         applied: list[_Decoded] = []
         async with self._db.transaction() as session:
-            seen = await self._seen(session, [str(d.envelope.event_id) for d in decoded])
-            for item in decoded:
-                event_id = str(item.envelope.event_id)
-                if event_id in seen:
-                    self._metrics.duplicates.labels(topic=item.record.topic).inc()
-                    continue
-                seen.add(event_id)
+            fresh = await self._fresh(session, decoded)
+            if not isolate:
+                await self._prepare(session, fresh)
+            for item in fresh:
                 error = await self._apply_one(session, item, isolate=isolate)
                 if error is None:
                     applied.append(item)
@@ -246,24 +243,46 @@ class BatchProcessor:
                     await item.handler(context, item.payload)
                     return None
                 async with session.begin_nested():
+                    await self._handlers.prepare(session, [item.payload])
                     await item.handler(context, item.payload)
+                    await staged.write(session)  # inside the savepoint, to go if it goes
             except TRANSIENT_ERRORS:
                 raise
             except Exception as error:
                 if not isolate:
                     raise _IsolateMessages from error
+                staged.discard(session)
                 return f"{type(error).__name__}: {error}"
         return None
 
-    async def _seen(self, session: AsyncSession, event_ids: list[str]) -> set[str]:
+    async def _fresh(self, session: AsyncSession, decoded: list[_Decoded]) -> list[_Decoded]:
+        """The messages this consumer has not applied yet (the inbox says), each once."""
+        event_ids = [str(d.envelope.event_id) for d in decoded]
         if not event_ids:
-            return set()
+            return []
         rows = await session.exec(
             select(InboxRecord.event_id).where(
                 InboxRecord.consumer == self.consumer, InboxRecord.event_id.in_(event_ids)
             )
         )
-        return set(rows.all())
+        seen = set(rows.all())
+        fresh: list[_Decoded] = []
+        for item, event_id in zip(decoded, event_ids, strict=True):
+            if event_id in seen:
+                self._metrics.duplicates.labels(topic=item.record.topic).inc()
+                continue
+            seen.add(event_id)
+            fresh.append(item)
+        return fresh
+
+    async def _prepare(self, session: AsyncSession, fresh: list[_Decoded]) -> None:
+        """The service's batch preparation, on the fast path; a failure isolates the batch."""
+        try:
+            await self._handlers.prepare(session, [item.payload for item in fresh])
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as error:
+            raise _IsolateMessages from error
 
     def _dead_letter(self, session: AsyncSession, failure: _Failure) -> None:
         record = failure.record

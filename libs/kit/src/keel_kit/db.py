@@ -14,6 +14,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit import staged
+
 
 class Database:
     """One service's database: an async engine and the transactions use cases run in."""
@@ -34,6 +36,7 @@ class Database:
         """
         async with self._sessions() as session, session.begin():
             yield session
+            await staged.write(session)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

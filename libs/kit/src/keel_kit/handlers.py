@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ class MessageContext:
 
 
 Handler = Callable[[MessageContext, Any], Awaitable[None]]
+Prepare = Callable[[AsyncSession, Sequence[Message]], Awaitable[None]]
 
 
 class PermanentError(Exception):
@@ -39,6 +40,22 @@ class Handlers:
 
     def __init__(self) -> None:
         self.by_type: dict[str, tuple[type[Message], Handler]] = {}
+        self._prepare: Prepare | None = None
+
+    def before_batch(self, prepare: Prepare) -> Prepare:
+        """Register a function that sees a batch's new messages before their handlers run, in
+        the same transaction: it can load (and lock) what they all need in a few queries, so
+        that each handler finds it in the session instead of asking the database again.
+
+        When a failing message is isolated it runs again for each message alone, inside that
+        message's savepoint, so it must load afresh (`populate_existing`), not trust the session.
+        """
+        self._prepare = prepare
+        return prepare
+
+    async def prepare(self, session: AsyncSession, messages: Sequence[Message]) -> None:
+        if self._prepare is not None and messages:
+            await self._prepare(session, messages)
 
     def on(
         self, message: type[M]

@@ -3,18 +3,27 @@
 The same key and body replays the first answer; the same key with another body is a 422; a key
 whose first request is still running is a 409. The key row is written in the request's own
 transaction, so an answer is remembered exactly when its effects are committed.
+
+Batches (a marketplace feed posting many orders at once) carry a key per item and get the same
+rules per item: `recall_many` answers what it can from memory in one query and hands the rest to
+the use case, whose successful answers are remembered; refusals are not, so a corrected retry
+with the same key is judged afresh, exactly as after a single request that failed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
 from fastapi import Header
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Text
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit.problems import Conflict, DomainError
@@ -32,6 +41,25 @@ IdempotencyKey = Annotated[
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A success as it went (or goes) over the wire."""
+
+    status_code: int
+    body: bytes
+    replayed: bool = False
+
+    def response(self) -> Response:
+        response = Response(self.body, status_code=self.status_code, media_type="application/json")
+        if self.replayed:
+            response.headers[REPLAYED_HEADER] = "true"
+        return response
+
+
+Outcome = Answer | DomainError
+R = TypeVar("R", bound=BaseModel)
+
+
 async def idempotent(
     session: AsyncSession,
     *,
@@ -41,39 +69,128 @@ async def idempotent(
     status_code: int,
     run: Callable[[], Awaitable[BaseModel]],
 ) -> Response:
-    """Run `run` once per (scope, key) and answer with its JSON; later calls replay it."""
+    """Run `run` once per (scope, key) and answer with its JSON; later calls replay it.
+
+    A `DomainError` raised by `run` propagates, so the caller's transaction rolls back whole.
+    """
     if key is None:
-        return _json((await run()).model_dump_json().encode(), status_code)
-    request_hash = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
-    if session.get_bind().dialect.name == "postgresql":
-        # Concurrent requests with one key: the first holds this lock until it commits; the
-        # others are told it is in flight instead of waiting on it. (SQLite serialises writers.)
-        claimed = await session.scalar(
-            select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"{scope}:{key}", 0)))
-        )
-        if not claimed:
-            raise Conflict("a request with this Idempotency-Key is still in flight")
-    previous = await session.get(IdempotencyRecord, (scope, key))
-    if previous is not None:
-        if previous.request_hash != request_hash:
-            raise DomainError(
-                "this Idempotency-Key was used with a different body", field="Idempotency-Key"
+        return Answer(status_code, (await run()).model_dump_json().encode()).response()
+
+    async def run_one(_requests: Sequence[BaseModel]) -> Sequence[BaseModel | DomainError]:
+        return [await run()]
+
+    [outcome] = await recall_many(
+        session, scope=scope, requests=[(key, request)], status_code=status_code, run=run_one
+    )
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome.response()
+
+
+async def recall_many(
+    session: AsyncSession,
+    *,
+    scope: str,
+    requests: Sequence[tuple[str, R]],
+    status_code: int,
+    run: Callable[[Sequence[R]], Awaitable[Sequence[BaseModel | DomainError]]],
+) -> list[Outcome]:
+    """One outcome per (key, request), in order: replayed, refused, or newly run.
+
+    `run` gets the requests that must really run, once each, and returns for each its answer
+    or the `DomainError` refusing it. A key repeated within the batch runs once; its repeats
+    replay that outcome (or are a 422 if their body differs).
+    """
+    hashes = [_hash(request) for _, request in requests]
+    keys = list(dict.fromkeys(key for key, _ in requests))
+    in_flight = await _claim(session, scope, keys)
+    remembered = await _remembered(session, scope, [k for k in keys if k not in in_flight])
+
+    outcomes: list[Outcome | None] = [None] * len(requests)
+    first_of: dict[str, int] = {}  # key -> index of the request that runs (or replays) for it
+    to_run: list[int] = []
+    for index, (key, _request) in enumerate(requests):
+        if key in in_flight:
+            outcomes[index] = Conflict("a request with this Idempotency-Key is still in flight")
+            continue
+        previous = remembered.get(key)
+        expected_hash = previous.request_hash if previous else None
+        if key in first_of:
+            expected_hash = expected_hash or hashes[first_of[key]]
+        if expected_hash is not None and expected_hash != hashes[index]:
+            outcomes[index] = _mismatch()
+        elif previous is not None:
+            outcomes[index] = Answer(previous.status_code, previous.response_body, replayed=True)
+        elif key in first_of:
+            continue  # filled in from the first request's outcome below
+        else:
+            first_of[key] = index
+            to_run.append(index)
+
+    results = await run([requests[i][1] for i in to_run]) if to_run else []
+    for index, result in zip(to_run, results, strict=True):
+        if isinstance(result, DomainError):
+            outcomes[index] = result
+            continue
+        body = result.model_dump_json().encode()
+        outcomes[index] = Answer(status_code, body)
+        session.add(
+            IdempotencyRecord(
+                scope=scope,
+                key=requests[index][0],
+                request_hash=hashes[index],
+                status_code=status_code,
+                response_body=body,
             )
-        response = _json(previous.response_body, previous.status_code)
-        response.headers[REPLAYED_HEADER] = "true"
-        return response
-    body = (await run()).model_dump_json().encode()
-    session.add(
-        IdempotencyRecord(
-            scope=scope,
-            key=key,
-            request_hash=request_hash,
-            status_code=status_code,
-            response_body=body,
+        )
+    for index, outcome in enumerate(outcomes):
+        if outcome is None:  # a repeat of a key run in this batch
+            first = outcomes[first_of[requests[index][0]]]
+            assert first is not None
+            outcomes[index] = (
+                Answer(first.status_code, first.body, replayed=True)
+                if isinstance(first, Answer)
+                else first
+            )
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _claim(session: AsyncSession, scope: str, keys: list[str]) -> set[str]:
+    """Take a transaction lock per key; return the keys another transaction holds (in flight).
+
+    PostgreSQL only: try-locks never wait, so concurrent batches cannot deadlock. SQLite
+    serialises writers, so a second request simply waits and then replays.
+    """
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return set()
+    given = (
+        func.unnest(bindparam("keys", keys, type_=ARRAY(Text))).table_valued("k").render_derived()
+    )
+    claimed = func.pg_try_advisory_xact_lock(
+        func.hashtextextended(literal(f"{scope}:") + given.c.k, 0)
+    )
+    rows = await session.exec(select(given.c.k, claimed))
+    return {key for key, ok in rows.all() if not ok}
+
+
+async def _remembered(
+    session: AsyncSession, scope: str, keys: list[str]
+) -> dict[str, IdempotencyRecord]:
+    if not keys:
+        return {}
+    rows = await session.exec(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key.in_(keys)
         )
     )
-    return _json(body, status_code)
+    return {record.key: record for record in rows}
 
 
-def _json(body: bytes, status_code: int) -> Response:
-    return Response(body, status_code=status_code, media_type="application/json")
+def _hash(request: BaseModel) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+def _mismatch() -> DomainError:
+    return DomainError(
+        "this Idempotency-Key was used with a different body", field="Idempotency-Key"
+    )

@@ -9,8 +9,8 @@ from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, Message, topic_for_message
-from keel_kit import telemetry
-from keel_kit.tables import OutboxRecord
+from keel_kit import staged, telemetry
+from keel_kit.tables import OUTBOX, utcnow
 
 
 class Outbox:
@@ -69,10 +69,18 @@ class Outbox:
         headers: dict[str, Any],
     ) -> None:
         """Stage already-encoded bytes (dead letters keep the original bytes untouched)."""
-        session.add(
-            OutboxRecord(
-                topic=topic, key=key, event_id=event_id, type=type, body=body, headers=headers
-            )
+        staged.stage(
+            session,
+            OUTBOX,
+            {
+                "topic": topic,
+                "key": key,
+                "event_id": event_id,
+                "type": type,
+                "body": body,
+                "headers": headers,
+                "created_at": utcnow(),
+            },
         )
         if not session.info.get("keel_outbox_listener"):
             session.info["keel_outbox_listener"] = True

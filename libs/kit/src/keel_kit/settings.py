@@ -38,6 +38,14 @@ class ServiceSettings(BaseSettings):
         description="append finished spans as JSON lines here (local debugging and tests)",
         validation_alias=AliasChoices("KEEL_TRACE_FILE", "trace_file"),
     )
+    trace_sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="share of new traces recorded when an exporter is set (the rest propagate "
+        "their trace id unrecorded); a trace started elsewhere follows its caller's choice",
+        validation_alias=AliasChoices("KEEL_TRACE_SAMPLE_RATIO", "trace_sample_ratio"),
+    )
     consumer_batch_size: int = Field(default=500, ge=1, le=5000)
     consumer_max_attempts: int = Field(default=5, ge=1)
     retry_backoff_seconds: float = Field(default=0.2, gt=0)

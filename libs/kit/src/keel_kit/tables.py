@@ -8,7 +8,7 @@ They share SQLModel's metadata, so each service's migrations see them.
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlmodel import SQLModel
 
@@ -63,3 +63,7 @@ class IdempotencyRecord(KitTable):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# The outbox as a Core table: the outbox stages plain rows for one bulk insert (keel_kit.staged).
+OUTBOX: Table = KitTable.metadata.tables[OutboxRecord.__tablename__]

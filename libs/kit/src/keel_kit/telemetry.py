@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -30,10 +31,18 @@ _tracer = trace.get_tracer("keel")
 
 
 def setup_tracing(
-    service: str, *, otlp_endpoint: str | None, trace_file: Path | None
+    service: str, *, otlp_endpoint: str | None, trace_file: Path | None, sample_ratio: float = 1.0
 ) -> TracerProvider:
-    """Install the process-wide tracer provider (OpenTelemetry allows this once per process)."""
-    provider = TracerProvider(resource=Resource.create({"service.name": f"keel-{service}"}))
+    """Install the process-wide tracer provider (OpenTelemetry allows this once per process).
+
+    With no exporter nothing is recorded: spans would be built only to be dropped, a cost paid
+    on every message. Trace ids are still made and propagated, so logs and headers carry them.
+    """
+    exporting = bool(otlp_endpoint or trace_file)
+    sampler = ParentBased(TraceIdRatioBased(sample_ratio)) if exporting else ALWAYS_OFF
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"keel-{service}"}), sampler=sampler
+    )
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

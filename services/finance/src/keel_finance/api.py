@@ -1,6 +1,8 @@
 """Finance HTTP API."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from keel_finance import domain, repository, service
 from keel_finance.schemas import (
@@ -8,6 +10,8 @@ from keel_finance.schemas import (
     JournalLinePublic,
     MarginsPublic,
     PaymentPublic,
+    StockValuationPage,
+    StockValuationPublic,
     TrialBalance,
 )
 from keel_kit.app import RuntimeDep
@@ -61,3 +65,21 @@ async def get_payment(order_id: str, runtime: RuntimeDep) -> PaymentPublic:
         amount=domain.canonical(payment.amount),
         captured_amount=domain.canonical(payment.captured_amount),
     )
+
+
+@router.get("/valuation")
+async def list_valuation(
+    runtime: RuntimeDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> StockValuationPage:
+    """Stock at moving average cost per SKU, in SKU order; `cursor` is the last page's
+    `next_cursor`."""
+    async with runtime.db.transaction() as session:
+        return await service.valuations(session=session, after=cursor, limit=limit)
+
+
+@router.get("/valuation/{sku}")
+async def get_valuation(sku: str, runtime: RuntimeDep) -> StockValuationPublic:
+    async with runtime.db.transaction() as session:
+        return await service.valuation(session=session, sku=sku)

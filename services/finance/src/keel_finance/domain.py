@@ -7,7 +7,7 @@ journal is balanced by construction rather than by a later check.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 ZERO = Decimal("0")
@@ -87,9 +87,8 @@ class Entry:
         return cls(currency, rounded)
 
 
-def opening_stock_entry(currency: str, quantity: int, unit_cost: Decimal) -> Entry:
+def opening_stock_entry(currency: str, value: Decimal) -> Entry:
     """Stock counted in at opening: inventory against opening-balance equity."""
-    value = unit_cost * quantity
     return Entry.of(
         currency, Posting(INVENTORY, debit=value), Posting(OPENING_BALANCE, credit=value)
     )
@@ -167,9 +166,98 @@ def sale_entry(currency: str, goods: Decimal, shipping: Decimal) -> Entry:
     return Entry.of(currency, *postings)
 
 
-def cost_of_goods_entry(currency: str, quantity: int, unit_cost: Decimal) -> Entry:
+def cost_of_goods_entry(currency: str, cost: Decimal) -> Entry:
     """Issued stock leaves inventory at its cost and becomes the cost of the goods sold."""
-    value = unit_cost * quantity
     return Entry.of(
-        currency, Posting(COST_OF_GOODS_SOLD, debit=value), Posting(INVENTORY, credit=value)
+        currency, Posting(COST_OF_GOODS_SOLD, debit=cost), Posting(INVENTORY, credit=cost)
     )
+
+
+# --- inventory valuation at moving average cost ---
+
+AVERAGE_COST_PLACES = Decimal("0.0001")  # as precise as a unit cost on the wire
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    # Half-even, Decimal's default: it is the rounding Entry.of applies, so an amount rounded here
+    # is posted unchanged, and over many issues it rounds up as often as down, so the rounding
+    # left in a SKU's value does not drift one way.
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+class CurrencyMismatch(ValueError):
+    """A cost in one currency met stock valued in another: finance has no rate to convert."""
+
+
+@dataclass(frozen=True)
+class IssueCost:
+    """What issued units cost: `valued` comes out of the valuation; `unvalued` is the event's own
+    unit cost for units the valuation never recorded (stock from before it, or out of order)."""
+
+    currency: str
+    valued: Decimal
+    unvalued_quantity: int
+    unvalued: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.valued + self.unvalued
+
+
+@dataclass(frozen=True)
+class StockValue:
+    """A SKU's units on hand and what they cost, in cents, at moving average cost.
+
+    The value is kept, not the average: an issue takes value x issued / on hand rounded to cents
+    and the last unit takes whatever is left, so the value is always exactly what receipts added
+    less what issues posted, and the inventory account can be reconciled to the cent.
+    """
+
+    currency: str
+    quantity: int
+    value: Decimal
+
+    @property
+    def average_cost(self) -> Decimal | None:
+        if not self.quantity:
+            return None
+        return (self.value / self.quantity).quantize(AVERAGE_COST_PLACES, ROUND_HALF_EVEN)
+
+    def receive(
+        self, quantity: int, unit_cost: Decimal, currency: str
+    ) -> tuple[StockValue, Decimal]:
+        """The stock after a receipt, and the receipt's value (what the journal debits)."""
+        if self.quantity and currency != self.currency:
+            raise CurrencyMismatch(
+                f"a receipt at a {currency} cost for stock valued in {self.currency}"
+            )
+        amount = to_cents(unit_cost * quantity)
+        return StockValue(currency, self.quantity + quantity, self.value + amount), amount
+
+    def issue(
+        self, quantity: int, unit_cost: Decimal, currency: str
+    ) -> tuple[StockValue, IssueCost]:
+        """The stock after an issue, and what the issue cost.
+
+        Units beyond those on hand are costed at the event's `unit_cost` rather than driving the
+        stock negative: a negative quantity would have no meaningful average to cost later
+        issues at.
+        """
+        valued_quantity = min(quantity, self.quantity)
+        unvalued_quantity = quantity - valued_quantity
+        if valued_quantity and unvalued_quantity and currency != self.currency:
+            raise CurrencyMismatch(
+                f"an issue at a {currency} cost beyond stock valued in {self.currency}"
+            )
+        if valued_quantity == self.quantity:
+            valued = self.value  # the stock is emptied: no stray cents stay behind
+        else:
+            valued = to_cents(self.value * valued_quantity / self.quantity)
+        cost = IssueCost(
+            currency=self.currency if valued_quantity else currency,
+            valued=valued,
+            unvalued_quantity=unvalued_quantity,
+            unvalued=to_cents(unit_cost * unvalued_quantity),
+        )
+        remaining = StockValue(self.currency, self.quantity - valued_quantity, self.value - valued)
+        return remaining, cost

@@ -1,14 +1,33 @@
 """Finance subscribers: thin doors from events and commands into the same use cases as the API."""
 
-from keel_contracts.commands import AuthorizePayment, CapturePayment, VoidPayment
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Message
+from keel_contracts.commands import (
+    AuthorizePayment,
+    CapturePayment,
+    ResolvePaymentReview,
+    VoidPayment,
+)
 from keel_contracts.events import OrderPlaced, StockIssued, StockReceived
-from keel_finance import payments, service
+from keel_finance import payments, repository, service
 from keel_finance.payments import service as payment_service
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
 
+PAYMENT_COMMANDS = (AuthorizePayment, CapturePayment, VoidPayment, ResolvePaymentReview)
+
 handlers = Handlers()
 replicate_items(handlers)
+
+
+@handlers.before_batch
+async def load_the_batch_payments(session: AsyncSession, messages: Sequence[Message]) -> None:
+    """Each payment command looks up its order's payment: look up a whole batch's at once."""
+    order_ids = {m.order_id for m in messages if isinstance(m, PAYMENT_COMMANDS)}
+    await repository.load_payments(session, order_ids)
 
 
 @handlers.on(StockReceived)
@@ -55,6 +74,17 @@ async def on_capture_payment(ctx: MessageContext, cmd: CapturePayment) -> None:
 @handlers.on(VoidPayment)
 async def on_void_payment(ctx: MessageContext, cmd: VoidPayment) -> None:
     await payment_service.void_payment(
+        session=ctx.session,
+        outbox=ctx.outbox,
+        provider=payments.installed.get(),
+        cmd=cmd,
+        envelope=ctx.envelope,
+    )
+
+
+@handlers.on(ResolvePaymentReview)
+async def on_resolve_payment_review(ctx: MessageContext, cmd: ResolvePaymentReview) -> None:
+    await payment_service.resolve_review(
         session=ctx.session,
         outbox=ctx.outbox,
         provider=payments.installed.get(),

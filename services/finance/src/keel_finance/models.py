@@ -33,6 +33,9 @@ class OrderChannel(SQLModel, table=True):
     channel: str = Field(max_length=64)
 
 
+ORDER_CHANNEL = SQLModel.metadata.tables[OrderChannel.__tablename__]
+
+
 class JournalLine(SQLModel, table=True):
     __tablename__ = "journal_line"
 
@@ -61,4 +64,21 @@ class Payment(SQLModel, table=True):
     captured_amount: Decimal = Field(default=Decimal(0), sa_type=Numeric(18, 4))
     reason: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class StockValuation(SQLModel, table=True):
+    """A SKU's stock at moving average cost: the units on hand and what they cost, in cents.
+
+    Receipts add to it and issues take out exactly what they post, so the values summed over all
+    SKUs equal the journal's inventory account (unless an issue had to be costed beyond the
+    recorded stock, which is logged).
+    """
+
+    __tablename__ = "stock_valuation"
+
+    sku: str = Field(primary_key=True, max_length=64)
+    currency: str = Field(max_length=3)
+    quantity: int
+    value: Decimal = Field(sa_type=Numeric(18, 2))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

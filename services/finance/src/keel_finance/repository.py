@@ -3,12 +3,14 @@
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import case, func, inspect, or_
-from sqlmodel import col, select
+from sqlalchemy import case, func, or_
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_finance.domain import COST_OF_GOODS_SOLD, SALES_REVENUE, SHIPPING_INCOME
-from keel_finance.models import JournalEntry, JournalLine, OrderChannel, Payment
+from keel_finance.models import JournalEntry, JournalLine, OrderChannel, Payment, StockValuation
+from keel_kit.db import upsert_insert
+from keel_kit.tables import utcnow
 
 REVENUE_ACCOUNTS = (SALES_REVENUE, SHIPPING_INCOME)
 
@@ -71,25 +73,100 @@ async def totals_by_account(session: AsyncSession) -> dict[str, tuple[Decimal, D
     return {account: (Decimal(d or 0), Decimal(c or 0)) for account, d, c in rows.all()}
 
 
-# Payments added in this session's transaction, by order id (see get_payment).
-_NEW_PAYMENTS = "keel_finance.new_payments"
+# The payments this transaction knows of, by order id: those a batch loaded (None where the
+# order has none yet) and those it added. Kept here because the session's identity map holds
+# objects only weakly and cannot say "no such payment".
+_KNOWN_PAYMENTS = "keel_finance.known_payments"
+
+
+async def load_payments(session: AsyncSession, order_ids: set[str]) -> None:
+    """Read the payments of a batch's orders in one query; `get_payment` then answers from
+    memory. Read afresh: a rolled-back savepoint may have left the session's copies stale."""
+    if not order_ids:
+        return
+    query = (
+        select(Payment)
+        .where(col(Payment.order_id).in_(order_ids))
+        .execution_options(populate_existing=True)
+    )
+    with session.no_autoflush:
+        found = {payment.order_id: payment for payment in (await session.exec(query)).all()}
+    known: dict[str, Payment | None] = session.info.setdefault(_KNOWN_PAYMENTS, {})
+    for order_id in order_ids:
+        known[order_id] = found.get(order_id)
 
 
 async def get_payment(session: AsyncSession, order_id: str) -> Payment | None:
     """The order's payment, looked up without flushing the transaction first.
 
     The kit calls a handler per message inside one transaction per batch; letting each lookup
-    autoflush would turn the batch's bulk inserts into round trips per message. A payment added
-    earlier in this transaction and not flushed yet is not in the database, so it is found in the
-    session's own index of new payments (unless a savepoint rollback has discarded it).
+    autoflush would turn the batch's bulk inserts into round trips per message.
     """
-    new: Payment | None = session.info.get(_NEW_PAYMENTS, {}).get(order_id)
-    if new is not None and inspect(new).pending:
-        return new
+    known: dict[str, Payment | None] = session.info.get(_KNOWN_PAYMENTS, {})
+    if order_id in known:
+        return known[order_id]
     with session.no_autoflush:
         return await session.get(Payment, order_id)
 
 
 def add_payment(session: AsyncSession, payment: Payment) -> None:
     session.add(payment)
-    session.info.setdefault(_NEW_PAYMENTS, {})[payment.order_id] = payment
+    session.info.setdefault(_KNOWN_PAYMENTS, {})[payment.order_id] = payment
+
+
+VALUATION = SQLModel.metadata.tables[StockValuation.__tablename__]
+# SKUs whose valuation row this session's transaction has locked (see valuation_for_update).
+_LOCKED_VALUATIONS = "keel_finance.locked_valuations"
+
+
+async def valuation_for_update(session: AsyncSession, sku: str) -> StockValuation | None:
+    """The SKU's valuation row, locked until the transaction ends; None if finance has none.
+
+    Two replicas can apply events of one SKU at once (a partition changing hands), so the first
+    read in a transaction is a SELECT ... FOR UPDATE (SQLite, locked whole at BEGIN, omits the
+    clause). Later reads come from the session's identity map, so the events of one batch see
+    each other's changes before anything is flushed. A savepoint rolled back releases the locks
+    taken inside it, so while a savepoint is open (the kit redoing a batch message by message)
+    every read locks again. Nothing is flushed first: a flush per message would break up the
+    batch's bulk writes.
+    """
+    locked: set[str] = session.info.setdefault(_LOCKED_VALUATIONS, set())
+    isolated = session.in_nested_transaction()
+    with session.no_autoflush:
+        if sku in locked and not isolated:
+            return await session.get(StockValuation, sku)
+        row = await session.get(StockValuation, sku, with_for_update=True)
+    if row is not None and not isolated:
+        locked.add(sku)
+    return row
+
+
+async def create_valuation(session: AsyncSession, sku: str, currency: str) -> StockValuation:
+    """An empty valuation row for a SKU finance has not valued before, locked like any other.
+
+    ON CONFLICT DO NOTHING because another replica may be creating the same row: this waits for
+    it and then takes its row, where a plain insert would fail the batch on the primary key.
+    """
+    await session.exec(
+        upsert_insert(session, VALUATION)
+        .values(sku=sku, currency=currency, quantity=0, value=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["sku"])
+    )
+    row = await valuation_for_update(session, sku)
+    if row is None:  # rows are never deleted, so one inserted or committed is there
+        raise RuntimeError(f"the valuation of {sku} vanished as it was created")
+    return row
+
+
+async def get_valuation(session: AsyncSession, sku: str) -> StockValuation | None:
+    return await session.get(StockValuation, sku)
+
+
+async def valuations(
+    session: AsyncSession, *, after: str | None, limit: int
+) -> Sequence[StockValuation]:
+    """Valuations in SKU order, the page after the SKU `after`."""
+    query = select(StockValuation).order_by(col(StockValuation.sku)).limit(limit)
+    if after is not None:
+        query = query.where(col(StockValuation.sku) > after)
+    return (await session.exec(query)).all()

@@ -62,3 +62,16 @@ class ChannelMargin(BaseModel):
 
 class MarginsPublic(BaseModel):
     channels: list[ChannelMargin]
+
+
+class StockValuationPublic(BaseModel):
+    sku: str
+    currency: str
+    quantity: int
+    value: Decimal
+    average_cost: Decimal | None  # None with nothing on hand: there is no average to speak of
+
+
+class StockValuationPage(BaseModel):
+    items: list[StockValuationPublic]
+    next_cursor: str | None

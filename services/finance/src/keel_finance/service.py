@@ -1,15 +1,29 @@
 """Finance use cases. They add to the caller's transaction; the boundary commits."""
 
+import logging
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import JournalEntryPosted, OrderPlaced, StockIssued, StockReceived
 from keel_contracts.events import JournalLine as JournalLineContract
 from keel_finance import domain, repository
-from keel_finance.models import JournalEntry, JournalLine, OrderChannel
-from keel_finance.schemas import AccountBalance, ChannelMargin, MarginsPublic, TrialBalance
+from keel_finance.models import ORDER_CHANNEL, JournalEntry, JournalLine, StockValuation
+from keel_finance.schemas import (
+    AccountBalance,
+    ChannelMargin,
+    MarginsPublic,
+    StockValuationPage,
+    StockValuationPublic,
+    TrialBalance,
+)
+from keel_kit import staged
 from keel_kit.handlers import PermanentError
 from keel_kit.outbox import Outbox
+from keel_kit.problems import NotFound
+from keel_kit.tables import utcnow
+
+log = logging.getLogger(__name__)
 
 
 async def post_entry(
@@ -63,13 +77,23 @@ async def post_entry(
 async def post_stock_receipt(
     *, session: AsyncSession, outbox: Outbox, event: StockReceived, envelope: Envelope
 ) -> None:
-    entry = domain.opening_stock_entry(
-        event.unit_cost.currency, event.quantity, event.unit_cost.amount
-    )
+    """Add received units to the SKU's valuation at their cost, and post that value."""
+    row = await repository.valuation_for_update(session, event.sku)
+    if row is None:
+        row = await repository.create_valuation(session, event.sku, event.unit_cost.currency)
+    try:
+        stock, value = _stock_value(row).receive(
+            event.quantity, event.unit_cost.amount, event.unit_cost.currency
+        )
+    except domain.CurrencyMismatch as error:
+        raise PermanentError(f"{event.sku}: {error}") from error
+    _store(row, stock)
+    if not value:
+        return  # goods received free lower the average cost; there is no money to post
     await post_entry(
         session=session,
         outbox=outbox,
-        entry=entry,
+        entry=domain.opening_stock_entry(event.unit_cost.currency, value),
         source_type="stock_receipt",
         source_id=event.movement_id,
         memo=f"receipt {event.reference}: {event.quantity} x {event.sku} at {event.location_id}",
@@ -80,14 +104,32 @@ async def post_stock_receipt(
 async def post_cost_of_goods(
     *, session: AsyncSession, outbox: Outbox, event: StockIssued, envelope: Envelope
 ) -> None:
+    """Take issued units out of the SKU's valuation at moving average cost, and post that cost.
+
+    The event's unit cost (the item master's) is used only for units the valuation has no record
+    of: an issue is never refused for it, since the goods have left either way.
+    """
     if event.movement_id is None:
         raise PermanentError("stock.issued without a movement_id cannot be posted once-only")
+    row = await repository.valuation_for_update(session, event.sku)
+    if row is None:  # never received here: all of it is costed at the event's unit cost
+        stock = domain.StockValue(event.unit_cost.currency, 0, domain.ZERO)
+    else:
+        stock = _stock_value(row)
+    try:
+        stock, cost = stock.issue(event.quantity, event.unit_cost.amount, event.unit_cost.currency)
+    except domain.CurrencyMismatch as error:
+        raise PermanentError(f"{event.sku}: {error}") from error
+    if cost.unvalued_quantity:
+        _warn_unvalued(event, cost)
+    if row is not None:
+        _store(row, stock)
+    if not cost.total:
+        return  # free goods cost nothing; an entry must move some money
     await post_entry(
         session=session,
         outbox=outbox,
-        entry=domain.cost_of_goods_entry(
-            event.unit_cost.currency, event.quantity, event.unit_cost.amount
-        ),
+        entry=domain.cost_of_goods_entry(cost.currency, cost.total),
         source_type="stock_issue",
         source_id=event.movement_id,
         memo=f"issued {event.quantity} x {event.sku} from {event.location_id} "
@@ -97,8 +139,63 @@ async def post_cost_of_goods(
     )
 
 
+def _stock_value(row: StockValuation) -> domain.StockValue:
+    return domain.StockValue(row.currency, row.quantity, row.value)
+
+
+def _store(row: StockValuation, stock: domain.StockValue) -> None:
+    row.currency = stock.currency
+    row.quantity = stock.quantity
+    row.value = stock.value
+    row.updated_at = utcnow()
+
+
+def _warn_unvalued(event: StockIssued, cost: domain.IssueCost) -> None:
+    # The inventory account now differs from the valuations by `cost.unvalued`: worth a human
+    # look, but not worth holding up the books of goods that have shipped.
+    log.warning(
+        "issue %s of %d x %s: finance values only %d on hand; %d costed at the event's %s %s, "
+        "%s credited to inventory beyond the valuation",
+        event.movement_id,
+        event.quantity,
+        event.sku,
+        event.quantity - cost.unvalued_quantity,
+        cost.unvalued_quantity,
+        event.unit_cost.amount,
+        event.unit_cost.currency,
+        cost.unvalued,
+    )
+
+
+async def valuation(*, session: AsyncSession, sku: str) -> StockValuationPublic:
+    row = await repository.get_valuation(session, sku)
+    if row is None:
+        raise NotFound(f"finance has valued no stock of sku {sku}")
+    return _valuation_public(row)
+
+
+async def valuations(*, session: AsyncSession, after: str | None, limit: int) -> StockValuationPage:
+    rows = await repository.valuations(session, after=after, limit=limit)
+    items = [_valuation_public(row) for row in rows]
+    return StockValuationPage(
+        items=items, next_cursor=items[-1].sku if len(items) == limit else None
+    )
+
+
+def _valuation_public(row: StockValuation) -> StockValuationPublic:
+    average = _stock_value(row).average_cost
+    return StockValuationPublic(
+        sku=row.sku,
+        currency=row.currency,
+        quantity=row.quantity,
+        value=domain.canonical(row.value),
+        average_cost=None if average is None else domain.canonical(average),
+    )
+
+
 def remember_channel(*, session: AsyncSession, event: OrderPlaced) -> None:
-    session.add(OrderChannel(order_id=event.order_id, channel=event.channel))
+    # Staged for one bulk insert with the batch's others: nothing reads it back before then.
+    staged.stage(session, ORDER_CHANNEL, {"order_id": event.order_id, "channel": event.channel})
 
 
 async def margins(*, session: AsyncSession) -> MarginsPublic:

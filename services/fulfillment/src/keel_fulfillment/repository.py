@@ -7,16 +7,51 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
 
+# session.info: the shipments of the orders this transaction has locked, by order id. Kept here
+# (the session's identity map holds objects only weakly) so a batch asks the database once.
+_LOCKED = "keel_fulfillment.locked_shipments"
+
+
+async def lock_shipments_of(session: AsyncSession, order_ids: set[str]) -> None:
+    """Load and lock the shipments of many orders in one query, in a stable order so that two
+    replicas locking overlapping batches cannot deadlock; read afresh (a rolled-back savepoint
+    may have left the session's copies stale)."""
+    if not order_ids:
+        return
+    query = (
+        select(Shipment)
+        .where(col(Shipment.order_id).in_(order_ids))
+        .order_by(col(Shipment.order_id), col(Shipment.location_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    locked: dict[str, list[Shipment]] = session.info.setdefault(_LOCKED, {})
+    for order_id in order_ids:
+        locked[order_id] = []
+    for shipment in (await session.exec(query)).all():
+        locked[shipment.order_id].append(shipment)
+
 
 async def shipments_for_order(
     session: AsyncSession, order_id: str, *, lock: bool = False
 ) -> Sequence[Shipment]:
+    locked: dict[str, list[Shipment]] = session.info.get(_LOCKED, {})
+    if lock and order_id in locked:
+        return locked[order_id]
     query = (
         select(Shipment).where(Shipment.order_id == order_id).order_by(col(Shipment.location_id))
     )
     if lock:
         query = query.with_for_update()
     return (await session.exec(query)).all()
+
+
+def add_shipment(session: AsyncSession, shipment: Shipment) -> None:
+    """A new shipment, also seen by later messages of the batch that locked its order."""
+    session.add(shipment)
+    locked: dict[str, list[Shipment]] = session.info.get(_LOCKED, {})
+    if shipment.order_id in locked:
+        locked[shipment.order_id].append(shipment)
 
 
 async def get_shipment(session: AsyncSession, shipment_id: str) -> Shipment | None:

@@ -39,7 +39,7 @@ async def plan_shipments(
             location_id=location_id,
             status=ShipmentStatus.CREATED,
         )
-        session.add(shipment)
+        repository.add_shipment(session, shipment)
         session.add_all(
             ShipmentLine(shipment_id=shipment.shipment_id, sku=sku, quantity=quantity)
             for sku, quantity in quantities.items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -70,6 +71,14 @@ HOLD_OWNER = {
     HoldType.FRAUD_REVIEW: "customer_service",
     HoldType.LIMIT_REVIEW: "operations",
     HoldType.VALIDATION_TIMEOUT: "operations",
+}
+
+# How long the owning role has to resolve a hold before it is overdue.
+HOLD_SLA = {
+    HoldType.PAYMENT_HOLD: timedelta(hours=24),
+    HoldType.FRAUD_REVIEW: timedelta(hours=4),
+    HoldType.LIMIT_REVIEW: timedelta(hours=8),
+    HoldType.VALIDATION_TIMEOUT: timedelta(hours=1),
 }
 
 

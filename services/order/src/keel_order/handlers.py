@@ -1,6 +1,11 @@
 """Order subscribers: the item replica, the saga's answers from inventory and finance, and the
 shipments fulfillment reports."""
 
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Message
 from keel_contracts.events import (
     PaymentAuthorized,
     PaymentDeclined,
@@ -14,10 +19,29 @@ from keel_contracts.events import (
 )
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
-from keel_order import saga, shipping
+from keel_order import repository, saga, shipping
+
+ABOUT_AN_ORDER = (
+    StockReserved,
+    StockReservationFailed,
+    PaymentAuthorized,
+    PaymentDeclined,
+    PaymentHeld,
+    ShipmentCreated,
+    ShipmentShipped,
+    ShipmentDelivered,
+    ShipmentCancelled,
+)
 
 handlers = Handlers()
 replicate_items(handlers)
+
+
+@handlers.before_batch
+async def lock_the_batch_orders(session: AsyncSession, messages: Sequence[Message]) -> None:
+    """Every reaction below locks its order: lock all of a batch's orders in one query."""
+    order_ids = {m.order_id for m in messages if isinstance(m, ABOUT_AN_ORDER)}
+    await repository.lock_orders(session, order_ids)
 
 
 @handlers.on(StockReserved)

@@ -16,11 +16,12 @@ from keel_contracts.events import (
     OrderReleased,
 )
 from keel_contracts.values import Line
+from keel_kit import staged
 from keel_kit.outbox import Outbox
 from keel_kit.tables import utcnow
 from keel_order import domain, repository
 from keel_order.domain import Status
-from keel_order.models import Order, OrderEvent, OrderHold
+from keel_order.models import Order, OrderEvent, OrderHold, core_table
 
 
 def move(session: AsyncSession, order: Order, target: Status, reason: str) -> None:
@@ -29,23 +30,30 @@ def move(session: AsyncSession, order: Order, target: Status, reason: str) -> No
     order.status = target
     order.updated_at = utcnow()
     session.add(order)
-    session.add(OrderEvent(order_id=order.order_id, status=target, reason=reason))
+    history = {"order_id": order.order_id, "status": target.value, "reason": reason, "at": utcnow()}
+    staged.stage(session, core_table(OrderEvent), history)
 
 
-def open_hold(session: AsyncSession, order: Order, hold: domain.Hold) -> None:
-    session.add(
-        OrderHold(
-            order_id=order.order_id,
-            type=hold.type,
-            reason=hold.reason,
-            owner_role=domain.HOLD_OWNER[hold.type],
-            rule_set_version=order.rule_set_version,
-        )
+def open_hold(order: Order, hold: domain.Hold) -> None:
+    order.holds.append(new_hold(order.order_id, order.rule_set_version, hold))
+
+
+def new_hold(order_id: str, rule_set_version: str, hold: domain.Hold) -> OrderHold:
+    """The exception row for a hold: its owner and due time follow from its type."""
+    opened_at = utcnow()
+    return OrderHold(
+        order_id=order_id,
+        type=hold.type,
+        reason=hold.reason,
+        owner_role=domain.HOLD_OWNER[hold.type],
+        rule_set_version=rule_set_version,
+        opened_at=opened_at,
+        due_at=opened_at + domain.HOLD_SLA[hold.type],
     )
 
 
-async def has_open_holds(session: AsyncSession, order: Order) -> bool:
-    return any(h.resolved_at is None for h in await repository.holds(session, order.order_id))
+def has_open_holds(order: Order) -> bool:
+    return any(h.resolved_at is None for h in order.holds)
 
 
 async def try_confirm(
@@ -57,15 +65,14 @@ async def try_confirm(
         return
     if order.stock_state != "reserved" or order.payment_state != "authorized":
         return
-    if await has_open_holds(session, order):
+    if has_open_holds(order):
         return
     move(session, order, Status.CONFIRMED, "stock reserved and payment authorized")
-    lines = await repository.lines(session, order.order_id)
     outbox.add(
         session,
         OrderConfirmed(
             order_id=order.order_id,
-            lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in lines),
+            lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in order.lines),
         ),
         key=order.order_id,
         causation=cause,
@@ -118,8 +125,14 @@ def cancel(
 def compensate(
     session: AsyncSession, outbox: Outbox, order: Order, reason: str, cause: Envelope | None
 ) -> None:
-    """Give back what the order may hold. Commands for one order share a partition, so these
-    arrive after the reserve/authorize they undo; both services treat a repeat as a no-op."""
+    """Give back what the order may hold, and close its open holds (nobody has anything left
+    to decide). Commands for one order share a partition, so these arrive after the
+    reserve/authorize they undo; both services treat a repeat as a no-op."""
+    now = utcnow()
+    for hold in order.holds:
+        if hold.resolved_at is None:
+            hold.resolved_at, hold.resolution = now, "closed"
+            hold.resolution_note, hold.resolved_by = reason[:500], "system"
     if order.stock_state != "failed":
         outbox.add(
             session,

@@ -16,6 +16,7 @@ from keel_order import (
 )
 from keel_order.api import router
 from keel_order.handlers import handlers
+from keel_order.holds_api import router as holds_router
 from keel_order.settings import Settings
 
 
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         handlers=handlers,
-        routers=[router, replica_router()],
+        routers=[router, holds_router, replica_router()],
         migrations=Path(__file__).parent / "migrations",
         description="Orders and lines, sales channels, customer accounts and the order saga.",
         periodic=[

@@ -4,8 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Numeric, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, DateTime, Numeric, Table, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
 
 from keel_kit.tables import utcnow
 
@@ -55,6 +55,16 @@ class Order(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
+    # Loaded with the order, always: every saga step looks at them, and an async session cannot
+    # load a relationship lazily on attribute access.
+    lines: list["OrderLine"] = Relationship(
+        sa_relationship_kwargs={"lazy": "selectin", "order_by": "OrderLine.line_no"}
+    )
+    holds: list["OrderHold"] = Relationship(
+        sa_relationship_kwargs={"lazy": "selectin", "order_by": "OrderHold.id"}
+    )
+    shipments: list["OrderShipment"] = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+
     @property
     def total(self) -> Decimal:
         return self.goods_total + self.shipping_amount
@@ -96,8 +106,11 @@ class OrderHold(SQLModel, table=True):
     owner_role: str = Field(max_length=30)
     rule_set_version: str = Field(max_length=20)
     opened_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    due_at: datetime = Field(index=True, sa_type=DateTime(timezone=True))  # opened_at + SLA
     resolved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    resolution: str | None = Field(default=None, max_length=500)
+    resolution: str | None = Field(default=None, max_length=500)  # "release" or "reject"
+    resolution_note: str | None = Field(default=None, max_length=500)
+    resolved_by: str | None = Field(default=None, max_length=100)
 
 
 class OrderShipment(SQLModel, table=True):
@@ -109,3 +122,8 @@ class OrderShipment(SQLModel, table=True):
     order_id: str = Field(foreign_key="sales_order.order_id", index=True, max_length=36)
     location_id: str = Field(max_length=64)
     status: str = Field(max_length=20)
+
+
+def core_table(model: type[SQLModel]) -> Table:
+    """A model's Core table: bulk inserts through it skip the ORM's per-row bookkeeping."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,13 +14,7 @@ from keel_order.models import (
     Order,
     OrderEvent,
     OrderHold,
-    OrderLine,
-    OrderShipment,
 )
-
-
-async def get_channel(session: AsyncSession, channel_id: str) -> Channel | None:
-    return await session.get(Channel, channel_id)
 
 
 async def list_channels(session: AsyncSession) -> Sequence[Channel]:
@@ -31,25 +26,59 @@ async def known_skus(session: AsyncSession, skus: set[str]) -> set[str]:
     return set(rows.all())
 
 
-async def find_by_external_id(
-    session: AsyncSession, channel: str, external_id: str
-) -> Order | None:
-    query = select(Order).where(Order.channel == channel, Order.external_id == external_id)
-    return (await session.exec(query)).first()
+# session.info keys: what this transaction has loaded for its batch, by id. The session's
+# identity map holds objects only weakly, so without these a second look would query again.
+_LOCKED_ORDERS = "keel_order.locked_orders"
+_CHANNELS = "keel_order.channels"
 
 
-async def get_customer(session: AsyncSession, customer_id: str) -> Customer | None:
-    return await session.get(Customer, customer_id)
+async def get_channel(session: AsyncSession, channel_id: str) -> Channel | None:
+    """A channel, read at most once per transaction: batches ask for the same few again and
+    again."""
+    known: dict[str, Channel] = session.info.setdefault(_CHANNELS, {})
+    if channel_id not in known:
+        channel = await session.get(Channel, channel_id)
+        if channel is None:
+            return None
+        known[channel_id] = channel
+    return known[channel_id]
 
 
 async def get_order(session: AsyncSession, order_id: str, *, lock: bool = False) -> Order | None:
-    """Load an order; `lock` serialises saga steps for one order across replicas (PostgreSQL)."""
+    """Load an order; `lock` serialises saga steps for one order across replicas (PostgreSQL).
+
+    An order `lock_orders` locked in this transaction comes from memory, without a query.
+    """
+    locked: dict[str, Order] = session.info.get(_LOCKED_ORDERS, {})
+    if lock and order_id in locked:
+        return locked[order_id]
     return await session.get(Order, order_id, with_for_update=lock)
 
 
-async def lines(session: AsyncSession, order_id: str) -> Sequence[OrderLine]:
-    query = select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.line_no))
-    return (await session.exec(query)).all()
+async def lock_orders(session: AsyncSession, order_ids: set[str]) -> None:
+    """Load and lock many orders (with their lines, holds, shipments and channels) at once.
+
+    Rows are locked in id order, so two replicas locking overlapping batches cannot deadlock;
+    the rows are read afresh even if the session holds them, as a rolled-back savepoint may
+    have left them stale.
+    """
+    if not order_ids:
+        return
+    query = (
+        select(Order)
+        .where(col(Order.order_id).in_(order_ids))
+        .order_by(col(Order.order_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    locked: dict[str, Order] = session.info.setdefault(_LOCKED_ORDERS, {})
+    orders = (await session.exec(query)).all()
+    locked.update((order.order_id, order) for order in orders)
+    # Their channels too, now: read mid-batch, they would flush the batch's changes early.
+    known: dict[str, Channel] = session.info.setdefault(_CHANNELS, {})
+    missing = {order.channel for order in orders} - known.keys()
+    if missing:
+        known.update((await channels_by_id(session, missing)).items())
 
 
 async def history(session: AsyncSession, order_id: str) -> Sequence[OrderEvent]:
@@ -63,18 +92,38 @@ async def holds(session: AsyncSession, order_id: str) -> Sequence[OrderHold]:
 
 
 async def orders_in_status(
-    session: AsyncSession, status: str, *, updated_before: datetime, limit: int
+    session: AsyncSession,
+    status: str,
+    *,
+    updated_before: datetime,
+    limit: int,
+    channel: str | None = None,
 ) -> Sequence[Order]:
-    query = (
-        select(Order)
-        .where(Order.status == status, col(Order.updated_at) < updated_before)
-        .order_by(col(Order.updated_at))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    """The oldest orders in `status` (of one channel, if given), locked; others' locks skipped."""
+    query = select(Order).where(Order.status == status, col(Order.updated_at) < updated_before)
+    if channel is not None:
+        query = query.where(Order.channel == channel)
+    query = query.order_by(col(Order.updated_at)).limit(limit).with_for_update(skip_locked=True)
+    return (await session.exec(query)).all()
+
+
+async def channels_by_id(session: AsyncSession, channel_ids: set[str]) -> dict[str, Channel]:
+    query = select(Channel).where(col(Channel.channel_id).in_(channel_ids))
+    return {channel.channel_id: channel for channel in (await session.exec(query)).all()}
+
+
+async def orders_by_external_id(
+    session: AsyncSession, references: set[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(channel, external id) -> order id, for those of `references` already ordered."""
+    if not references:
+        return {}
+    query = select(Order.channel, Order.external_id, Order.order_id).where(
+        tuple_(col(Order.channel), col(Order.external_id)).in_(references)
     )
-    return (await session.exec(query)).all()
+    return {(channel, external): order for channel, external, order in await session.exec(query)}
 
 
-async def shipments(session: AsyncSession, order_id: str) -> Sequence[OrderShipment]:
-    query = select(OrderShipment).where(OrderShipment.order_id == order_id)
-    return (await session.exec(query)).all()
+async def known_customers(session: AsyncSession, customer_ids: set[str]) -> set[str]:
+    query = select(Customer.customer_id).where(col(Customer.customer_id).in_(customer_ids))
+    return set((await session.exec(query)).all())

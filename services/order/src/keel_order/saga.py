@@ -43,7 +43,7 @@ async def on_stock_reserved(
     reserved: dict[str, int] = {}
     for allocation in event.allocations:
         reserved[allocation.sku] = reserved.get(allocation.sku, 0) + allocation.quantity
-    for line in await repository.lines(session, order.order_id):
+    for line in order.lines:
         line.reserved = min(line.quantity, reserved.get(line.sku, 0))
         reserved[line.sku] = reserved.get(line.sku, 0) - line.reserved
         session.add(line)
@@ -96,21 +96,24 @@ async def on_payment_held(
     if order is None:
         return
     order.payment_state = "held"
-    lifecycle.open_hold(session, order, domain.Hold(HoldType.PAYMENT_HOLD, event.reason))
+    lifecycle.open_hold(order, domain.Hold(HoldType.PAYMENT_HOLD, event.reason))
     if Status(order.status) in (Status.VALIDATING, Status.BACKORDERED):
         lifecycle.move(session, order, Status.ON_HOLD, f"payment review: {event.reason}")
     session.add(order)
 
 
 async def release_delayed(session: AsyncSession, outbox: Outbox) -> None:
-    """Release confirmed orders whose channel's release delay has passed."""
+    """Release confirmed orders whose channel's release delay has passed.
+
+    Asked per channel, so orders on a long-delay channel never stand in front of a short one's.
+    (The comparison is left to the database: SQLite gives back times without their zone.)
+    """
     now = utcnow()
-    for order in await repository.orders_in_status(
-        session, Status.CONFIRMED, updated_before=now, limit=500
-    ):
-        channel = await repository.get_channel(session, order.channel)
-        delay = timedelta(seconds=channel.release_delay_seconds if channel else 0)
-        if order.updated_at + delay <= now:
+    for channel in await repository.list_channels(session):
+        due = now - timedelta(seconds=channel.release_delay_seconds)
+        for order in await repository.orders_in_status(
+            session, Status.CONFIRMED, updated_before=due, limit=500, channel=channel.channel_id
+        ):
             lifecycle.release(session, outbox, order, cause=None)
 
 
@@ -125,5 +128,5 @@ async def hold_stuck_validations(session: AsyncSession, patience: timedelta) -> 
             if state == "pending"
         ]
         reason = f"no answer from {' and '.join(waiting_for) or 'validation'} in {patience}"
-        lifecycle.open_hold(session, order, domain.Hold(HoldType.VALIDATION_TIMEOUT, reason))
+        lifecycle.open_hold(order, domain.Hold(HoldType.VALIDATION_TIMEOUT, reason))
         lifecycle.move(session, order, Status.ON_HOLD, reason)

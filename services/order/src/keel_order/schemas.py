@@ -3,7 +3,7 @@ so a typo never passes silently."""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -77,6 +77,38 @@ class OrderAccepted(BaseModel):
     status: str
 
 
+MAX_BATCH = 500
+
+
+class BatchItem(Strict):
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    order: OrderCreate
+
+
+class OrderBatch(Strict):
+    """Many orders in one request, each with its own key: a retried batch replays each answer,
+    and an order first sent alone and then in a batch (or the reverse) is still one order."""
+
+    orders: Annotated[list[BatchItem], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class BatchOutcome(BaseModel):
+    """One order's answer: `status` is what a single POST would have answered (202, 409, 422);
+    `order` on success, `problem` (an RFC 9457 document) otherwise."""
+
+    idempotency_key: str
+    status: int
+    replayed: bool = False
+    order: OrderAccepted | None = None
+    problem: dict[str, Any] | None = None
+
+
+class BatchAccepted(BaseModel):
+    accepted: int
+    refused: int
+    results: list[BatchOutcome]
+
+
 class LinePublic(BaseModel):
     sku: str
     quantity: int
@@ -86,12 +118,15 @@ class LinePublic(BaseModel):
 
 
 class HoldPublic(BaseModel):
+    hold_id: int = Field(validation_alias="id")
     type: str
     reason: str
     owner_role: str
     rule_set_version: str
     opened_at: datetime
+    due_at: datetime
     resolved_at: datetime | None
+    resolution: str | None
 
 
 class HistoryEntry(BaseModel):

@@ -14,19 +14,13 @@ from keel_contracts.values import Money
 from keel_kit.outbox import Outbox
 from keel_order import lifecycle, repository
 from keel_order.domain import Status
-from keel_order.models import OrderShipment
+from keel_order.models import Order, OrderShipment
 
 
 async def on_shipment_created(session: AsyncSession, event: ShipmentCreated) -> None:
-    if await session.get(OrderShipment, event.shipment_id) is None:
-        session.add(
-            OrderShipment(
-                shipment_id=event.shipment_id,
-                order_id=event.order_id,
-                location_id=event.location_id,
-                status="created",
-            )
-        )
+    order = await repository.get_order(session, event.order_id, lock=True)
+    if order is not None:
+        _shipment_status(order, event.shipment_id, "created", event.location_id)
 
 
 async def on_shipment_shipped(
@@ -36,17 +30,14 @@ async def on_shipment_shipped(
     order = await repository.get_order(session, event.order_id, lock=True)
     if order is None:
         return
-    await _set_shipment_status(
-        session, event.shipment_id, event.order_id, event.location_id, "shipped"
-    )
+    _shipment_status(order, event.shipment_id, "shipped", event.location_id)
     shipped = {line.sku: line.quantity for line in event.lines}
-    lines = await repository.lines(session, order.order_id)
-    for line in lines:
+    for line in order.lines:
         take = min(line.quantity - line.shipped, shipped.get(line.sku, 0))
         line.shipped += take
         shipped[line.sku] = shipped.get(line.sku, 0) - take
         session.add(line)
-    complete = all(line.shipped >= line.quantity for line in lines)
+    complete = all(line.shipped >= line.quantity for line in order.lines)
     status = Status(order.status)
     if complete and status in (Status.RELEASED, Status.PARTIALLY_SHIPPED):
         lifecycle.move(
@@ -79,33 +70,32 @@ async def on_shipment_delivered(session: AsyncSession, event: ShipmentDelivered)
     order = await repository.get_order(session, event.order_id, lock=True)
     if order is None:
         return
-    shipment = await session.get(OrderShipment, event.shipment_id)
-    if shipment is not None:
-        shipment.status = "delivered"
-        session.add(shipment)
-    await session.flush()
-    open_shipments = [
-        s
-        for s in await repository.shipments(session, order.order_id)
-        if s.status not in ("delivered", "cancelled")
-    ]
-    if not open_shipments and Status(order.status) == Status.SHIPPED:
+    _shipment_status(order, event.shipment_id, "delivered")
+    still_open = [s for s in order.shipments if s.status not in ("delivered", "cancelled")]
+    if not still_open and Status(order.status) == Status.SHIPPED:
         lifecycle.move(session, order, Status.DELIVERED, "every shipment delivered")
 
 
 async def on_shipment_cancelled(session: AsyncSession, event: ShipmentCancelled) -> None:
-    await _set_shipment_status(
-        session, event.shipment_id, event.order_id, event.location_id, "cancelled"
-    )
+    order = await repository.get_order(session, event.order_id, lock=True)
+    if order is not None:
+        _shipment_status(order, event.shipment_id, "cancelled", event.location_id)
 
 
-async def _set_shipment_status(
-    session: AsyncSession, shipment_id: str, order_id: str, location_id: str, status: str
+def _shipment_status(
+    order: Order, shipment_id: str, status: str, location_id: str | None = None
 ) -> None:
-    shipment = await session.get(OrderShipment, shipment_id)
-    if shipment is None:  # the created event may trail on another partition's batch
-        shipment = OrderShipment(
-            shipment_id=shipment_id, order_id=order_id, location_id=location_id, status=status
+    """Record where a shipment stands. Its events arrive in order (the topic is keyed by
+    order), so the created event came first; one without it is only recorded if it says where."""
+    shipment = next((s for s in order.shipments if s.shipment_id == shipment_id), None)
+    if shipment is not None:
+        shipment.status = status
+    elif location_id is not None:
+        order.shipments.append(
+            OrderShipment(
+                shipment_id=shipment_id,
+                order_id=order.order_id,
+                location_id=location_id,
+                status=status,
+            )
         )
-    shipment.status = status
-    session.add(shipment)

@@ -79,25 +79,31 @@ class EventClock:
 
 
 async def drive(
-    run: Run, order: httpx.AsyncClient, body: Callable[[int], dict[str, Any]], concurrency: int
+    run: Run,
+    order: httpx.AsyncClient,
+    body: Callable[[int], dict[str, Any]],
+    concurrency: int,
+    batch: int,
 ) -> None:
-    """Offer orders at `run.offered_rate` (or as fast as `concurrency` allows) for the run."""
+    """Offer orders at `run.offered_rate` (or as fast as `concurrency` allows) for the run,
+    one per request or `batch` per request to the batch endpoint."""
     limit = asyncio.Semaphore(concurrency)
     start = time.monotonic()
     tasks: list[asyncio.Task[None]] = []
     n = 0
 
-    async def place(payload: dict[str, Any]) -> None:
+    async def place(payloads: list[dict[str, Any]]) -> None:
         try:
-            response = await order.post(
-                "/v1/orders", json=payload, headers={"Idempotency-Key": payload["external_id"]}
-            )
+            if batch == 1:
+                accepted = await _post_one(order, payloads[0])
+            else:
+                accepted = await _post_batch(order, payloads)
         finally:
             limit.release()
-        if response.status_code == 202:
-            run.accepted[response.json()["order_id"]] = time.time()
-        else:
-            run.refused += 1
+        now = time.time()
+        for order_id in accepted:
+            run.accepted[order_id] = now
+        run.refused += len(payloads) - len(accepted)
 
     while time.monotonic() - start < run.duration:
         if run.offered_rate is not None:
@@ -105,9 +111,24 @@ async def drive(
             if due > time.monotonic():
                 await asyncio.sleep(due - time.monotonic())
         await limit.acquire()
-        tasks.append(asyncio.create_task(place(body(n))))
-        n += 1
+        tasks.append(asyncio.create_task(place([body(n + i) for i in range(batch)])))
+        n += batch
     await asyncio.gather(*tasks)
+
+
+async def _post_one(order: httpx.AsyncClient, payload: dict[str, Any]) -> list[str]:
+    response = await order.post(
+        "/v1/orders", json=payload, headers={"Idempotency-Key": payload["external_id"]}
+    )
+    return [response.json()["order_id"]] if response.status_code == 202 else []
+
+
+async def _post_batch(order: httpx.AsyncClient, payloads: list[dict[str, Any]]) -> list[str]:
+    items = [{"idempotency_key": p["external_id"], "order": p} for p in payloads]
+    response = await order.post("/v1/orders/batch", json={"orders": items})
+    if response.status_code != 200:
+        return []
+    return [r["order"]["order_id"] for r in response.json()["results"] if r["status"] == 202]
 
 
 def summarise(run: Run, clock: EventClock) -> dict[str, Any]:
@@ -152,10 +173,7 @@ async def seed_stock(skus: int) -> list[catalog.Item]:
     async with httpx.AsyncClient(base_url=stack.url("inventory"), timeout=30) as inventory:
         await catalog.seed(inventory, items, rng, units=(100_000, 100_000))
     async with httpx.AsyncClient(base_url=stack.url("order"), timeout=30) as order:
-        for _ in range(240):
-            if (await order.get(f"/v1/replicas/items/{items[-1].sku}")).status_code == 200:
-                break
-            await asyncio.sleep(0.25)
+        await catalog.wait_until_known(order, [item.sku for item in items])
     return items
 
 
@@ -197,25 +215,27 @@ async def run_bench(
     rate: float,
     duration: float,
     concurrency: int,
+    batch: int,
     skus: int,
     bootstrap: str,
     state_dir: Path,
     services: tuple[str, ...],
     on_phase: Callable[[str], None],
 ) -> dict[str, Any]:
-    from keel_cli.machine import cpu_seconds, describe
+    from keel_cli.machine import describe, tree_cpu_seconds
     from keel_cli.runtime import processes
 
     pids = {
         name: pid
-        for name in (*services, "kafka")
+        for name in (*services, "kafka", "postgres")
         if (pid := processes.read_pid(name, state_dir=state_dir)) is not None
     }
     on_phase(f"seeding {skus} SKUs")
     items = await seed_stock(skus)
     clock = EventClock(bootstrap)
     await clock.start()
-    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+    driver_before = time.process_time()
     tag = f"bench-{stamp()}"
     runs = [Run("fixed rate", rate, duration), Run("saturation", None, duration)]
     results = []
@@ -226,7 +246,9 @@ async def run_bench(
                     f"{run.name}: {run.offered_rate or 'as fast as possible'} orders/s "
                     f"for {duration:.0f}s"
                 )
-                await drive(run, order, order_body(f"{tag}-{run.name[:3]}", items), concurrency)
+                await drive(
+                    run, order, order_body(f"{tag}-{run.name[:3]}", items), concurrency, batch
+                )
                 on_phase(f"{run.name}: waiting for the pipeline to drain")
                 await _drain(run, clock)
                 results.append(summarise(run, clock))
@@ -237,8 +259,13 @@ async def run_bench(
         "at": datetime.now(UTC).isoformat(),
         "runs": results,
         "consumer_lag_at_end": await _lag(services),
+        "orders_per_request": batch,
         "cpu_seconds": {
-            name: round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()
+            **{
+                name: round(tree_cpu_seconds(pid) - cpu_before[name], 1)
+                for name, pid in pids.items()
+            },
+            "bench driver": round(time.process_time() - driver_before, 1),
         },
     }
 

@@ -120,7 +120,10 @@ def bench(
         float, typer.Option(min=1, help="offered orders/s for the fixed-rate run")
     ] = 50,
     duration: Annotated[float, typer.Option(min=5, help="seconds per run")] = 30,
-    concurrency: Annotated[int, typer.Option(min=1, max=512, help="orders in flight")] = 32,
+    concurrency: Annotated[int, typer.Option(min=1, max=512, help="requests in flight")] = 32,
+    batch: Annotated[
+        int, typer.Option(min=1, max=500, help="orders per request (over 1: the batch endpoint)")
+    ] = 1,
     skus: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     database: DatabaseOption = "sqlite",
 ) -> None:
@@ -135,6 +138,7 @@ def bench(
             rate=rate,
             duration=duration,
             concurrency=concurrency,
+            batch=batch,
             skus=skus,
             bootstrap=config.bootstrap,
             state_dir=config.state_dir,

@@ -7,7 +7,7 @@ Every method must be idempotent. The kit applies a batch of messages in one tran
 the whole batch when one message in it fails or the database blips, but it cannot take back a call
 to a provider: the same call may come again and must give the same answer without moving more
 money. Real adapters get that from the provider's idempotency keys (the order id for authorize,
-the authorization id for capture and void).
+the authorization id for capture, void and review approval).
 
 A provider that says no raises `ProviderRefused` (the request can never succeed as it is); one
 that cannot be reached raises keel_kit's TransientError, ConnectionError or TimeoutError, so the
@@ -58,6 +58,11 @@ class PaymentProvider(Protocol):
     async def capture(self, *, authorization_id: str, amount: Money) -> None: ...
 
     async def void(self, *, authorization_id: str) -> None: ...
+
+    async def approve_review(self, *, authorization_id: str) -> None:
+        """Authorize what the provider held for review (a person approved it). Rejecting a
+        review is a `void`."""
+        ...
 
 
 class ProviderSlot:

@@ -1,4 +1,5 @@
-"""Payment use cases: authorize, capture and void one order's payment through the provider port.
+"""Payment use cases: authorize, capture and void one order's payment through the provider port,
+and carry out the decision on a payment the provider held for review.
 
 The payment row is the record of what the provider decided, so a command repeated for an order
 already decided is answered from the row instead of by a new call to the provider. Every answer goes
@@ -13,7 +14,12 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, Message
-from keel_contracts.commands import AuthorizePayment, CapturePayment, VoidPayment
+from keel_contracts.commands import (
+    AuthorizePayment,
+    CapturePayment,
+    ResolvePaymentReview,
+    VoidPayment,
+)
 from keel_contracts.events import (
     PaymentAuthorized,
     PaymentCaptured,
@@ -162,6 +168,55 @@ async def void_payment(
     payment.status = PaymentStatus.VOIDED
     payment.reason = cmd.reason[:REASON_MAX]
     payment.updated_at = utcnow()
+    _announce(session, outbox, payment, envelope)
+    return payment
+
+
+# Where a payment may stand once a review decision has been carried out.
+_AFTER_APPROVAL = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED})
+_AFTER_REJECTION = frozenset({PaymentStatus.DECLINED, PaymentStatus.VOIDED})
+
+
+async def resolve_review(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    provider: PaymentProvider,
+    cmd: ResolvePaymentReview,
+    envelope: Envelope,
+) -> Payment:
+    """Carry out a person's decision on a payment held for review, and announce where it stands.
+
+    Approval asks the provider to authorize what it held (payment.authorized); rejection releases
+    the hold at the provider and declines the payment (payment.declined). The same decision again
+    only re-announces. A decision the payment can no longer take (approving a declined or voided
+    payment, rejecting an authorized one) can never succeed and is dead-lettered.
+    """
+    _check_order_id(cmd.order_id)
+    payment = await repository.get_payment(session, cmd.order_id)
+    if payment is None:
+        raise PermanentError(f"order {cmd.order_id} has no payment to review")
+    verdict = "approved" if cmd.approve else "rejected"
+    if payment.status == PaymentStatus.HELD:
+        authorization_id = _authorization_id(payment)
+        try:
+            if cmd.approve:
+                await provider.approve_review(authorization_id=authorization_id)
+            else:
+                await provider.void(authorization_id=authorization_id)
+        except ProviderRefused as refusal:
+            raise PermanentError(
+                f"cannot resolve the review of order {cmd.order_id}: {refusal}"
+            ) from refusal
+        payment.status = PaymentStatus.AUTHORIZED if cmd.approve else PaymentStatus.DECLINED
+        note = f": {cmd.note}" if cmd.note else ""
+        payment.reason = f"review {verdict}{note}"[:REASON_MAX]
+        payment.updated_at = utcnow()
+    elif payment.status not in (_AFTER_APPROVAL if cmd.approve else _AFTER_REJECTION):
+        raise PermanentError(
+            f"the review of order {cmd.order_id} cannot be {verdict}: its payment is "
+            f"{payment.status}"
+        )
     _announce(session, outbox, payment, envelope)
     return payment
 

@@ -7,9 +7,9 @@ gets the same id.
 It remembers the authorizations it granted (the most recent `memory` of them, in this process) to
 refuse what a real provider refuses: a capture above the authorized amount or in another
 currency, a second capture of another amount, capturing an authorization under review or voided,
-voiding a captured one. Unlike a real provider's, that memory dies with the process, so an id of
-its own it no longer remembers is trusted; finance has already checked the request against its
-own payment record by then.
+voiding a captured one, approving the review of a voided or captured one. Unlike a real
+provider's, that memory dies with the process, so an id of its own it no longer remembers is
+trusted; finance has already checked the request against its own payment record by then.
 """
 
 from __future__ import annotations
@@ -95,6 +95,14 @@ class SimulatedProvider:
         if grant.state == "captured":
             raise ProviderRefused(f"authorization {authorization_id} is captured; refund it")
         grant.state = "voided"  # voiding twice is harmless
+
+    async def approve_review(self, *, authorization_id: str) -> None:
+        grant = self._grant(authorization_id)
+        if grant is None or grant.state == "approved":
+            return  # approving twice is harmless
+        if grant.state != "review":
+            raise ProviderRefused(f"authorization {authorization_id} is {grant.state}")
+        grant.state = "approved"
 
     def _grant(self, authorization_id: str) -> _Grant | None:
         """The remembered grant; None for one of ours that was forgotten (see module docstring)."""

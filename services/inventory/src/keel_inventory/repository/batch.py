@@ -11,9 +11,10 @@ rolled back would leave this memory ahead of the database, so everything is writ
 straight through.
 """
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, insert, select
+from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -21,6 +22,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_inventory import models
+from keel_inventory.domain import HELD
 
 _tables = SQLModel.metadata.tables
 BALANCE = _tables[models.StockBalance.__tablename__]
@@ -37,6 +39,12 @@ _UNQUEUE_LINES = delete(BACKORDER_LINE).where(
     )
 )
 _UNQUEUE = delete(BACKORDER).where(BACKORDER.c.order_id.in_(bindparam("orders", expanding=True)))
+# A released order's reservation stays held until its shipment (or the new deadline).
+_EXTEND_HOLD = (
+    update(RESERVATION)
+    .where(RESERVATION.c.order_id == bindparam("order"), RESERVATION.c.status == HELD)
+    .values(expires_at=bindparam("until"))
+)
 _UPSERTS: dict[str, Any] = {}
 _KEY = "keel_inventory.batch_work"
 
@@ -53,10 +61,13 @@ class BatchWork:
         self.movements: list[dict[str, Any]] = []
         self.deltas: dict[tuple[str, str, str], int] = {}
         self.new_orders: set[str] = set()  # orders whose reservation row is pending
+        self.holds: dict[str, datetime] = {}  # order -> until when its held reservation stays
 
     @property
     def pending(self) -> bool:
-        return bool(self.reservations or self.allocations or self.movements or self.deltas)
+        return bool(
+            self.reservations or self.allocations or self.movements or self.deltas or self.holds
+        )
 
     def drain(self, dialect: str) -> Writes:
         """The pending writes as (statement, parameters), parents first; then forget them."""
@@ -74,8 +85,10 @@ class BatchWork:
         if self.new_orders:
             orders = {"orders": sorted(self.new_orders)}
             writes += [(_UNQUEUE_LINES, orders), (_UNQUEUE, orders)]
+        holds = [{"order": order, "until": until} for order, until in sorted(self.holds.items())]
+        writes.append((_EXTEND_HOLD, holds))
         self.reservations, self.allocations, self.movements = [], [], []
-        self.deltas, self.new_orders = {}, set()
+        self.deltas, self.new_orders, self.holds = {}, set(), {}
         return [(statement, params) for statement, params in writes if params]
 
 

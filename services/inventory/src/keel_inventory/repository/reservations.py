@@ -282,7 +282,10 @@ async def remove_backorders(session: AsyncSession, backorder_ids: Iterable[int])
 
 async def extend_hold(session: AsyncSession, order_id: str, until: datetime) -> None:
     """Keep the order's held reservation until `until` (a released order waits for its ship)."""
-    await flush(session)
+    work = await batch_work(session)
+    if work is not None:
+        work.holds[order_id] = until
+        return
     await (await session.connection()).execute(
         update(RESERVATION)
         .where(RESERVATION.c.order_id == order_id, RESERVATION.c.status == HELD)

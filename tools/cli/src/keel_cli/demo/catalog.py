@@ -103,6 +103,18 @@ async def seed(
     return sum(await asyncio.gather(*(stock(item) for item in catalog)))
 
 
+async def wait_until_known(order: httpx.AsyncClient, skus: list[str], patience: float = 60) -> None:
+    """Wait until the order service's item replica has every SKU: orders for the others would
+    be refused. Items reach it over several partitions, so the last one seeded proves nothing
+    about the rest."""
+    deadline = asyncio.get_running_loop().time() + patience
+    for sku in skus:
+        while (await order.get(f"/v1/replicas/items/{sku}")).status_code != 200:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"the order service never learnt of {sku}")
+            await asyncio.sleep(0.25)
+
+
 def _expect(response: httpx.Response, *statuses: int) -> None:
     if response.status_code not in statuses:
         raise RuntimeError(

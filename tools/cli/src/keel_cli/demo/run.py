@@ -28,7 +28,7 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
         items = catalog.items(run, skus, rng)
         with console.status(f"seeding {skus} SKUs in {len(catalog.WAREHOUSES)} warehouses"):
             units = await catalog.seed(inventory, items, rng)
-            await _wait_known(order, items[-1].sku)
+            await catalog.wait_until_known(order, [item.sku for item in items])
         console.print(f"catalog {run}: {skus} SKUs, {units} units on hand")
         with Progress(
             TextColumn("{task.description:<16}"),
@@ -53,14 +53,6 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
                 patience=max(120.0, orders * 0.2),
             )
         return await report.build(order, inventory, finance, placed, statuses)
-
-
-async def _wait_known(order: httpx.AsyncClient, sku: str) -> None:
-    for _ in range(240):
-        if (await order.get(f"/v1/replicas/items/{sku}")).status_code == 200:
-            return
-        await asyncio.sleep(0.25)
-    raise TimeoutError(f"the order service never learnt of {sku}")
 
 
 def render(result: report.Report, console: Console) -> None:

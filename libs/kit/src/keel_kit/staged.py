@@ -1,0 +1,39 @@
+"""Rows staged in a unit of work and written together, in one bulk INSERT per table, at its end.
+
+The hottest writes (outbox rows, history rows) are append-only and nothing reads them back in
+the transaction that writes them. As ORM objects each would cost an object, identity-map
+bookkeeping and, on SQLite, a statement of its own; staged, a batch of a thousand is one
+statement. `Database.transaction` writes them before it commits, the consumer before it releases
+each isolated message's savepoint (and forgets them if the message fails).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+_KEY = "keel_kit.staged"
+
+
+def stage(session: AsyncSession, table: Table, row: dict[str, Any]) -> None:
+    """Insert `row` into `table` when the unit of work ends, in the order staged."""
+    staged: dict[Table, list[dict[str, Any]]] = session.info.setdefault(_KEY, {})
+    staged.setdefault(table, []).append(row)
+
+
+async def write(session: AsyncSession) -> None:
+    """Insert everything staged so far, after flushing the ORM's changes (rows staged may refer
+    to objects it has yet to insert)."""
+    staged: dict[Table, list[dict[str, Any]]] | None = session.info.pop(_KEY, None)
+    if not staged:
+        return
+    await session.flush()
+    for table, rows in staged.items():
+        await session.exec(insert(table), params=rows)
+
+
+def discard(session: AsyncSession) -> None:
+    """Forget what was staged: the work that staged it was rolled back."""
+    session.info.pop(_KEY, None)

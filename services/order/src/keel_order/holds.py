@@ -1,0 +1,197 @@
+"""The exception queue and hold resolution (DESIGN §2): a person decides, the saga resumes.
+
+A hold is resolved once, by `release` or `reject`:
+
+- `reject` rejects the order with its compensations (stock released, authorization voided); the
+  order's other open holds close with it, since nothing is left to decide about them.
+- `release` closes the hold; when it was the order's last open hold the saga resumes: confirmed
+  (and released to fulfillment) if stock is held and the payment authorized, else back to
+  waiting for stock (backordered) or for the remaining answers (validating).
+
+A payment hold is the payment provider's review, so its decision goes to finance
+(payment.resolve_review); finance answers payment.authorized or payment.declined and the saga's
+usual reactions carry on from there.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts.commands import ResolvePaymentReview
+from keel_kit.outbox import Outbox
+from keel_kit.problems import Conflict, DomainError, NotFound
+from keel_kit.tables import utcnow
+from keel_order import domain, holds_repository, lifecycle, repository
+from keel_order.domain import HoldType, Status
+from keel_order.holds_schemas import (
+    ExceptionPublic,
+    ExceptionsPage,
+    HoldResolution,
+    HoldResolve,
+    QueueStatus,
+    as_utc,
+)
+from keel_order.models import Order, OrderHold
+
+REASON_MAX = 500  # the order history's reason column
+
+
+async def exception_queue(
+    *,
+    session: AsyncSession,
+    status: QueueStatus,
+    owner_role: str | None,
+    hold_type: HoldType | None,
+    limit: int,
+    cursor: str | None,
+) -> ExceptionsPage:
+    """One page of holds, the oldest due first; `next_cursor` continues after the last one."""
+    after = decode_cursor(cursor) if cursor is not None else None
+    rows = await holds_repository.exception_queue(
+        session,
+        resolved=status == "resolved",
+        owner_role=owner_role,
+        hold_type=hold_type,
+        after=after,
+        limit=limit + 1,  # one more tells whether another page follows
+    )
+    now = utcnow()
+    items = [to_public(hold, now) for hold in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
+    return ExceptionsPage(
+        items=items,
+        next_cursor=encode_cursor(last.due_at, last.hold_id) if last is not None else None,
+    )
+
+
+async def resolve_hold(
+    *, session: AsyncSession, outbox: Outbox, order_id: str, hold_id: int, cmd: HoldResolve
+) -> HoldResolution:
+    """Record a person's decision on a hold and carry it out.
+
+    A hold is decided once: resolving it again is a 409 whatever the decision, the same one
+    included (the first decision has already been carried out; repeating it must not redo it).
+    An order that has ended (cancelled, rejected, closed) is a 409 too.
+    """
+    order = await repository.get_order(session, order_id, lock=True)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    hold = next((h for h in order.holds if h.id == hold_id), None)
+    if hold is None:
+        raise NotFound(f"order {order_id} has no hold {hold_id}")
+    status = Status(order.status)
+    if status in domain.FINAL:
+        raise Conflict(f"order {order_id} is {status}; its holds can no longer be resolved")
+    if hold.resolved_at is not None:
+        raise Conflict(
+            f"hold {hold_id} was already resolved ({hold.resolution}) at "
+            f"{as_utc(hold.resolved_at).isoformat()}"
+        )
+    if cmd.decision == "reject" and Status.REJECTED not in domain.TRANSITIONS[status]:
+        raise Conflict(f"an order that is {status} can no longer be rejected; cancel it instead")
+
+    _close(session, hold, cmd.decision, cmd.note, cmd.resolved_by)
+    if cmd.decision == "reject":
+        await _reject(session, outbox, order, hold, cmd)
+    else:
+        await _release(session, outbox, order, hold, cmd)
+    return HoldResolution(order_id=order.order_id, status=order.status, hold=to_public(hold))
+
+
+async def _release(
+    session: AsyncSession, outbox: Outbox, order: Order, hold: OrderHold, cmd: HoldResolve
+) -> None:
+    if hold.type == HoldType.PAYMENT_HOLD and order.payment_state == "held":
+        _decide_payment_review(session, outbox, order, approve=True, note=cmd.note)
+        order.payment_state = "pending"  # finance answers again: authorized (or declined)
+        session.add(order)
+    if Status(order.status) != Status.ON_HOLD or lifecycle.has_open_holds(order):
+        return
+    if order.stock_state == "reserved" and order.payment_state == "authorized":
+        await lifecycle.try_confirm(session, outbox, order, cause=None)
+        return
+    target = Status.BACKORDERED if order.stock_state == "waiting" else Status.VALIDATING
+    lifecycle.move(session, order, target, _cut(f"{hold.type} released: {cmd.note}"))
+
+
+async def _reject(
+    session: AsyncSession, outbox: Outbox, order: Order, hold: OrderHold, cmd: HoldResolve
+) -> None:
+    for other in order.holds:
+        if other.resolved_at is None:
+            note = f"order rejected with hold {hold.id} ({hold.type})"
+            _close(session, other, "reject", note, cmd.resolved_by)
+    if hold.type == HoldType.PAYMENT_HOLD and order.payment_state == "held":
+        _decide_payment_review(session, outbox, order, approve=False, note=cmd.note)
+    lifecycle.reject(session, outbox, order, _cut(f"{hold.type} rejected: {cmd.note}"), None)
+
+
+def _decide_payment_review(
+    session: AsyncSession, outbox: Outbox, order: Order, *, approve: bool, note: str
+) -> None:
+    outbox.add(
+        session,
+        ResolvePaymentReview(order_id=order.order_id, approve=approve, note=note),
+        key=order.order_id,
+    )
+
+
+def _close(
+    session: AsyncSession, hold: OrderHold, decision: str, note: str, resolved_by: str | None
+) -> None:
+    hold.resolved_at = utcnow()
+    hold.resolution = decision
+    hold.resolution_note = note
+    hold.resolved_by = resolved_by
+    session.add(hold)
+
+
+def _cut(reason: str) -> str:
+    return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…"
+
+
+def to_public(hold: OrderHold, now: datetime | None = None) -> ExceptionPublic:
+    """The queue's view of a hold; overdue when resolved late, or open past its due time."""
+    if hold.id is None:
+        raise ValueError("a hold is shown only once it is stored")
+    due_at = as_utc(hold.due_at)
+    ended = as_utc(hold.resolved_at) if hold.resolved_at is not None else (now or utcnow())
+    return ExceptionPublic(
+        hold_id=hold.id,
+        order_id=hold.order_id,
+        type=hold.type,
+        reason=hold.reason,
+        owner_role=hold.owner_role,
+        rule_set_version=hold.rule_set_version,
+        opened_at=hold.opened_at,
+        due_at=due_at,
+        overdue=ended > due_at,
+        resolved_at=hold.resolved_at,
+        resolution=hold.resolution,
+        resolution_note=hold.resolution_note,
+        resolved_by=hold.resolved_by,
+    )
+
+
+# The cursor is opaque to clients: the (due_at, hold id) position of the last hold they saw.
+
+
+def encode_cursor(due_at: datetime, hold_id: int) -> str:
+    raw = f"{as_utc(due_at).isoformat()}|{hold_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        due_at, hold_id = raw.split("|")
+        position = as_utc(datetime.fromisoformat(due_at)), int(hold_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise DomainError("not a cursor this endpoint gave out", field="cursor") from error
+    if not 0 <= position[1] <= holds_repository.MAX_HOLD_ID:
+        raise DomainError("not a cursor this endpoint gave out", field="cursor")
+    return position

@@ -1,0 +1,43 @@
+"""The exception queue's queries (kept beside repository.py, which the saga's hot path uses)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import and_, col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_order.models import OrderHold
+
+# OrderHold.id is a 32-bit integer on PostgreSQL: a cursor naming a bigger one is not ours.
+MAX_HOLD_ID = 2**31 - 1
+
+
+async def exception_queue(
+    session: AsyncSession,
+    *,
+    resolved: bool,
+    owner_role: str | None,
+    hold_type: str | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Sequence[OrderHold]:
+    """Holds by due date, oldest first, from after the (due_at, id) position `after`.
+
+    (An order that ends closes its open holds, so every open hold still asks for a decision.)
+    """
+    resolved_at = col(OrderHold.resolved_at)
+    query = select(OrderHold).where(resolved_at.is_not(None) if resolved else resolved_at.is_(None))
+    if owner_role is not None:
+        query = query.where(OrderHold.owner_role == owner_role)
+    if hold_type is not None:
+        query = query.where(OrderHold.type == hold_type)
+    if after is not None:
+        due_at, hold_id = after
+        query = query.where(
+            or_(
+                col(OrderHold.due_at) > due_at,
+                and_(col(OrderHold.due_at) == due_at, col(OrderHold.id) > hold_id),
+            )
+        )
+    query = query.order_by(col(OrderHold.due_at), col(OrderHold.id)).limit(limit)
+    return (await session.exec(query)).all()

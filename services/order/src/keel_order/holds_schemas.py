@@ -1,0 +1,62 @@
+"""HTTP models of the exception queue and hold resolution."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, StringConstraints
+
+from keel_order.schemas import Strict
+
+# The staff roles of DESIGN §5; every hold is owned by one of them.
+Role = Literal["admin", "operations", "customer_service", "warehouse", "procurement", "finance"]
+QueueStatus = Literal["open", "resolved"]
+Decision = Literal["release", "reject"]
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; every Keel timestamp is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+class HoldResolve(Strict):
+    decision: Decision
+    note: Annotated[str, StringConstraints(min_length=1, max_length=400, strip_whitespace=True)]
+    resolved_by: (
+        Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+        | None
+    ) = None
+
+
+class ExceptionPublic(BaseModel):
+    """One hold as the exception queue shows it. `overdue`: resolved (or, while open, still
+    unresolved now) after `due_at`."""
+
+    hold_id: int
+    order_id: str
+    type: str
+    reason: str
+    owner_role: str
+    rule_set_version: str
+    opened_at: UtcDatetime
+    due_at: UtcDatetime
+    overdue: bool
+    resolved_at: UtcDatetime | None
+    resolution: str | None
+    resolution_note: str | None
+    resolved_by: str | None
+
+
+class ExceptionsPage(BaseModel):
+    items: list[ExceptionPublic]
+    next_cursor: str | None
+
+
+class HoldResolution(BaseModel):
+    """The resolved hold and the status its order has now."""
+
+    order_id: str
+    status: str
+    hold: ExceptionPublic

@@ -1,0 +1,225 @@
+"""Order intake: one web-store order or a marketplace's batch of them, accepted the same way.
+
+A batch costs a fixed handful of queries whatever its size: the channels, the known SKUs, the
+external ids already taken and the customers already seen are each read once, then orders,
+lines and history are written in bulk. Each order is judged alone: one refused order (an unknown
+SKU, a duplicate) leaves no trace and does not stop the others.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import new_event_id
+from keel_contracts.commands import AuthorizePayment, ReserveStock
+from keel_contracts.events import OrderPlaced
+from keel_contracts.values import Line, Money
+from keel_kit.db import upsert_insert
+from keel_kit.outbox import Outbox
+from keel_kit.problems import Conflict, DomainError
+from keel_kit.tables import utcnow
+from keel_order import domain, lifecycle, repository
+from keel_order.domain import Status
+from keel_order.models import (
+    Channel,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderLine,
+    core_table,
+)
+from keel_order.schemas import OrderAccepted, OrderCreate
+
+
+@dataclass
+class _Known:
+    """What the batch's checks need, read once for the whole batch and kept current as it goes."""
+
+    channels: dict[str, Channel]
+    skus: set[str]
+    taken: dict[tuple[str, str], str]  # (channel, external id) -> order id
+    customers: set[str]
+
+
+@dataclass
+class _Rows:
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    holds: list[OrderHold] = field(default_factory=list)  # rare: added after their orders
+
+
+async def accept_orders(
+    session: AsyncSession, outbox: Outbox, orders: Sequence[OrderCreate]
+) -> list[OrderAccepted | DomainError]:
+    """Accept each order and start its validation (stock, payment and rules at once), or say
+    why not. The answers are in the order of `orders`."""
+    known = _Known(
+        channels=await repository.channels_by_id(session, {o.channel for o in orders}),
+        skus=await repository.known_skus(session, {line.sku for o in orders for line in o.lines}),
+        taken=await repository.orders_by_external_id(
+            session, {(o.channel, o.external_id) for o in orders}
+        ),
+        customers=await repository.known_customers(
+            session, {o.customer.customer_id for o in orders}
+        ),
+    )
+    rows = _Rows()
+    answers: list[OrderAccepted | DomainError] = []
+    for cmd in orders:
+        refusal = _refusal(cmd, known)
+        if refusal is not None:
+            answers.append(refusal)
+            continue
+        answers.append(_accept(session, outbox, cmd, known, rows))
+    await _write(session, rows)
+    return answers
+
+
+def _refusal(cmd: OrderCreate, known: _Known) -> DomainError | None:
+    if cmd.channel not in known.channels:
+        return DomainError(f"unknown channel {cmd.channel}", field="channel")
+    for index, line in enumerate(cmd.lines):
+        if line.sku not in known.skus:
+            return DomainError(f"unknown sku {line.sku}", field=f"lines.{index}.sku")
+    existing = known.taken.get((cmd.channel, cmd.external_id))
+    if existing is not None:
+        return Conflict(
+            f"{cmd.channel} order {cmd.external_id} is already order {existing}",
+            field="external_id",
+        )
+    return None
+
+
+def _accept(
+    session: AsyncSession, outbox: Outbox, cmd: OrderCreate, known: _Known, rows: _Rows
+) -> OrderAccepted:
+    channel = known.channels[cmd.channel]
+    order_id = str(new_event_id())
+    now = utcnow()
+    known.taken[(cmd.channel, cmd.external_id)] = order_id
+    new_customer = cmd.customer.customer_id not in known.customers
+    if new_customer:
+        known.customers.add(cmd.customer.customer_id)
+        rows.customers.append(
+            {
+                "customer_id": cmd.customer.customer_id,
+                "email": cmd.customer.email,
+                "first_order_at": now,
+            }
+        )
+    goods = sum((line.unit_price * line.quantity for line in cmd.lines), Decimal("0"))
+    decision = domain.decide(
+        domain.OrderFacts(
+            line_quantities=tuple(line.quantity for line in cmd.lines),
+            order_value=goods + cmd.shipping.amount,
+            new_customer=new_customer,
+            address_country=cmd.shipping.address.country,
+            market_country=channel.market_country,
+        )
+    )
+    # Received, then validating at once; a rule's hold puts the order straight in front of a
+    # person, while stock and payment are asked all the same so the answer waits on one thing.
+    steps = [
+        (Status.RECEIVED, f"from {cmd.channel} as {cmd.external_id}"),
+        (
+            Status.VALIDATING,
+            f"rules {decision.rule_set_version}: fraud score {decision.fraud_score}",
+        ),
+    ]
+    if decision.holds:
+        steps.append((Status.ON_HOLD, "; ".join(h.reason for h in decision.holds)))
+        for hold in decision.holds:
+            rows.holds.append(lifecycle.new_hold(order_id, decision.rule_set_version, hold))
+    status = steps[-1][0]
+    rows.orders.append(
+        {
+            "order_id": order_id,
+            "channel": cmd.channel,
+            "external_id": cmd.external_id,
+            "customer_id": cmd.customer.customer_id,
+            "currency": cmd.currency,
+            "goods_total": goods,
+            "shipping_amount": cmd.shipping.amount,
+            "shipping_address": cmd.shipping.address.model_dump(),
+            "payment_method": cmd.payment.method,
+            "status": status.value,
+            "stock_state": "pending",
+            "payment_state": "pending",
+            "allocations": [],
+            "rule_set_version": decision.rule_set_version,
+            "fraud_score": decision.fraud_score,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    rows.history.extend(
+        {"order_id": order_id, "status": step.value, "reason": reason, "at": now}
+        for step, reason in steps
+    )
+    rows.lines.extend(
+        {
+            "order_id": order_id,
+            "line_no": n,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "reserved": 0,
+            "shipped": 0,
+        }
+        for n, line in enumerate(cmd.lines, start=1)
+    )
+    _ask_for_validation(session, outbox, cmd, order_id, channel, goods + cmd.shipping.amount)
+    return OrderAccepted(order_id=order_id, status=status)
+
+
+def _ask_for_validation(
+    session: AsyncSession,
+    outbox: Outbox,
+    cmd: OrderCreate,
+    order_id: str,
+    channel: Channel,
+    total_amount: Decimal,
+) -> None:
+    lines = tuple(Line(sku=line.sku, quantity=line.quantity) for line in cmd.lines)
+    total = Money(amount=total_amount, currency=cmd.currency)
+    placed = OrderPlaced(
+        order_id=order_id,
+        channel=cmd.channel,
+        customer_id=cmd.customer.customer_id,
+        lines=lines,
+        total=total,
+    )
+    reserve = ReserveStock(
+        order_id=order_id,
+        channel=cmd.channel,
+        lines=lines,
+        backorder=channel.backorder_policy == "backorder",
+    )
+    authorize = AuthorizePayment(
+        order_id=order_id, amount=total, method=cmd.payment.method, token=cmd.payment.token
+    )
+    for message in (placed, reserve, authorize):
+        outbox.add(session, message, key=order_id)
+
+
+async def _write(session: AsyncSession, rows: _Rows) -> None:
+    """Bulk inserts, parents first: the lines and history refer to their order."""
+    if rows.customers:
+        # Two batches may bring the same new customer at once; the first one seen stays.
+        first_seen = upsert_insert(session, core_table(Customer)).on_conflict_do_nothing()
+        await session.exec(first_seen, params=rows.customers)
+    for model, values in (
+        (Order, rows.orders),
+        (OrderLine, rows.lines),
+        (OrderEvent, rows.history),
+    ):
+        if values:
+            await session.exec(insert(core_table(model)), params=values)
+    session.add_all(rows.holds)
