@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -429,3 +430,6 @@ async def test_margins_per_channel_come_from_sales_and_issued_stock(finance: Fin
     assert ("5000", "12.00", "0.00") in [
         line for e in await finance.journal(order_id) for line in e
     ]
+    later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    since_later = await finance.client.get("/v1/margins", params={"since": later})
+    assert since_later.json()["channels"] == []  # nothing posted after that moment

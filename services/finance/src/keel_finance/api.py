@@ -1,5 +1,6 @@
 """Finance HTTP API."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -27,10 +28,11 @@ async def get_trial_balance(runtime: RuntimeDep) -> TrialBalance:
 
 
 @router.get("/margins")
-async def get_margins(runtime: RuntimeDep) -> MarginsPublic:
-    """Revenue, cost of goods sold and margin per sales channel, from the journal."""
+async def get_margins(runtime: RuntimeDep, since: datetime | None = None) -> MarginsPublic:
+    """Revenue, cost of goods sold and margin per sales channel, from the journal entries
+    posted since `since` (ISO 8601; all of them without it)."""
     async with runtime.db.transaction() as session:
-        return await service.margins(session=session)
+        return await service.margins(session=session, since=since)
 
 
 @router.get("/journal")

@@ -1,6 +1,7 @@
 """Every finance query lives here."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import case, func, or_
@@ -43,8 +44,11 @@ async def entries_for_source(
     return result
 
 
-async def margins_by_channel(session: AsyncSession) -> list[tuple[str, Decimal, Decimal]]:
-    """(channel, revenue, cost of goods sold) from the journal, for orders of known channel."""
+async def margins_by_channel(
+    session: AsyncSession, *, since: datetime | None = None
+) -> list[tuple[str, Decimal, Decimal]]:
+    """(channel, revenue, cost of goods sold) from the journal, for orders of known channel,
+    counting the entries posted since `since` if given."""
     revenue = case(
         (col(JournalLine.account).in_(REVENUE_ACCOUNTS), JournalLine.credit - JournalLine.debit),
         else_=0,
@@ -60,6 +64,8 @@ async def margins_by_channel(session: AsyncSession) -> list[tuple[str, Decimal, 
         .group_by(col(OrderChannel.channel))
         .order_by(col(OrderChannel.channel))
     )
+    if since is not None:
+        query = query.where(col(JournalEntry.posted_at) >= since)
     rows = (await session.exec(query)).all()
     return [(channel, Decimal(r or 0), Decimal(c or 0)) for channel, r, c in rows]
 

@@ -1,6 +1,7 @@
 """Finance use cases. They add to the caller's transaction; the boundary commits."""
 
 import logging
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -198,8 +199,8 @@ def remember_channel(*, session: AsyncSession, event: OrderPlaced) -> None:
     staged.stage(session, ORDER_CHANNEL, {"order_id": event.order_id, "channel": event.channel})
 
 
-async def margins(*, session: AsyncSession) -> MarginsPublic:
-    rows = await repository.margins_by_channel(session)
+async def margins(*, session: AsyncSession, since: datetime | None = None) -> MarginsPublic:
+    rows = await repository.margins_by_channel(session, since=since)
     channels = []
     for channel, revenue, cost in rows:
         margin = revenue - cost

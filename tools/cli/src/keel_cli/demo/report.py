@@ -33,6 +33,7 @@ async def build(
     finance: httpx.AsyncClient,
     placed: list[Placed],
     statuses: dict[str, str],
+    since: datetime,
 ) -> Report:
     limit = asyncio.Semaphore(16)
 
@@ -54,7 +55,7 @@ async def build(
             cycle_times.append((seen["delivered"] - seen["received"]).total_seconds())
     invariants = (await inventory.get("/v1/invariants")).json()
     oversold = sum(max(0, o["reserved"] - o["sellable"]) for o in invariants["oversold"])
-    margins = await finance.get("/v1/margins")
+    margins = await finance.get("/v1/margins", params={"since": since.isoformat()})
     return Report(
         orders=len(placed),
         by_status=Counter(statuses.values()),

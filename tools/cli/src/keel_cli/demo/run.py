@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from datetime import UTC, datetime
 
 import httpx
 from rich.console import Console
@@ -18,6 +19,7 @@ from keel_cli.demo import catalog, report, shoppers, warehouses
 async def run_day(orders: int, skus: int, seed: int, console: Console) -> report.Report:
     rng = random.Random(seed)
     run = f"D{int(time.time()) % 100000:05d}"
+    started = datetime.now(UTC)  # the report's revenue and margins count from here
     timeout = httpx.Timeout(30.0)
     async with (
         httpx.AsyncClient(base_url=stack.url("inventory"), timeout=timeout) as inventory,
@@ -52,7 +54,7 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
                 lambda n: progress.advance(settling, n),
                 patience=max(120.0, orders * 0.2),
             )
-        return await report.build(order, inventory, finance, placed, statuses)
+        return await report.build(order, inventory, finance, placed, statuses, since=started)
 
 
 def render(result: report.Report, console: Console) -> None:
@@ -72,7 +74,9 @@ def render(result: report.Report, console: Console) -> None:
         f"balanced: {tb['balanced']}"
     )
     if result.channels:
-        channels = Table("channel", "revenue", "cost of goods", "margin", "margin %")
+        channels = Table(
+            "channel", "revenue", "cost of goods", "margin", "margin %", title="this run"
+        )
         for c in result.channels:
             channels.add_row(
                 c["channel"], c["revenue"], c["cost_of_goods"], c["margin"], c["margin_percent"]
