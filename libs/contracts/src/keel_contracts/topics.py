@@ -99,7 +99,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="orders.order.v1",
         key="order_id",
         owner="order",
-        consumers=("inventory", "fulfillment", "procurement", "finance"),
+        consumers=("inventory", "fulfillment", "procurement", "returns", "finance"),
         messages=(
             ev.OrderPlaced,
             ev.OrderConfirmed,
@@ -125,7 +125,15 @@ TOPICS: tuple[TopicSpec, ...] = (
         key="purchase_order_id",
         owner="procurement",
         consumers=("inventory", "finance"),
-        messages=(ev.PurchaseOrderConfirmed,),
+        messages=(
+            ev.PurchaseOrderConfirmed,
+            ev.PurchaseOrderDrafted,
+            ev.PurchaseOrderApproved,
+            ev.PurchaseOrderSent,
+            ev.PurchaseOrderReceived,
+            ev.PurchaseOrderCancelled,
+            ev.PurchaseOrderClosed,
+        ),
         partitions=3,
     ),
     TopicSpec(

@@ -1,5 +1,7 @@
+from decimal import Decimal
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from keel_contracts import ServiceName
@@ -11,3 +13,14 @@ class Settings(ServiceSettings):
 
     service: ClassVar[ServiceName] = "procurement"
     port: int = 8104
+    approval_threshold: Decimal = Field(
+        default=Decimal("10000.00"),
+        ge=0,
+        description="a purchase order whose total is above this needs two different approvers",
+    )
+    over_receipt_tolerance: Decimal = Field(
+        default=Decimal("0.05"),
+        ge=0,
+        le=1,
+        description="share above the ordered quantity a line may be received (0.05 = 5% over)",
+    )

@@ -1,7 +1,41 @@
-"""Returns subscribers. For now the service keeps its replica of the item master."""
+"""Returns subscribers: the item replica, and what shipped per order (channel from the order
+service, shipments and deliveries from fulfillment)."""
 
-from keel_kit.handlers import Handlers
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Message
+from keel_contracts.events import OrderReleased, ShipmentDelivered, ShipmentShipped
+from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
+from keel_returns import projection, repository
+
+ABOUT_AN_ORDER = (OrderReleased, ShipmentShipped, ShipmentDelivered)
 
 handlers = Handlers()
 replicate_items(handlers)
+
+
+@handlers.before_batch
+async def load_the_batch_orders(session: AsyncSession, messages: Sequence[Message]) -> None:
+    """Every reaction below reads and writes its order: load a whole batch's in one go."""
+    order_ids = {m.order_id for m in messages if isinstance(m, ABOUT_AN_ORDER)}
+    await repository.load_orders(session, order_ids)
+
+
+@handlers.on(OrderReleased)
+async def on_order_released(ctx: MessageContext, event: OrderReleased) -> None:
+    await projection.record_channel(
+        session=ctx.session, order_id=event.order_id, channel=event.channel
+    )
+
+
+@handlers.on(ShipmentShipped)
+async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> None:
+    await projection.record_shipped(session=ctx.session, event=event, at=ctx.envelope.occurred_at)
+
+
+@handlers.on(ShipmentDelivered)
+async def on_shipment_delivered(ctx: MessageContext, event: ShipmentDelivered) -> None:
+    await projection.record_delivered(session=ctx.session, event=event, at=ctx.envelope.occurred_at)

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from keel_kit.app import create_service_app
 from keel_kit.replicas import replica_router
+from keel_returns import models  # noqa: F401  (registers the tables)
+from keel_returns.api import router
 from keel_returns.handlers import handlers
 from keel_returns.settings import Settings
 
@@ -14,7 +16,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings or Settings(),
         handlers=handlers,
-        routers=[replica_router()],
+        routers=[router, replica_router()],
         migrations=Path(__file__).parent / "migrations",
         description="Return authorizations, inspections, grades and dispositions.",
     )

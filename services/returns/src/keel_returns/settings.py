@@ -1,5 +1,6 @@
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from keel_contracts import ServiceName
@@ -11,3 +12,9 @@ class Settings(ServiceSettings):
 
     service: ClassVar[ServiceName] = "returns"
     port: int = 8105
+    default_window_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="return window of a channel without its own policy, in days from delivery",
+    )

@@ -2,5 +2,6 @@ from sqlmodel import SQLModel
 
 from keel_kit import replicas, tables  # noqa: F401  (registers the tables)
 from keel_kit.migrations import run_env
+from keel_returns import models  # noqa: F401
 
 run_env(SQLModel.metadata)

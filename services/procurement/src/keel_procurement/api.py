@@ -1,0 +1,146 @@
+"""Procurement HTTP API: thin routers that parse, call a use case, and commit."""
+
+from fastapi import APIRouter, Response, status
+
+from keel_kit.app import RuntimeDep
+from keel_kit.idempotency import IdempotencyKey, idempotent
+from keel_procurement import purchase_orders, service
+from keel_procurement.purchase_orders import Rules
+from keel_procurement.schemas import (
+    ApprovalCreate,
+    CancelRequest,
+    ConfirmationCreate,
+    PolicyPublic,
+    PolicyPut,
+    PurchaseOrderCreate,
+    PurchaseOrderPublic,
+    ReceiptCreate,
+    ReceiptPublic,
+    SupplierCreate,
+    SupplierPublic,
+)
+
+
+def build_router(rules: Rules) -> APIRouter:
+    """The API, with the purchasing rules the deployment set."""
+    router = APIRouter(prefix="/v1", tags=["procurement"])
+
+    @router.post("/suppliers", status_code=status.HTTP_201_CREATED, response_model=SupplierPublic)
+    async def create_supplier(
+        body: SupplierCreate, runtime: RuntimeDep, key: IdempotencyKey = None
+    ) -> Response:
+        async def run() -> SupplierPublic:
+            supplier = await service.register_supplier(session=session, cmd=body)
+            return SupplierPublic.model_validate(supplier, from_attributes=True)
+
+        async with runtime.db.transaction() as session:
+            return await idempotent(
+                session, scope="suppliers", key=key, request=body, status_code=201, run=run
+            )
+
+    @router.get("/suppliers/{supplier_id}")
+    async def get_supplier(supplier_id: str, runtime: RuntimeDep) -> SupplierPublic:
+        async with runtime.db.transaction() as session:
+            return await service.view_supplier(session=session, supplier_id=supplier_id)
+
+    @router.put("/policies/{sku}/{location_id}")
+    async def put_policy(
+        sku: str, location_id: str, body: PolicyPut, runtime: RuntimeDep
+    ) -> PolicyPublic:
+        """Create or replace the replenishment policy of a SKU at a location."""
+        async with runtime.db.transaction() as session:
+            policy = await service.put_policy(
+                session=session, sku=sku, location_id=location_id, cmd=body
+            )
+            return PolicyPublic.model_validate(policy, from_attributes=True)
+
+    @router.get("/policies/{sku}/{location_id}")
+    async def get_policy(sku: str, location_id: str, runtime: RuntimeDep) -> PolicyPublic:
+        async with runtime.db.transaction() as session:
+            return await service.view_policy(session=session, sku=sku, location_id=location_id)
+
+    @router.post(
+        "/purchase-orders",
+        status_code=status.HTTP_201_CREATED,
+        response_model=PurchaseOrderPublic,
+    )
+    async def create_purchase_order(
+        body: PurchaseOrderCreate, runtime: RuntimeDep, key: IdempotencyKey = None
+    ) -> Response:
+        """Draft a purchase order; it needs approval before it can be sent."""
+
+        async def run() -> PurchaseOrderPublic:
+            return await purchase_orders.draft(
+                session=session, outbox=runtime.outbox, rules=rules, cmd=body
+            )
+
+        async with runtime.db.transaction() as session:
+            return await idempotent(
+                session, scope="purchase-orders", key=key, request=body, status_code=201, run=run
+            )
+
+    @router.get("/purchase-orders/{po_id}")
+    async def get_purchase_order(po_id: str, runtime: RuntimeDep) -> PurchaseOrderPublic:
+        async with runtime.db.transaction() as session:
+            return await purchase_orders.view(session=session, po_id=po_id)
+
+    @router.post("/purchase-orders/{po_id}/approve")
+    async def approve(po_id: str, body: ApprovalCreate, runtime: RuntimeDep) -> PurchaseOrderPublic:
+        """Approve as `approver`. Above the approval threshold two different approvers are
+        needed: the first approval is recorded and the order stays a draft until the second."""
+        async with runtime.db.transaction() as session:
+            return await purchase_orders.approve(
+                session=session, outbox=runtime.outbox, po_id=po_id, cmd=body
+            )
+
+    @router.post("/purchase-orders/{po_id}/send")
+    async def send(po_id: str, runtime: RuntimeDep) -> PurchaseOrderPublic:
+        async with runtime.db.transaction() as session:
+            return await purchase_orders.send(session=session, outbox=runtime.outbox, po_id=po_id)
+
+    @router.post("/purchase-orders/{po_id}/confirm")
+    async def confirm(
+        po_id: str, body: ConfirmationCreate, runtime: RuntimeDep
+    ) -> PurchaseOrderPublic:
+        """The supplier confirmed the order with the date it expects to deliver."""
+        async with runtime.db.transaction() as session:
+            return await purchase_orders.confirm(
+                session=session, outbox=runtime.outbox, po_id=po_id, cmd=body
+            )
+
+    @router.post(
+        "/purchase-orders/{po_id}/receipts",
+        status_code=status.HTTP_201_CREATED,
+        response_model=ReceiptPublic,
+    )
+    async def receive(
+        po_id: str, body: ReceiptCreate, runtime: RuntimeDep, key: IdempotencyKey = None
+    ) -> Response:
+        """Book goods that arrived. Send an `Idempotency-Key` so a retry is never booked twice."""
+
+        async def run() -> ReceiptPublic:
+            return await purchase_orders.receive(
+                session=session, outbox=runtime.outbox, rules=rules, po_id=po_id, cmd=body
+            )
+
+        async with runtime.db.transaction() as session:
+            return await idempotent(
+                session, scope=f"receipts:{po_id}", key=key, request=body, status_code=201, run=run
+            )
+
+    @router.post("/purchase-orders/{po_id}/cancel")
+    async def cancel(
+        po_id: str, runtime: RuntimeDep, body: CancelRequest | None = None
+    ) -> PurchaseOrderPublic:
+        async with runtime.db.transaction() as session:
+            return await purchase_orders.cancel(
+                session=session, outbox=runtime.outbox, po_id=po_id, cmd=body or CancelRequest()
+            )
+
+    @router.post("/purchase-orders/{po_id}/close")
+    async def close(po_id: str, runtime: RuntimeDep) -> PurchaseOrderPublic:
+        """Expect no more goods: a partly received order is closed short."""
+        async with runtime.db.transaction() as session:
+            return await purchase_orders.close(session=session, outbox=runtime.outbox, po_id=po_id)
+
+    return router

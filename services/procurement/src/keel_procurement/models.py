@@ -1,0 +1,104 @@
+"""Procurement tables: suppliers, replenishment policies, purchase orders and their receipts.
+
+A purchase order keeps the dates a supplier's reliability is measured from (sent, confirmed
+with an expected date); each receipt keeps when the goods arrived.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, DateTime, Numeric
+from sqlmodel import Field, SQLModel
+
+from keel_kit.tables import utcnow
+
+CODE_LENGTH = 64
+ID_LENGTH = 36
+APPROVER_LENGTH = 100
+
+
+class Supplier(SQLModel, table=True):
+    __tablename__ = "supplier"
+
+    supplier_id: str = Field(primary_key=True, max_length=CODE_LENGTH)
+    name: str = Field(max_length=200)
+    lead_time_days: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ReplenishmentPolicy(SQLModel, table=True):
+    """How a SKU is restocked at one location: from whom, to what service level, in what lots."""
+
+    __tablename__ = "replenishment_policy"
+
+    sku: str = Field(primary_key=True, max_length=CODE_LENGTH)
+    location_id: str = Field(primary_key=True, max_length=CODE_LENGTH)
+    supplier_id: str = Field(foreign_key="supplier.supplier_id", max_length=CODE_LENGTH)
+    service_level: Decimal = Field(sa_type=Numeric(5, 4))
+    min_order_qty: int
+    pack_size: int
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class PurchaseOrder(SQLModel, table=True):
+    __tablename__ = "purchase_order"
+
+    po_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    supplier_id: str = Field(foreign_key="supplier.supplier_id", index=True, max_length=CODE_LENGTH)
+    location_id: str = Field(max_length=CODE_LENGTH)
+    currency: str = Field(max_length=3)
+    status: str = Field(max_length=30)
+    total: Decimal = Field(sa_type=Numeric(18, 4))
+    # Fixed when drafted, so a later change of the threshold does not move a pending order.
+    approvals_required: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    confirmed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    expected_date: date | None = Field(default=None, sa_type=Date)
+    received_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancel_reason: str | None = Field(default=None, max_length=200)
+
+
+class PurchaseOrderLine(SQLModel, table=True):
+    """One SKU of a purchase order (a SKU appears once) and how much of it has arrived."""
+
+    __tablename__ = "purchase_order_line"
+
+    po_id: str = Field(foreign_key="purchase_order.po_id", primary_key=True, max_length=ID_LENGTH)
+    line_no: int = Field(primary_key=True)
+    sku: str = Field(max_length=CODE_LENGTH)
+    quantity: int
+    unit_cost: Decimal = Field(sa_type=Numeric(18, 4))
+    received_quantity: int = 0
+
+
+class PurchaseOrderApproval(SQLModel, table=True):
+    __tablename__ = "purchase_order_approval"
+
+    po_id: str = Field(foreign_key="purchase_order.po_id", primary_key=True, max_length=ID_LENGTH)
+    approver: str = Field(primary_key=True, max_length=APPROVER_LENGTH)
+    approved_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Receipt(SQLModel, table=True):
+    """Goods that arrived against a purchase order, at one moment."""
+
+    __tablename__ = "receipt"
+
+    receipt_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    po_id: str = Field(foreign_key="purchase_order.po_id", index=True, max_length=ID_LENGTH)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ReceiptLine(SQLModel, table=True):
+    __tablename__ = "receipt_line"
+
+    receipt_id: str = Field(
+        foreign_key="receipt.receipt_id", primary_key=True, max_length=ID_LENGTH
+    )
+    sku: str = Field(primary_key=True, max_length=CODE_LENGTH)
+    quantity: int

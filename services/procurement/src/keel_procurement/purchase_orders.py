@@ -1,0 +1,352 @@
+"""The purchase-order lifecycle: draft, approve, send, confirm, receive, close or cancel.
+
+Every status change writes its event on `procurement.purchase_order.v1`, keyed by the purchase
+order, in the caller's transaction (the outbox); a refusal raises before anything is written, so
+the boundary rolls back whole and nothing is booked.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import new_event_id
+from keel_contracts.events import (
+    PurchaseOrderApproved,
+    PurchaseOrderCancelled,
+    PurchaseOrderClosed,
+    PurchaseOrderConfirmed,
+    PurchaseOrderDrafted,
+    PurchaseOrderReceived,
+    PurchaseOrderSent,
+)
+from keel_contracts.events import PurchaseOrderLine as EventLine
+from keel_contracts.values import Line, Money
+from keel_kit.outbox import Outbox
+from keel_kit.problems import Conflict, DomainError, NotFound
+from keel_kit.tables import utcnow
+from keel_procurement import domain, repository
+from keel_procurement.domain import Action, Status
+from keel_procurement.models import (
+    PurchaseOrder,
+    PurchaseOrderApproval,
+    PurchaseOrderLine,
+    Receipt,
+    ReceiptLine,
+)
+from keel_procurement.schemas import (
+    ApprovalCreate,
+    CancelRequest,
+    ConfirmationCreate,
+    LinePublic,
+    PurchaseOrderCreate,
+    PurchaseOrderPublic,
+    ReceiptCreate,
+    ReceiptLinePublic,
+    ReceiptPublic,
+)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The purchasing rules a deployment sets (see Settings)."""
+
+    approval_threshold: Decimal
+    over_receipt_tolerance: Decimal
+
+
+async def draft(
+    *, session: AsyncSession, outbox: Outbox, rules: Rules, cmd: PurchaseOrderCreate
+) -> PurchaseOrderPublic:
+    if await repository.get_supplier(session, cmd.supplier_id) is None:
+        raise DomainError(f"unknown supplier {cmd.supplier_id}", field="supplier_id")
+    if await repository.get_location(session, cmd.location_id) is None:
+        raise DomainError(f"unknown location {cmd.location_id}", field="location_id")
+    seen: set[str] = set()
+    for index, line in enumerate(cmd.lines):
+        if line.sku in seen:
+            raise DomainError(f"sku {line.sku} is on two lines", field=f"lines.{index}.sku")
+        seen.add(line.sku)
+    known = await repository.known_skus(session, seen)
+    for index, line in enumerate(cmd.lines):
+        if line.sku not in known:
+            raise DomainError(f"unknown sku {line.sku}", field=f"lines.{index}.sku")
+
+    total = domain.amount(domain.total((line.quantity, line.unit_cost) for line in cmd.lines))
+    po = PurchaseOrder(
+        po_id=str(new_event_id()),
+        supplier_id=cmd.supplier_id,
+        location_id=cmd.location_id,
+        currency=cmd.currency,
+        status=Status.DRAFT,
+        total=total,
+        approvals_required=domain.approvals_required(total, rules.approval_threshold),
+    )
+    lines = [
+        PurchaseOrderLine(
+            po_id=po.po_id,
+            line_no=number,
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_cost=domain.amount(line.unit_cost),
+        )
+        for number, line in enumerate(cmd.lines, start=1)
+    ]
+    session.add(po)
+    session.add_all(lines)
+    outbox.add(
+        session,
+        PurchaseOrderDrafted(
+            purchase_order_id=po.po_id,
+            supplier_id=po.supplier_id,
+            location_id=po.location_id,
+            lines=tuple(_event_line(po, line.sku, line.quantity, line.unit_cost) for line in lines),
+            total=Money(amount=total, currency=po.currency),
+        ),
+        key=po.po_id,
+    )
+    return _public(po, lines, [])
+
+
+async def view(*, session: AsyncSession, po_id: str) -> PurchaseOrderPublic:
+    return await _view(session, await _get(session, po_id))
+
+
+async def approve(
+    *, session: AsyncSession, outbox: Outbox, po_id: str, cmd: ApprovalCreate
+) -> PurchaseOrderPublic:
+    """Record an approval; the order is approved once it has as many different approvers as
+    its amount requires (until then it stays a draft awaiting the next one)."""
+    po = await _get(session, po_id, lock=True)
+    _check(po, Action.APPROVE)
+    approvers = await repository.approvers_of(session, po_id)
+    if cmd.approver in approvers:
+        raise Conflict(
+            f"{cmd.approver} has already approved purchase order {po_id}; "
+            "it needs a second, different approver",
+            field="approver",
+        )
+    session.add(PurchaseOrderApproval(po_id=po_id, approver=cmd.approver))
+    approvers.append(cmd.approver)
+    if len(approvers) >= po.approvals_required:
+        _move(session, po, Status.APPROVED)
+        po.approved_at = po.updated_at
+        outbox.add(
+            session,
+            PurchaseOrderApproved(
+                purchase_order_id=po_id,
+                supplier_id=po.supplier_id,
+                approvers=tuple(approvers),
+                total=Money(amount=domain.amount(po.total), currency=po.currency),
+            ),
+            key=po_id,
+        )
+    return await _view(session, po, approvers)
+
+
+async def send(*, session: AsyncSession, outbox: Outbox, po_id: str) -> PurchaseOrderPublic:
+    po = await _get(session, po_id, lock=True)
+    _check(po, Action.SEND)
+    _move(session, po, Status.SENT)
+    po.sent_at = po.updated_at
+    outbox.add(
+        session,
+        PurchaseOrderSent(
+            purchase_order_id=po_id,
+            supplier_id=po.supplier_id,
+            location_id=po.location_id,
+            sent_at=po.sent_at,
+        ),
+        key=po_id,
+    )
+    return await _view(session, po)
+
+
+async def confirm(
+    *, session: AsyncSession, outbox: Outbox, po_id: str, cmd: ConfirmationCreate
+) -> PurchaseOrderPublic:
+    """The supplier accepted the order and promised a delivery date."""
+    po = await _get(session, po_id, lock=True)
+    _check(po, Action.CONFIRM)
+    assert po.sent_at is not None  # a sent order has its sending time
+    if cmd.expected_date < domain.as_utc(po.sent_at).date():
+        raise DomainError(
+            f"expected date {cmd.expected_date} is before the order was sent",
+            field="expected_date",
+        )
+    _move(session, po, Status.CONFIRMED)
+    po.confirmed_at = po.updated_at
+    po.expected_date = cmd.expected_date
+    lines = await repository.lines_of(session, po_id)
+    outbox.add(
+        session,
+        PurchaseOrderConfirmed(
+            purchase_order_id=po_id,
+            supplier_id=po.supplier_id,
+            location_id=po.location_id,
+            lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in lines),
+            expected_at=datetime.combine(cmd.expected_date, time(), tzinfo=UTC),
+        ),
+        key=po_id,
+    )
+    return await _view(session, po)
+
+
+async def receive(
+    *, session: AsyncSession, outbox: Outbox, rules: Rules, po_id: str, cmd: ReceiptCreate
+) -> ReceiptPublic:
+    """Book goods that arrived. Every line is checked before anything is booked: a SKU not on
+    the order, or a line taken beyond its ordered quantity plus the tolerance, refuses the whole
+    receipt."""
+    po = await _get(session, po_id, lock=True)
+    _check(po, Action.RECEIVE)
+    lines = await repository.lines_of(session, po_id)
+    by_sku = {line.sku: line for line in lines}
+    first_index: dict[str, int] = {}
+    for index, given in enumerate(cmd.lines):
+        if given.sku not in by_sku:
+            raise DomainError(
+                f"sku {given.sku} is not on purchase order {po_id}", field=f"lines.{index}.sku"
+            )
+        first_index.setdefault(given.sku, index)
+    arriving = domain.merge_lines((given.sku, given.quantity) for given in cmd.lines)
+    for sku, quantity in arriving.items():
+        line = by_sku[sku]
+        limit = domain.receivable_limit(line.quantity, rules.over_receipt_tolerance)
+        if line.received_quantity + quantity > limit:
+            raise DomainError(
+                f"line {sku}: receiving {quantity} would make {line.received_quantity + quantity}"
+                f" of {line.quantity} ordered; at most {limit} may be received",
+                field=f"lines.{first_index[sku]}.quantity",
+            )
+
+    for sku, quantity in arriving.items():
+        by_sku[sku].received_quantity += quantity
+        session.add(by_sku[sku])
+    receipt = Receipt(receipt_id=str(new_event_id()), po_id=po_id)
+    receipt_lines = [
+        ReceiptLine(receipt_id=receipt.receipt_id, sku=sku, quantity=quantity)
+        for sku, quantity in arriving.items()
+    ]
+    repository.add_receipt(session, receipt, receipt_lines)
+    status = domain.status_after_receipt((line.quantity, line.received_quantity) for line in lines)
+    _move(session, po, status)
+    if status is Status.RECEIVED:
+        po.received_at = receipt.received_at
+    outbox.add(
+        session,
+        PurchaseOrderReceived(
+            purchase_order_id=po_id,
+            receipt_id=receipt.receipt_id,
+            supplier_id=po.supplier_id,
+            location_id=po.location_id,
+            lines=tuple(
+                _event_line(po, sku, quantity, by_sku[sku].unit_cost)
+                for sku, quantity in arriving.items()
+            ),
+            received_at=receipt.received_at,
+            complete=status is Status.RECEIVED,
+        ),
+        key=po_id,
+    )
+    return ReceiptPublic(
+        receipt_id=receipt.receipt_id,
+        po_id=po_id,
+        received_at=receipt.received_at,
+        lines=[ReceiptLinePublic(sku=sku, quantity=n) for sku, n in arriving.items()],
+        purchase_order=await _view(session, po),
+    )
+
+
+async def cancel(
+    *, session: AsyncSession, outbox: Outbox, po_id: str, cmd: CancelRequest
+) -> PurchaseOrderPublic:
+    po = await _get(session, po_id, lock=True)
+    _check(po, Action.CANCEL)
+    _move(session, po, Status.CANCELLED)
+    po.cancelled_at = po.updated_at
+    po.cancel_reason = cmd.reason
+    outbox.add(
+        session,
+        PurchaseOrderCancelled(
+            purchase_order_id=po_id,
+            supplier_id=po.supplier_id,
+            location_id=po.location_id,
+            reason=cmd.reason,
+        ),
+        key=po_id,
+    )
+    return await _view(session, po)
+
+
+async def close(*, session: AsyncSession, outbox: Outbox, po_id: str) -> PurchaseOrderPublic:
+    """No more goods are expected: a partly received order is closed short."""
+    po = await _get(session, po_id, lock=True)
+    _check(po, Action.CLOSE)
+    lines = await repository.lines_of(session, po_id)
+    short = domain.short_lines(
+        {line.sku: line.quantity for line in lines},
+        {line.sku: line.received_quantity for line in lines},
+    )
+    _move(session, po, Status.CLOSED)
+    po.closed_at = po.updated_at
+    outbox.add(
+        session,
+        PurchaseOrderClosed(
+            purchase_order_id=po_id,
+            supplier_id=po.supplier_id,
+            location_id=po.location_id,
+            short_lines=tuple(Line(sku=sku, quantity=n) for sku, n in short.items()),
+        ),
+        key=po_id,
+    )
+    return await _view(session, po)
+
+
+async def _get(session: AsyncSession, po_id: str, *, lock: bool = False) -> PurchaseOrder:
+    po = await repository.get_purchase_order(session, po_id, lock=lock)
+    if po is None:
+        raise NotFound(f"unknown purchase order {po_id}")
+    return po
+
+
+def _check(po: PurchaseOrder, action: Action) -> None:
+    try:
+        domain.check_action(action, Status(po.status))
+    except domain.IllegalTransition as error:
+        raise Conflict(f"purchase order {po.po_id}: {error}") from error
+
+
+def _move(session: AsyncSession, po: PurchaseOrder, status: Status) -> None:
+    po.status = status
+    po.updated_at = utcnow()
+    session.add(po)
+
+
+def _event_line(po: PurchaseOrder, sku: str, quantity: int, unit_cost: Decimal) -> EventLine:
+    return EventLine(
+        sku=sku,
+        quantity=quantity,
+        unit_cost=Money(amount=domain.amount(unit_cost), currency=po.currency),
+    )
+
+
+async def _view(
+    session: AsyncSession, po: PurchaseOrder, approvers: list[str] | None = None
+) -> PurchaseOrderPublic:
+    lines = await repository.lines_of(session, po.po_id)
+    if approvers is None:
+        approvers = await repository.approvers_of(session, po.po_id)
+    return _public(po, lines, approvers)
+
+
+def _public(
+    po: PurchaseOrder, lines: Sequence[PurchaseOrderLine], approvers: list[str]
+) -> PurchaseOrderPublic:
+    return PurchaseOrderPublic(
+        **po.model_dump(exclude={"updated_at"}),
+        lines=[LinePublic.model_validate(line, from_attributes=True) for line in lines],
+        approvers=approvers,
+    )

@@ -1,0 +1,64 @@
+"""Supplier and replenishment-policy use cases. They add to the caller's transaction; the
+boundary commits."""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_kit.problems import Conflict, DomainError, NotFound
+from keel_kit.tables import utcnow
+from keel_procurement import domain, repository
+from keel_procurement.models import ReplenishmentPolicy, Supplier
+from keel_procurement.schemas import PolicyPublic, PolicyPut, SupplierCreate, SupplierPublic
+
+
+async def register_supplier(*, session: AsyncSession, cmd: SupplierCreate) -> Supplier:
+    if await repository.get_supplier(session, cmd.supplier_id) is not None:
+        raise Conflict(f"supplier {cmd.supplier_id} already exists", field="supplier_id")
+    supplier = Supplier(**cmd.model_dump())
+    session.add(supplier)
+    return supplier
+
+
+async def view_supplier(*, session: AsyncSession, supplier_id: str) -> SupplierPublic:
+    """The supplier with its delivery record measured from the orders it has delivered."""
+    supplier = await repository.get_supplier(session, supplier_id)
+    if supplier is None:
+        raise NotFound(f"unknown supplier {supplier_id}")
+    record = domain.delivery_record(
+        await repository.arrivals(session, supplier_id), supplier.lead_time_days
+    )
+    return SupplierPublic(
+        supplier_id=supplier.supplier_id,
+        name=supplier.name,
+        lead_time_days=supplier.lead_time_days,
+        created_at=supplier.created_at,
+        measured_lead_time_days=record.measured_lead_time_days,
+        on_time_rate=record.on_time_rate,
+        orders_measured=record.orders_measured,
+    )
+
+
+async def put_policy(
+    *, session: AsyncSession, sku: str, location_id: str, cmd: PolicyPut
+) -> ReplenishmentPolicy:
+    """Create or replace how `sku` is restocked at `location_id`."""
+    if not await repository.known_skus(session, {sku}):
+        raise DomainError(f"unknown sku {sku}", field="sku")
+    if await repository.get_location(session, location_id) is None:
+        raise DomainError(f"unknown location {location_id}", field="location_id")
+    if await repository.get_supplier(session, cmd.supplier_id) is None:
+        raise DomainError(f"unknown supplier {cmd.supplier_id}", field="supplier_id")
+    policy = await repository.get_policy(session, sku, location_id)
+    if policy is None:
+        policy = ReplenishmentPolicy(sku=sku, location_id=location_id, **cmd.model_dump())
+    else:
+        policy.sqlmodel_update(cmd.model_dump())
+        policy.updated_at = utcnow()
+    session.add(policy)
+    return policy
+
+
+async def view_policy(*, session: AsyncSession, sku: str, location_id: str) -> PolicyPublic:
+    policy = await repository.get_policy(session, sku, location_id)
+    if policy is None:
+        raise NotFound(f"no replenishment policy for {sku} at {location_id}")
+    return PolicyPublic.model_validate(policy, from_attributes=True)

@@ -1,0 +1,1 @@
+from procurement_harness import procurement  # noqa: F401

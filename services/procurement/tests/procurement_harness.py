@@ -1,0 +1,110 @@
+"""The procurement service under test (real SQLite database, FastStream's in-memory broker)
+with the item master and locations replicated into it, and the helpers its tests share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from faststream.kafka import TestKafkaBroker
+from sqlmodel import col, select
+
+from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts.events import ItemRegistered, LocationRegistered
+from keel_contracts.values import Money
+from keel_kit.runtime import ServiceRuntime
+from keel_kit.tables import OutboxRecord
+from keel_procurement.main import create_app
+from keel_procurement.settings import Settings
+
+SUPPLIER = {"supplier_id": "ACME", "name": "Acme Supplies", "lead_time_days": 7}
+# 100 x 2.50 + 40 x 4.125 = 415.00, under the approval threshold.
+ORDER: dict[str, Any] = {
+    "supplier_id": "ACME",
+    "location_id": "WH-EAST",
+    "lines": [
+        {"sku": "MUG-1", "quantity": 100, "unit_cost": "2.50"},
+        {"sku": "PLATE-2", "quantity": 40, "unit_cost": "4.125"},
+    ],
+}
+
+
+@dataclass
+class Procurement:
+    runtime: ServiceRuntime
+    broker: Any
+    client: httpx.AsyncClient
+
+    async def publish(self, message: Message) -> None:
+        envelope = Envelope.wrap(message, source="inventory", correlation_id="t")
+        await self.broker.publish(envelope.to_bytes(), topic_for_message(type(message)).name)
+
+    async def draft(self, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.client.post("/v1/purchase-orders", json=body or ORDER)
+        assert response.status_code == 201, response.text
+        po: dict[str, Any] = response.json()
+        return po
+
+    async def act(self, po_id: str, action: str, body: dict[str, Any] | None = None) -> Any:
+        """POST an action on a purchase order and expect it to succeed."""
+        response = await self.client.post(f"/v1/purchase-orders/{po_id}/{action}", json=body)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    async def sent_order(self, body: dict[str, Any] | None = None) -> str:
+        """A purchase order drafted, approved and sent to the supplier."""
+        po_id: str = (await self.draft(body))["po_id"]
+        await self.act(po_id, "approve", {"approver": "ann"})
+        await self.act(po_id, "send")
+        return po_id
+
+    async def po(self, po_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/v1/purchase-orders/{po_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def events(self, po_id: str) -> list[Envelope]:
+        """What the service announced about a purchase order, oldest first."""
+        async with self.runtime.db.transaction() as session:
+            rows = await session.exec(
+                select(OutboxRecord).where(OutboxRecord.key == po_id).order_by(col(OutboxRecord.id))
+            )
+            return [Envelope.from_bytes(row.body) for row in rows.all()]
+
+
+@pytest_asyncio.fixture
+async def procurement(tmp_path: Path) -> AsyncIterator[Procurement]:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'procurement.db'}")
+    app = create_app(settings)
+    runtime: ServiceRuntime = app.state.runtime
+    await runtime.migrate()
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        TestKafkaBroker(runtime.build_broker()) as broker,
+        httpx.AsyncClient(transport=transport, base_url="http://procurement") as client,
+    ):
+        service = Procurement(runtime, broker, client)
+        for sku, cost in (("MUG-1", "2.50"), ("PLATE-2", "4.125")):
+            await service.publish(
+                ItemRegistered(
+                    sku=sku, name=sku, unit_cost=Money(amount=Decimal(cost), currency="USD")
+                )
+            )
+        await service.publish(
+            LocationRegistered(
+                location_id="WH-EAST",
+                name="East",
+                kind="warehouse",
+                country="US",
+                postal_code="10001",
+            )
+        )
+        assert (await client.post("/v1/suppliers", json=SUPPLIER)).status_code == 201
+        yield service
+    await runtime.db.dispose()

@@ -1,0 +1,92 @@
+"""What shipped per order, kept from the order service's and fulfillment's events.
+
+Handlers run in batches inside one transaction: every function here reads and writes the order
+through `repository.order_facts`, so a later message of a batch sees what an earlier one wrote.
+Shipments are keyed by their id, so a repeated event (even under a new event id) counts once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts.events import ShipmentDelivered, ShipmentShipped
+from keel_kit.tables import utcnow
+from keel_returns import domain, repository
+from keel_returns.domain import Clock
+from keel_returns.models import ShipmentSeen, ShippedItem, ShippedOrder
+from keel_returns.repository import OrderFacts
+
+
+async def record_channel(*, session: AsyncSession, order_id: str, channel: str) -> None:
+    facts = await repository.order_facts(session, order_id)
+    order = _order(session, facts)
+    order.channel = channel
+    order.updated_at = utcnow()
+
+
+async def record_shipped(*, session: AsyncSession, event: ShipmentShipped, at: datetime) -> None:
+    facts = await repository.order_facts(session, event.order_id)
+    order = _order(session, facts)
+    shipment = _shipment(session, facts, event.shipment_id)
+    if shipment.shipped_at is not None:
+        return  # already counted
+    quantities = domain.per_sku((line.sku, line.quantity) for line in event.lines)
+    shipment.lines = quantities
+    shipment.shipped_at = at
+    clock = (
+        Clock(shipment.delivered_at, delivered=True)
+        if shipment.delivered_at is not None  # its delivery came first
+        else Clock(at, delivered=False)
+    )
+    for sku, quantity in quantities.items():
+        item = facts.items.get(sku)
+        if item is None:
+            item = ShippedItem(
+                order_id=event.order_id,
+                sku=sku,
+                window_from=clock.started_at,
+                window_from_delivery=clock.delivered,
+            )
+            facts.items[sku] = item
+            session.add(item)
+        item.shipped += quantity
+        _advance(item, clock)
+    order.updated_at = utcnow()
+
+
+async def record_delivered(
+    *, session: AsyncSession, event: ShipmentDelivered, at: datetime
+) -> None:
+    facts = await repository.order_facts(session, event.order_id)
+    order = _order(session, facts)
+    shipment = _shipment(session, facts, event.shipment_id)
+    if shipment.delivered_at is not None:
+        return
+    shipment.delivered_at = at
+    for sku in shipment.lines:
+        _advance(facts.items[sku], Clock(at, delivered=True))
+    order.updated_at = utcnow()
+
+
+def _advance(item: ShippedItem, clock: Clock) -> None:
+    current = Clock(item.window_from, delivered=item.window_from_delivery)
+    later = current.later(clock)
+    item.window_from, item.window_from_delivery = later.started_at, later.delivered
+
+
+def _order(session: AsyncSession, facts: OrderFacts) -> ShippedOrder:
+    if facts.order is None:
+        facts.order = ShippedOrder(order_id=facts.order_id)
+        session.add(facts.order)
+    return facts.order
+
+
+def _shipment(session: AsyncSession, facts: OrderFacts, shipment_id: str) -> ShipmentSeen:
+    shipment = facts.shipments.get(shipment_id)
+    if shipment is None:
+        shipment = ShipmentSeen(shipment_id=shipment_id, order_id=facts.order_id)
+        facts.shipments[shipment_id] = shipment
+        session.add(shipment)
+    return shipment

@@ -1,0 +1,88 @@
+"""HTTP models of the returns API."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from keel_contracts.values import Quantity, Sku
+
+OrderRef = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ChannelName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+]
+
+
+class ReturnLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: Quantity
+    reason: Reason
+
+
+class ReturnCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: OrderRef
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=100)
+
+
+class ReturnAccepted(BaseModel):
+    return_id: str
+    status: str
+
+
+class ReturnLinePublic(BaseModel):
+    sku: str
+    quantity: int
+    reason: str
+
+
+class ReturnPublic(BaseModel):
+    return_id: str
+    order_id: str
+    channel: str | None
+    status: str
+    created_at: datetime
+    lines: list[ReturnLinePublic]
+
+
+class SkuPolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    returnable: bool
+    reason: Reason | None = Field(default=None, validate_default=True)
+
+    @field_validator("reason")
+    @classmethod
+    def _refusal_needs_a_reason(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("returnable") is False and reason is None:
+            raise ValueError("say why the sku is not returnable")
+        return reason
+
+
+class SkuPolicyPublic(BaseModel):
+    sku: str
+    returnable: bool
+    reason: str | None
+
+
+class ChannelPolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    window_days: int = Field(ge=0, le=3650)
+
+
+class ChannelPolicyPublic(BaseModel):
+    channel: str
+    window_days: int
+    default: bool = Field(description="no policy of its own: the service's default window")

@@ -1,0 +1,164 @@
+"""Returns use cases: authorize a return, look one up, set the return policies."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import new_event_id
+from keel_contracts.events import ReturnAuthorized
+from keel_contracts.values import Line
+from keel_kit.outbox import Outbox
+from keel_kit.problems import DomainError, NotFound
+from keel_kit.tables import utcnow
+from keel_returns import domain, repository
+from keel_returns.domain import Clock, RequestedLine, Returnable, ReturnStatus
+from keel_returns.models import (
+    ChannelReturnPolicy,
+    ReturnAuthorization,
+    ReturnLine,
+    SkuReturnPolicy,
+)
+from keel_returns.schemas import (
+    ChannelPolicyIn,
+    ChannelPolicyPublic,
+    ReturnAccepted,
+    ReturnCreate,
+    ReturnLinePublic,
+    ReturnPublic,
+    SkuPolicyIn,
+    SkuPolicyPublic,
+)
+
+
+async def authorize_return(
+    *, session: AsyncSession, outbox: Outbox, cmd: ReturnCreate, default_window_days: int
+) -> ReturnAccepted:
+    """Authorize a return of shipped units, or refuse naming the line at fault.
+
+    The order's row is locked first, so concurrent requests (and the projection) for one order
+    take turns and two returns can never together exceed what shipped.
+    """
+    facts = await repository.order_facts(session, cmd.order_id)
+    if facts.order is None:
+        raise DomainError(f"nothing of order {cmd.order_id} has shipped", field="order_id")
+    channel = facts.order.channel
+    policies = await repository.sku_policies(session, {line.sku for line in cmd.lines})
+    window_days = await _window_days(session, channel, default_window_days)
+    try:
+        domain.check_return(
+            order_id=cmd.order_id,
+            channel=channel,
+            lines=[RequestedLine(line.sku, line.quantity) for line in cmd.lines],
+            items={
+                sku: Returnable(
+                    sku=sku,
+                    shipped=item.shipped,
+                    returned=item.returned,
+                    clock=Clock(item.window_from, delivered=item.window_from_delivery),
+                )
+                for sku, item in facts.items.items()
+            },
+            not_returnable={p.sku: p.reason or "" for p in policies if not p.returnable},
+            window_days=window_days,
+            now=utcnow(),
+        )
+    except domain.ReturnRefused as refused:
+        raise DomainError(refused.detail, field=refused.field) from refused
+
+    authorization = ReturnAuthorization(
+        return_id=str(new_event_id()),
+        order_id=cmd.order_id,
+        channel=channel,
+        status=ReturnStatus.AUTHORIZED,
+    )
+    session.add(authorization)
+    for n, line in enumerate(cmd.lines):
+        session.add(
+            ReturnLine(
+                return_id=authorization.return_id,
+                line_no=n,
+                sku=line.sku,
+                quantity=line.quantity,
+                reason=line.reason,
+            )
+        )
+        facts.items[line.sku].returned += line.quantity
+    outbox.add(
+        session,
+        ReturnAuthorized(
+            return_id=authorization.return_id,
+            order_id=cmd.order_id,
+            lines=tuple(
+                Line(sku=sku, quantity=quantity)
+                for sku, quantity in domain.per_sku(
+                    (line.sku, line.quantity) for line in cmd.lines
+                ).items()
+            ),
+        ),
+        key=authorization.return_id,
+        correlation_id=cmd.order_id,
+    )
+    return ReturnAccepted(return_id=authorization.return_id, status=authorization.status)
+
+
+async def get_return(*, session: AsyncSession, return_id: str) -> ReturnPublic:
+    authorization = await repository.get_return(session, return_id)
+    if authorization is None:
+        raise NotFound(f"no return {return_id}")
+    lines = await repository.return_lines(session, return_id)
+    return ReturnPublic(
+        return_id=authorization.return_id,
+        order_id=authorization.order_id,
+        channel=authorization.channel,
+        status=authorization.status,
+        created_at=domain.as_utc(authorization.created_at),
+        lines=[ReturnLinePublic(sku=x.sku, quantity=x.quantity, reason=x.reason) for x in lines],
+    )
+
+
+async def set_sku_policy(*, session: AsyncSession, sku: str, cmd: SkuPolicyIn) -> SkuPolicyPublic:
+    policy = await repository.get_sku_policy(session, sku)
+    if policy is None:
+        policy = SkuReturnPolicy(sku=sku, returnable=cmd.returnable)
+    policy.returnable = cmd.returnable
+    policy.reason = cmd.reason
+    policy.updated_at = utcnow()
+    session.add(policy)
+    return SkuPolicyPublic(sku=sku, returnable=policy.returnable, reason=policy.reason)
+
+
+async def sku_policy(*, session: AsyncSession, sku: str) -> SkuPolicyPublic:
+    policy = await repository.get_sku_policy(session, sku)
+    if policy is None:
+        return SkuPolicyPublic(sku=sku, returnable=True, reason=None)
+    return SkuPolicyPublic(sku=sku, returnable=policy.returnable, reason=policy.reason)
+
+
+async def set_channel_policy(
+    *, session: AsyncSession, channel: str, cmd: ChannelPolicyIn
+) -> ChannelPolicyPublic:
+    policy = await repository.get_channel_policy(session, channel)
+    if policy is None:
+        policy = ChannelReturnPolicy(channel=channel, window_days=cmd.window_days)
+    policy.window_days = cmd.window_days
+    policy.updated_at = utcnow()
+    session.add(policy)
+    return ChannelPolicyPublic(channel=channel, window_days=policy.window_days, default=False)
+
+
+async def channel_policy(
+    *, session: AsyncSession, channel: str, default_window_days: int
+) -> ChannelPolicyPublic:
+    policy = await repository.get_channel_policy(session, channel)
+    if policy is None:
+        return ChannelPolicyPublic(channel=channel, window_days=default_window_days, default=True)
+    return ChannelPolicyPublic(channel=channel, window_days=policy.window_days, default=False)
+
+
+async def _window_days(session: AsyncSession, channel: str | None, default: int) -> int:
+    """The channel's window; an order whose channel this service has not learnt gets the
+    default."""
+    if channel is None:
+        return default
+    policy = await repository.get_channel_policy(session, channel)
+    return default if policy is None else policy.window_days
