@@ -49,7 +49,7 @@ def test_new_required_field_is_breaking() -> None:
 def test_retyping_a_nested_field_is_breaking() -> None:
     old = _order_placed()
     new = copy.deepcopy(old)
-    new["order.placed"]["$defs"]["Line"]["properties"]["quantity"] = {"type": "string"}  # type: ignore[index]
+    new["order.placed"]["$defs"]["OrderedLine"]["properties"]["quantity"] = {"type": "string"}  # type: ignore[index]
     problems = breaking_changes(old, new)
     assert any(p.startswith("order.placed.lines") and "quantity" in p for p in problems)
 

@@ -13,6 +13,7 @@ from keel_finance.domain import (
     check_authorization,
     check_capture,
     opening_stock_entry,
+    purchase_receipt_entry,
 )
 
 pytestmark = pytest.mark.unit
@@ -23,6 +24,14 @@ def test_opening_stock_is_inventory_against_opening_balance() -> None:
     assert entry.postings == (
         Posting("1300", debit=Decimal("3.75"), credit=Decimal("0.00")),
         Posting("3900", debit=Decimal("0.00"), credit=Decimal("3.75")),
+    )
+
+
+def test_a_purchase_receipt_is_inventory_against_goods_received_not_invoiced() -> None:
+    entry = purchase_receipt_entry("USD", Decimal("12.50"))
+    assert entry.postings == (
+        Posting("1300", debit=Decimal("12.50"), credit=Decimal("0.00")),
+        Posting("2100", debit=Decimal("0.00"), credit=Decimal("12.50")),
     )
 
 

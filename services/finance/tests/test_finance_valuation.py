@@ -77,6 +77,11 @@ class Finance:
         inventory = next(a for a in balance["accounts"] if a["account"] == "1300")
         return str(inventory["balance"])
 
+    async def account(self, code: str) -> str:
+        balance = (await self.client.get("/v1/trial-balance")).json()
+        assert balance["balanced"] is True
+        return str(next(a for a in balance["accounts"] if a["account"] == code)["balance"])
+
     async def dead_letters(self, key: str) -> list[str]:
         async with self.runtime.db.transaction() as session:
             rows = await session.exec(
@@ -103,7 +108,13 @@ def money(amount: str, currency: str = "USD") -> Money:
     return Money(amount=Decimal(amount), currency=currency)
 
 
-def receipt(sku: str, quantity: int, unit_cost: str, currency: str = "USD") -> StockReceived:
+def receipt(
+    sku: str,
+    quantity: int,
+    unit_cost: str,
+    currency: str = "USD",
+    purchase_order_id: str | None = None,
+) -> StockReceived:
     return StockReceived(
         movement_id=str(new_event_id()),
         sku=sku,
@@ -111,6 +122,7 @@ def receipt(sku: str, quantity: int, unit_cost: str, currency: str = "USD") -> S
         quantity=quantity,
         unit_cost=money(unit_cost, currency),
         reference="PO-1",
+        purchase_order_id=purchase_order_id,
     )
 
 
@@ -305,3 +317,50 @@ async def test_an_unknown_sku_has_no_valuation(finance: Finance) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "finance has valued no stock of sku NOPE-1"
+
+
+async def test_a_purchase_order_receipt_posts_inventory_against_goods_received_not_invoiced(
+    finance: Finance,
+) -> None:
+    arrived = receipt("MUG-1", 5, "2.50", purchase_order_id="PO-7")
+
+    assert await finance.apply(arrived) == 1
+
+    assert await finance.journal(arrived.movement_id) == [
+        [("1300", "12.50", "0.00"), ("2100", "0.00", "12.50")]
+    ]
+    assert await finance.account("2100") == "-12.50"
+    assert await finance.account("3900") == "0"  # never posted to
+
+
+async def test_a_receipt_without_a_purchase_order_still_posts_against_opening_balance(
+    finance: Finance,
+) -> None:
+    opening = receipt("MUG-1", 4, "2.00")
+
+    await finance.apply(opening)
+
+    assert await finance.journal(opening.movement_id) == [
+        [("1300", "8.00", "0.00"), ("3900", "0.00", "8.00")]
+    ]
+    assert await finance.account("2100") == "0"  # never posted to
+
+
+async def test_a_purchase_order_receipt_grows_the_valuation_at_moving_average(
+    finance: Finance,
+) -> None:
+    await finance.apply(receipt("MUG-1", 10, "2.00"))
+
+    await finance.apply(receipt("MUG-1", 10, "4.00", purchase_order_id="PO-7"))
+
+    assert await finance.valuation("MUG-1") == {
+        "sku": "MUG-1",
+        "currency": "USD",
+        "quantity": 20,
+        "value": "60.00",
+        "average_cost": "3.00",
+    }
+    assert await finance.inventory_account() == "60.00"
+    shipped = issue("MUG-1", 5)
+    await finance.apply(shipped)
+    assert await finance.journal(shipped.order_id) == cost_of_goods("15.00")

@@ -65,7 +65,14 @@ async def test_receipt_books_sellable_stock_and_stages_its_event(
     availability = (await client.get("/v1/availability/MUG-1")).json()
     assert availability["available_to_sell"] == 7
     assert availability["locations"] == [
-        {"location_id": "WH-1", "sellable": 7, "reserved": 0, "available": 7}
+        {
+            "location_id": "WH-1",
+            "sellable": 7,
+            "reserved": 0,
+            "available": 7,
+            "on_order": 0,
+            "next_expected_date": None,
+        }
     ]
     ledger = (await client.get("/v1/ledger", params={"sku": "MUG-1"})).json()
     assert [m["quantity"] for m in ledger["items"]] == [7]

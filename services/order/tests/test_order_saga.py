@@ -38,6 +38,11 @@ async def test_intake_starts_reservation_payment_and_rules_at_once(stack: Stack)
     assert [e.type for e in sent] == ["order.placed", "stock.reserve", "payment.authorize"]
     assert sent[1].payload["backorder"] is True
     assert sent[2].payload["amount"] == {"amount": "30.00", "currency": "USD"}
+    # What returns will need to refund: each line's price and the shipping.
+    assert sent[0].payload["lines"] == [
+        {"sku": "MUG-1", "quantity": 2, "unit_price": {"amount": "12.50", "currency": "USD"}}
+    ]
+    assert sent[0].payload["shipping"] == {"amount": "5.00", "currency": "USD"}
 
 
 async def test_reserved_and_authorized_order_is_confirmed_and_released(stack: Stack) -> None:

@@ -1,10 +1,29 @@
-"""Unit tests: the return authorization rules, without a database."""
+"""Unit tests: the return rules (authorization, grading, refunds), without a database."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from keel_returns.domain import Clock, RequestedLine, Returnable, ReturnRefused, check_return
+from keel_returns.domain import (
+    GRADES,
+    Clock,
+    Grade,
+    GradedLine,
+    OrderMoney,
+    PriceUnknown,
+    RequestedLine,
+    Returnable,
+    ReturnRefused,
+    ShippingRefund,
+    StepRefused,
+    check_inspection,
+    check_return,
+    needs_approval,
+    quote_refund,
+    require_step,
+    whole_order_returned,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -76,3 +95,122 @@ def test_an_order_with_nothing_shipped_is_refused_on_order_id() -> None:
     with pytest.raises(ReturnRefused) as refused:
         check(("A", 1), items=[])
     assert refused.value.field == "order_id"
+
+
+# --- grades and refunds ---
+
+
+def money(
+    *,
+    total: str = "100.00",
+    shipping: str = "10.00",
+    refunded: str = "0",
+    shipping_refunded: bool = False,
+) -> OrderMoney:
+    return OrderMoney(
+        total=Decimal(total),
+        shipping=Decimal(shipping),
+        unit_prices={"A": Decimal("30.00"), "B": Decimal("9.99")},
+        ordered={"A": 2, "B": 1},
+        refunded=Decimal(refunded),
+        shipping_refunded=shipping_refunded,
+    )
+
+
+def test_every_grade_has_a_disposition_and_only_b_a_fee() -> None:
+    assert {g.value: (p.disposition.value, p.restocking_fee) for g, p in GRADES.items()} == {
+        "A": ("restock", Decimal("0")),
+        "B": ("refurbish", Decimal("0.10")),
+        "C": ("damaged", Decimal("0")),
+        "D": ("write_off", Decimal("0")),
+    }
+
+
+def test_the_restocking_fee_is_rounded_to_the_cent_per_line() -> None:
+    quote = quote_refund(
+        graded={("B", Grade.B): 1, ("A", Grade.A): 1},
+        order=money(),
+        whole_order=False,
+        shipping_policy=ShippingRefund.WHOLE_ORDER,
+    )
+    assert [(x.sku, x.restocking_fee, x.amount) for x in quote.lines] == [
+        ("A", Decimal("0"), Decimal("30.00")),
+        ("B", Decimal("1.00"), Decimal("8.99")),
+    ]
+    assert (quote.goods, quote.restocking_fee, quote.shipping, quote.amount) == (
+        Decimal("39.99"),
+        Decimal("1.00"),
+        Decimal("0"),
+        Decimal("38.99"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "whole", "refunded_before", "shipping"),
+    [
+        (ShippingRefund.WHOLE_ORDER, True, False, "10.00"),
+        (ShippingRefund.WHOLE_ORDER, False, False, "0"),
+        (ShippingRefund.WHOLE_ORDER, True, True, "0"),
+        (ShippingRefund.ALWAYS, False, False, "10.00"),
+        (ShippingRefund.NEVER, True, False, "0"),
+    ],
+)
+def test_shipping_comes_back_as_the_policy_says_and_once(
+    policy: ShippingRefund, whole: bool, refunded_before: bool, shipping: str
+) -> None:
+    quote = quote_refund(
+        graded={("A", Grade.A): 1},
+        order=money(shipping_refunded=refunded_before),
+        whole_order=whole,
+        shipping_policy=policy,
+    )
+    assert quote.shipping == Decimal(shipping)
+
+
+def test_the_refund_is_capped_at_what_the_total_leaves() -> None:
+    quote = quote_refund(
+        graded={("A", Grade.A): 2},
+        order=money(refunded="75.005"),
+        whole_order=False,
+        shipping_policy=ShippingRefund.NEVER,
+    )
+    assert (quote.uncapped, quote.amount, quote.capped) == (
+        Decimal("60.00"),
+        Decimal("24.99"),
+        True,
+    )
+
+
+def test_a_sku_without_a_price_cannot_be_refunded() -> None:
+    with pytest.raises(PriceUnknown, match="sku C"):
+        quote_refund(
+            graded={("C", Grade.A): 1},
+            order=money(),
+            whole_order=False,
+            shipping_policy=ShippingRefund.NEVER,
+        )
+
+
+def test_the_whole_order_is_back_when_every_unit_ordered_is_graded() -> None:
+    assert whole_order_returned({"A": 2, "B": 1}, {"A": 2, "B": 1})
+    assert not whole_order_returned({"A": 2, "B": 1}, {"A": 2})
+    assert not whole_order_returned({}, {})
+
+
+def test_only_amounts_above_the_threshold_need_approval() -> None:
+    assert needs_approval(Decimal("500.01"), Decimal("500.00"))
+    assert not needs_approval(Decimal("500.00"), Decimal("500.00"))
+
+
+def test_a_step_from_the_wrong_status_is_refused() -> None:
+    require_step("r-1", "authorized", "record a receipt")
+    with pytest.raises(StepRefused, match="r-1 is inspected: can record a receipt only"):
+        require_step("r-1", "inspected", "record a receipt")
+
+
+def test_graded_units_add_up_per_sku_and_grade() -> None:
+    graded = check_inspection(
+        [GradedLine("A", 1, Grade.A), GradedLine("A", 1, Grade.A), GradedLine("A", 1, Grade.C)],
+        {"A": 3},
+    )
+    assert graded == {("A", Grade.A): 2, ("A", Grade.C): 1}

@@ -33,6 +33,12 @@ class LocationRegistered(Message):
 
 
 class StockReceived(Message):
+    """Units booked into sellable stock at their unit cost.
+
+    `purchase_order_id` is set when the goods arrived against a purchase order (finance then
+    credits goods received not invoiced); it is None for opening stock and manual receipts.
+    """
+
     type = "stock.received"
     movement_id: str
     sku: Sku
@@ -40,6 +46,7 @@ class StockReceived(Message):
     quantity: Quantity
     unit_cost: Money
     reference: str
+    purchase_order_id: str | None = None
 
 
 # --- inventory.reservation.v1: answers to reservation commands, keyed by order ---
@@ -109,13 +116,27 @@ class AvailabilityChanged(Message):
 # --- orders.order.v1 ---
 
 
+class OrderedLine(Line):
+    """A line of an order as placed: what one unit sells for, when the producer says.
+
+    `from_attributes` lets a producer written before `unit_price` keep passing plain `Line`s.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", from_attributes=True)
+
+    unit_price: Money | None = None
+
+
 class OrderPlaced(Message):
+    """`total` is what the customer pays: goods plus `shipping` (when given) less discounts."""
+
     type = "order.placed"
     order_id: str
     channel: str
     customer_id: str
-    lines: tuple[Line, ...]
+    lines: tuple[OrderedLine, ...]
     total: Money
+    shipping: Money | None = None
 
 
 class OrderConfirmed(Message):
@@ -256,6 +277,78 @@ class ReturnAuthorized(Message):
     return_id: str
     order_id: str
     lines: tuple[Line, ...]
+
+
+# returns.return.v1: receipt, inspection and refund of a return, keyed by return_id
+
+Grade = Literal["A", "B", "C", "D"]
+Disposition = Literal["restock", "refurbish", "damaged", "write_off"]
+
+
+class ReturnReceived(Message):
+    """Returned units arrived at a location; inventory holds them in pending_inspection."""
+
+    type = "return.received"
+    return_id: str
+    order_id: str
+    location_id: str
+    lines: tuple[Line, ...]
+
+
+class InspectedLine(BaseModel):
+    """Units of one SKU given one grade, and where the grade sends them: restock (sellable),
+    refurbish (a refurbishment location), damaged (damaged/quarantine) or write_off."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sku: Sku
+    quantity: Quantity
+    grade: Grade
+    disposition: Disposition
+
+
+class ReturnInspected(Message):
+    """Every received unit is graded; inventory moves each line out of pending_inspection at
+    `location_id` as its disposition says."""
+
+    type = "return.inspected"
+    return_id: str
+    order_id: str
+    location_id: str
+    lines: tuple[InspectedLine, ...]
+
+
+class RefundLine(BaseModel):
+    """What comes back for units of one SKU and grade: `amount` is the units' price less the
+    grade's restocking fee."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sku: Sku
+    quantity: Quantity
+    grade: Grade
+    unit_price: Money
+    restocking_fee: Money
+    amount: Money
+
+
+class RefundRequested(Message):
+    """Refund `amount` to the customer for a return (approved by `approver` when it needed it).
+
+    `amount` is authoritative: it is goods - restocking_fee + shipping, capped at what the order
+    total leaves after earlier refunds; finance also caps it at what was captured.
+    """
+
+    type = "refund.requested"
+    refund_id: str
+    return_id: str
+    order_id: str
+    amount: Money
+    goods: Money
+    restocking_fee: Money
+    shipping: Money
+    lines: tuple[RefundLine, ...]
+    approver: str | None = None
 
 
 # --- procurement.purchase_order.v1: the purchase-order lifecycle, keyed by purchase order ---

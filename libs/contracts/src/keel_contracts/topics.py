@@ -141,7 +141,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         key="return_id",
         owner="returns",
         consumers=("inventory", "finance", "order"),
-        messages=(ev.ReturnAuthorized,),
+        messages=(ev.ReturnAuthorized, ev.ReturnReceived, ev.ReturnInspected, ev.RefundRequested),
         partitions=3,
     ),
     TopicSpec(

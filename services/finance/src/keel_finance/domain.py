@@ -44,6 +44,7 @@ ACCOUNTS = {account.code: account for account in CHART_OF_ACCOUNTS}
 CASH = "1000"
 RECEIVABLE = "1100"
 INVENTORY = "1300"
+GOODS_RECEIVED_NOT_INVOICED = "2100"
 OPENING_BALANCE = "3900"
 SALES_REVENUE = "4000"
 SHIPPING_INCOME = "4100"
@@ -91,6 +92,16 @@ def opening_stock_entry(currency: str, value: Decimal) -> Entry:
     """Stock counted in at opening: inventory against opening-balance equity."""
     return Entry.of(
         currency, Posting(INVENTORY, debit=value), Posting(OPENING_BALANCE, credit=value)
+    )
+
+
+def purchase_receipt_entry(currency: str, value: Decimal) -> Entry:
+    """Goods received against a purchase order: inventory against goods received not invoiced,
+    the liability the supplier's invoice later turns into a payable."""
+    return Entry.of(
+        currency,
+        Posting(INVENTORY, debit=value),
+        Posting(GOODS_RECEIVED_NOT_INVOICED, credit=value),
     )
 
 

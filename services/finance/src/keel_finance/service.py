@@ -78,7 +78,8 @@ async def post_entry(
 async def post_stock_receipt(
     *, session: AsyncSession, outbox: Outbox, event: StockReceived, envelope: Envelope
 ) -> None:
-    """Add received units to the SKU's valuation at their cost, and post that value."""
+    """Add received units to the SKU's valuation at their cost, and post that value: against
+    goods received not invoiced for a purchase order's goods, else against opening balance."""
     row = await repository.valuation_for_update(session, event.sku)
     if row is None:
         row = await repository.create_valuation(session, event.sku, event.unit_cost.currency)
@@ -91,10 +92,15 @@ async def post_stock_receipt(
     _store(row, stock)
     if not value:
         return  # goods received free lower the average cost; there is no money to post
+    currency = event.unit_cost.currency
+    if event.purchase_order_id is not None:
+        entry = domain.purchase_receipt_entry(currency, value)
+    else:
+        entry = domain.opening_stock_entry(currency, value)
     await post_entry(
         session=session,
         outbox=outbox,
-        entry=domain.opening_stock_entry(event.unit_cost.currency, value),
+        entry=entry,
         source_type="stock_receipt",
         source_id=event.movement_id,
         memo=f"receipt {event.reference}: {event.quantity} x {event.sku} at {event.location_id}",

@@ -47,6 +47,11 @@ def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
     return merged
 
 
+def on_order(ordered: int, received: int) -> int:
+    """Units of a purchase order line still to come; an over-receipt leaves none, not fewer."""
+    return max(0, ordered - received)
+
+
 def available(sellable: int, reserved: int) -> int:
     """Free units at one location; never negative even if sellable later fell below reserved."""
     return max(0, sellable - reserved)

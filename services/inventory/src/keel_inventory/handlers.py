@@ -1,8 +1,15 @@
 """Inventory subscribers: thin doors from commands and shipments into the use cases."""
 
 from keel_contracts.commands import ReleaseStock, ReserveStock
-from keel_contracts.events import OrderReleased, ShipmentShipped
-from keel_inventory import reservations, shipments
+from keel_contracts.events import (
+    OrderReleased,
+    PurchaseOrderCancelled,
+    PurchaseOrderClosed,
+    PurchaseOrderConfirmed,
+    PurchaseOrderReceived,
+    ShipmentShipped,
+)
+from keel_inventory import purchase_orders, reservations, shipments
 from keel_inventory.repository import lock_conflicts_are_transient
 from keel_kit.handlers import Handlers, MessageContext
 
@@ -36,3 +43,26 @@ async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> No
 @handlers.on(OrderReleased)
 async def on_order_released(ctx: MessageContext, event: OrderReleased) -> None:
     await shipments.hold_for_shipment(session=ctx.session, event=event)
+
+
+@handlers.on(PurchaseOrderConfirmed)
+async def on_purchase_order_confirmed(ctx: MessageContext, event: PurchaseOrderConfirmed) -> None:
+    await purchase_orders.record_confirmed(session=ctx.session, event=event)
+
+
+@handlers.on(PurchaseOrderReceived)
+async def on_purchase_order_received(ctx: MessageContext, event: PurchaseOrderReceived) -> None:
+    with lock_conflicts_are_transient():
+        await purchase_orders.receive(
+            session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
+        )
+
+
+@handlers.on(PurchaseOrderCancelled)
+async def on_purchase_order_cancelled(ctx: MessageContext, event: PurchaseOrderCancelled) -> None:
+    await purchase_orders.clear_on_order(session=ctx.session, event=event)
+
+
+@handlers.on(PurchaseOrderClosed)
+async def on_purchase_order_closed(ctx: MessageContext, event: PurchaseOrderClosed) -> None:
+    await purchase_orders.clear_on_order(session=ctx.session, event=event)

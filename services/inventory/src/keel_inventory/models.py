@@ -1,6 +1,6 @@
 """Inventory tables. The movement ledger is append-only; balances are its projection."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric
@@ -14,6 +14,9 @@ _BIGINT_ID = BigInteger().with_variant(Integer(), "sqlite")
 # Longest order id and channel a reservation stores (contracts leave them unbounded).
 ORDER_ID_LENGTH = 100
 CHANNEL_LENGTH = 64
+# Longest purchase order and receipt ids kept from procurement's events.
+PURCHASE_ORDER_ID_LENGTH = 100
+RECEIPT_ID_LENGTH = 100
 
 
 class Item(SQLModel, table=True):
@@ -117,3 +120,37 @@ class BackorderLine(SQLModel, table=True):
     )
     sku: str = Field(primary_key=True, max_length=64)
     quantity: int
+
+
+class OnOrderLine(SQLModel, table=True):
+    """A SKU a confirmed purchase order brings to a location: on order is what is still to come
+    (ordered less received, never below zero) until the order is cancelled or closed.
+
+    On-order stock is not sellable: nothing here is a ledger state, and reservations never see it.
+    """
+
+    __tablename__ = "on_order_line"
+    # Availability sums a SKU's open lines per location.
+    __table_args__ = (Index("ix_on_order_line_sku", "sku", "is_open"),)
+
+    purchase_order_id: str = Field(primary_key=True, max_length=PURCHASE_ORDER_ID_LENGTH)
+    sku: str = Field(primary_key=True, max_length=64)
+    location_id: str = Field(max_length=64)
+    ordered: int
+    received: int = 0
+    expected_date: date
+    is_open: bool = True
+
+
+class PurchaseReceiptLine(SQLModel, table=True):
+    """One line of a purchase-order receipt booked into stock: a receipt redelivered under a new
+    event id (the inbox dedupes by event id only) finds its lines here and books nothing twice."""
+
+    __tablename__ = "purchase_receipt_line"
+
+    receipt_id: str = Field(primary_key=True, max_length=RECEIPT_ID_LENGTH)
+    sku: str = Field(primary_key=True, max_length=64)
+    purchase_order_id: str = Field(max_length=PURCHASE_ORDER_ID_LENGTH)
+    movement_id: str = Field(max_length=36)
+    quantity: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

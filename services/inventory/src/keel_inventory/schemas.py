@@ -1,6 +1,6 @@
 """HTTP models of the inventory API."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -57,10 +57,15 @@ class MovementPublic(BaseModel):
 
 
 class LocationAvailability(BaseModel):
+    """Stock of one SKU at one location. `on_order` is what confirmed purchase orders still
+    bring, due from `next_expected_date`: it is not sellable and counts toward nothing else."""
+
     location_id: str
     sellable: int
     reserved: int
     available: int
+    on_order: int = 0
+    next_expected_date: date | None = None
 
 
 class AvailabilityPublic(BaseModel):

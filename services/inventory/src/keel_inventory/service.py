@@ -1,13 +1,15 @@
 """Inventory use cases. They add to the caller's transaction; the boundary commits."""
 
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_contracts import new_event_id
+from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import ItemRegistered, LocationRegistered, StockReceived
 from keel_contracts.values import Money
-from keel_inventory import repository, reservations
+from keel_inventory import domain, repository, reservations
 from keel_inventory.domain import RESERVED, SELLABLE
 from keel_inventory.models import Item, Location, StockMovement
 from keel_inventory.schemas import (
@@ -62,38 +64,73 @@ async def receive_stock(
 
     In the same transaction the new stock is offered to the backorder queue, oldest first.
     """
-    item = await repository.get_item(session, cmd.sku)
-    if item is None:
-        raise DomainError(f"unknown sku {cmd.sku}", field="sku")
-    if await repository.get_location(session, cmd.location_id) is None:
-        raise DomainError(f"unknown location {cmd.location_id}", field="location_id")
-    await repository.lock_stock_changes(session)
-    movement = StockMovement(
-        movement_id=str(new_event_id()),
-        sku=cmd.sku,
-        location_id=cmd.location_id,
-        state=SELLABLE,
-        quantity=cmd.quantity,
-        kind="receipt",
-        unit_cost=cmd.unit_cost,
-        reference=cmd.reference,
-    )
-    await repository.add_movement(session, movement)
-    await repository.ensure_reserved_rows(session, [cmd.sku])  # so reservations can lock it
-    outbox.add(
-        session,
-        StockReceived(
-            movement_id=movement.movement_id,
-            sku=movement.sku,
-            location_id=movement.location_id,
-            quantity=cmd.quantity,
-            unit_cost=Money(amount=cmd.unit_cost, currency=item.currency),
-            reference=cmd.reference,
-        ),
-        key=movement.sku,
-    )
-    await reservations.serve_backorders(session=session, outbox=outbox, skus=[cmd.sku], cause=None)
+    (movement,) = await book_receipts(session=session, outbox=outbox, receipts=[cmd])
     return movement
+
+
+async def book_receipts(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    receipts: Sequence[ReceiptCreate],
+    purchase_order_id: str | None = None,
+    cause: Envelope | None = None,
+) -> list[StockMovement]:
+    """Book several receipt lines as sellable stock, one `stock.received` each, then offer the
+    new stock to the backorder queue once for all of them, oldest request first (an older
+    request that wants several of the SKUs is not overtaken by a younger one wanting one).
+
+    Every line is checked before anything is booked. `purchase_order_id` marks goods that
+    arrived against a purchase order (finance books them against goods received not invoiced).
+    """
+    items: dict[str, Item] = {}
+    for index, cmd in enumerate(receipts):
+        item = await repository.get_item(session, cmd.sku)
+        if item is None:
+            raise DomainError(f"unknown sku {cmd.sku}", field=_field(receipts, index, "sku"))
+        if await repository.get_location(session, cmd.location_id) is None:
+            raise DomainError(
+                f"unknown location {cmd.location_id}",
+                field=_field(receipts, index, "location_id"),
+            )
+        items[cmd.sku] = item
+    await repository.lock_stock_changes(session)
+    movements = []
+    for cmd in receipts:
+        movement = StockMovement(
+            movement_id=str(new_event_id()),
+            sku=cmd.sku,
+            location_id=cmd.location_id,
+            state=SELLABLE,
+            quantity=cmd.quantity,
+            kind="receipt",
+            unit_cost=cmd.unit_cost,
+            reference=cmd.reference,
+        )
+        await repository.add_movement(session, movement)
+        outbox.add(
+            session,
+            StockReceived(
+                movement_id=movement.movement_id,
+                sku=movement.sku,
+                location_id=movement.location_id,
+                quantity=cmd.quantity,
+                unit_cost=Money(amount=cmd.unit_cost, currency=items[cmd.sku].currency),
+                reference=cmd.reference,
+                purchase_order_id=purchase_order_id,
+            ),
+            key=movement.sku,
+            causation=cause,
+        )
+        movements.append(movement)
+    skus = sorted(items)
+    await repository.ensure_reserved_rows(session, skus)  # so reservations can lock them
+    await reservations.serve_backorders(session=session, outbox=outbox, skus=skus, cause=cause)
+    return movements
+
+
+def _field(receipts: Sequence[ReceiptCreate], index: int, name: str) -> str:
+    return name if len(receipts) == 1 else f"lines.{index}.{name}"
 
 
 async def availability(*, session: AsyncSession, sku: str) -> AvailabilityPublic:
@@ -102,12 +139,24 @@ async def availability(*, session: AsyncSession, sku: str) -> AvailabilityPublic
     by_location: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for balance in await repository.balances_for_sku(session, sku):
         by_location[balance.location_id][balance.state] += balance.quantity
+    on_order: dict[str, int] = defaultdict(int)
+    expected: dict[str, date] = {}
+    for line in await repository.open_lines_for_sku(session, sku):
+        coming = domain.on_order(line.ordered, line.received)
+        if coming:
+            on_order[line.location_id] += coming
+            due = expected.get(line.location_id)
+            expected[line.location_id] = min(due, line.expected_date) if due else line.expected_date
+            # A location with only stock on order is shown too.
+            by_location.setdefault(line.location_id, defaultdict(int))
     locations = [
         LocationAvailability(
             location_id=location_id,
             sellable=states[SELLABLE],
             reserved=states[RESERVED],
             available=max(0, states[SELLABLE] - states[RESERVED]),
+            on_order=on_order[location_id],
+            next_expected_date=expected.get(location_id),
         )
         for location_id, states in sorted(by_location.items())
     ]

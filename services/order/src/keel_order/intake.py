@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import new_event_id
 from keel_contracts.commands import AuthorizePayment, ReserveStock
-from keel_contracts.events import OrderPlaced
+from keel_contracts.events import OrderedLine, OrderPlaced
 from keel_contracts.values import Line, Money
 from keel_kit.db import upsert_insert
 from keel_kit.outbox import Outbox
@@ -193,8 +193,16 @@ def _ask_for_validation(
         order_id=order_id,
         channel=cmd.channel,
         customer_id=cmd.customer.customer_id,
-        lines=lines,
+        lines=tuple(
+            OrderedLine(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=Money(amount=line.unit_price, currency=cmd.currency),
+            )
+            for line in cmd.lines
+        ),
         total=total,
+        shipping=Money(amount=cmd.shipping.amount, currency=cmd.currency),
     )
     reserve = ReserveStock(
         order_id=order_id,

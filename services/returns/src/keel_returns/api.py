@@ -1,4 +1,5 @@
-"""Returns HTTP API: authorize returns, look them up, and set the return policies."""
+"""Returns HTTP API: authorize returns, record their receipt and inspection, approve refunds,
+look returns up, and set the return policies."""
 
 from typing import Annotated
 
@@ -7,11 +8,15 @@ from fastapi import APIRouter, Depends, Path, Response, status
 from keel_contracts.values import Sku
 from keel_kit.app import RuntimeDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
-from keel_returns import service
+from keel_returns import inspections, refunds, service
 from keel_returns.schemas import (
     ChannelName,
     ChannelPolicyIn,
     ChannelPolicyPublic,
+    InspectionCreate,
+    ReceiptCreate,
+    RefundApproval,
+    RefundPublic,
     ReturnAccepted,
     ReturnCreate,
     ReturnPublic,
@@ -63,6 +68,85 @@ async def create_return(
 async def get_return(return_id: str, runtime: RuntimeDep) -> ReturnPublic:
     async with runtime.db.transaction() as session:
         return await service.get_return(session=session, return_id=return_id)
+
+
+@router.post("/returns/{return_id}/receipt", response_model=ReturnPublic)
+async def record_receipt(
+    return_id: str, body: ReceiptCreate, runtime: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
+    """The returned units arrived at `location_id`: no more than authorized (422 naming the
+    line); a return already received is a 409. Inventory holds them pending inspection."""
+
+    async def run() -> ReturnPublic:
+        await inspections.record_receipt(
+            session=session, outbox=runtime.outbox, return_id=return_id, cmd=body
+        )
+        return await service.get_return(session=session, return_id=return_id)
+
+    async with runtime.db.transaction() as session:
+        return await idempotent(
+            session,
+            scope=f"returns.receipt:{return_id}",
+            key=key,
+            request=body,
+            status_code=200,
+            run=run,
+        )
+
+
+@router.post("/returns/{return_id}/inspection", response_model=ReturnPublic)
+async def record_inspection(
+    return_id: str,
+    body: InspectionCreate,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Grade every received unit A (resell), B (refurbish), C (damaged) or D (dispose); the
+    refund is worked out at once, and waits for approval above the threshold."""
+
+    async def run() -> ReturnPublic:
+        await inspections.record_inspection(
+            session=session,
+            outbox=runtime.outbox,
+            return_id=return_id,
+            cmd=body,
+            approval_threshold=settings.refund_approval_threshold,
+            shipping_policy=settings.refund_shipping,
+        )
+        return await service.get_return(session=session, return_id=return_id)
+
+    async with runtime.db.transaction() as session:
+        return await idempotent(
+            session,
+            scope=f"returns.inspection:{return_id}",
+            key=key,
+            request=body,
+            status_code=200,
+            run=run,
+        )
+
+
+@router.post("/refunds/{refund_id}/approve", response_model=RefundPublic)
+async def approve_refund(
+    refund_id: str, body: RefundApproval, runtime: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
+    """A finance approver lets a refund above the threshold go (409 unless it is waiting)."""
+
+    async def run() -> RefundPublic:
+        return await refunds.approve_refund(
+            session=session, outbox=runtime.outbox, refund_id=refund_id, cmd=body
+        )
+
+    async with runtime.db.transaction() as session:
+        return await idempotent(
+            session,
+            scope=f"returns.refund-approval:{refund_id}",
+            key=key,
+            request=body,
+            status_code=200,
+            run=run,
+        )
 
 
 @router.put("/return-policies/skus/{sku}")

@@ -1,17 +1,22 @@
-"""Returns subscribers: the item replica, and what shipped per order (channel from the order
-service, shipments and deliveries from fulfillment)."""
+"""Returns subscribers: the item replica, and what was ordered and shipped per order (prices,
+total and channel from the order service, shipments and deliveries from fulfillment)."""
 
 from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Message
-from keel_contracts.events import OrderReleased, ShipmentDelivered, ShipmentShipped
+from keel_contracts.events import (
+    OrderPlaced,
+    OrderReleased,
+    ShipmentDelivered,
+    ShipmentShipped,
+)
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
 from keel_returns import projection, repository
 
-ABOUT_AN_ORDER = (OrderReleased, ShipmentShipped, ShipmentDelivered)
+ABOUT_AN_ORDER = (OrderPlaced, OrderReleased, ShipmentShipped, ShipmentDelivered)
 
 handlers = Handlers()
 replicate_items(handlers)
@@ -22,6 +27,11 @@ async def load_the_batch_orders(session: AsyncSession, messages: Sequence[Messag
     """Every reaction below reads and writes its order: load a whole batch's in one go."""
     order_ids = {m.order_id for m in messages if isinstance(m, ABOUT_AN_ORDER)}
     await repository.load_orders(session, order_ids)
+
+
+@handlers.on(OrderPlaced)
+async def on_order_placed(ctx: MessageContext, event: OrderPlaced) -> None:
+    await projection.record_placed(session=ctx.session, event=event)
 
 
 @handlers.on(OrderReleased)

@@ -1,17 +1,24 @@
-"""Returns tables: what shipped per order (a projection of fulfillment's and the order
-service's events), the return authorizations, and the return policies."""
+"""Returns tables: what was ordered and shipped per order (a projection of fulfillment's and
+the order service's events), the return authorizations with their receipts and grades, the
+refunds, and the return policies."""
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Boolean, Column, DateTime, Numeric, false
 from sqlmodel import Field, SQLModel
 
 from keel_kit.tables import utcnow
 
 
 class ShippedOrder(SQLModel, table=True):
-    """An order something of which was released or shipped; its row serialises the order's
-    return authorizations and projection updates.
+    """An order that was placed, released or shipped; its row serialises the order's return
+    authorizations, inspections, refunds and projection updates.
+
+    The money columns come from `order.placed` (None until it is seen, or for prices its
+    producer did not give); `refunded` counts every refund created for the order, approved or
+    not, so that refunds waiting for approval cannot together exceed the total.
 
     Its items and shipments carry no foreign key to it: without ORM relationships SQLAlchemy
     does not order the INSERTs of one flush by foreign keys, and a batch writes all three."""
@@ -21,6 +28,17 @@ class ShippedOrder(SQLModel, table=True):
     order_id: str = Field(primary_key=True, max_length=36)
     channel: str | None = Field(default=None, max_length=64)  # from order.released
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    currency: str | None = Field(default=None, max_length=3)
+    total: Decimal | None = Field(default=None, sa_type=Numeric(18, 4))
+    shipping: Decimal | None = Field(default=None, sa_type=Numeric(18, 4))
+    ordered: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
+    unit_prices: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    refunded: Decimal = Field(
+        default=Decimal("0"), sa_column=Column(Numeric(18, 2), nullable=False, server_default="0")
+    )
+    shipping_refunded: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class ShippedItem(SQLModel, table=True):
@@ -55,9 +73,13 @@ class ReturnAuthorization(SQLModel, table=True):
     return_id: str = Field(primary_key=True, max_length=36)
     order_id: str = Field(index=True, max_length=36)
     channel: str | None = Field(default=None, max_length=64)
-    status: str = Field(max_length=20)
+    status: str = Field(max_length=30)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    location_id: str | None = Field(default=None, max_length=64)  # where it was received
+    received_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    inspected_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    note: str | None = Field(default=None, max_length=300)  # why it rests where it is
 
 
 class ReturnLine(SQLModel, table=True):
@@ -70,6 +92,55 @@ class ReturnLine(SQLModel, table=True):
     sku: str = Field(max_length=64)
     quantity: int
     reason: str = Field(max_length=200)
+
+
+class ReturnReceiptLine(SQLModel, table=True):
+    """Units of one SKU received on a return."""
+
+    __tablename__ = "return_receipt_line"
+
+    return_id: str = Field(
+        foreign_key="return_authorization.return_id", primary_key=True, max_length=36
+    )
+    sku: str = Field(primary_key=True, max_length=64)
+    quantity: int
+
+
+class ReturnGrade(SQLModel, table=True):
+    """Units of one SKU of a return given one grade at inspection."""
+
+    __tablename__ = "return_grade"
+
+    return_id: str = Field(
+        foreign_key="return_authorization.return_id", primary_key=True, max_length=36
+    )
+    sku: str = Field(primary_key=True, max_length=64)
+    grade: str = Field(primary_key=True, max_length=1)
+    quantity: int
+
+
+class Refund(SQLModel, table=True):
+    """A refund due for a return; `lines` keeps the per-(SKU, grade) workings, amounts as
+    decimal strings."""
+
+    __tablename__ = "refund"
+
+    refund_id: str = Field(primary_key=True, max_length=36)
+    return_id: str = Field(foreign_key="return_authorization.return_id", index=True, max_length=36)
+    order_id: str = Field(index=True, max_length=36)
+    status: str = Field(max_length=20)
+    currency: str = Field(max_length=3)
+    amount: Decimal = Field(sa_type=Numeric(18, 2))
+    goods: Decimal = Field(sa_type=Numeric(18, 2))
+    restocking_fee: Decimal = Field(sa_type=Numeric(18, 2))
+    shipping: Decimal = Field(sa_type=Numeric(18, 2))
+    capped: bool
+    lines: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    approver: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class SkuReturnPolicy(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""What shipped per order, kept from the order service's and fulfillment's events.
+"""What was ordered (with its prices) and what shipped per order, kept from the order service's
+and fulfillment's events.
 
 Handlers run in batches inside one transaction: every function here reads and writes the order
 through `repository.order_facts`, so a later message of a batch sees what an earlier one wrote.
@@ -8,10 +9,11 @@ Shipments are keyed by their id, so a repeated event (even under a new event id)
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_contracts.events import ShipmentDelivered, ShipmentShipped
+from keel_contracts.events import OrderPlaced, ShipmentDelivered, ShipmentShipped
 from keel_kit.tables import utcnow
 from keel_returns import domain, repository
 from keel_returns.domain import Clock
@@ -23,6 +25,33 @@ async def record_channel(*, session: AsyncSession, order_id: str, channel: str) 
     facts = await repository.order_facts(session, order_id)
     order = _order(session, facts)
     order.channel = channel
+    order.updated_at = utcnow()
+
+
+async def record_placed(*, session: AsyncSession, event: OrderPlaced) -> None:
+    """The order's money: what refunds are worked out from and capped at.
+
+    A SKU on several lines at different prices refunds at its lowest, so no unit comes back
+    for more than was paid for it.
+    """
+    facts = await repository.order_facts(session, event.order_id)
+    order = _order(session, facts)
+    if order.total is not None:
+        return  # a repeat
+    order.currency = event.total.currency
+    order.total = event.total.amount
+    order.shipping = event.shipping.amount if event.shipping is not None else None
+    order.ordered = domain.per_sku((line.sku, line.quantity) for line in event.lines)
+    prices: dict[str, str] = {}
+    for line in event.lines:
+        if line.unit_price is None:
+            continue
+        known = prices.get(line.sku)
+        if known is None or line.unit_price.amount < Decimal(known):
+            prices[line.sku] = str(line.unit_price.amount)
+    order.unit_prices = prices
+    if order.channel is None:
+        order.channel = event.channel
     order.updated_at = utcnow()
 
 

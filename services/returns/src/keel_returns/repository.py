@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_returns.models import (
     ChannelReturnPolicy,
+    Refund,
     ReturnAuthorization,
+    ReturnGrade,
     ReturnLine,
+    ReturnReceiptLine,
     ShipmentSeen,
     ShippedItem,
     ShippedOrder,
@@ -95,8 +99,12 @@ async def get_channel_policy(session: AsyncSession, channel: str) -> ChannelRetu
     return await session.get(ChannelReturnPolicy, channel)
 
 
-async def get_return(session: AsyncSession, return_id: str) -> ReturnAuthorization | None:
-    return await session.get(ReturnAuthorization, return_id)
+async def get_return(
+    session: AsyncSession, return_id: str, *, fresh: bool = False
+) -> ReturnAuthorization | None:
+    """The return; `fresh` reads it again, for use after its order's row is locked."""
+    options = {"populate_existing": True} if fresh else {}
+    return await session.get(ReturnAuthorization, return_id, execution_options=options)
 
 
 async def return_lines(session: AsyncSession, return_id: str) -> Sequence[ReturnLine]:
@@ -106,3 +114,41 @@ async def return_lines(session: AsyncSession, return_id: str) -> Sequence[Return
         .order_by(col(ReturnLine.line_no))
     )
     return (await session.exec(query)).all()
+
+
+async def receipt_lines(session: AsyncSession, return_id: str) -> Sequence[ReturnReceiptLine]:
+    query = (
+        select(ReturnReceiptLine)
+        .where(ReturnReceiptLine.return_id == return_id)
+        .order_by(col(ReturnReceiptLine.sku))
+    )
+    return (await session.exec(query)).all()
+
+
+async def grades(session: AsyncSession, return_id: str) -> Sequence[ReturnGrade]:
+    query = (
+        select(ReturnGrade)
+        .where(ReturnGrade.return_id == return_id)
+        .order_by(col(ReturnGrade.sku), col(ReturnGrade.grade))
+    )
+    return (await session.exec(query)).all()
+
+
+async def graded_units_of_order(session: AsyncSession, order_id: str) -> dict[str, int]:
+    """Units per SKU graded on all the order's returns (what has come back for good)."""
+    query = (
+        select(ReturnGrade.sku, func.sum(ReturnGrade.quantity))
+        .join(ReturnAuthorization, col(ReturnAuthorization.return_id) == ReturnGrade.return_id)
+        .where(ReturnAuthorization.order_id == order_id)
+        .group_by(col(ReturnGrade.sku))
+    )
+    return {sku: int(total) for sku, total in (await session.exec(query)).all()}
+
+
+async def refunds_of_return(session: AsyncSession, return_id: str) -> Sequence[Refund]:
+    query = select(Refund).where(Refund.return_id == return_id).order_by(col(Refund.created_at))
+    return (await session.exec(query)).all()
+
+
+async def get_refund(session: AsyncSession, refund_id: str) -> Refund | None:
+    return await session.get(Refund, refund_id)

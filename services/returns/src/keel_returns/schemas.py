@@ -12,7 +12,8 @@ from pydantic import (
     field_validator,
 )
 
-from keel_contracts.values import Quantity, Sku
+from keel_contracts.values import Money, Quantity, Sku
+from keel_returns.domain import Disposition, Grade
 
 OrderRef = Annotated[str, StringConstraints(min_length=1, max_length=36)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -54,6 +55,12 @@ class ReturnPublic(BaseModel):
     status: str
     created_at: datetime
     lines: list[ReturnLinePublic]
+    location_id: str | None = Field(default=None, description="where it was received")
+    received_at: datetime | None = None
+    inspected_at: datetime | None = None
+    note: str | None = Field(default=None, description="why the return rests where it is")
+    items: list["ReturnItemPublic"] = Field(default_factory=list)
+    refunds: list["RefundPublic"] = Field(default_factory=list)
 
 
 class SkuPolicyIn(BaseModel):
@@ -86,3 +93,85 @@ class ChannelPolicyPublic(BaseModel):
     channel: str
     window_days: int
     default: bool = Field(description="no policy of its own: the service's default window")
+
+
+# --- receipt, inspection, refunds ---
+
+LocationRef = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+]
+Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ReceiptLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: Quantity
+
+
+class ReceiptCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    location_id: LocationRef
+    lines: list[ReceiptLineIn] = Field(min_length=1, max_length=100)
+
+
+class InspectionLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: Quantity
+    grade: Grade
+
+
+class InspectionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[InspectionLineIn] = Field(min_length=1, max_length=400)
+
+
+class RefundApproval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approver: Person
+
+
+class GradedPublic(BaseModel):
+    grade: Grade
+    quantity: int
+    disposition: Disposition
+
+
+class ReturnItemPublic(BaseModel):
+    """One SKU of a return: units authorized, received, and graded (by grade)."""
+
+    sku: str
+    authorized: int
+    received: int
+    graded: list[GradedPublic]
+
+
+class RefundLinePublic(BaseModel):
+    sku: str
+    grade: Grade
+    quantity: int
+    unit_price: Money
+    restocking_fee: Money
+    amount: Money
+
+
+class RefundPublic(BaseModel):
+    refund_id: str
+    return_id: str
+    order_id: str
+    status: str
+    amount: Money
+    goods: Money
+    restocking_fee: Money
+    shipping: Money
+    capped: bool = Field(description="the order total left after earlier refunds cut it down")
+    lines: list[RefundLinePublic]
+    approver: str | None
+    created_at: datetime
+    approved_at: datetime | None

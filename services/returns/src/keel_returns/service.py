@@ -1,6 +1,10 @@
-"""Returns use cases: authorize a return, look one up, set the return policies."""
+"""Returns use cases: authorize a return, look one up, set the return policies.
+
+Receipt and inspection live in `inspections`, refunds in `refunds`."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -10,8 +14,8 @@ from keel_contracts.values import Line
 from keel_kit.outbox import Outbox
 from keel_kit.problems import DomainError, NotFound
 from keel_kit.tables import utcnow
-from keel_returns import domain, repository
-from keel_returns.domain import Clock, RequestedLine, Returnable, ReturnStatus
+from keel_returns import domain, refunds, repository
+from keel_returns.domain import GRADES, Clock, Grade, RequestedLine, Returnable, ReturnStatus
 from keel_returns.models import (
     ChannelReturnPolicy,
     ReturnAuthorization,
@@ -21,8 +25,10 @@ from keel_returns.models import (
 from keel_returns.schemas import (
     ChannelPolicyIn,
     ChannelPolicyPublic,
+    GradedPublic,
     ReturnAccepted,
     ReturnCreate,
+    ReturnItemPublic,
     ReturnLinePublic,
     ReturnPublic,
     SkuPolicyIn,
@@ -106,6 +112,14 @@ async def get_return(*, session: AsyncSession, return_id: str) -> ReturnPublic:
     if authorization is None:
         raise NotFound(f"no return {return_id}")
     lines = await repository.return_lines(session, return_id)
+    received = {x.sku: x.quantity for x in await repository.receipt_lines(session, return_id)}
+    graded: dict[str, list[GradedPublic]] = {}
+    for row in await repository.grades(session, return_id):
+        grade = Grade(row.grade)
+        graded.setdefault(row.sku, []).append(
+            GradedPublic(grade=grade, quantity=row.quantity, disposition=GRADES[grade].disposition)
+        )
+    authorized = domain.per_sku((x.sku, x.quantity) for x in lines)
     return ReturnPublic(
         return_id=authorization.return_id,
         order_id=authorization.order_id,
@@ -113,7 +127,25 @@ async def get_return(*, session: AsyncSession, return_id: str) -> ReturnPublic:
         status=authorization.status,
         created_at=domain.as_utc(authorization.created_at),
         lines=[ReturnLinePublic(sku=x.sku, quantity=x.quantity, reason=x.reason) for x in lines],
+        location_id=authorization.location_id,
+        received_at=_utc(authorization.received_at),
+        inspected_at=_utc(authorization.inspected_at),
+        note=authorization.note,
+        items=[
+            ReturnItemPublic(
+                sku=sku,
+                authorized=quantity,
+                received=received.get(sku, 0),
+                graded=graded.get(sku, []),
+            )
+            for sku, quantity in authorized.items()
+        ],
+        refunds=[refunds.public(x) for x in await repository.refunds_of_return(session, return_id)],
     )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else domain.as_utc(moment)
 
 
 async def set_sku_policy(*, session: AsyncSession, sku: str, cmd: SkuPolicyIn) -> SkuPolicyPublic:

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import ClassVar
 
 from pydantic import Field
@@ -5,6 +6,7 @@ from pydantic_settings import SettingsConfigDict
 
 from keel_contracts import ServiceName
 from keel_kit.settings import ServiceSettings
+from keel_returns.domain import ShippingRefund
 
 
 class Settings(ServiceSettings):
@@ -17,4 +19,13 @@ class Settings(ServiceSettings):
         ge=0,
         le=3650,
         description="return window of a channel without its own policy, in days from delivery",
+    )
+    refund_approval_threshold: Decimal = Field(
+        default=Decimal("500.00"),
+        ge=0,
+        description="refunds above this amount wait for approval by a finance approver",
+    )
+    refund_shipping: ShippingRefund = Field(
+        default=ShippingRefund.WHOLE_ORDER,
+        description="when the order's shipping charge is refunded: never, whole_order, always",
     )

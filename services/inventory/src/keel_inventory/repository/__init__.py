@@ -1,8 +1,16 @@
 """Every inventory query lives here: `stock` (ledger, balances and their locks),
-`reservations` (reservations and the backorder queue), and `batch`, what a consumer's batch
+`reservations` (reservations and the backorder queue), `purchase_orders` (on-order lines and
+booked purchase receipts), and `batch`, what a consumer's batch
 transaction keeps in memory and writes when it commits."""
 
 from keel_inventory.repository.batch import flush
+from keel_inventory.repository.purchase_orders import (
+    add_purchase_order_line,
+    add_receipt_lines,
+    booked_receipt_skus,
+    open_lines_for_sku,
+    purchase_order_lines,
+)
 from keel_inventory.repository.reservations import (
     HeldRow,
     OrderState,
@@ -44,8 +52,11 @@ __all__ = [
     "QueuedRequest",
     "add_movement",
     "add_movements",
+    "add_purchase_order_line",
+    "add_receipt_lines",
     "allocations_of",
     "balances_for_sku",
+    "booked_receipt_skus",
     "due_reservations",
     "ensure_reserved_rows",
     "extend_hold",
@@ -62,8 +73,10 @@ __all__ = [
     "lock_stock",
     "lock_stock_changes",
     "movements",
+    "open_lines_for_sku",
     "order_state",
     "order_state_unless_batched",
+    "purchase_order_lines",
     "queue_backorder",
     "queued_for_skus",
     "rehold_reservations",

@@ -1,0 +1,374 @@
+"""Service tests: procurement's purchase-order events applied in the kit's batches, as the broker
+would deliver them: confirmed orders are on order (not sellable), receipts become sellable stock
+once per (receipt, SKU), and what is cancelled or closed leaves on-order stock."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from inventory_harness import Inventory, reserve
+from keel_contracts import Envelope
+from keel_contracts.commands import ReserveStock
+from keel_contracts.events import (
+    PurchaseOrderCancelled,
+    PurchaseOrderClosed,
+    PurchaseOrderConfirmed,
+    PurchaseOrderLine,
+    PurchaseOrderReceived,
+)
+from keel_contracts.values import Line, Money
+from keel_inventory.handlers import handlers
+from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.tables import OutboxRecord
+
+pytestmark = [pytest.mark.service, pytest.mark.asyncio]
+
+PURCHASE_ORDERS = "procurement.purchase_order.v1"
+_offsets = itertools.count()
+
+PurchaseOrderEvent = (
+    PurchaseOrderConfirmed | PurchaseOrderReceived | PurchaseOrderCancelled | PurchaseOrderClosed
+)
+
+
+async def apply(inventory: Inventory, *messages: PurchaseOrderEvent | ReserveStock) -> int:
+    """Apply the messages as one consumer batch; return how many took effect."""
+    records = []
+    for message in messages:
+        if isinstance(message, ReserveStock):
+            topic, key = "inventory.commands.v1", message.order_id
+        else:
+            topic, key = PURCHASE_ORDERS, message.purchase_order_id
+        envelope = Envelope.wrap(message, source="procurement", correlation_id=key)
+        records.append(
+            Record(
+                topic=topic,
+                partition=0,
+                offset=next(_offsets),
+                key=key.encode(),
+                value=envelope.to_bytes(),
+            )
+        )
+    processor = BatchProcessor(
+        consumer="inventory-service",
+        handlers=handlers,
+        db=inventory.runtime.db,
+        outbox=inventory.runtime.outbox,
+        metrics=inventory.runtime.metrics,
+        max_attempts=3,
+        backoff_seconds=0.01,
+    )
+    return await processor.process(records)
+
+
+def confirmed(
+    po_id: str, *lines: tuple[str, int], location_id: str = "WH-A", expected: str = "2030-05-04"
+) -> PurchaseOrderConfirmed:
+    return PurchaseOrderConfirmed(
+        purchase_order_id=po_id,
+        supplier_id="SUP-1",
+        location_id=location_id,
+        lines=tuple(Line(sku=sku, quantity=n) for sku, n in lines),
+        expected_at=datetime.fromisoformat(expected).replace(tzinfo=UTC),
+    )
+
+
+def received(
+    po_id: str,
+    receipt_id: str,
+    *lines: tuple[str, int, str],
+    location_id: str = "WH-A",
+    currency: str = "USD",
+) -> PurchaseOrderReceived:
+    return PurchaseOrderReceived(
+        purchase_order_id=po_id,
+        receipt_id=receipt_id,
+        supplier_id="SUP-1",
+        location_id=location_id,
+        lines=tuple(
+            PurchaseOrderLine(
+                sku=sku, quantity=n, unit_cost=Money(amount=Decimal(cost), currency=currency)
+            )
+            for sku, n, cost in lines
+        ),
+        received_at=datetime(2030, 5, 4, tzinfo=UTC),
+        complete=False,
+    )
+
+
+async def outbox(inventory: Inventory, topic: str) -> list[Envelope]:
+    async with inventory.runtime.db.transaction() as session:
+        rows = await session.exec(
+            select(OutboxRecord).where(OutboxRecord.topic == topic).order_by(col(OutboxRecord.id))
+        )
+        return [Envelope.from_bytes(row.body) for row in rows.all()]
+
+
+async def receipts_announced(inventory: Inventory) -> list[dict[str, Any]]:
+    return [e.payload for e in await outbox(inventory, "inventory.stock.v1")]
+
+
+async def dead_letters(inventory: Inventory) -> list[str]:
+    async with inventory.runtime.db.transaction() as session:
+        rows = await session.exec(
+            select(OutboxRecord)
+            .where(OutboxRecord.topic == "inventory-service.dlq")
+            .order_by(col(OutboxRecord.id))
+        )
+        return [str(row.headers["keel-error"]) for row in rows.all()]
+
+
+async def locations(inventory: Inventory, sku: str) -> dict[str, dict[str, Any]]:
+    response = await inventory.client.get(f"/v1/availability/{sku}")
+    assert response.status_code == 200, response.text
+    return {loc.pop("location_id"): loc for loc in response.json()["locations"]}
+
+
+async def test_a_received_purchase_order_becomes_sellable_stock_at_its_location(
+    inventory: Inventory,
+) -> None:
+    applied = await apply(
+        inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00"))
+    )
+
+    assert applied == 1
+    assert await inventory.stock("MUG") == {"WH-A": (5, 0)}
+    assert await inventory.stock("PLATE") == {"WH-A": (3, 0)}
+    ledger = (await inventory.client.get("/v1/ledger", params={"sku": "MUG"})).json()["items"]
+    assert [(m["kind"], m["quantity"], m["unit_cost"], m["reference"]) for m in ledger] == [
+        ("receipt", 5, "2.5000", "PO PO-1 receipt R-1")
+    ]
+    await inventory.assert_invariants_hold()
+
+
+async def test_a_purchase_order_receipt_announces_stock_received_marked_with_the_order(
+    inventory: Inventory,
+) -> None:
+    await apply(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50")))
+    await inventory.receive("PLATE", "WH-B", 2)  # through the API: no purchase order
+
+    by_po, by_api = await receipts_announced(inventory)
+    assert {k: v for k, v in by_po.items() if k != "movement_id"} == {
+        "sku": "MUG",
+        "location_id": "WH-A",
+        "quantity": 5,
+        "unit_cost": {"amount": "2.50", "currency": "USD"},
+        "reference": "PO PO-1 receipt R-1",
+        "purchase_order_id": "PO-1",
+    }
+    assert (by_api["sku"], by_api["purchase_order_id"]) == ("PLATE", None)
+
+
+async def test_a_received_purchase_order_serves_a_waiting_backorder(
+    inventory: Inventory,
+) -> None:
+    await apply(inventory, reserve("ORD-1", ("MUG", 2), ("PLATE", 1), backorder=True))
+
+    await apply(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00")))
+
+    answers = [(e.type, e.payload["order_id"]) for e in await inventory.answers()]
+    assert answers == [("stock.reservation_failed", "ORD-1"), ("stock.reserved", "ORD-1")]
+    reservation = (await inventory.client.get("/v1/reservations/ORD-1")).json()
+    assert reservation["status"] == "held"
+    assert await inventory.stock("MUG") == {"WH-A": (5, 2)}
+    assert await inventory.stock("PLATE") == {"WH-A": (3, 1)}
+    await inventory.assert_invariants_hold()
+
+
+async def test_the_same_receipt_redelivered_under_a_new_event_id_books_nothing_twice(
+    inventory: Inventory,
+) -> None:
+    await apply(inventory, confirmed("PO-1", ("MUG", 10)))
+    receipt = received("PO-1", "R-1", ("MUG", 4, "2.50"))
+    await apply(inventory, receipt)
+
+    # Envelope.wrap gives each delivery its own event id: the inbox cannot tell them apart.
+    applied = await apply(inventory, receipt, receipt)
+
+    assert applied == 2
+    assert await inventory.stock("MUG") == {"WH-A": (4, 0)}
+    assert len(await receipts_announced(inventory)) == 1
+    assert (await locations(inventory, "MUG"))["WH-A"]["on_order"] == 6
+    await inventory.assert_invariants_hold()
+
+
+async def test_a_redelivered_receipt_in_the_same_batch_as_the_first_books_once(
+    inventory: Inventory,
+) -> None:
+    receipt = received("PO-1", "R-1", ("MUG", 4, "2.50"))
+
+    assert await apply(inventory, receipt, receipt) == 2
+
+    assert await inventory.stock("MUG") == {"WH-A": (4, 0)}
+    assert len(await receipts_announced(inventory)) == 1
+
+
+async def test_a_second_receipt_of_the_same_order_is_booked_too(inventory: Inventory) -> None:
+    await apply(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+
+    await apply(inventory, received("PO-1", "R-2", ("MUG", 6, "2.50")))
+
+    assert await inventory.stock("MUG") == {"WH-A": (10, 0)}
+    assert len(await receipts_announced(inventory)) == 2
+
+
+async def test_a_confirmed_purchase_order_is_on_order_and_not_sellable(
+    inventory: Inventory,
+) -> None:
+    await apply(inventory, confirmed("PO-1", ("MUG", 10), location_id="WH-B"))
+
+    body = (await inventory.client.get("/v1/availability/MUG")).json()
+    assert body == {
+        "sku": "MUG",
+        "available_to_sell": 0,
+        "locations": [
+            {
+                "location_id": "WH-B",
+                "sellable": 0,
+                "reserved": 0,
+                "available": 0,
+                "on_order": 10,
+                "next_expected_date": "2030-05-04",
+            }
+        ],
+    }
+    await apply(inventory, reserve("ORD-1", ("MUG", 1)))
+    assert [e.type for e in await inventory.answers()] == ["stock.reservation_failed"]
+    await inventory.assert_invariants_hold()
+
+
+async def test_on_order_stands_beside_sellable_stock_and_shows_the_earliest_date(
+    inventory: Inventory,
+) -> None:
+    await inventory.receive("MUG", "WH-A", 3)
+
+    await apply(
+        inventory,
+        confirmed("PO-1", ("MUG", 10), expected="2030-06-01"),
+        confirmed("PO-2", ("MUG", 5), expected="2030-05-15"),
+    )
+
+    assert await locations(inventory, "MUG") == {
+        "WH-A": {
+            "sellable": 3,
+            "reserved": 0,
+            "available": 3,
+            "on_order": 15,
+            "next_expected_date": "2030-05-15",
+        }
+    }
+    assert (await inventory.client.get("/v1/availability/MUG")).json()["available_to_sell"] == 3
+
+
+async def test_a_receipt_takes_what_arrived_off_order_and_never_below_zero(
+    inventory: Inventory,
+) -> None:
+    await apply(inventory, confirmed("PO-1", ("MUG", 10), ("PLATE", 2)))
+
+    await apply(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+    after_first = await locations(inventory, "MUG")
+    await apply(inventory, received("PO-1", "R-2", ("MUG", 7, "2.50"), ("PLATE", 2, "1.00")))
+
+    assert after_first["WH-A"]["on_order"] == 6
+    assert await locations(inventory, "MUG") == {
+        "WH-A": {
+            "sellable": 11,
+            "reserved": 0,
+            "available": 11,
+            "on_order": 0,
+            "next_expected_date": None,
+        }
+    }
+    assert (await locations(inventory, "PLATE"))["WH-A"]["on_order"] == 0
+
+
+async def test_a_cancelled_purchase_order_clears_its_on_order(inventory: Inventory) -> None:
+    await apply(inventory, confirmed("PO-1", ("MUG", 10)), confirmed("PO-2", ("MUG", 2)))
+
+    await apply(
+        inventory,
+        PurchaseOrderCancelled(
+            purchase_order_id="PO-1", supplier_id="SUP-1", location_id="WH-A", reason="late"
+        ),
+    )
+    await apply(inventory, confirmed("PO-1", ("MUG", 10)))  # redelivered: stays cancelled
+
+    assert (await locations(inventory, "MUG"))["WH-A"]["on_order"] == 2
+
+
+async def test_a_closed_purchase_order_clears_what_never_came(inventory: Inventory) -> None:
+    await apply(inventory, confirmed("PO-1", ("MUG", 10)))
+    await apply(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+
+    await apply(
+        inventory,
+        PurchaseOrderClosed(
+            purchase_order_id="PO-1",
+            supplier_id="SUP-1",
+            location_id="WH-A",
+            short_lines=(Line(sku="MUG", quantity=6),),
+        ),
+    )
+
+    assert await locations(inventory, "MUG") == {
+        "WH-A": {
+            "sellable": 4,
+            "reserved": 0,
+            "available": 4,
+            "on_order": 0,
+            "next_expected_date": None,
+        }
+    }
+
+
+async def test_a_receipt_of_an_unknown_sku_is_dead_lettered_and_books_nothing(
+    inventory: Inventory,
+) -> None:
+    good = received("PO-2", "R-2", ("PLATE", 1, "1.00"))
+
+    applied = await apply(
+        inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("NOPE", 1, "1.00")), good
+    )
+
+    assert applied == 1
+    (error,) = await dead_letters(inventory)
+    assert "purchase order PO-1 receipt R-1: unknown sku NOPE" in error
+    assert await inventory.stock("MUG") == {}
+    assert await inventory.stock("PLATE") == {"WH-A": (1, 0)}
+    await inventory.assert_invariants_hold()
+
+
+async def test_a_receipt_at_an_unknown_location_is_dead_lettered(inventory: Inventory) -> None:
+    applied = await apply(
+        inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), location_id="WH-Z")
+    )
+
+    assert applied == 0
+    (error,) = await dead_letters(inventory)
+    assert "purchase order PO-1 receipt R-1: unknown location WH-Z" in error
+    assert await receipts_announced(inventory) == []
+
+
+async def test_a_receipt_costed_in_another_currency_than_the_item_is_dead_lettered(
+    inventory: Inventory,
+) -> None:
+    applied = await apply(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), currency="EUR"))
+
+    assert applied == 0
+    (error,) = await dead_letters(inventory)
+    assert "MUG costs EUR, the item is valued in USD" in error
+
+
+async def test_a_confirmed_order_of_an_unknown_sku_is_dead_lettered(inventory: Inventory) -> None:
+    applied = await apply(inventory, confirmed("PO-1", ("MUG", 1), ("NOPE", 1)))
+
+    assert applied == 0
+    (error,) = await dead_letters(inventory)
+    assert "purchase order PO-1: unknown sku NOPE" in error
+    assert await locations(inventory, "MUG") == {}

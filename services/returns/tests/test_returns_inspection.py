@@ -1,0 +1,501 @@
+"""Service tests: receipt, inspection and grading, and refunds of a return, on a real (SQLite)
+database, with the order service's and fulfillment's events fed through FastStream's in-memory
+broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from faststream.kafka import TestKafkaBroker
+from sqlmodel import col, select
+
+from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts.events import OrderedLine, OrderPlaced, OrderReleased, ShipmentShipped
+from keel_contracts.values import Line, Money
+from keel_kit.runtime import ServiceRuntime
+from keel_kit.tables import OutboxRecord
+from keel_returns.main import create_app
+from keel_returns.settings import Settings
+
+pytestmark = [pytest.mark.service, pytest.mark.asyncio]
+
+Priced = tuple[str, int, str | None]  # sku, quantity, unit price
+
+
+def usd(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currency": "USD"}
+
+
+@dataclass
+class Stack:
+    runtime: ServiceRuntime
+    broker: Any
+    client: httpx.AsyncClient
+
+    async def deliver(self, message: Message) -> None:
+        envelope = Envelope.wrap(message, source="test", correlation_id="t")
+        await self.broker.publish(
+            envelope.to_bytes(), topic_for_message(type(message)).name, key=b"k"
+        )
+
+    async def order(
+        self, order_id: str, *lines: Priced, total: str, shipping: str | None = "0.00"
+    ) -> None:
+        """An order placed with these prices, released and shipped whole."""
+        await self.deliver(
+            OrderPlaced(
+                order_id=order_id,
+                channel="web",
+                customer_id="c-1",
+                lines=tuple(
+                    OrderedLine(
+                        sku=sku,
+                        quantity=q,
+                        unit_price=None if p is None else Money(amount=p, currency="USD"),
+                    )
+                    for sku, q, p in lines
+                ),
+                total=Money(amount=Decimal(total), currency="USD"),
+                shipping=None if shipping is None else Money(amount=shipping, currency="USD"),
+            )
+        )
+        await self.deliver(OrderReleased(order_id=order_id, channel="web", allocations=()))
+        await self.deliver(
+            ShipmentShipped(
+                shipment_id=f"s-{order_id}",
+                order_id=order_id,
+                location_id="WH-A",
+                lines=tuple(Line(sku=sku, quantity=q) for sku, q, _ in lines),
+                carrier="UPS",
+                tracking_number="1Z",
+            )
+        )
+
+    async def authorize(self, order_id: str, *lines: tuple[str, int]) -> str:
+        body = {
+            "order_id": order_id,
+            "lines": [{"sku": sku, "quantity": q, "reason": "changed mind"} for sku, q in lines],
+        }
+        response = await self.client.post("/v1/returns", json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["return_id"])
+
+    async def receive(
+        self, return_id: str, *lines: tuple[str, int], location: str = "WH-R"
+    ) -> httpx.Response:
+        body = {
+            "location_id": location,
+            "lines": [{"sku": sku, "quantity": q} for sku, q in lines],
+        }
+        return await self.client.post(f"/v1/returns/{return_id}/receipt", json=body)
+
+    async def inspect(self, return_id: str, *lines: tuple[str, int, str]) -> httpx.Response:
+        body = {"lines": [{"sku": sku, "quantity": q, "grade": g} for sku, q, g in lines]}
+        return await self.client.post(f"/v1/returns/{return_id}/inspection", json=body)
+
+    async def view(self, return_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/v1/returns/{return_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def sent(self, *types: str) -> list[Envelope]:
+        async with self.runtime.db.transaction() as session:
+            rows = await session.exec(
+                select(OutboxRecord)
+                .where(OutboxRecord.topic == "returns.return.v1")
+                .order_by(col(OutboxRecord.id))
+            )
+            envelopes = [Envelope.from_bytes(row.body) for row in rows.all()]
+        return [e for e in envelopes if not types or e.type in types]
+
+
+@pytest_asyncio.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'returns.db'}"))
+    runtime: ServiceRuntime = app.state.runtime
+    await runtime.migrate()
+    async with (
+        TestKafkaBroker(runtime.build_broker()) as broker,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client,
+    ):
+        yield Stack(runtime, broker, client)
+    await runtime.db.dispose()
+
+
+def refusal(response: httpx.Response) -> tuple[str, str]:
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    return error["field"], error["message"]
+
+
+def conflict(response: httpx.Response) -> str:
+    assert response.status_code == 409, response.text
+    detail: str = response.json()["detail"]
+    return detail
+
+
+async def test_a_whole_order_comes_back_graded_and_refunded_with_shipping(stack: Stack) -> None:
+    await stack.order(
+        "o-1", ("MUG-1", 2, "20.00"), ("CUP-1", 1, "15.00"), shipping="5.00", total="60.00"
+    )
+    return_id = await stack.authorize("o-1", ("MUG-1", 2), ("CUP-1", 1))
+
+    received = await stack.receive(return_id, ("MUG-1", 2), ("CUP-1", 1))
+    assert received.status_code == 200, received.text
+    assert received.json()["status"] == "received"
+    inspected = await stack.inspect(
+        return_id, ("MUG-1", 1, "A"), ("MUG-1", 1, "B"), ("CUP-1", 1, "D")
+    )
+
+    assert inspected.status_code == 200, inspected.text
+    view = await stack.view(return_id)
+    assert inspected.json() == view
+    assert (view["status"], view["location_id"], view["note"]) == ("refunded", "WH-R", None)
+    assert view["items"] == [
+        {
+            "sku": "MUG-1",
+            "authorized": 2,
+            "received": 2,
+            "graded": [
+                {"grade": "A", "quantity": 1, "disposition": "restock"},
+                {"grade": "B", "quantity": 1, "disposition": "refurbish"},
+            ],
+        },
+        {
+            "sku": "CUP-1",
+            "authorized": 1,
+            "received": 1,
+            "graded": [{"grade": "D", "quantity": 1, "disposition": "write_off"}],
+        },
+    ]
+    [refund] = view["refunds"]
+    # 2 x 20.00 + 15.00 goods, 10% of grade B's 20.00 kept, shipping back (the whole order).
+    assert (refund["status"], refund["amount"], refund["capped"]) == (
+        "requested",
+        usd("58.00"),
+        False,
+    )
+    assert (refund["goods"], refund["restocking_fee"], refund["shipping"]) == (
+        usd("55.00"),
+        usd("2.00"),
+        usd("5.00"),
+    )
+
+    events = await stack.sent()
+    assert [e.type for e in events] == [
+        "return.authorized",
+        "return.received",
+        "return.inspected",
+        "refund.requested",
+    ]
+    assert all(e.correlation_id == "o-1" for e in events)
+    _, received_event, inspected_event, refund_event = events
+    assert received_event.payload == {
+        "return_id": return_id,
+        "order_id": "o-1",
+        "location_id": "WH-R",
+        "lines": [{"sku": "MUG-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 1}],
+    }
+    assert inspected_event.payload == {
+        "return_id": return_id,
+        "order_id": "o-1",
+        "location_id": "WH-R",
+        "lines": [
+            {"sku": "CUP-1", "quantity": 1, "grade": "D", "disposition": "write_off"},
+            {"sku": "MUG-1", "quantity": 1, "grade": "A", "disposition": "restock"},
+            {"sku": "MUG-1", "quantity": 1, "grade": "B", "disposition": "refurbish"},
+        ],
+    }
+    assert refund_event.payload == {
+        "refund_id": refund["refund_id"],
+        "return_id": return_id,
+        "order_id": "o-1",
+        "amount": usd("58.00"),
+        "goods": usd("55.00"),
+        "restocking_fee": usd("2.00"),
+        "shipping": usd("5.00"),
+        "approver": None,
+        "lines": [
+            {
+                "sku": "CUP-1",
+                "quantity": 1,
+                "grade": "D",
+                "unit_price": usd("15.00"),
+                "restocking_fee": usd("0.00"),
+                "amount": usd("15.00"),
+            },
+            {
+                "sku": "MUG-1",
+                "quantity": 1,
+                "grade": "A",
+                "unit_price": usd("20.00"),
+                "restocking_fee": usd("0.00"),
+                "amount": usd("20.00"),
+            },
+            {
+                "sku": "MUG-1",
+                "quantity": 1,
+                "grade": "B",
+                "unit_price": usd("20.00"),
+                "restocking_fee": usd("2.00"),
+                "amount": usd("18.00"),
+            },
+        ],
+    }
+
+
+async def test_part_of_an_order_is_refunded_without_shipping(stack: Stack) -> None:
+    await stack.order("o-2", ("MUG-1", 3, "19.99"), shipping="4.95", total="64.92")
+    return_id = await stack.authorize("o-2", ("MUG-1", 2))
+    await stack.receive(return_id, ("MUG-1", 2))
+
+    await stack.inspect(return_id, ("MUG-1", 2, "B"))
+
+    [refund] = (await stack.view(return_id))["refunds"]
+    # 39.98 less 10% (3.998, rounded to the cent), and no shipping: one mug stays.
+    assert (refund["amount"], refund["restocking_fee"], refund["shipping"]) == (
+        usd("35.98"),
+        usd("4.00"),
+        usd("0.00"),
+    )
+
+
+async def test_more_than_authorized_is_not_received_naming_the_line(stack: Stack) -> None:
+    await stack.order("o-3", ("MUG-1", 2, "20.00"), ("CUP-1", 1, "15.00"), total="55.00")
+    return_id = await stack.authorize("o-3", ("MUG-1", 2))
+
+    too_many = await stack.receive(return_id, ("MUG-1", 1), ("MUG-1", 2))
+    other_sku = await stack.receive(return_id, ("CUP-1", 1))
+
+    assert refusal(too_many) == (
+        "lines.1.quantity",
+        "quantity 2 of sku MUG-1 is more than authorized: 1 (authorized 2, 1 on earlier lines)",
+    )
+    assert refusal(other_sku) == ("lines.0.sku", "sku CUP-1 is not on the return authorization")
+    assert (await stack.view(return_id))["status"] == "authorized"
+    assert await stack.sent("return.received") == []
+
+
+async def test_fewer_units_than_authorized_may_arrive(stack: Stack) -> None:
+    await stack.order("o-4", ("MUG-1", 3, "20.00"), total="60.00")
+    return_id = await stack.authorize("o-4", ("MUG-1", 3))
+
+    assert (await stack.receive(return_id, ("MUG-1", 1))).status_code == 200
+
+    [item] = (await stack.view(return_id))["items"]
+    assert (item["authorized"], item["received"], item["graded"]) == (3, 1, [])
+
+
+async def test_grades_on_more_units_than_received_are_refused_naming_the_line(
+    stack: Stack,
+) -> None:
+    await stack.order("o-5", ("MUG-1", 2, "20.00"), ("CUP-1", 1, "15.00"), total="55.00")
+    return_id = await stack.authorize("o-5", ("MUG-1", 2), ("CUP-1", 1))
+    await stack.receive(return_id, ("MUG-1", 2))
+
+    over = await stack.inspect(return_id, ("MUG-1", 2, "A"), ("MUG-1", 1, "C"))
+    not_received = await stack.inspect(return_id, ("MUG-1", 2, "A"), ("CUP-1", 1, "A"))
+    short = await stack.inspect(return_id, ("MUG-1", 1, "A"))
+    bad_grade = await stack.inspect(return_id, ("MUG-1", 2, "E"))
+
+    assert refusal(over) == (
+        "lines.1.quantity",
+        "grade C on 1 units of sku MUG-1 is more than received and not yet graded: 0 "
+        "(received 2, 2 graded on earlier lines)",
+    )
+    assert refusal(not_received) == ("lines.1.sku", "sku CUP-1 was not received")
+    assert refusal(short) == (
+        "lines",
+        "every received unit must be graded: sku MUG-1 received 2, graded 1",
+    )
+    assert refusal(bad_grade)[0] == "lines.0.grade"
+    view = await stack.view(return_id)
+    assert (view["status"], view["refunds"]) == ("received", [])
+    assert await stack.sent("return.inspected", "refund.requested") == []
+
+
+async def test_a_refund_above_the_threshold_waits_for_approval(stack: Stack) -> None:
+    await stack.order("o-6", ("TV-1", 1, "800.00"), total="800.00")
+    return_id = await stack.authorize("o-6", ("TV-1", 1))
+    await stack.receive(return_id, ("TV-1", 1))
+
+    await stack.inspect(return_id, ("TV-1", 1, "A"))
+
+    view = await stack.view(return_id)
+    [refund] = view["refunds"]
+    assert (view["status"], refund["status"], refund["amount"]) == (
+        "refund_pending_approval",
+        "pending_approval",
+        usd("800.00"),
+    )
+    assert view["note"] == (
+        f"refund {refund['refund_id']} of 800.00 USD is above the approval threshold 500.00: "
+        "waiting for a finance approver"
+    )
+    assert await stack.sent("refund.requested") == []
+
+    url = f"/v1/refunds/{refund['refund_id']}/approve"
+    nobody = await stack.client.post(url, json={"approver": "  "})
+    assert refusal(nobody)[0] == "approver"
+    approved = await stack.client.post(url, json={"approver": "fiona"})
+
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["approver"]) == ("requested", "fiona")
+    assert approved.json()["approved_at"] is not None
+    [event] = await stack.sent("refund.requested")
+    assert (event.payload["refund_id"], event.payload["amount"], event.payload["approver"]) == (
+        refund["refund_id"],
+        usd("800.00"),
+        "fiona",
+    )
+    view = await stack.view(return_id)
+    assert (view["status"], view["note"]) == ("refunded", None)
+
+    assert conflict(await stack.client.post(url, json={"approver": "fiona"})) == (
+        f"refund {refund['refund_id']} is requested: only a refund pending approval can be approved"
+    )
+    assert len(await stack.sent("refund.requested")) == 1
+
+
+async def test_a_refund_at_the_threshold_goes_at_once(stack: Stack) -> None:
+    await stack.order("o-7", ("TV-1", 1, "500.00"), total="500.00")
+    return_id = await stack.authorize("o-7", ("TV-1", 1))
+    await stack.receive(return_id, ("TV-1", 1))
+
+    await stack.inspect(return_id, ("TV-1", 1, "A"))
+
+    assert (await stack.view(return_id))["status"] == "refunded"
+    [event] = await stack.sent("refund.requested")
+    assert event.payload["amount"] == usd("500.00")
+
+
+async def test_refunds_never_exceed_the_order_total_less_earlier_refunds(stack: Stack) -> None:
+    # A 20.00 discount: the customer paid 90.00 for 2 x 50.00 plus 10.00 shipping.
+    await stack.order("o-8", ("MUG-1", 2, "50.00"), shipping="10.00", total="90.00")
+    first = await stack.authorize("o-8", ("MUG-1", 1))
+    second = await stack.authorize("o-8", ("MUG-1", 1))
+    for return_id in (first, second):
+        await stack.receive(return_id, ("MUG-1", 1))
+        await stack.inspect(return_id, ("MUG-1", 1, "A"))
+
+    [one] = (await stack.view(first))["refunds"]
+    [two] = (await stack.view(second))["refunds"]
+    assert (one["amount"], one["capped"]) == (usd("50.00"), False)
+    # 50.00 + 10.00 shipping (the order is now back whole), cut to the 40.00 left of 90.00.
+    assert (two["goods"], two["shipping"], two["amount"], two["capped"]) == (
+        usd("50.00"),
+        usd("10.00"),
+        usd("40.00"),
+        True,
+    )
+    amounts = [e.payload["amount"] for e in await stack.sent("refund.requested")]
+    assert amounts == [usd("50.00"), usd("40.00")]
+
+
+async def test_a_refund_waiting_for_approval_counts_against_the_total(stack: Stack) -> None:
+    await stack.order("o-9", ("TV-1", 2, "600.00"), total="1000.00")
+    first = await stack.authorize("o-9", ("TV-1", 1))
+    second = await stack.authorize("o-9", ("TV-1", 1))
+    for return_id in (first, second):
+        await stack.receive(return_id, ("TV-1", 1))
+        await stack.inspect(return_id, ("TV-1", 1, "A"))
+
+    [one] = (await stack.view(first))["refunds"]
+    [two] = (await stack.view(second))["refunds"]
+    assert (one["status"], one["amount"]) == ("pending_approval", usd("600.00"))
+    assert (two["status"], two["amount"], two["capped"]) == ("requested", usd("400.00"), True)
+
+
+async def test_nothing_left_to_refund_closes_the_return(stack: Stack) -> None:
+    await stack.order("o-10", ("MUG-1", 2, "50.00"), shipping="0.00", total="50.00")
+    first = await stack.authorize("o-10", ("MUG-1", 1))
+    second = await stack.authorize("o-10", ("MUG-1", 1))
+    for return_id in (first, second):
+        await stack.receive(return_id, ("MUG-1", 1))
+        await stack.inspect(return_id, ("MUG-1", 1, "A"))
+
+    view = await stack.view(second)
+    assert (view["status"], view["refunds"]) == ("closed", [])
+    assert view["note"] == (
+        "nothing left to refund: earlier refunds of order o-10 already reach its total 50.00 USD"
+    )
+    assert len(await stack.sent("refund.requested")) == 1
+    assert len(await stack.sent("return.inspected")) == 2
+
+
+async def test_without_prices_the_return_rests_inspected_and_says_why(stack: Stack) -> None:
+    await stack.order("o-11", ("MUG-1", 1, None), total="20.00", shipping=None)
+    return_id = await stack.authorize("o-11", ("MUG-1", 1))
+    await stack.receive(return_id, ("MUG-1", 1))
+
+    await stack.inspect(return_id, ("MUG-1", 1, "C"))
+
+    view = await stack.view(return_id)
+    assert (view["status"], view["refunds"]) == ("inspected", [])
+    assert view["note"] == (
+        "no refund worked out: the unit price of sku MUG-1 is unknown (order.placed carried "
+        "no price)"
+    )
+    [event] = await stack.sent("return.inspected")
+    assert event.payload["lines"] == [
+        {"sku": "MUG-1", "quantity": 1, "grade": "C", "disposition": "damaged"}
+    ]
+
+
+async def test_steps_out_of_order_are_conflicts(stack: Stack) -> None:
+    await stack.order("o-12", ("MUG-1", 1, "20.00"), total="20.00")
+    return_id = await stack.authorize("o-12", ("MUG-1", 1))
+
+    early = await stack.inspect(return_id, ("MUG-1", 1, "A"))
+    await stack.receive(return_id, ("MUG-1", 1))
+    again = await stack.receive(return_id, ("MUG-1", 1))
+    await stack.inspect(return_id, ("MUG-1", 1, "A"))
+    regrade = await stack.inspect(return_id, ("MUG-1", 1, "B"))
+
+    assert conflict(early) == (
+        f"return {return_id} is authorized: can record an inspection only on a return that "
+        "is received"
+    )
+    assert conflict(again) == (
+        f"return {return_id} is received: can record a receipt only on a return that is authorized"
+    )
+    assert conflict(regrade) == (
+        f"return {return_id} is refunded: can record an inspection only on a return that is "
+        "received"
+    )
+    assert [e.type for e in await stack.sent()] == [
+        "return.authorized",
+        "return.received",
+        "return.inspected",
+        "refund.requested",
+    ]
+
+
+async def test_unknown_returns_and_refunds_are_not_found(stack: Stack) -> None:
+    receipt = await stack.receive("nope", ("MUG-1", 1))
+    approval = await stack.client.post("/v1/refunds/nope/approve", json={"approver": "fiona"})
+
+    assert (receipt.status_code, receipt.json()["detail"]) == (404, "no return nope")
+    assert (approval.status_code, approval.json()["detail"]) == (404, "no refund nope")
+
+
+async def test_a_repeated_receipt_with_its_key_replays_the_answer(stack: Stack) -> None:
+    await stack.order("o-13", ("MUG-1", 1, "20.00"), total="20.00")
+    return_id = await stack.authorize("o-13", ("MUG-1", 1))
+    body = {"location_id": "WH-R", "lines": [{"sku": "MUG-1", "quantity": 1}]}
+    url = f"/v1/returns/{return_id}/receipt"
+
+    first = await stack.client.post(url, json=body, headers={"Idempotency-Key": "r-1"})
+    again = await stack.client.post(url, json=body, headers={"Idempotency-Key": "r-1"})
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    assert len(await stack.sent("return.received")) == 1
