@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,19 @@ async def test_malformed_message_is_dead_lettered_and_the_rest_applied(db: Datab
     assert letter.body == b"not json at all"
     assert letter.headers["keel-original-offset"] == "7"
     assert letter.headers["keel-error"].startswith("invalid envelope")
+
+
+async def test_another_consumers_message_is_skipped_by_its_type_header_unparsed(
+    db: Database,
+) -> None:
+    good = receipt(3)
+    theirs = replace(record(b"{ not even json", 4), headers=(("keel-type", b"stock.issued"),))
+
+    applied = await processor(db, Behaviour()).process([theirs, record(good.to_bytes(), 5)])
+
+    assert applied == 1
+    assert await applied_quantities(db) == [3]
+    assert await outbox_rows(db) == []  # not parsed, so not dead-lettered either
 
 
 async def test_failing_handler_is_rolled_back_and_dead_lettered(db: Database) -> None:

@@ -159,6 +159,9 @@ class BatchProcessor:
         decoded: list[_Decoded] = []
         failures: list[_Failure] = []
         for record in records:
+            declared = record.header("keel-type")
+            if declared is not None and declared not in self._handlers.by_type:
+                continue  # another consumer's message on a shared topic: not even parsed
             try:
                 envelope = Envelope.from_bytes(record.value)
             except ValidationError as error:
