@@ -14,6 +14,8 @@ from keel_finance.domain import (
     check_capture,
     opening_stock_entry,
     purchase_receipt_entry,
+    refund_entry,
+    refundable,
 )
 
 pytestmark = pytest.mark.unit
@@ -113,3 +115,39 @@ def test_money_is_shown_with_cents_and_only_meaningful_extra_places(
     amount: str, shown: str
 ) -> None:
     assert str(canonical(Decimal(amount))) == shown
+
+
+def refundable_of(requested: str, *, refunded: str = "0", status: str = "captured") -> Decimal:
+    return refundable(
+        status=status,
+        captured=Decimal("45.00"),
+        refunded=Decimal(refunded),
+        currency="USD",
+        requested=Decimal(requested),
+        requested_currency="USD",
+    )
+
+
+def test_a_refund_within_the_capture_is_refunded_in_full() -> None:
+    assert refundable_of("20.00") == Decimal("20.00")
+
+
+def test_a_refund_beyond_what_is_left_is_capped_at_it() -> None:
+    assert refundable_of("30.00", refunded="20.00") == Decimal("25.00")
+
+
+def test_a_payment_not_captured_has_nothing_to_refund() -> None:
+    with pytest.raises(PaymentRefused, match="authorized payment has nothing captured"):
+        refundable_of("20.00", status="authorized")
+
+
+def test_a_payment_refunded_in_full_has_nothing_left_to_refund() -> None:
+    with pytest.raises(PaymentRefused, match="already refunded in full"):
+        refundable_of("1.00", refunded="45.00")
+
+
+def test_a_refund_is_sales_returns_against_cash() -> None:
+    assert refund_entry("USD", Decimal("20")).postings == (
+        Posting("4200", debit=Decimal("20.00"), credit=Decimal("0.00")),
+        Posting("1000", debit=Decimal("0.00"), credit=Decimal("20.00")),
+    )

@@ -134,3 +134,53 @@ async def test_memory_is_bounded_and_a_forgotten_id_of_its_own_is_trusted() -> N
     # Forgotten (as after a restart): the over-capture is no longer caught here; finance's own
     # payment record catches it before the provider is asked.
     await provider.capture(authorization_id=first, amount=usd("99.00"))
+
+
+# --- refunds ---
+
+
+async def captured(provider: SimulatedProvider, amount: str = "10.00") -> str:
+    authorization_id = await authorize(provider, "tok_visa")
+    assert authorization_id is not None
+    await provider.capture(authorization_id=authorization_id, amount=usd(amount))
+    return authorization_id
+
+
+async def test_refunds_up_to_the_capture_are_accepted_and_repeatable() -> None:
+    provider = SimulatedProvider()
+    authorization_id = await captured(provider)
+    await provider.refund(authorization_id=authorization_id, refund_id="R-1", amount=usd("4.00"))
+    await provider.refund(authorization_id=authorization_id, refund_id="R-1", amount=usd("4.00"))
+    await provider.refund(authorization_id=authorization_id, refund_id="R-2", amount=usd("6.00"))
+    refunds = provider._grants[authorization_id].refunds
+    assert refunds == {"R-1": usd("4.00"), "R-2": usd("6.00")}
+
+
+async def test_refunds_beyond_the_capture_are_refused() -> None:
+    provider = SimulatedProvider()
+    authorization_id = await captured(provider)
+    await provider.refund(authorization_id=authorization_id, refund_id="R-1", amount=usd("8.00"))
+    with pytest.raises(ProviderRefused, match=r"exceed the captured 10\.00"):
+        await provider.refund(
+            authorization_id=authorization_id, refund_id="R-2", amount=usd("2.01")
+        )
+
+
+async def test_the_same_refund_id_with_another_amount_is_refused() -> None:
+    provider = SimulatedProvider()
+    authorization_id = await captured(provider)
+    await provider.refund(authorization_id=authorization_id, refund_id="R-1", amount=usd("4.00"))
+    with pytest.raises(ProviderRefused, match="already made"):
+        await provider.refund(
+            authorization_id=authorization_id, refund_id="R-1", amount=usd("5.00")
+        )
+
+
+async def test_an_authorization_not_captured_cannot_be_refunded() -> None:
+    provider = SimulatedProvider()
+    authorization_id = await authorize(provider, "tok_visa")
+    assert authorization_id is not None
+    with pytest.raises(ProviderRefused, match="not captured"):
+        await provider.refund(
+            authorization_id=authorization_id, refund_id="R-1", amount=usd("1.00")
+        )

@@ -424,3 +424,47 @@ class PurchaseOrderClosed(Message):
     supplier_id: str
     location_id: str
     short_lines: tuple[Line, ...]
+
+
+# --- finance.payment.v1: refunds (answering refund.requested) ---
+
+
+class PaymentRefunded(Message):
+    """Finance refunded `amount` to the customer for a return's refund request.
+
+    `amount` may be less than requested: finance never refunds more than the order's captured
+    payment less what it refunded before, and records the shortfall.
+    """
+
+    type = "payment.refunded"
+    order_id: str
+    refund_id: str
+    return_id: str
+    amount: Money
+
+
+# --- inventory.stock.v1: returned stock (here, below the Disposition it uses) ---
+
+
+class StockReturned(Message):
+    """Returned units of one SKU moved at a location, one event per return line and step.
+
+    On `return.received` the units enter `pending_inspection` (`disposition` is None); on
+    `return.inspected` they leave it for `state`: `sellable` (restock), `quarantine`
+    (refurbish), `damaged` (damaged), or `written_off` (write_off: they left stock). `unit_cost`
+    is the item's cost as inventory knows it (informative: finance values stock at its own
+    moving average); `movement_id` is the ledger movement that put the units in `state` (for a
+    write-off, the one that took them out). Not a receipt: finance must not count it as
+    `stock.received`.
+    """
+
+    type = "stock.returned"
+    return_id: str
+    order_id: str
+    location_id: str
+    sku: Sku
+    quantity: Quantity
+    state: str
+    disposition: Disposition | None = None
+    unit_cost: Money
+    movement_id: str

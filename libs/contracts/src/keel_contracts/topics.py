@@ -71,7 +71,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         key="sku",
         owner="inventory",
         consumers=("order", "procurement", "finance"),
-        messages=(ev.StockReceived, ev.StockIssued),
+        messages=(ev.StockReceived, ev.StockIssued, ev.StockReturned),
     ),
     TopicSpec(
         name="inventory.reservation.v1",
@@ -167,6 +167,7 @@ TOPICS: tuple[TopicSpec, ...] = (
             ev.PaymentHeld,
             ev.PaymentCaptured,
             ev.PaymentVoided,
+            ev.PaymentRefunded,
         ),
     ),
     TopicSpec(

@@ -63,9 +63,10 @@ async def get_payment(order_id: str, runtime: RuntimeDep) -> PaymentPublic:
     if payment is None:
         raise NotFound(f"no payment for order {order_id}")
     return PaymentPublic(
-        **payment.model_dump(exclude={"amount", "captured_amount"}),
+        **payment.model_dump(exclude={"amount", "captured_amount", "refunded_amount"}),
         amount=domain.canonical(payment.amount),
         captured_amount=domain.canonical(payment.captured_amount),
+        refunded_amount=domain.canonical(payment.refunded_amount),
     )
 
 

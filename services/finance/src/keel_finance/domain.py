@@ -7,7 +7,7 @@ journal is balanced by construction rather than by a later check.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 ZERO = Decimal("0")
@@ -38,6 +38,8 @@ CHART_OF_ACCOUNTS: tuple[Account, ...] = (
     Account("3900", "Opening balance equity", AccountKind.EQUITY),
     Account("4000", "Sales revenue", AccountKind.REVENUE),
     Account("4100", "Shipping income", AccountKind.REVENUE),
+    # Contra-revenue: refunds for returned goods, a debit balance netted against the revenue.
+    Account("4200", "Sales returns", AccountKind.REVENUE),
     Account("5000", "Cost of goods sold", AccountKind.EXPENSE),
 )
 ACCOUNTS = {account.code: account for account in CHART_OF_ACCOUNTS}
@@ -48,6 +50,7 @@ GOODS_RECEIVED_NOT_INVOICED = "2100"
 OPENING_BALANCE = "3900"
 SALES_REVENUE = "4000"
 SHIPPING_INCOME = "4100"
+SALES_RETURNS = "4200"
 COST_OF_GOODS_SOLD = "5000"
 
 
@@ -167,6 +170,38 @@ def capture_entry(currency: str, amount: Decimal) -> Entry:
     customer's prepayment is.
     """
     return Entry.of(currency, Posting(CASH, debit=amount), Posting(RECEIVABLE, credit=amount))
+
+
+def refundable(
+    *,
+    status: str,
+    captured: Decimal,
+    refunded: Decimal,
+    currency: str,
+    requested: Decimal,
+    requested_currency: str,
+) -> Decimal:
+    """What a refund request may refund: the request, capped at what was captured and not yet
+    refunded. Refused when nothing captured is left to refund (or the request moves nothing)."""
+    if status != PaymentStatus.CAPTURED:
+        raise PaymentRefused(f"a {status} payment has nothing captured to refund")
+    if requested_currency != currency:
+        raise PaymentRefused(f"refund in {requested_currency} of a payment in {currency}")
+    if requested.quantize(CENT) <= 0:
+        raise PaymentRefused(f"a refund needs an amount of at least one cent, not {requested}")
+    # Refunds are whole cents, so the journal posts exactly what is recorded; a sub-cent left
+    # over from a capture is never refunded.
+    left = (captured - refunded).quantize(CENT, rounding=ROUND_DOWN)
+    if left <= 0:
+        raise PaymentRefused(
+            f"the captured {canonical(captured)} {currency} is already refunded in full"
+        )
+    return min(requested.quantize(CENT), left)
+
+
+def refund_entry(currency: str, amount: Decimal) -> Entry:
+    """Money refunded for returned goods: a sales return (contra-revenue) paid out in cash."""
+    return Entry.of(currency, Posting(SALES_RETURNS, debit=amount), Posting(CASH, credit=amount))
 
 
 def sale_entry(currency: str, goods: Decimal, shipping: Decimal) -> Entry:

@@ -11,13 +11,19 @@ from keel_contracts.commands import (
     ResolvePaymentReview,
     VoidPayment,
 )
-from keel_contracts.events import OrderPlaced, StockIssued, StockReceived
+from keel_contracts.events import OrderPlaced, RefundRequested, StockIssued, StockReceived
 from keel_finance import payments, repository, service
 from keel_finance.payments import service as payment_service
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
 
-PAYMENT_COMMANDS = (AuthorizePayment, CapturePayment, VoidPayment, ResolvePaymentReview)
+PAYMENT_MESSAGES = (
+    AuthorizePayment,
+    CapturePayment,
+    VoidPayment,
+    ResolvePaymentReview,
+    RefundRequested,
+)
 
 handlers = Handlers()
 replicate_items(handlers)
@@ -25,9 +31,12 @@ replicate_items(handlers)
 
 @handlers.before_batch
 async def load_the_batch_payments(session: AsyncSession, messages: Sequence[Message]) -> None:
-    """Each payment command looks up its order's payment: look up a whole batch's at once."""
-    order_ids = {m.order_id for m in messages if isinstance(m, PAYMENT_COMMANDS)}
+    """Each payment command and refund request looks up its order's payment (and a refund
+    request its refund): look up a whole batch's at once."""
+    order_ids = {m.order_id for m in messages if isinstance(m, PAYMENT_MESSAGES)}
     await repository.load_payments(session, order_ids)
+    refund_ids = {m.refund_id for m in messages if isinstance(m, RefundRequested)}
+    await repository.load_refunds(session, refund_ids)
 
 
 @handlers.on(StockReceived)
@@ -89,5 +98,16 @@ async def on_resolve_payment_review(ctx: MessageContext, cmd: ResolvePaymentRevi
         outbox=ctx.outbox,
         provider=payments.installed.get(),
         cmd=cmd,
+        envelope=ctx.envelope,
+    )
+
+
+@handlers.on(RefundRequested)
+async def on_refund_requested(ctx: MessageContext, event: RefundRequested) -> None:
+    await payment_service.refund_payment(
+        session=ctx.session,
+        outbox=ctx.outbox,
+        provider=payments.installed.get(),
+        event=event,
         envelope=ctx.envelope,
     )

@@ -1,5 +1,5 @@
 """Finance tables: the journal is append-only; an entry's lines always balance; one payment per
-order."""
+order; one refund per refund request."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -62,9 +62,31 @@ class Payment(SQLModel, table=True):
     amount: Decimal = Field(sa_type=Numeric(18, 4))
     currency: str = Field(max_length=3)
     captured_amount: Decimal = Field(default=Decimal(0), sa_type=Numeric(18, 4))
+    refunded_amount: Decimal = Field(default=Decimal(0), sa_type=Numeric(18, 4))
     reason: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Refund(SQLModel, table=True):
+    """One refund request carried out, keyed by the returns service's refund id, so a request
+    delivered again (under any event id) refunds nothing twice. `amount` is what was refunded:
+    the requested amount capped at what was captured and not yet refunded; the difference is the
+    shortfall the customer did not get back."""
+
+    __tablename__ = "payment_refund"
+
+    refund_id: str = Field(primary_key=True, max_length=64)
+    order_id: str = Field(index=True, max_length=64)
+    return_id: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    requested_amount: Decimal = Field(sa_type=Numeric(18, 4))
+    amount: Decimal = Field(sa_type=Numeric(18, 4))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+    @property
+    def shortfall(self) -> Decimal:
+        return self.requested_amount - self.amount
 
 
 class StockValuation(SQLModel, table=True):

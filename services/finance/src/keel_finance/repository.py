@@ -8,12 +8,20 @@ from sqlalchemy import case, func, or_
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_finance.domain import COST_OF_GOODS_SOLD, SALES_REVENUE, SHIPPING_INCOME
-from keel_finance.models import JournalEntry, JournalLine, OrderChannel, Payment, StockValuation
+from keel_finance.domain import COST_OF_GOODS_SOLD, SALES_RETURNS, SALES_REVENUE, SHIPPING_INCOME
+from keel_finance.models import (
+    JournalEntry,
+    JournalLine,
+    OrderChannel,
+    Payment,
+    Refund,
+    StockValuation,
+)
 from keel_kit.db import upsert_insert
 from keel_kit.tables import utcnow
 
-REVENUE_ACCOUNTS = (SALES_REVENUE, SHIPPING_INCOME)
+# Sales returns is contra-revenue: its debits (refunds) reduce a channel's revenue.
+REVENUE_ACCOUNTS = (SALES_REVENUE, SHIPPING_INCOME, SALES_RETURNS)
 
 
 async def entries_for_source(
@@ -118,6 +126,40 @@ async def get_payment(session: AsyncSession, order_id: str) -> Payment | None:
 def add_payment(session: AsyncSession, payment: Payment) -> None:
     session.add(payment)
     session.info.setdefault(_KNOWN_PAYMENTS, {})[payment.order_id] = payment
+
+
+# The refunds this transaction knows of, by refund id, as for payments above.
+_KNOWN_REFUNDS = "keel_finance.known_refunds"
+
+
+async def load_refunds(session: AsyncSession, refund_ids: set[str]) -> None:
+    """Read a batch's refunds in one query; `get_refund` then answers from memory."""
+    if not refund_ids:
+        return
+    query = (
+        select(Refund)
+        .where(col(Refund.refund_id).in_(refund_ids))
+        .execution_options(populate_existing=True)
+    )
+    with session.no_autoflush:
+        found = {refund.refund_id: refund for refund in (await session.exec(query)).all()}
+    known: dict[str, Refund | None] = session.info.setdefault(_KNOWN_REFUNDS, {})
+    for refund_id in refund_ids:
+        known[refund_id] = found.get(refund_id)
+
+
+async def get_refund(session: AsyncSession, refund_id: str) -> Refund | None:
+    """The refund of this id, if finance carried it out; no flush first (see `get_payment`)."""
+    known: dict[str, Refund | None] = session.info.get(_KNOWN_REFUNDS, {})
+    if refund_id in known:
+        return known[refund_id]
+    with session.no_autoflush:
+        return await session.get(Refund, refund_id)
+
+
+def add_refund(session: AsyncSession, refund: Refund) -> None:
+    session.add(refund)
+    session.info.setdefault(_KNOWN_REFUNDS, {})[refund.refund_id] = refund
 
 
 VALUATION = SQLModel.metadata.tables[StockValuation.__tablename__]

@@ -47,6 +47,7 @@ class PaymentPublic(BaseModel):
     amount: Decimal
     currency: str
     captured_amount: Decimal
+    refunded_amount: Decimal
     reason: str
     created_at: datetime
     updated_at: datetime

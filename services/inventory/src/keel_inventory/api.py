@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from keel_inventory import repository, reservations, service
 from keel_inventory.schemas import (
     AvailabilityPublic,
+    BalancesPublic,
     InvariantsPublic,
     ItemCreate,
     ItemPublic,
@@ -70,6 +71,13 @@ async def create_receipt(
 async def get_availability(sku: str, runtime: RuntimeDep) -> AvailabilityPublic:
     async with runtime.db.transaction() as session:
         return await service.availability(session=session, sku=sku)
+
+
+@router.get("/balances/{sku}")
+async def get_balances(sku: str, runtime: RuntimeDep) -> BalancesPublic:
+    """The SKU's stock per location and state, the states not for sale included."""
+    async with runtime.db.transaction() as session:
+        return await service.balances(session=session, sku=sku)
 
 
 @router.get("/reservations/{order_id}")

@@ -7,6 +7,23 @@ from dataclasses import dataclass, field
 
 SELLABLE = "sellable"
 RESERVED = "reserved"
+# Returned units wait here, not sellable, until inspected (DESIGN §3).
+PENDING_INSPECTION = "pending_inspection"
+# Not sellable either: units to refurbish, and units too damaged to sell.
+QUARANTINE = "quarantine"
+DAMAGED = "damaged"
+
+# Where an inspection disposition sends units out of pending_inspection; a write-off sends them
+# out of stock (no state). Refurbishment waits in quarantine at the same location: a
+# refurbishment location, and the transfer there, can come later.
+DISPOSITION_STATES: dict[str, str | None] = {
+    "restock": SELLABLE,
+    "refurbish": QUARANTINE,
+    "damaged": DAMAGED,
+    "write_off": None,
+}
+# What `stock.returned` says of written-off units: they are no longer in any state.
+WRITTEN_OFF = "written_off"
 
 # Reservation statuses. Only a held reservation still holds stock.
 HELD = "held"

@@ -7,9 +7,11 @@ from keel_contracts.events import (
     PurchaseOrderClosed,
     PurchaseOrderConfirmed,
     PurchaseOrderReceived,
+    ReturnInspected,
+    ReturnReceived,
     ShipmentShipped,
 )
-from keel_inventory import purchase_orders, reservations, shipments
+from keel_inventory import purchase_orders, reservations, returns, shipments
 from keel_inventory.repository import lock_conflicts_are_transient
 from keel_kit.handlers import Handlers, MessageContext
 
@@ -66,3 +68,19 @@ async def on_purchase_order_cancelled(ctx: MessageContext, event: PurchaseOrderC
 @handlers.on(PurchaseOrderClosed)
 async def on_purchase_order_closed(ctx: MessageContext, event: PurchaseOrderClosed) -> None:
     await purchase_orders.clear_on_order(session=ctx.session, event=event)
+
+
+@handlers.on(ReturnReceived)
+async def on_return_received(ctx: MessageContext, event: ReturnReceived) -> None:
+    with lock_conflicts_are_transient():
+        await returns.receive(
+            session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
+        )
+
+
+@handlers.on(ReturnInspected)
+async def on_return_inspected(ctx: MessageContext, event: ReturnInspected) -> None:
+    with lock_conflicts_are_transient():
+        await returns.inspect(
+            session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
+        )

@@ -17,6 +17,8 @@ CHANNEL_LENGTH = 64
 # Longest purchase order and receipt ids kept from procurement's events.
 PURCHASE_ORDER_ID_LENGTH = 100
 RECEIPT_ID_LENGTH = 100
+# Longest return id kept from the returns service's events.
+RETURN_ID_LENGTH = 100
 
 
 class Item(SQLModel, table=True):
@@ -152,5 +154,20 @@ class PurchaseReceiptLine(SQLModel, table=True):
     sku: str = Field(primary_key=True, max_length=64)
     purchase_order_id: str = Field(max_length=PURCHASE_ORDER_ID_LENGTH)
     movement_id: str = Field(max_length=36)
+    quantity: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ReturnStockStep(SQLModel, table=True):
+    """One step of a return applied to one SKU's stock: `received` (into pending_inspection) or
+    `inspected` (out of it, as the dispositions say). A return redelivered under a new event id
+    (the inbox dedupes by event id only) finds its step here and moves nothing twice."""
+
+    __tablename__ = "return_stock_step"
+
+    return_id: str = Field(primary_key=True, max_length=RETURN_ID_LENGTH)
+    sku: str = Field(primary_key=True, max_length=64)
+    step: str = Field(primary_key=True, max_length=20)
+    location_id: str = Field(max_length=64)
     quantity: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

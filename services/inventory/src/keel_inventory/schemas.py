@@ -74,6 +74,20 @@ class AvailabilityPublic(BaseModel):
     locations: list[LocationAvailability]
 
 
+class BalancePublic(BaseModel):
+    location_id: str
+    state: str
+    quantity: int
+
+
+class BalancesPublic(BaseModel):
+    """A SKU's balance per location and stock state, every state (sellable, reserved,
+    pending_inspection, quarantine, damaged ...), each the sum of its ledger movements."""
+
+    sku: str
+    balances: list[BalancePublic]
+
+
 class LedgerPage(BaseModel):
     items: list[MovementPublic]
     next_cursor: str | None

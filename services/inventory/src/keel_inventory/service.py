@@ -14,6 +14,8 @@ from keel_inventory.domain import RESERVED, SELLABLE
 from keel_inventory.models import Item, Location, StockMovement
 from keel_inventory.schemas import (
     AvailabilityPublic,
+    BalancePublic,
+    BalancesPublic,
     InvariantsPublic,
     ItemCreate,
     LedgerMismatch,
@@ -138,7 +140,9 @@ async def availability(*, session: AsyncSession, sku: str) -> AvailabilityPublic
         raise NotFound(f"unknown sku {sku}")
     by_location: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for balance in await repository.balances_for_sku(session, sku):
-        by_location[balance.location_id][balance.state] += balance.quantity
+        # Units pending inspection, in quarantine or damaged are stock, but not for sale.
+        if balance.state in (SELLABLE, RESERVED):
+            by_location[balance.location_id][balance.state] += balance.quantity
     on_order: dict[str, int] = defaultdict(int)
     expected: dict[str, date] = {}
     for line in await repository.open_lines_for_sku(session, sku):
@@ -162,6 +166,19 @@ async def availability(*, session: AsyncSession, sku: str) -> AvailabilityPublic
     ]
     return AvailabilityPublic(
         sku=sku, available_to_sell=sum(loc.available for loc in locations), locations=locations
+    )
+
+
+async def balances(*, session: AsyncSession, sku: str) -> BalancesPublic:
+    if await repository.get_item(session, sku) is None:
+        raise NotFound(f"unknown sku {sku}")
+    rows = await repository.balances_for_sku(session, sku)
+    return BalancesPublic(
+        sku=sku,
+        balances=[
+            BalancePublic(location_id=row.location_id, state=row.state, quantity=row.quantity)
+            for row in rows
+        ],
     )
 
 

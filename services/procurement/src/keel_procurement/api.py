@@ -1,28 +1,35 @@
 """Procurement HTTP API: thin routers that parse, call a use case, and commit."""
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from keel_kit.app import RuntimeDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
-from keel_procurement import purchase_orders, service
+from keel_procurement import purchase_orders, replenishment, service
 from keel_procurement.purchase_orders import Rules
+from keel_procurement.replenishment import Planning
 from keel_procurement.schemas import (
     ApprovalCreate,
     CancelRequest,
     ConfirmationCreate,
+    DemandPublic,
     PolicyPublic,
     PolicyPut,
     PurchaseOrderCreate,
     PurchaseOrderPublic,
     ReceiptCreate,
     ReceiptPublic,
+    ReplenishmentRunCreate,
+    ReplenishmentRunPublic,
+    SuggestionsPage,
     SupplierCreate,
     SupplierPublic,
 )
 
 
-def build_router(rules: Rules) -> APIRouter:
-    """The API, with the purchasing rules the deployment set."""
+def build_router(rules: Rules, planning: Planning) -> APIRouter:
+    """The API, with the purchasing and planning rules the deployment set."""
     router = APIRouter(prefix="/v1", tags=["procurement"])
 
     @router.post("/suppliers", status_code=status.HTTP_201_CREATED, response_model=SupplierPublic)
@@ -142,5 +149,52 @@ def build_router(rules: Rules) -> APIRouter:
         """Expect no more goods: a partly received order is closed short."""
         async with runtime.db.transaction() as session:
             return await purchase_orders.close(session=session, outbox=runtime.outbox, po_id=po_id)
+
+    @router.get("/demand/{sku}/{location_id}")
+    async def get_demand(sku: str, location_id: str, runtime: RuntimeDep) -> DemandPublic:
+        """The demand signal of a SKU at a location as of today, from the stock issued there."""
+        async with runtime.db.transaction() as session:
+            return await replenishment.demand(
+                session=session, sku=sku, location_id=location_id, planning=planning
+            )
+
+    @router.post(
+        "/replenishment-runs",
+        status_code=status.HTTP_201_CREATED,
+        response_model=ReplenishmentRunPublic,
+    )
+    async def create_replenishment_run(
+        runtime: RuntimeDep, key: IdempotencyKey = None, body: ReplenishmentRunCreate | None = None
+    ) -> Response:
+        """Review every policy now: suggest what is at or below its reorder point and draft one
+        purchase order per supplier and location (the same run the schedule makes)."""
+
+        async def run() -> ReplenishmentRunPublic:
+            return await replenishment.run(
+                session=session, outbox=runtime.outbox, rules=rules, planning=planning
+            )
+
+        async with runtime.db.transaction() as session:
+            return await idempotent(
+                session,
+                scope="replenishment-runs",
+                key=key,
+                request=body or ReplenishmentRunCreate(),
+                status_code=201,
+                run=run,
+            )
+
+    @router.get("/suggestions")
+    async def list_suggestions(
+        runtime: RuntimeDep,
+        status: Annotated[str | None, Query(max_length=30)] = None,
+        limit: Annotated[int, Query(ge=1, le=replenishment.MAX_PAGE)] = 50,
+        cursor: Annotated[str | None, Query(max_length=36)] = None,
+    ) -> SuggestionsPage:
+        """Suggestions, newest first; pass `next_cursor` back as `cursor` for the next page."""
+        async with runtime.db.transaction() as session:
+            return await replenishment.page(
+                session=session, status=status, cursor=cursor, limit=limit
+            )
 
     return router

@@ -1,4 +1,5 @@
-"""Procurement tables: suppliers, replenishment policies, purchase orders and their receipts.
+"""Procurement tables: suppliers, replenishment policies, purchase orders and their receipts,
+the demand signal and replenishment suggestions.
 
 A purchase order keeps the dates a supplier's reliability is measured from (sent, confirmed
 with an expected date); each receipt keeps when the goods arrived.
@@ -102,3 +103,53 @@ class ReceiptLine(SQLModel, table=True):
     )
     sku: str = Field(primary_key=True, max_length=CODE_LENGTH)
     quantity: int
+
+
+class DemandSignal(SQLModel, table=True):
+    """What procurement has seen of a SKU at a location: its daily demand as an EWMA (closed
+    days; the open day is still being counted) and the units on hand by the stock events seen
+    (received minus issued)."""
+
+    __tablename__ = "demand_signal"
+
+    sku: str = Field(primary_key=True, max_length=CODE_LENGTH)
+    location_id: str = Field(primary_key=True, max_length=CODE_LENGTH)
+    mean: Decimal = Field(default=Decimal(0), sa_type=Numeric(18, 6))
+    variance: Decimal = Field(default=Decimal(0), sa_type=Numeric(18, 6))
+    days: int = 0
+    open_day: date | None = Field(default=None, sa_type=Date)
+    open_quantity: int = 0
+    on_hand: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ReplenishmentSuggestion(SQLModel, table=True):
+    """One SKU at one location that a replenishment run found at or below its reorder point,
+    with the numbers that explain the quantity, and the draft purchase order it went on."""
+
+    __tablename__ = "replenishment_suggestion"
+
+    suggestion_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    run_id: str = Field(index=True, max_length=ID_LENGTH)
+    sku: str = Field(max_length=CODE_LENGTH)
+    location_id: str = Field(max_length=CODE_LENGTH)
+    supplier_id: str = Field(max_length=CODE_LENGTH)
+    status: str = Field(max_length=30)
+    po_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    mean_daily_demand: Decimal = Field(sa_type=Numeric(18, 4))
+    demand_sigma: Decimal = Field(sa_type=Numeric(18, 4))
+    lead_time_days: Decimal = Field(sa_type=Numeric(18, 4))
+    lead_time_source: str = Field(max_length=20)
+    review_days: int
+    service_level: Decimal = Field(sa_type=Numeric(5, 4))
+    z: Decimal = Field(sa_type=Numeric(8, 4))
+    reorder_point: Decimal = Field(sa_type=Numeric(18, 4))
+    order_up_to: Decimal = Field(sa_type=Numeric(18, 4))
+    on_hand: int
+    on_order: int
+    position: int
+    raw_quantity: int
+    min_order_qty: int
+    pack_size: int
+    quantity: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -8,14 +8,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit.location_replicas import LocationReplica
 from keel_kit.replicas import ItemReplica
-from keel_procurement.domain import Arrival
+from keel_procurement.domain import Arrival, Status
 from keel_procurement.models import (
+    DemandSignal,
     PurchaseOrder,
     PurchaseOrderApproval,
     PurchaseOrderLine,
     Receipt,
     ReceiptLine,
     ReplenishmentPolicy,
+    ReplenishmentSuggestion,
     Supplier,
 )
 
@@ -90,3 +92,70 @@ async def arrivals(session: AsyncSession, supplier_id: str) -> list[Arrival]:
         for sent_at, expected, received_at in rows.all()
         if sent_at is not None
     ]
+
+
+# Purchase orders whose remaining units are still owed to us: they count toward the position.
+OPEN_STATUSES = (
+    Status.DRAFT,
+    Status.APPROVED,
+    Status.SENT,
+    Status.CONFIRMED,
+    Status.PARTIALLY_RECEIVED,
+)
+
+
+async def get_demand_signal(
+    session: AsyncSession, sku: str, location_id: str
+) -> DemandSignal | None:
+    return await session.get(DemandSignal, (sku, location_id))
+
+
+async def demand_signals(session: AsyncSession) -> dict[tuple[str, str], DemandSignal]:
+    rows = await session.exec(select(DemandSignal))
+    return {(row.sku, row.location_id): row for row in rows.all()}
+
+
+async def policies(session: AsyncSession) -> Sequence[ReplenishmentPolicy]:
+    rows = await session.exec(
+        select(ReplenishmentPolicy).order_by(
+            col(ReplenishmentPolicy.supplier_id),
+            col(ReplenishmentPolicy.location_id),
+            col(ReplenishmentPolicy.sku),
+        )
+    )
+    return rows.all()
+
+
+async def on_order(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """Units ordered and not yet received per (SKU, location), over the open purchase orders
+    (drafts included, so a second run does not order the same units again)."""
+    owed = func.sum(PurchaseOrderLine.quantity - PurchaseOrderLine.received_quantity)
+    rows = await session.exec(
+        select(col(PurchaseOrderLine.sku), col(PurchaseOrder.location_id), owed)
+        .join(PurchaseOrder, col(PurchaseOrder.po_id) == col(PurchaseOrderLine.po_id))
+        .where(col(PurchaseOrder.status).in_(OPEN_STATUSES))
+        .group_by(col(PurchaseOrderLine.sku), col(PurchaseOrder.location_id))
+    )
+    return {(sku, location_id): max(int(units or 0), 0) for sku, location_id, units in rows.all()}
+
+
+async def items(session: AsyncSession, skus: set[str]) -> dict[str, ItemReplica]:
+    if not skus:
+        return {}
+    rows = await session.exec(select(ItemReplica).where(col(ItemReplica.sku).in_(skus)))
+    return {item.sku: item for item in rows.all()}
+
+
+async def suggestions(
+    session: AsyncSession, *, status: str | None, before: str | None, limit: int
+) -> Sequence[ReplenishmentSuggestion]:
+    """Newest first: suggestion ids are UUIDv7, so they sort by creation time."""
+    query = select(ReplenishmentSuggestion)
+    if status is not None:
+        query = query.where(ReplenishmentSuggestion.status == status)
+    if before is not None:
+        query = query.where(col(ReplenishmentSuggestion.suggestion_id) < before)
+    rows = await session.exec(
+        query.order_by(col(ReplenishmentSuggestion.suggestion_id).desc()).limit(limit)
+    )
+    return rows.all()

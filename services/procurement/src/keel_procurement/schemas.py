@@ -127,3 +127,62 @@ class ReceiptPublic(BaseModel):
     received_at: Utc
     lines: list[ReceiptLinePublic]
     purchase_order: PurchaseOrderPublic
+
+
+class DemandPublic(BaseModel):
+    """The demand signal of a SKU at a location as of today: the EWMA over the closed days
+    (the days before today, empty ones as zero) and what is on hand by the events seen."""
+
+    sku: str
+    location_id: str
+    mean_daily_demand: Decimal
+    variance: Decimal
+    days_observed: int
+    today_quantity: int
+    on_hand: int
+
+
+class ReplenishmentRunCreate(Strict):
+    pass
+
+
+class SuggestionPublic(BaseModel):
+    """A suggested order and the numbers behind it: reorder point = mean x lead time +
+    z x sigma x sqrt(lead time); order-up-to = reorder point + mean x review days; position =
+    on hand + on order; quantity = order-up-to - position, at least the minimum, in whole packs."""
+
+    suggestion_id: str
+    run_id: str
+    sku: str
+    location_id: str
+    supplier_id: str
+    status: str
+    po_id: str | None
+    mean_daily_demand: Decimal
+    demand_sigma: Decimal
+    lead_time_days: Decimal
+    lead_time_source: str
+    review_days: int
+    service_level: Decimal
+    z: Decimal
+    reorder_point: Decimal
+    order_up_to: Decimal
+    on_hand: int
+    on_order: int
+    position: int
+    raw_quantity: int
+    min_order_qty: int
+    pack_size: int
+    quantity: int
+    created_at: Utc
+
+
+class ReplenishmentRunPublic(BaseModel):
+    run_id: str
+    suggestions: list[SuggestionPublic]
+    purchase_order_ids: list[str]
+
+
+class SuggestionsPage(BaseModel):
+    items: list[SuggestionPublic]
+    next_cursor: str | None

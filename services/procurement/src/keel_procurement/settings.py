@@ -24,3 +24,20 @@ class Settings(ServiceSettings):
         le=1,
         description="share above the ordered quantity a line may be received (0.05 = 5% over)",
     )
+    demand_alpha: Decimal = Field(
+        default=Decimal("0.3"),
+        gt=0,
+        le=1,
+        description="EWMA smoothing of daily demand: the weight of the newest closed day",
+    )
+    review_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="days between reviews; order-up-to covers them beyond the lead time",
+    )
+    replenishment_every_seconds: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="how often the scheduled replenishment run drafts purchase orders",
+    )

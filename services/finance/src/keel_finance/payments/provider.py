@@ -7,7 +7,7 @@ Every method must be idempotent. The kit applies a batch of messages in one tran
 the whole batch when one message in it fails or the database blips, but it cannot take back a call
 to a provider: the same call may come again and must give the same answer without moving more
 money. Real adapters get that from the provider's idempotency keys (the order id for authorize,
-the authorization id for capture, void and review approval).
+the authorization id for capture, void and review approval, the refund id for a refund).
 
 A provider that says no raises `ProviderRefused` (the request can never succeed as it is); one
 that cannot be reached raises keel_kit's TransientError, ConnectionError or TimeoutError, so the
@@ -47,7 +47,7 @@ class Authorization:
 
 
 class ProviderRefused(Exception):
-    """The provider refused a capture or a void; asking again changes nothing."""
+    """The provider refused a capture, a void or a refund; asking again changes nothing."""
 
 
 class PaymentProvider(Protocol):
@@ -62,6 +62,12 @@ class PaymentProvider(Protocol):
     async def approve_review(self, *, authorization_id: str) -> None:
         """Authorize what the provider held for review (a person approved it). Rejecting a
         review is a `void`."""
+        ...
+
+    async def refund(self, *, authorization_id: str, refund_id: str, amount: Money) -> None:
+        """Pay `amount` of a captured authorization back to the customer; `refund_id` is the
+        idempotency key, so the same refund asked again moves no more money. Several refunds
+        of one authorization may together return at most what was captured."""
         ...
 
 

@@ -1,5 +1,5 @@
-"""Payment use cases: authorize, capture and void one order's payment through the provider port,
-and carry out the decision on a payment the provider held for review.
+"""Payment use cases: authorize, capture, void and refund one order's payment through the provider
+port, and carry out the decision on a payment the provider held for review.
 
 The payment row is the record of what the provider decided, so a command repeated for an order
 already decided is answered from the row instead of by a new call to the provider. Every answer goes
@@ -9,6 +9,7 @@ A command that can never succeed raises PermanentError, which the kit dead-lette
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,12 +26,14 @@ from keel_contracts.events import (
     PaymentCaptured,
     PaymentDeclined,
     PaymentHeld,
+    PaymentRefunded,
     PaymentVoided,
+    RefundRequested,
 )
 from keel_contracts.values import Money
 from keel_finance import domain, repository
 from keel_finance.domain import PaymentStatus
-from keel_finance.models import Payment
+from keel_finance.models import Payment, Refund
 from keel_finance.payments.provider import (
     Authorization,
     Outcome,
@@ -41,6 +44,8 @@ from keel_finance.service import post_entry
 from keel_kit.handlers import PermanentError
 from keel_kit.outbox import Outbox
 from keel_kit.tables import utcnow
+
+log = logging.getLogger(__name__)
 
 # Column sizes. A longer order id is refused up front: on PostgreSQL it would fail only when the
 # batch is flushed, outside any handler, and the kit would retry that batch instead of
@@ -221,6 +226,96 @@ async def resolve_review(
     return payment
 
 
+async def refund_payment(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    provider: PaymentProvider,
+    event: RefundRequested,
+    envelope: Envelope,
+) -> Refund:
+    """Refund a return through the provider, once per refund id, and announce payment.refunded.
+
+    The refund is capped at what the order's payment captured less what was refunded before; a
+    capped refund pays the rest and records the shortfall. A request with nothing captured left to
+    refund (no payment, not captured, refunded in full) can never succeed: it is dead-lettered
+    with the reason. Posts Dr sales returns / Cr cash. The same refund id again, under any event
+    id, only re-announces what was refunded.
+    """
+    _check_id("order id", event.order_id)
+    _check_id("refund id", event.refund_id)
+    _check_id("return id", event.return_id)
+    refund = await repository.get_refund(session, event.refund_id)
+    if refund is not None:
+        _announce_refund(session, outbox, refund, envelope)
+        return refund
+    payment = await repository.get_payment(session, event.order_id)
+    refusal_prefix = f"cannot refund {event.refund_id} of order {event.order_id}"
+    if payment is None:
+        raise PermanentError(f"{refusal_prefix}: the order has no payment")
+    try:
+        amount = domain.refundable(
+            status=payment.status,
+            captured=payment.captured_amount,
+            refunded=payment.refunded_amount,
+            currency=payment.currency,
+            requested=event.amount.amount,
+            requested_currency=event.amount.currency,
+        )
+        await provider.refund(
+            authorization_id=_authorization_id(payment),
+            refund_id=event.refund_id,
+            amount=_money(amount, payment.currency),
+        )
+    except (domain.PaymentRefused, ProviderRefused) as refusal:
+        raise PermanentError(f"{refusal_prefix}: {refusal}") from refusal
+    refund = Refund(
+        refund_id=event.refund_id,
+        order_id=event.order_id,
+        return_id=event.return_id,
+        currency=payment.currency,
+        requested_amount=event.amount.amount,
+        amount=amount,
+    )
+    repository.add_refund(session, refund)
+    if refund.shortfall > 0:
+        log.warning(
+            "refund %s of order %s capped at %s %s: %s requested, %s short",
+            refund.refund_id,
+            refund.order_id,
+            amount,
+            refund.currency,
+            event.amount.amount,
+            refund.shortfall,
+        )
+    payment.refunded_amount += amount
+    payment.updated_at = utcnow()
+    await post_entry(
+        session=session,
+        outbox=outbox,
+        entry=domain.refund_entry(payment.currency, amount),
+        source_type="refund",
+        source_id=event.refund_id,
+        memo=f"refund {event.refund_id} of return {event.return_id} of order {event.order_id}",
+        causation=envelope,
+        order_id=event.order_id,
+    )
+    _announce_refund(session, outbox, refund, envelope)
+    return refund
+
+
+def _announce_refund(
+    session: AsyncSession, outbox: Outbox, refund: Refund, cause: Envelope
+) -> None:
+    answer = PaymentRefunded(
+        order_id=refund.order_id,
+        refund_id=refund.refund_id,
+        return_id=refund.return_id,
+        amount=_money(refund.amount, refund.currency),
+    )
+    outbox.add(session, answer, key=refund.order_id, causation=cause)
+
+
 async def _decide(provider: PaymentProvider, cmd: AuthorizePayment) -> Payment:
     try:
         domain.check_authorization(cmd.amount.amount)
@@ -283,5 +378,9 @@ def _authorization_id(payment: Payment) -> str:
 
 
 def _check_order_id(order_id: str) -> None:
-    if not 0 < len(order_id) <= ORDER_ID_MAX:
-        raise PermanentError(f"order id must be 1 to {ORDER_ID_MAX} characters")
+    _check_id("order id", order_id)
+
+
+def _check_id(name: str, value: str) -> None:
+    if not 0 < len(value) <= ORDER_ID_MAX:
+        raise PermanentError(f"{name} must be 1 to {ORDER_ID_MAX} characters")

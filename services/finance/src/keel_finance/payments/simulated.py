@@ -7,7 +7,9 @@ gets the same id.
 It remembers the authorizations it granted (the most recent `memory` of them, in this process) to
 refuse what a real provider refuses: a capture above the authorized amount or in another
 currency, a second capture of another amount, capturing an authorization under review or voided,
-voiding a captured one, approving the review of a voided or captured one. Unlike a real
+voiding a captured one, approving the review of a voided or captured one, refunding what was not
+captured, refunding in another currency, or refunds that together exceed the capture (the same
+refund id again with the same amount is the same refund, and moves nothing more). Unlike a real
 provider's, that memory dies with the process, so an id of its own it no longer remembers is
 trusted; finance has already checked the request against its own payment record by then.
 """
@@ -15,7 +17,7 @@ trusted; finance has already checked the request against its own payment record 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from keel_contracts.values import Money
@@ -41,6 +43,7 @@ class _Grant:
     authorized: Money
     state: Literal["approved", "review", "captured", "voided"]
     captured: Money | None = None
+    refunds: dict[str, Money] = field(default_factory=dict)  # by refund id
 
 
 class SimulatedProvider:
@@ -103,6 +106,30 @@ class SimulatedProvider:
         if grant.state != "review":
             raise ProviderRefused(f"authorization {authorization_id} is {grant.state}")
         grant.state = "approved"
+
+    async def refund(self, *, authorization_id: str, refund_id: str, amount: Money) -> None:
+        grant = self._grant(authorization_id)
+        if grant is None:
+            return
+        earlier = grant.refunds.get(refund_id)
+        if earlier is not None:
+            if earlier == amount:
+                return  # the same refund again: nothing more moves
+            raise ProviderRefused(f"refund {refund_id} was already made for {earlier.amount}")
+        if grant.state != "captured" or grant.captured is None:
+            raise ProviderRefused(
+                f"authorization {authorization_id} is {grant.state}, not captured"
+            )
+        if amount.currency != grant.captured.currency:
+            raise ProviderRefused(
+                f"refund in {amount.currency} of a capture in {grant.captured.currency}"
+            )
+        refunded = sum((r.amount for r in grant.refunds.values()), start=amount.amount)
+        if refunded > grant.captured.amount:
+            raise ProviderRefused(
+                f"refunds of {refunded} would exceed the captured {grant.captured.amount}"
+            )
+        grant.refunds[refund_id] = amount
 
     def _grant(self, authorization_id: str) -> _Grant | None:
         """The remembered grant; None for one of ours that was forgotten (see module docstring)."""

@@ -1,7 +1,7 @@
 """Every inventory query lives here: `stock` (ledger, balances and their locks),
 `reservations` (reservations and the backorder queue), `purchase_orders` (on-order lines and
-booked purchase receipts), and `batch`, what a consumer's batch
-transaction keeps in memory and writes when it commits."""
+booked purchase receipts), `returns` (the steps of returns applied to stock), and `batch`, what
+a consumer's batch transaction keeps in memory and writes when it commits."""
 
 from keel_inventory.repository.batch import flush
 from keel_inventory.repository.purchase_orders import (
@@ -32,6 +32,7 @@ from keel_inventory.repository.reservations import (
     reservations_for_orders,
     set_status,
 )
+from keel_inventory.repository.returns import add_return_steps, balance, return_steps
 from keel_inventory.repository.stock import (
     add_movement,
     add_movements,
@@ -54,7 +55,9 @@ __all__ = [
     "add_movements",
     "add_purchase_order_line",
     "add_receipt_lines",
+    "add_return_steps",
     "allocations_of",
+    "balance",
     "balances_for_sku",
     "booked_receipt_skus",
     "due_reservations",
@@ -82,5 +85,6 @@ __all__ = [
     "rehold_reservations",
     "remove_backorders",
     "reservations_for_orders",
+    "return_steps",
     "set_status",
 ]

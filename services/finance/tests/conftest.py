@@ -1,0 +1,1 @@
+from finance_harness import finance  # noqa: F401  (the fixture its service tests share)

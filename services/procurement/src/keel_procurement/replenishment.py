@@ -1,0 +1,249 @@
+"""The demand signal and replenishment runs.
+
+Demand: every `stock.issued` is a sale leaving a location; its units count toward the day of
+its envelope's `occurred_at` (UTC). Days are folded into an exponentially weighted mean and
+variance once they are over (see `domain.fold`). On hand is what procurement has seen:
+`stock.received` minus `stock.issued` at the location; adjustments, transfers and counts are not
+on that topic, so the figure drifts from inventory's ledger if they happen (documented limit).
+
+A run looks at every replenishment policy: position = on hand + units still owed on open
+purchase orders (drafts too, so a repeated run does not order twice). At or below the reorder
+point, it suggests the order-up-to quantity and drafts one purchase order per supplier and
+location with the suggested lines, at the unit cost the item master registered.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import new_event_id
+from keel_kit.outbox import Outbox
+from keel_kit.tables import utcnow
+from keel_procurement import domain, purchase_orders, repository
+from keel_procurement.domain import DailyDemand, LeadTimeSource
+from keel_procurement.models import DemandSignal, ReplenishmentPolicy, ReplenishmentSuggestion
+from keel_procurement.purchase_orders import Rules
+from keel_procurement.schemas import (
+    DemandPublic,
+    LineCreate,
+    PurchaseOrderCreate,
+    ReplenishmentRunPublic,
+    SuggestionPublic,
+    SuggestionsPage,
+)
+
+ORDERED = "ordered"  # the suggestion is on a draft purchase order (po_id)
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Planning:
+    """The replenishment settings a deployment chose (see Settings)."""
+
+    alpha: Decimal
+    review_days: int
+
+
+async def stock_issued(
+    *,
+    session: AsyncSession,
+    sku: str,
+    location_id: str,
+    units: int,
+    at: datetime,
+    planning: Planning,
+) -> None:
+    signal = await _signal(session, sku, location_id)
+    state = domain.record_issue(_state(signal), domain.as_utc(at).date(), units, planning.alpha)
+    _store(signal, state)
+    signal.on_hand -= units
+    session.add(signal)
+
+
+async def stock_received(*, session: AsyncSession, sku: str, location_id: str, units: int) -> None:
+    signal = await _signal(session, sku, location_id)
+    signal.on_hand += units
+    signal.updated_at = utcnow()
+    session.add(signal)
+
+
+async def demand(
+    *, session: AsyncSession, sku: str, location_id: str, planning: Planning
+) -> DemandPublic:
+    signal = await repository.get_demand_signal(session, sku, location_id)
+    today = utcnow().date()
+    state = _as_of(signal, today, planning)
+    return DemandPublic(
+        sku=sku,
+        location_id=location_id,
+        mean_daily_demand=state.mean,
+        variance=state.variance,
+        days_observed=state.days,
+        today_quantity=state.open_quantity if state.open_day == today else 0,
+        on_hand=signal.on_hand if signal is not None else 0,
+    )
+
+
+async def run(
+    *, session: AsyncSession, outbox: Outbox, rules: Rules, planning: Planning
+) -> ReplenishmentRunPublic:
+    run_id = str(new_event_id())
+    today = utcnow().date()
+    signals = await repository.demand_signals(session)
+    owed = await repository.on_order(session)
+    lead_times: dict[str, tuple[Decimal, LeadTimeSource]] = {}
+    made: list[ReplenishmentSuggestion] = []
+    for policy in await repository.policies(session):
+        key = (policy.sku, policy.location_id)
+        if policy.supplier_id not in lead_times:
+            lead_times[policy.supplier_id] = await _lead_time(session, policy.supplier_id)
+        lead_time, source = lead_times[policy.supplier_id]
+        signal = signals.get(key)
+        on_hand = signal.on_hand if signal is not None else 0
+        decision = domain.replenish(
+            demand=_as_of(signal, today, planning),
+            lead_time_days=lead_time,
+            review_days=planning.review_days,
+            service_level=policy.service_level,
+            position=on_hand + owed.get(key, 0),
+            min_order_qty=policy.min_order_qty,
+            pack_size=policy.pack_size,
+        )
+        if decision.needed:
+            made.append(_suggestion(run_id, policy, decision, source, on_hand, planning))
+
+    po_ids = await _draft_orders(session, outbox, rules, made)
+    session.add_all(made)
+    return ReplenishmentRunPublic(
+        run_id=run_id, suggestions=[_public(s) for s in made], purchase_order_ids=po_ids
+    )
+
+
+async def page(
+    *, session: AsyncSession, status: str | None, cursor: str | None, limit: int
+) -> SuggestionsPage:
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = await repository.suggestions(session, status=status, before=cursor, limit=limit)
+    items = [_public(row) for row in rows]
+    return SuggestionsPage(
+        items=items, next_cursor=items[-1].suggestion_id if len(items) == limit else None
+    )
+
+
+async def _draft_orders(
+    session: AsyncSession, outbox: Outbox, rules: Rules, made: list[ReplenishmentSuggestion]
+) -> list[str]:
+    """One draft purchase order per supplier and location, through the ordinary draft use case
+    (so it is validated, priced and announced like one drafted by hand)."""
+    groups: dict[tuple[str, str], list[ReplenishmentSuggestion]] = defaultdict(list)
+    for suggestion in made:
+        groups[(suggestion.supplier_id, suggestion.location_id)].append(suggestion)
+    known = await repository.items(session, {s.sku for s in made})
+    po_ids: list[str] = []
+    for (supplier_id, location_id), group in groups.items():
+        currency = known[group[0].sku].currency
+        po = await purchase_orders.draft(
+            session=session,
+            outbox=outbox,
+            rules=rules,
+            cmd=PurchaseOrderCreate(
+                supplier_id=supplier_id,
+                location_id=location_id,
+                currency=currency,
+                lines=[
+                    LineCreate(sku=s.sku, quantity=s.quantity, unit_cost=known[s.sku].unit_cost)
+                    for s in group
+                ],
+            ),
+        )
+        for suggestion in group:
+            suggestion.po_id = po.po_id
+        po_ids.append(po.po_id)
+    return po_ids
+
+
+async def _lead_time(session: AsyncSession, supplier_id: str) -> tuple[Decimal, LeadTimeSource]:
+    """The supplier's measured mean lead time once any of its orders has delivered; its stated
+    lead time until then."""
+    supplier = await repository.get_supplier(session, supplier_id)
+    assert supplier is not None  # a policy names an existing supplier (foreign key)
+    record = domain.delivery_record(
+        await repository.arrivals(session, supplier_id), supplier.lead_time_days
+    )
+    if record.measured_lead_time_days is not None:
+        return record.measured_lead_time_days, LeadTimeSource.MEASURED
+    return Decimal(supplier.lead_time_days), LeadTimeSource.STATED
+
+
+def _suggestion(
+    run_id: str,
+    policy: ReplenishmentPolicy,
+    decision: domain.Replenishment,
+    source: LeadTimeSource,
+    on_hand: int,
+    planning: Planning,
+) -> ReplenishmentSuggestion:
+    return ReplenishmentSuggestion(
+        suggestion_id=str(new_event_id()),
+        run_id=run_id,
+        sku=policy.sku,
+        location_id=policy.location_id,
+        supplier_id=policy.supplier_id,
+        status=ORDERED,
+        mean_daily_demand=decision.mean,
+        demand_sigma=decision.sigma,
+        lead_time_days=decision.lead_time_days,
+        lead_time_source=source,
+        review_days=planning.review_days,
+        service_level=policy.service_level,
+        z=decision.z,
+        reorder_point=decision.reorder_point,
+        order_up_to=decision.order_up_to,
+        on_hand=on_hand,
+        on_order=decision.position - on_hand,
+        position=decision.position,
+        raw_quantity=decision.raw_quantity,
+        min_order_qty=policy.min_order_qty,
+        pack_size=policy.pack_size,
+        quantity=decision.quantity,
+    )
+
+
+def _public(suggestion: ReplenishmentSuggestion) -> SuggestionPublic:
+    return SuggestionPublic.model_validate(suggestion, from_attributes=True)
+
+
+async def _signal(session: AsyncSession, sku: str, location_id: str) -> DemandSignal:
+    signal = await repository.get_demand_signal(session, sku, location_id)
+    if signal is None:
+        signal = DemandSignal(sku=sku, location_id=location_id)
+    return signal
+
+
+def _state(signal: DemandSignal | None) -> DailyDemand:
+    if signal is None:
+        return domain.NO_DEMAND
+    return DailyDemand(
+        mean=Decimal(signal.mean),
+        variance=Decimal(signal.variance),
+        days=signal.days,
+        open_day=signal.open_day,
+        open_quantity=signal.open_quantity,
+    )
+
+
+def _as_of(signal: DemandSignal | None, today: date, planning: Planning) -> DailyDemand:
+    """The signal with every day before today closed, without storing it (reading is pure)."""
+    return domain.close_days_before(_state(signal), today, planning.alpha)
+
+
+def _store(signal: DemandSignal, state: DailyDemand) -> None:
+    signal.mean = state.mean
+    signal.variance = state.variance
+    signal.days = state.days
+    signal.open_day = state.open_day
+    signal.open_quantity = state.open_quantity
+    signal.updated_at = utcnow()
