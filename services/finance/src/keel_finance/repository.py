@@ -94,13 +94,17 @@ _KNOWN_PAYMENTS = "keel_finance.known_payments"
 
 
 async def load_payments(session: AsyncSession, order_ids: set[str]) -> None:
-    """Read the payments of a batch's orders in one query; `get_payment` then answers from
-    memory. Read afresh: a rolled-back savepoint may have left the session's copies stale."""
+    """Read and lock the payments of a batch's orders in one query; `get_payment` then answers
+    from memory. Locked because refunds arrive keyed by return, so two returns of one order can
+    be refunded by two replicas at once; in order id order, so they cannot deadlock. Read
+    afresh: a rolled-back savepoint may have left the session's copies stale."""
     if not order_ids:
         return
     query = (
         select(Payment)
         .where(col(Payment.order_id).in_(order_ids))
+        .order_by(col(Payment.order_id))
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     with session.no_autoflush:
