@@ -4,7 +4,6 @@ once per (receipt, SKU), and what is cancelled or closed leaves on-order stock."
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,9 +11,8 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from inventory_harness import Inventory, reserve
+from inventory_harness import Inventory, apply_batch, reserve
 from keel_contracts import Envelope
-from keel_contracts.commands import ReserveStock
 from keel_contracts.events import (
     PurchaseOrderCancelled,
     PurchaseOrderClosed,
@@ -23,48 +21,9 @@ from keel_contracts.events import (
     PurchaseOrderReceived,
 )
 from keel_contracts.values import Line, Money
-from keel_inventory.handlers import handlers
-from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.tables import OutboxRecord
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
-
-PURCHASE_ORDERS = "procurement.purchase_order.v1"
-_offsets = itertools.count()
-
-PurchaseOrderEvent = (
-    PurchaseOrderConfirmed | PurchaseOrderReceived | PurchaseOrderCancelled | PurchaseOrderClosed
-)
-
-
-async def apply(inventory: Inventory, *messages: PurchaseOrderEvent | ReserveStock) -> int:
-    """Apply the messages as one consumer batch; return how many took effect."""
-    records = []
-    for message in messages:
-        if isinstance(message, ReserveStock):
-            topic, key = "inventory.commands.v1", message.order_id
-        else:
-            topic, key = PURCHASE_ORDERS, message.purchase_order_id
-        envelope = Envelope.wrap(message, source="procurement", correlation_id=key)
-        records.append(
-            Record(
-                topic=topic,
-                partition=0,
-                offset=next(_offsets),
-                key=key.encode(),
-                value=envelope.to_bytes(),
-            )
-        )
-    processor = BatchProcessor(
-        consumer="inventory-service",
-        handlers=handlers,
-        db=inventory.runtime.db,
-        outbox=inventory.runtime.outbox,
-        metrics=inventory.runtime.metrics,
-        max_attempts=3,
-        backoff_seconds=0.01,
-    )
-    return await processor.process(records)
 
 
 def confirmed(
@@ -133,7 +92,7 @@ async def locations(inventory: Inventory, sku: str) -> dict[str, dict[str, Any]]
 async def test_a_received_purchase_order_becomes_sellable_stock_at_its_location(
     inventory: Inventory,
 ) -> None:
-    applied = await apply(
+    applied = await apply_batch(
         inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00"))
     )
 
@@ -150,7 +109,7 @@ async def test_a_received_purchase_order_becomes_sellable_stock_at_its_location(
 async def test_a_purchase_order_receipt_announces_stock_received_marked_with_the_order(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50")))
+    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50")))
     await inventory.receive("PLATE", "WH-B", 2)  # through the API: no purchase order
 
     by_po, by_api = await receipts_announced(inventory)
@@ -168,9 +127,9 @@ async def test_a_purchase_order_receipt_announces_stock_received_marked_with_the
 async def test_a_received_purchase_order_serves_a_waiting_backorder(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, reserve("ORD-1", ("MUG", 2), ("PLATE", 1), backorder=True))
+    await apply_batch(inventory, reserve("ORD-1", ("MUG", 2), ("PLATE", 1), backorder=True))
 
-    await apply(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00")))
+    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00")))
 
     answers = [(e.type, e.payload["order_id"]) for e in await inventory.answers()]
     assert answers == [("stock.reservation_failed", "ORD-1"), ("stock.reserved", "ORD-1")]
@@ -184,12 +143,12 @@ async def test_a_received_purchase_order_serves_a_waiting_backorder(
 async def test_the_same_receipt_redelivered_under_a_new_event_id_books_nothing_twice(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, confirmed("PO-1", ("MUG", 10)))
+    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)))
     receipt = received("PO-1", "R-1", ("MUG", 4, "2.50"))
-    await apply(inventory, receipt)
+    await apply_batch(inventory, receipt)
 
     # Envelope.wrap gives each delivery its own event id: the inbox cannot tell them apart.
-    applied = await apply(inventory, receipt, receipt)
+    applied = await apply_batch(inventory, receipt, receipt)
 
     assert applied == 2
     assert await inventory.stock("MUG") == {"WH-A": (4, 0)}
@@ -203,16 +162,16 @@ async def test_a_redelivered_receipt_in_the_same_batch_as_the_first_books_once(
 ) -> None:
     receipt = received("PO-1", "R-1", ("MUG", 4, "2.50"))
 
-    assert await apply(inventory, receipt, receipt) == 2
+    assert await apply_batch(inventory, receipt, receipt) == 2
 
     assert await inventory.stock("MUG") == {"WH-A": (4, 0)}
     assert len(await receipts_announced(inventory)) == 1
 
 
 async def test_a_second_receipt_of_the_same_order_is_booked_too(inventory: Inventory) -> None:
-    await apply(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
 
-    await apply(inventory, received("PO-1", "R-2", ("MUG", 6, "2.50")))
+    await apply_batch(inventory, received("PO-1", "R-2", ("MUG", 6, "2.50")))
 
     assert await inventory.stock("MUG") == {"WH-A": (10, 0)}
     assert len(await receipts_announced(inventory)) == 2
@@ -221,7 +180,7 @@ async def test_a_second_receipt_of_the_same_order_is_booked_too(inventory: Inven
 async def test_a_confirmed_purchase_order_is_on_order_and_not_sellable(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, confirmed("PO-1", ("MUG", 10), location_id="WH-B"))
+    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10), location_id="WH-B"))
 
     body = (await inventory.client.get("/v1/availability/MUG")).json()
     assert body == {
@@ -238,7 +197,7 @@ async def test_a_confirmed_purchase_order_is_on_order_and_not_sellable(
             }
         ],
     }
-    await apply(inventory, reserve("ORD-1", ("MUG", 1)))
+    await apply_batch(inventory, reserve("ORD-1", ("MUG", 1)))
     assert [e.type for e in await inventory.answers()] == ["stock.reservation_failed"]
     await inventory.assert_invariants_hold()
 
@@ -248,7 +207,7 @@ async def test_on_order_stands_beside_sellable_stock_and_shows_the_earliest_date
 ) -> None:
     await inventory.receive("MUG", "WH-A", 3)
 
-    await apply(
+    await apply_batch(
         inventory,
         confirmed("PO-1", ("MUG", 10), expected="2030-06-01"),
         confirmed("PO-2", ("MUG", 5), expected="2030-05-15"),
@@ -269,11 +228,11 @@ async def test_on_order_stands_beside_sellable_stock_and_shows_the_earliest_date
 async def test_a_receipt_takes_what_arrived_off_order_and_never_below_zero(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, confirmed("PO-1", ("MUG", 10), ("PLATE", 2)))
+    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10), ("PLATE", 2)))
 
-    await apply(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
     after_first = await locations(inventory, "MUG")
-    await apply(inventory, received("PO-1", "R-2", ("MUG", 7, "2.50"), ("PLATE", 2, "1.00")))
+    await apply_batch(inventory, received("PO-1", "R-2", ("MUG", 7, "2.50"), ("PLATE", 2, "1.00")))
 
     assert after_first["WH-A"]["on_order"] == 6
     assert await locations(inventory, "MUG") == {
@@ -289,24 +248,24 @@ async def test_a_receipt_takes_what_arrived_off_order_and_never_below_zero(
 
 
 async def test_a_cancelled_purchase_order_clears_its_on_order(inventory: Inventory) -> None:
-    await apply(inventory, confirmed("PO-1", ("MUG", 10)), confirmed("PO-2", ("MUG", 2)))
+    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)), confirmed("PO-2", ("MUG", 2)))
 
-    await apply(
+    await apply_batch(
         inventory,
         PurchaseOrderCancelled(
             purchase_order_id="PO-1", supplier_id="SUP-1", location_id="WH-A", reason="late"
         ),
     )
-    await apply(inventory, confirmed("PO-1", ("MUG", 10)))  # redelivered: stays cancelled
+    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)))  # redelivered: stays cancelled
 
     assert (await locations(inventory, "MUG"))["WH-A"]["on_order"] == 2
 
 
 async def test_a_closed_purchase_order_clears_what_never_came(inventory: Inventory) -> None:
-    await apply(inventory, confirmed("PO-1", ("MUG", 10)))
-    await apply(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)))
+    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
 
-    await apply(
+    await apply_batch(
         inventory,
         PurchaseOrderClosed(
             purchase_order_id="PO-1",
@@ -332,7 +291,7 @@ async def test_a_receipt_of_an_unknown_sku_is_dead_lettered_and_books_nothing(
 ) -> None:
     good = received("PO-2", "R-2", ("PLATE", 1, "1.00"))
 
-    applied = await apply(
+    applied = await apply_batch(
         inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("NOPE", 1, "1.00")), good
     )
 
@@ -345,7 +304,7 @@ async def test_a_receipt_of_an_unknown_sku_is_dead_lettered_and_books_nothing(
 
 
 async def test_a_receipt_at_an_unknown_location_is_dead_lettered(inventory: Inventory) -> None:
-    applied = await apply(
+    applied = await apply_batch(
         inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), location_id="WH-Z")
     )
 
@@ -358,7 +317,9 @@ async def test_a_receipt_at_an_unknown_location_is_dead_lettered(inventory: Inve
 async def test_a_receipt_costed_in_another_currency_than_the_item_is_dead_lettered(
     inventory: Inventory,
 ) -> None:
-    applied = await apply(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), currency="EUR"))
+    applied = await apply_batch(
+        inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), currency="EUR")
+    )
 
     assert applied == 0
     (error,) = await dead_letters(inventory)
@@ -366,7 +327,7 @@ async def test_a_receipt_costed_in_another_currency_than_the_item_is_dead_letter
 
 
 async def test_a_confirmed_order_of_an_unknown_sku_is_dead_lettered(inventory: Inventory) -> None:
-    applied = await apply(inventory, confirmed("PO-1", ("MUG", 1), ("NOPE", 1)))
+    applied = await apply_batch(inventory, confirmed("PO-1", ("MUG", 1), ("NOPE", 1)))
 
     assert applied == 0
     (error,) = await dead_letters(inventory)

@@ -4,57 +4,18 @@ out of stock, once per (return, SKU), each movement announced as `stock.returned
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
-from inventory_harness import Inventory, reserve
+from inventory_harness import Inventory, apply_batch, reserve
 from keel_contracts import Envelope
-from keel_contracts.commands import ReserveStock
 from keel_contracts.events import Disposition, InspectedLine, ReturnInspected, ReturnReceived
 from keel_contracts.values import Line
-from keel_inventory.handlers import handlers
-from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.tables import OutboxRecord
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
-
-RETURNS = "returns.return.v1"
-_offsets = itertools.count()
-
-
-async def apply(
-    inventory: Inventory, *messages: ReturnReceived | ReturnInspected | ReserveStock
-) -> int:
-    """Apply the messages as one consumer batch; return how many took effect."""
-    records = []
-    for message in messages:
-        if isinstance(message, ReserveStock):
-            topic, key = "inventory.commands.v1", message.order_id
-        else:
-            topic, key = RETURNS, message.return_id
-        envelope = Envelope.wrap(message, source="returns", correlation_id=key)
-        records.append(
-            Record(
-                topic=topic,
-                partition=0,
-                offset=next(_offsets),
-                key=key.encode(),
-                value=envelope.to_bytes(),
-            )
-        )
-    processor = BatchProcessor(
-        consumer="inventory-service",
-        handlers=handlers,
-        db=inventory.runtime.db,
-        outbox=inventory.runtime.outbox,
-        metrics=inventory.runtime.metrics,
-        max_attempts=3,
-        backoff_seconds=0.01,
-    )
-    return await processor.process(records)
 
 
 def received(return_id: str, *lines: tuple[str, int], location_id: str = "WH-A") -> ReturnReceived:
@@ -132,7 +93,7 @@ async def test_a_received_return_waits_in_pending_inspection_and_is_not_sellable
 ) -> None:
     await inventory.receive("MUG", "WH-A", 1)
 
-    applied = await apply(inventory, received("RET-1", ("MUG", 2), ("PLATE", 1), ("MUG", 1)))
+    applied = await apply_batch(inventory, received("RET-1", ("MUG", 2), ("PLATE", 1), ("MUG", 1)))
 
     assert applied == 1
     assert await balances(inventory, "MUG") == {
@@ -144,7 +105,7 @@ async def test_a_received_return_waits_in_pending_inspection_and_is_not_sellable
     assert availability["available_to_sell"] == 1
     assert await inventory.stock("MUG") == {"WH-A": (1, 0)}
     assert await inventory.stock("PLATE") == {}
-    await apply(inventory, reserve("ORD-9", ("PLATE", 1)))
+    await apply_batch(inventory, reserve("ORD-9", ("PLATE", 1)))
     assert [e.type for e in await inventory.answers()] == ["stock.reservation_failed"]
     assert (await ledger(inventory, "PLATE")) == [
         ("return", "pending_inspection", 1, "1.0000", "return RET-1")
@@ -168,9 +129,9 @@ async def test_a_received_return_waits_in_pending_inspection_and_is_not_sellable
 async def test_inspection_moves_each_line_where_its_disposition_says(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, received("RET-1", ("MUG", 10)))
+    await apply_batch(inventory, received("RET-1", ("MUG", 10)))
 
-    applied = await apply(
+    applied = await apply_batch(
         inventory,
         inspected(
             "RET-1",
@@ -218,8 +179,8 @@ async def test_inspection_moves_each_line_where_its_disposition_says(
 async def test_stock_returned_names_the_movement_that_put_the_units_in_their_state(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, received("RET-1", ("MUG", 2)))
-    await apply(inventory, inspected("RET-1", ("MUG", 1, "restock"), ("MUG", 1, "write_off")))
+    await apply_batch(inventory, received("RET-1", ("MUG", 2)))
+    await apply_batch(inventory, inspected("RET-1", ("MUG", 1, "restock"), ("MUG", 1, "write_off")))
 
     body = (await inventory.client.get("/v1/ledger", params={"sku": "MUG"})).json()
     by_id = {m["movement_id"]: (m["state"], m["quantity"]) for m in body["items"]}
@@ -232,11 +193,11 @@ async def test_stock_returned_names_the_movement_that_put_the_units_in_their_sta
 
 
 async def test_a_restocked_return_serves_a_waiting_backorder(inventory: Inventory) -> None:
-    await apply(inventory, reserve("ORD-1", ("MUG", 2), backorder=True))
-    await apply(inventory, received("RET-1", ("MUG", 3)))
+    await apply_batch(inventory, reserve("ORD-1", ("MUG", 2), backorder=True))
+    await apply_batch(inventory, received("RET-1", ("MUG", 3)))
     assert [e.type for e in await inventory.answers()] == ["stock.reservation_failed"]
 
-    await apply(inventory, inspected("RET-1", ("MUG", 2, "restock"), ("MUG", 1, "damaged")))
+    await apply_batch(inventory, inspected("RET-1", ("MUG", 2, "restock"), ("MUG", 1, "damaged")))
 
     answers = [(e.type, e.payload["order_id"]) for e in await inventory.answers()]
     assert answers == [("stock.reservation_failed", "ORD-1"), ("stock.reserved", "ORD-1")]
@@ -253,7 +214,7 @@ async def test_a_restocked_return_serves_a_waiting_backorder(inventory: Inventor
 async def test_receipt_and_inspection_in_one_batch_move_the_stock_once(
     inventory: Inventory,
 ) -> None:
-    applied = await apply(
+    applied = await apply_batch(
         inventory,
         received("RET-1", ("MUG", 2)),
         inspected("RET-1", ("MUG", 2, "restock")),
@@ -269,9 +230,9 @@ async def test_receipt_and_inspection_in_one_batch_move_the_stock_once(
 async def test_inspecting_more_than_was_received_is_dead_lettered_and_moves_nothing(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, received("RET-1", ("MUG", 2), ("PLATE", 1)))
+    await apply_batch(inventory, received("RET-1", ("MUG", 2), ("PLATE", 1)))
 
-    applied = await apply(
+    applied = await apply_batch(
         inventory,
         inspected("RET-1", ("PLATE", 1, "restock"), ("MUG", 2, "restock"), ("MUG", 1, "damaged")),
     )
@@ -286,9 +247,9 @@ async def test_inspecting_more_than_was_received_is_dead_lettered_and_moves_noth
 
 
 async def test_inspecting_a_return_never_received_is_dead_lettered(inventory: Inventory) -> None:
-    await apply(inventory, received("RET-1", ("MUG", 5)))  # another return's units are there
+    await apply_batch(inventory, received("RET-1", ("MUG", 5)))  # another return's units are there
 
-    applied = await apply(inventory, inspected("RET-2", ("MUG", 1, "restock")))
+    applied = await apply_batch(inventory, inspected("RET-2", ("MUG", 1, "restock")))
 
     assert applied == 0
     (error,) = await dead_letters(inventory)
@@ -299,9 +260,11 @@ async def test_inspecting_a_return_never_received_is_dead_lettered(inventory: In
 async def test_inspecting_at_another_location_than_the_receipt_is_dead_lettered(
     inventory: Inventory,
 ) -> None:
-    await apply(inventory, received("RET-1", ("MUG", 1)))
+    await apply_batch(inventory, received("RET-1", ("MUG", 1)))
 
-    applied = await apply(inventory, inspected("RET-1", ("MUG", 1, "restock"), location_id="WH-B"))
+    applied = await apply_batch(
+        inventory, inspected("RET-1", ("MUG", 1, "restock"), location_id="WH-B")
+    )
 
     assert applied == 0
     (error,) = await dead_letters(inventory)
@@ -311,7 +274,7 @@ async def test_inspecting_at_another_location_than_the_receipt_is_dead_lettered(
 async def test_a_return_of_an_unknown_sku_is_dead_lettered_and_moves_nothing(
     inventory: Inventory,
 ) -> None:
-    applied = await apply(inventory, received("RET-1", ("MUG", 1), ("NOPE", 1)))
+    applied = await apply_batch(inventory, received("RET-1", ("MUG", 1), ("NOPE", 1)))
 
     assert applied == 0
     (error,) = await dead_letters(inventory)
@@ -324,11 +287,11 @@ async def test_a_return_redelivered_under_new_event_ids_moves_nothing_twice(
 ) -> None:
     receipt = received("RET-1", ("MUG", 3))
     inspection = inspected("RET-1", ("MUG", 2, "restock"), ("MUG", 1, "refurbish"))
-    await apply(inventory, receipt, receipt)
-    await apply(inventory, inspection)
+    await apply_batch(inventory, receipt, receipt)
+    await apply_batch(inventory, inspection)
 
     # Envelope.wrap gives each delivery its own event id: the inbox cannot tell them apart.
-    applied = await apply(inventory, receipt, inspection, inspection)
+    applied = await apply_batch(inventory, receipt, inspection, inspection)
 
     assert applied == 3
     assert await dead_letters(inventory) == []
