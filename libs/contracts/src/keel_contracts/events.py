@@ -416,6 +416,23 @@ class PurchaseOrderCancelled(Message):
     reason: str
 
 
+class PurchaseOrderDelayed(Message):
+    """The supplier moved a confirmed purchase order's expected date later.
+
+    `lines` are the units still outstanding (ordered less received). Inventory moves its on-order
+    date; the order service raises a supplier_delay exception on the backordered orders waiting
+    for these SKUs.
+    """
+
+    type = "purchase_order.delayed"
+    purchase_order_id: str
+    supplier_id: str
+    location_id: str
+    lines: tuple[Line, ...]
+    previous_expected_at: datetime
+    expected_at: datetime
+
+
 class PurchaseOrderClosed(Message):
     """No more goods are expected; `short_lines` are the units ordered but never received."""
 

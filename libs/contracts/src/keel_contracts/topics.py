@@ -124,7 +124,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="procurement.purchase_order.v1",
         key="purchase_order_id",
         owner="procurement",
-        consumers=("inventory", "finance"),
+        consumers=("inventory", "finance", "order"),
         messages=(
             ev.PurchaseOrderConfirmed,
             ev.PurchaseOrderDrafted,
@@ -133,6 +133,7 @@ TOPICS: tuple[TopicSpec, ...] = (
             ev.PurchaseOrderReceived,
             ev.PurchaseOrderCancelled,
             ev.PurchaseOrderClosed,
+            ev.PurchaseOrderDelayed,
         ),
         partitions=3,
     ),
