@@ -161,7 +161,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="finance.payment.v1",
         key="order_id",
         owner="finance",
-        consumers=("order",),
+        consumers=("order", "returns"),
         messages=(
             ev.PaymentAuthorized,
             ev.PaymentDeclined,
