@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from keel_contracts.values import Money
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.tables import OutboxRecord
 from keel_procurement.main import create_app
+from keel_procurement.models import PurchaseOrder
 from keel_procurement.settings import Settings
 
 SUPPLIER = {"supplier_id": "ACME", "name": "Acme Supplies", "lead_time_days": 7}
@@ -62,6 +64,16 @@ class Procurement:
         await self.act(po_id, "approve", {"approver": "ann"})
         await self.act(po_id, "send")
         return po_id
+
+    async def sent_days_ago(self, po_id: str, days: int) -> datetime:
+        """Backdate when a purchase order was sent (lead times are measured from it)."""
+        sent_at = datetime.now(UTC) - timedelta(days=days)
+        async with self.runtime.db.transaction() as session:
+            po = await session.get(PurchaseOrder, po_id)
+            assert po is not None
+            po.sent_at = sent_at
+            session.add(po)
+        return sent_at
 
     async def po(self, po_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/v1/purchase-orders/{po_id}")

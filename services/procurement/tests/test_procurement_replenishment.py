@@ -12,7 +12,6 @@ import pytest
 from keel_contracts import Envelope, Message, topic_for_message
 from keel_contracts.events import StockIssued, StockReceived
 from keel_contracts.values import Money
-from keel_procurement.models import PurchaseOrder
 from procurement_harness import Procurement
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -82,13 +81,24 @@ def numbers(suggestion: dict[str, Any]) -> dict[str, Any]:
         "demand_sigma",
         "lead_time_days",
         "z",
+        "safety_stock",
         "reorder_point",
         "order_up_to",
     )
-    explained = {key: Decimal(suggestion[key]) for key in keys}
+    explained: dict[str, Any] = {key: Decimal(suggestion[key]) for key in keys}
     for key in ("lead_time_source", "on_hand", "on_order", "position", "raw_quantity", "quantity"):
         explained[key] = suggestion[key]
+    sigma = suggestion["lead_time_sigma"]
+    explained["lead_time_sigma"] = None if sigma is None else Decimal(sigma)
     return explained
+
+
+async def delivered(procurement: Procurement, *, sent_days_ago: int) -> None:
+    """A purchase order sent `sent_days_ago` whose goods all arrive now."""
+    po_id = await procurement.sent_order()
+    await procurement.sent_days_ago(po_id, sent_days_ago)
+    lines = [{"sku": "MUG-1", "quantity": 100}, {"sku": "PLATE-2", "quantity": 40}]
+    await procurement.act(po_id, "receipts", {"lines": lines})
 
 
 async def test_demand_is_an_ewma_of_daily_issues_with_empty_days_as_zero(
@@ -127,8 +137,11 @@ async def test_run_below_reorder_point_suggests_order_up_to_and_drafts_one_purch
         "demand_sigma": Decimal("7.0845"),
         "lead_time_days": Decimal(7),
         "lead_time_source": "stated",
+        "lead_time_sigma": None,
         "z": Decimal("1.6449"),
-        # 9.1 x 7 + 1.6449 x 7.0845 x sqrt(7); + 9.1 x 7 review days
+        # 1.6449 x 7.0845 x sqrt(7): a stated lead time is taken as fixed
+        "safety_stock": Decimal("30.8317"),
+        # 9.1 x 7 + the safety stock; + 9.1 x 7 review days
         "reorder_point": Decimal("94.5317"),
         "order_up_to": Decimal("158.2317"),
         "on_hand": 3,
@@ -179,26 +192,106 @@ async def test_run_above_reorder_point_suggests_nothing(procurement: Procurement
 async def test_run_uses_the_measured_lead_time_over_the_stated_one(
     procurement: Procurement,
 ) -> None:
-    po_id = await procurement.sent_order()
-    async with procurement.runtime.db.transaction() as session:
-        po = await session.get(PurchaseOrder, po_id)
-        assert po is not None
-        po.sent_at = datetime.now(UTC) - timedelta(days=10)
-        session.add(po)
-    await procurement.act(
-        po_id,
-        "receipts",
-        {"lines": [{"sku": "MUG-1", "quantity": 100}, {"sku": "PLATE-2", "quantity": 40}]},
-    )
+    await delivered(procurement, sent_days_ago=10)
     await receive(procurement, "MUG-1", 40)
     await mug_history(procurement)
     await put_policy(procurement, "MUG-1")
 
     [suggestion] = (await run(procurement))["suggestions"]
 
-    assert (Decimal(suggestion["lead_time_days"]), suggestion["lead_time_source"]) == (
-        Decimal(10),
-        "measured",
-    )
-    assert Decimal(suggestion["reorder_point"]) == Decimal("127.8510")
+    explained = numbers(suggestion)
+    assert (explained["lead_time_days"], explained["lead_time_source"]) == (Decimal(10), "measured")
+    # one delivery has no spread: the lead time is taken as fixed, 1.6449 x 7.0845 x sqrt(10)
+    assert (explained["lead_time_sigma"], explained["safety_stock"]) == (None, Decimal("36.8510"))
+    assert explained["reorder_point"] == Decimal("127.8510")
     assert (suggestion["raw_quantity"], suggestion["quantity"]) == (189, 192)
+
+
+async def test_safety_stock_includes_the_spread_of_the_measured_lead_time(
+    procurement: Procurement,
+) -> None:
+    await delivered(procurement, sent_days_ago=8)
+    await delivered(procurement, sent_days_ago=12)
+    await receive(procurement, "MUG-1", 40)
+    await mug_history(procurement)
+    await put_policy(procurement, "MUG-1")
+
+    [suggestion] = (await run(procurement))["suggestions"]
+
+    assert numbers(suggestion) == {
+        "mean_daily_demand": Decimal("9.1"),
+        "demand_sigma": Decimal("7.0845"),
+        "lead_time_days": Decimal(10),  # (8 + 12) / 2
+        "lead_time_source": "measured",
+        "lead_time_sigma": Decimal("2.83"),  # sqrt((2^2 + 2^2) / (2 - 1))
+        "z": Decimal("1.6449"),
+        # 1.6449 x sqrt(10 x 7.0845^2 + 9.1^2 x 2.83^2): 56.1467, against 36.8510 for a fixed
+        # lead time of 10 days
+        "safety_stock": Decimal("56.1467"),
+        "reorder_point": Decimal("147.1467"),  # 9.1 x 10 + the safety stock
+        "order_up_to": Decimal("210.8467"),  # + 9.1 x 7 review days
+        "on_hand": 3,
+        "on_order": 0,
+        "position": 3,
+        "raw_quantity": 208,
+        "quantity": 216,  # 18 packs of 12
+    }
+    listed = (await procurement.client.get("/v1/suggestions")).json()["items"]
+    assert [(s["lead_time_sigma"], s["safety_stock"]) for s in listed] == [("2.8300", "56.1467")]
+
+
+def history(*days: tuple[int, int]) -> dict[str, Any]:
+    """One MUG-1 series at WH-EAST: (days ago, units) pairs."""
+    sold = [{"date": (TODAY - timedelta(days=ago)).isoformat(), "quantity": n} for ago, n in days]
+    return {"series": [{"sku": "MUG-1", "location_id": "WH-EAST", "days": sold}]}
+
+
+async def test_imported_history_starts_the_signal_as_if_it_had_been_issued_here(
+    procurement: Procurement,
+) -> None:
+    await issue(procurement, "MUG-1", 7, 0)  # today's sales are already being counted
+    # 10 units four days ago, 20 three days ago, none given for two days ago (a day without
+    # sales), and yesterday's 0 given explicitly: the same figures as the issued history above.
+    imported = await procurement.client.post(
+        "/v1/demand-history", json=history((3, 20), (4, 10), (1, 0))
+    )
+
+    assert imported.status_code == 201, imported.text
+    assert imported.json() == {"series": 1, "days": 3}
+    demand = (await procurement.client.get("/v1/demand/MUG-1/WH-EAST")).json()
+    # day 1: 10; day 2 (20): mean 13, var 21; day 3 (0): mean 9.1, var 50.19;
+    # day 4 (0): d=-9.1, mean 6.37, var 0.7*(50.19+0.3*82.81)=52.5231; today's 7 still open.
+    assert Decimal(demand["mean_daily_demand"]) == Decimal("6.37")
+    assert Decimal(demand["variance"]) == Decimal("52.5231")
+    assert demand["days_observed"] == 4
+    assert demand["today_quantity"] == 7
+
+
+async def test_history_cannot_refold_a_signal_that_has_closed_days(
+    procurement: Procurement,
+) -> None:
+    await issue(procurement, "MUG-1", 5, 2)
+    await issue(procurement, "MUG-1", 3, 0)  # closes two days ago, and yesterday as empty
+
+    refused = await procurement.client.post("/v1/demand-history", json=history((9, 4)))
+
+    assert refused.status_code == 409, refused.text
+    assert "MUG-1" in refused.json()["detail"]
+    assert (await procurement.client.get("/v1/demand/MUG-1/WH-EAST")).json()["days_observed"] == 2
+
+
+@pytest.mark.parametrize(
+    ("days", "field"),
+    [
+        (((0, 3),), "history ends before today"),
+        (((2, 3), (2, 4)), "each date may appear once"),
+    ],
+)
+async def test_history_for_today_or_with_a_date_twice_is_refused(
+    procurement: Procurement, days: tuple[tuple[int, int], ...], field: str
+) -> None:
+    refused = await procurement.client.post("/v1/demand-history", json=history(*days))
+
+    assert refused.status_code == 422, refused.text
+    assert field in refused.text
+    assert (await procurement.client.get("/v1/demand/MUG-1/WH-EAST")).json()["days_observed"] == 0

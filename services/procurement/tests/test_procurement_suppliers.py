@@ -8,12 +8,23 @@ from typing import Any
 
 import pytest
 
-from keel_procurement.models import PurchaseOrder
 from procurement_harness import SUPPLIER, Procurement
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 POLICY = {"supplier_id": "ACME", "service_level": "0.95", "min_order_qty": 50, "pack_size": 12}
+RECORD = (
+    "measured_lead_time_days",
+    "lead_time_spread_days",
+    "orders_measured",
+    "on_time_rate",
+    "orders_on_time",
+    "fill_rate",
+    "fill_orders",
+    "units_ordered",
+    "units_filled",
+)
+ALL = [{"sku": "MUG-1", "quantity": 100}, {"sku": "PLATE-2", "quantity": 40}]
 
 
 async def test_supplier_is_shown_with_its_stated_lead_time(procurement: Procurement) -> None:
@@ -22,11 +33,17 @@ async def test_supplier_is_shown_with_its_stated_lead_time(procurement: Procurem
     assert response.status_code == 200
     body = response.json()
     assert {k: body[k] for k in SUPPLIER} == SUPPLIER
-    assert (body["measured_lead_time_days"], body["on_time_rate"], body["orders_measured"]) == (
-        None,
-        None,
-        0,
-    )
+    assert {k: body[k] for k in RECORD} == {
+        "measured_lead_time_days": None,
+        "lead_time_spread_days": None,
+        "orders_measured": 0,
+        "on_time_rate": None,
+        "orders_on_time": 0,
+        "fill_rate": None,
+        "fill_orders": 0,
+        "units_ordered": 0,
+        "units_filled": 0,
+    }
 
 
 async def test_second_registration_of_a_supplier_is_a_conflict(procurement: Procurement) -> None:
@@ -73,18 +90,21 @@ async def test_unknown_supplier_is_not_found(procurement: Procurement) -> None:
     assert (await procurement.client.get("/v1/suppliers/NOBODY")).status_code == 404
 
 
+async def _confirmed(procurement: Procurement, *, sent_days_ago: int, promised_after: int) -> str:
+    """An order sent `sent_days_ago` and confirmed for `promised_after` days after sending."""
+    po_id = await procurement.sent_order()
+    sent_at = await procurement.sent_days_ago(po_id, sent_days_ago)
+    expected = (sent_at + timedelta(days=promised_after)).date().isoformat()
+    await procurement.act(po_id, "confirm", {"expected_date": expected})
+    return po_id
+
+
 async def _deliver(procurement: Procurement, *, sent_days_ago: int, promised_after: int) -> None:
     """An order sent `sent_days_ago`, confirmed for `promised_after` days after sending, and
     received now."""
-    po_id = await procurement.sent_order()
-    sent_at = datetime.now(UTC) - timedelta(days=sent_days_ago)
-    async with procurement.runtime.db.transaction() as session:
-        po = await session.get(PurchaseOrder, po_id)
-        assert po is not None
-        po.sent_at = sent_at
-        session.add(po)
-    expected = (sent_at + timedelta(days=promised_after)).date().isoformat()
-    await procurement.act(po_id, "confirm", {"expected_date": expected})
+    po_id = await _confirmed(
+        procurement, sent_days_ago=sent_days_ago, promised_after=promised_after
+    )
     await procurement.act(po_id, "receipts", {"lines": [{"sku": "MUG-1", "quantity": 100}]})
     # A later receipt on the same order does not move its arrival.
     await procurement.act(po_id, "receipts", {"lines": [{"sku": "PLATE-2", "quantity": 40}]})
@@ -100,8 +120,52 @@ async def test_supplier_lead_time_and_on_time_rate_are_measured_from_receipts(
 
     assert body["lead_time_days"] == 7
     assert body["measured_lead_time_days"] == "4.00"
+    assert body["lead_time_spread_days"] == "1.41"  # sqrt(((3 - 4)^2 + (5 - 4)^2) / (2 - 1))
     assert body["on_time_rate"] == "0.5000"
-    assert body["orders_measured"] == 2
+    assert (body["orders_measured"], body["orders_on_time"]) == (2, 1)
+
+
+async def test_supplier_reliability_is_measured_from_its_own_purchase_orders(
+    procurement: Procurement,
+) -> None:
+    # 3 days, on time; 105 mugs (5 over) fill only the 100 ordered
+    on_time = await _confirmed(procurement, sent_days_ago=3, promised_after=4)
+    lines = [{"sku": "MUG-1", "quantity": 105}, {"sku": "PLATE-2", "quantity": 40}]
+    await procurement.act(on_time, "receipts", {"lines": lines})
+    # 5 days, promised for 2 days after sending, then moved to tomorrow: still late
+    moved = await _confirmed(procurement, sent_days_ago=5, promised_after=2)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    await procurement.act(moved, "confirm", {"expected_date": tomorrow})
+    await procurement.act(moved, "receipts", {"lines": ALL})
+    # 10 days, on time, closed short with 70 of its 140 units
+    short = await _confirmed(procurement, sent_days_ago=10, promised_after=12)
+    await procurement.act(short, "receipts", {"lines": [{"sku": "MUG-1", "quantity": 70}]})
+    await procurement.act(short, "close")
+    # 6 days, never confirmed (on time by the stated 7 days), still open: not in the fill rate
+    still_open = await procurement.sent_order()
+    await procurement.sent_days_ago(still_open, 6)
+    await procurement.act(still_open, "receipts", {"lines": [{"sku": "MUG-1", "quantity": 1}]})
+    # sent and cancelled, never delivered: in no figure
+    cancelled = await procurement.sent_order()
+    await procurement.act(cancelled, "cancel")
+
+    body = (await procurement.client.get("/v1/suppliers/ACME")).json()
+
+    assert {k: body[k] for k in RECORD} == {
+        "measured_lead_time_days": "6.00",  # (3 + 5 + 10 + 6) / 4
+        # squared deviations 9 + 1 + 16 + 0 = 26; / (4 - 1), sqrt: 2.9439
+        "lead_time_spread_days": "2.94",
+        "orders_measured": 4,
+        "on_time_rate": "0.7500",
+        "orders_on_time": 3,
+        "fill_rate": "0.8333",  # (140 + 140 + 70) / (3 x 140)
+        "fill_orders": 3,
+        "units_ordered": 420,
+        "units_filled": 350,
+    }
+    po = await procurement.po(moved)
+    assert po["expected_date"] == tomorrow
+    assert po["promised_date"] < datetime.now(UTC).date().isoformat()
 
 
 async def test_policy_is_stored_and_replaced(procurement: Procurement) -> None:

@@ -13,6 +13,8 @@ from keel_procurement.schemas import (
     ApprovalCreate,
     CancelRequest,
     ConfirmationCreate,
+    DemandHistoryCreate,
+    DemandHistoryPublic,
     DemandPublic,
     PolicyPublic,
     PolicyPut,
@@ -156,6 +158,32 @@ def build_router(rules: Rules, planning: Planning) -> APIRouter:
         async with runtime.db.transaction() as session:
             return await replenishment.demand(
                 session=session, sku=sku, location_id=location_id, planning=planning
+            )
+
+    @router.post(
+        "/demand-history",
+        status_code=status.HTTP_201_CREATED,
+        response_model=DemandHistoryPublic,
+    )
+    async def import_demand_history(
+        body: DemandHistoryCreate, runtime: RuntimeDep, key: IdempotencyKey = None
+    ) -> Response:
+        """Seed demand signals from past daily sales (up to 500 SKU-location series of up to a
+        year each), so replenishment can plan from the first day on Keel."""
+
+        async def run() -> DemandHistoryPublic:
+            return await replenishment.import_history(
+                session=session, history=body, planning=planning
+            )
+
+        async with runtime.db.transaction() as session:
+            return await idempotent(
+                session,
+                scope="demand-history",
+                key=key,
+                request=body,
+                status_code=201,
+                run=run,
             )
 
     @router.post(

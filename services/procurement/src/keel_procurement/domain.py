@@ -1,6 +1,6 @@
-"""Purchasing rules without I/O: the purchase-order lifecycle, approvals, receiving tolerance
-and how a supplier's delivery record is measured; the demand signal (an EWMA of daily demand)
-and the reorder-point arithmetic of replenishment."""
+"""Purchasing rules without I/O: the purchase-order lifecycle, approvals, receiving tolerance,
+a supplier moving its date, and how a supplier's delivery and fill record are measured; the
+demand signal (an EWMA of daily demand) and the reorder-point arithmetic of replenishment."""
 
 from __future__ import annotations
 
@@ -37,11 +37,12 @@ class Action(StrEnum):
 
 # The statuses each action is allowed from. Goods may arrive before the supplier confirms, so a
 # sent order can be received; once anything is received the order can only be closed, never
-# cancelled (the goods are on our shelves).
+# cancelled (the goods are on our shelves). A confirmed or partly received order may be confirmed
+# again: the supplier moving its date (see `date_moves_later`).
 ALLOWED_FROM: dict[Action, frozenset[Status]] = {
     Action.APPROVE: frozenset({Status.DRAFT}),
     Action.SEND: frozenset({Status.APPROVED}),
-    Action.CONFIRM: frozenset({Status.SENT}),
+    Action.CONFIRM: frozenset({Status.SENT, Status.CONFIRMED, Status.PARTIALLY_RECEIVED}),
     Action.RECEIVE: frozenset({Status.SENT, Status.CONFIRMED, Status.PARTIALLY_RECEIVED}),
     Action.CANCEL: frozenset({Status.DRAFT, Status.APPROVED, Status.SENT, Status.CONFIRMED}),
     Action.CLOSE: frozenset({Status.PARTIALLY_RECEIVED, Status.RECEIVED}),
@@ -60,6 +61,22 @@ def check_action(action: Action, status: Status) -> None:
         raise IllegalTransition(
             f"cannot {action} a purchase order that is {status} (only one that is {options})"
         )
+
+
+class EarlierDate(ValueError):
+    pass
+
+
+def date_moves_later(current: date, proposed: date) -> bool:
+    """Whether a supplier's new date moves the order later (False: the same date, nothing
+    changes). An earlier date is refused: goods that come early are simply received when they
+    arrive, and a date pulled forward would only make the order look late when it is not."""
+    if proposed < current:
+        raise EarlierDate(
+            f"expected date {proposed} is before the current {current}: a supplier's date can "
+            "only move later (goods that arrive early are simply received)"
+        )
+    return proposed > current
 
 
 def approvals_required(total: Decimal, threshold: Decimal) -> int:
@@ -117,37 +134,84 @@ def as_utc(moment: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Arrival:
-    """One purchase order's delivery: when it was sent, the date the supplier promised (if it
-    confirmed), and when its first goods arrived."""
+    """One purchase order's delivery: when it was sent, the date the supplier first promised (if
+    it confirmed), and when its first goods arrived."""
 
     sent_at: datetime
-    expected_date: date | None
+    promised_date: date | None
     first_received_at: datetime
 
 
 @dataclass(frozen=True)
 class DeliveryRecord:
+    """How a supplier delivers, over the `orders_measured` orders that received goods: the mean
+    and sample standard deviation of their lead times (days from sending to the first goods;
+    no spread under two orders), and the share of them (`orders_on_time`) that came on time."""
+
     measured_lead_time_days: Decimal | None
+    lead_time_spread_days: Decimal | None
     on_time_rate: Decimal | None
     orders_measured: int
+    orders_on_time: int
+
+
+NO_DELIVERIES = DeliveryRecord(None, None, None, 0, 0)
+DAY_PLACES = Decimal("0.01")
+RATE_PLACES = Decimal("0.0001")
 
 
 def delivery_record(arrivals: Iterable[Arrival], stated_lead_time_days: int) -> DeliveryRecord:
-    """Mean days from sending an order to its first goods arriving, and the share that arrived
-    on time: by the confirmed date, or, unconfirmed, within the supplier's stated lead time."""
+    """Lead times and punctuality. On time means the first goods arrived by the date the
+    supplier first promised: a date it moved later does not make a late delivery on time. An
+    order that was never confirmed is judged by the supplier's stated lead time."""
     days: list[Decimal] = []
     on_time = 0
     for arrival in arrivals:
         sent_at = as_utc(arrival.sent_at)
         received_at = as_utc(arrival.first_received_at)
         days.append(Decimal((received_at - sent_at).total_seconds()) / SECONDS_PER_DAY)
-        due = arrival.expected_date or (sent_at + timedelta(days=stated_lead_time_days)).date()
+        due = arrival.promised_date or (sent_at + timedelta(days=stated_lead_time_days)).date()
         on_time += received_at.date() <= due
     if not days:
-        return DeliveryRecord(None, None, 0)
-    mean = (sum(days, Decimal(0)) / len(days)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    rate = (Decimal(on_time) / len(days)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    return DeliveryRecord(mean, rate, len(days))
+        return NO_DELIVERIES
+    mean = sum(days, Decimal(0)) / len(days)
+    spread = None
+    if len(days) > 1:
+        variance = sum(((day - mean) ** 2 for day in days), Decimal(0)) / (len(days) - 1)
+        spread = variance.sqrt().quantize(DAY_PLACES, ROUND_HALF_UP)
+    return DeliveryRecord(
+        measured_lead_time_days=mean.quantize(DAY_PLACES, ROUND_HALF_UP),
+        lead_time_spread_days=spread,
+        on_time_rate=(Decimal(on_time) / len(days)).quantize(RATE_PLACES, ROUND_HALF_UP),
+        orders_measured=len(days),
+        orders_on_time=on_time,
+    )
+
+
+@dataclass(frozen=True)
+class FillRecord:
+    """Units filled over units ordered, over the `orders` that are received or closed."""
+
+    fill_rate: Decimal | None
+    orders: int
+    units_ordered: int
+    units_filled: int
+
+
+def fill_record(orders: Iterable[tuple[int, int]]) -> FillRecord:
+    """Given (units ordered, units filled) per finished order, a line's filled units being those
+    received up to its ordered quantity (an over-delivery on one line does not make up for a
+    shortfall on another). An order closed short counts its shortfall: its ordered units stay in
+    the denominator."""
+    count = units_ordered = units_filled = 0
+    for ordered, done in orders:
+        count += 1
+        units_ordered += ordered
+        units_filled += done
+    rate = None
+    if units_ordered > 0:
+        rate = (Decimal(units_filled) / units_ordered).quantize(RATE_PLACES, ROUND_HALF_UP)
+    return FillRecord(rate, count, units_ordered, units_filled)
 
 
 # --- demand signal and replenishment ---------------------------------------------------------
@@ -211,6 +275,28 @@ def record_issue(state: DailyDemand, day: date, units: int, alpha: Decimal) -> D
     )
 
 
+def seed_history(
+    state: DailyDemand, days: list[tuple[date, int]], alpha: Decimal
+) -> DailyDemand | None:
+    """Start a signal from imported daily sales (a business moving onto Keel brings its
+    history, so the first replenishment run has something to plan with).
+
+    Only a signal with no closed day can be seeded (None otherwise: history is not refolded),
+    and only with days before the one being counted. The days are replayed as issues, so a
+    date missing between two given ones counts as a day nothing sold, and the last one stays
+    open until the next issue closes it, with the empty days up to it (as for any other day).
+    """
+    ordered = sorted(days)
+    if state.days or (state.open_day is not None and ordered[-1][0] >= state.open_day):
+        return None
+    seeded = NO_DEMAND
+    for day, units in ordered:
+        seeded = record_issue(seeded, day, units, alpha)
+    if state.open_day is not None:
+        seeded = record_issue(seeded, state.open_day, state.open_quantity, alpha)
+    return seeded
+
+
 class LeadTimeSource(StrEnum):
     MEASURED = "measured"
     STATED = "stated"
@@ -223,7 +309,9 @@ class Replenishment:
     mean: Decimal
     sigma: Decimal
     lead_time_days: Decimal
+    lead_time_sigma: Decimal | None
     z: Decimal
+    safety_stock: Decimal
     reorder_point: Decimal
     order_up_to: Decimal
     position: int
@@ -246,21 +334,31 @@ def replenish(
     *,
     demand: DailyDemand,
     lead_time_days: Decimal,
+    lead_time_sigma: Decimal | None = None,
     review_days: int,
     service_level: Decimal,
     position: int,
     min_order_qty: int,
     pack_size: int,
 ) -> Replenishment:
-    """Reorder point = mean x L + z x sigma x sqrt(L); order-up-to = reorder point + mean x the
-    review period. At or below the reorder point, order up to the level: at least the minimum
-    order quantity, rounded up to whole packs. Nothing is ordered when there is nothing to fill
-    (no demand and nothing owed)."""
+    """Reorder point = mean x L + safety stock, the safety stock being z times the spread of
+    demand over the lead time; order-up-to = reorder point + mean x the review period. At or
+    below the reorder point, order up to the level: at least the minimum order quantity, rounded
+    up to whole packs. Nothing is ordered when there is nothing to fill (no demand and nothing
+    owed)."""
     sigma = demand.variance.sqrt().quantize(NUMBER_PLACES, ROUND_HALF_UP)
     z = service_level_z(service_level)
-    reorder_point = (demand.mean * lead_time_days + z * sigma * lead_time_days.sqrt()).quantize(
-        NUMBER_PLACES, ROUND_HALF_UP
-    )
+    if lead_time_sigma is None:
+        # No measured spread (a stated lead time, or fewer than two deliveries): the lead time is
+        # taken as fixed, so only demand varies over it: sigma_d x sqrt(L).
+        safety = z * sigma * lead_time_days.sqrt()
+    else:
+        # The lead time varies too. Demand over a lead time of mean L and spread sigma_L (demand
+        # and lead time independent) has variance L x sigma_d^2 + d^2 x sigma_L^2: a supplier
+        # whose deliveries swing needs stock for the late ones, not just for busy days.
+        variance = lead_time_days * sigma**2 + demand.mean**2 * lead_time_sigma**2
+        safety = z * variance.sqrt()
+    reorder_point = (demand.mean * lead_time_days + safety).quantize(NUMBER_PLACES, ROUND_HALF_UP)
     order_up_to = (reorder_point + demand.mean * review_days).quantize(NUMBER_PLACES, ROUND_HALF_UP)
     raw = 0
     quantity = 0
@@ -272,7 +370,9 @@ def replenish(
         mean=demand.mean.quantize(NUMBER_PLACES, ROUND_HALF_UP),
         sigma=sigma,
         lead_time_days=lead_time_days,
+        lead_time_sigma=lead_time_sigma,
         z=z,
+        safety_stock=safety.quantize(NUMBER_PLACES, ROUND_HALF_UP),
         reorder_point=reorder_point,
         order_up_to=order_up_to,
         position=position,

@@ -1,8 +1,9 @@
 """Procurement tables: suppliers, replenishment policies, purchase orders and their receipts,
 the demand signal and replenishment suggestions.
 
-A purchase order keeps the dates a supplier's reliability is measured from (sent, confirmed
-with an expected date); each receipt keeps when the goods arrived.
+A purchase order keeps the dates a supplier's reliability is measured from: when it was sent,
+the date the supplier first promised (kept when it moves the expected date later) and when its
+first goods arrived; each receipt keeps when its goods arrived.
 """
 
 from datetime import date, datetime
@@ -57,7 +58,11 @@ class PurchaseOrder(SQLModel, table=True):
     approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     confirmed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The date the supplier expects to deliver now; `promised_date` is the first one it gave,
+    # which punctuality is measured against (moving a date later does not make it on time).
     expected_date: date | None = Field(default=None, sa_type=Date)
+    promised_date: date | None = Field(default=None, sa_type=Date)
+    first_received_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     received_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -140,9 +145,13 @@ class ReplenishmentSuggestion(SQLModel, table=True):
     demand_sigma: Decimal = Field(sa_type=Numeric(18, 4))
     lead_time_days: Decimal = Field(sa_type=Numeric(18, 4))
     lead_time_source: str = Field(max_length=20)
+    # The measured spread of the lead time, when the safety stock included it (None: it did not).
+    lead_time_sigma: Decimal | None = Field(default=None, sa_type=Numeric(18, 4))
     review_days: int
     service_level: Decimal = Field(sa_type=Numeric(5, 4))
     z: Decimal = Field(sa_type=Numeric(8, 4))
+    # None on suggestions made before it was recorded.
+    safety_stock: Decimal | None = Field(default=None, sa_type=Numeric(18, 4))
     reorder_point: Decimal = Field(sa_type=Numeric(18, 4))
     order_up_to: Decimal = Field(sa_type=Numeric(18, 4))
     on_hand: int

@@ -1,4 +1,5 @@
-"""The purchase-order lifecycle: draft, approve, send, confirm, receive, close or cancel.
+"""The purchase-order lifecycle: draft, approve, send, confirm (and move the date later),
+receive, close or cancel.
 
 Every status change writes its event on `procurement.purchase_order.v1`, keyed by the purchase
 order, in the caller's transaction (the outbox); a refusal raises before anything is written, so
@@ -7,7 +8,7 @@ the boundary rolls back whole and nothing is booked.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,7 @@ from keel_contracts.events import (
     PurchaseOrderCancelled,
     PurchaseOrderClosed,
     PurchaseOrderConfirmed,
+    PurchaseOrderDelayed,
     PurchaseOrderDrafted,
     PurchaseOrderReceived,
     PurchaseOrderSent,
@@ -167,9 +169,12 @@ async def send(*, session: AsyncSession, outbox: Outbox, po_id: str) -> Purchase
 async def confirm(
     *, session: AsyncSession, outbox: Outbox, po_id: str, cmd: ConfirmationCreate
 ) -> PurchaseOrderPublic:
-    """The supplier accepted the order and promised a delivery date."""
+    """The supplier accepted the order and promised a delivery date; confirmed again, it moves
+    that date (see `_move_date`)."""
     po = await _get(session, po_id, lock=True)
     _check(po, Action.CONFIRM)
+    if po.status != Status.SENT:
+        return await _move_date(session, outbox, po, cmd)
     assert po.sent_at is not None  # a sent order has its sending time
     if cmd.expected_date < domain.as_utc(po.sent_at).date():
         raise DomainError(
@@ -179,6 +184,7 @@ async def confirm(
     _move(session, po, Status.CONFIRMED)
     po.confirmed_at = po.updated_at
     po.expected_date = cmd.expected_date
+    po.promised_date = cmd.expected_date
     lines = await repository.lines_of(session, po_id)
     outbox.add(
         session,
@@ -187,11 +193,55 @@ async def confirm(
             supplier_id=po.supplier_id,
             location_id=po.location_id,
             lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in lines),
-            expected_at=datetime.combine(cmd.expected_date, time(), tzinfo=UTC),
+            expected_at=_midnight(cmd.expected_date),
         ),
         key=po_id,
     )
     return await _view(session, po)
+
+
+async def _move_date(
+    session: AsyncSession, outbox: Outbox, po: PurchaseOrder, cmd: ConfirmationCreate
+) -> PurchaseOrderPublic:
+    """The supplier of a confirmed (or partly received) order gives a new date. Later: it is the
+    expected date from now on (the first promise is kept, punctuality is judged by it) and the
+    units still outstanding are announced as delayed. The same date changes nothing, so a
+    repeated confirmation is harmless. Earlier is refused."""
+    if po.expected_date is None:
+        raise Conflict(
+            f"purchase order {po.po_id}: cannot confirm a purchase order that is {po.status} "
+            "without a date: its goods began arriving before the supplier confirmed, so there "
+            "is no date to move",
+            field="expected_date",
+        )
+    previous = po.expected_date
+    try:
+        later = domain.date_moves_later(previous, cmd.expected_date)
+    except domain.EarlierDate as error:
+        raise Conflict(f"purchase order {po.po_id}: {error}", field="expected_date") from error
+    if not later:
+        return await _view(session, po)
+    po.expected_date = cmd.expected_date
+    po.updated_at = utcnow()
+    session.add(po)
+    lines = await repository.lines_of(session, po.po_id)
+    outstanding = domain.short_lines(
+        {line.sku: line.quantity for line in lines},
+        {line.sku: line.received_quantity for line in lines},
+    )
+    outbox.add(
+        session,
+        PurchaseOrderDelayed(
+            purchase_order_id=po.po_id,
+            supplier_id=po.supplier_id,
+            location_id=po.location_id,
+            lines=tuple(Line(sku=sku, quantity=n) for sku, n in outstanding.items()),
+            previous_expected_at=_midnight(previous),
+            expected_at=_midnight(cmd.expected_date),
+        ),
+        key=po.po_id,
+    )
+    return await _view(session, po, lines=lines)
 
 
 async def receive(
@@ -233,6 +283,8 @@ async def receive(
     repository.add_receipt(session, receipt, receipt_lines)
     status = domain.status_after_receipt((line.quantity, line.received_quantity) for line in lines)
     _move(session, po, status)
+    if po.first_received_at is None:
+        po.first_received_at = receipt.received_at  # the supplier's lead time ends here
     if status is Status.RECEIVED:
         po.received_at = receipt.received_at
     outbox.add(
@@ -325,6 +377,10 @@ def _move(session: AsyncSession, po: PurchaseOrder, status: Status) -> None:
     session.add(po)
 
 
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
 def _event_line(po: PurchaseOrder, sku: str, quantity: int, unit_cost: Decimal) -> EventLine:
     return EventLine(
         sku=sku,
@@ -334,9 +390,14 @@ def _event_line(po: PurchaseOrder, sku: str, quantity: int, unit_cost: Decimal) 
 
 
 async def _view(
-    session: AsyncSession, po: PurchaseOrder, approvers: list[str] | None = None
+    session: AsyncSession,
+    po: PurchaseOrder,
+    approvers: list[str] | None = None,
+    *,
+    lines: Sequence[PurchaseOrderLine] | None = None,
 ) -> PurchaseOrderPublic:
-    lines = await repository.lines_of(session, po.po_id)
+    if lines is None:
+        lines = await repository.lines_of(session, po.po_id)
     if approvers is None:
         approvers = await repository.approvers_of(session, po.po_id)
     return _public(po, lines, approvers)

@@ -7,9 +7,11 @@ variance once they are over (see `domain.fold`). On hand is what procurement has
 on that topic, so the figure drifts from inventory's ledger if they happen (documented limit).
 
 A run looks at every replenishment policy: position = on hand + units still owed on open
-purchase orders (drafts too, so a repeated run does not order twice). At or below the reorder
-point, it suggests the order-up-to quantity and drafts one purchase order per supplier and
-location with the suggested lines, at the unit cost the item master registered.
+purchase orders (drafts too, so a repeated run does not order twice). The lead time is the
+supplier's measured one once it has delivered (with its spread in the safety stock from two
+deliveries on; see `domain.replenish`), its stated one before. At or below the reorder point,
+it suggests the order-up-to quantity and drafts one purchase order per supplier and location
+with the suggested lines, at the unit cost the item master registered.
 """
 
 from collections import defaultdict
@@ -21,12 +23,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import new_event_id
 from keel_kit.outbox import Outbox
+from keel_kit.problems import Conflict
 from keel_kit.tables import utcnow
 from keel_procurement import domain, purchase_orders, repository
 from keel_procurement.domain import DailyDemand, LeadTimeSource
 from keel_procurement.models import DemandSignal, ReplenishmentPolicy, ReplenishmentSuggestion
 from keel_procurement.purchase_orders import Rules
 from keel_procurement.schemas import (
+    DemandHistoryCreate,
+    DemandHistoryPublic,
     DemandPublic,
     LineCreate,
     PurchaseOrderCreate,
@@ -87,6 +92,31 @@ async def demand(
     )
 
 
+async def import_history(
+    *, session: AsyncSession, history: DemandHistoryCreate, planning: Planning
+) -> DemandHistoryPublic:
+    """Seed demand signals from a business's past daily sales, all or none: a series for a
+    signal that already has closed days is a 409 naming it (history is never refolded)."""
+    signals = await repository.demand_signals(session)
+    for index, series in enumerate(history.series):
+        key = (series.sku, series.location_id)
+        signal = signals.get(key) or DemandSignal(sku=series.sku, location_id=series.location_id)
+        days = [(day.date, day.quantity) for day in series.days]
+        seeded = domain.seed_history(_state(signal), days, planning.alpha)
+        if seeded is None:
+            raise Conflict(
+                f"{series.sku} at {series.location_id} already has demand of its own; "
+                "history can only start a signal",
+                field=f"series.{index}",
+            )
+        _store(signal, seeded)
+        signals[key] = signal
+        session.add(signal)
+    return DemandHistoryPublic(
+        series=len(history.series), days=sum(len(s.days) for s in history.series)
+    )
+
+
 async def run(
     *, session: AsyncSession, outbox: Outbox, rules: Rules, planning: Planning
 ) -> ReplenishmentRunPublic:
@@ -94,18 +124,19 @@ async def run(
     today = utcnow().date()
     signals = await repository.demand_signals(session)
     owed = await repository.on_order(session)
-    lead_times: dict[str, tuple[Decimal, LeadTimeSource]] = {}
+    lead_times: dict[str, LeadTime] = {}
     made: list[ReplenishmentSuggestion] = []
     for policy in await repository.policies(session):
         key = (policy.sku, policy.location_id)
         if policy.supplier_id not in lead_times:
             lead_times[policy.supplier_id] = await _lead_time(session, policy.supplier_id)
-        lead_time, source = lead_times[policy.supplier_id]
+        lead_time = lead_times[policy.supplier_id]
         signal = signals.get(key)
         on_hand = signal.on_hand if signal is not None else 0
         decision = domain.replenish(
             demand=_as_of(signal, today, planning),
-            lead_time_days=lead_time,
+            lead_time_days=lead_time.days,
+            lead_time_sigma=lead_time.sigma,
             review_days=planning.review_days,
             service_level=policy.service_level,
             position=on_hand + owed.get(key, 0),
@@ -113,7 +144,7 @@ async def run(
             pack_size=policy.pack_size,
         )
         if decision.needed:
-            made.append(_suggestion(run_id, policy, decision, source, on_hand, planning))
+            made.append(_suggestion(run_id, policy, decision, lead_time.source, on_hand, planning))
 
     po_ids = await _draft_orders(session, outbox, rules, made)
     session.add_all(made)
@@ -165,17 +196,26 @@ async def _draft_orders(
     return po_ids
 
 
-async def _lead_time(session: AsyncSession, supplier_id: str) -> tuple[Decimal, LeadTimeSource]:
-    """The supplier's measured mean lead time once any of its orders has delivered; its stated
-    lead time until then."""
+@dataclass(frozen=True)
+class LeadTime:
+    days: Decimal
+    sigma: Decimal | None  # the measured spread; None when there is none to go by
+    source: LeadTimeSource
+
+
+async def _lead_time(session: AsyncSession, supplier_id: str) -> LeadTime:
+    """The supplier's measured mean lead time (and its spread, from two deliveries on) once any
+    of its orders has delivered; its stated lead time, taken as fixed, until then."""
     supplier = await repository.get_supplier(session, supplier_id)
     assert supplier is not None  # a policy names an existing supplier (foreign key)
     record = domain.delivery_record(
         await repository.arrivals(session, supplier_id), supplier.lead_time_days
     )
     if record.measured_lead_time_days is not None:
-        return record.measured_lead_time_days, LeadTimeSource.MEASURED
-    return Decimal(supplier.lead_time_days), LeadTimeSource.STATED
+        return LeadTime(
+            record.measured_lead_time_days, record.lead_time_spread_days, LeadTimeSource.MEASURED
+        )
+    return LeadTime(Decimal(supplier.lead_time_days), None, LeadTimeSource.STATED)
 
 
 def _suggestion(
@@ -197,9 +237,11 @@ def _suggestion(
         demand_sigma=decision.sigma,
         lead_time_days=decision.lead_time_days,
         lead_time_source=source,
+        lead_time_sigma=decision.lead_time_sigma,
         review_days=planning.review_days,
         service_level=policy.service_level,
         z=decision.z,
+        safety_stock=decision.safety_stock,
         reorder_point=decision.reorder_point,
         order_up_to=decision.order_up_to,
         on_hand=on_hand,

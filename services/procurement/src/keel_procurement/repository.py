@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,21 +77,47 @@ def add_receipt(session: AsyncSession, receipt: Receipt, lines: Sequence[Receipt
 
 async def arrivals(session: AsyncSession, supplier_id: str) -> list[Arrival]:
     """For each of the supplier's orders that has received goods: when it was sent, the date
-    promised, and when its first goods arrived."""
-    first = func.min(Receipt.received_at)
+    first promised, and when its first goods arrived."""
     rows = await session.exec(
-        select(col(PurchaseOrder.sent_at), col(PurchaseOrder.expected_date), first)
-        .join(Receipt, col(Receipt.po_id) == col(PurchaseOrder.po_id))
-        .where(PurchaseOrder.supplier_id == supplier_id, col(PurchaseOrder.sent_at).is_not(None))
-        .group_by(
-            col(PurchaseOrder.po_id), col(PurchaseOrder.sent_at), col(PurchaseOrder.expected_date)
+        select(
+            col(PurchaseOrder.sent_at),
+            col(PurchaseOrder.promised_date),
+            col(PurchaseOrder.first_received_at),
+        ).where(
+            PurchaseOrder.supplier_id == supplier_id,
+            col(PurchaseOrder.sent_at).is_not(None),
+            col(PurchaseOrder.first_received_at).is_not(None),
         )
     )
     return [
-        Arrival(sent_at=sent_at, expected_date=expected, first_received_at=received_at)
-        for sent_at, expected, received_at in rows.all()
-        if sent_at is not None
+        Arrival(sent_at=sent_at, promised_date=promised, first_received_at=received_at)
+        for sent_at, promised, received_at in rows.all()
+        if sent_at is not None and received_at is not None
     ]
+
+
+# Orders whose goods are all in, or that expect no more: what the supplier delivered is final.
+FINISHED_STATUSES = (Status.RECEIVED, Status.CLOSED)
+
+
+async def fills(session: AsyncSession, supplier_id: str) -> list[tuple[int, int]]:
+    """Per finished order of the supplier: units ordered and units filled (received, up to each
+    line's ordered quantity; see `domain.fill_record`)."""
+    line = PurchaseOrderLine
+    filled = case(
+        (col(line.received_quantity) < col(line.quantity), col(line.received_quantity)),
+        else_=col(line.quantity),
+    )
+    rows = await session.exec(
+        select(func.sum(line.quantity), func.sum(filled))
+        .join(PurchaseOrder, col(PurchaseOrder.po_id) == col(line.po_id))
+        .where(
+            PurchaseOrder.supplier_id == supplier_id,
+            col(PurchaseOrder.status).in_(FINISHED_STATUSES),
+        )
+        .group_by(col(line.po_id))
+    )
+    return [(int(ordered or 0), int(done or 0)) for ordered, done in rows.all()]
 
 
 # Purchase orders whose remaining units are still owed to us: they count toward the position.

@@ -5,9 +5,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from keel_contracts.values import Currency, Quantity, Sku
+from keel_kit.tables import utcnow
 from keel_procurement.domain import Status, amount, as_utc
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -29,16 +37,29 @@ class SupplierCreate(Strict):
 
 
 class SupplierPublic(BaseModel):
-    """A supplier with its stated lead time and, once goods have arrived, its measured record:
-    mean days from sending an order to its first goods, and the share that came on time."""
+    """A supplier with its stated lead time and the record its own purchase orders measure.
+
+    Over the `orders_measured` orders that received goods: the mean and the sample standard
+    deviation (`lead_time_spread_days`, from two orders on) of the days from sending an order
+    to its first goods, and the share (`orders_on_time` of them) whose first goods came by the
+    date the supplier first promised (by its stated lead time when it never confirmed). Over
+    the `fill_orders` orders received or closed: `fill_rate` = `units_filled` / `units_ordered`,
+    a line's filled units being those received up to its ordered quantity (an order closed short
+    counts its shortfall)."""
 
     supplier_id: str
     name: str
     lead_time_days: int
     created_at: Utc
     measured_lead_time_days: Decimal | None = None
+    lead_time_spread_days: Decimal | None = None
     on_time_rate: Decimal | None = None
     orders_measured: int = 0
+    orders_on_time: int = 0
+    fill_rate: Decimal | None = None
+    fill_orders: int = 0
+    units_ordered: int = 0
+    units_filled: int = 0
 
 
 class PolicyPut(Strict):
@@ -110,6 +131,8 @@ class PurchaseOrderPublic(BaseModel):
     sent_at: Utc | None
     confirmed_at: Utc | None
     expected_date: date | None
+    promised_date: date | None
+    first_received_at: Utc | None
     received_at: Utc | None
     closed_at: Utc | None
     cancelled_at: Utc | None
@@ -142,14 +165,46 @@ class DemandPublic(BaseModel):
     on_hand: int
 
 
+class DaySales(Strict):
+    date: date
+    quantity: Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+
+class DemandSeries(Strict):
+    sku: Sku
+    location_id: Code
+    days: Annotated[list[DaySales], Field(min_length=1, max_length=366)]
+
+    @field_validator("days")
+    @classmethod
+    def _one_figure_per_day(cls, days: list[DaySales]) -> list[DaySales]:
+        seen = {d.date for d in days}
+        if len(seen) != len(days):
+            raise ValueError("each date may appear once")
+        if max(seen) >= utcnow().date():
+            raise ValueError("history ends before today (today's sales are being counted)")
+        return days
+
+
+class DemandHistoryCreate(Strict):
+    series: Annotated[list[DemandSeries], Field(min_length=1, max_length=500)]
+
+
+class DemandHistoryPublic(BaseModel):
+    series: int
+    days: int
+
+
 class ReplenishmentRunCreate(Strict):
     pass
 
 
 class SuggestionPublic(BaseModel):
-    """A suggested order and the numbers behind it: reorder point = mean x lead time +
-    z x sigma x sqrt(lead time); order-up-to = reorder point + mean x review days; position =
-    on hand + on order; quantity = order-up-to - position, at least the minimum, in whole packs."""
+    """A suggested order and the numbers behind it: reorder point = mean x lead time + safety
+    stock, where safety stock = z x sigma x sqrt(lead time), or, when the supplier's measured
+    lead time has a spread (`lead_time_sigma`), z x sqrt(lead time x sigma^2 + mean^2 x
+    lead_time_sigma^2); order-up-to = reorder point + mean x review days; position = on hand +
+    on order; quantity = order-up-to - position, at least the minimum, in whole packs."""
 
     suggestion_id: str
     run_id: str
@@ -162,9 +217,11 @@ class SuggestionPublic(BaseModel):
     demand_sigma: Decimal
     lead_time_days: Decimal
     lead_time_source: str
+    lead_time_sigma: Decimal | None = None
     review_days: int
     service_level: Decimal
     z: Decimal
+    safety_stock: Decimal | None = None
     reorder_point: Decimal
     order_up_to: Decimal
     on_hand: int

@@ -19,21 +19,28 @@ async def register_supplier(*, session: AsyncSession, cmd: SupplierCreate) -> Su
 
 
 async def view_supplier(*, session: AsyncSession, supplier_id: str) -> SupplierPublic:
-    """The supplier with its delivery record measured from the orders it has delivered."""
+    """The supplier with its delivery and fill record measured from its own purchase orders."""
     supplier = await repository.get_supplier(session, supplier_id)
     if supplier is None:
         raise NotFound(f"unknown supplier {supplier_id}")
     record = domain.delivery_record(
         await repository.arrivals(session, supplier_id), supplier.lead_time_days
     )
+    fill = domain.fill_record(await repository.fills(session, supplier_id))
     return SupplierPublic(
         supplier_id=supplier.supplier_id,
         name=supplier.name,
         lead_time_days=supplier.lead_time_days,
         created_at=supplier.created_at,
         measured_lead_time_days=record.measured_lead_time_days,
+        lead_time_spread_days=record.lead_time_spread_days,
         on_time_rate=record.on_time_rate,
         orders_measured=record.orders_measured,
+        orders_on_time=record.orders_on_time,
+        fill_rate=fill.fill_rate,
+        fill_orders=fill.orders,
+        units_ordered=fill.units_ordered,
+        units_filled=fill.units_filled,
     )
 
 
