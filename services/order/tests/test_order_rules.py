@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from keel_order.domain import (
     Status,
     check_transition,
     decide,
+    supplier_delay,
 )
 
 pytestmark = pytest.mark.unit
@@ -58,3 +60,32 @@ def test_a_shipped_order_cannot_be_cancelled() -> None:
 
 def test_a_confirmed_order_can_be_cancelled() -> None:
     check_transition(Status.CONFIRMED, Status.CANCELLED)
+
+
+def test_a_supplier_delay_names_five_skus_and_counts_the_rest() -> None:
+    hold = supplier_delay(
+        purchase_order_id="PO-1",
+        supplier_id="SUP-1",
+        skus=[f"SKU-{n}" for n in range(8)] + ["SKU-0"],
+        previous_expected_at=datetime(2030, 5, 4, tzinfo=UTC),
+        expected_at=datetime(2030, 6, 10, tzinfo=UTC),
+    )
+
+    assert (hold.type, hold.reference) == (HoldType.SUPPLIER_DELAY, "PO-1")
+    assert hold.reason == (
+        "supplier SUP-1 delayed purchase order PO-1 from 2030-05-04 to 2030-06-10; "
+        "it brings SKU-0, SKU-1, SKU-2, SKU-3, SKU-4 and 3 more, which this order waits for"
+    )
+
+
+def test_a_supplier_delay_reason_fits_its_column() -> None:
+    hold = supplier_delay(
+        purchase_order_id="PO-1",
+        supplier_id="S" * 600,
+        skus=["MUG-1"],
+        previous_expected_at=datetime(2030, 5, 4, tzinfo=UTC),
+        expected_at=datetime(2030, 6, 10, tzinfo=UTC),
+    )
+
+    assert len(hold.reason) == 500
+    assert hold.reason.endswith("…")

@@ -12,16 +12,22 @@ from keel_returns.domain import (
     GradedLine,
     OrderMoney,
     PriceUnknown,
+    RefundStatus,
     RequestedLine,
     Returnable,
     ReturnRefused,
+    Settlement,
+    SettlementRefused,
     ShippingRefund,
     StepRefused,
+    all_paid,
     check_inspection,
     check_return,
     needs_approval,
+    percentile,
     quote_refund,
     require_step,
+    settle_refund,
     whole_order_returned,
 )
 
@@ -214,3 +220,53 @@ def test_graded_units_add_up_per_sku_and_grade() -> None:
         {"A": 3},
     )
     assert graded == {("A", Grade.A): 2, ("A", Grade.C): 1}
+
+
+def settle(paid: str, *, status: str = "requested", currency: str = "USD") -> Settlement:
+    return settle_refund(
+        refund_id="f-1",
+        status=status,
+        requested=Decimal("58.00"),
+        currency="USD",
+        paid=Decimal(paid),
+        paid_currency=currency,
+    )
+
+
+def test_a_refund_paid_short_keeps_the_shortfall() -> None:
+    assert settle("40.00") == Settlement(refunded=Decimal("40.00"), shortfall=Decimal("18.00"))
+    assert settle("58.00") == Settlement(refunded=Decimal("58.00"), shortfall=Decimal("0.00"))
+    assert settle("0") == Settlement(refunded=Decimal("0.00"), shortfall=Decimal("58.00"))
+
+
+def test_a_payment_that_cannot_be_recorded_is_refused() -> None:
+    with pytest.raises(SettlementRefused, match="f-1 is waiting for approval"):
+        settle("58.00", status="pending_approval")
+    with pytest.raises(SettlementRefused, match="requested in USD, paid in EUR"):
+        settle("58.00", currency="EUR")
+    with pytest.raises(SettlementRefused, match=r"not between 0 and the 58\.00 requested"):
+        settle("58.01")
+    with pytest.raises(SettlementRefused, match="not between 0"):
+        settle("-1.00")
+
+
+def test_a_return_is_paid_once_every_refund_of_it_is() -> None:
+    assert all_paid([RefundStatus.REFUNDED, RefundStatus.REFUNDED])
+    assert not all_paid([RefundStatus.REFUNDED, RefundStatus.REQUESTED])
+    assert not all_paid([])
+
+
+def test_a_refund_is_recorded_paid_only_once_requested() -> None:
+    require_step("r-1", "refund_requested", "record the refund paid")
+    with pytest.raises(StepRefused, match="r-1 is inspected: can record the refund paid only"):
+        require_step("r-1", "inspected", "record the refund paid")
+
+
+def test_percentiles_interpolate_between_the_nearest_ranks() -> None:
+    values = [1000.0, 100.0, 400.0, 200.0]
+    assert percentile(values, 0.5) == 300.0
+    assert percentile(values, 0.95) == pytest.approx(910.0)
+    assert percentile(values, 0.0) == 100.0
+    assert percentile(values, 1.0) == 1000.0
+    assert percentile([7.0], 0.95) == 7.0
+    assert percentile([], 0.5) is None

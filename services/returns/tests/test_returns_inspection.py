@@ -158,7 +158,7 @@ async def test_a_whole_order_comes_back_graded_and_refunded_with_shipping(stack:
     assert inspected.status_code == 200, inspected.text
     view = await stack.view(return_id)
     assert inspected.json() == view
-    assert (view["status"], view["location_id"], view["note"]) == ("refunded", "WH-R", None)
+    assert (view["status"], view["location_id"], view["note"]) == ("refund_requested", "WH-R", None)
     assert view["items"] == [
         {
             "sku": "MUG-1",
@@ -357,7 +357,7 @@ async def test_a_refund_above_the_threshold_waits_for_approval(stack: Stack) -> 
         "fiona",
     )
     view = await stack.view(return_id)
-    assert (view["status"], view["note"]) == ("refunded", None)
+    assert (view["status"], view["note"]) == ("refund_requested", None)
 
     assert conflict(await stack.client.post(url, json={"approver": "fiona"})) == (
         f"refund {refund['refund_id']} is requested: only a refund pending approval can be approved"
@@ -372,7 +372,7 @@ async def test_a_refund_at_the_threshold_goes_at_once(stack: Stack) -> None:
 
     await stack.inspect(return_id, ("TV-1", 1, "A"))
 
-    assert (await stack.view(return_id))["status"] == "refunded"
+    assert (await stack.view(return_id))["status"] == "refund_requested"
     [event] = await stack.sent("refund.requested")
     assert event.payload["amount"] == usd("500.00")
 
@@ -468,8 +468,8 @@ async def test_steps_out_of_order_are_conflicts(stack: Stack) -> None:
         f"return {return_id} is received: can record a receipt only on a return that is authorized"
     )
     assert conflict(regrade) == (
-        f"return {return_id} is refunded: can record an inspection only on a return that is "
-        "received"
+        f"return {return_id} is refund_requested: can record an inspection only on a return "
+        "that is received"
     )
     assert [e.type for e in await stack.sent()] == [
         "return.authorized",

@@ -6,6 +6,7 @@ from keel_contracts.events import (
     PurchaseOrderCancelled,
     PurchaseOrderClosed,
     PurchaseOrderConfirmed,
+    PurchaseOrderDelayed,
     PurchaseOrderReceived,
     ReturnInspected,
     ReturnReceived,
@@ -50,6 +51,11 @@ async def on_order_released(ctx: MessageContext, event: OrderReleased) -> None:
 @handlers.on(PurchaseOrderConfirmed)
 async def on_purchase_order_confirmed(ctx: MessageContext, event: PurchaseOrderConfirmed) -> None:
     await purchase_orders.record_confirmed(session=ctx.session, event=event)
+
+
+@handlers.on(PurchaseOrderDelayed)
+async def on_purchase_order_delayed(ctx: MessageContext, event: PurchaseOrderDelayed) -> None:
+    await purchase_orders.record_delayed(session=ctx.session, event=event)
 
 
 @handlers.on(PurchaseOrderReceived)

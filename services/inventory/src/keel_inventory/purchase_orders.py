@@ -1,9 +1,10 @@
 """Purchase orders seen from the stock: what is on order, and receipts that become sellable.
 
 A confirmed order opens a line per SKU at its location, on order until received, cancelled or
-closed; on-order stock is never sellable. A receipt books its lines through the same path as
-`POST /v1/receipts` (ledger movement, `stock.received`, the backorder queue served), marked with
-its purchase order, once per (receipt, SKU) however often it is delivered.
+closed; on-order stock is never sellable. A supplier's delay moves the open lines to its new
+date. A receipt books its lines through the same path as `POST /v1/receipts` (ledger movement,
+`stock.received`, the backorder queue served), marked with its purchase order, once per
+(receipt, SKU) however often it is delivered.
 """
 
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from keel_contracts.events import (
     PurchaseOrderCancelled,
     PurchaseOrderClosed,
     PurchaseOrderConfirmed,
+    PurchaseOrderDelayed,
     PurchaseOrderReceived,
 )
 from keel_inventory import domain, repository, service
@@ -61,6 +63,22 @@ async def record_confirmed(*, session: AsyncSession, event: PurchaseOrderConfirm
         elif line.is_open:
             line.location_id = event.location_id
             line.ordered = quantity
+            line.expected_date = expected
+            session.add(line)
+
+
+async def record_delayed(*, session: AsyncSession, event: PurchaseOrderDelayed) -> None:
+    """Move the order's open lines to the new expected date, so availability shows when the
+    stock now comes.
+
+    Setting a date is idempotent, so a redelivery changes nothing; lines cancelled, closed or
+    never confirmed here stay as they are. The date is the whole order's: every open line
+    moves, not only those the event lists as outstanding (a line fully received adds nothing
+    on order, whatever its date).
+    """
+    expected = event.expected_at.date()
+    for line in (await repository.purchase_order_lines(session, event.purchase_order_id)).values():
+        if line.is_open and line.expected_date != expected:
             line.expected_date = expected
             session.add(line)
 

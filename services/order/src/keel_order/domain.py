@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -64,13 +65,20 @@ class HoldType(StrEnum):
     FRAUD_REVIEW = "fraud_review"
     LIMIT_REVIEW = "limit_review"
     VALIDATION_TIMEOUT = "validation_timeout"
+    SUPPLIER_DELAY = "supplier_delay"
 
+
+# Holds that ask a person to act without stopping the order: the saga goes on around them. A
+# supplier_delay asks customer service to warn the customer; the order stays backordered and
+# confirms when the stock comes, as it would have anyway.
+NOTICES = frozenset({HoldType.SUPPLIER_DELAY})
 
 HOLD_OWNER = {
     HoldType.PAYMENT_HOLD: "finance",
     HoldType.FRAUD_REVIEW: "customer_service",
     HoldType.LIMIT_REVIEW: "operations",
     HoldType.VALIDATION_TIMEOUT: "operations",
+    HoldType.SUPPLIER_DELAY: "customer_service",
 }
 
 # How long the owning role has to resolve a hold before it is overdue.
@@ -79,7 +87,15 @@ HOLD_SLA = {
     HoldType.FRAUD_REVIEW: timedelta(hours=4),
     HoldType.LIMIT_REVIEW: timedelta(hours=8),
     HoldType.VALIDATION_TIMEOUT: timedelta(hours=1),
+    HoldType.SUPPLIER_DELAY: timedelta(hours=24),
 }
+
+REASON_MAX = 500  # the hold's and the order history's reason columns
+
+
+def cut(reason: str) -> str:
+    """A reason that fits its column: whatever does not fit ends in an ellipsis."""
+    return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,41 @@ class OrderFacts:
 class Hold:
     type: HoldType
     reason: str
+    reference: str | None = None  # what the hold is about, when not the order alone
+
+
+SKUS_NAMED = 5  # a reason names this many SKUs, then counts the rest
+
+
+def supplier_delay(
+    *,
+    purchase_order_id: str,
+    supplier_id: str,
+    skus: Iterable[str],
+    previous_expected_at: datetime,
+    expected_at: datetime,
+) -> Hold:
+    """The notice a late purchase order puts on an order waiting for some of its SKUs."""
+    named = sorted(set(skus))
+    listed = ", ".join(named[:SKUS_NAMED])
+    if len(named) > SKUS_NAMED:
+        listed += f" and {len(named) - SKUS_NAMED} more"
+    previous, expected = _day(previous_expected_at), _day(expected_at)
+    if previous == expected:  # moved within the day: the time tells the difference
+        previous, expected = _minute(previous_expected_at), _minute(expected_at)
+    reason = (
+        f"supplier {supplier_id} delayed purchase order {purchase_order_id} "
+        f"from {previous} to {expected}; it brings {listed}, which this order waits for"
+    )
+    return Hold(HoldType.SUPPLIER_DELAY, cut(reason), reference=purchase_order_id)
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def _minute(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)

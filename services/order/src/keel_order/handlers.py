@@ -1,5 +1,5 @@
-"""Order subscribers: the item replica, the saga's answers from inventory and finance, and the
-shipments fulfillment reports."""
+"""Order subscribers: the item replica, the saga's answers from inventory and finance, the
+shipments fulfillment reports, and procurement's supplier delays."""
 
 from collections.abc import Sequence
 
@@ -10,6 +10,7 @@ from keel_contracts.events import (
     PaymentAuthorized,
     PaymentDeclined,
     PaymentHeld,
+    PurchaseOrderDelayed,
     ShipmentCancelled,
     ShipmentCreated,
     ShipmentDelivered,
@@ -19,7 +20,7 @@ from keel_contracts.events import (
 )
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
-from keel_order import repository, saga, shipping
+from keel_order import repository, saga, shipping, supplier_delays
 
 ABOUT_AN_ORDER = (
     StockReserved,
@@ -39,9 +40,13 @@ replicate_items(handlers)
 
 @handlers.before_batch
 async def lock_the_batch_orders(session: AsyncSession, messages: Sequence[Message]) -> None:
-    """Every reaction below locks its order: lock all of a batch's orders in one query."""
+    """Every reaction below locks its order: lock all of a batch's orders in one query, the
+    orders waiting for the SKUs its supplier delays concern included."""
     order_ids = {m.order_id for m in messages if isinstance(m, ABOUT_AN_ORDER)}
-    await repository.lock_orders(session, order_ids)
+    delayed = {
+        line.sku for m in messages if isinstance(m, PurchaseOrderDelayed) for line in m.lines
+    }
+    await repository.lock_orders(session, order_ids, waiting_for=delayed)
 
 
 @handlers.on(StockReserved)
@@ -87,3 +92,8 @@ async def on_shipment_delivered(ctx: MessageContext, event: ShipmentDelivered) -
 @handlers.on(ShipmentCancelled)
 async def on_shipment_cancelled(ctx: MessageContext, event: ShipmentCancelled) -> None:
     await shipping.on_shipment_cancelled(ctx.session, event)
+
+
+@handlers.on(PurchaseOrderDelayed)
+async def on_purchase_order_delayed(ctx: MessageContext, event: PurchaseOrderDelayed) -> None:
+    await supplier_delays.on_purchase_order_delayed(ctx.session, event)

@@ -8,6 +8,10 @@ A hold is resolved once, by `release` or `reject`:
   (and released to fulfillment) if stock is held and the payment authorized, else back to
   waiting for stock (backordered) or for the remaining answers (validating).
 
+A notice (a supplier_delay) never stopped the order, so releasing it only closes it, and an open
+notice does not keep an order on hold once its last real hold is released; rejecting it still
+rejects the order. The saga closes a supplier_delay itself when the stock arrives.
+
 A payment hold is the payment provider's review, so its decision goes to finance
 (payment.resolve_review); finance answers payment.authorized or payment.declined and the saga's
 usual reactions carry on from there.
@@ -37,8 +41,6 @@ from keel_order.holds_schemas import (
 )
 from keel_order.models import Order, OrderHold
 
-REASON_MAX = 500  # the order history's reason column
-
 
 async def exception_queue(
     *,
@@ -46,6 +48,7 @@ async def exception_queue(
     status: QueueStatus,
     owner_role: str | None,
     hold_type: HoldType | None,
+    reference: str | None,
     limit: int,
     cursor: str | None,
 ) -> ExceptionsPage:
@@ -56,6 +59,7 @@ async def exception_queue(
         resolved=status == "resolved",
         owner_role=owner_role,
         hold_type=hold_type,
+        reference=reference,
         after=after,
         limit=limit + 1,  # one more tells whether another page follows
     )
@@ -109,13 +113,15 @@ async def _release(
         _decide_payment_review(session, outbox, order, approve=True, note=cmd.note)
         order.payment_state = "pending"  # finance answers again: authorized (or declined)
         session.add(order)
-    if Status(order.status) != Status.ON_HOLD or lifecycle.has_open_holds(order):
+    if hold.type in domain.NOTICES:
+        return  # a notice never stopped the order: closing it is all there is to do
+    if Status(order.status) != Status.ON_HOLD or lifecycle.has_blocking_holds(order):
         return
     if order.stock_state == "reserved" and order.payment_state == "authorized":
         await lifecycle.try_confirm(session, outbox, order, cause=None)
         return
     target = Status.BACKORDERED if order.stock_state == "waiting" else Status.VALIDATING
-    lifecycle.move(session, order, target, _cut(f"{hold.type} released: {cmd.note}"))
+    lifecycle.move(session, order, target, domain.cut(f"{hold.type} released: {cmd.note}"))
 
 
 async def _reject(
@@ -127,7 +133,7 @@ async def _reject(
             _close(session, other, "reject", note, cmd.resolved_by)
     if hold.type == HoldType.PAYMENT_HOLD and order.payment_state == "held":
         _decide_payment_review(session, outbox, order, approve=False, note=cmd.note)
-    lifecycle.reject(session, outbox, order, _cut(f"{hold.type} rejected: {cmd.note}"), None)
+    lifecycle.reject(session, outbox, order, domain.cut(f"{hold.type} rejected: {cmd.note}"), None)
 
 
 def _decide_payment_review(
@@ -150,10 +156,6 @@ def _close(
     session.add(hold)
 
 
-def _cut(reason: str) -> str:
-    return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…"
-
-
 def to_public(hold: OrderHold, now: datetime | None = None) -> ExceptionPublic:
     """The queue's view of a hold; overdue when resolved late, or open past its due time."""
     if hold.id is None:
@@ -165,6 +167,7 @@ def to_public(hold: OrderHold, now: datetime | None = None) -> ExceptionPublic:
         order_id=hold.order_id,
         type=hold.type,
         reason=hold.reason,
+        reference=hold.reference,
         owner_role=hold.owner_role,
         rule_set_version=hold.rule_set_version,
         opened_at=hold.opened_at,

@@ -14,6 +14,7 @@ from keel_order.holds_schemas import (
     QueueStatus,
     Role,
 )
+from keel_order.models import REFERENCE_LENGTH
 
 router = APIRouter(prefix="/v1", tags=["exceptions"])
 
@@ -25,17 +26,23 @@ async def exception_queue(
     runtime: RuntimeDep,
     owner_role: Role | None = None,
     hold_type: Annotated[HoldType | None, Query(alias="type")] = None,
+    reference: Annotated[str | None, Query(min_length=1, max_length=REFERENCE_LENGTH)] = None,
     status: QueueStatus = "open",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ExceptionsPage:
-    """Holds by due date, the oldest due first; pass `next_cursor` back as `cursor` for more."""
+    """Holds by due date, the oldest due first; pass `next_cursor` back as `cursor` for more.
+
+    `reference` picks the holds about one thing: `type=supplier_delay&reference={po}` lists
+    every order a purchase order's delay touches.
+    """
     async with runtime.db.transaction() as session:
         return await holds.exception_queue(
             session=session,
             status=status,
             owner_role=owner_role,
             hold_type=hold_type,
+            reference=reference,
             limit=limit,
             cursor=cursor,
         )

@@ -18,6 +18,7 @@ async def exception_queue(
     resolved: bool,
     owner_role: str | None,
     hold_type: str | None,
+    reference: str | None,
     after: tuple[datetime, int] | None,
     limit: int,
 ) -> Sequence[OrderHold]:
@@ -31,6 +32,8 @@ async def exception_queue(
         query = query.where(OrderHold.owner_role == owner_role)
     if hold_type is not None:
         query = query.where(OrderHold.type == hold_type)
+    if reference is not None:
+        query = query.where(OrderHold.reference == reference)
     if after is not None:
         due_at, hold_id = after
         query = query.where(

@@ -32,12 +32,14 @@ class HoldResolve(Strict):
 
 class ExceptionPublic(BaseModel):
     """One hold as the exception queue shows it. `overdue`: resolved (or, while open, still
-    unresolved now) after `due_at`."""
+    unresolved now) after `due_at`; `reference`: what the hold is about beside the order (a
+    supplier_delay's purchase order id), or null."""
 
     hold_id: int
     order_id: str
     type: str
     reason: str
+    reference: str | None
     owner_role: str
     rule_set_version: str
     opened_at: UtcDatetime

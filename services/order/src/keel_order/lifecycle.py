@@ -45,6 +45,7 @@ def new_hold(order_id: str, rule_set_version: str, hold: domain.Hold) -> OrderHo
         order_id=order_id,
         type=hold.type,
         reason=hold.reason,
+        reference=hold.reference,
         owner_role=domain.HOLD_OWNER[hold.type],
         rule_set_version=rule_set_version,
         opened_at=opened_at,
@@ -52,20 +53,38 @@ def new_hold(order_id: str, rule_set_version: str, hold: domain.Hold) -> OrderHo
     )
 
 
-def has_open_holds(order: Order) -> bool:
-    return any(h.resolved_at is None for h in order.holds)
+def renew_hold(row: OrderHold, hold: domain.Hold) -> None:
+    """An open hold told again, with news: its new reason, and the SLA counted from now."""
+    row.reason = hold.reason
+    row.due_at = utcnow() + domain.HOLD_SLA[hold.type]
+
+
+def has_blocking_holds(order: Order) -> bool:
+    """Whether an open hold stops the order; notices (domain.NOTICES) never do."""
+    return any(h.resolved_at is None and h.type not in domain.NOTICES for h in order.holds)
+
+
+def close_holds(
+    order: Order, note: str, *, types: frozenset[domain.HoldType] | None = None
+) -> None:
+    """Close the order's open holds (of `types`, if given): the system decided, not a person."""
+    now = utcnow()
+    for hold in order.holds:
+        if hold.resolved_at is None and (types is None or hold.type in types):
+            hold.resolved_at, hold.resolution = now, "closed"
+            hold.resolution_note, hold.resolved_by = domain.cut(note), "system"
 
 
 async def try_confirm(
     session: AsyncSession, outbox: Outbox, order: Order, cause: Envelope | None
 ) -> None:
-    """Confirm (and release) once stock is held, payment authorized and no hold is open."""
+    """Confirm (and release) once stock is held, payment authorized and no hold stops it."""
     waiting_states = {Status.VALIDATING, Status.BACKORDERED, Status.ON_HOLD}
     if Status(order.status) not in waiting_states:
         return
     if order.stock_state != "reserved" or order.payment_state != "authorized":
         return
-    if has_open_holds(order):
+    if has_blocking_holds(order):
         return
     move(session, order, Status.CONFIRMED, "stock reserved and payment authorized")
     outbox.add(
@@ -128,11 +147,7 @@ def compensate(
     """Give back what the order may hold, and close its open holds (nobody has anything left
     to decide). Commands for one order share a partition, so these arrive after the
     reserve/authorize they undo; both services treat a repeat as a no-op."""
-    now = utcnow()
-    for hold in order.holds:
-        if hold.resolved_at is None:
-            hold.resolved_at, hold.resolution = now, "closed"
-            hold.resolution_note, hold.resolved_by = reason[:500], "system"
+    close_holds(order, reason)
     if order.stock_state != "failed":
         outbox.add(
             session,

@@ -9,6 +9,9 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from keel_kit.tables import utcnow
 
+# A hold's reference: a purchase order id, as long as inventory lets one be.
+REFERENCE_LENGTH = 100
+
 
 class Channel(SQLModel, table=True):
     __tablename__ = "channel"
@@ -111,6 +114,9 @@ class OrderHold(SQLModel, table=True):
     resolution: str | None = Field(default=None, max_length=500)  # "release" or "reject"
     resolution_note: str | None = Field(default=None, max_length=500)
     resolved_by: str | None = Field(default=None, max_length=100)
+    # What the hold is about beside the order (a supplier_delay's purchase order), so that one
+    # query finds every order it touches.
+    reference: str | None = Field(default=None, index=True, max_length=REFERENCE_LENGTH)
 
 
 class OrderShipment(SQLModel, table=True):

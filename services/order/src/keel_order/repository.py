@@ -1,19 +1,21 @@
 """Every order query lives here."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import tuple_
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, tuple_
+from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit.replicas import ItemReplica
+from keel_order.domain import Status
 from keel_order.models import (
     Channel,
     Customer,
     Order,
     OrderEvent,
     OrderHold,
+    OrderLine,
 )
 
 
@@ -30,6 +32,9 @@ async def known_skus(session: AsyncSession, skus: set[str]) -> set[str]:
 # identity map holds objects only weakly, so without these a second look would query again.
 _LOCKED_ORDERS = "keel_order.locked_orders"
 _CHANNELS = "keel_order.channels"
+# What the last `lock_orders` read: those orders, and the SKUs whose waiting orders it included.
+_LAST_LOCKED = "keel_order.last_locked"
+_WAITING_FOR = "keel_order.waiting_for"
 
 
 async def get_channel(session: AsyncSession, channel_id: str) -> Channel | None:
@@ -55,18 +60,27 @@ async def get_order(session: AsyncSession, order_id: str, *, lock: bool = False)
     return await session.get(Order, order_id, with_for_update=lock)
 
 
-async def lock_orders(session: AsyncSession, order_ids: set[str]) -> None:
-    """Load and lock many orders (with their lines, holds, shipments and channels) at once.
+async def lock_orders(
+    session: AsyncSession, order_ids: Collection[str], *, waiting_for: Collection[str] = ()
+) -> None:
+    """Load and lock many orders (with their lines, holds, shipments and channels) at once:
+    those of `order_ids`, and the orders waiting for stock of any of the SKUs `waiting_for`.
 
-    Rows are locked in id order, so two replicas locking overlapping batches cannot deadlock;
-    the rows are read afresh even if the session holds them, as a rolled-back savepoint may
-    have left them stale.
+    One query, whose rows are locked in id order, so two replicas locking overlapping batches
+    cannot deadlock; the rows are read afresh even if the session holds them, as a rolled-back
+    savepoint may have left them stale.
     """
-    if not order_ids:
+    session.info[_LAST_LOCKED] = []
+    session.info[_WAITING_FOR] = frozenset(waiting_for)
+    if not order_ids and not waiting_for:
         return
+    wanted: ColumnElement[bool] = col(Order.order_id).in_(order_ids)
+    if waiting_for:
+        with_the_skus = select(OrderLine.order_id).where(col(OrderLine.sku).in_(waiting_for))
+        wanted = or_(wanted, and_(_waiting_for_stock(), col(Order.order_id).in_(with_the_skus)))
     query = (
         select(Order)
-        .where(col(Order.order_id).in_(order_ids))
+        .where(wanted)
         .order_by(col(Order.order_id))
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -74,11 +88,37 @@ async def lock_orders(session: AsyncSession, order_ids: set[str]) -> None:
     locked: dict[str, Order] = session.info.setdefault(_LOCKED_ORDERS, {})
     orders = (await session.exec(query)).all()
     locked.update((order.order_id, order) for order in orders)
+    session.info[_LAST_LOCKED] = orders
     # Their channels too, now: read mid-batch, they would flush the batch's changes early.
     known: dict[str, Channel] = session.info.setdefault(_CHANNELS, {})
     missing = {order.channel for order in orders} - known.keys()
     if missing:
         known.update((await channels_by_id(session, missing)).items())
+
+
+async def orders_waiting_for(session: AsyncSession, skus: set[str]) -> list[Order]:
+    """The backordered orders still waiting for stock with a line for any of `skus`, locked,
+    in id order.
+
+    In a batch they come from memory: `lock_orders` read them with the batch's other orders
+    (an order another message of the batch has backordered since is one of those, and is
+    looked at as it is now). Asked for SKUs it did not cover, it reads them now.
+    """
+    covered: frozenset[str] = session.info.get(_WAITING_FOR, frozenset())
+    if not skus <= covered:
+        last: Sequence[Order] = session.info.get(_LAST_LOCKED, [])
+        await lock_orders(session, {o.order_id for o in last}, waiting_for=covered | skus)
+    return [
+        order
+        for order in session.info[_LAST_LOCKED]
+        if order.status == Status.BACKORDERED
+        and order.stock_state == "waiting"
+        and any(line.sku in skus for line in order.lines)
+    ]
+
+
+def _waiting_for_stock() -> ColumnElement[bool]:
+    return and_(Order.status == Status.BACKORDERED, Order.stock_state == "waiting")
 
 
 async def history(session: AsyncSession, order_id: str) -> Sequence[OrderEvent]:

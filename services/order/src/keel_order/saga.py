@@ -23,6 +23,8 @@ from keel_order import domain, lifecycle, repository
 from keel_order.domain import HoldType, Status
 from keel_order.models import Order
 
+SUPPLIER_DELAY = frozenset({HoldType.SUPPLIER_DELAY})
+
 
 async def _open_order(session: AsyncSession, order_id: str) -> Order | None:
     order = await repository.get_order(session, order_id, lock=True)
@@ -47,6 +49,8 @@ async def on_stock_reserved(
         line.reserved = min(line.quantity, reserved.get(line.sku, 0))
         reserved[line.sku] = reserved.get(line.sku, 0) - line.reserved
         session.add(line)
+    # A supplier's delay is old news once the stock is here: nobody needs to warn the customer.
+    lifecycle.close_holds(order, "the stock arrived and is reserved", types=SUPPLIER_DELAY)
     session.add(order)
     await lifecycle.try_confirm(session, outbox, order, cause)
 

@@ -121,6 +121,7 @@ class HoldPublic(BaseModel):
     hold_id: int = Field(validation_alias="id")
     type: str
     reason: str
+    reference: str | None
     owner_role: str
     rule_set_version: str
     opened_at: datetime

@@ -1,14 +1,15 @@
 """Returns HTTP API: authorize returns, record their receipt and inspection, approve refunds,
-look returns up, and set the return policies."""
+look returns up, sum them up, and set the return policies."""
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from keel_contracts.values import Sku
 from keel_kit.app import RuntimeDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
-from keel_returns import inspections, refunds, service
+from keel_returns import inspections, refunds, service, summary
 from keel_returns.schemas import (
     ChannelName,
     ChannelPolicyIn,
@@ -20,6 +21,7 @@ from keel_returns.schemas import (
     ReturnAccepted,
     ReturnCreate,
     ReturnPublic,
+    ReturnsSummary,
     SkuPolicyIn,
     SkuPolicyPublic,
 )
@@ -62,6 +64,21 @@ async def create_return(
         return await idempotent(
             session, scope="returns", key=key, request=body, status_code=201, run=run
         )
+
+
+# Declared before /returns/{return_id}, which would otherwise take "summary" for a return id.
+@router.get("/returns/summary")
+async def get_summary(
+    runtime: RuntimeDep,
+    since: Annotated[
+        datetime | None,
+        Query(description="ISO 8601; without a zone, UTC. Without it, over everything."),
+    ] = None,
+) -> ReturnsSummary:
+    """Returns by status, units by grade, refunds paid and their shortfall, refunds waiting for
+    approval, and p50 / p95 seconds from receipt (and from authorization) to refund paid."""
+    async with runtime.db.transaction() as session:
+        return await summary.summarize(session=session, since=since)
 
 
 @router.get("/returns/{return_id}")

@@ -12,23 +12,31 @@ from enum import StrEnum
 
 
 class ReturnStatus(StrEnum):
-    """authorized → received → inspected → refunded | refund_pending_approval → closed.
+    """authorized → received → inspected → [refund_pending_approval →] refund_requested →
+    refunded, or closed.
 
     `inspected` is where a return rests when no refund could be worked out (no unit prices);
-    `closed` when nothing is left to refund (and, in a later slice, when the refund is paid).
+    `refund_pending_approval` while its refund waits for a finance approver; `refund_requested`
+    once the refund is asked of finance (`refund.requested`), not yet paid; `refunded` once
+    finance has paid every refund of the return (`payment.refunded`, perhaps short); `closed`
+    straight from `inspected` when nothing was left to refund.
     """
 
     AUTHORIZED = "authorized"
     RECEIVED = "received"
     INSPECTED = "inspected"
     REFUND_PENDING_APPROVAL = "refund_pending_approval"
+    REFUND_REQUESTED = "refund_requested"
     REFUNDED = "refunded"
     CLOSED = "closed"
 
 
 class RefundStatus(StrEnum):
+    """pending_approval → requested → refunded (finance paid it, perhaps less than requested)."""
+
     PENDING_APPROVAL = "pending_approval"
     REQUESTED = "requested"
+    REFUNDED = "refunded"
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,7 @@ class StepRefused(ValueError):
 STEPS: Mapping[str, ReturnStatus] = {
     "record a receipt": ReturnStatus.AUTHORIZED,
     "record an inspection": ReturnStatus.RECEIVED,
+    "record the refund paid": ReturnStatus.REFUND_REQUESTED,
 }
 
 
@@ -350,3 +359,63 @@ def quote_refund(
 def needs_approval(amount: Decimal, threshold: Decimal) -> bool:
     """Refunds above the threshold wait for a finance approver."""
     return amount > threshold
+
+
+# --- refunds paid ---
+
+
+class SettlementRefused(ValueError):
+    """Finance's word on a refund cannot be recorded as it stands: a person must look."""
+
+
+@dataclass(frozen=True)
+class Settlement:
+    refunded: Decimal  # what finance paid
+    shortfall: Decimal  # requested less paid: finance pays no more than it captured
+
+
+def settle_refund(
+    *,
+    refund_id: str,
+    status: str,
+    requested: Decimal,
+    currency: str,
+    paid: Decimal,
+    paid_currency: str,
+) -> Settlement:
+    """What finance paid on a requested refund and how short of the request it fell, or
+    `SettlementRefused`: a refund never requested of finance (still waiting for approval), paid
+    in another currency, or paid more than requested (or less than nothing) is not recorded."""
+    if status == RefundStatus.PENDING_APPROVAL:
+        raise SettlementRefused(
+            f"refund {refund_id} is waiting for approval: finance was never asked to pay it"
+        )
+    if paid_currency != currency:
+        raise SettlementRefused(
+            f"refund {refund_id} was requested in {currency}, paid in {paid_currency}"
+        )
+    amount = cents(paid)
+    if amount < 0 or amount > requested:
+        raise SettlementRefused(
+            f"refund {refund_id} paid {paid} {paid_currency}: not between 0 and the "
+            f"{requested:.2f} requested"
+        )
+    return Settlement(refunded=amount, shortfall=requested - amount)
+
+
+def all_paid(statuses: Iterable[str]) -> bool:
+    """Every refund of a return has been paid (a return without refunds has nothing to pay)."""
+    listed = list(statuses)
+    return bool(listed) and all(s == RefundStatus.REFUNDED for s in listed)
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The `share` (0 to 1) percentile, interpolating linearly between the two nearest ranks
+    (as PostgreSQL's percentile_cont does); None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = share * (len(ordered) - 1)
+    below = int(rank)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (rank - below)

@@ -1,5 +1,6 @@
-"""Returns subscribers: the item replica, and what was ordered and shipped per order (prices,
-total and channel from the order service, shipments and deliveries from fulfillment)."""
+"""Returns subscribers: the item replica, what was ordered and shipped per order (prices,
+total and channel from the order service, shipments and deliveries from fulfillment), and what
+finance paid on the refunds."""
 
 from collections.abc import Sequence
 
@@ -9,14 +10,15 @@ from keel_contracts import Message
 from keel_contracts.events import (
     OrderPlaced,
     OrderReleased,
+    PaymentRefunded,
     ShipmentDelivered,
     ShipmentShipped,
 )
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
-from keel_returns import projection, repository
+from keel_returns import projection, refunds, repository
 
-ABOUT_AN_ORDER = (OrderPlaced, OrderReleased, ShipmentShipped, ShipmentDelivered)
+ABOUT_AN_ORDER = (OrderPlaced, OrderReleased, ShipmentShipped, ShipmentDelivered, PaymentRefunded)
 
 handlers = Handlers()
 replicate_items(handlers)
@@ -24,9 +26,12 @@ replicate_items(handlers)
 
 @handlers.before_batch
 async def load_the_batch_orders(session: AsyncSession, messages: Sequence[Message]) -> None:
-    """Every reaction below reads and writes its order: load a whole batch's in one go."""
+    """Every reaction below reads and writes its order: load (and lock) a whole batch's in one
+    go, then the returns and refunds its payments settle."""
     order_ids = {m.order_id for m in messages if isinstance(m, ABOUT_AN_ORDER)}
     await repository.load_orders(session, order_ids)
+    refund_ids = {m.refund_id for m in messages if isinstance(m, PaymentRefunded)}
+    await repository.load_refunds(session, refund_ids)
 
 
 @handlers.on(OrderPlaced)
@@ -49,3 +54,8 @@ async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> No
 @handlers.on(ShipmentDelivered)
 async def on_shipment_delivered(ctx: MessageContext, event: ShipmentDelivered) -> None:
     await projection.record_delivered(session=ctx.session, event=event, at=ctx.envelope.occurred_at)
+
+
+@handlers.on(PaymentRefunded)
+async def on_payment_refunded(ctx: MessageContext, event: PaymentRefunded) -> None:
+    await refunds.record_refunded(session=ctx.session, event=event, at=ctx.envelope.occurred_at)

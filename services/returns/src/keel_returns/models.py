@@ -74,11 +74,16 @@ class ReturnAuthorization(SQLModel, table=True):
     order_id: str = Field(index=True, max_length=36)
     channel: str | None = Field(default=None, max_length=64)
     status: str = Field(max_length=30)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    # when it was authorized; it, inspected_at and refunded_at are indexed for the summary
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=DateTime(timezone=True), index=True
+    )
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     location_id: str | None = Field(default=None, max_length=64)  # where it was received
     received_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    inspected_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    inspected_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), index=True)
+    # when finance paid the last of its refunds (payment.refunded): the return is refunded
+    refunded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), index=True)
     note: str | None = Field(default=None, max_length=300)  # why it rests where it is
 
 
@@ -121,14 +126,15 @@ class ReturnGrade(SQLModel, table=True):
 
 class Refund(SQLModel, table=True):
     """A refund due for a return; `lines` keeps the per-(SKU, grade) workings, amounts as
-    decimal strings."""
+    decimal strings. `amount` is what was requested of finance; `refunded_amount` what finance
+    paid (never more), `shortfall` the difference, both None until paid."""
 
     __tablename__ = "refund"
 
     refund_id: str = Field(primary_key=True, max_length=36)
     return_id: str = Field(foreign_key="return_authorization.return_id", index=True, max_length=36)
     order_id: str = Field(index=True, max_length=36)
-    status: str = Field(max_length=20)
+    status: str = Field(max_length=20, index=True)
     currency: str = Field(max_length=3)
     amount: Decimal = Field(sa_type=Numeric(18, 2))
     goods: Decimal = Field(sa_type=Numeric(18, 2))
@@ -141,6 +147,9 @@ class Refund(SQLModel, table=True):
     approver: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    refunded_amount: Decimal | None = Field(default=None, sa_type=Numeric(18, 2))
+    shortfall: Decimal | None = Field(default=None, sa_type=Numeric(18, 2))
+    refunded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), index=True)
 
 
 class SkuReturnPolicy(SQLModel, table=True):

@@ -1,16 +1,19 @@
 """Refunds of inspected returns: work the amount out, hold it for approval above the
-threshold, and ask finance to pay it (`refund.requested`; finance refunds through its payment
-port and caps at what was captured)."""
+threshold, ask finance to pay it (`refund.requested`; finance refunds through its payment
+port and caps at what was captured), and learn what it paid (`payment.refunded`)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import new_event_id
-from keel_contracts.events import RefundLine, RefundRequested
+from keel_contracts.events import PaymentRefunded, RefundLine, RefundRequested
 from keel_contracts.values import Money
+from keel_kit.handlers import PermanentError
 from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, NotFound
 from keel_kit.tables import utcnow
@@ -18,6 +21,8 @@ from keel_returns import domain, repository
 from keel_returns.domain import Grade, RefundStatus, ReturnStatus, ShippingRefund
 from keel_returns.models import Refund, ReturnAuthorization, ShippedOrder
 from keel_returns.schemas import RefundApproval, RefundLinePublic, RefundPublic
+
+log = logging.getLogger(__name__)
 
 
 async def request_refund(
@@ -98,7 +103,7 @@ async def request_refund(
             f"threshold {approval_threshold}: waiting for a finance approver"
         )
         return
-    authorization.status = ReturnStatus.REFUNDED
+    authorization.status = ReturnStatus.REFUND_REQUESTED
     _announce(session, outbox, refund)
 
 
@@ -122,12 +127,90 @@ async def approve_refund(
     refund.approver = cmd.approver
     refund.approved_at = now
     session.add(refund)
-    authorization.status = ReturnStatus.REFUNDED
+    authorization.status = ReturnStatus.REFUND_REQUESTED
     authorization.note = None
     authorization.updated_at = now
     session.add(authorization)
     _announce(session, outbox, refund)
     return public(refund)
+
+
+async def record_refunded(*, session: AsyncSession, event: PaymentRefunded, at: datetime) -> None:
+    """Finance paid a refund at `at`: record what it paid and any shortfall, and close the
+    return once every refund of it is paid.
+
+    Finance announces a refund again (under a new event id) when asked again, so a refund paid
+    already changes nothing. A refund this service never made, or a payment that cannot be
+    recorded as it stands, raises `PermanentError`: the message is dead-lettered with the reason.
+    """
+    await repository.order_facts(session, event.order_id)  # lock the order, as every step does
+    found = await repository.return_refunds(session, event.refund_id)
+    if found is None:
+        raise PermanentError(
+            f"payment.refunded for unknown refund {event.refund_id} "
+            f"(return {event.return_id}, order {event.order_id})"
+        )
+    refund = found.refunds[event.refund_id]
+    if (refund.return_id, refund.order_id) != (event.return_id, event.order_id):
+        raise PermanentError(
+            f"payment.refunded names refund {event.refund_id} of return {event.return_id}, "
+            f"order {event.order_id}; it is of return {refund.return_id}, order {refund.order_id}"
+        )
+    if refund.status == RefundStatus.REFUNDED:
+        if refund.refunded_amount != event.amount.amount:
+            log.warning(
+                "refund %s was paid %s %s; a later payment.refunded says %s %s: kept the first",
+                refund.refund_id,
+                refund.refunded_amount,
+                refund.currency,
+                event.amount.amount,
+                event.amount.currency,
+            )
+        return
+    try:
+        settlement = domain.settle_refund(
+            refund_id=refund.refund_id,
+            status=refund.status,
+            requested=Decimal(refund.amount),
+            currency=refund.currency,
+            paid=event.amount.amount,
+            paid_currency=event.amount.currency,
+        )
+    except domain.SettlementRefused as refused:
+        raise PermanentError(str(refused)) from refused
+    paid_at = domain.as_utc(at)
+    refund.status = RefundStatus.REFUNDED
+    refund.refunded_amount = settlement.refunded
+    refund.shortfall = settlement.shortfall
+    refund.refunded_at = paid_at
+    session.add(refund)
+    if not domain.all_paid(r.status for r in found.refunds.values()):
+        return
+    authorization = found.authorization
+    try:
+        domain.require_step(authorization.return_id, authorization.status, "record the refund paid")
+    except domain.StepRefused as refused:
+        raise PermanentError(str(refused)) from refused
+    authorization.status = ReturnStatus.REFUNDED
+    authorization.refunded_at = max(
+        domain.as_utc(r.refunded_at) for r in found.refunds.values() if r.refunded_at
+    )
+    authorization.note = _shortfall_note(list(found.refunds.values()))
+    authorization.updated_at = utcnow()
+    session.add(authorization)
+
+
+def _shortfall_note(paid: list[Refund]) -> str | None:
+    """Why a refunded return got less than it was promised, if it did."""
+    short = [r for r in paid if r.shortfall]
+    if not short:
+        return None
+    return "; ".join(
+        f"refund {r.refund_id} paid {r.refunded_amount:.2f} of {Decimal(r.amount):.2f} "
+        f"{r.currency} requested: {r.shortfall:.2f} short (finance refunds no more than "
+        "it captured)"
+        for r in short
+    )[:300]
 
 
 def _announce(session: AsyncSession, outbox: Outbox, refund: Refund) -> None:
@@ -203,4 +286,7 @@ def public(refund: Refund) -> RefundPublic:
         approver=refund.approver,
         created_at=domain.as_utc(refund.created_at),
         approved_at=domain.as_utc(refund.approved_at) if refund.approved_at else None,
+        refunded=None if refund.refunded_amount is None else money(refund.refunded_amount),
+        shortfall=None if refund.shortfall is None else money(refund.shortfall),
+        refunded_at=domain.as_utc(refund.refunded_at) if refund.refunded_at else None,
     )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import case, func, or_
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_returns.domain import RefundStatus
 from keel_returns.models import (
     ChannelReturnPolicy,
     Refund,
@@ -152,3 +156,151 @@ async def refunds_of_return(session: AsyncSession, return_id: str) -> Sequence[R
 
 async def get_refund(session: AsyncSession, refund_id: str) -> Refund | None:
     return await session.get(Refund, refund_id)
+
+
+# --- refunds paid ---
+
+
+@dataclass
+class ReturnRefunds:
+    """A return with every refund of it, by refund id: what settling one refund needs."""
+
+    authorization: ReturnAuthorization
+    refunds: dict[str, Refund]
+
+
+# session.info: the returns this transaction has loaded with their refunds, by refund id.
+_REFUNDS = "keel_returns.refunds"
+
+
+async def load_refunds(session: AsyncSession, refund_ids: set[str]) -> None:
+    """Load the returns of these refunds, each with all its refunds, in two queries.
+
+    Read afresh (`populate_existing`): the caller locks the orders first, and a rolled-back
+    savepoint may have left the session's copies stale. Unknown refund ids are left out.
+    """
+    if not refund_ids:
+        return
+    loaded: dict[str, ReturnRefunds] = session.info.setdefault(_REFUNDS, {})
+    return_ids = select(Refund.return_id).where(col(Refund.refund_id).in_(refund_ids))
+    returns = await session.exec(
+        select(ReturnAuthorization)
+        .where(col(ReturnAuthorization.return_id).in_(return_ids))
+        .execution_options(populate_existing=True)
+    )
+    found = {r.return_id: ReturnRefunds(r, {}) for r in returns.all()}
+    refunds = await session.exec(
+        select(Refund)
+        .where(col(Refund.return_id).in_(return_ids))
+        .order_by(col(Refund.created_at))
+        .execution_options(populate_existing=True)
+    )
+    for refund in refunds.all():
+        facts = found[refund.return_id]
+        facts.refunds[refund.refund_id] = refund
+        loaded[refund.refund_id] = facts
+
+
+async def return_refunds(session: AsyncSession, refund_id: str) -> ReturnRefunds | None:
+    """The refund's return with all its refunds, from memory once loaded here; None if unknown."""
+    loaded: dict[str, ReturnRefunds] = session.info.get(_REFUNDS, {})
+    if refund_id not in loaded:
+        await load_refunds(session, {refund_id})
+    found: ReturnRefunds | None = session.info.get(_REFUNDS, {}).get(refund_id)
+    return found
+
+
+# --- summary ---
+
+
+@dataclass(frozen=True)
+class RefundTotals:
+    """Refunds of one status and currency."""
+
+    status: str
+    currency: str
+    count: int
+    short: int
+    requested: Decimal
+    refunded: Decimal
+    shortfall: Decimal
+
+
+@dataclass(frozen=True)
+class RefundedReturn:
+    authorized_at: datetime
+    received_at: datetime | None
+    refunded_at: datetime
+
+
+async def returns_by_status(session: AsyncSession, since: datetime | None) -> dict[str, int]:
+    """Returns authorized since `since` (all without it), counted by their status now."""
+    query = select(ReturnAuthorization.status, func.count()).group_by(
+        col(ReturnAuthorization.status)
+    )
+    if since is not None:
+        query = query.where(col(ReturnAuthorization.created_at) >= since)
+    return {status: int(n) for status, n in (await session.exec(query)).all()}
+
+
+async def units_by_grade(session: AsyncSession, since: datetime | None) -> dict[str, int]:
+    """Units graded at inspections since `since`, by grade."""
+    query = (
+        select(ReturnGrade.grade, func.sum(ReturnGrade.quantity))
+        .join(ReturnAuthorization, col(ReturnAuthorization.return_id) == ReturnGrade.return_id)
+        .group_by(col(ReturnGrade.grade))
+    )
+    if since is not None:
+        query = query.where(col(ReturnAuthorization.inspected_at) >= since)
+    return {grade: int(n) for grade, n in (await session.exec(query)).all()}
+
+
+async def refund_totals(session: AsyncSession, since: datetime | None) -> list[RefundTotals]:
+    """Refunds paid since `since`, and every refund waiting for approval, per currency."""
+    paid = col(Refund.status) == RefundStatus.REFUNDED
+    if since is not None:
+        paid = paid & (col(Refund.refunded_at) >= since)
+    query = (
+        core_select(  # five columns and more are beyond sqlmodel's select
+            col(Refund.status),
+            col(Refund.currency),
+            func.count(),
+            func.sum(case((col(Refund.shortfall) > 0, 1), else_=0)),
+            func.sum(col(Refund.amount)),
+            func.sum(func.coalesce(col(Refund.refunded_amount), 0)),
+            func.sum(func.coalesce(col(Refund.shortfall), 0)),
+        )
+        .where(or_(paid, col(Refund.status) == RefundStatus.PENDING_APPROVAL))
+        .group_by(col(Refund.status), col(Refund.currency))
+        .order_by(col(Refund.currency))
+    )
+    return [
+        RefundTotals(
+            status=status,
+            currency=currency,
+            count=int(count),
+            short=int(short or 0),
+            requested=Decimal(str(requested or 0)),
+            refunded=Decimal(str(refunded or 0)),
+            shortfall=Decimal(str(shortfall or 0)),
+        )
+        for status, currency, count, short, requested, refunded, shortfall in (
+            await (await session.connection()).execute(query)
+        ).all()
+    ]
+
+
+async def refunded_returns(session: AsyncSession, since: datetime | None) -> list[RefundedReturn]:
+    """The step times of every return whose refunds were all paid since `since`."""
+    query = select(
+        ReturnAuthorization.created_at,
+        ReturnAuthorization.received_at,
+        ReturnAuthorization.refunded_at,
+    ).where(col(ReturnAuthorization.refunded_at).is_not(None))
+    if since is not None:
+        query = query.where(col(ReturnAuthorization.refunded_at) >= since)
+    return [
+        RefundedReturn(authorized, received, refunded)
+        for authorized, received, refunded in (await session.exec(query)).all()
+        if refunded is not None
+    ]

@@ -56,8 +56,12 @@ class ReturnPublic(BaseModel):
     created_at: datetime
     lines: list[ReturnLinePublic]
     location_id: str | None = Field(default=None, description="where it was received")
+    authorized_at: datetime | None = Field(default=None, description="the same as created_at")
     received_at: datetime | None = None
     inspected_at: datetime | None = None
+    refunded_at: datetime | None = Field(
+        default=None, description="when finance paid the last of its refunds"
+    )
     note: str | None = Field(default=None, description="why the return rests where it is")
     items: list["ReturnItemPublic"] = Field(default_factory=list)
     refunds: list["RefundPublic"] = Field(default_factory=list)
@@ -166,7 +170,7 @@ class RefundPublic(BaseModel):
     return_id: str
     order_id: str
     status: str
-    amount: Money
+    amount: Money = Field(description="what was requested of finance")
     goods: Money
     restocking_fee: Money
     shipping: Money
@@ -175,3 +179,51 @@ class RefundPublic(BaseModel):
     approver: str | None
     created_at: datetime
     approved_at: datetime | None
+    refunded: Money | None = Field(default=None, description="what finance paid, once it has")
+    shortfall: Money | None = Field(
+        default=None, description="requested less paid: finance pays no more than it captured"
+    )
+    refunded_at: datetime | None = None
+
+
+# --- summary ---
+
+
+class Percentiles(BaseModel):
+    p50: float | None = Field(description="seconds; None without returns")
+    p95: float | None
+
+
+class ProcessingTimes(BaseModel):
+    returns: int = Field(description="returns whose refunds were all paid in the window")
+    receipt_to_refund_seconds: Percentiles
+    authorization_to_refund_seconds: Percentiles
+
+
+class RefundsSummary(BaseModel):
+    """Amounts are totals per currency, one entry each, sorted by currency."""
+
+    issued: int = Field(description="refunds paid in the window")
+    short: int = Field(description="of them, paid less than requested")
+    requested: list[Money]
+    refunded: list[Money]
+    shortfall: list[Money]
+    awaiting_approval: int = Field(description="refunds waiting for an approver now")
+    awaiting_approval_amount: list[Money]
+
+
+class ReturnsCount(BaseModel):
+    total: int
+    by_status: dict[str, int] = Field(description="every status, zero included")
+
+
+class ReturnsSummary(BaseModel):
+    """Returns authorized in the window by their status now, units graded in it by grade,
+    refunds paid in it, refunds waiting for approval now, and how long the returns whose refunds
+    were paid in it took."""
+
+    since: datetime | None
+    returns: ReturnsCount
+    units_by_grade: dict[str, int] = Field(description="every grade, zero included")
+    refunds: RefundsSummary
+    processing: ProcessingTimes

@@ -128,8 +128,10 @@ async def get_return(*, session: AsyncSession, return_id: str) -> ReturnPublic:
         created_at=domain.as_utc(authorization.created_at),
         lines=[ReturnLinePublic(sku=x.sku, quantity=x.quantity, reason=x.reason) for x in lines],
         location_id=authorization.location_id,
+        authorized_at=domain.as_utc(authorization.created_at),
         received_at=_utc(authorization.received_at),
         inspected_at=_utc(authorization.inspected_at),
+        refunded_at=_utc(authorization.refunded_at),
         note=authorization.note,
         items=[
             ReturnItemPublic(

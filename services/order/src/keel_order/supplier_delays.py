@@ -1,0 +1,57 @@
+"""Supplier delays (DESIGN §2): a late purchase order puts a notice on the orders it keeps waiting.
+
+Every backordered order still waiting for stock with a line for one of the delayed SKUs gets a
+`supplier_delay` hold, owned by customer service (they tell the customer), referring to the
+purchase order: `GET /v1/exceptions?type=supplier_delay&reference={po}` lists them all. It is a
+notice, not a gate: the order stays backordered and confirms when the stock comes, and the saga
+closes the notice then (saga.on_stock_reserved).
+
+A second delay of the same purchase order renews the order's open notice for it (new reason, SLA
+counted afresh) rather than opening another; once a person has closed it, a new delay is news
+again and opens a new one.
+"""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts.events import PurchaseOrderDelayed
+from keel_kit.handlers import PermanentError
+from keel_order import domain, lifecycle, repository
+from keel_order.domain import HoldType
+from keel_order.models import REFERENCE_LENGTH, Order, OrderHold
+
+
+async def on_purchase_order_delayed(session: AsyncSession, event: PurchaseOrderDelayed) -> None:
+    po_id = event.purchase_order_id
+    if len(po_id) > REFERENCE_LENGTH:
+        # Refused here, not by the database when the batch commits, so it fails alone.
+        raise PermanentError(f"purchase order id longer than {REFERENCE_LENGTH}")
+    delayed = {line.sku for line in event.lines}
+    if not delayed:
+        return  # nothing is outstanding: nobody waits for this order any more
+    for order in await repository.orders_waiting_for(session, delayed):
+        notice = domain.supplier_delay(
+            purchase_order_id=po_id,
+            supplier_id=event.supplier_id,
+            skus=(line.sku for line in order.lines if line.sku in delayed),
+            previous_expected_at=event.previous_expected_at,
+            expected_at=event.expected_at,
+        )
+        known = _open_notice(order, po_id)
+        if known is None:
+            lifecycle.open_hold(order, notice)
+        else:
+            lifecycle.renew_hold(known, notice)
+        session.add(order)
+
+
+def _open_notice(order: Order, po_id: str) -> OrderHold | None:
+    return next(
+        (
+            hold
+            for hold in order.holds
+            if hold.type == HoldType.SUPPLIER_DELAY
+            and hold.reference == po_id
+            and hold.resolved_at is None
+        ),
+        None,
+    )

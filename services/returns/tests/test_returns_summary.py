@@ -1,0 +1,271 @@
+"""Service tests: the returns summary on known data, on a real (SQLite) database, with the other
+services' events fed through FastStream's in-memory broker and the step times set by hand."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from faststream.kafka import TestKafkaBroker
+
+from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts.events import (
+    OrderedLine,
+    OrderPlaced,
+    OrderReleased,
+    PaymentRefunded,
+    ShipmentShipped,
+)
+from keel_contracts.values import Line, Money
+from keel_kit.runtime import ServiceRuntime
+from keel_returns.main import create_app
+from keel_returns.models import ReturnAuthorization
+from keel_returns.settings import Settings
+
+pytestmark = [pytest.mark.service, pytest.mark.asyncio]
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+OLD = NOW - timedelta(days=20)  # before the window of the windowed summary
+SINCE = NOW - timedelta(days=15)
+T0 = NOW - timedelta(days=10)
+HOUR = timedelta(hours=1)
+
+
+def usd(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currency": "USD"}
+
+
+@dataclass
+class Stack:
+    runtime: ServiceRuntime
+    broker: Any
+    client: httpx.AsyncClient
+
+    async def deliver(self, message: Message, *, at: datetime | None = None) -> None:
+        wrapped = Envelope.wrap(message, source="test", correlation_id="t")
+        if at is not None:
+            wrapped = wrapped.model_copy(update={"occurred_at": at})
+        topic = topic_for_message(type(message)).name
+        await self.broker.publish(wrapped.to_bytes(), topic, key=b"k")
+
+    async def post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.client.post(url, json=body)
+        assert response.status_code in (200, 201), response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    async def authorized(self, order_id: str, sku: str, price: str) -> str:
+        """An order of one unit at `price`, shipped, and a return of it authorized."""
+        unit_price = Money(amount=Decimal(price), currency="USD")
+        await self.deliver(
+            OrderPlaced(
+                order_id=order_id,
+                channel="web",
+                customer_id="c-1",
+                lines=(OrderedLine(sku=sku, quantity=1, unit_price=unit_price),),
+                total=unit_price,
+                shipping=Money(amount=Decimal("0.00"), currency="USD"),
+            )
+        )
+        await self.deliver(OrderReleased(order_id=order_id, channel="web", allocations=()))
+        await self.deliver(
+            ShipmentShipped(
+                shipment_id=f"s-{order_id}",
+                order_id=order_id,
+                location_id="WH-A",
+                lines=(Line(sku=sku, quantity=1),),
+                carrier="UPS",
+                tracking_number="1Z",
+            )
+        )
+        body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": 1, "reason": "broken"}]}
+        return str((await self.post("/v1/returns", body))["return_id"])
+
+    async def inspected(
+        self, order_id: str, sku: str, price: str, grade: str, *, received: datetime | None = None
+    ) -> dict[str, Any]:
+        """A return received and graded; with `received`, as if received then (authorized an
+        hour before, inspected a minute after). Its refund, as the view shows it."""
+        return_id = await self.authorized(order_id, sku, price)
+        receipt = {"location_id": "WH-R", "lines": [{"sku": sku, "quantity": 1}]}
+        await self.post(f"/v1/returns/{return_id}/receipt", receipt)
+        graded = {"lines": [{"sku": sku, "quantity": 1, "grade": grade}]}
+        view = await self.post(f"/v1/returns/{return_id}/inspection", graded)
+        if received is not None:
+            async with self.runtime.db.transaction() as session:
+                row = await session.get(ReturnAuthorization, return_id)
+                assert row is not None
+                row.created_at = received - HOUR
+                row.received_at = received
+                row.inspected_at = received + timedelta(minutes=1)
+                session.add(row)
+        [refund] = view["refunds"]
+        return dict(refund)
+
+    async def pay(self, refund: dict[str, Any], amount: str, *, at: datetime) -> None:
+        await self.deliver(
+            PaymentRefunded(
+                order_id=refund["order_id"],
+                refund_id=refund["refund_id"],
+                return_id=refund["return_id"],
+                amount=Money(amount=Decimal(amount), currency="USD"),
+            ),
+            at=at,
+        )
+
+    async def summary(self, **params: str) -> dict[str, Any]:
+        response = await self.client.get("/v1/returns/summary", params=params)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest_asyncio.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'returns.db'}"))
+    runtime: ServiceRuntime = app.state.runtime
+    await runtime.migrate()
+    async with (
+        TestKafkaBroker(runtime.build_broker()) as broker,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client,
+    ):
+        yield Stack(runtime, broker, client)
+    await runtime.db.dispose()
+
+
+@pytest_asyncio.fixture
+async def known(stack: Stack) -> Stack:
+    """Seven returns. Four paid, 100 s, 200 s (short), 400 s and 1000 s after their receipt, the
+    first 20 days ago, the others 10 days ago; one waiting for approval, one requested and not
+    paid, one only authorized (these three now)."""
+    first = await stack.inspected("o-1", "MUG-1", "20.00", "A", received=OLD)
+    await stack.pay(first, "20.00", at=OLD + timedelta(seconds=100))
+    for order_id, grade, paid, seconds in (
+        ("o-2", "B", "15.00", 200),  # 18.00 requested (20.00 less 10%)
+        ("o-3", "C", "20.00", 400),
+        ("o-4", "D", "20.00", 1000),
+    ):
+        refund = await stack.inspected(order_id, "MUG-1", "20.00", grade, received=T0)
+        await stack.pay(refund, paid, at=T0 + timedelta(seconds=seconds))
+    await stack.inspected("o-5", "TV-1", "800.00", "A")  # above the threshold
+    await stack.inspected("o-6", "MUG-1", "20.00", "A")  # requested, not yet paid
+    await stack.authorized("o-7", "MUG-1", "20.00")
+    return stack
+
+
+async def test_the_summary_of_everything(known: Stack) -> None:
+    summary = await known.summary()
+
+    assert summary == {
+        "since": None,
+        "returns": {
+            "total": 7,
+            "by_status": {
+                "authorized": 1,
+                "received": 0,
+                "inspected": 0,
+                "refund_pending_approval": 1,
+                "refund_requested": 1,
+                "refunded": 4,
+                "closed": 0,
+            },
+        },
+        "units_by_grade": {"A": 3, "B": 1, "C": 1, "D": 1},
+        "refunds": {
+            "issued": 4,
+            "short": 1,
+            "requested": [usd("78.00")],
+            "refunded": [usd("75.00")],
+            "shortfall": [usd("3.00")],
+            "awaiting_approval": 1,
+            "awaiting_approval_amount": [usd("800.00")],
+        },
+        "processing": {
+            "returns": 4,
+            # 100, 200, 400, 1000 s: p50 halfway between 200 and 400; p95 at rank 2.85.
+            "receipt_to_refund_seconds": {"p50": 300.0, "p95": 910.0},
+            # an hour more each: 3700, 3800, 4000, 4600 s
+            "authorization_to_refund_seconds": {"p50": 3900.0, "p95": 4510.0},
+        },
+    }
+
+
+async def test_the_summary_since_a_moment_leaves_earlier_returns_out(known: Stack) -> None:
+    summary = await known.summary(since=SINCE.astimezone(timezone(HOUR)).isoformat())
+
+    assert datetime.fromisoformat(summary["since"]) == SINCE
+    assert summary["since"].endswith("Z")
+    assert summary["returns"]["total"] == 6
+    assert summary["returns"]["by_status"]["refunded"] == 3
+    assert summary["units_by_grade"] == {"A": 2, "B": 1, "C": 1, "D": 1}
+    refunds = summary["refunds"]
+    assert (refunds["issued"], refunds["requested"], refunds["refunded"], refunds["shortfall"]) == (
+        3,
+        [usd("58.00")],
+        [usd("55.00")],
+        [usd("3.00")],
+    )
+    assert (refunds["awaiting_approval"], refunds["awaiting_approval_amount"]) == (
+        1,
+        [usd("800.00")],
+    )
+    # 200, 400, 1000 s: p50 is the middle one, p95 at rank 1.9.
+    assert summary["processing"] == {
+        "returns": 3,
+        "receipt_to_refund_seconds": {"p50": 400.0, "p95": 940.0},
+        "authorization_to_refund_seconds": {"p50": 4000.0, "p95": 4540.0},
+    }
+
+
+async def test_a_zoneless_since_is_utc(known: Stack) -> None:
+    zoneless = await known.summary(since=SINCE.replace(tzinfo=None).isoformat())
+
+    assert zoneless == await known.summary(since=SINCE.isoformat())
+    assert zoneless["processing"]["returns"] == 3
+
+
+async def test_the_summary_of_nothing_has_every_status_and_grade_at_zero(stack: Stack) -> None:
+    assert await stack.summary() == {
+        "since": None,
+        "returns": {
+            "total": 0,
+            "by_status": {
+                "authorized": 0,
+                "received": 0,
+                "inspected": 0,
+                "refund_pending_approval": 0,
+                "refund_requested": 0,
+                "refunded": 0,
+                "closed": 0,
+            },
+        },
+        "units_by_grade": {"A": 0, "B": 0, "C": 0, "D": 0},
+        "refunds": {
+            "issued": 0,
+            "short": 0,
+            "requested": [],
+            "refunded": [],
+            "shortfall": [],
+            "awaiting_approval": 0,
+            "awaiting_approval_amount": [],
+        },
+        "processing": {
+            "returns": 0,
+            "receipt_to_refund_seconds": {"p50": None, "p95": None},
+            "authorization_to_refund_seconds": {"p50": None, "p95": None},
+        },
+    }
+
+
+async def test_a_since_that_is_no_moment_is_a_422(stack: Stack) -> None:
+    response = await stack.client.get("/v1/returns/summary", params={"since": "yesterday"})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "query.since"
