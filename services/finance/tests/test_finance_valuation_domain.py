@@ -4,7 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from keel_finance.domain import CurrencyMismatch, IssueCost, StockValue
+from keel_finance.domain import (
+    CurrencyMismatch,
+    IssueCost,
+    ReturnCost,
+    SoldStock,
+    StockValue,
+    differing_quantities,
+    return_cost,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -57,7 +65,8 @@ def test_units_beyond_the_recorded_stock_are_costed_at_the_given_unit_cost() -> 
         "USD", valued=Decimal("5.00"), unvalued_quantity=2, unvalued=Decimal("12.00")
     )
     assert cost.total == Decimal("17.00")
-    assert stock == StockValue("USD", 0, Decimal("0.00"))
+    assert stock == StockValue("USD", -2, Decimal("-12.00"))  # owed at the cost posted
+    assert stock.average_cost is None
 
 
 def test_stock_valued_in_one_currency_refuses_a_receipt_in_another() -> None:
@@ -77,3 +86,94 @@ def test_an_issue_covered_by_the_stock_is_costed_in_the_stock_currency() -> None
     assert (cost.currency, cost.total) == ("USD", Decimal("5.00"))
     with pytest.raises(CurrencyMismatch):
         stock.issue(5, Decimal("9.00"), "EUR")  # the fifth unit would mix currencies
+
+
+def test_an_issue_from_stock_below_zero_is_costed_at_the_given_unit_cost() -> None:
+    stock = StockValue("USD", -2, Decimal("-12.00"))
+
+    stock, cost = stock.issue(1, Decimal("7.00"), "USD")
+
+    assert cost == IssueCost("USD", Decimal("0"), unvalued_quantity=1, unvalued=Decimal("7.00"))
+    assert stock == StockValue("USD", -3, Decimal("-19.00"))
+
+
+def test_stock_below_zero_refuses_an_issue_at_another_currency() -> None:
+    with pytest.raises(CurrencyMismatch, match="EUR cost beyond stock valued in USD"):
+        StockValue("USD", -2, Decimal("-12.00")).issue(1, Decimal("7.00"), "EUR")
+
+
+def test_a_receipt_into_stock_below_zero_adds_to_what_is_owed() -> None:
+    stock, value = StockValue("USD", -2, Decimal("-12.00")).receive(10, Decimal("5.00"), "USD")
+    assert value == Decimal("50.00")
+    assert stock == StockValue("USD", 8, Decimal("38.00"))
+    assert stock.average_cost == Decimal("4.7500")
+
+
+def test_what_an_order_sold_is_its_issues_less_its_returns() -> None:
+    sold = SoldStock.tally(
+        [("USD", 3, Decimal("1.00")), ("USD", 2, Decimal("5.00")), ("USD", -1, Decimal("-0.33"))]
+    )
+    assert sold == SoldStock("USD", 4, Decimal("5.67"))
+
+
+@pytest.mark.parametrize(
+    "moves",
+    [[], [("USD", 1, Decimal("1.00")), ("EUR", 1, Decimal("1.00"))]],
+    ids=["nothing issued", "two currencies"],
+)
+def test_no_one_cost_is_known_without_issues_or_across_currencies(
+    moves: list[tuple[str, int, Decimal]],
+) -> None:
+    assert SoldStock.tally(moves) is None
+
+
+def test_units_taken_back_one_by_one_return_every_cent_issued() -> None:
+    sold = SoldStock("USD", 3, Decimal("1.00"))
+    values = []
+    for _ in range(3):
+        covered, value = sold.take_back(1)
+        assert covered == 1
+        values.append(value)
+        sold = SoldStock("USD", sold.quantity - 1, sold.value - value)
+    assert values == [Decimal("0.33"), Decimal("0.34"), Decimal("0.33")]
+    assert sold.take_back(1) == (0, Decimal("0"))
+
+
+def test_returned_units_come_back_at_what_their_issue_cost() -> None:
+    cost = return_cost(
+        2,
+        sold=SoldStock("USD", 3, Decimal("7.50")),
+        stock=StockValue("USD", 10, Decimal("40.00")),
+        unit_cost=Decimal("9.99"),
+        currency="USD",
+    )
+    assert cost == ReturnCost("USD", Decimal("5.00"), at_issue_cost=2)
+
+
+def test_units_returned_beyond_the_issues_come_back_at_the_moving_average() -> None:
+    cost = return_cost(
+        3,
+        sold=SoldStock("USD", 1, Decimal("2.50")),
+        stock=StockValue("USD", 10, Decimal("40.00")),
+        unit_cost=Decimal("9.99"),
+        currency="USD",
+    )
+    assert cost == ReturnCost("USD", Decimal("10.50"), at_issue_cost=1)  # 2.50 + 2 x 4.00
+
+
+def test_units_returned_with_no_issue_cost_nor_stock_come_back_at_the_given_cost() -> None:
+    cost = return_cost(
+        2,
+        sold=None,
+        stock=StockValue("USD", -1, Decimal("-6.00")),
+        unit_cost=Decimal("3.25"),
+        currency="USD",
+    )
+    assert cost == ReturnCost("USD", Decimal("6.50"), at_issue_cost=0)
+
+
+def test_quantities_that_differ_are_listed_in_sku_order_with_both_sides() -> None:
+    assert differing_quantities({"B": 2, "A": 1, "C": 0}, {"A": 1, "B": 3, "D": 4}) == [
+        ("B", 2, 3),
+        ("D", 0, 4),
+    ]

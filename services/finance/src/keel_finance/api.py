@@ -5,8 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from keel_finance import domain, repository, service
+from keel_finance import domain, reconciliation, repository, service
+from keel_finance.reconciliation import InventoryDep
 from keel_finance.schemas import (
+    InventoryReconciliation,
     JournalEntryPublic,
     JournalLinePublic,
     MarginsPublic,
@@ -86,3 +88,16 @@ async def list_valuation(
 async def get_valuation(sku: str, runtime: RuntimeDep) -> StockValuationPublic:
     async with runtime.db.transaction() as session:
         return await service.valuation(session=session, sku=sku)
+
+
+@router.get("/reconciliation/inventory")
+async def get_inventory_reconciliation(
+    runtime: RuntimeDep, inventory: InventoryDep
+) -> InventoryReconciliation:
+    """The inventory account against the valuations, and each SKU's valued quantity against the
+    units inventory holds in sellable (reserved included), quarantine and damaged. A 503 if
+    inventory cannot be asked."""
+    # Asked before finance's transaction opens, so no database lock waits on inventory.
+    stock = await inventory.valued_quantities()
+    async with runtime.db.transaction() as session:
+        return await reconciliation.reconcile(session=session, inventory=stock)

@@ -11,7 +11,13 @@ from keel_contracts.commands import (
     ResolvePaymentReview,
     VoidPayment,
 )
-from keel_contracts.events import OrderPlaced, RefundRequested, StockIssued, StockReceived
+from keel_contracts.events import (
+    OrderPlaced,
+    RefundRequested,
+    StockIssued,
+    StockReceived,
+    StockReturned,
+)
 from keel_finance import payments, repository, service
 from keel_finance.payments import service as payment_service
 from keel_kit.handlers import Handlers, MessageContext
@@ -30,13 +36,20 @@ replicate_items(handlers)
 
 
 @handlers.before_batch
-async def load_the_batch_payments(session: AsyncSession, messages: Sequence[Message]) -> None:
-    """Each payment command and refund request looks up its order's payment (and a refund
-    request its refund): look up a whole batch's at once."""
+async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> None:
+    """Look up what the batch's messages need, a whole batch's at once: each payment command and
+    refund request its order's payment (and a refund request its refund), each graded return
+    whether it was valued already and what its order's issues of the SKU cost."""
     order_ids = {m.order_id for m in messages if isinstance(m, PAYMENT_MESSAGES)}
     await repository.load_payments(session, order_ids)
     refund_ids = {m.refund_id for m in messages if isinstance(m, RefundRequested)}
     await repository.load_refunds(session, refund_ids)
+    graded = [
+        (m.movement_id, m.order_id, m.sku)
+        for m in messages
+        if isinstance(m, StockReturned) and m.disposition is not None
+    ]
+    await repository.load_returns(session, graded)
 
 
 @handlers.on(StockReceived)
@@ -49,6 +62,13 @@ async def on_stock_received(ctx: MessageContext, event: StockReceived) -> None:
 @handlers.on(StockIssued)
 async def on_stock_issued(ctx: MessageContext, event: StockIssued) -> None:
     await service.post_cost_of_goods(
+        session=ctx.session, outbox=ctx.outbox, event=event, envelope=ctx.envelope
+    )
+
+
+@handlers.on(StockReturned)
+async def on_stock_returned(ctx: MessageContext, event: StockReturned) -> None:
+    await service.post_stock_return(
         session=ctx.session, outbox=ctx.outbox, event=event, envelope=ctx.envelope
     )
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from keel_finance import (
@@ -11,21 +12,28 @@ from keel_finance import (
 from keel_finance.api import router
 from keel_finance.handlers import handlers
 from keel_finance.payments import PaymentProvider
+from keel_finance.reconciliation import InventoryClient
 from keel_finance.settings import Settings
 from keel_kit.app import create_service_app
 from keel_kit.replicas import replica_router
 
 
 def create_app(
-    settings: Settings | None = None, *, payment_provider: PaymentProvider | None = None
+    settings: Settings | None = None,
+    *,
+    payment_provider: PaymentProvider | None = None,
+    inventory_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The finance app; `payment_provider` overrides the one the settings choose (tests)."""
+    """The finance app; `payment_provider` overrides the one the settings choose, and
+    `inventory_transport` answers for inventory's HTTP API (tests)."""
     settings = settings or Settings()
     payments.installed.install(payment_provider or payments.provider_for(settings))
-    return create_service_app(
+    app = create_service_app(
         settings,
         handlers=handlers,
         routers=[router, replica_router()],
         migrations=Path(__file__).parent / "migrations",
         description="The double-entry journal, valuation and payments.",
     )
+    app.state.inventory = InventoryClient(settings.inventory_url, transport=inventory_transport)
+    return app

@@ -4,7 +4,7 @@ order; one refund per refund request."""
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric, UniqueConstraint
+from sqlalchemy import DateTime, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from keel_kit.tables import utcnow
@@ -92,9 +92,10 @@ class Refund(SQLModel, table=True):
 class StockValuation(SQLModel, table=True):
     """A SKU's stock at moving average cost: the units on hand and what they cost, in cents.
 
-    Receipts add to it and issues take out exactly what they post, so the values summed over all
-    SKUs equal the journal's inventory account (unless an issue had to be costed beyond the
-    recorded stock, which is logged).
+    Receipts and returns add to it and issues take out exactly what they post, so the values
+    summed over all SKUs equal the journal's inventory account. Units issued beyond the recorded
+    stock are taken out all the same, driving the quantity below zero (logged), so the account
+    and the valuations never part.
     """
 
     __tablename__ = "stock_valuation"
@@ -104,3 +105,44 @@ class StockValuation(SQLModel, table=True):
     quantity: int
     value: Decimal = Field(sa_type=Numeric(18, 2))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class IssuedStock(SQLModel, table=True):
+    """What one issue of an order's units of a SKU was costed at (its movement in inventory's
+    ledger): returned units of the order come back into stock at that cost."""
+
+    __tablename__ = "stock_issue_cost"
+    __table_args__ = (Index("ix_stock_issue_cost_order_sku", "order_id", "sku"),)
+
+    movement_id: str = Field(primary_key=True, max_length=64)
+    order_id: str = Field(max_length=64)
+    sku: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    quantity: int
+    value: Decimal = Field(sa_type=Numeric(18, 2))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+ISSUED_STOCK = SQLModel.metadata.tables[IssuedStock.__tablename__]
+
+
+class ReturnedStock(SQLModel, table=True):
+    """One movement of returned units that finance valued, keyed by inventory's movement id, so
+    a `stock.returned` delivered again under a new event id values nothing twice. `value` is
+    what the units came back into inventory at (a write-off then took it out again)."""
+
+    __tablename__ = "stock_return_cost"
+    __table_args__ = (Index("ix_stock_return_cost_order_sku", "order_id", "sku"),)
+
+    movement_id: str = Field(primary_key=True, max_length=64)
+    return_id: str = Field(max_length=100)
+    order_id: str = Field(max_length=64)
+    sku: str = Field(max_length=64)
+    disposition: str = Field(max_length=20)
+    currency: str = Field(max_length=3)
+    quantity: int
+    value: Decimal = Field(sa_type=Numeric(18, 2))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+RETURNED_STOCK = SQLModel.metadata.tables[ReturnedStock.__tablename__]

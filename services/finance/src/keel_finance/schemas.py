@@ -70,9 +70,34 @@ class StockValuationPublic(BaseModel):
     currency: str
     quantity: int
     value: Decimal
-    average_cost: Decimal | None  # None with nothing on hand: there is no average to speak of
+    # None with nothing on hand (none, or fewer than none: units issued that finance never
+    # valued are owed, at the cost posted): there is no average to speak of.
+    average_cost: Decimal | None
 
 
 class StockValuationPage(BaseModel):
     items: list[StockValuationPublic]
     next_cursor: str | None
+
+
+class QuantityMismatch(BaseModel):
+    sku: str
+    finance_quantity: int
+    inventory_quantity: int
+
+
+class InventoryReconciliation(BaseModel):
+    """The inventory account's balance in the journal (`account_balance`) against the sum of the
+    valuations (`valuation_total`; `difference` is the balance less the sum), and each SKU's
+    valued quantity against inventory's. `matches` only when the
+    money agrees to the cent and every SKU's quantity agrees. `mismatches` lists the SKUs whose
+    quantities differ in SKU order, the first 100 of them; `skus_mismatched` counts them all."""
+
+    matches: bool
+    as_of: datetime
+    account_balance: Decimal
+    valuation_total: Decimal
+    difference: Decimal
+    skus_compared: int
+    skus_mismatched: int
+    mismatches: list[QuantityMismatch]

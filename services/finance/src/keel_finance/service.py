@@ -6,10 +6,22 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, new_event_id
-from keel_contracts.events import JournalEntryPosted, OrderPlaced, StockIssued, StockReceived
+from keel_contracts.events import (
+    JournalEntryPosted,
+    OrderPlaced,
+    StockIssued,
+    StockReceived,
+    StockReturned,
+)
 from keel_contracts.events import JournalLine as JournalLineContract
 from keel_finance import domain, repository
-from keel_finance.models import ORDER_CHANNEL, JournalEntry, JournalLine, StockValuation
+from keel_finance.models import (
+    ORDER_CHANNEL,
+    JournalEntry,
+    JournalLine,
+    ReturnedStock,
+    StockValuation,
+)
 from keel_finance.schemas import (
     AccountBalance,
     ChannelMargin,
@@ -111,26 +123,37 @@ async def post_stock_receipt(
 async def post_cost_of_goods(
     *, session: AsyncSession, outbox: Outbox, event: StockIssued, envelope: Envelope
 ) -> None:
-    """Take issued units out of the SKU's valuation at moving average cost, and post that cost.
+    """Take issued units out of the SKU's valuation at moving average cost, post that cost, and
+    remember it for the order's returns.
 
     The event's unit cost (the item master's) is used only for units the valuation has no record
-    of: an issue is never refused for it, since the goods have left either way.
+    of: an issue is never refused for it, since the goods have left either way. Those units are
+    taken out of the valuation all the same, so its value keeps equal to the inventory account
+    (its quantity goes below zero instead).
     """
     if event.movement_id is None:
         raise PermanentError("stock.issued without a movement_id cannot be posted once-only")
     row = await repository.valuation_for_update(session, event.sku)
     if row is None:  # never received here: all of it is costed at the event's unit cost
-        stock = domain.StockValue(event.unit_cost.currency, 0, domain.ZERO)
-    else:
-        stock = _stock_value(row)
+        row = await repository.create_valuation(session, event.sku, event.unit_cost.currency)
     try:
-        stock, cost = stock.issue(event.quantity, event.unit_cost.amount, event.unit_cost.currency)
+        stock, cost = _stock_value(row).issue(
+            event.quantity, event.unit_cost.amount, event.unit_cost.currency
+        )
     except domain.CurrencyMismatch as error:
         raise PermanentError(f"{event.sku}: {error}") from error
     if cost.unvalued_quantity:
-        _warn_unvalued(event, cost)
-    if row is not None:
-        _store(row, stock)
+        _warn_unvalued(event, cost, stock)
+    _store(row, stock)
+    repository.record_issue(
+        session,
+        movement_id=event.movement_id,
+        order_id=event.order_id,
+        sku=event.sku,
+        currency=cost.currency,
+        quantity=event.quantity,
+        value=cost.total,
+    )
     if not cost.total:
         return  # free goods cost nothing; an entry must move some money
     await post_entry(
@@ -146,6 +169,88 @@ async def post_cost_of_goods(
     )
 
 
+async def post_stock_return(
+    *, session: AsyncSession, outbox: Outbox, event: StockReturned, envelope: Envelope
+) -> None:
+    """Bring graded returned units back into inventory at the cost they left at, taking back the
+    cost of goods sold: the cost finance posted for the order's issues of the SKU, else the
+    moving average, else the event's unit cost. Restocked, refurbished and damaged units stay in
+    the valuation; written-off ones leave it again at the same value, as a loss of their own.
+
+    Once per return movement, under whatever event id it is delivered.
+    """
+    if event.disposition is None:
+        # Received back, not yet graded: inventory holds the units in pending_inspection, outside
+        # the stock it values, and only inspection tells whether they are worth their cost
+        # (restock) or nothing (write-off). Valued now they would have to be revalued then, so
+        # the books move once, at inspection; until then the sale's cost of goods stands.
+        return
+    if await repository.is_returned(session, event.movement_id):
+        return  # delivered again under a new event id
+    row = await repository.valuation_for_update(session, event.sku)
+    stock = (
+        domain.StockValue(event.unit_cost.currency, 0, domain.ZERO)
+        if row is None
+        else _stock_value(row)
+    )
+    sold = domain.SoldStock.tally(await repository.sold_moves(session, event.order_id, event.sku))
+    write_off = event.disposition == "write_off"
+    try:
+        cost = domain.return_cost(
+            event.quantity,
+            sold=sold,
+            stock=stock,
+            unit_cost=event.unit_cost.amount,
+            currency=event.unit_cost.currency,
+        )
+        if not write_off:
+            stock = stock.add(event.quantity, cost.value, cost.currency, what="a return")
+    except domain.CurrencyMismatch as error:
+        raise PermanentError(f"{event.sku}: {error}") from error
+    if not write_off:
+        # Written-off units come back and leave at one value: their valuation stays as it was.
+        if row is None:
+            row = await repository.create_valuation(session, event.sku, cost.currency)
+        _store(row, stock)
+    repository.record_return(
+        session,
+        ReturnedStock(
+            movement_id=event.movement_id,
+            return_id=event.return_id,
+            order_id=event.order_id,
+            sku=event.sku,
+            disposition=event.disposition,
+            currency=cost.currency,
+            quantity=event.quantity,
+            value=cost.value,
+        ),
+    )
+    if not cost.value:
+        return  # free goods come back at nothing; an entry must move some money
+    what = f"{event.quantity} x {event.sku} of return {event.return_id} at {event.location_id}"
+    await post_entry(
+        session=session,
+        outbox=outbox,
+        entry=domain.returned_goods_entry(cost.currency, cost.value),
+        source_type="stock_return",
+        source_id=event.movement_id,
+        memo=f"returned {what} ({event.disposition})"[:200],
+        causation=envelope,
+        order_id=event.order_id,
+    )
+    if write_off:
+        await post_entry(
+            session=session,
+            outbox=outbox,
+            entry=domain.write_off_entry(cost.currency, cost.value),
+            source_type="stock_write_off",
+            source_id=event.movement_id,
+            memo=f"wrote off {what}"[:200],
+            causation=envelope,
+            order_id=event.order_id,
+        )
+
+
 def _stock_value(row: StockValuation) -> domain.StockValue:
     return domain.StockValue(row.currency, row.quantity, row.value)
 
@@ -157,12 +262,13 @@ def _store(row: StockValuation, stock: domain.StockValue) -> None:
     row.updated_at = utcnow()
 
 
-def _warn_unvalued(event: StockIssued, cost: domain.IssueCost) -> None:
-    # The inventory account now differs from the valuations by `cost.unvalued`: worth a human
-    # look, but not worth holding up the books of goods that have shipped.
+def _warn_unvalued(event: StockIssued, cost: domain.IssueCost, stock: domain.StockValue) -> None:
+    # The valuation now owes units finance never valued (its quantity is below zero, and the
+    # inventory reconciliation shows it against inventory's): worth a human look, but not worth
+    # holding up the books of goods that have shipped.
     log.warning(
-        "issue %s of %d x %s: finance values only %d on hand; %d costed at the event's %s %s, "
-        "%s credited to inventory beyond the valuation",
+        "issue %s of %d x %s: finance values only %d on hand; %d costed at the event's %s %s "
+        "(%s), leaving %d in the valuation",
         event.movement_id,
         event.quantity,
         event.sku,
@@ -171,6 +277,7 @@ def _warn_unvalued(event: StockIssued, cost: domain.IssueCost) -> None:
         event.unit_cost.amount,
         event.unit_cost.currency,
         cost.unvalued,
+        stock.quantity,
     )
 
 

@@ -16,3 +16,7 @@ class Settings(ServiceSettings):
         default="simulated",
         description="who authorizes and captures payments; real adapters join the simulator here",
     )
+    inventory_url: str = Field(
+        default="http://127.0.0.1:8102",
+        description="inventory's HTTP API, asked for its stock by the inventory reconciliation",
+    )

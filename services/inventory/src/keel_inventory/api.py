@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from keel_inventory import repository, reservations, service
+from keel_inventory.domain import DAMAGED, QUARANTINE, SELLABLE
 from keel_inventory.schemas import (
     AvailabilityPublic,
     BalancesPublic,
@@ -16,11 +17,18 @@ from keel_inventory.schemas import (
     MovementPublic,
     ReceiptCreate,
     ReservationPublic,
+    StockTotalsPage,
+    StockTotalsPublic,
 )
 from keel_kit.app import RuntimeDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
+
+# The states whose units are valued stock, as finance's reconciliation counts them: sellable
+# (its reserved units included: they are sellable units set aside) and the units inspection
+# kept, in quarantine or damaged; not units pending inspection, on order or written off.
+VALUED_STATES = (SELLABLE, QUARANTINE, DAMAGED)
 
 
 @router.post("/items", status_code=status.HTTP_201_CREATED, response_model=ItemPublic)
@@ -73,11 +81,39 @@ async def get_availability(sku: str, runtime: RuntimeDep) -> AvailabilityPublic:
         return await service.availability(session=session, sku=sku)
 
 
+@router.get("/balances")
+async def list_balances(
+    runtime: RuntimeDep,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> StockTotalsPage:
+    """Every SKU's units per state over all its locations, and how many of them are valued
+    stock; in SKU order, the page `after` the last page's `next_cursor`."""
+    async with runtime.db.transaction() as session:
+        skus = await repository.sku_page(session, after=after, limit=limit)
+        totals = await repository.state_totals(session, skus)
+    return StockTotalsPage(
+        items=[_totals(sku, totals[sku]) for sku in skus],
+        next_cursor=skus[-1] if len(skus) == limit else None,
+    )
+
+
 @router.get("/balances/{sku}")
 async def get_balances(sku: str, runtime: RuntimeDep) -> BalancesPublic:
-    """The SKU's stock per location and state, the states not for sale included."""
+    """The SKU's stock per location and state, the states not for sale included, and its totals
+    over all locations."""
     async with runtime.db.transaction() as session:
-        return await service.balances(session=session, sku=sku)
+        shown = await service.balances(session=session, sku=sku)
+        totals = (await repository.state_totals(session, [sku]))[sku]
+    overall = _totals(sku, totals)
+    return shown.model_copy(
+        update={"totals": overall.totals, "valued_quantity": overall.valued_quantity}
+    )
+
+
+def _totals(sku: str, totals: dict[str, int]) -> StockTotalsPublic:
+    valued = sum(totals.get(state, 0) for state in VALUED_STATES)
+    return StockTotalsPublic(sku=sku, totals=totals, valued_quantity=valued)
 
 
 @router.get("/reservations/{order_id}")

@@ -82,10 +82,30 @@ class BalancePublic(BaseModel):
 
 class BalancesPublic(BaseModel):
     """A SKU's balance per location and stock state, every state (sellable, reserved,
-    pending_inspection, quarantine, damaged ...), each the sum of its ledger movements."""
+    pending_inspection, quarantine, damaged ...), each the sum of its ledger movements; and its
+    `totals` and `valued_quantity` over all locations, as `StockTotalsPublic` has them."""
 
     sku: str
     balances: list[BalancePublic]
+    totals: dict[str, int] = Field(default_factory=dict)
+    valued_quantity: int = 0
+
+
+class StockTotalsPublic(BaseModel):
+    """A SKU's units per state over all its locations: every ledger state it has held stock in
+    (zeros included), `on_order` while a purchase order line for it is open, and `written_off`
+    (units written off to date). `valued_quantity` is its valued stock: the units in sellable
+    (reserved units are sellable units set aside, so not counted again), quarantine and damaged;
+    not those pending inspection (not graded yet), on order or written off."""
+
+    sku: str
+    totals: dict[str, int]
+    valued_quantity: int
+
+
+class StockTotalsPage(BaseModel):
+    items: list[StockTotalsPublic]
+    next_cursor: str | None
 
 
 class LedgerPage(BaseModel):

@@ -1,7 +1,8 @@
 """Every inventory query lives here: `stock` (ledger, balances and their locks),
 `reservations` (reservations and the backorder queue), `purchase_orders` (on-order lines and
-booked purchase receipts), `returns` (the steps of returns applied to stock), and `batch`, what
-a consumer's batch transaction keeps in memory and writes when it commits."""
+booked purchase receipts), `returns` (the steps of returns applied to stock), `totals` (units
+per SKU and state over all locations), and `batch`, what a consumer's batch transaction keeps in
+memory and writes when it commits."""
 
 from keel_inventory.repository.batch import flush
 from keel_inventory.repository.purchase_orders import (
@@ -46,6 +47,7 @@ from keel_inventory.repository.stock import (
     lock_stock_changes,
     movements,
 )
+from keel_inventory.repository.totals import sku_page, state_totals
 
 __all__ = [
     "HeldRow",
@@ -87,4 +89,6 @@ __all__ = [
     "reservations_for_orders",
     "return_steps",
     "set_status",
+    "sku_page",
+    "state_totals",
 ]

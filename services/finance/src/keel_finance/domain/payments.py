@@ -1,0 +1,103 @@
+"""Payment rules, free of I/O: what may be authorized, captured and refunded, and what each
+posts to the journal."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
+
+from keel_finance.domain.ledger import (
+    CASH,
+    CENT,
+    RECEIVABLE,
+    SALES_RETURNS,
+    Entry,
+    Posting,
+    canonical,
+)
+
+
+class PaymentStatus(StrEnum):
+    AUTHORIZED = "authorized"
+    DECLINED = "declined"
+    HELD = "held"  # the provider wants a review before it decides
+    CAPTURED = "captured"
+    VOIDED = "voided"
+
+
+class PaymentRefused(ValueError):
+    """A payment request that can never succeed against the payment as it stands."""
+
+
+def check_authorization(amount: Decimal) -> None:
+    if amount.quantize(CENT) <= 0:
+        raise PaymentRefused(f"an authorization needs an amount of at least one cent, not {amount}")
+
+
+def check_capture(
+    *,
+    status: str,
+    authorized: Decimal,
+    captured: Decimal,
+    currency: str,
+    amount: Decimal,
+    amount_currency: str,
+) -> None:
+    """One capture per authorization, in its currency, of at most the authorized amount."""
+    if status == PaymentStatus.CAPTURED:
+        raise PaymentRefused(
+            f"already captured {canonical(captured)} {currency}; an authorization is captured once"
+        )
+    if status != PaymentStatus.AUTHORIZED:
+        raise PaymentRefused(f"a {status} payment cannot be captured, only an authorized one")
+    if amount_currency != currency:
+        raise PaymentRefused(f"capture in {amount_currency} of a payment authorized in {currency}")
+    if amount.quantize(CENT) <= 0:
+        raise PaymentRefused(f"a capture needs an amount of at least one cent, not {amount}")
+    if amount > authorized:
+        raise PaymentRefused(
+            f"capture of {canonical(amount)} {currency} exceeds the authorized "
+            f"{canonical(authorized)} {currency}"
+        )
+
+
+def capture_entry(currency: str, amount: Decimal) -> Entry:
+    """Captured money is cash that settles the customer's receivable.
+
+    The receivable itself (Dr receivable / Cr revenue) is posted by the shipment flow, when the
+    sale is earned; until then a capture leaves the receivable in credit, which is what a
+    customer's prepayment is.
+    """
+    return Entry.of(currency, Posting(CASH, debit=amount), Posting(RECEIVABLE, credit=amount))
+
+
+def refundable(
+    *,
+    status: str,
+    captured: Decimal,
+    refunded: Decimal,
+    currency: str,
+    requested: Decimal,
+    requested_currency: str,
+) -> Decimal:
+    """What a refund request may refund: the request, capped at what was captured and not yet
+    refunded. Refused when nothing captured is left to refund (or the request moves nothing)."""
+    if status != PaymentStatus.CAPTURED:
+        raise PaymentRefused(f"a {status} payment has nothing captured to refund")
+    if requested_currency != currency:
+        raise PaymentRefused(f"refund in {requested_currency} of a payment in {currency}")
+    if requested.quantize(CENT) <= 0:
+        raise PaymentRefused(f"a refund needs an amount of at least one cent, not {requested}")
+    # Refunds are whole cents, so the journal posts exactly what is recorded; a sub-cent left
+    # over from a capture is never refunded.
+    left = (captured - refunded).quantize(CENT, rounding=ROUND_DOWN)
+    if left <= 0:
+        raise PaymentRefused(
+            f"the captured {canonical(captured)} {currency} is already refunded in full"
+        )
+    return min(requested.quantize(CENT), left)
+
+
+def refund_entry(currency: str, amount: Decimal) -> Entry:
+    """Money refunded for returned goods: a sales return (contra-revenue) paid out in cash."""
+    return Entry.of(currency, Posting(SALES_RETURNS, debit=amount), Posting(CASH, credit=amount))
