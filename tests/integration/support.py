@@ -130,6 +130,9 @@ class ServiceProcess:
     def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
         return httpx.post(f"{self.url}{path}", json=body, headers=headers, timeout=10)
 
+    def put(self, path: str, body: Any) -> httpx.Response:
+        return httpx.put(f"{self.url}{path}", json=body, timeout=10)
+
     def metric(self, name: str, **labels: str) -> float:
         """Sum of a Prometheus sample across series matching `labels`."""
         total = 0.0

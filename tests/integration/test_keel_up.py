@@ -99,6 +99,7 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
         assert "oversold units: 0" in demo.stdout
         assert "balanced: True" in demo.stdout
+        assert "matches: True" in demo.stdout  # the inventory reconciliation
         assert "delivered" in demo.stdout
     finally:
         down = _keel(state_dir, "down")

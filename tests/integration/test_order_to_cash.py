@@ -46,7 +46,9 @@ def order_body(
 class Stack:
     def __init__(self, start_service: StartService, *, fulfillment: bool = False) -> None:
         self.inventory = start_service("inventory")
-        self.finance = start_service("finance")
+        self.finance = start_service(
+            "finance", env={"KEEL_FINANCE_INVENTORY_URL": self.inventory.url}
+        )
         self.order = start_service("order")
         self.fulfillment = start_service("fulfillment") if fulfillment else None
 
@@ -68,7 +70,8 @@ class Stack:
                     "postal_code": "10001",
                 },
             )
-            self.receive(sku, location, quantity)
+            if quantity:  # zero: the SKU is known there, with nothing on hand
+                self.receive(sku, location, quantity)
         eventually(
             lambda: self.order.get(f"/v1/replicas/items/{sku}").status_code == 200,
             what="the order service to know the SKU",
@@ -108,6 +111,41 @@ class Stack:
     def availability(self, sku: str) -> dict[str, Any]:
         body: dict[str, Any] = self.inventory.get(f"/v1/availability/{sku}").json()
         return body
+
+    def shipments(self, order_id: str, count: int = 1) -> list[dict[str, Any]]:
+        """The order's shipments, once fulfillment has planned `count` of them."""
+        assert self.fulfillment is not None, "start the stack with fulfillment=True"
+        fulfillment = self.fulfillment
+
+        def planned() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = fulfillment.get("/v1/shipments", order_id=order_id).json()
+            return found if len(found) == count else []
+
+        return eventually(planned, what=f"{count} shipment(s) planned")
+
+    def walk(self, shipment: dict[str, Any], *, to: str = "delivered") -> None:
+        """Post the warehouse's events for a shipment, from picked up to `to`."""
+        assert self.fulfillment is not None, "start the stack with fulfillment=True"
+        steps = ("picked", "packed", "shipped", "delivered")
+        for step in steps[: steps.index(to) + 1]:
+            body = {
+                "event_id": f"{shipment['shipment_id']}-{step}",
+                "type": step,
+                "shipment_id": shipment["shipment_id"],
+                "carrier": "UPS",
+                "tracking_number": f"1Z{step}",
+            }
+            response = self.fulfillment.post(
+                f"/v1/warehouses/{shipment['location_id']}/events", body
+            )
+            assert response.status_code == 202, response.text
+
+    def deliver(self, order_id: str) -> None:
+        """Release, ship and deliver a single-shipment order."""
+        eventually(lambda: self.status(order_id) == "released", what="the order released")
+        [shipment] = self.shipments(order_id)
+        self.walk(shipment)
+        eventually(lambda: self.status(order_id) == "delivered", what="the order delivered")
 
 
 async def _place_concurrently(order: ServiceProcess, bodies: list[dict[str, Any]]) -> list[str]:
@@ -252,32 +290,10 @@ def test_an_order_no_warehouse_can_fill_alone_ships_split_and_books_balanced(
     order_id = stack.place(order_body("web", sku, quantity=3))
     eventually(lambda: stack.status(order_id) == "released", what="the order released")
 
-    def shipments() -> list[dict[str, Any]]:
-        assert stack.fulfillment is not None
-        found: list[dict[str, Any]] = stack.fulfillment.get(
-            "/v1/shipments", order_id=order_id
-        ).json()
-        return found
-
-    def both_planned() -> list[dict[str, Any]]:
-        found = shipments()
-        return found if len(found) == 2 else []
-
-    planned = eventually(both_planned, what="two shipments")
+    planned = stack.shipments(order_id, count=2)
     assert sorted(sum(line["quantity"] for line in s["lines"]) for s in planned) == [1, 2]
     for shipment in planned:
-        for step in ("picked", "packed", "shipped", "delivered"):
-            body = {
-                "event_id": f"{shipment['shipment_id']}-{step}",
-                "type": step,
-                "shipment_id": shipment["shipment_id"],
-                "carrier": "UPS",
-                "tracking_number": f"1Z{step}",
-            }
-            response = stack.fulfillment.post(
-                f"/v1/warehouses/{shipment['location_id']}/events", body
-            )
-            assert response.status_code == 202, response.text
+        stack.walk(shipment)
         if shipment is planned[0]:
             eventually(
                 lambda: stack.status(order_id) == "partially_shipped",

@@ -4,6 +4,8 @@ the backordered orders oldest first, and is booked against goods received not in
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +52,12 @@ def on_order(stack: Stack, sku: str) -> tuple[int, str | None]:
     return east["on_order"], east["next_expected_date"]
 
 
+def grni_credit(stack: Stack) -> Decimal | None:
+    accounts = stack.finance.get("/v1/trial-balance").json()["accounts"]
+    [grni] = [a for a in accounts if a["account"] == GOODS_RECEIVED_NOT_INVOICED] or [None]
+    return Decimal(grni["credits"]) if grni else None
+
+
 def test_a_received_purchase_order_serves_the_backorders_oldest_first(
     start_service: StartService,
 ) -> None:
@@ -89,10 +97,159 @@ def test_a_received_purchase_order_serves_the_backorders_oldest_first(
     assert stack.status(waiting[2]) == "backordered"
     assert on_order(stack, sku)[0] == 0
 
-    def grni_credit() -> Decimal | None:
-        accounts = stack.finance.get("/v1/trial-balance").json()["accounts"]
-        [grni] = [a for a in accounts if a["account"] == GOODS_RECEIVED_NOT_INVOICED] or [None]
-        return Decimal(grni["credits"]) if grni else None
+    assert eventually(lambda: grni_credit(stack), what="the receipt booked") == Decimal("14.00")
+    assert stack.finance.get("/v1/trial-balance").json()["balanced"] is True
 
-    assert eventually(grni_credit, what="the receipt booked against GRNI") == Decimal("14.00")
+
+def approve_send_confirm(procurement: ServiceProcess, po_id: str, expected_date: str) -> None:
+    po = procurement.get(f"/v1/purchase-orders/{po_id}").json()
+    for approver in ("kim", "lee")[: po["approvals_required"]]:
+        advance(procurement, po_id, "approve", {"approver": approver})
+    assert advance(procurement, po_id, "send") == "sent"
+    assert advance(procurement, po_id, "confirm", {"expected_date": expected_date}) == "confirmed"
+
+
+def wait_backordered(stack: Stack, count: int, sku: str) -> list[str]:
+    waiting = []
+    for _ in range(count):
+        order_id = stack.place(order_body("web", sku))
+        eventually(
+            lambda oid=order_id: stack.status(oid) == "backordered",  # type: ignore[misc]
+            what="a backorder",
+        )
+        waiting.append(order_id)
+    return waiting
+
+
+def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_the_backorders(
+    start_service: StartService,
+) -> None:
+    stack = Stack(start_service)
+    procurement = start_service("procurement")
+    sku = new_sku()
+    stack.stock(sku, **{"WH-EAST": 1})
+    supplier = {"supplier_id": f"SUP-{sku}", "name": "Acme Ceramics", "lead_time_days": 4}
+    assert procurement.post("/v1/suppliers", supplier).status_code == 201
+    policy = {
+        "supplier_id": supplier["supplier_id"],
+        "service_level": "0.95",
+        "min_order_qty": 10,
+        "pack_size": 5,
+    }
+    eventually(  # refused (422) until procurement's replicas know the SKU and the location
+        lambda: procurement.put(f"/v1/policies/{sku}/WH-EAST", policy).status_code == 200 or None,
+        what="the replenishment policy set",
+    )
+    today = datetime.now(UTC).date()
+    history = [  # four weeks of 3 to 5 a day, up to yesterday
+        {"date": (today - timedelta(days=ago)).isoformat(), "quantity": 3 + ago % 3}
+        for ago in range(28, 0, -1)
+    ]
+    imported = procurement.post(
+        "/v1/demand-history",
+        {"series": [{"sku": sku, "location_id": "WH-EAST", "days": history}]},
+    )
+    assert imported.status_code == 201, imported.text
+    first = stack.place(order_body("web", sku))
+    eventually(lambda: stack.status(first) == "released", what="the only unit sold")
+    waiting = wait_backordered(stack, 3, sku)
+
+    run = procurement.post("/v1/replenishment-runs", {})
+    assert run.status_code == 201, run.text
+    [suggestion] = [s for s in run.json()["suggestions"] if s["sku"] == sku]
+    assert Decimal(3) < Decimal(suggestion["mean_daily_demand"]) < Decimal(5)
+    assert suggestion["position"] == suggestion["on_hand"] + suggestion["on_order"]
+    assert suggestion["position"] <= Decimal(suggestion["reorder_point"])
+    # the order-up-to level less the position, at least the minimum, in whole packs
+    raw = math.ceil(Decimal(suggestion["order_up_to"]) - suggestion["position"])
+    assert suggestion["raw_quantity"] == raw
+    assert suggestion["quantity"] >= raw
+    assert suggestion["quantity"] % 5 == 0  # whole packs
+    assert suggestion["quantity"] >= 10  # at least the minimum
+    po_id = suggestion["po_id"]
+    assert po_id in run.json()["purchase_order_ids"]
+
+    approve_send_confirm(procurement, po_id, "2030-01-15")
+    po = procurement.get(f"/v1/purchase-orders/{po_id}").json()
+    lines = [{"sku": line["sku"], "quantity": line["quantity"]} for line in po["lines"]]
+    receipt = procurement.post(f"/v1/purchase-orders/{po_id}/receipts", {"lines": lines})
+    assert receipt.status_code == 201, receipt.text
+
+    eventually(
+        lambda: all(stack.status(o) == "released" for o in waiting),
+        what="every backorder released by the receipt",
+    )
+    # (which waiting order a short receipt serves first is the test above's concern)
+
+
+def test_a_supplier_moving_its_date_raises_supplier_delay_on_the_waiting_orders(
+    start_service: StartService,
+) -> None:
+    stack = Stack(start_service)
+    procurement = start_service("procurement")
+    sku, other = new_sku(), new_sku()
+    stack.stock(sku, **{"WH-EAST": 0})
+    stack.stock(other, **{"WH-EAST": 0})
+    waiting = wait_backordered(stack, 2, sku)
+    unaffected = wait_backordered(stack, 1, other)
+    po_id = draft_purchase_order(procurement, sku, quantity=5)
+    approve_send_confirm(procurement, po_id, "2030-01-15")
+
+    confirm = f"/v1/purchase-orders/{po_id}/confirm"
+    earlier = procurement.post(confirm, {"expected_date": "2030-01-10"})
+    assert earlier.status_code == 409, earlier.text
+    later = procurement.post(confirm, {"expected_date": "2030-01-22"})
+    assert later.status_code == 200, later.text
+
+    def raised() -> list[dict[str, Any]] | None:
+        page = stack.order.get("/v1/exceptions", type="supplier_delay", reference=po_id).json()
+        items: list[dict[str, Any]] = page["items"]
+        return items if len(items) == len(waiting) else None
+
+    exceptions = eventually(raised, what="supplier_delay exceptions on the waiting orders")
+    assert sorted(e["order_id"] for e in exceptions) == sorted(waiting)
+    assert unaffected[0] not in {e["order_id"] for e in exceptions}
+    for exception in exceptions:
+        assert exception["owner_role"] == "customer_service"
+        assert "2030-01-22" in exception["reason"]
+        assert exception["reference"] == po_id
+    assert all(stack.status(o) == "backordered" for o in waiting)  # a notice, not a gate
+    eventually(
+        lambda: on_order(stack, sku) == (5, "2030-01-22"), what="inventory to show the new date"
+    )
+
+
+def test_an_over_receipt_beyond_tolerance_is_refused_and_nothing_is_booked(
+    start_service: StartService,
+) -> None:
+    stack = Stack(start_service)
+    procurement = start_service("procurement")
+    sku = new_sku()
+    stack.stock(sku, **{"WH-EAST": 0})
+    po_id = draft_purchase_order(procurement, sku, quantity=10)
+    approve_send_confirm(procurement, po_id, "2030-01-15")
+    eventually(lambda: on_order(stack, sku)[0] == 10, what="inventory to show it on order")
+
+    refused = procurement.post(
+        f"/v1/purchase-orders/{po_id}/receipts", {"lines": [{"sku": sku, "quantity": 11}]}
+    )
+    assert refused.status_code == 422, refused.text
+    assert sku in refused.text  # names the line
+    po = procurement.get(f"/v1/purchase-orders/{po_id}").json()
+    assert po["status"] == "confirmed"
+    assert [line["received_quantity"] for line in po["lines"]] == [0]
+
+    # A receipt within tolerance after it books only its own units: the refused one left nothing
+    # behind to be booked later.
+    accepted = procurement.post(
+        f"/v1/purchase-orders/{po_id}/receipts", {"lines": [{"sku": sku, "quantity": 10}]}
+    )
+    assert accepted.status_code == 201, accepted.text
+    eventually(
+        lambda: stack.availability(sku)["available_to_sell"] == 10,
+        what="the accepted receipt sellable",
+    )
+    assert on_order(stack, sku)[0] == 0
+    # 10 units at 7.00: the refused receipt credited nothing.
+    assert eventually(lambda: grni_credit(stack), what="the receipt booked") == Decimal("70.00")
     assert stack.finance.get("/v1/trial-balance").json()["balanced"] is True

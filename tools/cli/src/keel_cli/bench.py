@@ -181,7 +181,11 @@ async def seed_stock(skus: int) -> list[catalog.Item]:
     run = f"B{int(time.time()) % 100000:05d}"
     items = [
         catalog.Item(
-            sku=f"{run}-{n:03d}", unit_cost=Decimal("5.00"), price=Decimal("12.00"), scarce=False
+            sku=f"{run}-{n:03d}",
+            unit_cost=Decimal("5.00"),
+            price=Decimal("12.00"),
+            scarce=False,
+            index=n,
         )
         for n in range(1, skus + 1)
     ]

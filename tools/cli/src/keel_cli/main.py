@@ -100,8 +100,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed, for a repeatable day")] = 7,
     database: DatabaseOption = "sqlite",
 ) -> None:
-    """A simulated trading day: catalog, three channels ordering, warehouses shipping; then
-    the report (statuses, oversold units, cycle times, trial balance, margins)."""
+    """A simulated trading day: catalog, three channels ordering, warehouses shipping, buyers
+    replenishing, customers returning; then the report (statuses, oversold units, cycle times,
+    fill rates, returns and refunds, trial balance, inventory reconciliation, margins)."""
     from keel_cli.demo.run import render, run_day
 
     config = _config(database)
@@ -110,7 +111,8 @@ def demo(
     result = asyncio.run(run_day(orders, skus, seed, console))
     render(result, console)
     console.print(f"demo took {time.monotonic() - started:.0f}s")
-    if result.oversold_units or not result.trial_balance.get("balanced"):
+    reconciled = result.reconciliation.get("matches")
+    if result.oversold_units or not result.trial_balance.get("balanced") or not reconciled:
         raise typer.Exit(1)
 
 

@@ -22,6 +22,18 @@ class Item:
     unit_cost: Decimal
     price: Decimal
     scarce: bool
+    index: int  # its place in the catalog (suppliers are dealt out by it)
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Opening stock of one SKU at one warehouse."""
+
+    sku: str
+    sku_index: int
+    location_id: str
+    quantity: int
+    holders: int  # how many warehouses hold the SKU (they share its demand)
 
 
 def items(run: str, count: int, rng: random.Random) -> list[Item]:
@@ -36,6 +48,7 @@ def items(run: str, count: int, rng: random.Random) -> list[Item]:
                 unit_cost=cost,
                 price=(cost * markup).quantize(Decimal("0.01")),
                 scarce=n % 10 == 0,
+                index=n,
             )
         )
     return catalog
@@ -47,9 +60,9 @@ async def seed(
     rng: random.Random,
     *,
     units: tuple[int, int] = (20, 60),
-) -> int:
+) -> list[Holding]:
     """Register warehouses and items, receive opening stock (`units` per warehouse holding an
-    item, a handful for scarce ones); returns units received."""
+    item, a handful for scarce ones); returns where the stock went."""
     for location_id, name, postal_code in WAREHOUSES:
         response = await inventory.post(
             "/v1/locations",
@@ -61,12 +74,12 @@ async def seed(
                 "postal_code": postal_code,
             },
         )
-        _expect(response, 201, 409)
+        expect(response, 201, 409)
     limit = asyncio.Semaphore(16)
 
-    async def stock(item: Item) -> int:
+    async def stock(item: Item) -> list[Holding]:
         async with limit:
-            _expect(
+            expect(
                 await inventory.post(
                     "/v1/items",
                     json={
@@ -79,11 +92,11 @@ async def seed(
                 201,
                 409,
             )
-            received = 0
+            received = []
             holders = rng.sample(WAREHOUSES, k=1 if item.scarce else rng.randint(1, 3))
             for location_id, _name, _postal in holders:
                 quantity = rng.randint(1, 3) if item.scarce else rng.randint(units[0], units[1])
-                _expect(
+                expect(
                     await inventory.post(
                         "/v1/receipts",
                         json={
@@ -97,10 +110,10 @@ async def seed(
                     ),
                     201,
                 )
-                received += quantity
+                received.append(Holding(item.sku, item.index, location_id, quantity, len(holders)))
             return received
 
-    return sum(await asyncio.gather(*(stock(item) for item in catalog)))
+    return [h for held in await asyncio.gather(*(stock(i) for i in catalog)) for h in held]
 
 
 async def wait_until_known(order: httpx.AsyncClient, skus: list[str], patience: float = 60) -> None:
@@ -115,7 +128,7 @@ async def wait_until_known(order: httpx.AsyncClient, skus: list[str], patience: 
             await asyncio.sleep(0.25)
 
 
-def _expect(response: httpx.Response, *statuses: int) -> None:
+def expect(response: httpx.Response, *statuses: int) -> None:
     if response.status_code not in statuses:
         raise RuntimeError(
             f"{response.request.method} {response.request.url} answered "

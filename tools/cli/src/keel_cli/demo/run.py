@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -13,7 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keel_cli import stack
-from keel_cli.demo import catalog, report, shoppers, warehouses
+from keel_cli.demo import catalog, procure, report, shoppers, warehouses
+from keel_cli.demo import returns as customer_returns
+
+RETURN_SHARE = 0.1  # of delivered orders
+WRITE_OFFS_ACCOUNT = "5800"
 
 
 async def run_day(orders: int, skus: int, seed: int, console: Console) -> report.Report:
@@ -26,27 +30,23 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
         httpx.AsyncClient(base_url=stack.url("order"), timeout=timeout) as order,
         httpx.AsyncClient(base_url=stack.url("fulfillment"), timeout=timeout) as fulfillment,
         httpx.AsyncClient(base_url=stack.url("finance"), timeout=timeout) as finance,
+        httpx.AsyncClient(base_url=stack.url("procurement"), timeout=timeout) as procurement,
+        httpx.AsyncClient(base_url=stack.url("returns"), timeout=timeout) as returns,
     ):
         items = catalog.items(run, skus, rng)
-        with console.status(f"seeding {skus} SKUs in {len(catalog.WAREHOUSES)} warehouses"):
-            units = await catalog.seed(inventory, items, rng)
+        with console.status(f"seeding {skus} SKUs, suppliers and sales history"):
+            holdings = await catalog.seed(inventory, items, rng)
+            daily_demand = orders * shoppers.UNITS_PER_ORDER / skus
+            await procure.seed(procurement, holdings, daily_demand, rng)
             await catalog.wait_until_known(order, [item.sku for item in items])
+        units = sum(h.quantity for h in holdings)
         console.print(f"catalog {run}: {skus} SKUs, {units} units on hand")
-        with Progress(
-            TextColumn("{task.description:<16}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with _progress(console) as progress:
             placing = progress.add_task("orders placed", total=orders)
             settling = progress.add_task("orders settled", total=orders)
-            placed_task = asyncio.create_task(
-                shoppers.place_all(
-                    order, run, orders, items, rng, lambda: progress.advance(placing)
-                )
+            placed = await shoppers.place_all(
+                order, run, orders, items, rng, lambda: progress.advance(placing)
             )
-            placed = await placed_task
             statuses = await warehouses.drive(
                 order,
                 fulfillment,
@@ -54,7 +54,51 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
                 lambda n: progress.advance(settling, n),
                 patience=max(120.0, orders * 0.2),
             )
-        return await report.build(order, inventory, finance, placed, statuses, since=started)
+        with console.status("replenishing: run, approve, send, confirm, receive"):
+            replenishment = await procure.replenish(procurement, order)
+        waiting = [p for p in placed if statuses[p.order_id] == "backordered"]
+        with _progress(console) as progress:
+            catching_up = progress.add_task("backorders", total=len(waiting))
+            statuses |= await warehouses.drive(
+                order,
+                fulfillment,
+                waiting,
+                lambda n: progress.advance(catching_up, n),
+                patience=max(60.0, len(waiting) * 0.5),
+                settled=warehouses.SETTLED - {"backordered"},
+            )
+        delivered = [order_id for order_id, status in statuses.items() if status == "delivered"]
+        coming_back = round(len(delivered) * RETURN_SHARE)
+        with _progress(console) as progress:
+            returning = progress.add_task("returns settled", total=coming_back)
+            await customer_returns.take_back(
+                returns,
+                order,
+                fulfillment,
+                delivered,
+                RETURN_SHARE,
+                rng,
+                lambda: progress.advance(returning),
+                patience=120.0,
+            )
+        return await report.build(
+            report.Clients(order, inventory, finance, returns),
+            placed,
+            statuses,
+            backordered=[p.order_id for p in waiting],
+            replenishment=replenishment,
+            since=started,
+        )
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def render(result: report.Report, console: Console) -> None:
@@ -62,16 +106,29 @@ def render(result: report.Report, console: Console) -> None:
     for status, count in result.by_status.most_common():
         table.add_row(status, str(count))
     console.print(table)
-    p50 = f"{result.cycle_p50_s:.1f}s" if result.cycle_p50_s is not None else "n/a"
-    p95 = f"{result.cycle_p95_s:.1f}s" if result.cycle_p95_s is not None else "n/a"
     tb = result.trial_balance
     console.print(
         f"oversold units: {result.oversold_units}    "
         f"ledger equals balances: {result.ledger_matches_balances}\n"
-        f"order cycle time (placed to delivered): p50 {p50}, p95 {p95}\n"
-        f"backorder rate: {result.backorder_rate:.1%}\n"
+        f"order cycle time (placed to delivered): p50 {_seconds(result.cycle_p50_s)}, "
+        f"p95 {_seconds(result.cycle_p95_s)}\n"
+        f"backorder rate: {result.backorder_rate:.1%}    fill rate (units shipped / ordered): "
+        f"{_share(result.fill_rate)}\n"
+        f"backorders resolved by receipts: {result.backorders_resolved} of {result.backorders}\n"
         f"trial balance: debits {tb['debits']} credits {tb['credits']} "
         f"balanced: {tb['balanced']}"
+    )
+    _render_replenishment(result.replenishment, console)
+    _render_returns(result.returns, console)
+    written_off = next(
+        (a["debits"] for a in tb["accounts"] if a["account"] == WRITE_OFFS_ACCOUNT), "0.00"
+    )
+    console.print(f"write-offs (account {WRITE_OFFS_ACCOUNT}): {written_off}")
+    rec = result.reconciliation
+    console.print(
+        f"inventory reconciliation: journal {rec.get('account_balance')} "
+        f"valuation {rec.get('valuation_total')}, {rec.get('skus_compared')} SKUs compared, "
+        f"{rec.get('skus_mismatched')} mismatched; matches: {rec.get('matches')}"
     )
     if result.channels:
         channels = Table(
@@ -82,3 +139,65 @@ def render(result: report.Report, console: Console) -> None:
                 c["channel"], c["revenue"], c["cost_of_goods"], c["margin"], c["margin_percent"]
             )
         console.print(channels)
+
+
+def _render_replenishment(result: procure.Replenishment, console: Console) -> None:
+    console.print(
+        f"replenishment: {result.suggestions} suggestions, {result.purchase_orders} purchase "
+        f"orders, {result.units_ordered} units ordered, {result.units_received} received "
+        f"(supplier fill rate {_share(result.supplier_fill_rate)}); "
+        f"{result.delayed_purchase_orders} delayed, raising "
+        f"{result.supplier_delay_exceptions} supplier_delay exceptions"
+    )
+    suppliers = Table(
+        "supplier",
+        "stated lead time",
+        "measured lead time (mean ± spread)",
+        "on time",
+        "fill rate",
+        title="what procurement learnt of its suppliers",
+    )
+    for s in result.suppliers:
+        suppliers.add_row(
+            s["supplier_id"],
+            f"{s['lead_time_days']} d",
+            f"{_or_na(s['measured_lead_time_days'])} ± {_or_na(s['lead_time_spread_days'])} d",
+            _or_na(s["on_time_rate"]),
+            _or_na(s["fill_rate"]),
+        )
+    console.print(suppliers)
+
+
+def _render_returns(summary: dict[str, Any], console: Console) -> None:
+    if not summary:
+        console.print("returns: no summary")
+        return
+    returns, refunds, processing = summary["returns"], summary["refunds"], summary["processing"]
+    received_to_paid = processing["receipt_to_refund_seconds"]
+    by_status = ", ".join(f"{k} {v}" for k, v in returns["by_status"].items() if v)
+    console.print(
+        f"returns: {returns['total']} ({by_status}); units graded "
+        f"{', '.join(f'{g} {n}' for g, n in summary['units_by_grade'].items())} "
+        f"(D is written off)\n"
+        f"refunds issued: {refunds['issued']}, paid {_money(refunds['refunded'])} of "
+        f"{_money(refunds['requested'])} requested (short {_money(refunds['shortfall'])}); "
+        f"awaiting approval {refunds['awaiting_approval']}\n"
+        f"return processing (received to refund paid): p50 {_seconds(received_to_paid['p50'])}, "
+        f"p95 {_seconds(received_to_paid['p95'])}"
+    )
+
+
+def _money(amounts: list[dict[str, str]]) -> str:
+    return " + ".join(f"{a['amount']} {a['currency']}" for a in amounts) or "0.00"
+
+
+def _or_na(value: object) -> str:
+    return "n/a" if value is None else str(value)
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.1f}s" if value is not None else "n/a"
+
+
+def _share(value: float | None) -> str:
+    return f"{value:.1%}" if value is not None else "n/a"

@@ -19,6 +19,12 @@ CITIES = (
     ("Seattle", "98101"),
     ("Miami", "33101"),
 )
+LINES_PER_ORDER = (1, 1, 1, 2, 2, 3)  # drawn uniformly: mostly single-line orders
+UNITS_PER_LINE = (1, 1, 1, 2, 3)
+# What an order asks for on average; the demo's sales history is drawn around it.
+UNITS_PER_ORDER = (sum(LINES_PER_ORDER) / len(LINES_PER_ORDER)) * (
+    sum(UNITS_PER_LINE) / len(UNITS_PER_LINE)
+)
 
 
 @dataclass
@@ -33,10 +39,10 @@ class Placed:
 def order_body(run: str, n: int, catalog: list[Item], rng: random.Random) -> dict[str, object]:
     city, postal = rng.choice(CITIES)
     lines = {}
-    for item in rng.sample(catalog, k=rng.choice((1, 1, 1, 2, 2, 3))):
+    for item in rng.sample(catalog, k=rng.choice(LINES_PER_ORDER)):
         lines[item.sku] = {
             "sku": item.sku,
-            "quantity": rng.choice((1, 1, 1, 2, 3)),
+            "quantity": rng.choice(UNITS_PER_LINE),
             "unit_price": str(item.price),
         }
     roll = rng.random()

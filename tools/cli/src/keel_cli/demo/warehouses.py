@@ -9,7 +9,7 @@ import httpx
 
 from keel_cli.demo.shoppers import Placed
 
-# Where an order stops moving without a person: the demo does not replenish or review.
+# Where an order stops moving without a person (backorders move again when goods arrive).
 SETTLED = frozenset({"delivered", "closed", "rejected", "cancelled", "backordered", "on_hold"})
 CANCELLABLE = frozenset({"validating", "backordered", "on_hold", "confirmed", "released"})
 NEXT_EVENT = {"created": "picked", "picked": "packed", "packed": "shipped", "shipped": "delivered"}
@@ -22,10 +22,11 @@ async def drive(
     on_settled: Callable[[int], None],
     *,
     patience: float,
+    settled: frozenset[str] = SETTLED,
     concurrency: int = 16,
 ) -> dict[str, str]:
-    """Move every order along until it settles (or `patience` seconds pass); returns final
-    statuses."""
+    """Move every order along until its status is in `settled` (or `patience` seconds pass);
+    returns final statuses."""
     statuses: dict[str, str] = {}
     limit = asyncio.Semaphore(concurrency)
     cancel_sent: set[str] = set()
@@ -45,7 +46,7 @@ async def drive(
             if status in ("released", "partially_shipped", "shipped"):
                 await _advance_shipments(fulfillment, p.order_id)
             waiting_to_cancel = p.cancel and status in CANCELLABLE
-            if status in SETTLED and not waiting_to_cancel and p.order_id not in statuses:
+            if status in settled and not waiting_to_cancel and p.order_id not in statuses:
                 statuses[p.order_id] = status
                 on_settled(1)
 

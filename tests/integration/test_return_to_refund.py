@@ -1,0 +1,124 @@
+"""Return to refund on the real broker and PostgreSQL: a delivered order comes back, each graded
+unit lands in its stock state, finance posts the restock and the write-off, and the refund is paid
+through the payment port, never above what was captured."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import StartService
+from tests.integration.support import ServiceProcess, eventually, new_sku
+from tests.integration.test_order_to_cash import Stack, order_body
+
+pytestmark = pytest.mark.integration
+
+INVENTORY = "1300"
+COST_OF_GOODS_SOLD = "5000"
+WRITE_OFFS = "5800"
+
+
+def ask_return(returns: ServiceProcess, order_id: str, sku: str, quantity: int) -> Any:
+    """Ask for a return once the returns service knows the order shipped (it learns it from
+    events; until then it answers that nothing of the order has shipped)."""
+    body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": quantity, "reason": "fit"}]}
+
+    def answered() -> Any:
+        response = returns.post("/v1/returns", body)
+        unknown = response.status_code in (404, 409) or "has shipped" in response.text
+        return None if unknown else response
+
+    return eventually(answered, what="the returns service to know the delivered order")
+
+
+def balances(stack: Stack, sku: str) -> dict[str, int]:
+    body: dict[str, Any] = stack.inventory.get(f"/v1/balances/{sku}").json()
+    return {state: int(quantity) for state, quantity in body["totals"].items()}
+
+
+def account_totals(finance: ServiceProcess, account: str) -> tuple[Decimal, Decimal]:
+    accounts = finance.get("/v1/trial-balance").json()["accounts"]
+    for row in accounts:
+        if row["account"] == account:
+            return Decimal(row["debits"]), Decimal(row["credits"])
+    return Decimal(0), Decimal(0)
+
+
+def test_a_graded_return_moves_each_unit_posts_it_and_refunds_within_the_capture(
+    start_service: StartService,
+) -> None:
+    stack = Stack(start_service, fulfillment=True)
+    returns = start_service("returns")
+    sku = new_sku()
+    stack.stock(sku, **{"WH-EAST": 6})  # at 8.00 a unit
+    order_id = stack.place(order_body("web", sku, quantity=4))  # 4 x 20.00 + 4.99 shipping
+    stack.deliver(order_id)
+
+    too_many = ask_return(returns, order_id, sku, 5)
+    assert too_many.status_code == 422, too_many.text
+    assert "4" in too_many.text  # names what can still come back
+
+    accepted = ask_return(returns, order_id, sku, 4)
+    assert accepted.status_code == 201, accepted.text
+    return_id = accepted.json()["return_id"]
+    units = {"location_id": "WH-EAST", "lines": [{"sku": sku, "quantity": 4}]}
+    assert returns.post(f"/v1/returns/{return_id}/receipt", units).status_code == 200
+    eventually(
+        lambda: balances(stack, sku).get("pending_inspection") == 4,
+        what="four units pending inspection",
+    )
+    _, cogs_credited_before = account_totals(stack.finance, COST_OF_GOODS_SOLD)
+
+    graded = [{"sku": sku, "quantity": 1, "grade": grade} for grade in "ABCD"]
+    inspected = returns.post(f"/v1/returns/{return_id}/inspection", {"lines": graded})
+    assert inspected.status_code == 200, inspected.text
+
+    def moved() -> dict[str, int] | None:
+        now = balances(stack, sku)
+        return now if now.get("pending_inspection") == 0 else None
+
+    after = eventually(moved, what="every unit out of pending inspection")
+    assert after["sellable"] == 3  # the 2 never sold and the grade A unit
+    assert after["quarantine"] == 1  # grade B, to refurbish
+    assert after["damaged"] == 1  # grade C
+    assert after["written_off"] == 1  # grade D
+
+    # Three units come back into valued stock at the 8.00 they left at (Dr inventory, Cr COGS);
+    # the fourth does too, then goes to the write-off account.
+    def cogs_relieved() -> Decimal | None:
+        relieved = account_totals(stack.finance, COST_OF_GOODS_SOLD)[1] - cogs_credited_before
+        return relieved if relieved >= Decimal("32.00") else None
+
+    assert eventually(cogs_relieved, what="cost of goods relieved") == Decimal("32.00")
+    assert eventually(
+        lambda: account_totals(stack.finance, WRITE_OFFS)[0] or None,
+        what="the write-off posted",
+    ) == Decimal("8.00")
+
+    def settled() -> dict[str, Any] | None:
+        shown: dict[str, Any] = returns.get(f"/v1/returns/{return_id}").json()
+        return shown if shown["status"] == "refunded" else None
+
+    refunded = eventually(settled, what="the refund paid")
+    [refund] = refunded["refunds"]
+    payment = stack.finance.get(f"/v1/payments/{order_id}").json()
+    assert refund["refunded"] == refund["amount"]  # paid in full: within what was captured
+    assert Decimal(payment["refunded_amount"]) == Decimal(refund["amount"]["amount"])
+    assert Decimal(payment["refunded_amount"]) <= Decimal(payment["captured_amount"])
+    assert Decimal(payment["captured_amount"]) == Decimal("84.99")
+
+    again = returns.post(
+        "/v1/returns",
+        {"order_id": order_id, "lines": [{"sku": sku, "quantity": 1, "reason": "fit"}]},
+    )
+    assert again.status_code == 422, again.text  # nothing left to return
+
+    assert stack.finance.get("/v1/trial-balance").json()["balanced"] is True
+
+    def reconciled() -> dict[str, Any] | None:
+        body: dict[str, Any] = stack.finance.get("/v1/reconciliation/inventory").json()
+        return body if body["matches"] else None
+
+    eventually(reconciled, what="the journal's inventory to match the valued stock")
