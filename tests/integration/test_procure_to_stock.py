@@ -58,6 +58,26 @@ def grni_credit(stack: Stack) -> Decimal | None:
     return Decimal(grni["credits"]) if grni else None
 
 
+def approve_send_confirm(procurement: ServiceProcess, po_id: str, expected_date: str) -> None:
+    po = procurement.get(f"/v1/purchase-orders/{po_id}").json()
+    for approver in ("kim", "lee")[: po["approvals_required"]]:
+        advance(procurement, po_id, "approve", {"approver": approver})
+    assert advance(procurement, po_id, "send") == "sent"
+    assert advance(procurement, po_id, "confirm", {"expected_date": expected_date}) == "confirmed"
+
+
+def wait_backordered(stack: Stack, count: int, sku: str) -> list[str]:
+    waiting = []
+    for _ in range(count):
+        order_id = stack.place(order_body("web", sku))
+        eventually(
+            lambda oid=order_id: stack.status(oid) == "backordered",  # type: ignore[misc]
+            what="a backorder",
+        )
+        waiting.append(order_id)
+    return waiting
+
+
 def test_a_received_purchase_order_serves_the_backorders_oldest_first(
     start_service: StartService,
 ) -> None:
@@ -67,19 +87,10 @@ def test_a_received_purchase_order_serves_the_backorders_oldest_first(
     stack.stock(sku, **{"WH-EAST": 1})
     first = stack.place(order_body("web", sku))
     eventually(lambda: stack.status(first) == "released", what="the first order released")
-    waiting = []
-    for _ in range(3):
-        order_id = stack.place(order_body("web", sku))
-        eventually(
-            lambda oid=order_id: stack.status(oid) == "backordered",  # type: ignore[misc]
-            what="a backorder",
-        )
-        waiting.append(order_id)
+    waiting = wait_backordered(stack, 3, sku)
 
     po_id = draft_purchase_order(procurement, sku, quantity=2)
-    assert advance(procurement, po_id, "approve", {"approver": "kim"}) == "approved"
-    assert advance(procurement, po_id, "send") == "sent"
-    assert advance(procurement, po_id, "confirm", {"expected_date": "2030-01-15"}) == "confirmed"
+    approve_send_confirm(procurement, po_id, "2030-01-15")
     eventually(
         lambda: on_order(stack, sku) == (2, "2030-01-15"), what="inventory to show it on order"
     )
@@ -99,26 +110,6 @@ def test_a_received_purchase_order_serves_the_backorders_oldest_first(
 
     assert eventually(lambda: grni_credit(stack), what="the receipt booked") == Decimal("14.00")
     assert stack.finance.get("/v1/trial-balance").json()["balanced"] is True
-
-
-def approve_send_confirm(procurement: ServiceProcess, po_id: str, expected_date: str) -> None:
-    po = procurement.get(f"/v1/purchase-orders/{po_id}").json()
-    for approver in ("kim", "lee")[: po["approvals_required"]]:
-        advance(procurement, po_id, "approve", {"approver": approver})
-    assert advance(procurement, po_id, "send") == "sent"
-    assert advance(procurement, po_id, "confirm", {"expected_date": expected_date}) == "confirmed"
-
-
-def wait_backordered(stack: Stack, count: int, sku: str) -> list[str]:
-    waiting = []
-    for _ in range(count):
-        order_id = stack.place(order_body("web", sku))
-        eventually(
-            lambda oid=order_id: stack.status(oid) == "backordered",  # type: ignore[misc]
-            what="a backorder",
-        )
-        waiting.append(order_id)
-    return waiting
 
 
 def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_the_backorders(

@@ -5,7 +5,6 @@ played by `FakeInventory`."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ import pytest_asyncio
 from faststream.kafka import TestKafkaBroker
 from sqlmodel import col, select
 
-from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts import Envelope, Message
 from keel_contracts.commands import (
     AuthorizePayment,
     CapturePayment,
@@ -30,15 +29,15 @@ from keel_finance.handlers import handlers
 from keel_finance.main import create_app
 from keel_finance.payments import Authorization, SimulatedProvider
 from keel_finance.settings import Settings
-from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.consumer import BatchProcessor
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.tables import OutboxRecord
+from kit_records import registry_records
 
 PaymentCommand = AuthorizePayment | CapturePayment | VoidPayment | ResolvePaymentReview
 
 COMMANDS = "finance.commands.v1"
 INVENTORY_URL = "http://inventory.test"
-_offsets = itertools.count()
 
 
 class CountingProvider(SimulatedProvider):
@@ -100,20 +99,6 @@ class Finance:
     async def apply(self, *messages: Message) -> int:
         """Apply the messages as one consumer batch, each on its registry topic keyed as the
         registry says; return how many took effect."""
-        records = []
-        for message in messages:
-            topic = topic_for_message(type(message))
-            key = str(getattr(message, topic.key))
-            envelope = Envelope.wrap(message, source=topic.owner, correlation_id=key)
-            records.append(
-                Record(
-                    topic=topic.name,
-                    partition=0,
-                    offset=next(_offsets),
-                    key=key.encode(),
-                    value=envelope.to_bytes(),
-                )
-            )
         processor = BatchProcessor(
             consumer=self.runtime.settings.consumer_group,
             handlers=handlers,
@@ -123,7 +108,7 @@ class Finance:
             max_attempts=1,
             backoff_seconds=0.01,
         )
-        return await processor.process(records)
+        return await processor.process(registry_records(*messages))
 
     async def send(self, command: PaymentCommand) -> Envelope:
         envelope = Envelope.wrap(command, source="order", correlation_id=command.order_id)

@@ -3,7 +3,6 @@ the helpers its tests share."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +13,16 @@ import pytest_asyncio
 from faststream.kafka import TestKafkaBroker
 from sqlmodel import col, select
 
-from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts import Envelope, Message
 from keel_contracts.commands import ReleaseStock, ReserveStock
 from keel_contracts.values import Line
 from keel_inventory.handlers import handlers
 from keel_inventory.main import create_app
 from keel_inventory.settings import Settings
-from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.consumer import BatchProcessor
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.tables import OutboxRecord
+from kit_records import registry_records
 
 COMMANDS = "inventory.commands.v1"
 ANSWERS = "inventory.reservation.v1"
@@ -106,26 +106,9 @@ def reserve(order_id: str, *lines: tuple[str, int], backorder: bool = False) -> 
     )
 
 
-_offsets = itertools.count()
-
-
 async def apply_batch(inventory: Inventory, *messages: Message) -> int:
     """Apply the messages as one consumer batch, each wrapped anew on its registry topic and
     keyed as the registry says; return how many took effect."""
-    records = []
-    for message in messages:
-        topic = topic_for_message(type(message))
-        key = str(getattr(message, topic.key))
-        envelope = Envelope.wrap(message, source=topic.owner, correlation_id=key)
-        records.append(
-            Record(
-                topic=topic.name,
-                partition=0,
-                offset=next(_offsets),
-                key=key.encode(),
-                value=envelope.to_bytes(),
-            )
-        )
     processor = BatchProcessor(
         consumer="inventory-service",
         handlers=handlers,
@@ -135,4 +118,4 @@ async def apply_batch(inventory: Inventory, *messages: Message) -> int:
         max_attempts=3,
         backoff_seconds=0.01,
     )
-    return await processor.process(records)
+    return await processor.process(registry_records(*messages))

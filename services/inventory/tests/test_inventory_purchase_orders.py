@@ -44,6 +44,7 @@ def received(
     *lines: tuple[str, int, str],
     location_id: str = "WH-A",
     currency: str = "USD",
+    complete: bool = False,
 ) -> PurchaseOrderReceived:
     return PurchaseOrderReceived(
         purchase_order_id=po_id,
@@ -57,7 +58,7 @@ def received(
             for sku, n, cost in lines
         ),
         received_at=datetime(2030, 5, 4, tzinfo=UTC),
-        complete=False,
+        complete=complete,
     )
 
 
@@ -245,6 +246,21 @@ async def test_a_receipt_takes_what_arrived_off_order_and_never_below_zero(
         }
     }
     assert (await locations(inventory, "PLATE"))["WH-A"]["on_order"] == 0
+
+
+async def test_a_receipt_completing_the_order_short_clears_what_will_not_come(
+    inventory: Inventory,
+) -> None:
+    await apply_batch(inventory, confirmed("PO-1", ("MUG", 100), ("PLATE", 2)))
+
+    # 95 of 100 fills the line within procurement's under-receipt tolerance: complete.
+    await apply_batch(
+        inventory,
+        received("PO-1", "R-1", ("MUG", 95, "2.50"), ("PLATE", 2, "1.00"), complete=True),
+    )
+
+    mug = (await locations(inventory, "MUG"))["WH-A"]
+    assert (mug["sellable"], mug["on_order"], mug["next_expected_date"]) == (95, 0, None)
 
 
 async def test_a_cancelled_purchase_order_clears_its_on_order(inventory: Inventory) -> None:

@@ -6,7 +6,6 @@ closes the notice."""
 from __future__ import annotations
 
 import copy
-import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import event
 
-from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts import Message
 from keel_contracts.events import (
     Allocation,
     ItemRegistered,
@@ -27,8 +26,9 @@ from keel_contracts.events import (
     StockReserved,
 )
 from keel_contracts.values import Line, Money
-from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.consumer import BatchProcessor
 from keel_order.handlers import handlers
+from kit_records import registry_records
 from order_harness import ORDER
 from order_harness import Stack as OrderStack
 
@@ -140,28 +140,12 @@ def orders(items: list[dict[str, Any]]) -> list[str]:
     return [item["order_id"] for item in items]
 
 
-_offsets = itertools.count()
-
-
 async def apply_batch(stack: Stack, *messages: Message) -> int:
     """Apply the messages as one consumer batch; return how many statements it took, not
     counting the new holds' INSERTs: the ORM writes those in one statement on PostgreSQL
     (insertmanyvalues), but one each on SQLite, which has no implicit sentinel to match the
     ids it returns to the rows."""
-    records = []
-    for message in messages:
-        topic = topic_for_message(type(message))
-        key = str(getattr(message, topic.key))
-        envelope = Envelope.wrap(message, source=topic.owner, correlation_id=key)
-        records.append(
-            Record(
-                topic=topic.name,
-                partition=0,
-                offset=next(_offsets),
-                key=key.encode(),
-                value=envelope.to_bytes(),
-            )
-        )
+    records = registry_records(*messages)
     runtime = stack.runtime
     processor = BatchProcessor(
         consumer=runtime.settings.consumer_group,

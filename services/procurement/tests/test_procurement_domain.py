@@ -33,6 +33,13 @@ def test_order_is_received_once_every_line_has_its_units() -> None:
     assert domain.status_after_receipt([(10, 10), (5, 4)]) is Status.PARTIALLY_RECEIVED
 
 
+def test_a_line_within_the_under_tolerance_is_filled() -> None:
+    assert domain.filled_at(100, Decimal("0.05")) == 95
+    assert domain.filled_at(10, Decimal("0.05")) == 10  # 9.5 rounds up: small lines need all
+    assert domain.status_after_receipt([(100, 95), (10, 10)], Decimal("0.05")) is Status.RECEIVED
+    assert domain.status_after_receipt([(100, 94)], Decimal("0.05")) is Status.PARTIALLY_RECEIVED
+
+
 def test_illegal_action_names_the_status_and_what_would_allow_it() -> None:
     with pytest.raises(domain.IllegalTransition) as error:
         domain.check_action(Action.CANCEL, Status.PARTIALLY_RECEIVED)

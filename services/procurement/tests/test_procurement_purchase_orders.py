@@ -228,6 +228,32 @@ async def test_receipt_within_the_tolerance_is_booked(procurement: Procurement) 
     assert [line["received_quantity"] for line in po["lines"]] == [105, 42]
 
 
+async def test_receipt_within_the_under_tolerance_completes_the_order(
+    procurement: Procurement,
+) -> None:
+    po_id = await procurement.sent_order()
+    lines = [{"sku": "MUG-1", "quantity": 95}, {"sku": "PLATE-2", "quantity": 38}]
+
+    receipt = await procurement.act(po_id, "receipts", {"lines": lines})
+
+    assert receipt["purchase_order"]["status"] == "received"  # 95 of 100, 38 of 40: filled
+    last = (await procurement.events(po_id))[-1]
+    assert (last.type, last.payload["complete"]) == ("purchase_order.received", True)
+
+
+async def test_receipt_below_the_under_tolerance_leaves_the_order_open(
+    procurement: Procurement,
+) -> None:
+    po_id = await procurement.sent_order()
+    lines = [{"sku": "MUG-1", "quantity": 94}, {"sku": "PLATE-2", "quantity": 40}]
+
+    receipt = await procurement.act(po_id, "receipts", {"lines": lines})
+
+    assert receipt["purchase_order"]["status"] == "partially_received"
+    last = (await procurement.events(po_id))[-1]
+    assert last.payload["complete"] is False
+
+
 async def test_receipts_add_up_against_the_tolerance(procurement: Procurement) -> None:
     po_id = await procurement.sent_order()
     await procurement.act(po_id, "receipts", {"lines": [{"sku": "MUG-1", "quantity": 60}]})

@@ -3,27 +3,17 @@ and fulfillment's events fed through FastStream's in-memory broker."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from faststream.kafka import TestKafkaBroker
-from sqlalchemy import event
-from sqlmodel import col, select
 
-from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts import Message
 from keel_contracts.events import OrderReleased, ShipmentDelivered, ShipmentShipped
 from keel_contracts.values import Line
-from keel_kit.consumer import BatchProcessor, Record
-from keel_kit.runtime import ServiceRuntime
-from keel_kit.tables import OutboxRecord
-from keel_returns.main import create_app
-from keel_returns.settings import Settings
+from returns_harness import Stack as ReturnsStack
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -32,11 +22,6 @@ NOW = datetime.now(UTC)
 
 def days_ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
-
-
-def envelope(message: Message, at: datetime | None = None) -> Envelope:
-    wrapped = Envelope.wrap(message, source="test", correlation_id="t")
-    return wrapped if at is None else wrapped.model_copy(update={"occurred_at": at})
 
 
 def shipped(order_id: str, shipment_id: str, *lines: tuple[str, int]) -> ShipmentShipped:
@@ -58,16 +43,8 @@ def delivered(order_id: str, shipment_id: str) -> ShipmentDelivered:
     return ShipmentDelivered(shipment_id=shipment_id, order_id=order_id)
 
 
-@dataclass
-class Stack:
-    runtime: ServiceRuntime
-    broker: Any
-    client: httpx.AsyncClient
-
-    async def deliver(self, message: Message, *, at: datetime | None = None) -> None:
-        """Publish an event as its owner would, optionally as if it happened at `at`."""
-        topic = topic_for_message(type(message)).name
-        await self.broker.publish(envelope(message, at).to_bytes(), topic, key=b"k")
+class Stack(ReturnsStack):
+    """The returns service's test stack, with the doors these tests go through."""
 
     async def ship(
         self, order_id: str, *lines: tuple[str, int], channel: str = "web", days: float = 1
@@ -86,27 +63,10 @@ class Stack:
         headers = {"Idempotency-Key": key} if key else {}
         return await self.client.post("/v1/returns", json=body, headers=headers)
 
-    async def sent(self) -> list[Envelope]:
-        async with self.runtime.db.transaction() as session:
-            rows = await session.exec(
-                select(OutboxRecord)
-                .where(OutboxRecord.topic == "returns.return.v1")
-                .order_by(col(OutboxRecord.id))
-            )
-            return [Envelope.from_bytes(row.body) for row in rows.all()]
-
 
 @pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'returns.db'}"))
-    runtime: ServiceRuntime = app.state.runtime
-    await runtime.migrate()
-    async with (
-        TestKafkaBroker(runtime.build_broker()) as broker,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client,
-    ):
-        yield Stack(runtime, broker, client)
-    await runtime.db.dispose()
+async def stack(stack: ReturnsStack) -> Stack:
+    return Stack(stack.runtime, stack.broker, stack.client)
 
 
 def refusal(response: httpx.Response) -> tuple[str, str]:
@@ -274,16 +234,6 @@ async def test_a_second_shipment_of_the_order_adds_up(stack: Stack) -> None:
 
 
 async def test_one_batch_with_several_events_of_an_order_is_read_back(stack: Stack) -> None:
-    runtime = stack.runtime
-    processor = BatchProcessor(
-        consumer=runtime.settings.consumer_group,
-        handlers=runtime.handlers,
-        db=runtime.db,
-        outbox=runtime.outbox,
-        metrics=runtime.metrics,
-        max_attempts=1,
-        backoff_seconds=0.01,
-    )
     messages: list[tuple[Message, datetime | None]] = [
         (released("o-8", "marketplace"), None),
         (shipped("o-8", "s-a", ("MUG-1", 2)), days_ago(40)),
@@ -292,31 +242,12 @@ async def test_one_batch_with_several_events_of_an_order_is_read_back(stack: Sta
         (shipped("o-8", "s-b", ("MUG-1", 1)), days_ago(3)),
         (shipped("o-9", "s-c", ("CUP-1", 1)), days_ago(1)),
     ]
-    records = [
-        Record(
-            topic=topic_for_message(type(m)).name,
-            partition=0,
-            offset=n,
-            key=b"k",
-            value=envelope(m, at).to_bytes(),
-        )
-        for n, (m, at) in enumerate(messages)
-    ]
 
-    statements: list[str] = []
+    applied, selects = await stack.apply_at(*messages)
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert await processor.process(records) == len(messages)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
+    assert applied == len(messages)
     # One pass, no query per message: the inbox and the batch's orders (all new here).
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert len(selects) == 2
 
     # The window runs from s-b's shipment three days ago, not s-a's delivery 35 days ago.
     assert refusal(await stack.request("o-8", ("MUG-1", 4)))[1].endswith(

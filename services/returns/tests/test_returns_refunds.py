@@ -4,119 +4,26 @@ applied as one consumer batch."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
-from faststream.kafka import TestKafkaBroker
-from sqlalchemy import event
 from sqlmodel import col, select
 
-from keel_contracts import Envelope, Message, topic_for_message
-from keel_contracts.events import (
-    OrderedLine,
-    OrderPlaced,
-    OrderReleased,
-    PaymentRefunded,
-    ShipmentShipped,
-)
-from keel_contracts.values import Line, Money
-from keel_kit.consumer import BatchProcessor, Record
-from keel_kit.runtime import ServiceRuntime
+from keel_contracts import Message
 from keel_kit.tables import OutboxRecord
-from keel_returns.main import create_app
-from keel_returns.settings import Settings
+from returns_harness import Stack as ReturnsStack
+from returns_harness import paid, usd
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 PAID_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DLQ = "returns-service.dlq"
-_offsets = itertools.count()
 
 
-def usd(amount: str) -> dict[str, str]:
-    return {"amount": amount, "currency": "USD"}
-
-
-def envelope(message: Message, at: datetime | None = None) -> Envelope:
-    wrapped = Envelope.wrap(message, source="test", correlation_id="t")
-    return wrapped if at is None else wrapped.model_copy(update={"occurred_at": at})
-
-
-def paid(refund: dict[str, Any], amount: str, currency: str = "USD") -> PaymentRefunded:
-    """Finance's answer to a refund as the return view shows it."""
-    return PaymentRefunded(
-        order_id=refund["order_id"],
-        refund_id=refund["refund_id"],
-        return_id=refund["return_id"],
-        amount=Money(amount=Decimal(amount), currency=currency),
-    )
-
-
-@dataclass
-class Stack:
-    runtime: ServiceRuntime
-    broker: Any
-    client: httpx.AsyncClient
-
-    async def deliver(self, message: Message, *, at: datetime | None = None) -> Envelope:
-        wrapped = envelope(message, at)
-        await self.publish(wrapped)
-        return wrapped
-
-    async def publish(self, wrapped: Envelope) -> None:
-        topic = topic_for_message(Message.registry[wrapped.type]).name
-        await self.broker.publish(wrapped.to_bytes(), topic, key=b"k")
-
-    async def returned(self, order_id: str, sku: str, price: str, grade: str = "A") -> str:
-        """An order of one unit at `price`, shipped, returned, received and graded: its refund
-        is requested (or waits for approval above the threshold)."""
-        unit_price = Money(amount=Decimal(price), currency="USD")
-        await self.deliver(
-            OrderPlaced(
-                order_id=order_id,
-                channel="web",
-                customer_id="c-1",
-                lines=(OrderedLine(sku=sku, quantity=1, unit_price=unit_price),),
-                total=unit_price,
-                shipping=Money(amount=Decimal("0.00"), currency="USD"),
-            )
-        )
-        await self.deliver(OrderReleased(order_id=order_id, channel="web", allocations=()))
-        await self.deliver(
-            ShipmentShipped(
-                shipment_id=f"s-{order_id}",
-                order_id=order_id,
-                location_id="WH-A",
-                lines=(Line(sku=sku, quantity=1),),
-                carrier="UPS",
-                tracking_number="1Z",
-            )
-        )
-        body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": 1, "reason": "broken"}]}
-        created = await self.client.post("/v1/returns", json=body)
-        assert created.status_code == 201, created.text
-        return_id = str(created.json()["return_id"])
-        receipt = {"location_id": "WH-R", "lines": [{"sku": sku, "quantity": 1}]}
-        received = await self.client.post(f"/v1/returns/{return_id}/receipt", json=receipt)
-        assert received.status_code == 200, received.text
-        graded = {"lines": [{"sku": sku, "quantity": 1, "grade": grade}]}
-        inspected = await self.client.post(f"/v1/returns/{return_id}/inspection", json=graded)
-        assert inspected.status_code == 200, inspected.text
-        return return_id
-
-    async def view(self, return_id: str) -> dict[str, Any]:
-        response = await self.client.get(f"/v1/returns/{return_id}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
+class Stack(ReturnsStack):
+    """The returns service's test stack, with the doors these tests go through."""
 
     async def refund(self, return_id: str) -> dict[str, Any]:
         [refund] = (await self.view(return_id))["refunds"]
@@ -132,52 +39,12 @@ class Stack:
     async def apply_batch(self, *messages: Message) -> tuple[int, list[str]]:
         """Apply the messages as one consumer batch, all paid at PAID_AT; return how many took
         effect and the SELECTs it ran."""
-        runtime = self.runtime
-        processor = BatchProcessor(
-            consumer=runtime.settings.consumer_group,
-            handlers=runtime.handlers,
-            db=runtime.db,
-            outbox=runtime.outbox,
-            metrics=runtime.metrics,
-            max_attempts=1,
-            backoff_seconds=0.01,
-        )
-        records = [
-            Record(
-                topic=topic_for_message(type(m)).name,
-                partition=0,
-                offset=next(_offsets),
-                key=b"k",
-                value=envelope(m, PAID_AT).to_bytes(),
-            )
-            for m in messages
-        ]
-        statements: list[str] = []
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if statement.lstrip().upper().startswith("SELECT"):
-                statements.append(statement)
-
-        engine = runtime.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            applied = await processor.process(records)
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return applied, statements
+        return await self.apply_at(*((m, PAID_AT) for m in messages))
 
 
 @pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'returns.db'}"))
-    runtime: ServiceRuntime = app.state.runtime
-    await runtime.migrate()
-    async with (
-        TestKafkaBroker(runtime.build_broker()) as broker,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client,
-    ):
-        yield Stack(runtime, broker, client)
-    await runtime.db.dispose()
+async def stack(stack: ReturnsStack) -> Stack:
+    return Stack(stack.runtime, stack.broker, stack.client)
 
 
 def moment(text: str | None) -> datetime:

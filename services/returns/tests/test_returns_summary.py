@@ -3,31 +3,15 @@ services' events fed through FastStream's in-memory broker and the step times se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
-from faststream.kafka import TestKafkaBroker
 
-from keel_contracts import Envelope, Message, topic_for_message
-from keel_contracts.events import (
-    OrderedLine,
-    OrderPlaced,
-    OrderReleased,
-    PaymentRefunded,
-    ShipmentShipped,
-)
-from keel_contracts.values import Line, Money
-from keel_kit.runtime import ServiceRuntime
-from keel_returns.main import create_app
 from keel_returns.models import ReturnAuthorization
-from keel_returns.settings import Settings
+from returns_harness import Stack as ReturnsStack
+from returns_harness import paid, usd
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -38,66 +22,16 @@ T0 = NOW - timedelta(days=10)
 HOUR = timedelta(hours=1)
 
 
-def usd(amount: str) -> dict[str, str]:
-    return {"amount": amount, "currency": "USD"}
-
-
-@dataclass
-class Stack:
-    runtime: ServiceRuntime
-    broker: Any
-    client: httpx.AsyncClient
-
-    async def deliver(self, message: Message, *, at: datetime | None = None) -> None:
-        wrapped = Envelope.wrap(message, source="test", correlation_id="t")
-        if at is not None:
-            wrapped = wrapped.model_copy(update={"occurred_at": at})
-        topic = topic_for_message(type(message)).name
-        await self.broker.publish(wrapped.to_bytes(), topic, key=b"k")
-
-    async def post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.post(url, json=body)
-        assert response.status_code in (200, 201), response.text
-        answer: dict[str, Any] = response.json()
-        return answer
-
-    async def authorized(self, order_id: str, sku: str, price: str) -> str:
-        """An order of one unit at `price`, shipped, and a return of it authorized."""
-        unit_price = Money(amount=Decimal(price), currency="USD")
-        await self.deliver(
-            OrderPlaced(
-                order_id=order_id,
-                channel="web",
-                customer_id="c-1",
-                lines=(OrderedLine(sku=sku, quantity=1, unit_price=unit_price),),
-                total=unit_price,
-                shipping=Money(amount=Decimal("0.00"), currency="USD"),
-            )
-        )
-        await self.deliver(OrderReleased(order_id=order_id, channel="web", allocations=()))
-        await self.deliver(
-            ShipmentShipped(
-                shipment_id=f"s-{order_id}",
-                order_id=order_id,
-                location_id="WH-A",
-                lines=(Line(sku=sku, quantity=1),),
-                carrier="UPS",
-                tracking_number="1Z",
-            )
-        )
-        body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": 1, "reason": "broken"}]}
-        return str((await self.post("/v1/returns", body))["return_id"])
+class Stack(ReturnsStack):
+    """The returns service's test stack, with the doors these tests go through."""
 
     async def inspected(
         self, order_id: str, sku: str, price: str, grade: str, *, received: datetime | None = None
     ) -> dict[str, Any]:
         """A return received and graded; with `received`, as if received then (authorized an
         hour before, inspected a minute after). Its refund, as the view shows it."""
-        return_id = await self.authorized(order_id, sku, price)
-        receipt = {"location_id": "WH-R", "lines": [{"sku": sku, "quantity": 1}]}
-        await self.post(f"/v1/returns/{return_id}/receipt", receipt)
-        graded = {"lines": [{"sku": sku, "quantity": 1, "grade": grade}]}
-        view = await self.post(f"/v1/returns/{return_id}/inspection", graded)
+        return_id = await self.returned(order_id, sku, price, grade)
+        view = await self.view(return_id)
         if received is not None:
             async with self.runtime.db.transaction() as session:
                 row = await session.get(ReturnAuthorization, return_id)
@@ -110,15 +44,7 @@ class Stack:
         return dict(refund)
 
     async def pay(self, refund: dict[str, Any], amount: str, *, at: datetime) -> None:
-        await self.deliver(
-            PaymentRefunded(
-                order_id=refund["order_id"],
-                refund_id=refund["refund_id"],
-                return_id=refund["return_id"],
-                amount=Money(amount=Decimal(amount), currency="USD"),
-            ),
-            at=at,
-        )
+        await self.deliver(paid(refund, amount), at=at)
 
     async def summary(self, **params: str) -> dict[str, Any]:
         response = await self.client.get("/v1/returns/summary", params=params)
@@ -128,16 +54,8 @@ class Stack:
 
 
 @pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'returns.db'}"))
-    runtime: ServiceRuntime = app.state.runtime
-    await runtime.migrate()
-    async with (
-        TestKafkaBroker(runtime.build_broker()) as broker,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client,
-    ):
-        yield Stack(runtime, broker, client)
-    await runtime.db.dispose()
+async def stack(stack: ReturnsStack) -> Stack:
+    return Stack(stack.runtime, stack.broker, stack.client)
 
 
 @pytest_asyncio.fixture
@@ -147,13 +65,13 @@ async def known(stack: Stack) -> Stack:
     paid, one only authorized (these three now)."""
     first = await stack.inspected("o-1", "MUG-1", "20.00", "A", received=OLD)
     await stack.pay(first, "20.00", at=OLD + timedelta(seconds=100))
-    for order_id, grade, paid, seconds in (
+    for order_id, grade, amount, seconds in (
         ("o-2", "B", "15.00", 200),  # 18.00 requested (20.00 less 10%)
         ("o-3", "C", "20.00", 400),
         ("o-4", "D", "20.00", 1000),
     ):
         refund = await stack.inspected(order_id, "MUG-1", "20.00", grade, received=T0)
-        await stack.pay(refund, paid, at=T0 + timedelta(seconds=seconds))
+        await stack.pay(refund, amount, at=T0 + timedelta(seconds=seconds))
     await stack.inspected("o-5", "TV-1", "800.00", "A")  # above the threshold
     await stack.inspected("o-6", "MUG-1", "20.00", "A")  # requested, not yet paid
     await stack.authorized("o-7", "MUG-1", "20.00")

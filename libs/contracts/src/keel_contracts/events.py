@@ -395,7 +395,8 @@ class PurchaseOrderReceived(Message):
     """Goods arrived against a purchase order at its location, at the ordered unit costs.
 
     Inventory books the lines as a sellable receipt (`receipt_id` is the dedupe key of the
-    booking); `complete` is true once every line has reached its ordered quantity.
+    booking); `complete` is true once every line is filled (its ordered quantity, less
+    procurement's under-receipt tolerance): nothing more is expected on the order.
     """
 
     type = "purchase_order.received"

@@ -145,6 +145,11 @@ async def receive(
         if open_line is not None:
             open_line.received += line.quantity
             session.add(open_line)
+    if event.complete:  # filled within tolerance: what a line is short of is not coming
+        for open_line in on_order.values():
+            if open_line.is_open:
+                open_line.is_open = False
+                session.add(open_line)
 
 
 async def clear_on_order(

@@ -89,13 +89,22 @@ def receivable_limit(ordered: int, tolerance: Decimal) -> int:
     return math.floor(Decimal(ordered) * (1 + tolerance))
 
 
-def status_after_receipt(lines: Iterable[tuple[int, int]]) -> Status:
-    """Given (ordered, received) per line: received once every line has its ordered units."""
+def status_after_receipt(
+    lines: Iterable[tuple[int, int]], under_tolerance: Decimal = Decimal(0)
+) -> Status:
+    """Given (ordered, received) per line: received once every line is filled, that is within
+    `under_tolerance` of its ordered units (0.05: 95 of 100 fills it; the 5 short are not
+    waited for, as suppliers round cases and a buyer would not chase them)."""
     return (
         Status.RECEIVED
-        if all(received >= ordered for ordered, received in lines)
+        if all(received >= filled_at(ordered, under_tolerance) for ordered, received in lines)
         else Status.PARTIALLY_RECEIVED
     )
+
+
+def filled_at(ordered: int, under_tolerance: Decimal) -> int:
+    """Fewest units that fill a line: the ordered quantity less the under-tolerance."""
+    return math.ceil(Decimal(ordered) * (1 - under_tolerance))
 
 
 def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:

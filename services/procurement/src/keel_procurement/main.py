@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rules = Rules(
         approval_threshold=settings.approval_threshold,
         over_receipt_tolerance=settings.over_receipt_tolerance,
+        under_receipt_tolerance=settings.under_receipt_tolerance,
     )
     planning = Planning(alpha=settings.demand_alpha, review_days=settings.review_days)
 

@@ -57,6 +57,7 @@ class Rules:
 
     approval_threshold: Decimal
     over_receipt_tolerance: Decimal
+    under_receipt_tolerance: Decimal = Decimal(0)
 
 
 async def draft(
@@ -281,7 +282,9 @@ async def receive(
         for sku, quantity in arriving.items()
     ]
     repository.add_receipt(session, receipt, receipt_lines)
-    status = domain.status_after_receipt((line.quantity, line.received_quantity) for line in lines)
+    status = domain.status_after_receipt(
+        ((line.quantity, line.received_quantity) for line in lines), rules.under_receipt_tolerance
+    )
     _move(session, po, status)
     if po.first_received_at is None:
         po.first_received_at = receipt.received_at  # the supplier's lead time ends here

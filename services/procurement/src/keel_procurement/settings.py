@@ -24,6 +24,15 @@ class Settings(ServiceSettings):
         le=1,
         description="share above the ordered quantity a line may be received (0.05 = 5% over)",
     )
+    under_receipt_tolerance: Decimal = Field(
+        default=Decimal("0.05"),
+        ge=0,
+        lt=1,
+        description=(
+            "share below the ordered quantity that still fills a line (0.05 = 95% received "
+            "completes it: the order is received and the rest is no longer expected)"
+        ),
+    )
     demand_alpha: Decimal = Field(
         default=Decimal("0.3"),
         gt=0,

@@ -24,14 +24,13 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
     rng = random.Random(seed)
     run = f"D{int(time.time()) % 100000:05d}"
     started = datetime.now(UTC)  # the report's revenue and margins count from here
-    timeout = httpx.Timeout(30.0)
     async with (
-        httpx.AsyncClient(base_url=stack.url("inventory"), timeout=timeout) as inventory,
-        httpx.AsyncClient(base_url=stack.url("order"), timeout=timeout) as order,
-        httpx.AsyncClient(base_url=stack.url("fulfillment"), timeout=timeout) as fulfillment,
-        httpx.AsyncClient(base_url=stack.url("finance"), timeout=timeout) as finance,
-        httpx.AsyncClient(base_url=stack.url("procurement"), timeout=timeout) as procurement,
-        httpx.AsyncClient(base_url=stack.url("returns"), timeout=timeout) as returns,
+        _client("inventory") as inventory,
+        _client("order") as order,
+        _client("fulfillment") as fulfillment,
+        _client("finance") as finance,
+        _client("procurement") as procurement,
+        _client("returns") as returns,
     ):
         items = catalog.items(run, skus, rng)
         with console.status(f"seeding {skus} SKUs, suppliers and sales history"):
@@ -89,6 +88,17 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
             replenishment=replenishment,
             since=started,
         )
+
+
+def _client(service: str) -> httpx.AsyncClient:
+    """A client that drops idle connections before the service does (uvicorn closes them after
+    5 s): otherwise a request after a quiet phase can go out on a connection the server is
+    closing, and fail with "Server disconnected"."""
+    return httpx.AsyncClient(
+        base_url=stack.url(service),
+        timeout=httpx.Timeout(30.0),
+        limits=httpx.Limits(keepalive_expiry=2.0),
+    )
 
 
 def _progress(console: Console) -> Progress:
