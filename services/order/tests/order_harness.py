@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest_asyncio
 from faststream.kafka import TestKafkaBroker
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from keel_contracts import Envelope, Message, topic_for_message
@@ -23,10 +24,13 @@ from keel_contracts.events import (
     StockReserved,
 )
 from keel_contracts.values import Money
+from keel_kit.consumer import BatchProcessor
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.tables import OutboxRecord
+from keel_order.handlers import handlers
 from keel_order.main import create_app
 from keel_order.settings import Settings
+from kit_records import registry_records
 
 ORDER: dict[str, Any] = {
     "channel": "web",
@@ -121,3 +125,36 @@ def authorized(order_id: str) -> PaymentAuthorized:
         authorization_id=f"a-{order_id}",
         amount=Money(amount=Decimal("30.00"), currency="USD"),
     )
+
+
+async def statements_to_apply(
+    stack: Stack, messages: list[Message], *, uncounted: str | None = None
+) -> int:
+    """Apply the messages as one consumer batch, each on its registry topic, and return how
+    many statements it took, leaving out those starting with `uncounted`."""
+    records = registry_records(*messages)
+    runtime = stack.runtime
+    processor = BatchProcessor(
+        consumer=runtime.settings.consumer_group,
+        handlers=handlers,
+        db=runtime.db,
+        outbox=runtime.outbox,
+        metrics=runtime.metrics,
+        max_attempts=1,
+        backoff_seconds=0.01,
+    )
+    count = 0
+
+    def counted(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        nonlocal count
+        if uncounted is None or not statement.startswith(uncounted):
+            count += 1
+
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        applied = await processor.process(records)
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    assert applied == len(messages)
+    return count

@@ -4,15 +4,11 @@ however many orders the batch carries (DESIGN §4: no per-message round trips on
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
-from keel_contracts import Envelope, Message
-from keel_kit.consumer import BatchProcessor, Record
-from keel_order.handlers import handlers
-from order_harness import ORDER, Stack, authorized, reserved
+from keel_contracts import Message
+from order_harness import ORDER, Stack, authorized, reserved, statements_to_apply
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -26,46 +22,6 @@ async def place_many(stack: Stack, count: int, tag: str) -> list[str]:
     response = await stack.client.post("/v1/orders/batch", json={"orders": items})
     assert response.status_code == 200, response.text
     return [r["order"]["order_id"] for r in response.json()["results"]]
-
-
-def records(messages: list[Message]) -> list[Record]:
-    return [
-        Record(
-            topic="inventory.reservation.v1",
-            partition=0,
-            offset=offset,
-            key=b"k",
-            value=Envelope.wrap(message, source="test", correlation_id="t").to_bytes(),
-        )
-        for offset, message in enumerate(messages)
-    ]
-
-
-async def statements_to_apply(stack: Stack, messages: list[Message]) -> int:
-    runtime = stack.runtime
-    processor = BatchProcessor(
-        consumer=runtime.settings.consumer_group,
-        handlers=handlers,
-        db=runtime.db,
-        outbox=runtime.outbox,
-        metrics=runtime.metrics,
-        max_attempts=1,
-        backoff_seconds=0.01,
-    )
-    count = 0
-
-    def counted(*_args: Any) -> None:
-        nonlocal count
-        count += 1
-
-    engine = runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
-        applied = await processor.process(records(messages))
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    assert applied == len(messages)
-    return count
 
 
 def answers(order_ids: list[str]) -> list[Message]:

@@ -13,23 +13,18 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import event
 
 from keel_contracts import Message
 from keel_contracts.events import (
     Allocation,
     ItemRegistered,
-    PaymentAuthorized,
     PaymentHeld,
     PurchaseOrderDelayed,
     StockReservationFailed,
     StockReserved,
 )
 from keel_contracts.values import Line, Money
-from keel_kit.consumer import BatchProcessor
-from keel_order.handlers import handlers
-from kit_records import registry_records
-from order_harness import ORDER
+from order_harness import ORDER, authorized, statements_to_apply
 from order_harness import Stack as OrderStack
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -128,14 +123,6 @@ def reserved(order_id: str, *lines: tuple[str, int]) -> StockReserved:
     )
 
 
-def authorized(order_id: str) -> PaymentAuthorized:
-    return PaymentAuthorized(
-        order_id=order_id,
-        authorization_id=f"a-{order_id}",
-        amount=Money(amount=Decimal("30.00"), currency="USD"),
-    )
-
-
 def orders(items: list[dict[str, Any]]) -> list[str]:
     return [item["order_id"] for item in items]
 
@@ -145,32 +132,7 @@ async def apply_batch(stack: Stack, *messages: Message) -> int:
     counting the new holds' INSERTs: the ORM writes those in one statement on PostgreSQL
     (insertmanyvalues), but one each on SQLite, which has no implicit sentinel to match the
     ids it returns to the rows."""
-    records = registry_records(*messages)
-    runtime = stack.runtime
-    processor = BatchProcessor(
-        consumer=runtime.settings.consumer_group,
-        handlers=handlers,
-        db=runtime.db,
-        outbox=runtime.outbox,
-        metrics=runtime.metrics,
-        max_attempts=1,
-        backoff_seconds=0.01,
-    )
-    count = 0
-
-    def counted(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        nonlocal count
-        if not statement.startswith("INSERT INTO order_hold "):
-            count += 1
-
-    engine = runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
-        applied = await processor.process(records)
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    assert applied == len(messages)
-    return count
+    return await statements_to_apply(stack, list(messages), uncounted="INSERT INTO order_hold ")
 
 
 # --- who gets a notice ---
