@@ -48,8 +48,11 @@ def advance(procurement: ServiceProcess, po_id: str, step: str, body: Any = None
 
 
 def on_order(stack: Stack, sku: str) -> tuple[int, str | None]:
-    [east] = [x for x in stack.availability(sku)["locations"] if x["location_id"] == "WH-EAST"]
-    return east["on_order"], east["next_expected_date"]
+    """On order at WH-EAST and its date; (0, None) while inventory has nothing there at all."""
+    for location in stack.availability(sku)["locations"]:
+        if location["location_id"] == "WH-EAST":
+            return location["on_order"], location["next_expected_date"]
+    return 0, None
 
 
 def grni_credit(stack: Stack) -> Decimal | None:
