@@ -1,8 +1,6 @@
 """`keel up` and `keel demo` on the embedded SQLite default, then `keel down`."""
 
-import os
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 import httpx
@@ -10,21 +8,9 @@ import pytest
 
 from keel_cli import stack
 from keel_cli.runtime.processes import port_open
-from tests.integration.support import eventually, new_sku
+from tests.integration.support import eventually, keel, new_sku
 
 pytestmark = pytest.mark.integration
-
-
-def _keel(state_dir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
-    env["KEEL_STATE_DIR"] = str(state_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "keel_cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
@@ -32,7 +18,7 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
     assert not taken, f"ports {taken} are busy: stop the running stack (keel down) first"
     state_dir = tmp_path / "state"
     try:
-        up = _keel(state_dir, "up")
+        up = keel(state_dir, "up")
         assert up.returncode == 0, up.stdout + up.stderr
         assert "ready in" in up.stdout
         assert sorted(p.name for p in (state_dir / "data").glob("*.db")) == [
@@ -90,18 +76,25 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         )
         assert replica
 
-        again = _keel(state_dir, "up")
+        again = keel(state_dir, "up")
         assert again.returncode == 0, again.stdout + again.stderr
         assert "already running" in again.stdout
 
         # The main job, small: a trading day through every service, on SQLite.
-        demo = _keel(state_dir, "demo", "--orders", "40", "--skus", "20", timeout=600)
+        demo = keel(state_dir, "demo", "--orders", "40", "--skus", "20", timeout=600)
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
         assert "oversold units: 0" in demo.stdout
         assert "balanced: True" in demo.stdout
         assert "matches: True" in demo.stdout  # the inventory reconciliation
         assert "delivered" in demo.stdout
+
+        check = keel(state_dir, "check", "--json")
+        assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
+        report = json.loads(check.stdout)
+        assert report["ok"] is True
+        assert report["violations"] == []
+        assert any("reserved stock is exactly" in c for c in report["checked"])
     finally:
-        down = _keel(state_dir, "down")
+        down = keel(state_dir, "down")
     assert down.returncode == 0, down.stdout + down.stderr
     assert not any(port_open("127.0.0.1", p) for p in (9092, *stack.PORTS.values()))

@@ -30,7 +30,7 @@ def draft_purchase_order(procurement: ServiceProcess, sku: str, quantity: int) -
     }
 
     def drafted() -> dict[str, Any] | None:
-        # Refused (422) until procurement's replicas know the SKU and the location.
+        # Answered 503 (retry) until procurement's replicas know the SKU and the location.
         response = procurement.post("/v1/purchase-orders", body)
         return response.json() if response.status_code == 201 else None
 
@@ -140,7 +140,7 @@ def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_t
         "min_order_qty": 10,
         "pack_size": 5,
     }
-    eventually(  # refused (422) until procurement's replicas know the SKU and the location
+    eventually(  # a 503 (retry) until procurement's replicas know the SKU and location
         lambda: procurement.put(f"/v1/policies/{sku}/WH-EAST", policy).status_code == 200 or None,
         what="the replenishment policy set",
     )

@@ -22,12 +22,12 @@ WRITE_OFFS = "5800"
 
 def ask_return(returns: ServiceProcess, order_id: str, sku: str, quantity: int) -> Any:
     """Ask for a return once the returns service knows the order shipped (it learns it from
-    events; until then it answers that nothing of the order has shipped)."""
+    events; until then it answers 503 while behind on them, or that nothing has shipped)."""
     body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": quantity, "reason": "fit"}]}
 
     def answered() -> Any:
         response = returns.post("/v1/returns", body)
-        unknown = response.status_code in (404, 409) or "has shipped" in response.text
+        unknown = response.status_code in (404, 409, 503) or "has shipped" in response.text
         return None if unknown else response
 
     return eventually(answered, what="the returns service to know the delivered order")

@@ -188,3 +188,35 @@ async def test_a_write_that_fails_only_at_commit_is_isolated_and_dead_lettered(
     assert await applied_quantities(db) == [2]
     (letter,) = await outbox_rows(db)
     assert letter.topic == "finance-service.dlq"
+
+
+async def test_a_type_no_contract_of_the_topic_names_is_dead_lettered_with_the_reason(
+    db: Database,
+) -> None:
+    newer = replace(record(b"{}", 4), headers=(("keel-type", b"stock.teleported"),))
+
+    applied = await processor(db, Behaviour()).process([newer, record(receipt(3).to_bytes(), 5)])
+
+    assert applied == 1
+    (letter,) = await outbox_rows(db)
+    assert letter.topic == "finance-service.dlq"
+    assert letter.headers["keel-original-offset"] == "4"
+    assert letter.headers["keel-error"].startswith("unknown message type 'stock.teleported'")
+
+
+async def test_an_unknown_type_without_a_type_header_is_dead_lettered_too(db: Database) -> None:
+    envelope = receipt(3).model_copy(update={"type": "stock.teleported"})
+
+    assert await processor(db, Behaviour()).process([record(envelope.to_bytes(), 6)]) == 0
+
+    (letter,) = await outbox_rows(db)
+    assert "unknown message type 'stock.teleported'" in letter.headers["keel-error"]
+
+
+async def test_a_message_with_a_key_of_any_length_can_be_dead_lettered(db: Database) -> None:
+    long_key = replace(record(b"not json", 8), key=b"K" * 5000)
+
+    assert await processor(db, Behaviour()).process([long_key]) == 0
+
+    (letter,) = await outbox_rows(db)
+    assert letter.key == "K" * 5000

@@ -92,3 +92,31 @@ async def test_commit_wakes_the_relay(db: Database) -> None:
     assert not outbox.pending.is_set()
     await stage(db, outbox, 1)
     assert outbox.pending.is_set()
+
+
+async def test_run_leads_and_leaves_nothing_committed_behind_when_stopped(db: Database) -> None:
+    outbox, producer, metrics = Outbox("inventory"), FakeProducer(), KitMetrics("inventory")
+    publisher = OutboxRelay(
+        db=db,
+        outbox=outbox,
+        bootstrap_servers="unused:9092",
+        client_id="test",
+        metrics=metrics,
+        batch_size=100,
+        producer_factory=lambda _bootstrap, _client: producer,
+    )
+    running = asyncio.create_task(publisher.run())
+    await stage(db, outbox, 2)
+    for _ in range(100):
+        if len(producer.sent) == 2:
+            break
+        await asyncio.sleep(0.01)
+    leader_while_running = metrics.registry.get_sample_value("keel_relay_leader")
+    await stage(db, outbox, 1)  # committed just before the stop: sent before run() returns
+    publisher.stop()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert leader_while_running == 1  # SQLite has one writer: the relay always leads
+    assert len(producer.sent) == 3
+    assert await outbox_rows(db) == []
+    assert metrics.registry.get_sample_value("keel_relay_leader") == 0

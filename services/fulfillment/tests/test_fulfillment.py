@@ -139,6 +139,23 @@ async def test_bad_warehouse_events_are_refused(stack: Stack) -> None:
 
 @pytest.mark.service
 @pytest.mark.asyncio
+async def test_warehouse_text_no_column_can_hold_is_a_422_naming_the_field(stack: Stack) -> None:
+    await stack.deliver(released("o-4", ("WH-A", "X", 1)))
+    (shipment,) = await stack.shipments("o-4")
+    sid = shipment["shipment_id"]
+
+    long_id = await stack.event("WH-A", event_id="l", type="picked", shipment_id="s" * 37)
+    tracking = {"carrier": "UPS", "tracking_number": "1Z\x1b[2J"}
+    control = await stack.event("WH-A", event_id="c", type="shipped", shipment_id=sid, **tracking)
+
+    assert long_id.status_code == control.status_code == 422
+    assert [e["field"] for e in long_id.json()["errors"]] == ["shipment_id"]
+    assert [e["field"] for e in control.json()["errors"]] == ["tracking_number"]
+    assert (await stack.shipments("o-4"))[0]["status"] == "created"
+
+
+@pytest.mark.service
+@pytest.mark.asyncio
 async def test_cancelled_order_cancels_its_open_shipments(stack: Stack) -> None:
     await stack.deliver(released("o-4", ("WH-A", "X", 1), ("WH-B", "Y", 1)))
     shipments = await stack.shipments("o-4")

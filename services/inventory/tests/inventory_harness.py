@@ -22,6 +22,7 @@ from keel_inventory.settings import Settings
 from keel_kit.consumer import BatchProcessor
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.tables import OutboxRecord
+from keel_kit.testing import check_findings
 from kit_records import registry_records
 
 COMMANDS = "inventory.commands.v1"
@@ -67,6 +68,7 @@ class Inventory:
     async def assert_invariants_hold(self) -> None:
         body = (await self.client.get("/v1/invariants")).json()
         assert body == {"ledger_matches_balances": True, "oversold": [], "mismatches": []}
+        assert check_findings((await self.client.get("/v1/checks")).json()) == {}
 
 
 @pytest_asyncio.fixture

@@ -24,6 +24,7 @@ from keel_contracts.events import (
     StockReserved,
 )
 from keel_contracts.values import Money
+from keel_kit.catchup import FixedLag, ReplicaCatchup
 from keel_kit.consumer import BatchProcessor
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.tables import OutboxRecord
@@ -92,6 +93,7 @@ class Stack:
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'order.db'}"))
     runtime: ServiceRuntime = app.state.runtime
+    runtime.catchup = ReplicaCatchup(FixedLag())  # no broker here: replicas count as caught up
     await runtime.migrate()
     transport = httpx.ASGITransport(app=app)
     async with (

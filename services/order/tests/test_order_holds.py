@@ -244,6 +244,7 @@ async def test_holds_of_an_order_that_has_ended_leave_the_queue(stack: Stack) ->
         ({"limit": 201}, "query.limit"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"cursor": "MjAyNi0wMS0wMVQwMDowMDowMHwtMQ"}, "cursor"),  # a position with id -1
+        ({"cursor": "OTk5OS0xMi0zMVQyMzo1OTo1OS0wNTowMHwx"}, "cursor"),  # at the calendar's edge
     ],
 )
 async def test_bad_queue_filter_is_a_422_naming_it(

@@ -27,6 +27,7 @@ from keel_contracts.events import (
     ShipmentShipped,
 )
 from keel_contracts.values import Line, Money
+from keel_kit.catchup import FixedLag, ReplicaCatchup
 from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.tables import OutboxRecord
@@ -205,6 +206,7 @@ class Stack:
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'returns.db'}"))
     runtime: ServiceRuntime = app.state.runtime
+    runtime.catchup = ReplicaCatchup(FixedLag())  # no broker here: replicas count as caught up
     await runtime.migrate()
     async with (
         TestKafkaBroker(runtime.build_broker()) as broker,

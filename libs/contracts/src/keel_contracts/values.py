@@ -5,9 +5,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from keel_contracts.limits import MAX_QUANTITY
+
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
+Quantity = Annotated[int, Field(gt=0, le=MAX_QUANTITY)]
+# Below 10**14 (limits.AMOUNT_CEILING); the doors keep what they accept within it (see limits).
 Amount = Annotated[Decimal, Field(max_digits=18, decimal_places=4)]
 
 

@@ -13,9 +13,14 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from keel_kit import telemetry
+from keel_kit.checks import Invariant, checks_router
 from keel_kit.handlers import Handlers
-from keel_kit.problems import install_problem_handlers
-from keel_kit.runtime import PeriodicJob, ServiceRuntime
+from keel_kit.http_limits import RequestBodyGuard
+from keel_kit.parked_api import router as parked_rows_router
+from keel_kit.periodic import PeriodicJob
+from keel_kit.problems import PROBLEM_RESPONSES, install_problem_handlers
+from keel_kit.query import reject_control_characters
+from keel_kit.runtime import ServiceRuntime
 from keel_kit.settings import ServiceSettings
 
 
@@ -27,8 +32,10 @@ def create_service_app(
     migrations: Path,
     description: str,
     periodic: Sequence[PeriodicJob] = (),
+    invariants: Sequence[Invariant] = (),
 ) -> FastAPI:
-    """Build a service's app; its lifespan migrates the database and runs broker and relay."""
+    """Build a service's app; its lifespan migrates the database and runs broker and relay.
+    `invariants` are served, with the kit's own, at `GET /v1/checks`."""
     telemetry.setup_logging()
     provider = telemetry.setup_tracing(
         settings.service,
@@ -52,10 +59,17 @@ def create_service_app(
         description=description,
         version="0.1.0",
         lifespan=lifespan,
+        # Every route: the problem documents it may answer, and no control characters in its
+        # path or query parameters.
+        responses=PROBLEM_RESPONSES,
+        dependencies=[Depends(reject_control_characters)],
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    app.add_middleware(RequestBodyGuard, max_body_bytes=settings.max_body_bytes)
     app.include_router(_health_router())
+    app.include_router(checks_router(settings.service, invariants))
+    app.include_router(parked_rows_router)
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(
@@ -92,8 +106,14 @@ def _health_router() -> APIRouter:
             checks["database"] = f"unreachable: {type(error).__name__}"
         checks["broker"] = "ok" if await runtime.broker_ready() else "unreachable"
         healthy = all(v == "ok" for v in checks.values())
+        # Alarms do not make the service unready (it still serves and consumes its other
+        # partitions); they are there for `keel status` and the operator.
         return JSONResponse(
-            {"status": "ok" if healthy else "unavailable", "checks": checks},
+            {
+                "status": "ok" if healthy else "unavailable",
+                "checks": checks,
+                "alarms": runtime.stalls.alarms(),
+            },
             status_code=200 if healthy else 503,
         )
 

@@ -22,6 +22,7 @@ from faststream.middlewares import AckPolicy
 from keel_contracts import TOPICS
 from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.metrics import KitMetrics
+from keel_kit.stalls import StallWatch
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def subscribe(
     topics: list[str],
     processor: BatchProcessor,
     metrics: KitMetrics,
+    stalls: StallWatch,
     batch_size: int,
     kill_before_offset_commit: bool = False,
 ) -> None:
@@ -70,12 +72,15 @@ def subscribe(
         raw = message.raw_message
         consumed = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
         records = [_record(r) for r in consumed]
+        partitions = [(r.topic, r.partition) for r in records]
         try:
             applied = await processor.process(records)
         except Exception:
             log.exception("batch of %d not applied; rewinding to retry later", len(records))
+            stalls.failed(partitions)
             await message.nack()
             return
+        stalls.moved(partitions)
         if kill_before_offset_commit and applied:
             # Fault injection for the crash-recovery test: the database has committed, the
             # offsets have not. Only ever set by tests (KEEL_FAULT_KILL_BEFORE_OFFSET_COMMIT).

@@ -6,17 +6,23 @@ letters of the failed ones are written in the same transaction, and only after i
 offsets committed. A crash anywhere before the commit replays the batch; the inbox makes the
 replay harmless. Savepoints are used only to isolate a failing message, never on the fast path.
 
-Failures are sorted in two: a transient failure (database or broker briefly away) retries the
-whole batch with backoff a bounded number of times and then rewinds the partitions so the batch
-comes back later; any other failure of one message sends that message, with its error, to the
-consumer group's dead-letter topic (through the outbox, so it cannot be lost) and the partition
-moves on.
+Failures are sorted in two (`keel_kit.faults`): a transient failure (database or broker briefly
+away, a deadlock, a serialization failure) retries the whole batch with backoff a bounded number
+of times and then rewinds the partitions so the batch comes back later; any other failure of one
+message sends that message, with its error, to the consumer group's dead-letter topic (through
+the outbox, so it cannot be lost) and the partition moves on.
+
+A message type this consumer does not handle is skipped only when the topic's contract names it
+(another consumer's message on a shared topic). A type no contract of the topic knows is
+dead-lettered: in a rolling upgrade it is a newer producer's message, kept to be replayed once
+this consumer knows it, never committed past unseen.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,23 +34,20 @@ from sqlalchemy import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_contracts import Envelope, Message, dead_letter_topic
+from keel_contracts import TOPICS, Envelope, Message, dead_letter_topic
 from keel_kit import staged, telemetry
 from keel_kit.db import Database
-from keel_kit.handlers import Handler, Handlers, MessageContext, TransientError
+from keel_kit.faults import is_transient
+from keel_kit.handlers import Handler, Handlers, MessageContext
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.tables import InboxRecord
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    TransientError,
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    ConnectionError,
-    TimeoutError,
-)
+# Dead letters get a stable event id from where the message was, so redoing a batch that
+# dead-lettered it writes the same dead letter again (which its readers dedupe).
+_DEAD_LETTER_IDS = uuid.UUID("6b65656c-0000-4000-8000-00000000dead")
 
 
 class _IsolateMessages(Exception):
@@ -105,6 +108,7 @@ class BatchProcessor:
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._dlq_topic = dead_letter_topic(consumer)
+        self._topic_types = {spec.name: {m.type for m in spec.messages} for spec in TOPICS}
 
     async def process(self, records: Sequence[Record]) -> int:
         """Apply a batch and return how many events took effect (not counting duplicates and
@@ -122,21 +126,23 @@ class BatchProcessor:
                 return await self._apply(decoded, undecodable, isolate=isolate)
             except _IsolateMessages:
                 isolate = True
-            except TRANSIENT_ERRORS:
-                attempt = await self._back_off(attempt, len(records))
-            except sa_exc.IntegrityError:
-                if not isolate:
-                    isolate = True  # a handler's conflict or a replica's: isolation tells
-                    continue
-                # Handlers' conflicts were caught in their savepoints, so this is the inbox:
-                # another replica applied one of these events first. A retry skips it.
-                attempt = await self._back_off(attempt, len(records))
-            except sa_exc.SQLAlchemyError:
-                # Raised when the batch's writes were flushed together (a value too long for
-                # its column, say): only isolation can tell which message caused it.
-                if isolate:
+            except Exception as error:
+                if is_transient(error):
+                    attempt = await self._back_off(attempt, len(records))
+                elif isinstance(error, sa_exc.IntegrityError):
+                    if not isolate:
+                        isolate = True  # a handler's conflict or a replica's: isolation tells
+                        continue
+                    # Handlers' conflicts were caught in their savepoints, so this is the
+                    # inbox: another replica applied one of these events first. A retry
+                    # skips it.
+                    attempt = await self._back_off(attempt, len(records))
+                elif isinstance(error, sa_exc.SQLAlchemyError) and not isolate:
+                    # Raised when the batch's writes were flushed together (a value too long
+                    # for its column, say): only isolation can tell which message caused it.
+                    isolate = True
+                else:
                     raise
-                isolate = True
 
     async def _back_off(self, attempt: int, size: int) -> int:
         """Sleep before the next attempt, or re-raise the current error after the last one."""
@@ -161,6 +167,8 @@ class BatchProcessor:
         for record in records:
             declared = record.header("keel-type")
             if declared is not None and declared not in self._handlers.by_type:
+                if (unknown := self._unknown_type(record, declared)) is not None:
+                    failures.append(unknown)
                 continue  # another consumer's message on a shared topic: not even parsed
             try:
                 envelope = Envelope.from_bytes(record.value)
@@ -169,7 +177,9 @@ class BatchProcessor:
                 continue
             entry = self._handlers.by_type.get(envelope.type)
             if entry is None:
-                continue  # another consumer's message on a shared topic
+                if (unknown := self._unknown_type(record, envelope.type)) is not None:
+                    failures.append(unknown)
+                continue
             model, handler = entry
             try:
                 payload = model.model_validate(envelope.payload)
@@ -178,6 +188,17 @@ class BatchProcessor:
                 continue
             decoded.append(_Decoded(record, envelope, payload, handler))
         return decoded, failures
+
+    def _unknown_type(self, record: Record, type_: str) -> _Failure | None:
+        """A failure for a type the topic's contract does not name; None for another
+        consumer's type, which is skipped."""
+        if type_ in self._topic_types.get(record.topic, ()):
+            return None
+        return _Failure(
+            record,
+            f"unknown message type {type_!r} on {record.topic}: no contract of this consumer "
+            "names it (a newer producer?); replay it once this consumer knows the type",
+        )
 
     async def _apply(
         self, decoded: list[_Decoded], undecodable: list[_Failure], *, isolate: bool
@@ -249,9 +270,9 @@ class BatchProcessor:
                     await self._handlers.prepare(session, [item.payload])
                     await item.handler(context, item.payload)
                     await staged.write(session)  # inside the savepoint, to go if it goes
-            except TRANSIENT_ERRORS:
-                raise
             except Exception as error:
+                if is_transient(error):
+                    raise
                 if not isolate:
                     raise _IsolateMessages from error
                 staged.discard(session)
@@ -282,9 +303,9 @@ class BatchProcessor:
         """The service's batch preparation, on the fast path; a failure isolates the batch."""
         try:
             await self._handlers.prepare(session, [item.payload for item in fresh])
-        except TRANSIENT_ERRORS:
-            raise
         except Exception as error:
+            if is_transient(error):
+                raise
             raise _IsolateMessages from error
 
     def _dead_letter(self, session: AsyncSession, failure: _Failure) -> None:
@@ -294,7 +315,12 @@ class BatchProcessor:
             session,
             topic=self._dlq_topic,
             key=key,
-            event_id=f"{record.topic}:{record.partition}:{record.offset}"[:36],
+            event_id=str(
+                uuid.uuid5(
+                    _DEAD_LETTER_IDS,
+                    f"{self.consumer}:{record.topic}:{record.partition}:{record.offset}",
+                )
+            ),
             type="dead_letter",
             body=record.value,
             headers={

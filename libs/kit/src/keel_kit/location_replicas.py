@@ -5,8 +5,11 @@ Kept apart from the item replica so that only services that import it get its ta
 
 from sqlmodel import Field, SQLModel
 
+from keel_contracts import topic_for_message
 from keel_contracts.events import LocationRegistered
 from keel_kit.handlers import Handlers, MessageContext
+
+LOCATIONS_TOPIC = topic_for_message(LocationRegistered).name
 
 
 class LocationReplica(SQLModel, table=True):

@@ -25,6 +25,16 @@ class KitMetrics:
             "Relay batches that failed and will be retried",
             registry=self.registry,
         )
+        self.outbox_parked = Gauge(
+            "keel_outbox_parked",
+            "Outbox rows the broker can never accept, parked until an operator replays them",
+            registry=self.registry,
+        )
+        self.relay_leader = Gauge(
+            "keel_relay_leader",
+            "1 while this replica's relay holds the relay lock and publishes, else 0",
+            registry=self.registry,
+        )
         self.consumed = Counter(
             "keel_messages_consumed",
             "Messages applied by this service's consumer",
@@ -53,6 +63,12 @@ class KitMetrics:
             "keel_consumer_partitions",
             "Partitions currently assigned to this replica",
             ["topic"],
+            registry=self.registry,
+        )
+        self.partition_stalled = Gauge(
+            "keel_partition_stalled_seconds",
+            "Seconds since this partition's batches started failing (0 once one is applied)",
+            ["topic", "partition"],
             registry=self.registry,
         )
         self.batch_retries = Counter(

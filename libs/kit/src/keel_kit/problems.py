@@ -2,18 +2,61 @@
 
 from __future__ import annotations
 
+import decimal
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemDocument(BaseModel):
+    """RFC 9457 problem details, as every Keel error answers; `errors` names the fields."""
+
+    model_config = ConfigDict(extra="allow")  # a problem may carry more (`limit_bytes`)
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    # `model` registers the schema; the problem media type is the one actually sent.
+    schema = {"$ref": "#/components/schemas/ProblemDocument"}
+    return {
+        "model": ProblemDocument,
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": schema}},
+    }
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("The request could not be read"),
+    404: _problem_response("Not found"),
+    405: _problem_response("Method not allowed"),
+    409: _problem_response("Conflict with the current state, or a request still in flight"),
+    413: _problem_response("The body is larger than the limit it states"),
+    415: _problem_response("The body is not JSON"),
+    422: _problem_response("Invalid request: `errors` names each field"),
+    500: _problem_response("Internal error"),
+    503: _problem_response("A dependency is unavailable; retry later"),
+}
+"""Every error a Keel route may answer, for OpenAPI: the app declares them on every route."""
 
 
 class DomainError(Exception):
@@ -69,6 +112,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _domain(_request: Request, error: DomainError) -> JSONResponse:
         return JSONResponse(error.document(), status_code=error.status, media_type=PROBLEM_JSON)
 
+    # A 503 with Retry-After; imported here because catchup builds on DomainError.
+    from keel_kit.catchup import ReplicaBehind, replica_behind_response
+
+    app.add_exception_handler(ReplicaBehind, replica_behind_response)
+
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Request, error: IntegrityError) -> JSONResponse:
         if not _is_unique_violation(error):
@@ -77,6 +125,27 @@ def install_problem_handlers(app: FastAPI) -> None:
         # A uniqueness the use case checked was taken by a concurrent request in between.
         log.warning("conflict with a concurrent request: %s", error.orig)
         return problem(409, "Conflict", "a concurrent request changed the same data; retry")
+
+    @app.exception_handler(DBAPIError)
+    async def _unstorable(_request: Request, error: DBAPIError) -> JSONResponse:
+        # A DB-API DataError, or SQLSTATE class 22 (PostgreSQL refusing a value: out of range,
+        # NUL in text, too long), is input the API's validation should have caught: a 422.
+        sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+        if not (isinstance(error, DataError) or sqlstate.startswith("22")):
+            log.exception("database error")
+            return problem(500, "Internal error", "the request failed; it has been logged")
+        log.warning("the database refused a value: %s", error.orig)
+        return problem(422, "Invalid request", "a value is out of the range that can be stored")
+
+    async def _out_of_range(_request: Request, error: Exception) -> JSONResponse:
+        # Date arithmetic past year 9999, a Decimal past its context's precision: a value at
+        # the edge of the calendar or of the number type came in through a field whose bounds
+        # were missed. The input is at fault, not the server.
+        log.warning("a value overflowed: %r", error)
+        return problem(422, "Invalid request", "a date or number is outside the range handled")
+
+    for overflow in (OverflowError, decimal.InvalidOperation, decimal.Overflow):
+        app.add_exception_handler(overflow, _out_of_range)
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, error: HTTPException) -> JSONResponse:

@@ -13,10 +13,13 @@ from pydantic import BaseModel
 from sqlalchemy import Numeric
 from sqlmodel import Field, SQLModel
 
+from keel_contracts import topic_for_message
 from keel_contracts.events import ItemRegistered
 from keel_kit.app import RuntimeDep
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.problems import NotFound
+
+ITEMS_TOPIC = topic_for_message(ItemRegistered).name
 
 
 class ItemReplica(SQLModel, table=True):
@@ -55,9 +58,20 @@ class ItemReplicaPublic(BaseModel):
     currency: str
 
 
+class ReplicasStatus(BaseModel):
+    consumer_group: str
+    lag: dict[str, int | None]  # per consumed topic: messages not applied yet; null: unknown
+
+
 def replica_router() -> APIRouter:
-    """`GET /v1/replicas/items/{sku}`: what this service knows of an item, to check replication."""
+    """`GET /v1/replicas/items/{sku}`: what this service knows of an item, to check replication;
+    `GET /v1/replicas/status`: how far it is behind on each topic it consumes."""
     router = APIRouter(prefix="/v1/replicas", tags=["replicas"])
+
+    @router.get("/status")
+    async def get_replicas_status(runtime: RuntimeDep) -> ReplicasStatus:
+        lag = await runtime.catchup.lags(runtime.handlers.topics())
+        return ReplicasStatus(consumer_group=runtime.settings.consumer_group, lag=lag)
 
     @router.get("/items/{sku}")
     async def get_item_replica(sku: str, runtime: RuntimeDep) -> ItemReplicaPublic:

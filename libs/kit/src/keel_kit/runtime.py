@@ -11,35 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import topics_for
 from keel_kit.broker import create_broker, document_publications, subscribe
+from keel_kit.catchup import ReplicaCatchup
 from keel_kit.consumer import BatchProcessor
 from keel_kit.db import Database
 from keel_kit.handlers import Handlers
 from keel_kit.metrics import KitMetrics
 from keel_kit.migrations import upgrade
 from keel_kit.outbox import Outbox
+from keel_kit.periodic import PeriodicJob, run_forever, utc_now
 from keel_kit.relay import OutboxRelay
 from keel_kit.settings import ServiceSettings
+from keel_kit.stalls import StallWatch
 from keel_kit.topics import ensure_topics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PeriodicJob:
-    """Work a service does on a clock rather than on a message (expiring reservations, ...)."""
-
-    name: str
-    every: float
-    run: Callable[[AsyncSession, Outbox], Awaitable[None]]
 
 
 class ServiceRuntime:
@@ -56,6 +48,7 @@ class ServiceRuntime:
         self.db = Database(settings.resolved_database_url())
         self.outbox = Outbox(settings.service)
         self.metrics = KitMetrics(settings.service)
+        self.stalls = StallWatch(self.metrics, alarm_after=settings.stall_alarm_seconds)
         self.broker: KafkaBroker | None = None
         self.broker_connected = False
         self._relay = OutboxRelay(
@@ -67,6 +60,10 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
         )
         self._periodic = periodic
+        # Tells use cases whether a reference missing from a replica may still arrive.
+        self.catchup = ReplicaCatchup.on_broker(
+            settings.kafka_bootstrap_servers, settings.consumer_group
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -74,7 +71,8 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._relay.run(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._connect_broker(), name="broker-connect"))
         for job in self._periodic:
-            self._tasks.append(asyncio.create_task(self._run_periodic(job), name=job.name))
+            run = run_forever(self.db, self.outbox, job, utc_now)
+            self._tasks.append(asyncio.create_task(run, name=job.name))
 
     async def migrate(self) -> None:
         """Bring the database to the newest schema (service tests stop here, without Kafka)."""
@@ -90,6 +88,7 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.catchup.close()
         await self.db.dispose()
 
     async def broker_ready(self) -> bool:
@@ -119,22 +118,12 @@ class ServiceRuntime:
             topics=self.handlers.topics(),
             processor=processor,
             metrics=self.metrics,
+            stalls=self.stalls,
             batch_size=self.settings.consumer_batch_size,
             kill_before_offset_commit=self.settings.fault_kill_before_offset_commit,
         )
         document_publications(broker, self.settings.service)
         return broker
-
-    async def _run_periodic(self, job: PeriodicJob) -> None:
-        """Run a job every `job.every` seconds in its own transaction; a failure is logged and
-        the job runs again next time (its work must be safe to repeat)."""
-        while True:
-            await asyncio.sleep(job.every)
-            try:
-                async with self.db.transaction() as session:
-                    await job.run(session, self.outbox)
-            except Exception:
-                log.exception("periodic job %s failed; it runs again in %.0fs", job.name, job.every)
 
     async def _connect_broker(self) -> None:
         backoff = 0.5

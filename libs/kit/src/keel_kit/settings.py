@@ -46,9 +46,19 @@ class ServiceSettings(BaseSettings):
         "their trace id unrecorded); a trace started elsewhere follows its caller's choice",
         validation_alias=AliasChoices("KEEL_TRACE_SAMPLE_RATIO", "trace_sample_ratio"),
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="largest request body accepted; a bigger one is a 413 stating the limit",
+    )
     consumer_batch_size: int = Field(default=500, ge=1, le=5000)
     consumer_max_attempts: int = Field(default=5, ge=1)
     retry_backoff_seconds: float = Field(default=0.2, gt=0)
+    stall_alarm_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="a partition whose batches keep failing this long raises an alarm",
+    )
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
     fault_kill_before_offset_commit: bool = Field(
         default=False,

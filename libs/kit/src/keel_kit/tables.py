@@ -8,7 +8,7 @@ They share SQLModel's metadata, so each service's migrations see them.
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, String, Table
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlmodel import SQLModel
 
@@ -34,7 +34,7 @@ class OutboxRecord(KitTable):
 
     id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
     topic: Mapped[str] = mapped_column(String(249))
-    key: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(Text)  # any key a dead letter may carry
     event_id: Mapped[str] = mapped_column(String(36))
     type: Mapped[str] = mapped_column(String(100))
     body: Mapped[bytes] = mapped_column(LargeBinary)
@@ -65,5 +65,38 @@ class IdempotencyRecord(KitTable):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class JobSchedule(KitTable):
+    """The last period a periodic job ran for, claimed in the transaction of the job's work.
+
+    A period is the job's interval counted from the epoch (a daily job's period is a UTC day),
+    so replicas agree on it without talking, and a run commits with its period or not at all.
+    """
+
+    __tablename__ = "job_schedule"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_period: Mapped[int] = mapped_column(BigInteger)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 # The outbox as a Core table: the outbox stages plain rows for one bulk insert (keel_kit.staged).
 OUTBOX: Table = KitTable.metadata.tables[OutboxRecord.__tablename__]
+
+
+class OutboxParked(KitTable):
+    """An outbox row the broker can never accept (too large, say), set aside with the reason so
+    the rows behind it flow on; an operator replays it into the outbox once the cause is fixed.
+    """
+
+    __tablename__ = "outbox_parked"
+
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(249))
+    key: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)

@@ -1,6 +1,5 @@
 """Finance HTTP API."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,6 +18,7 @@ from keel_finance.schemas import (
 )
 from keel_kit.app import RuntimeDep
 from keel_kit.problems import NotFound
+from keel_kit.query import CursorQuery, SinceQuery
 
 router = APIRouter(prefix="/v1", tags=["finance"])
 
@@ -30,7 +30,7 @@ async def get_trial_balance(runtime: RuntimeDep) -> TrialBalance:
 
 
 @router.get("/margins")
-async def get_margins(runtime: RuntimeDep, since: datetime | None = None) -> MarginsPublic:
+async def get_margins(runtime: RuntimeDep, since: SinceQuery = None) -> MarginsPublic:
     """Revenue, cost of goods sold and margin per sales channel, from the journal entries
     posted since `since` (ISO 8601; all of them without it)."""
     async with runtime.db.transaction() as session:
@@ -75,7 +75,7 @@ async def get_payment(order_id: str, runtime: RuntimeDep) -> PaymentPublic:
 @router.get("/valuation")
 async def list_valuation(
     runtime: RuntimeDep,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> StockValuationPage:
     """Stock at moving average cost per SKU, in SKU order; `cursor` is the last page's

@@ -10,6 +10,7 @@ from keel_finance import (
     payments,
 )
 from keel_finance.api import router
+from keel_finance.checks import INVARIANTS
 from keel_finance.handlers import handlers
 from keel_finance.payments import PaymentProvider
 from keel_finance.reconciliation import InventoryClient
@@ -34,6 +35,7 @@ def create_app(
         routers=[router, replica_router()],
         migrations=Path(__file__).parent / "migrations",
         description="The double-entry journal, valuation and payments.",
+        invariants=INVARIANTS,
     )
     app.state.inventory = InventoryClient(settings.inventory_url, transport=inventory_transport)
     return app

@@ -103,7 +103,9 @@ class StockValuation(SQLModel, table=True):
     sku: str = Field(primary_key=True, max_length=64)
     currency: str = Field(max_length=3)
     quantity: int
-    value: Decimal = Field(sa_type=Numeric(18, 2))
+    # Wider than one amount: up to a 32-bit count of units at the dearest unit cost the doors
+    # accept (keel_contracts.limits.MAX_UNIT_AMOUNT), about 2.2 x 10**17.
+    value: Decimal = Field(sa_type=Numeric(24, 2))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 

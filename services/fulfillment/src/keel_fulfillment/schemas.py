@@ -4,7 +4,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-Ref = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+from keel_contracts.limits import NoControl
+
+# As long as the columns they land in: a warehouse's event id, a carrier, a tracking number.
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
+# Fulfillment's own shipment ids (UUIDs) in a 36-character column.
+ShipmentRef = Annotated[str, StringConstraints(min_length=1, max_length=36), NoControl]
 
 
 class WarehouseEventIn(BaseModel):
@@ -12,7 +17,7 @@ class WarehouseEventIn(BaseModel):
 
     event_id: Ref
     type: Literal["picked", "packed", "shipped", "delivered"]
-    shipment_id: Ref
+    shipment_id: ShipmentRef
     carrier: Ref | None = None
     tracking_number: Ref | None = None
 

@@ -22,6 +22,7 @@ from keel_inventory.schemas import (
 )
 from keel_kit.app import RuntimeDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
+from keel_kit.query import CursorQuery
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
 
@@ -84,7 +85,7 @@ async def get_availability(sku: str, runtime: RuntimeDep) -> AvailabilityPublic:
 @router.get("/balances")
 async def list_balances(
     runtime: RuntimeDep,
-    after: str | None = None,
+    after: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> StockTotalsPage:
     """Every SKU's units per state over all its locations, and how many of them are valued
@@ -133,7 +134,7 @@ async def get_invariants(runtime: RuntimeDep) -> InvariantsPublic:
 async def get_ledger(
     runtime: RuntimeDep,
     sku: str | None = None,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> LedgerPage:
     async with runtime.db.transaction() as session:

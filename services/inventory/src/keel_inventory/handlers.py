@@ -13,7 +13,6 @@ from keel_contracts.events import (
     ShipmentShipped,
 )
 from keel_inventory import purchase_orders, reservations, returns, shipments
-from keel_inventory.repository import lock_conflicts_are_transient
 from keel_kit.handlers import Handlers, MessageContext
 
 handlers = Handlers()
@@ -21,26 +20,19 @@ handlers = Handlers()
 
 @handlers.on(ReserveStock)
 async def on_reserve_stock(ctx: MessageContext, cmd: ReserveStock) -> None:
-    with lock_conflicts_are_transient():
-        await reservations.reserve(
-            session=ctx.session, outbox=ctx.outbox, cmd=cmd, cause=ctx.envelope
-        )
+    await reservations.reserve(session=ctx.session, outbox=ctx.outbox, cmd=cmd, cause=ctx.envelope)
 
 
 @handlers.on(ReleaseStock)
 async def on_release_stock(ctx: MessageContext, cmd: ReleaseStock) -> None:
-    with lock_conflicts_are_transient():
-        await reservations.release(
-            session=ctx.session, outbox=ctx.outbox, cmd=cmd, cause=ctx.envelope
-        )
+    await reservations.release(session=ctx.session, outbox=ctx.outbox, cmd=cmd, cause=ctx.envelope)
 
 
 @handlers.on(ShipmentShipped)
 async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> None:
-    with lock_conflicts_are_transient():
-        await shipments.issue_shipment(
-            session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
-        )
+    await shipments.issue_shipment(
+        session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
+    )
 
 
 @handlers.on(OrderReleased)
@@ -60,10 +52,9 @@ async def on_purchase_order_delayed(ctx: MessageContext, event: PurchaseOrderDel
 
 @handlers.on(PurchaseOrderReceived)
 async def on_purchase_order_received(ctx: MessageContext, event: PurchaseOrderReceived) -> None:
-    with lock_conflicts_are_transient():
-        await purchase_orders.receive(
-            session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
-        )
+    await purchase_orders.receive(
+        session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
+    )
 
 
 @handlers.on(PurchaseOrderCancelled)
@@ -78,15 +69,9 @@ async def on_purchase_order_closed(ctx: MessageContext, event: PurchaseOrderClos
 
 @handlers.on(ReturnReceived)
 async def on_return_received(ctx: MessageContext, event: ReturnReceived) -> None:
-    with lock_conflicts_are_transient():
-        await returns.receive(
-            session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
-        )
+    await returns.receive(session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope)
 
 
 @handlers.on(ReturnInspected)
 async def on_return_inspected(ctx: MessageContext, event: ReturnInspected) -> None:
-    with lock_conflicts_are_transient():
-        await returns.inspect(
-            session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
-        )
+    await returns.inspect(session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope)

@@ -10,11 +10,12 @@ from keel_inventory import (
     reservations,
 )
 from keel_inventory.api import router
+from keel_inventory.checks import INVARIANTS
 from keel_inventory.handlers import handlers
 from keel_inventory.settings import Settings
 from keel_kit.app import create_service_app
 from keel_kit.outbox import Outbox
-from keel_kit.runtime import PeriodicJob
+from keel_kit.periodic import PeriodicJob
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[router],
         migrations=Path(__file__).parent / "migrations",
         description="Item master, locations, the stock movement ledger, balances and reservations.",
+        invariants=INVARIANTS,
         periodic=[
             PeriodicJob(
                 name="expire-reservations",

@@ -8,7 +8,7 @@ caller's transaction and never commit.
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ from keel_contracts.events import (
     StockReservationFailed,
     StockReserved,
 )
+from keel_contracts.times import as_utc
 from keel_contracts.values import Line
 from keel_inventory import domain, repository
 from keel_inventory.domain import COMMITTED, EXPIRED, HELD, RELEASED, RESERVED, Pick
@@ -349,11 +350,6 @@ def _movement(
         "reference": reservation_id,
         "created_at": now,
     }
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored here is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def view(*, session: AsyncSession, order_id: str) -> ReservationPublic:

@@ -6,11 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from keel_contracts.limits import NoControl, UnitCost
 from keel_contracts.values import Currency, Quantity, Sku
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-UnitCost = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NoControl
+]
 
 
 class Strict(BaseModel):
@@ -25,6 +27,9 @@ class ItemCreate(Strict):
 
 
 class ItemPublic(ItemCreate):
+    # As stored: an item registered before today's bounds still reads back.
+    name: str
+    unit_cost: Decimal
     created_at: datetime
 
 
@@ -33,15 +38,19 @@ class LocationCreate(Strict):
     name: Name
     kind: Literal["warehouse", "store", "3pl"]
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20), NoControl]
 
 
 class ReceiptCreate(Strict):
+    """Units booked in at a cost. Its value (quantity x unit cost) needs no check of its own:
+    the bounds on both keep it within one amount (keel_contracts.limits), which is what finance
+    posts for it."""
+
     sku: Sku
     location_id: Code
     quantity: Quantity
     unit_cost: UnitCost
-    reference: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=200), NoControl]
 
 
 class MovementPublic(BaseModel):

@@ -31,8 +31,10 @@ async def issue_shipment(
 ) -> None:
     await repository.lock_stock_changes(session)
     held: dict[tuple[str, str], int] = {}
+    held_under = ""  # the reservation whose held units this shipment consumes
     reservation = await repository.get_reservation(session, event.order_id)
     if reservation is not None and reservation.status in (HELD, COMMITTED):
+        held_under = reservation.reservation_id
         allocations = await repository.allocations_of(session, [reservation.reservation_id])
         for location_id, sku, quantity in allocations[reservation.reservation_id]:
             held[(location_id, sku)] = held.get((location_id, sku), 0) + quantity
@@ -62,7 +64,7 @@ async def issue_shipment(
                     RESERVED,
                     -unreserve,
                     item.unit_cost * 0,
-                    event.shipment_id,
+                    held_under,  # reserved movements name the reservation they hold stock for
                     now,
                 )
             )

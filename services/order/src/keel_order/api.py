@@ -89,7 +89,7 @@ async def _accept(
     session: AsyncSession, runtime: ServiceRuntime, requests: list[tuple[str, OrderCreate]]
 ) -> list[Outcome]:
     async def run(orders: Sequence[OrderCreate]) -> Sequence[BaseModel | DomainError]:
-        return await intake.accept_orders(session, runtime.outbox, orders)
+        return await intake.accept_orders(session, runtime.outbox, orders, catchup=runtime.catchup)
 
     return await recall_many(session, scope="orders", requests=requests, status_code=202, run=run)
 

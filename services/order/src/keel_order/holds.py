@@ -19,15 +19,15 @@ usual reactions carry on from there.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts.commands import ResolvePaymentReview
+from keel_contracts.times import as_utc
+from keel_kit import cursors
 from keel_kit.outbox import Outbox
-from keel_kit.problems import Conflict, DomainError, NotFound
+from keel_kit.problems import Conflict, NotFound
 from keel_kit.tables import utcnow
 from keel_order import domain, holds_repository, lifecycle, repository
 from keel_order.domain import HoldType, Status
@@ -37,7 +37,6 @@ from keel_order.holds_schemas import (
     HoldResolution,
     HoldResolve,
     QueueStatus,
-    as_utc,
 )
 from keel_order.models import Order, OrderHold
 
@@ -184,17 +183,12 @@ def to_public(hold: OrderHold, now: datetime | None = None) -> ExceptionPublic:
 
 
 def encode_cursor(due_at: datetime, hold_id: int) -> str:
-    raw = f"{as_utc(due_at).isoformat()}|{hold_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode_cursor([as_utc(due_at), hold_id])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        due_at, hold_id = raw.split("|")
-        position = as_utc(datetime.fromisoformat(due_at)), int(hold_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise DomainError("not a cursor this endpoint gave out", field="cursor") from error
-    if not 0 <= position[1] <= holds_repository.MAX_HOLD_ID:
-        raise DomainError("not a cursor this endpoint gave out", field="cursor")
-    return position
+    due_at, hold_id = cursors.decode_cursor(cursor, parts=2)
+    return (
+        cursors.cursor_datetime(due_at),
+        cursors.cursor_int(hold_id, maximum=holds_repository.MAX_HOLD_ID),
+    )

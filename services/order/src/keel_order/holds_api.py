@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from keel_kit.app import RuntimeDep
+from keel_kit.query import CursorQuery
 from keel_order import holds
 from keel_order.domain import HoldType
 from keel_order.holds_schemas import (
@@ -29,7 +30,7 @@ async def exception_queue(
     reference: Annotated[str | None, Query(min_length=1, max_length=REFERENCE_LENGTH)] = None,
     status: QueueStatus = "open",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: CursorQuery = None,
 ) -> ExceptionsPage:
     """Holds by due date, the oldest due first; pass `next_cursor` back as `cursor` for more.
 

@@ -1,10 +1,11 @@
 """HTTP models of the exception queue and hold resolution."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
+from keel_contracts.limits import NoControl
+from keel_contracts.times import UtcDatetime
 from keel_order.schemas import Strict
 
 # The staff roles of DESIGN §5; every hold is owned by one of them.
@@ -13,19 +14,15 @@ QueueStatus = Literal["open", "resolved"]
 Decision = Literal["release", "reject"]
 
 
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; every Keel timestamp is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
-
-
 class HoldResolve(Strict):
     decision: Decision
-    note: Annotated[str, StringConstraints(min_length=1, max_length=400, strip_whitespace=True)]
+    note: Annotated[
+        str, StringConstraints(min_length=1, max_length=400, strip_whitespace=True), NoControl
+    ]
     resolved_by: (
-        Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoControl
+        ]
         | None
     ) = None
 

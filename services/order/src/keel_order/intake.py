@@ -4,6 +4,10 @@ A batch costs a fixed handful of queries whatever its size: the channels, the kn
 external ids already taken and the customers already seen are each read once, then orders,
 lines and history are written in bulk. Each order is judged alone: one refused order (an unknown
 SKU, a duplicate) leaves no trace and does not stop the others.
+
+A SKU missing from the item replica is refused (422) only once the replica has caught up with
+the item topic; while it lags, the order is answered 503 (`ReplicaBehind`): it may be known in
+a moment, and a retry with the same Idempotency-Key is judged afresh.
 """
 
 from collections.abc import Sequence
@@ -18,9 +22,11 @@ from keel_contracts import new_event_id
 from keel_contracts.commands import AuthorizePayment, ReserveStock
 from keel_contracts.events import OrderedLine, OrderPlaced
 from keel_contracts.values import Line, Money
+from keel_kit.catchup import ReplicaBehind, ReplicaCatchup
 from keel_kit.db import upsert_insert
 from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, DomainError
+from keel_kit.replicas import ITEMS_TOPIC
 from keel_kit.tables import utcnow
 from keel_order import domain, lifecycle, repository
 from keel_order.domain import Status
@@ -44,6 +50,7 @@ class _Known:
     skus: set[str]
     taken: dict[tuple[str, str], str]  # (channel, external id) -> order id
     customers: set[str]
+    items_behind: ReplicaBehind | None = None  # set when a SKU is missing and the replica lags
 
 
 @dataclass
@@ -56,13 +63,18 @@ class _Rows:
 
 
 async def accept_orders(
-    session: AsyncSession, outbox: Outbox, orders: Sequence[OrderCreate]
+    session: AsyncSession,
+    outbox: Outbox,
+    orders: Sequence[OrderCreate],
+    *,
+    catchup: ReplicaCatchup,
 ) -> list[OrderAccepted | DomainError]:
     """Accept each order and start its validation (stock, payment and rules at once), or say
     why not. The answers are in the order of `orders`."""
+    wanted = {line.sku for o in orders for line in o.lines}
     known = _Known(
         channels=await repository.channels_by_id(session, {o.channel for o in orders}),
-        skus=await repository.known_skus(session, {line.sku for o in orders for line in o.lines}),
+        skus=await repository.known_skus(session, wanted),
         taken=await repository.orders_by_external_id(
             session, {(o.channel, o.external_id) for o in orders}
         ),
@@ -70,6 +82,10 @@ async def accept_orders(
             session, {o.customer.customer_id for o in orders}
         ),
     )
+    if missing := wanted - known.skus:
+        known.items_behind = await catchup.behind(ITEMS_TOPIC, keys=missing)
+        if known.items_behind is None:  # caught up: what arrived while we asked is in now
+            known.skus |= await repository.known_skus(session, missing)
     rows = _Rows()
     answers: list[OrderAccepted | DomainError] = []
     for cmd in orders:
@@ -87,7 +103,10 @@ def _refusal(cmd: OrderCreate, known: _Known) -> DomainError | None:
         return DomainError(f"unknown channel {cmd.channel}", field="channel")
     for index, line in enumerate(cmd.lines):
         if line.sku not in known.skus:
-            return DomainError(f"unknown sku {line.sku}", field=f"lines.{index}.sku")
+            field = f"lines.{index}.sku"
+            if known.items_behind is not None:
+                return known.items_behind.naming(f"sku {line.sku}", field=field)
+            return DomainError(f"unknown sku {line.sku}", field=field)
     existing = known.taken.get((cmd.channel, cmd.external_id))
     if existing is not None:
         return Conflict(
@@ -114,7 +133,7 @@ def _accept(
                 "first_order_at": now,
             }
         )
-    goods = sum((line.unit_price * line.quantity for line in cmd.lines), Decimal("0"))
+    goods = cmd.goods
     decision = domain.decide(
         domain.OrderFacts(
             line_quantities=tuple(line.quantity for line in cmd.lines),

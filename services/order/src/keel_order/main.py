@@ -8,9 +8,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit.app import create_service_app
 from keel_kit.outbox import Outbox
+from keel_kit.periodic import PeriodicJob
 from keel_kit.replicas import replica_router
-from keel_kit.runtime import PeriodicJob
 from keel_order import (
+    checks,
     models,  # noqa: F401  (registers the tables)
     saga,
 )
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[router, holds_router, replica_router()],
         migrations=Path(__file__).parent / "migrations",
         description="Orders and lines, sales channels, customer accounts and the order saga.",
+        invariants=checks.invariants(timeout),
         periodic=[
             PeriodicJob(name="release-delayed-orders", every=1.0, run=saga.release_delayed),
             PeriodicJob(name="hold-stuck-validations", every=10.0, run=hold_stuck),

@@ -2,6 +2,7 @@
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, tuple_
 from sqlmodel import and_, col, or_, select
@@ -167,3 +168,39 @@ async def orders_by_external_id(
 async def known_customers(session: AsyncSession, customer_ids: set[str]) -> set[str]:
     query = select(Customer.customer_id).where(col(Customer.customer_id).in_(customer_ids))
     return set((await session.exec(query)).all())
+
+
+class OpenOrder(NamedTuple):
+    """An order not yet in a final state, as the settlement check needs it."""
+
+    order_id: str
+    status: Status
+    updated_at: datetime
+    release_delay_seconds: int
+
+
+class OpenHold(NamedTuple):
+    order_id: str
+    type: str
+    due_at: datetime
+
+
+async def open_orders(session: AsyncSession, final: Collection[Status]) -> list[OpenOrder]:
+    """Every order whose status is not in `final`, with its channel's release delay."""
+    rows = await session.exec(
+        select(Order.order_id, Order.status, Order.updated_at, Channel.release_delay_seconds)
+        .join(Channel, col(Channel.channel_id) == col(Order.channel))
+        .where(col(Order.status).not_in([str(s) for s in final]))
+        .order_by(col(Order.updated_at))
+    )
+    return [OpenOrder(oid, Status(status), at, delay) for oid, status, at, delay in rows.all()]
+
+
+async def open_holds(session: AsyncSession) -> list[OpenHold]:
+    """Every hold still open (notices included), oldest due first."""
+    rows = await session.exec(
+        select(OrderHold.order_id, OrderHold.type, OrderHold.due_at)
+        .where(col(OrderHold.resolved_at).is_(None))
+        .order_by(col(OrderHold.due_at))
+    )
+    return [OpenHold(*row) for row in rows.all()]

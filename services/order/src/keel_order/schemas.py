@@ -5,15 +5,33 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from keel_contracts.limits import (
+    NoControl,
+    UnitPrice,
+    check_price_places,
+    check_total,
+    check_units_per_sku,
+)
 from keel_contracts.values import Currency, Sku
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Text = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NoControl
+]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# A unit price or shipping amount: below 10**8 and to the cent (keel_contracts.limits).
+Price = UnitPrice
+Email = Annotated[
+    str,
+    StringConstraints(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    NoControl,
+]
+# The order's own cap on a line, well within keel_contracts.limits.MAX_QUANTITY.
+MAX_LINE_QUANTITY = 10_000
+# At most 200 lines of at most MAX_LINE_QUANTITY units: the total is still checked as a whole.
+MAX_ORDER_LINES = 200
 
 
 class Strict(BaseModel):
@@ -29,7 +47,7 @@ class ChannelCreate(Strict):
 
 
 class ChannelPublic(ChannelCreate):
-    pass
+    name: str  # as stored: a channel created before today's bounds still reads back
 
 
 class CustomerIn(Strict):
@@ -39,7 +57,7 @@ class CustomerIn(Strict):
 
 class LineIn(Strict):
     sku: Sku
-    quantity: Annotated[int, Field(gt=0, le=10_000)]
+    quantity: Annotated[int, Field(gt=0, le=MAX_LINE_QUANTITY)]
     unit_price: Price
 
 
@@ -48,7 +66,7 @@ class Address(Strict):
     line1: Text
     line2: Text | None = None
     city: Text
-    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20), NoControl]
     country: Country
 
 
@@ -59,17 +77,44 @@ class Shipping(Strict):
 
 class PaymentIn(Strict):
     method: Literal["card"]
-    token: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    token: Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
 
 
 class OrderCreate(Strict):
     channel: Code
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
     customer: CustomerIn
     currency: Currency
-    lines: Annotated[list[LineIn], Field(min_length=1, max_length=200)]
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=MAX_ORDER_LINES)]
     shipping: Shipping
     payment: PaymentIn
+
+    @property
+    def goods(self) -> Decimal:
+        return sum((line.unit_price * line.quantity for line in self.lines), Decimal(0))
+
+    @model_validator(mode="after")
+    def _fits_the_ledger(self) -> "OrderCreate":
+        """Prices in the currency's places, units of a SKU that one line of a reservation or an
+        issue carries, and a total one amount can carry: finance posts it as one journal line
+        and authorizes it as one payment."""
+        check_units_per_sku("OrderCreate", ((line.sku, line.quantity) for line in self.lines))
+        for index, line in enumerate(self.lines):
+            check_price_places(
+                "OrderCreate", ("lines", index, "unit_price"), line.unit_price, self.currency
+            )
+        check_price_places(
+            "OrderCreate", ("shipping", "amount"), self.shipping.amount, self.currency
+        )
+        goods = self.goods
+        check_total("OrderCreate", ("lines",), goods, "the order's goods (quantity x unit price)")
+        check_total(
+            "OrderCreate",
+            ("shipping", "amount"),
+            goods + self.shipping.amount,
+            "the order's total (goods + shipping)",
+        )
+        return self
 
 
 class OrderAccepted(BaseModel):
@@ -81,7 +126,7 @@ MAX_BATCH = 500
 
 
 class BatchItem(Strict):
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200), NoControl]
     order: OrderCreate
 
 
@@ -151,4 +196,6 @@ class OrderPublic(BaseModel):
 
 
 class CancelRequest(Strict):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] = "cancelled on request"
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500), NoControl] = (
+        "cancelled on request"
+    )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from keel_kit.app import RuntimeDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
+from keel_kit.query import CursorQuery
 from keel_procurement import purchase_orders, replenishment, service
 from keel_procurement.purchase_orders import Rules
 from keel_procurement.replenishment import Planning
@@ -59,7 +60,11 @@ def build_router(rules: Rules, planning: Planning) -> APIRouter:
         """Create or replace the replenishment policy of a SKU at a location."""
         async with runtime.db.transaction() as session:
             policy = await service.put_policy(
-                session=session, sku=sku, location_id=location_id, cmd=body
+                session=session,
+                catchup=runtime.catchup,
+                sku=sku,
+                location_id=location_id,
+                cmd=body,
             )
             return PolicyPublic.model_validate(policy, from_attributes=True)
 
@@ -80,7 +85,11 @@ def build_router(rules: Rules, planning: Planning) -> APIRouter:
 
         async def run() -> PurchaseOrderPublic:
             return await purchase_orders.draft(
-                session=session, outbox=runtime.outbox, rules=rules, cmd=body
+                session=session,
+                outbox=runtime.outbox,
+                rules=rules,
+                cmd=body,
+                catchup=runtime.catchup,
             )
 
         async with runtime.db.transaction() as session:
@@ -217,7 +226,7 @@ def build_router(rules: Rules, planning: Planning) -> APIRouter:
         runtime: RuntimeDep,
         status: Annotated[str | None, Query(max_length=30)] = None,
         limit: Annotated[int, Query(ge=1, le=replenishment.MAX_PAGE)] = 50,
-        cursor: Annotated[str | None, Query(max_length=36)] = None,
+        cursor: CursorQuery = None,
     ) -> SuggestionsPage:
         """Suggestions, newest first; pass `next_cursor` back as `cursor` for the next page."""
         async with runtime.db.transaction() as session:

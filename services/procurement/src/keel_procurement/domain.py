@@ -7,10 +7,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from statistics import NormalDist
+
+from keel_contracts.times import as_utc
 
 SECONDS_PER_DAY = Decimal(86_400)
 
@@ -134,11 +136,6 @@ def amount(value: Decimal) -> Decimal:
     exact = value.quantize(Decimal("0.0001"), ROUND_HALF_UP)
     cents = exact.quantize(Decimal("0.01"))
     return cents if cents == exact else exact
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time Keel stores is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit.app import create_service_app
 from keel_kit.outbox import Outbox
+from keel_kit.periodic import PeriodicJob
 from keel_kit.replicas import replica_router
-from keel_kit.runtime import PeriodicJob
 from keel_procurement import (
     models,  # noqa: F401  (registers the tables)
     replenishment,

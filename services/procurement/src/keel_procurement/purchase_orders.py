@@ -25,11 +25,14 @@ from keel_contracts.events import (
     PurchaseOrderSent,
 )
 from keel_contracts.events import PurchaseOrderLine as EventLine
+from keel_contracts.limits import MAX_QUANTITY
+from keel_contracts.times import as_utc
 from keel_contracts.values import Line, Money
+from keel_kit.catchup import ReplicaCatchup
 from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, DomainError, NotFound
 from keel_kit.tables import utcnow
-from keel_procurement import domain, repository
+from keel_procurement import domain, references, repository
 from keel_procurement.domain import Action, Status
 from keel_procurement.models import (
     PurchaseOrder,
@@ -61,21 +64,24 @@ class Rules:
 
 
 async def draft(
-    *, session: AsyncSession, outbox: Outbox, rules: Rules, cmd: PurchaseOrderCreate
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    rules: Rules,
+    cmd: PurchaseOrderCreate,
+    catchup: ReplicaCatchup | None,
 ) -> PurchaseOrderPublic:
+    """Draft a purchase order; `catchup` (see `references`) tells an unknown item or location
+    from one that has not reached this service yet."""
     if await repository.get_supplier(session, cmd.supplier_id) is None:
         raise DomainError(f"unknown supplier {cmd.supplier_id}", field="supplier_id")
-    if await repository.get_location(session, cmd.location_id) is None:
-        raise DomainError(f"unknown location {cmd.location_id}", field="location_id")
-    seen: set[str] = set()
+    await references.require_location(session, catchup, cmd.location_id)
+    fields: dict[str, str] = {}
     for index, line in enumerate(cmd.lines):
-        if line.sku in seen:
+        if line.sku in fields:
             raise DomainError(f"sku {line.sku} is on two lines", field=f"lines.{index}.sku")
-        seen.add(line.sku)
-    known = await repository.known_skus(session, seen)
-    for index, line in enumerate(cmd.lines):
-        if line.sku not in known:
-            raise DomainError(f"unknown sku {line.sku}", field=f"lines.{index}.sku")
+        fields[line.sku] = f"lines.{index}.sku"
+    await references.require_skus(session, catchup, fields)
 
     total = domain.amount(domain.total((line.quantity, line.unit_cost) for line in cmd.lines))
     po = PurchaseOrder(
@@ -177,7 +183,7 @@ async def confirm(
     if po.status != Status.SENT:
         return await _move_date(session, outbox, po, cmd)
     assert po.sent_at is not None  # a sent order has its sending time
-    if cmd.expected_date < domain.as_utc(po.sent_at).date():
+    if cmd.expected_date < as_utc(po.sent_at).date():
         raise DomainError(
             f"expected date {cmd.expected_date} is before the order was sent",
             field="expected_date",
@@ -264,6 +270,11 @@ async def receive(
         first_index.setdefault(given.sku, index)
     arriving = domain.merge_lines((given.sku, given.quantity) for given in cmd.lines)
     for sku, quantity in arriving.items():
+        if quantity > MAX_QUANTITY:  # more than purchase_order.received carries on a line
+            raise DomainError(
+                f"line {sku}: {quantity} units in one receipt; at most {MAX_QUANTITY} may arrive",
+                field=f"lines.{first_index[sku]}.quantity",
+            )
         line = by_sku[sku]
         limit = domain.receivable_limit(line.quantity, rules.over_receipt_tolerance)
         if line.received_quantity + quantity > limit:

@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import new_event_id
+from keel_contracts.times import as_utc
 from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict
 from keel_kit.tables import utcnow
@@ -62,7 +63,7 @@ async def stock_issued(
     planning: Planning,
 ) -> None:
     signal = await _signal(session, sku, location_id)
-    state = domain.record_issue(_state(signal), domain.as_utc(at).date(), units, planning.alpha)
+    state = domain.record_issue(_state(signal), as_utc(at).date(), units, planning.alpha)
     _store(signal, state)
     signal.on_hand -= units
     session.add(signal)
@@ -180,6 +181,7 @@ async def _draft_orders(
             session=session,
             outbox=outbox,
             rules=rules,
+            catchup=None,  # its policies' items and locations were checked when they were put
             cmd=PurchaseOrderCreate(
                 supplier_id=supplier_id,
                 location_id=location_id,

@@ -1,7 +1,7 @@
 """HTTP models of the procurement API. Bad input is a 422 naming the field; unknown fields are
 refused so a typo never passes silently."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,17 +12,22 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
+from keel_contracts.limits import MAX_LINES, BusinessDate, NoControl, UnitCost, check_total
+from keel_contracts.times import UtcDatetime as Utc
 from keel_contracts.values import Currency, Quantity, Sku
 from keel_kit.tables import utcnow
-from keel_procurement.domain import Status, amount, as_utc
+from keel_procurement.domain import Status, amount, total
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Person = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-UnitCost = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
-Utc = Annotated[datetime, AfterValidator(as_utc)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NoControl
+]
+Person = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoControl
+]
 Amount = Annotated[Decimal, AfterValidator(amount)]
 
 
@@ -85,7 +90,14 @@ class PurchaseOrderCreate(Strict):
     supplier_id: Code
     location_id: Code
     currency: Currency = "USD"
-    lines: Annotated[list[LineCreate], Field(min_length=1, max_length=500)]
+    lines: Annotated[list[LineCreate], Field(min_length=1, max_length=MAX_LINES)]
+
+    @model_validator(mode="after")
+    def _total_fits_one_amount(self) -> "PurchaseOrderCreate":
+        """The total travels as one amount (purchase_order.drafted) and is stored as one."""
+        value = total((line.quantity, line.unit_cost) for line in self.lines)
+        check_total("PurchaseOrderCreate", ("lines",), value, "the total (quantity x unit cost)")
+        return self
 
 
 class ApprovalCreate(Strict):
@@ -93,7 +105,7 @@ class ApprovalCreate(Strict):
 
 
 class ConfirmationCreate(Strict):
-    expected_date: date
+    expected_date: BusinessDate
 
 
 class CancelRequest(Strict):
@@ -106,7 +118,7 @@ class ReceiptLineCreate(Strict):
 
 
 class ReceiptCreate(Strict):
-    lines: Annotated[list[ReceiptLineCreate], Field(min_length=1, max_length=500)]
+    lines: Annotated[list[ReceiptLineCreate], Field(min_length=1, max_length=MAX_LINES)]
 
 
 class LinePublic(BaseModel):
@@ -166,7 +178,7 @@ class DemandPublic(BaseModel):
 
 
 class DaySales(Strict):
-    date: date
+    date: BusinessDate
     quantity: Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 

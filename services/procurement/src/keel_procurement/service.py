@@ -3,9 +3,10 @@ boundary commits."""
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit.catchup import ReplicaCatchup
 from keel_kit.problems import Conflict, DomainError, NotFound
 from keel_kit.tables import utcnow
-from keel_procurement import domain, repository
+from keel_procurement import domain, references, repository
 from keel_procurement.models import ReplenishmentPolicy, Supplier
 from keel_procurement.schemas import PolicyPublic, PolicyPut, SupplierCreate, SupplierPublic
 
@@ -45,13 +46,16 @@ async def view_supplier(*, session: AsyncSession, supplier_id: str) -> SupplierP
 
 
 async def put_policy(
-    *, session: AsyncSession, sku: str, location_id: str, cmd: PolicyPut
+    *,
+    session: AsyncSession,
+    catchup: ReplicaCatchup,
+    sku: str,
+    location_id: str,
+    cmd: PolicyPut,
 ) -> ReplenishmentPolicy:
     """Create or replace how `sku` is restocked at `location_id`."""
-    if not await repository.known_skus(session, {sku}):
-        raise DomainError(f"unknown sku {sku}", field="sku")
-    if await repository.get_location(session, location_id) is None:
-        raise DomainError(f"unknown location {location_id}", field="location_id")
+    await references.require_skus(session, catchup, {sku: "sku"})
+    await references.require_location(session, catchup, location_id)
     if await repository.get_supplier(session, cmd.supplier_id) is None:
         raise DomainError(f"unknown supplier {cmd.supplier_id}", field="supplier_id")
     policy = await repository.get_policy(session, sku, location_id)

@@ -13,6 +13,9 @@ class Settings(ServiceSettings):
 
     service: ClassVar[ServiceName] = "procurement"
     port: int = 8104
+    # A demand-history import may carry 500 series of a year of days each (about 8 MB of
+    # JSON), far above the kit's 1 MiB default.
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     approval_threshold: Decimal = Field(
         default=Decimal("10000.00"),
         ge=0,

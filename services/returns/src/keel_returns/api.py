@@ -1,14 +1,14 @@
 """Returns HTTP API: authorize returns, record their receipt and inspection, approve refunds,
 look returns up, sum them up, and set the return policies."""
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
 from keel_contracts.values import Sku
 from keel_kit.app import RuntimeDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
+from keel_kit.query import SinceQuery
 from keel_returns import inspections, refunds, service, summary
 from keel_returns.schemas import (
     ChannelName,
@@ -56,6 +56,7 @@ async def create_return(
         return await service.authorize_return(
             session=session,
             outbox=runtime.outbox,
+            catchup=runtime.catchup,
             cmd=body,
             default_window_days=settings.default_window_days,
         )
@@ -70,10 +71,7 @@ async def create_return(
 @router.get("/returns/summary")
 async def get_summary(
     runtime: RuntimeDep,
-    since: Annotated[
-        datetime | None,
-        Query(description="ISO 8601; without a zone, UTC. Without it, over everything."),
-    ] = None,
+    since: SinceQuery = None,
 ) -> ReturnsSummary:
     """Returns by status, units by grade, refunds paid and their shortfall, refunds waiting for
     approval, and p50 / p95 seconds from receipt (and from authorization) to refund paid."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
+
+from keel_contracts.times import as_utc
 
 
 class ReturnStatus(StrEnum):
@@ -136,11 +138,6 @@ def check_return(
                 + ")",
                 field=f"lines.{n}.quantity",
             )
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class StepRefused(ValueError):

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import new_event_id
 from keel_contracts.events import PaymentRefunded, RefundLine, RefundRequested
+from keel_contracts.times import as_utc
 from keel_contracts.values import Money
 from keel_kit.handlers import PermanentError
 from keel_kit.outbox import Outbox
@@ -178,7 +179,7 @@ async def record_refunded(*, session: AsyncSession, event: PaymentRefunded, at: 
         )
     except domain.SettlementRefused as refused:
         raise PermanentError(str(refused)) from refused
-    paid_at = domain.as_utc(at)
+    paid_at = as_utc(at)
     refund.status = RefundStatus.REFUNDED
     refund.refunded_amount = settlement.refunded
     refund.shortfall = settlement.shortfall
@@ -193,7 +194,7 @@ async def record_refunded(*, session: AsyncSession, event: PaymentRefunded, at: 
         raise PermanentError(str(refused)) from refused
     authorization.status = ReturnStatus.REFUNDED
     authorization.refunded_at = max(
-        domain.as_utc(r.refunded_at) for r in found.refunds.values() if r.refunded_at
+        as_utc(r.refunded_at) for r in found.refunds.values() if r.refunded_at
     )
     authorization.note = _shortfall_note(list(found.refunds.values()))
     authorization.updated_at = utcnow()
@@ -284,9 +285,9 @@ def public(refund: Refund) -> RefundPublic:
             for x in refund.lines
         ],
         approver=refund.approver,
-        created_at=domain.as_utc(refund.created_at),
-        approved_at=domain.as_utc(refund.approved_at) if refund.approved_at else None,
+        created_at=as_utc(refund.created_at),
+        approved_at=as_utc(refund.approved_at) if refund.approved_at else None,
         refunded=None if refund.refunded_amount is None else money(refund.refunded_amount),
         shortfall=None if refund.shortfall is None else money(refund.shortfall),
-        refunded_at=domain.as_utc(refund.refunded_at) if refund.refunded_at else None,
+        refunded_at=as_utc(refund.refunded_at) if refund.refunded_at else None,
     )

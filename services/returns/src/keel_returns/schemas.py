@@ -12,11 +12,14 @@ from pydantic import (
     field_validator,
 )
 
+from keel_contracts.limits import NoControl
 from keel_contracts.values import Money, Quantity, Sku
 from keel_returns.domain import Disposition, Grade
 
-OrderRef = Annotated[str, StringConstraints(min_length=1, max_length=36)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OrderRef = Annotated[str, StringConstraints(min_length=1, max_length=36), NoControl]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoControl
+]
 ChannelName = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 ]
@@ -104,7 +107,9 @@ class ChannelPolicyPublic(BaseModel):
 LocationRef = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 ]
-Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Person = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoControl
+]
 
 
 class ReceiptLineIn(BaseModel):

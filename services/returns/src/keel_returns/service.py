@@ -8,9 +8,11 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_contracts import new_event_id
-from keel_contracts.events import ReturnAuthorized
+from keel_contracts import new_event_id, topic_for_message
+from keel_contracts.events import ReturnAuthorized, ShipmentShipped
+from keel_contracts.times import as_utc
 from keel_contracts.values import Line
+from keel_kit.catchup import ReplicaCatchup
 from keel_kit.outbox import Outbox
 from keel_kit.problems import DomainError, NotFound
 from keel_kit.tables import utcnow
@@ -35,41 +37,43 @@ from keel_returns.schemas import (
     SkuPolicyPublic,
 )
 
+# Where what shipped and what was delivered comes from, keyed by order id.
+SHIPMENTS_TOPIC = topic_for_message(ShipmentShipped).name
+
 
 async def authorize_return(
-    *, session: AsyncSession, outbox: Outbox, cmd: ReturnCreate, default_window_days: int
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    catchup: ReplicaCatchup,
+    cmd: ReturnCreate,
+    default_window_days: int,
 ) -> ReturnAccepted:
     """Authorize a return of shipped units, or refuse naming the line at fault.
 
     The order's row is locked first, so concurrent requests (and the projection) for one order
     take turns and two returns can never together exceed what shipped.
+
+    What shipped (and when it was delivered) is learnt from fulfillment's events, so a refusal
+    is given only once this service has applied every shipment event of the order's partition;
+    while it lags, the answer is a 503 to retry (`ReplicaBehind`).
     """
-    facts = await repository.order_facts(session, cmd.order_id)
-    if facts.order is None:
-        raise DomainError(f"nothing of order {cmd.order_id} has shipped", field="order_id")
-    channel = facts.order.channel
-    policies = await repository.sku_policies(session, {line.sku for line in cmd.lines})
-    window_days = await _window_days(session, channel, default_window_days)
     try:
-        domain.check_return(
-            order_id=cmd.order_id,
-            channel=channel,
-            lines=[RequestedLine(line.sku, line.quantity) for line in cmd.lines],
-            items={
-                sku: Returnable(
-                    sku=sku,
-                    shipped=item.shipped,
-                    returned=item.returned,
-                    clock=Clock(item.window_from, delivered=item.window_from_delivery),
-                )
-                for sku, item in facts.items.items()
-            },
-            not_returnable={p.sku: p.reason or "" for p in policies if not p.returnable},
-            window_days=window_days,
-            now=utcnow(),
-        )
+        facts = await _returnable(session, cmd, default_window_days)
     except domain.ReturnRefused as refused:
-        raise DomainError(refused.detail, field=refused.field) from refused
+        await catchup.require_caught_up(
+            SHIPMENTS_TOPIC,
+            [cmd.order_id],
+            missing=f"what order {cmd.order_id} shipped",
+            field=refused.field,
+        )
+        await repository.load_orders(session, {cmd.order_id})  # afresh: it may have changed
+        try:
+            facts = await _returnable(session, cmd, default_window_days)
+        except domain.ReturnRefused as final:
+            raise DomainError(final.detail, field=final.field) from final
+    assert facts.order is not None  # _returnable refuses an order it has not heard of
+    channel = facts.order.channel
 
     authorization = ReturnAuthorization(
         return_id=str(new_event_id()),
@@ -107,6 +111,35 @@ async def authorize_return(
     return ReturnAccepted(return_id=authorization.return_id, status=authorization.status)
 
 
+async def _returnable(
+    session: AsyncSession, cmd: ReturnCreate, default_window_days: int
+) -> repository.OrderFacts:
+    """The order's facts if every requested line may come back; else `ReturnRefused`."""
+    facts = await repository.order_facts(session, cmd.order_id)
+    if facts.order is None:
+        raise domain.ReturnRefused(f"nothing of order {cmd.order_id} has shipped", field="order_id")
+    channel = facts.order.channel
+    policies = await repository.sku_policies(session, {line.sku for line in cmd.lines})
+    domain.check_return(
+        order_id=cmd.order_id,
+        channel=channel,
+        lines=[RequestedLine(line.sku, line.quantity) for line in cmd.lines],
+        items={
+            sku: Returnable(
+                sku=sku,
+                shipped=item.shipped,
+                returned=item.returned,
+                clock=Clock(item.window_from, delivered=item.window_from_delivery),
+            )
+            for sku, item in facts.items.items()
+        },
+        not_returnable={p.sku: p.reason or "" for p in policies if not p.returnable},
+        window_days=await _window_days(session, channel, default_window_days),
+        now=utcnow(),
+    )
+    return facts
+
+
 async def get_return(*, session: AsyncSession, return_id: str) -> ReturnPublic:
     authorization = await repository.get_return(session, return_id)
     if authorization is None:
@@ -125,10 +158,10 @@ async def get_return(*, session: AsyncSession, return_id: str) -> ReturnPublic:
         order_id=authorization.order_id,
         channel=authorization.channel,
         status=authorization.status,
-        created_at=domain.as_utc(authorization.created_at),
+        created_at=as_utc(authorization.created_at),
         lines=[ReturnLinePublic(sku=x.sku, quantity=x.quantity, reason=x.reason) for x in lines],
         location_id=authorization.location_id,
-        authorized_at=domain.as_utc(authorization.created_at),
+        authorized_at=as_utc(authorization.created_at),
         received_at=_utc(authorization.received_at),
         inspected_at=_utc(authorization.inspected_at),
         refunded_at=_utc(authorization.refunded_at),
@@ -147,7 +180,7 @@ async def get_return(*, session: AsyncSession, return_id: str) -> ReturnPublic:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else domain.as_utc(moment)
+    return None if moment is None else as_utc(moment)
 
 
 async def set_sku_policy(*, session: AsyncSession, sku: str, cmd: SkuPolicyIn) -> SkuPolicyPublic:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_contracts.times import as_utc
 from keel_contracts.values import Money
 from keel_returns import domain, repository
 from keel_returns.domain import Grade, RefundStatus, ReturnStatus
@@ -27,7 +28,7 @@ async def summarize(*, session: AsyncSession, since: datetime | None) -> Returns
     paid since then (and their shortfall), refunds waiting for approval now, and the p50 / p95
     processing times of the returns whose refunds were all paid since then. Without `since`,
     over everything."""
-    since = None if since is None else domain.as_utc(since)
+    since = None if since is None else as_utc(since)
     statuses = await repository.returns_by_status(session, since)
     grades = await repository.units_by_grade(session, since)
     totals = await repository.refund_totals(session, since)
@@ -68,7 +69,7 @@ def _processing(returns: Sequence[RefundedReturn]) -> ProcessingTimes:
     def seconds(start: datetime | None, end: datetime) -> float | None:
         if start is None:
             return None
-        return (domain.as_utc(end) - domain.as_utc(start)).total_seconds()
+        return (as_utc(end) - as_utc(start)).total_seconds()
 
     def percentiles(values: list[float | None]) -> Percentiles:
         known = [v for v in values if v is not None]

@@ -3,6 +3,10 @@
 Latencies come from the events themselves: an order's `order.confirmed` and its first
 `shipment.created` carry `occurred_at` (when the service committed them), read straight from
 Kafka by a consumer outside every group, minus the moment the intake answered 202.
+
+Figures count only from a pipeline that drained: after each run the bench waits for every
+accepted order to reach a shipment and every consumer to catch up, and a report whose runs did
+not get there says `"complete": false` with the reasons, instead of passing for a measurement.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -143,6 +147,7 @@ def summarise(run: Run, clock: EventClock) -> dict[str, Any]:
         }
 
     return {
+        "name": run.name,
         "offered_rate": run.offered_rate or "saturation",
         "duration_s": run.duration,
         "accepted": len(run.accepted),
@@ -191,8 +196,15 @@ async def seed_stock(skus: int) -> list[catalog.Item]:
     ]
     async with httpx.AsyncClient(base_url=stack.url("inventory"), timeout=30) as inventory:
         await catalog.seed(inventory, items, rng, units=(100_000, 100_000))
-    async with httpx.AsyncClient(base_url=stack.url("order"), timeout=30) as order:
-        await catalog.wait_until_known(order, [item.sku for item in items])
+    replicas: dict[str, httpx.AsyncClient] = {
+        service: httpx.AsyncClient(base_url=stack.url(service), timeout=30)
+        for service in sorted(catalog.ITEM_REPLICAS)
+    }
+    try:
+        await catalog.wait_until_replicated(replicas, [item.sku for item in items])
+    finally:
+        for client in replicas.values():
+            await client.aclose()
     return items
 
 
@@ -269,11 +281,14 @@ async def run_bench(
                     run, order, order_body(f"{tag}-{run.name[:3]}", items), concurrency, batch
                 )
                 on_phase(f"{run.name}: waiting for the pipeline to drain")
-                await _drain(run, clock)
-                results.append(summarise(run, clock))
+                drained = await _drain(run, clock, services)
+                results.append({**summarise(run, clock), "drain": drained})
     finally:
         await clock.stop()
+    reasons = incomplete_reasons({r["name"]: r["drain"] for r in results})
     return {
+        "complete": not reasons,
+        "incomplete_reasons": reasons,
         "machine": describe(),
         "at": datetime.now(UTC).isoformat(),
         "runs": results,
@@ -289,23 +304,82 @@ async def run_bench(
     }
 
 
-async def _drain(run: Run, clock: EventClock, patience: float = 180.0) -> None:
-    """Wait until every accepted order has its shipment (or `patience` runs out)."""
-    shipped = clock.seen["shipment.created"]
-    for _ in range(int(patience / 0.5)):  # polled: the clock fills `shipped` from Kafka
-        if all(o in shipped for o in run.accepted):
-            return
-        await asyncio.sleep(0.5)
+def drain_state(
+    accepted: Iterable[str], shipped: Collection[str], lag: Mapping[str, float | None]
+) -> dict[str, Any]:
+    """Whether a run's pipeline drained: every accepted order reached a shipment and no
+    consumer has messages left to read (`None`: the service's lag could not be read, which
+    proves nothing, so it counts as not drained)."""
+    orders = list(accepted)
+    without_shipment = sum(1 for o in orders if o not in shipped)
+    lag_left = {service: left for service, left in lag.items() if left is None or left > 0}
+    return {
+        "complete": without_shipment == 0 and not lag_left,
+        "accepted": len(orders),
+        "orders_without_shipment": without_shipment,
+        "consumer_lag_left": lag_left,
+    }
 
 
-async def _lag(services: tuple[str, ...]) -> dict[str, float]:
-    lag = {}
+def incomplete_reasons(drains: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Why a bench is not a valid measurement, one sentence per undrained run; empty if valid."""
+    reasons = []
+    for name, drain in drains.items():
+        if drain["complete"]:
+            continue
+        problems = []
+        if drain["orders_without_shipment"]:
+            problems.append(
+                f"{drain['orders_without_shipment']} of {drain['accepted']} accepted orders "
+                "never reached a shipment"
+            )
+        if drain["consumer_lag_left"]:
+            left = ", ".join(
+                f"{service} {'unreadable' if n is None else int(n)}"
+                for service, n in drain["consumer_lag_left"].items()
+            )
+            problems.append(f"consumer lag left: {left}")
+        reasons.append(f"{name}: {'; '.join(problems) or 'did not drain'}")
+    return reasons
+
+
+async def _drain(
+    run: Run,
+    clock: EventClock,
+    services: tuple[str, ...],
+    patience: float = 180.0,
+    poll: float = 0.5,
+) -> dict[str, Any]:
+    """Wait until every accepted order has its shipment and every consumer has caught up (or
+    `patience` runs out); returns the `drain_state` it ended in."""
+    shipped = clock.seen["shipment.created"]  # filled from Kafka by the clock while we poll
+    deadline = time.monotonic() + patience
+    lag: dict[str, float | None] = {}
+    while True:
+        # Lag is read only once shipments are in: before that the run is undrained anyway,
+        # and six /metrics requests every poll would load the machine being measured.
+        if all(o in shipped for o in run.accepted) or time.monotonic() >= deadline:
+            lag = await _lag(services)
+        state = drain_state(run.accepted, shipped, lag)
+        if state["complete"] or time.monotonic() >= deadline:
+            return state
+        await asyncio.sleep(poll)
+
+
+async def _lag(services: tuple[str, ...]) -> dict[str, float | None]:
+    """Messages each service's consumers have yet to read (None: its /metrics did not answer)."""
+    lag: dict[str, float | None] = {}
     async with httpx.AsyncClient(timeout=10) as client:
         for service in services:
-            text = (await client.get(f"{stack.url(service)}/metrics")).text
+            try:
+                response = await client.get(f"{stack.url(service)}/metrics")
+                response.raise_for_status()
+            except httpx.HTTPError:
+                lag[service] = None
+                continue
             lag[service] = sum(
                 float(line.rsplit(" ", 1)[1])
-                for line in text.splitlines()
+                for line in response.text.splitlines()
                 if line.startswith("keel_consumer_lag{")
             )
     return lag

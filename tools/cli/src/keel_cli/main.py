@@ -14,60 +14,59 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel_cli import dlq, stack
+from keel_cli import dlq_commands, stack
+from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import SERVICES
 
 app = typer.Typer(
     help="Keel: the operations core, run locally without Docker.", no_args_is_help=True
 )
-dlq_app = typer.Typer(help="Inspect and replay dead letters.", no_args_is_help=True)
-app.add_typer(dlq_app, name="dlq")
+app.add_typer(dlq_commands.app, name="dlq")
 console = Console()
 
-BootstrapOption = Annotated[
-    str,
+DatabaseOption = Annotated[
+    str | None,
     typer.Option(
-        "--bootstrap", envvar="KEEL_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers"
+        "--database",
+        help="sqlite (embedded, one file per service) or postgres; "
+        "default: what this state folder's stack runs on, else sqlite",
+        show_default=False,
     ),
 ]
-DEFAULT_BOOTSTRAP = kafka.bootstrap()
-DatabaseOption = Annotated[
-    str, typer.Option("--database", help="sqlite (embedded, one file per service) or postgres")
-]
 
 
-def _config(database: str = "sqlite") -> stack.StackConfig:
-    if database not in ("sqlite", "postgres"):
+def _config(database: str | None = None) -> stack.StackConfig:
+    """The stack to act on; `database` unsaid means the one this state folder records."""
+    if database is not None and database not in stack.DATABASES:
         raise typer.BadParameter("choose sqlite or postgres", param_hint="--database")
-    return stack.StackConfig(state_dir=stack.default_state_dir(), database=database)
-
-
-def _running_database(config: stack.StackConfig) -> str:
-    marker = config.state_dir / "run" / "database"
-    return marker.read_text().strip() if marker.exists() else config.database
+    state_dir = stack.default_state_dir()
+    try:
+        chosen = stack.choose_database(state_dir, database)
+    except stack.DatabaseConflict as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(1) from error
+    return stack.StackConfig(state_dir=state_dir, database=chosen)
 
 
 @app.command()
-def up(database: DatabaseOption = "sqlite") -> None:
-    """Start Kafka, the databases and the six services; return when all are ready."""
+def up(database: DatabaseOption = None) -> None:
+    """Start Kafka, the databases and the six services; return when all are ready.
+
+    Safe to repeat: only what is missing starts, on the database the stack already uses.
+    """
     config = _config(database)
     started = time.monotonic()
     already = _bring_up(config)
     if already:
         console.print("Keel was already running; nothing was restarted.")
-    _print_status(config)
+    _print_status(stack.component_states(config))
     console.print(f"ready in {time.monotonic() - started:.1f}s")
 
 
 def _bring_up(config: stack.StackConfig) -> bool:
     """Start whatever is not running; returns whether everything already was."""
     running = [s for s in SERVICES if processes.is_running(s, state_dir=config.state_dir)]
-    if running and _running_database(config) != config.database:
-        console.print(
-            f"[red]The stack already runs on {_running_database(config)}; `keel down` first."
-        )
-        raise typer.Exit(1)
     with console.status("Kafka broker"):
         kafka.ensure_installed(config.state_dir)
         kafka.start(config.state_dir, port=config.kafka_port)
@@ -77,13 +76,15 @@ def _bring_up(config: stack.StackConfig) -> bool:
             postgres.start(config.state_dir, port=config.postgres_port)
             for service in SERVICES:
                 postgres.create_database(f"keel_{service}", port=config.postgres_port)
-    (config.state_dir / "run").mkdir(parents=True, exist_ok=True)
-    (config.state_dir / "run" / "database").write_text(config.database)
-    for service in SERVICES:
-        if service in running:
-            console.print(f"{service}: already running")
-        else:
-            stack.start_service(config, service)
+    # Recorded before the services start, so a crash from here on still leaves the trace.
+    stack.record_database(config)
+    missing = [s for s in SERVICES if s not in running]
+    for service in running:
+        console.print(f"{service}: already running")
+    if missing:
+        console.print(f"starting {', '.join(missing)} on {config.database}")
+    for service in missing:
+        stack.start_service(config, service)
     with console.status("waiting for every /health/ready"):
         try:
             stack.wait_ready()
@@ -98,7 +99,7 @@ def demo(
     orders: Annotated[int, typer.Option(min=1, max=100_000, help="orders to place")] = 2000,
     skus: Annotated[int, typer.Option(min=10, max=5000, help="SKUs in the catalog")] = 200,
     seed: Annotated[int, typer.Option(help="random seed, for a repeatable day")] = 7,
-    database: DatabaseOption = "sqlite",
+    database: DatabaseOption = None,
 ) -> None:
     """A simulated trading day: catalog, three channels ordering, warehouses shipping, buyers
     replenishing, customers returning; then the report (statuses, oversold units, cycle times,
@@ -127,7 +128,7 @@ def bench(
         int, typer.Option(min=1, max=500, help="orders per request (over 1: the batch endpoint)")
     ] = 1,
     skus: Annotated[int, typer.Option(min=1, max=1000)] = 50,
-    database: DatabaseOption = "sqlite",
+    database: DatabaseOption = None,
 ) -> None:
     """Orders through the intake at a fixed rate, then at saturation: orders/s, latency
     percentiles to confirmation and to shipment, consumer lag, CPU seconds per process."""
@@ -148,12 +149,21 @@ def bench(
             on_phase=lambda phase: console.print(f"[bold]{phase}"),
         )
     )
-    report["database"] = database
+    report["database"] = config.database
     out = stack.REPO_ROOT / "bench" / "results" / f"keel-bench-{stamp()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dumps(report))
     print(dumps(report))
     console.print(f"report written to {out}")
+    if not report["complete"]:
+        # Figures from a pipeline that never caught up are not throughput: say so, loudly.
+        console.print(
+            "[bold red]INCOMPLETE RUN: the pipeline did not drain, so the throughput and "
+            "latency figures above are not valid.[/]"
+        )
+        for reason in report["incomplete_reasons"]:
+            console.print(f"[red]  - {reason}")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -161,52 +171,91 @@ def down(
     keep_infra: Annotated[bool, typer.Option(help="stop only the services")] = False,
 ) -> None:
     """Stop the services gracefully (they flush their outboxes), then Kafka and PostgreSQL."""
-    config = _config()
+    state_dir = stack.default_state_dir()
     for service in SERVICES:
-        if processes.stop(service, state_dir=config.state_dir, timeout=30):
+        if processes.stop(service, state_dir=state_dir, timeout=30):
             console.print(f"stopped {service}")
     if keep_infra:
         return
-    if kafka.is_running(config.state_dir):
-        kafka.stop(config.state_dir)
+    if kafka.is_running(state_dir):
+        kafka.stop(state_dir)
         console.print("stopped kafka")
-    if postgres.is_running(config.state_dir, config.postgres_port):
-        postgres.stop(config.state_dir)
+    # Only this folder's own server: a PostgreSQL that merely answers on the port is not ours.
+    if processes.is_running(postgres.NAME, state_dir=state_dir):
+        postgres.stop(state_dir)
         console.print("stopped postgres")
+    stack.forget_database(state_dir)
 
 
 @app.command()
-def status() -> None:
-    """Show what runs, where, and whether each service is ready."""
-    _print_status(_config())
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> None:
+    """Show what runs, where, and whether each service is ready.
 
-
-def _print_status(config: stack.StackConfig) -> None:
-    table = Table("component", "url", "state")
-    table.add_row(
-        "kafka", config.bootstrap, "running" if kafka.is_running(config.state_dir) else "stopped"
-    )
-    database = _running_database(config)
-    if database == "postgres":
-        pg_state = postgres.is_running(config.state_dir, config.postgres_port)
-        table.add_row(
-            "postgres", f"127.0.0.1:{config.postgres_port}", "running" if pg_state else "stopped"
-        )
+    Exits 0 only when Kafka, PostgreSQL (if used) and every service are up and ready.
+    """
+    config = _config()
+    states = stack.component_states(config)
+    if as_json:
+        print(json.dumps(stack.status_document(config, states), indent=2))
     else:
-        table.add_row("databases", str(config.state_dir / "data"), "sqlite files")
-    for service in SERVICES:
-        ok, _detail = stack.ready(service)
-        state = (
-            "ready"
-            if ok
-            else (
-                "starting"
-                if processes.is_running(service, state_dir=config.state_dir)
-                else "stopped"
-            )
-        )
-        table.add_row(service, f"{stack.url(service)}/docs", state)
+        _print_status(states)
+    if not all(c.ok for c in states):
+        raise typer.Exit(1)
+
+
+def _print_status(states: list[stack.ComponentState]) -> None:
+    table = Table("component", "url", "state")
+    for c in states:
+        shown_url = f"{c.url}/docs" if c.name in SERVICES else c.url
+        table.add_row(c.name, shown_url, c.state if c.ok else f"[red]{c.state}[/]")
     console.print(table)
+
+
+@app.command()
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+    wait: Annotated[float, typer.Option(min=0, help="seconds to wait for quiet first")] = 60,
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
+) -> None:
+    """Recompute every cross-service invariant (stock, orders, books, lag); exit 1 on any
+    violation. Dead letters and parked rows are warnings."""
+    from keel_cli.check import render, run_check
+
+    urls = {service: stack.url(service) for service in SERVICES}
+    report = asyncio.run(run_check(urls, bootstrap, quiet_timeout=wait))
+    if as_json:
+        print(json.dumps(report.document(), indent=2))
+    else:
+        render(report, console)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def chaos(
+    seed: Annotated[int, typer.Option(help="draws the schedule of faults")] = 1,
+    duration: Annotated[float, typer.Option(min=10, help="seconds of load")] = 60,
+    rate: Annotated[float, typer.Option(min=1, help="orders offered per second")] = 10,
+    database: DatabaseOption = None,
+    out: Annotated[Path | None, typer.Option(help="also write the result here as JSON")] = None,
+) -> None:
+    """Trading-day load while faults strike (kills, broker and database restarts, a paused
+    consumer, duplicates, poison), then heal and `keel check`; exit 1 on any violation."""
+    from keel_cli.chaos.run import render, run_chaos
+
+    config = _config(database)
+    _bring_up(config)
+    result = asyncio.run(
+        run_chaos(config, seed=seed, duration=duration, rate=rate, say=console.print)
+    )
+    render(result, console)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result.document(), indent=2))
+    if result.violations:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -222,58 +271,6 @@ def logs(
         raise typer.Exit(1)
     argv = ["tail", f"-n{lines}", *(["-f"] if follow else []), str(path)]
     raise typer.Exit(subprocess.call(argv))
-
-
-@dlq_app.command("list")
-def dlq_list(
-    group: Annotated[
-        str | None, typer.Argument(help="consumer group, e.g. finance-service")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
-) -> None:
-    """List dead letters of one consumer group, or of all."""
-    letters = [
-        letter
-        for g in ([group] if group else dlq.groups())
-        for letter in asyncio.run(dlq.read_all(bootstrap, g))
-    ]
-    if as_json:
-        print(json.dumps([d.summary() for d in letters], indent=2))
-        return
-    table = Table("dlq", "offset", "original", "type", "error")
-    for letter in letters:
-        s = letter.summary()
-        table.add_row(
-            str(s["dlq"]),
-            str(s["offset"]),
-            str(s["original"]),
-            str(s["type"]),
-            str(s["error"])[:120],
-        )
-    console.print(table)
-    console.print(f"{len(letters)} dead letter(s)")
-
-
-@dlq_app.command("replay")
-def dlq_replay(
-    group: Annotated[str, typer.Argument(help="consumer group, e.g. finance-service")],
-    offset: Annotated[
-        list[int] | None, typer.Option(help="dead-letter offset(s); default all")
-    ] = None,
-    body: Annotated[Path | None, typer.Option(help="send this corrected body instead")] = None,
-    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
-) -> None:
-    """Re-deliver dead letters to their original topic (optionally with a corrected body)."""
-    try:
-        corrected = body.read_bytes() if body is not None else None
-        replayed = asyncio.run(dlq.replay(bootstrap, group, offset, corrected))
-    except ValueError as error:
-        console.print(f"[red]{error}")
-        raise typer.Exit(2) from error
-    for letter in replayed:
-        console.print(f"replayed {letter.topic}@{letter.offset} -> {letter.original_topic}")
-    console.print(f"{len(replayed)} message(s) replayed")
 
 
 @app.command("test")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,6 +26,8 @@ def _default_port(service: str) -> int:
 
 PORTS: dict[str, int] = {service: _default_port(service) for service in SERVICES}
 REPO_ROOT = Path(__file__).resolve().parents[4]
+DATABASES = ("sqlite", "postgres")
+DEFAULT_DATABASE = "sqlite"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,70 @@ class StackConfig:
 
 def default_state_dir() -> Path:
     return Path(os.environ.get("KEEL_STATE_DIR", REPO_ROOT / ".keel")).resolve()
+
+
+class DatabaseConflict(Exception):
+    """`--database` asks for another database than the one the running stack uses."""
+
+
+def _database_marker(state_dir: Path) -> Path:
+    return state_dir / "run" / "database"
+
+
+def record_database(config: StackConfig) -> None:
+    """Remember which database this state folder's stack runs on, so that a later `keel up`
+    (after a crash, say) and `keel status` find it without being told again."""
+    marker = _database_marker(config.state_dir)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(config.database)
+
+
+def forget_database(state_dir: Path) -> None:
+    """Drop the record once the whole stack is down: the next `keel up` starts afresh."""
+    _database_marker(state_dir).unlink(missing_ok=True)
+
+
+def recorded_database(state_dir: Path) -> str | None:
+    """The database the stack in `state_dir` runs (or ran, before a crash) on, if it left a trace.
+
+    The marker `keel up` writes is the record; without it, this folder's own PostgreSQL still
+    running says as much. A PostgreSQL that merely answers on the port does not count: it may
+    be anyone's.
+    """
+    marker = _database_marker(state_dir)
+    if marker.is_file():
+        recorded = marker.read_text().strip()
+        if recorded in DATABASES:
+            return recorded
+    if processes.is_running(postgres.NAME, state_dir=state_dir):
+        return "postgres"
+    return None
+
+
+def pick_database(*, explicit: str | None, recorded: str | None, services_running: bool) -> str:
+    """The database to bring the stack up on.
+
+    Left unsaid, it is the one recorded for this state folder (else SQLite), so restarting after
+    a crash needs no flags. Said, it wins, unless services still run on another database: they
+    cannot be moved under their feet, and starting the missing ones elsewhere would split the
+    stack across two databases.
+    """
+    if explicit is None:
+        return recorded or DEFAULT_DATABASE
+    if services_running and recorded is not None and explicit != recorded:
+        raise DatabaseConflict(
+            f"The stack already runs on {recorded}, not {explicit}: run `keel down` first, "
+            f"or leave out --database to keep using {recorded}."
+        )
+    return explicit
+
+
+def choose_database(state_dir: Path, explicit: str | None) -> str:
+    """`pick_database` for the stack in `state_dir`, as it stands now."""
+    running = any(processes.is_running(s, state_dir=state_dir) for s in SERVICES)
+    return pick_database(
+        explicit=explicit, recorded=recorded_database(state_dir), services_running=running
+    )
 
 
 def service_env(config: StackConfig, service: str) -> dict[str, str]:
@@ -99,3 +167,64 @@ def wait_ready(services: tuple[str, ...] = SERVICES, timeout: float = 120.0) -> 
 
 def url(service: str) -> str:
     return f"http://127.0.0.1:{PORTS[service]}"
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    """One line of `keel status`: a component, where it listens, and how it is."""
+
+    name: str
+    url: str
+    state: str  # running / stopped for infrastructure; ready / starting / stopped for services
+    ok: bool
+    alarms: tuple[str, ...] = ()  # a ready service's alarms (a partition stuck failing, say)
+
+
+def component_states(config: StackConfig) -> list[ComponentState]:
+    """Kafka, the databases and every service, probed now."""
+    kafka_up = kafka.is_running(config.state_dir)
+    states = [
+        ComponentState("kafka", config.bootstrap, "running" if kafka_up else "stopped", kafka_up)
+    ]
+    if config.database == "postgres":
+        pg_up = postgres.is_running(config.state_dir, config.postgres_port)
+        pg_url = f"127.0.0.1:{config.postgres_port}"
+        states.append(ComponentState("postgres", pg_url, "running" if pg_up else "stopped", pg_up))
+    else:
+        # Embedded files: there is no server that could be down.
+        data = str(config.state_dir / "data")
+        states.append(ComponentState("databases", data, "sqlite files", True))
+    for service in SERVICES:
+        is_ready, detail = ready(service)
+        alarms = _alarms(detail) if is_ready else ()
+        if alarms:
+            state = "alarm: " + "; ".join(alarms)
+        elif is_ready:
+            state = "ready"
+        elif processes.is_running(service, state_dir=config.state_dir):
+            state = "starting"
+        else:
+            state = "stopped"
+        states.append(ComponentState(service, url(service), state, is_ready and not alarms, alarms))
+    return states
+
+
+def _alarms(ready_body: str) -> tuple[str, ...]:
+    """The alarms a service's /health/ready lists (none from an older service)."""
+    try:
+        alarms = json.loads(ready_body).get("alarms") or []
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(str(alarm) for alarm in alarms)
+
+
+def status_document(config: StackConfig, states: list[ComponentState]) -> dict[str, Any]:
+    """`keel status --json`: overall `ok`, the database, and each component by name."""
+    return {
+        "ok": all(c.ok for c in states),
+        "database": config.database,
+        "components": {
+            c.name: {"url": c.url, "state": c.state, "ok": c.ok, "alarms": list(c.alarms)}
+            for c in states
+        },
+    }

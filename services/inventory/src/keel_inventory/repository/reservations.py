@@ -8,17 +8,18 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_inventory import models
-from keel_inventory.domain import HELD
+from keel_inventory.domain import HELD, RESERVED
 from keel_inventory.repository.batch import (
     ALLOCATION,
     BACKORDER,
     BACKORDER_LINE,
+    MOVEMENT,
     RESERVATION,
     batch_work,
     flush,
@@ -291,3 +292,53 @@ async def extend_hold(session: AsyncSession, order_id: str, until: datetime) -> 
         .where(RESERVATION.c.order_id == order_id, RESERVATION.c.status == HELD)
         .values(expires_at=until)
     )
+
+
+class ReservedHolding(NamedTuple):
+    """What one reservation holds of one SKU at one location, by the ledger and by its lines."""
+
+    reservation_id: str
+    status: str | None  # None: the reserved movements name no reservation that exists
+    sku: str
+    location_id: str
+    held: int  # its reserved-state movements, summed
+    allocated: int  # its allocation line (0 when it has none there)
+
+
+async def reserved_holdings(session: AsyncSession) -> list[ReservedHolding]:
+    """Every (reservation, SKU, location) that has reserved movements or an allocation line.
+
+    Every reserved movement references the reservation it holds stock for, so the reserved
+    balances split exactly into these holdings (a diagnostic: it reads the whole ledger).
+    """
+    await flush(session)
+    connection = await session.connection()
+    held = await connection.execute(
+        select(
+            MOVEMENT.c.reference,
+            MOVEMENT.c.sku,
+            MOVEMENT.c.location_id,
+            func.sum(MOVEMENT.c.quantity),
+        )
+        .where(MOVEMENT.c.state == RESERVED)
+        .group_by(MOVEMENT.c.reference, MOVEMENT.c.sku, MOVEMENT.c.location_id)
+    )
+    allocated = await connection.execute(
+        select(
+            ALLOCATION.c.reservation_id,
+            ALLOCATION.c.sku,
+            ALLOCATION.c.location_id,
+            ALLOCATION.c.quantity,
+        )
+    )
+    statuses = await connection.execute(select(RESERVATION.c.reservation_id, RESERVATION.c.status))
+    status_of: dict[str, str] = {rid: status for rid, status in statuses.all()}
+    holdings: dict[tuple[str, str, str], list[int]] = {}
+    for reference, sku, location_id, quantity in held.all():
+        holdings.setdefault((reference, sku, location_id), [0, 0])[0] = int(quantity or 0)
+    for reservation_id, sku, location_id, quantity in allocated.all():
+        holdings.setdefault((reservation_id, sku, location_id), [0, 0])[1] = quantity
+    return [
+        ReservedHolding(rid, status_of.get(rid), sku, location_id, amounts[0], amounts[1])
+        for (rid, sku, location_id), amounts in sorted(holdings.items())
+    ]

@@ -4,12 +4,10 @@ The reservation paths run prebuilt Core statements on the session's connection: 
 statement per call costs several times the database round trip itself.
 """
 
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, literal, select, union_all
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel import select as orm_select
@@ -25,14 +23,9 @@ from keel_inventory.repository.batch import (
     flush,
 )
 from keel_kit.db import upsert_insert
-from keel_kit.handlers import TransientError
 
 # Key of the PostgreSQL advisory lock that serialises transactions changing stock ("kinv").
 STOCK_CHANGES_LOCK_ID = 0x6B696E76
-
-# PostgreSQL's answers when locks collide: deadlock detected, serialization failure, lock not
-# available. The same work succeeds when tried again.
-LOCK_CONFLICTS = frozenset({"40P01", "40001", "55P03"})
 
 _SERIALISE = select(func.pg_advisory_xact_lock(STOCK_CHANGES_LOCK_ID))
 _LOCK_BALANCES = (
@@ -47,21 +40,6 @@ _LOCK_BALANCES = (
 
 Locked = dict[str, dict[str, list[int]]]  # sku -> location -> [sellable, reserved]
 _TRACKED = {SELLABLE: 0, RESERVED: 1}
-
-
-@contextmanager
-def lock_conflicts_are_transient() -> Iterator[None]:
-    """Turn a lock conflict into a TransientError, so the consumer retries the batch.
-
-    Left alone, the kit would see an unknown database error and, if it struck again while the
-    batch was redone message by message, dead-letter a perfectly good command.
-    """
-    try:
-        yield
-    except DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) in LOCK_CONFLICTS:
-            raise TransientError(f"lock conflict, will retry: {error.orig}") from error
-        raise
 
 
 async def lock_stock_changes(session: AsyncSession) -> None:

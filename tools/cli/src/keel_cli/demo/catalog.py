@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import httpx
+
+from keel_contracts import topic_for_message
+from keel_contracts.events import ItemRegistered, LocationRegistered
 
 WAREHOUSES = (
     ("WH-EAST", "East coast DC", "10001"),
     ("WH-CENTRAL", "Central DC", "60601"),
     ("WH-WEST", "West coast DC", "94107"),
 )
+# The services that keep a copy of inventory's items, and the topics of inventory's master data.
+ITEM_REPLICAS = frozenset(topic_for_message(ItemRegistered).consumers)
+MASTER_DATA = (topic_for_message(ItemRegistered).name, topic_for_message(LocationRegistered).name)
 
 
 @dataclass(frozen=True)
@@ -116,16 +124,39 @@ async def seed(
     return [h for held in await asyncio.gather(*(stock(i) for i in catalog)) for h in held]
 
 
-async def wait_until_known(order: httpx.AsyncClient, skus: list[str], patience: float = 60) -> None:
-    """Wait until the order service's item replica has every SKU: orders for the others would
-    be refused. Items reach it over several partitions, so the last one seeded proves nothing
-    about the rest."""
+async def wait_until_replicated(
+    services: Mapping[str, httpx.AsyncClient], skus: list[str], patience: float = 60
+) -> None:
+    """Wait until every service that keeps a copy of inventory's items has every SKU, and has
+    caught up with inventory's items and locations: a request naming one it has not learnt
+    would be answered 503 (retry) at best. Items reach a service over several partitions, so
+    the last one seeded proves nothing about the rest; the SKUs are asked one by one because a
+    caught-up topic proves nothing about what inventory has not published yet."""
     deadline = asyncio.get_running_loop().time() + patience
-    for sku in skus:
-        while (await order.get(f"/v1/replicas/items/{sku}")).status_code != 200:
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"the order service never learnt of {sku}")
+
+    async def learnt(service: str, client: httpx.AsyncClient) -> None:
+        for sku in skus:
+            while (await client.get(f"/v1/replicas/items/{sku}")).status_code != 200:
+                _give_up_after(deadline, f"the {service} service never learnt of {sku}")
+                await asyncio.sleep(0.25)
+        while lagging := _master_data_lag((await client.get("/v1/replicas/status")).json()):
+            _give_up_after(deadline, f"the {service} service stays behind on {lagging}")
             await asyncio.sleep(0.25)
+
+    await asyncio.gather(
+        *(learnt(s, client) for s, client in services.items() if s in ITEM_REPLICAS)
+    )
+
+
+def _master_data_lag(status: dict[str, Any]) -> dict[str, int | None]:
+    """The master-data topics a service has not applied to the end (None: it cannot tell)."""
+    lag: dict[str, int | None] = status.get("lag", {})
+    return {topic: lag[topic] for topic in MASTER_DATA if topic in lag and lag[topic] != 0}
+
+
+def _give_up_after(deadline: float, what: str) -> None:
+    if asyncio.get_running_loop().time() > deadline:
+        raise TimeoutError(what)
 
 
 def expect(response: httpx.Response, *statuses: int) -> None:

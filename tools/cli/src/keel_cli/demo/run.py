@@ -15,6 +15,7 @@ from rich.table import Table
 from keel_cli import stack
 from keel_cli.demo import catalog, procure, report, shoppers, warehouses
 from keel_cli.demo import returns as customer_returns
+from keel_cli.demo.patience import RetryAfterTransport
 
 RETURN_SHARE = 0.1  # of delivered orders
 WRITE_OFFS_ACCOUNT = "5800"
@@ -35,9 +36,16 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
         items = catalog.items(run, skus, rng)
         with console.status(f"seeding {skus} SKUs, suppliers and sales history"):
             holdings = await catalog.seed(inventory, items, rng)
+            replicas = {
+                "order": order,
+                "fulfillment": fulfillment,
+                "procurement": procurement,
+                "returns": returns,
+                "finance": finance,
+            }
+            await catalog.wait_until_replicated(replicas, [item.sku for item in items])
             daily_demand = orders * shoppers.UNITS_PER_ORDER / skus
             await procure.seed(procurement, holdings, daily_demand, rng)
-            await catalog.wait_until_known(order, [item.sku for item in items])
         units = sum(h.quantity for h in holdings)
         console.print(f"catalog {run}: {skus} SKUs, {units} units on hand")
         with _progress(console) as progress:
@@ -93,11 +101,13 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
 def _client(service: str) -> httpx.AsyncClient:
     """A client that drops idle connections before the service does (uvicorn closes them after
     5 s): otherwise a request after a quiet phase can go out on a connection the server is
-    closing, and fail with "Server disconnected"."""
+    closing, and fail with "Server disconnected". A 503 with Retry-After (a service whose copy
+    of another's data has not caught up yet) is asked again after the delay it names."""
+    connections = httpx.AsyncHTTPTransport(limits=httpx.Limits(keepalive_expiry=2.0))
     return httpx.AsyncClient(
         base_url=stack.url(service),
         timeout=httpx.Timeout(30.0),
-        limits=httpx.Limits(keepalive_expiry=2.0),
+        transport=RetryAfterTransport(connections),
     )
 
 

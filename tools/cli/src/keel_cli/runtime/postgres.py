@@ -253,6 +253,14 @@ def stop(state_dir: Path) -> None:
     )
 
 
+def stop_immediately(state_dir: Path) -> None:
+    """Immediate shutdown (SIGQUIT): sessions end at once, no checkpoint, as in a crash; the
+    next start recovers from the write-ahead log."""
+    processes.stop(
+        NAME, state_dir=state_dir.resolve(), timeout=STOP_TIMEOUT, sig=signal.SIGQUIT, group=False
+    )
+
+
 def is_running(state_dir: Path, port: int = 5432) -> bool:
     """Whether this state dir's server is alive or some server on `port` takes the keel login."""
     return processes.is_running(NAME, state_dir=state_dir.resolve()) or _accepts_login(port)

@@ -1,0 +1,91 @@
+"""Invariants a service can recompute from its own data, served at `GET /v1/checks`.
+
+`keel check` asks every service for its report and adds what only the broker knows (consumer
+lag, dead letters). A service declares its invariants beside its use cases; the kit adds the
+ones every service shares (its outbox drained). Each invariant reads in its own transaction and
+answers a list of findings, each a sentence naming what disagrees and by how much: an empty
+list is a pass. Findings of a warning invariant are reported but do not fail the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_kit.db import Database
+from keel_kit.tables import OutboxRecord
+
+# A report lists at most this many findings per invariant (and says how many there were).
+FINDINGS_SHOWN = 20
+
+Severity = Literal["violation", "warning"]
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """One rule the service's data must keep, and how to look for breaks of it."""
+
+    name: str  # what must hold, as a sentence: "every journal entry balances"
+    find: Callable[[AsyncSession], Awaitable[list[str]]]
+    severity: Severity = "violation"
+
+
+class InvariantResult(BaseModel):
+    name: str
+    severity: Severity
+    holds: bool
+    found: int
+    findings: list[str]
+
+
+class ChecksReport(BaseModel):
+    """Every invariant of the service with what was found; `ok` when no violation was."""
+
+    service: str
+    ok: bool
+    invariants: list[InvariantResult]
+
+
+async def run_checks(service: str, db: Database, invariants: Sequence[Invariant]) -> ChecksReport:
+    results = []
+    for invariant in invariants:
+        async with db.transaction() as session:
+            findings = await invariant.find(session)
+        results.append(
+            InvariantResult(
+                name=invariant.name,
+                severity=invariant.severity,
+                holds=not findings,
+                found=len(findings),
+                findings=findings[:FINDINGS_SHOWN],
+            )
+        )
+    ok = all(r.holds for r in results if r.severity == "violation")
+    return ChecksReport(service=service, ok=ok, invariants=results)
+
+
+async def _outbox_waiting(session: AsyncSession) -> list[str]:
+    waiting = await session.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+    return [f"{waiting} outbox row(s) not yet published"] if waiting else []
+
+
+OUTBOX_DRAINED = Invariant("the outbox is drained (once the stack is quiet)", _outbox_waiting)
+KIT_INVARIANTS: tuple[Invariant, ...] = (OUTBOX_DRAINED,)
+
+
+def checks_router(service: str, invariants: Sequence[Invariant]) -> APIRouter:
+    """`GET /v1/checks`: the kit's invariants and the service's, recomputed now."""
+    router = APIRouter(prefix="/v1", tags=["checks"])
+    every = (*KIT_INVARIANTS, *invariants)
+
+    @router.get("/checks")
+    async def get_checks(request: Request) -> ChecksReport:
+        return await run_checks(service, request.app.state.runtime.db, every)
+
+    return router

@@ -1,0 +1,3 @@
+from keel_kit.migrations import run_kit_env
+
+run_kit_env()

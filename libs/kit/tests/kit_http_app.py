@@ -1,0 +1,95 @@
+"""A tiny service app built by the kit's `create_service_app`, for tests of its HTTP doors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+import httpx
+from fastapi import APIRouter, FastAPI, Query, status
+from pydantic import BaseModel
+
+from keel_contracts import ServiceName
+from keel_kit import cursors
+from keel_kit.app import create_service_app
+from keel_kit.handlers import Handlers
+from keel_kit.query import CursorQuery, SinceQuery
+from keel_kit.settings import ServiceSettings
+
+BODY_LIMIT = 4096
+
+
+class TinySettings(ServiceSettings):
+    service: ClassVar[ServiceName] = "order"
+
+
+class Thing(BaseModel):
+    name: str
+    extra: Any = None
+
+
+class Echo(BaseModel):
+    thing_id: str
+    since: datetime | None = None
+    position: tuple[datetime, int] | None = None
+    limit: int
+
+
+def _router() -> APIRouter:
+    router = APIRouter(prefix="/v1")
+
+    @router.post("/things", status_code=status.HTTP_201_CREATED)
+    async def create_thing(body: Thing) -> Thing:
+        return body
+
+    @router.get("/things/{thing_id}")
+    async def get_thing(
+        thing_id: str,
+        since: SinceQuery = None,
+        cursor: CursorQuery = None,
+        limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    ) -> Echo:
+        position = None
+        if cursor is not None:
+            first, second = cursors.decode_cursor(cursor, parts=2)
+            position = cursors.cursor_datetime(first), cursors.cursor_int(second, maximum=99)
+        return Echo(thing_id=thing_id, since=since, position=position, limit=limit)
+
+    @router.get("/late")
+    async def late() -> str:
+        # What a use case does with a date at the edge of the calendar: it overflows.
+        return (datetime.max - timedelta(days=1) + timedelta(days=7)).isoformat()
+
+    @router.get("/cents")
+    async def cents() -> str:
+        # What a use case does with an unbounded amount: past Decimal's 28 digits.
+        return str(Decimal("1e30").quantize(Decimal("0.01")))
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a defect")
+
+    return router
+
+
+def tiny_app(tmp_path: Path) -> FastAPI:
+    """The kit's app around one small router; no lifespan runs, so no database or broker."""
+    settings = TinySettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'tiny.db'}", max_body_bytes=BODY_LIMIT
+    )
+    return create_service_app(
+        settings,
+        handlers=Handlers(),
+        routers=[_router()],
+        migrations=tmp_path,
+        description="tiny",
+    )
+
+
+def client(app: FastAPI) -> httpx.AsyncClient:
+    # The catch-all answers a 500 and then re-raises for the server's log; the test wants the
+    # answer, as a real client would get it.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://tiny")

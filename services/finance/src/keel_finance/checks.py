@@ -1,0 +1,60 @@
+"""Finance's invariants for `GET /v1/checks` (`keel check`): the books balance, each sale is
+posted once, refunds stay within captures, and the stock account equals the valuation.
+
+Whether finance's valued quantities match inventory's is the reconciliation's question
+(`GET /v1/reconciliation/inventory`), which `keel check` asks as well.
+"""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_finance import checks_repository, repository
+from keel_finance.domain import CENT
+from keel_kit.checks import Invariant
+
+
+async def _unbalanced_entries(session: AsyncSession) -> list[str]:
+    return [
+        f"entry {entry_id} debits {debits} and credits {credits}"
+        for entry_id, debits, credits in await checks_repository.unbalanced_entries(session)
+    ]
+
+
+async def _trial_balance_off(session: AsyncSession) -> list[str]:
+    totals = (await repository.totals_by_account(session)).values()
+    debits, credits = sum(d for d, _ in totals), sum(c for _, c in totals)
+    return [] if debits == credits else [f"debits {debits} against credits {credits}"]
+
+
+async def _captures_without_sale(session: AsyncSession) -> list[str]:
+    return [
+        f"order {order_id} was captured but its sale is not posted"
+        for order_id in await checks_repository.captured_without_sale(session)
+    ]
+
+
+async def _refunds_beyond_captures(session: AsyncSession) -> list[str]:
+    return [
+        f"order {order_id} refunded {refunded} of {captured} captured"
+        for order_id, refunded, captured in await checks_repository.over_refunded(session)
+    ]
+
+
+async def _stock_account_off_the_valuation(session: AsyncSession) -> list[str]:
+    account, valued = await repository.inventory_account_and_valuation(session)
+    account, valued = account.quantize(CENT), valued.quantize(CENT)
+    if account == valued:
+        return []
+    return [f"the inventory account holds {account}, the valuations sum to {valued}"]
+
+
+INVARIANTS = (
+    Invariant("every journal entry balances", _unbalanced_entries),
+    Invariant("the trial balance is zero", _trial_balance_off),
+    # Never twice: the journal's unique key on (source type, source id) refuses a second sale.
+    Invariant("each captured order's sale is posted once", _captures_without_sale),
+    Invariant("no order is refunded more than was captured", _refunds_beyond_captures),
+    Invariant(
+        "the inventory account equals the sum of the stock valuations",
+        _stock_account_off_the_valuation,
+    ),
+)

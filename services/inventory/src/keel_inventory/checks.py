@@ -1,0 +1,70 @@
+"""Inventory's invariants, recomputed from the ledger for `GET /v1/checks` (`keel check`)."""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_inventory import repository
+from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
+from keel_kit.checks import Invariant
+
+
+async def _balances_off_the_ledger(session: AsyncSession) -> list[str]:
+    totals = await repository.ledger_and_balances(session)
+    return [
+        f"{sku} at {location} {state}: the ledger sums to {ledger}, the balance says {balance}"
+        for (sku, location, state), (ledger, balance) in sorted(totals.items())
+        if ledger != balance
+    ]
+
+
+async def _negative_balances(session: AsyncSession) -> list[str]:
+    totals = await repository.ledger_and_balances(session)
+    return [
+        f"{sku} at {location} has {balance} {state}"
+        for (sku, location, state), (_, balance) in sorted(totals.items())
+        if balance < 0
+    ]
+
+
+async def _oversold(session: AsyncSession) -> list[str]:
+    totals = await repository.ledger_and_balances(session)
+    findings = []
+    for (sku, location, state), (_, reserved) in sorted(totals.items()):
+        sellable = totals.get((sku, location, SELLABLE), (0, 0))[1]
+        if state == RESERVED and reserved > sellable:
+            findings.append(f"{sku} at {location}: {reserved} reserved of {sellable} sellable")
+    return findings
+
+
+async def _reservations_off_their_lines(session: AsyncSession) -> list[str]:
+    findings = []
+    for h in await repository.reserved_holdings(session):
+        where = f"{h.sku} at {h.location_id}"
+        if h.status is None:
+            findings.append(f"{h.held} reserved {where} name no reservation ({h.reservation_id})")
+        elif h.status == HELD and h.held != h.allocated:
+            findings.append(
+                f"held reservation {h.reservation_id} holds {h.held} {where}, "
+                f"its lines say {h.allocated}"
+            )
+        elif h.status == COMMITTED and not 0 <= h.held <= h.allocated:
+            findings.append(
+                f"committed reservation {h.reservation_id} holds {h.held} {where}, "
+                f"between 0 and {h.allocated} expected"
+            )
+        elif h.status not in (HELD, COMMITTED) and h.held:
+            findings.append(
+                f"{h.status} reservation {h.reservation_id} still holds {h.held} {where}"
+            )
+    return findings
+
+
+INVARIANTS = (
+    Invariant("every balance equals the sum of its ledger movements", _balances_off_the_ledger),
+    Invariant("no balance is negative", _negative_balances),
+    Invariant("no location has more reserved than sellable (no oversold unit)", _oversold),
+    Invariant(
+        "reserved stock is exactly what live reservations hold (held: their lines; "
+        "committed: what has not shipped yet; released and expired: nothing)",
+        _reservations_off_their_lines,
+    ),
+)

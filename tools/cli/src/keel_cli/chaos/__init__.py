@@ -1,0 +1,1 @@
+"""`keel chaos`: trading-day load under a seeded schedule of faults, then `keel check`."""
