@@ -78,3 +78,22 @@ async def test_each_kind_of_break_is_named(finance: Finance) -> None:
         ],
     }
     assert (await finance.client.get("/v1/checks")).json()["ok"] is False
+
+
+async def test_an_entry_whose_cents_add_up_balances_on_sqlite_too(finance: Finance) -> None:
+    # SQLite sums Numeric columns as floats: 0.10 + 0.20 comes back as 0.30000000000000004.
+    async with finance.runtime.db.transaction() as session:
+        session.add(
+            JournalEntry(
+                entry_id="E-C", source_type="manual", source_id="c", currency="USD", memo="cents"
+            )
+        )
+        await session.flush()
+        for debit, credit in (("0.10", "0"), ("0.20", "0"), ("0", "0.30")):
+            session.add(
+                JournalLine(
+                    entry_id="E-C", account="1000", debit=Decimal(debit), credit=Decimal(credit)
+                )
+            )
+
+    assert await findings(finance) == {}

@@ -1,6 +1,7 @@
 """The queries behind finance's invariants (`checks.py`): whole-table diagnostics."""
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as core_select
@@ -12,12 +13,18 @@ from keel_finance.models import JournalEntry, JournalLine, Payment, Refund
 SALE = "sale"
 
 
+def _to_the_cent(amount: Any) -> Any:
+    """Compared in cents: SQLite sums Numeric columns as floating point, so two equal totals
+    can differ in their last binary digits (PostgreSQL's numeric is exact either way)."""
+    return func.round(amount, 2)
+
+
 async def unbalanced_entries(session: AsyncSession) -> list[tuple[str, Decimal, Decimal]]:
     debits, credits = func.sum(JournalLine.debit), func.sum(JournalLine.credit)
     rows = await session.exec(
         select(JournalLine.entry_id, debits, credits)
         .group_by(col(JournalLine.entry_id))
-        .having(debits != credits)
+        .having(_to_the_cent(debits - credits) != 0)
         .order_by(col(JournalLine.entry_id))
     )
     return [(entry_id, Decimal(d), Decimal(c)) for entry_id, d, c in rows.all()]
@@ -43,6 +50,6 @@ async def over_refunded(session: AsyncSession) -> list[tuple[str, Decimal, Decim
     rows = await (await session.connection()).execute(
         core_select(col(Payment.order_id), refunded.c.refunded, col(Payment.captured_amount))
         .join(refunded, refunded.c.order_id == col(Payment.order_id))
-        .where(refunded.c.refunded > col(Payment.captured_amount))
+        .where(_to_the_cent(refunded.c.refunded - col(Payment.captured_amount)) > 0)
     )
     return [(order_id, Decimal(r), Decimal(c)) for order_id, r, c in rows.all()]
