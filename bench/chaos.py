@@ -60,8 +60,8 @@ def run(seed: int, duration: float, rate: float, database: str) -> Path:
 def table(paths: list[Path]) -> str:
     rows = [json.loads(p.read_text()) for p in sorted(paths)]
     lines = [
-        f"{'database':<9} {'seed':>4} {'load s':>6} {'faults':>6} {'accepted':>8} "
-        f"{'violations':>10}  faults by kind"
+        f"{'database':<9} {'seed':>4} {'load s':>6} {'faults':>6} {'offered':>7} "
+        f"{'accepted':>8} {'violations':>10}  faults by kind"
     ]
     faults: Counter[str] = Counter()
     for r in rows:
@@ -69,7 +69,8 @@ def table(paths: list[Path]) -> str:
         faults.update(kinds)
         lines.append(
             f"{r['database']:<9} {r['seed']:>4} {r['duration']:>6.0f} {sum(kinds.values()):>6} "
-            f"{r.get('orders_accepted', 0):>8} {len(r['violations']):>10}  "
+            f"{r.get('orders_offered', 0):>7} {r.get('orders_accepted', 0):>8} "
+            f"{len(r['violations']):>10}  "
             + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         )
     failed = sum(1 for r in rows if r["violations"])

@@ -153,12 +153,18 @@ async def _close(admin: AIOKafkaAdminClient | None, consumer: AIOKafkaConsumer |
             await admin.close()
     if consumer is not None:
         try:
-            await consumer.stop()
-        except asyncio.CancelledError:
-            # aiokafka issue 647: a group-less consumer's stop() re-raises the cancellation of
-            # its own helper task. Swallow only that one; a cancellation aimed at us goes on.
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise
+            await stop_groupless_consumer(consumer)
         except Exception:
             log.debug("catch-up consumer did not stop cleanly", exc_info=True)
+
+
+async def stop_groupless_consumer(consumer: AIOKafkaConsumer) -> None:
+    """Stop a consumer that joined no group (it reads by assignment)."""
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        # aiokafka issue 647: a group-less consumer's stop() re-raises the cancellation of its
+        # own helper task. Swallow only that one; a cancellation aimed at us goes on.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise

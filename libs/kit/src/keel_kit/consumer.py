@@ -167,9 +167,10 @@ class BatchProcessor:
         for record in records:
             declared = record.header("keel-type")
             if declared is not None and declared not in self._handlers.by_type:
+                # Not even parsed: another reader's type is skipped, an unknown one set aside.
                 if (unknown := self._unknown_type(record, declared)) is not None:
                     failures.append(unknown)
-                continue  # another consumer's message on a shared topic: not even parsed
+                continue
             try:
                 envelope = Envelope.from_bytes(record.value)
             except ValidationError as error:

@@ -2,8 +2,9 @@
 
 Start-up never waits for Kafka: the HTTP side and the outbox work as soon as the database is
 migrated, and the broker connects in the background (retrying), so a service started during a
-broker outage still accepts work. Shutdown stops fetching first, lets the in-flight batch finish,
-then flushes the relay.
+broker outage still accepts work. Start-up does wait for the database, which it cannot work
+without: a service started during a database outage comes up when the database is back. Shutdown
+stops fetching first, lets the in-flight batch finish, then flushes the relay.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from keel_kit.broker import create_broker, document_publications, subscribe
 from keel_kit.catchup import ReplicaCatchup
 from keel_kit.consumer import BatchProcessor
 from keel_kit.db import Database
+from keel_kit.faults import is_transient
 from keel_kit.handlers import Handlers
 from keel_kit.metrics import KitMetrics
 from keel_kit.migrations import upgrade
@@ -32,6 +34,9 @@ from keel_kit.stalls import StallWatch
 from keel_kit.topics import ensure_topics
 
 log = logging.getLogger(__name__)
+
+MIGRATION_RETRY_FIRST_SECONDS = 0.5
+MIGRATION_RETRY_MAX_SECONDS = 10.0
 
 
 class ServiceRuntime:
@@ -75,8 +80,23 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(run, name=job.name))
 
     async def migrate(self) -> None:
-        """Bring the database to the newest schema (service tests stop here, without Kafka)."""
-        await upgrade(self.migrations, self.db.url)
+        """Bring the database to the newest schema (service tests stop here, without Kafka).
+
+        A database that is away (restarting, not accepting connections yet) is waited for, so
+        a service started during a database outage comes up when the database does instead of
+        exiting; any other failure stops the start-up.
+        """
+        delay = MIGRATION_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                await upgrade(self.migrations, self.db.url)
+                return
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                log.warning("database not reachable (%s); migrating again in %.1fs", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MIGRATION_RETRY_MAX_SECONDS)
 
     async def stop(self) -> None:
         if self.broker is not None:

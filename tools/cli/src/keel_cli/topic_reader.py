@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from keel_kit.broker_lag import stop_groupless_consumer
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[Any]:
@@ -31,7 +32,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[Any]:
                 records.extend(batch.get(tp, []))
         return records
     finally:
-        await _stop(consumer)
+        await stop_groupless_consumer(consumer)
 
 
 async def partitions_of(bootstrap: str, topic: str) -> list[int]:
@@ -43,14 +44,3 @@ async def partitions_of(bootstrap: str, topic: str) -> list[int]:
     finally:
         await admin.close()
     return sorted(p["partition"] for p in description["partitions"])
-
-
-async def _stop(consumer: AIOKafkaConsumer) -> None:
-    try:
-        await consumer.stop()
-    except asyncio.CancelledError:
-        # aiokafka issue 647: a group-less consumer's stop() re-raises the cancellation of its
-        # own helper task. Swallow only that one; a cancellation aimed at us goes on.
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise

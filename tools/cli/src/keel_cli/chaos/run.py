@@ -50,6 +50,11 @@ class ChaosResult:
         found = [f"{v.source}: {v.invariant}: {v.detail}" for v in self.check.violations]
         found += [f"accepted order {o} is gone" for o in self.missing_orders]
         found += [f"the intake refused {r}" for r in self.traffic.refused]
+        if self.traffic.gave_up:
+            found.append(
+                f"the intake never answered {self.traffic.gave_up} order(s) within "
+                f"{load.PATIENCE_SECONDS:.0f}s"
+            )
         found += [f"dead-lettered but not poison: {d}" for d in self.unexpected_dead_letters]
         found += [f"poison never dead-lettered: {p}" for p in self.poison_not_dead_lettered]
         found += [f"fault could not be injected: {e}" for e in self.fault_errors]
