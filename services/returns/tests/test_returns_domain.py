@@ -16,20 +16,16 @@ from keel_returns.domain import (
     RequestedLine,
     Returnable,
     ReturnRefused,
-    Settlement,
-    SettlementRefused,
     ShippingRefund,
     StepRefused,
-    all_paid,
     check_inspection,
     check_return,
     needs_approval,
-    percentile,
     quote_refund,
     require_step,
-    settle_refund,
     whole_order_returned,
 )
+from keel_returns.settlement import Settlement, SettlementRefused, all_paid, settle_refund
 
 pytestmark = pytest.mark.unit
 
@@ -260,13 +256,3 @@ def test_a_refund_is_recorded_paid_only_once_requested() -> None:
     require_step("r-1", "refund_requested", "record the refund paid")
     with pytest.raises(StepRefused, match="r-1 is inspected: can record the refund paid only"):
         require_step("r-1", "inspected", "record the refund paid")
-
-
-def test_percentiles_interpolate_between_the_nearest_ranks() -> None:
-    values = [1000.0, 100.0, 400.0, 200.0]
-    assert percentile(values, 0.5) == 300.0
-    assert percentile(values, 0.95) == pytest.approx(910.0)
-    assert percentile(values, 0.0) == 100.0
-    assert percentile(values, 1.0) == 1000.0
-    assert percentile([7.0], 0.95) == 7.0
-    assert percentile([], 0.5) is None

@@ -6,7 +6,6 @@ order, in the caller's transaction (the outbox); a refusal raises before anythin
 the boundary rolls back whole and nothing is booked.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -24,7 +23,6 @@ from keel_contracts.events import (
     PurchaseOrderReceived,
     PurchaseOrderSent,
 )
-from keel_contracts.events import PurchaseOrderLine as EventLine
 from keel_contracts.limits import MAX_QUANTITY
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line, Money
@@ -33,6 +31,7 @@ from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, DomainError, NotFound
 from keel_kit.tables import utcnow
 from keel_procurement import domain, references, repository
+from keel_procurement import purchase_order_views as views
 from keel_procurement.domain import Action, Status
 from keel_procurement.models import (
     PurchaseOrder,
@@ -45,7 +44,6 @@ from keel_procurement.schemas import (
     ApprovalCreate,
     CancelRequest,
     ConfirmationCreate,
-    LinePublic,
     PurchaseOrderCreate,
     PurchaseOrderPublic,
     ReceiptCreate,
@@ -111,16 +109,18 @@ async def draft(
             purchase_order_id=po.po_id,
             supplier_id=po.supplier_id,
             location_id=po.location_id,
-            lines=tuple(_event_line(po, line.sku, line.quantity, line.unit_cost) for line in lines),
+            lines=tuple(
+                views.event_line(po, line.sku, line.quantity, line.unit_cost) for line in lines
+            ),
             total=Money(amount=total, currency=po.currency),
         ),
         key=po.po_id,
     )
-    return _public(po, lines, [])
+    return views.public(po, lines, [])
 
 
 async def view(*, session: AsyncSession, po_id: str) -> PurchaseOrderPublic:
-    return await _view(session, await _get(session, po_id))
+    return await views.view_of(session, await _get(session, po_id))
 
 
 async def approve(
@@ -152,7 +152,7 @@ async def approve(
             ),
             key=po_id,
         )
-    return await _view(session, po, approvers)
+    return await views.view_of(session, po, approvers)
 
 
 async def send(*, session: AsyncSession, outbox: Outbox, po_id: str) -> PurchaseOrderPublic:
@@ -170,7 +170,7 @@ async def send(*, session: AsyncSession, outbox: Outbox, po_id: str) -> Purchase
         ),
         key=po_id,
     )
-    return await _view(session, po)
+    return await views.view_of(session, po)
 
 
 async def confirm(
@@ -204,7 +204,7 @@ async def confirm(
         ),
         key=po_id,
     )
-    return await _view(session, po)
+    return await views.view_of(session, po)
 
 
 async def _move_date(
@@ -227,7 +227,7 @@ async def _move_date(
     except domain.EarlierDate as error:
         raise Conflict(f"purchase order {po.po_id}: {error}", field="expected_date") from error
     if not later:
-        return await _view(session, po)
+        return await views.view_of(session, po)
     po.expected_date = cmd.expected_date
     po.updated_at = utcnow()
     session.add(po)
@@ -248,7 +248,7 @@ async def _move_date(
         ),
         key=po.po_id,
     )
-    return await _view(session, po, lines=lines)
+    return await views.view_of(session, po, lines=lines)
 
 
 async def receive(
@@ -309,7 +309,7 @@ async def receive(
             supplier_id=po.supplier_id,
             location_id=po.location_id,
             lines=tuple(
-                _event_line(po, sku, quantity, by_sku[sku].unit_cost)
+                views.event_line(po, sku, quantity, by_sku[sku].unit_cost)
                 for sku, quantity in arriving.items()
             ),
             received_at=receipt.received_at,
@@ -322,7 +322,7 @@ async def receive(
         po_id=po_id,
         received_at=receipt.received_at,
         lines=[ReceiptLinePublic(sku=sku, quantity=n) for sku, n in arriving.items()],
-        purchase_order=await _view(session, po),
+        purchase_order=await views.view_of(session, po),
     )
 
 
@@ -344,7 +344,7 @@ async def cancel(
         ),
         key=po_id,
     )
-    return await _view(session, po)
+    return await views.view_of(session, po)
 
 
 async def close(*, session: AsyncSession, outbox: Outbox, po_id: str) -> PurchaseOrderPublic:
@@ -368,7 +368,7 @@ async def close(*, session: AsyncSession, outbox: Outbox, po_id: str) -> Purchas
         ),
         key=po_id,
     )
-    return await _view(session, po)
+    return await views.view_of(session, po)
 
 
 async def _get(session: AsyncSession, po_id: str, *, lock: bool = False) -> PurchaseOrder:
@@ -393,35 +393,3 @@ def _move(session: AsyncSession, po: PurchaseOrder, status: Status) -> None:
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
-
-
-def _event_line(po: PurchaseOrder, sku: str, quantity: int, unit_cost: Decimal) -> EventLine:
-    return EventLine(
-        sku=sku,
-        quantity=quantity,
-        unit_cost=Money(amount=domain.amount(unit_cost), currency=po.currency),
-    )
-
-
-async def _view(
-    session: AsyncSession,
-    po: PurchaseOrder,
-    approvers: list[str] | None = None,
-    *,
-    lines: Sequence[PurchaseOrderLine] | None = None,
-) -> PurchaseOrderPublic:
-    if lines is None:
-        lines = await repository.lines_of(session, po.po_id)
-    if approvers is None:
-        approvers = await repository.approvers_of(session, po.po_id)
-    return _public(po, lines, approvers)
-
-
-def _public(
-    po: PurchaseOrder, lines: Sequence[PurchaseOrderLine], approvers: list[str]
-) -> PurchaseOrderPublic:
-    return PurchaseOrderPublic(
-        **po.model_dump(exclude={"updated_at"}),
-        lines=[LinePublic.model_validate(line, from_attributes=True) for line in lines],
-        approvers=approvers,
-    )

@@ -18,7 +18,7 @@ from keel_kit.handlers import PermanentError
 from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, NotFound
 from keel_kit.tables import utcnow
-from keel_returns import domain, repository
+from keel_returns import domain, repository, settlement
 from keel_returns.domain import Grade, RefundStatus, ReturnStatus, ShippingRefund
 from keel_returns.models import Refund, ReturnAuthorization, ShippedOrder
 from keel_returns.schemas import RefundApproval, RefundLinePublic, RefundPublic
@@ -169,7 +169,7 @@ async def record_refunded(*, session: AsyncSession, event: PaymentRefunded, at: 
             )
         return
     try:
-        settlement = domain.settle_refund(
+        paid = settlement.settle_refund(
             refund_id=refund.refund_id,
             status=refund.status,
             requested=Decimal(refund.amount),
@@ -177,15 +177,15 @@ async def record_refunded(*, session: AsyncSession, event: PaymentRefunded, at: 
             paid=event.amount.amount,
             paid_currency=event.amount.currency,
         )
-    except domain.SettlementRefused as refused:
+    except settlement.SettlementRefused as refused:
         raise PermanentError(str(refused)) from refused
     paid_at = as_utc(at)
     refund.status = RefundStatus.REFUNDED
-    refund.refunded_amount = settlement.refunded
-    refund.shortfall = settlement.shortfall
+    refund.refunded_amount = paid.refunded
+    refund.shortfall = paid.shortfall
     refund.refunded_at = paid_at
     session.add(refund)
-    if not domain.all_paid(r.status for r in found.refunds.values()):
+    if not settlement.all_paid(r.status for r in found.refunds.values()):
         return
     authorization = found.authorization
     try:

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts.times import as_utc
 from keel_contracts.values import Money
+from keel_kit.stats import percentile
 from keel_returns import domain, repository
 from keel_returns.domain import Grade, RefundStatus, ReturnStatus
 from keel_returns.repository import RefundedReturn, RefundTotals
@@ -73,7 +74,7 @@ def _processing(returns: Sequence[RefundedReturn]) -> ProcessingTimes:
 
     def percentiles(values: list[float | None]) -> Percentiles:
         known = [v for v in values if v is not None]
-        p50, p95 = (domain.percentile(known, share) for share in (0.50, 0.95))
+        p50, p95 = (percentile(known, share) for share in (0.50, 0.95))
         return Percentiles(
             p50=None if p50 is None else round(p50, 3), p95=None if p95 is None else round(p95, 3)
         )

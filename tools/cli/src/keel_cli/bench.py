@@ -29,6 +29,7 @@ from keel_cli import stack
 from keel_cli.demo import catalog
 from keel_cli.topic_reader import partitions_of
 from keel_contracts import Envelope
+from keel_kit.stats import percentile
 
 WATCHED = {"orders.order.v1": "order.confirmed", "fulfillment.shipment.v1": "shipment.created"}
 
@@ -173,11 +174,9 @@ def _end_to_end_rate(run: Run, clock: EventClock) -> float | None:
     return round(len(shipped) / span, 1) if span > 0 else None
 
 
-def _percentile_ms(sorted_seconds: list[float], q: float) -> float | None:
-    if not sorted_seconds:
-        return None
-    index = min(len(sorted_seconds) - 1, int(q * len(sorted_seconds)))
-    return round(sorted_seconds[index] * 1000, 1)
+def _percentile_ms(seconds: list[float], share: float) -> float | None:
+    value = percentile(seconds, share)
+    return None if value is None else round(value * 1000, 1)
 
 
 async def seed_stock(skus: int) -> list[catalog.Item]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ import httpx
 
 from keel_cli.demo.procure import Replenishment
 from keel_cli.demo.shoppers import Placed
+from keel_kit.stats import percentile
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ async def build(
         fill_rate=shipped_units / ordered_units if ordered_units else None,
         backorders_resolved=sum(statuses[o] == "delivered" for o in backordered),
         backorders=len(backordered),
-        cycle_p50_s=_percentile(cycle_times, 50),
-        cycle_p95_s=_percentile(cycle_times, 95),
+        cycle_p50_s=percentile(cycle_times, 0.50),
+        cycle_p95_s=percentile(cycle_times, 0.95),
         oversold_units=oversold,
         ledger_matches_balances=bool(invariants["ledger_matches_balances"]),
         trial_balance=(await clients.finance.get("/v1/trial-balance")).json(),
@@ -104,11 +104,3 @@ async def reconciliation(finance: httpx.AsyncClient, patience: float = 60.0) -> 
         if body.get("matches") or loop.time() > deadline:
             return body
         await asyncio.sleep(1.0)
-
-
-def _percentile(values: list[float], percent: int) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]

@@ -1,0 +1,141 @@
+"""Inventory's events: the item master, locations, stock movements, reservations, availability."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from keel_contracts.envelope import Message
+from keel_contracts.events.returns import Disposition
+from keel_contracts.values import Line, Money, Quantity, Sku
+
+LocationKind = Literal["warehouse", "store", "3pl", "in_transit"]
+
+# --- inventory.item.v1: the item master, owned by inventory, replicated by everyone else ---
+
+
+class ItemRegistered(Message):
+    type = "item.registered"
+    sku: Sku
+    name: str
+    unit_cost: Money
+
+
+class LocationRegistered(Message):
+    type = "location.registered"
+    location_id: str
+    name: str
+    kind: LocationKind
+    country: str
+    postal_code: str
+
+
+# --- inventory.stock.v1: movements of the stock ledger ---
+
+
+class StockReceived(Message):
+    """Units booked into sellable stock at their unit cost.
+
+    `purchase_order_id` is set when the goods arrived against a purchase order (finance then
+    credits goods received not invoiced); it is None for opening stock and manual receipts.
+    """
+
+    type = "stock.received"
+    movement_id: str
+    sku: Sku
+    location_id: str
+    quantity: Quantity
+    unit_cost: Money
+    reference: str
+    purchase_order_id: str | None = None
+
+
+# --- inventory.reservation.v1: answers to reservation commands, keyed by order ---
+
+
+class Allocation(BaseModel):
+    """Units of one SKU held for an order at one location."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    location_id: str
+    sku: Sku
+    quantity: Quantity
+
+
+class StockReserved(Message):
+    """Every line of the order is held; the allocations say where (one location if any holds
+    everything, else split across locations)."""
+
+    type = "stock.reserved"
+    order_id: str
+    reservation_id: str
+    allocations: tuple[Allocation, ...]
+    expires_at: datetime
+
+
+class StockReservationFailed(Message):
+    """Nothing was held. With `waiting`, the request joined the SKU's backorder queue and a
+    `stock.reserved` follows when receipts cover it (oldest request first)."""
+
+    type = "stock.reservation_failed"
+    order_id: str
+    short_lines: tuple[Line, ...]
+    reason: str
+    waiting: bool = False
+
+
+class StockReleased(Message):
+    type = "stock.released"
+    order_id: str
+    reservation_id: str
+    reason: str
+
+
+class StockIssued(Message):
+    """Units left a location on a shipment: the reservation is consumed, stock goes down."""
+
+    type = "stock.issued"
+    order_id: str
+    shipment_id: str
+    location_id: str
+    sku: Sku
+    quantity: Quantity
+    unit_cost: Money
+    movement_id: str | None = None
+
+
+# --- inventory.availability.v1: compacted, the latest available-to-sell per SKU ---
+
+
+class AvailabilityChanged(Message):
+    type = "availability.changed"
+    sku: Sku
+    available_to_sell: int
+
+
+# --- inventory.stock.v1: returned stock ---
+
+
+class StockReturned(Message):
+    """Returned units of one SKU moved at a location, one event per return line and step.
+
+    On `return.received` the units enter `pending_inspection` (`disposition` is None); on
+    `return.inspected` they leave it for `state`: `sellable` (restock), `quarantine`
+    (refurbish), `damaged` (damaged), or `written_off` (write_off: they left stock). `unit_cost`
+    is the item's cost as inventory knows it (informative: finance values stock at its own
+    moving average); `movement_id` is the ledger movement that put the units in `state` (for a
+    write-off, the one that took them out). Not a receipt: finance must not count it as
+    `stock.received`.
+    """
+
+    type = "stock.returned"
+    return_id: str
+    order_id: str
+    location_id: str
+    sku: Sku
+    quantity: Quantity
+    state: str
+    disposition: Disposition | None = None
+    unit_cost: Money
+    movement_id: str

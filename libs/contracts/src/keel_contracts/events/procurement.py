@@ -1,0 +1,108 @@
+"""Procurement's events on procurement.purchase_order.v1: the purchase-order lifecycle, keyed by
+purchase order."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from keel_contracts.envelope import Message
+from keel_contracts.values import Line, Money, Quantity, Sku
+
+
+class PurchaseOrderConfirmed(Message):
+    type = "purchase_order.confirmed"
+    purchase_order_id: str
+    supplier_id: str
+    location_id: str
+    lines: tuple[Line, ...]
+    expected_at: datetime
+
+
+class PurchaseOrderLine(BaseModel):
+    """A SKU, a quantity and what one unit costs from the supplier."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sku: Sku
+    quantity: Quantity
+    unit_cost: Money
+
+
+class PurchaseOrderDrafted(Message):
+    type = "purchase_order.drafted"
+    purchase_order_id: str
+    supplier_id: str
+    location_id: str
+    lines: tuple[PurchaseOrderLine, ...]
+    total: Money
+
+
+class PurchaseOrderApproved(Message):
+    """Approved by everyone its amount requires (two different people above the threshold)."""
+
+    type = "purchase_order.approved"
+    purchase_order_id: str
+    supplier_id: str
+    approvers: tuple[str, ...]
+    total: Money
+
+
+class PurchaseOrderSent(Message):
+    type = "purchase_order.sent"
+    purchase_order_id: str
+    supplier_id: str
+    location_id: str
+    sent_at: datetime
+
+
+class PurchaseOrderReceived(Message):
+    """Goods arrived against a purchase order at its location, at the ordered unit costs.
+
+    Inventory books the lines as a sellable receipt (`receipt_id` is the dedupe key of the
+    booking); `complete` is true once every line is filled (its ordered quantity, less
+    procurement's under-receipt tolerance): nothing more is expected on the order.
+    """
+
+    type = "purchase_order.received"
+    purchase_order_id: str
+    receipt_id: str
+    supplier_id: str
+    location_id: str
+    lines: tuple[PurchaseOrderLine, ...]
+    received_at: datetime
+    complete: bool
+
+
+class PurchaseOrderCancelled(Message):
+    type = "purchase_order.cancelled"
+    purchase_order_id: str
+    supplier_id: str
+    location_id: str
+    reason: str
+
+
+class PurchaseOrderDelayed(Message):
+    """The supplier moved a confirmed purchase order's expected date later.
+
+    `lines` are the units still outstanding (ordered less received). Inventory moves its on-order
+    date; the order service raises a supplier_delay exception on the backordered orders waiting
+    for these SKUs.
+    """
+
+    type = "purchase_order.delayed"
+    purchase_order_id: str
+    supplier_id: str
+    location_id: str
+    lines: tuple[Line, ...]
+    previous_expected_at: datetime
+    expected_at: datetime
+
+
+class PurchaseOrderClosed(Message):
+    """No more goods are expected; `short_lines` are the units ordered but never received."""
+
+    type = "purchase_order.closed"
+    purchase_order_id: str
+    supplier_id: str
+    location_id: str
+    short_lines: tuple[Line, ...]
