@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Infra
-from tests.integration.support import ServiceProcess
-
-StartService = Callable[..., ServiceProcess]
+from tests.integration.support import ServiceProcess, StartService
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import pytest
 
 from keel_cli.runtime import kafka
 from tests.conftest import REPO_ROOT
-from tests.integration.conftest import StartService
-from tests.integration.support import eventually, journal_entries, new_sku, receive_stock
+from tests.integration.support import StartService, eventually, journal_entries, new_sku, stock
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +38,7 @@ def test_receipt_during_outage_is_delivered_after_recovery(
         lambda: inventory.get("/health/ready").status_code == 503,
         what="inventory to notice the broker is gone",
     )
-    movement_id = receive_stock(inventory, sku=sku, quantity=4)  # asserts 201
+    [movement_id] = stock(inventory, sku, {"WH-EAST": 4})  # asserts 201
     eventually(
         lambda: inventory.metric("keel_outbox_backlog") >= 1, what="the event waiting in the outbox"
     )

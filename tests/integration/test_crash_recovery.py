@@ -5,8 +5,7 @@ import asyncpg
 import pytest
 
 from keel_cli.runtime.processes import run_sync
-from tests.integration.conftest import StartService
-from tests.integration.support import eventually, journal_entries, new_sku, receive_stock
+from tests.integration.support import StartService, eventually, journal_entries, new_sku, stock
 
 pytestmark = pytest.mark.integration
 
@@ -30,11 +29,11 @@ def test_kill_between_database_and_offset_commit_is_harmless(
     database_url = finance.env["KEEL_FINANCE_DATABASE_URL"]
     # Let finance catch up with whatever earlier tests left on its topics, then stop it.
     eventually(lambda: finance.metric("keel_consumer_partitions") > 0, what="partitions assigned")
-    warmup = receive_stock(inventory, sku=new_sku(), quantity=1)
+    [warmup] = stock(inventory, new_sku(), {"WH-EAST": 1})
     eventually(lambda: journal_entries(finance, warmup), what="finance caught up")
     finance.stop()
 
-    movement_id = receive_stock(inventory, sku=new_sku(), quantity=3)
+    [movement_id] = stock(inventory, new_sku(), {"WH-EAST": 3})
     finance.start(wait_ready=False, extra_env={"KEEL_FAULT_KILL_BEFORE_OFFSET_COMMIT": "true"})
     assert finance.process is not None
     finance.process.wait(timeout=90)

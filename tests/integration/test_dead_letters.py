@@ -15,8 +15,7 @@ from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import StockReceived
 from keel_contracts.values import Money
 from tests.conftest import Infra
-from tests.integration.conftest import StartService
-from tests.integration.support import eventually, journal_entries, new_sku, produce
+from tests.integration.support import StartService, eventually, journal_entries, new_sku, produce
 
 pytestmark = pytest.mark.integration
 

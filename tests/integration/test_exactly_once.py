@@ -6,14 +6,14 @@ import asyncio
 import pytest
 
 from tests.conftest import Infra
-from tests.integration.conftest import StartService
 from tests.integration.support import (
+    StartService,
     eventually,
     find_record,
     journal_entries,
     new_sku,
     produce,
-    receive_stock,
+    stock,
 )
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,7 @@ def test_redelivered_receipt_is_posted_once(infra: Infra, start_service: StartSe
     finance = start_service("finance")
     sku = new_sku()
 
-    movement_id = receive_stock(inventory, sku=sku, quantity=10, unit_cost="2.50")
+    [movement_id] = stock(inventory, sku, {"WH-EAST": 10}, unit_cost="2.50")
     entries = eventually(lambda: journal_entries(finance, movement_id), what="journal entry")
     assert len(entries) == 1
     assert {(line["account"], line["debit"], line["credit"]) for line in entries[0]["lines"]} == {

@@ -5,8 +5,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.integration.conftest import StartService
-from tests.integration.support import new_sku, receive_stock
+from tests.integration.support import StartService, new_sku, stock
 
 pytestmark = pytest.mark.integration
 
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.integration
 def test_concurrent_retries_with_one_key_book_one_receipt(start_service: StartService) -> None:
     inventory = start_service("inventory")
     sku = new_sku()
-    receive_stock(inventory, sku=sku, quantity=1)  # registers the item and the warehouse
+    stock(inventory, sku, {"WH-EAST": 1})  # registers the item and the warehouse
     body = {
         "sku": sku,
         "location_id": "WH-EAST",

@@ -8,7 +8,7 @@ import pytest
 
 from keel_cli import stack
 from keel_cli.runtime.processes import port_open
-from tests.integration.support import eventually, keel, new_sku
+from tests.integration.support import Endpoint, eventually, keel, new_sku, stock
 
 pytestmark = pytest.mark.integration
 
@@ -30,37 +30,8 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
             "returns.db",
         ]
 
-        inventory, finance = stack.url("inventory"), stack.url("finance")
-        sku = new_sku()
-        assert (
-            httpx.post(
-                f"{inventory}/v1/items",
-                json={"sku": sku, "name": "Lamp", "unit_cost": "12.00", "currency": "USD"},
-            ).status_code
-            == 201
-        )
-        httpx.post(
-            f"{inventory}/v1/locations",
-            json={
-                "location_id": "WH-1",
-                "name": "Main",
-                "kind": "warehouse",
-                "country": "US",
-                "postal_code": "94107",
-            },
-        )
-        receipt = httpx.post(
-            f"{inventory}/v1/receipts",
-            json={
-                "sku": sku,
-                "location_id": "WH-1",
-                "quantity": 5,
-                "unit_cost": "12.00",
-                "reference": "opening",
-            },
-        )
-        assert receipt.status_code == 201, receipt.text
-        movement_id = receipt.json()["movement_id"]
+        finance, sku = stack.url("finance"), new_sku()
+        [movement_id] = stock(Endpoint(stack.url("inventory")), sku, {"WH-1": 5}, unit_cost="12.00")
 
         def posted() -> list[object]:
             entries: list[object] = httpx.get(

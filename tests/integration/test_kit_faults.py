@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel, select
 from keel_contracts import Envelope
 from keel_contracts.events import StockReceived
 from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.context import UnitOfWork
 from keel_kit.db import Database
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.metrics import KitMetrics
@@ -70,6 +71,7 @@ def replica(url: str, handlers: Handlers, metrics: KitMetrics) -> tuple[Database
         metrics=metrics,
         max_attempts=5,
         backoff_seconds=0.05,
+        service=None,
     )
     return db, processor
 
@@ -92,7 +94,7 @@ async def test_two_replicas_that_deadlock_both_apply_their_batches(database_url:
     handlers = Handlers()
 
     @handlers.on(StockReceived)
-    async def lock_in_the_order_given(ctx: MessageContext, event: StockReceived) -> None:
+    async def lock_in_the_order_given(ctx: MessageContext[None], event: StockReceived) -> None:
         # `reference` names the order to lock the two rows in: opposite orders deadlock.
         for position, sku in enumerate(event.reference.split(",")):
             if position:
@@ -133,7 +135,7 @@ async def test_a_database_restart_mid_batch_loses_and_duplicates_nothing(
     handlers = Handlers()
 
     @handlers.on(StockReceived)
-    async def apply(ctx: MessageContext, event: StockReceived) -> None:
+    async def apply(ctx: MessageContext[None], event: StockReceived) -> None:
         ctx.session.add(Applied(movement_id=event.movement_id, quantity=event.quantity))
         await ctx.session.flush()
         if not restarted.is_set():
@@ -183,19 +185,25 @@ async def test_a_poison_message_with_a_long_key_is_dead_lettered(database_url: s
 async def test_a_periodic_job_runs_once_per_period_across_replicas(database_url: str) -> None:
     attempts: list[int] = []
 
-    async def record_run(session: object, _outbox: Outbox) -> None:
+    async def record_run(work: UnitOfWork[None]) -> None:
         attempts.append(1)
         await asyncio.sleep(0.2)  # long enough for the other replica to find the claim held
-        session.add(JobRun(period=len(attempts)))  # type: ignore[attr-defined]
+        work.session.add(JobRun(period=len(attempts)))
 
     job = PeriodicJob(name="kit-fault-job", every=3600, run=record_run)
     replicas = [Database(database_url), Database(database_url)]
     outbox = Outbox("finance")
     start = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
-    ran = await asyncio.gather(*(run_if_due(db, outbox, job, now=start) for db in replicas))
-    again = await run_if_due(replicas[1], outbox, job, now=start + timedelta(minutes=59))
-    next_hour = await run_if_due(replicas[1], outbox, job, now=start + timedelta(hours=1))
+    ran = await asyncio.gather(
+        *(run_if_due(db, outbox, job, now=start, service=None) for db in replicas)
+    )
+    again = await run_if_due(
+        replicas[1], outbox, job, now=start + timedelta(minutes=59), service=None
+    )
+    next_hour = await run_if_due(
+        replicas[1], outbox, job, now=start + timedelta(hours=1), service=None
+    )
 
     assert sorted(ran) == [False, True]  # never run before: due at start, on one replica
     assert again is False  # the same period, later
@@ -210,16 +218,18 @@ async def test_a_failed_run_gives_its_period_back(database_url: str) -> None:
     db = Database(database_url)
     failures = [RuntimeError("supplier feed away")]
 
-    async def flaky(session: object, _outbox: Outbox) -> None:
+    async def flaky(work: UnitOfWork[None]) -> None:
         if failures:
             raise failures.pop()
-        session.add(JobRun(period=1))  # type: ignore[attr-defined]
+        work.session.add(JobRun(period=1))
 
     job = PeriodicJob(name="kit-fault-flaky", every=60, run=flaky)
     now = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
     with pytest.raises(RuntimeError):
-        await run_if_due(db, Outbox("finance"), job, now=now)
-    assert await run_if_due(db, Outbox("finance"), job, now=now + timedelta(seconds=30))
+        await run_if_due(db, Outbox("finance"), job, now=now, service=None)
+    assert await run_if_due(
+        db, Outbox("finance"), job, now=now + timedelta(seconds=30), service=None
+    )
     assert await count(db, JobRun) == 1
     await db.dispose()

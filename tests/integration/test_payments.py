@@ -15,8 +15,13 @@ from keel_contracts import Envelope
 from keel_contracts.commands import AuthorizePayment, CapturePayment, VoidPayment
 from keel_contracts.values import Money
 from tests.conftest import Infra
-from tests.integration.conftest import StartService
-from tests.integration.support import ServiceProcess, eventually, journal_entries, produce_many
+from tests.integration.support import (
+    ServiceProcess,
+    StartService,
+    eventually,
+    journal_entries,
+    produce_many,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import StartService
-from tests.integration.support import ServiceProcess, eventually, journal_entries, new_sku
-from tests.integration.test_order_to_cash import Stack, order_body
+from tests.integration.support import (
+    ServiceProcess,
+    Stack,
+    StartService,
+    eventually,
+    journal_entries,
+    new_sku,
+    order_body,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +88,7 @@ def approve_send_confirm(procurement: ServiceProcess, po_id: str, expected_date:
 def wait_backordered(stack: Stack, count: int, sku: str) -> list[str]:
     waiting = []
     for _ in range(count):
-        order_id = stack.place(order_body("web", sku))
+        order_id = stack.place(order_body(sku))
         eventually(
             lambda oid=order_id: stack.status(oid) == "backordered",  # type: ignore[misc]
             what="a backorder",
@@ -94,12 +100,12 @@ def wait_backordered(stack: Stack, count: int, sku: str) -> list[str]:
 def test_a_received_purchase_order_serves_the_backorders_oldest_first(
     start_service: StartService,
 ) -> None:
-    stack = Stack(start_service)
-    procurement = start_service("procurement")
+    stack = Stack(start_service, procurement=True)
+    procurement = stack.procurement
     sku = new_sku()
-    stack.stock(sku, **{"WH-EAST": 1})
-    first = stack.place(order_body("web", sku))
-    eventually(lambda: stack.status(first) == "released", what="the first order released")
+    stack.stock(sku, {"WH-EAST": 1})
+    first = stack.place(order_body(sku))
+    stack.wait_status(first, "released")
     waiting = wait_backordered(stack, 3, sku)
 
     po_id = draft_purchase_order(procurement, sku, quantity=2)
@@ -128,10 +134,10 @@ def test_a_received_purchase_order_serves_the_backorders_oldest_first(
 def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_the_backorders(
     start_service: StartService,
 ) -> None:
-    stack = Stack(start_service)
-    procurement = start_service("procurement")
+    stack = Stack(start_service, procurement=True)
+    procurement = stack.procurement
     sku = new_sku()
-    stack.stock(sku, **{"WH-EAST": 1})
+    stack.stock(sku, {"WH-EAST": 1})
     supplier = {"supplier_id": f"SUP-{sku}", "name": "Acme Ceramics", "lead_time_days": 4}
     assert procurement.post("/v1/suppliers", supplier).status_code == 201
     policy = {
@@ -154,8 +160,8 @@ def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_t
         {"series": [{"sku": sku, "location_id": "WH-EAST", "days": history}]},
     )
     assert imported.status_code == 201, imported.text
-    first = stack.place(order_body("web", sku))
-    eventually(lambda: stack.status(first) == "released", what="the only unit sold")
+    first = stack.place(order_body(sku))
+    stack.wait_status(first, "released")
     waiting = wait_backordered(stack, 3, sku)
 
     run = procurement.post("/v1/replenishment-runs", {})
@@ -189,11 +195,11 @@ def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_t
 def test_a_supplier_moving_its_date_raises_supplier_delay_on_the_waiting_orders(
     start_service: StartService,
 ) -> None:
-    stack = Stack(start_service)
-    procurement = start_service("procurement")
+    stack = Stack(start_service, procurement=True)
+    procurement = stack.procurement
     sku, other = new_sku(), new_sku()
-    stack.stock(sku, **{"WH-EAST": 0})
-    stack.stock(other, **{"WH-EAST": 0})
+    stack.stock(sku, {"WH-EAST": 0})
+    stack.stock(other, {"WH-EAST": 0})
     waiting = wait_backordered(stack, 2, sku)
     unaffected = wait_backordered(stack, 1, other)
     po_id = draft_purchase_order(procurement, sku, quantity=5)
@@ -226,10 +232,10 @@ def test_a_supplier_moving_its_date_raises_supplier_delay_on_the_waiting_orders(
 def test_an_over_receipt_beyond_tolerance_is_refused_and_nothing_is_booked(
     start_service: StartService,
 ) -> None:
-    stack = Stack(start_service)
-    procurement = start_service("procurement")
+    stack = Stack(start_service, procurement=True)
+    procurement = stack.procurement
     sku = new_sku()
-    stack.stock(sku, **{"WH-EAST": 0})
+    stack.stock(sku, {"WH-EAST": 0})
     po_id = draft_purchase_order(procurement, sku, quantity=10)
     approve_send_confirm(procurement, po_id, "2030-01-15")
     eventually(lambda: on_order(stack, sku)[0] == 10, what="inventory to show it on order")

@@ -13,8 +13,14 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.integration.conftest import StartService
-from tests.integration.support import ServiceProcess, eventually, new_sku
+from tests.integration.support import (
+    ServiceProcess,
+    StartService,
+    eventually,
+    new_sku,
+    register_item,
+    register_location,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -26,12 +32,6 @@ POLICY = {
     "min_order_qty": 10,
     "pack_size": 5,
 }
-
-
-def _register(inventory: ServiceProcess, sku: str) -> None:
-    body = {"sku": sku, "name": f"Item {sku}", "unit_cost": "3.00", "currency": "USD"}
-    response = inventory.post("/v1/items", body)
-    assert response.status_code == 201, response.text
 
 
 def _items_lag(procurement: ServiceProcess) -> int | None:
@@ -46,13 +46,8 @@ async def test_a_sku_not_replicated_yet_is_a_503_until_procurement_catches_up(
     procurement = start_service("procurement")
     location = f"WH-{uuid.uuid4().hex[:6].upper()}"
     known, fresh = new_sku(), new_sku()
-    created = inventory.post(
-        "/v1/locations",
-        {"location_id": location, "name": "Dock", "kind": "warehouse", "country": "US",
-         "postal_code": "94107"},
-    )  # fmt: skip
-    assert created.status_code == 201, created.text
-    _register(inventory, known)
+    register_location(inventory, location, new=True)
+    register_item(inventory, known)
     assert procurement.post("/v1/suppliers", SUPPLIER).status_code == 201
 
     def put_policy(sku: str) -> Any:
@@ -65,7 +60,7 @@ async def test_a_sku_not_replicated_yet_is_a_503_until_procurement_catches_up(
     try:
         async with holder.transaction():
             await holder.execute("LOCK TABLE item_replica IN EXCLUSIVE MODE")
-            _register(inventory, fresh)
+            register_item(inventory, fresh)
             eventually(
                 lambda: (_items_lag(procurement) or 0) >= 1,
                 what="procurement's copy of the items to fall behind",

@@ -23,7 +23,7 @@ import schemathesis
 from schemathesis.engine import events
 from schemathesis.engine.recorder import ScenarioRecorder
 
-from tests.integration.conftest import StartService
+from tests.integration.support import StartService
 
 pytestmark = pytest.mark.integration
 

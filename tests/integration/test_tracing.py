@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import StartService
-from tests.integration.support import eventually, journal_entries, new_sku, receive_stock
+from tests.integration.support import StartService, eventually, journal_entries, new_sku, stock
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +27,8 @@ def test_one_trace_id_from_http_request_to_consumer(
     trace_id = secrets.token_hex(16)
     traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
 
-    movement_id = receive_stock(
-        inventory, sku=new_sku(), quantity=1, headers={"traceparent": traceparent}
+    [movement_id] = stock(
+        inventory, new_sku(), {"WH-EAST": 1}, headers={"traceparent": traceparent}
     )
     eventually(lambda: journal_entries(finance, movement_id), what="finance to post")
 

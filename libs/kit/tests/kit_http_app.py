@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from keel_contracts import ServiceName
 from keel_kit import cursors
 from keel_kit.app import create_service_app
+from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
 from keel_kit.query import CursorQuery, SinceQuery
 from keel_kit.settings import ServiceSettings
@@ -80,7 +81,7 @@ def tiny_app(tmp_path: Path) -> FastAPI:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'tiny.db'}", max_body_bytes=BODY_LIMIT
     )
     return create_service_app(
-        settings,
+        ServiceContext.create(settings),
         handlers=Handlers(),
         routers=[_router()],
         migrations=tmp_path,

@@ -30,7 +30,7 @@ def processor(db: Database, behaviour: Behaviour, *, max_attempts: int = 3) -> B
     handlers = Handlers()
 
     @handlers.on(StockReceived)
-    async def on_received(ctx: MessageContext, event: StockReceived) -> None:
+    async def on_received(ctx: MessageContext[None], event: StockReceived) -> None:
         ctx.session.add(Applied(movement_id=event.movement_id, quantity=event.quantity))
         await ctx.session.flush()  # the write happens, so a rollback must really undo it
         if behaviour.transient_failures:
@@ -47,6 +47,7 @@ def processor(db: Database, behaviour: Behaviour, *, max_attempts: int = 3) -> B
         metrics=KitMetrics("finance"),
         max_attempts=max_attempts,
         backoff_seconds=0.001,
+        service=None,
     )
 
 
@@ -164,7 +165,7 @@ async def test_a_write_that_fails_only_at_commit_is_isolated_and_dead_lettered(
     handlers = Handlers()
 
     @handlers.on(StockReceived)
-    async def on_received(ctx: MessageContext, event: StockReceived) -> None:
+    async def on_received(ctx: MessageContext[None], event: StockReceived) -> None:
         # No flush here: on the fast path the bad row only fails when the batch commits. A list
         # is a value the driver cannot store (as an over-long string is on PostgreSQL).
         bad: Any = ["not", "storable"]
@@ -179,6 +180,7 @@ async def test_a_write_that_fails_only_at_commit_is_isolated_and_dead_lettered(
         metrics=KitMetrics("finance"),
         max_attempts=2,
         backoff_seconds=0.001,
+        service=None,
     )
     applied = await consumer.process(
         [record(receipt(13).to_bytes()), record(receipt(2).to_bytes(), 1)]

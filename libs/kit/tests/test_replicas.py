@@ -39,6 +39,7 @@ async def test_the_newest_registration_of_a_sku_wins(db: Database) -> None:
         metrics=KitMetrics("order"),
         max_attempts=1,
         backoff_seconds=0.001,
+        service=None,
     )
 
     await consumer.process([registered("Mug", "3.50")])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from keel_kit import runtime
+from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.settings import ServiceSettings
@@ -20,7 +21,7 @@ class Settings(ServiceSettings):
 
 def service(tmp_path: Path) -> ServiceRuntime:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'order.db'}")
-    return ServiceRuntime(settings, Handlers(), tmp_path / "migrations")
+    return ServiceRuntime(ServiceContext.create(settings), Handlers(), tmp_path / "migrations")
 
 
 async def test_migrations_wait_for_a_database_that_is_away(

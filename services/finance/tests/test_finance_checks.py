@@ -27,8 +27,8 @@ def shipped_capture(order_id: str) -> CapturePayment:
 
 async def test_a_shipped_orders_capture_and_sale_keep_every_invariant(finance: Finance) -> None:
     order_id = new_order()
-    await finance.send(authorize(order_id))
-    await finance.send(shipped_capture(order_id))
+    await finance.publish(authorize(order_id))
+    await finance.publish(shipped_capture(order_id))
 
     assert await findings(finance) == {}
 
@@ -36,10 +36,10 @@ async def test_a_shipped_orders_capture_and_sale_keep_every_invariant(finance: F
 async def test_each_kind_of_break_is_named(finance: Finance) -> None:
     captured_only, shipped = new_order(), new_order()
     for order_id in (captured_only, shipped):
-        await finance.send(authorize(order_id))
-    await finance.send(CapturePayment(order_id=captured_only, amount=usd("40.00")))
-    await finance.send(shipped_capture(shipped))
-    async with finance.runtime.db.transaction() as session:
+        await finance.publish(authorize(order_id))
+    await finance.publish(CapturePayment(order_id=captured_only, amount=usd("40.00")))
+    await finance.publish(shipped_capture(shipped))
+    async with finance.db.transaction() as session:
         # Bypass the use cases to build the states the checks must catch.
         session.add(
             JournalEntry(
@@ -82,7 +82,7 @@ async def test_each_kind_of_break_is_named(finance: Finance) -> None:
 
 async def test_an_entry_whose_cents_add_up_balances_on_sqlite_too(finance: Finance) -> None:
     # SQLite sums Numeric columns as floats: 0.10 + 0.20 comes back as 0.30000000000000004.
-    async with finance.runtime.db.transaction() as session:
+    async with finance.db.transaction() as session:
         session.add(
             JournalEntry(
                 entry_id="E-C", source_type="manual", source_id="c", currency="USD", memo="cents"

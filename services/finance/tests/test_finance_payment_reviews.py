@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 async def held(finance: Finance) -> str:
     """An order whose payment the provider held for review."""
     order_id = new_order()
-    await finance.send(
+    await finance.publish(
         AuthorizePayment(order_id=order_id, amount=usd("40.00"), method="card", token="tok_review")
     )
     assert [kind for kind, _ in await finance.answers(order_id)] == ["payment.held"]
@@ -49,7 +49,7 @@ def authorized(order_id: str) -> tuple[str, dict[str, Any]]:
 async def test_approved_review_authorizes_the_held_payment(finance: Finance) -> None:
     order_id = await held(finance)
 
-    await finance.send(review(order_id, approve=True, note="cardholder verified"))
+    await finance.publish(review(order_id, approve=True, note="cardholder verified"))
 
     assert (await finance.answers(order_id))[1:] == [authorized(order_id)]
     payment = await finance.payment(order_id)
@@ -62,9 +62,9 @@ async def test_approved_review_authorizes_the_held_payment(finance: Finance) -> 
 
 async def test_an_approved_review_can_be_captured(finance: Finance) -> None:
     order_id = await held(finance)
-    await finance.send(review(order_id, approve=True))
+    await finance.publish(review(order_id, approve=True))
 
-    await finance.send(CapturePayment(order_id=order_id, amount=usd("40.00")))
+    await finance.publish(CapturePayment(order_id=order_id, amount=usd("40.00")))
 
     assert (await finance.answers(order_id))[-1][0] == "payment.captured"
     assert (await finance.payment(order_id))["status"] == "captured"
@@ -74,22 +74,22 @@ async def test_an_approved_review_can_be_captured(finance: Finance) -> None:
 async def test_rejected_review_declines_the_payment_with_the_note(finance: Finance) -> None:
     order_id = await held(finance)
 
-    await finance.send(review(order_id, approve=False, note="stolen card"))
+    await finance.publish(review(order_id, approve=False, note="stolen card"))
 
     assert (await finance.answers(order_id))[1:] == [
         ("payment.declined", {"order_id": order_id, "reason": "review rejected: stolen card"})
     ]
     assert (await finance.payment(order_id))["status"] == "declined"
     # The order's compensation that follows a rejection finds nothing left to void.
-    await finance.send(VoidPayment(order_id=order_id, reason="order rejected"))
+    await finance.publish(VoidPayment(order_id=order_id, reason="order rejected"))
     assert len(await finance.answers(order_id)) == 2
     assert await finance.dead_letters(order_id) == []
 
 
 async def test_the_same_decision_again_only_repeats_the_answer(finance: Finance) -> None:
     order_id = await held(finance)
-    await finance.send(review(order_id, approve=True, note="first"))
-    await finance.send(review(order_id, approve=True, note="second"))
+    await finance.publish(review(order_id, approve=True, note="first"))
+    await finance.publish(review(order_id, approve=True, note="second"))
 
     assert (await finance.answers(order_id))[1:] == [authorized(order_id), authorized(order_id)]
     assert (await finance.payment(order_id))["reason"] == "review approved: first"
@@ -98,8 +98,8 @@ async def test_the_same_decision_again_only_repeats_the_answer(finance: Finance)
 
 async def test_approving_a_declined_payment_is_dead_lettered(finance: Finance) -> None:
     order_id = await held(finance)
-    await finance.send(review(order_id, approve=False))
-    await finance.send(review(order_id, approve=True))
+    await finance.publish(review(order_id, approve=False))
+    await finance.publish(review(order_id, approve=True))
 
     (letter,) = await finance.dead_letters(order_id)
     assert f"the review of order {order_id} cannot be approved: its payment is declined" in letter
@@ -108,10 +108,10 @@ async def test_approving_a_declined_payment_is_dead_lettered(finance: Finance) -
 
 async def test_rejecting_an_authorized_payment_is_dead_lettered(finance: Finance) -> None:
     order_id = new_order()
-    await finance.send(
+    await finance.publish(
         AuthorizePayment(order_id=order_id, amount=usd("40.00"), method="card", token="tok_visa")
     )
-    await finance.send(review(order_id, approve=False))
+    await finance.publish(review(order_id, approve=False))
 
     (letter,) = await finance.dead_letters(order_id)
     assert "cannot be rejected: its payment is authorized" in letter
@@ -120,7 +120,7 @@ async def test_rejecting_an_authorized_payment_is_dead_lettered(finance: Finance
 
 async def test_a_review_for_an_order_without_payment_is_dead_lettered(finance: Finance) -> None:
     order_id = new_order()
-    await finance.send(review(order_id, approve=True))
+    await finance.publish(review(order_id, approve=True))
 
     (letter,) = await finance.dead_letters(order_id)
     assert f"order {order_id} has no payment to review" in letter

@@ -18,8 +18,6 @@ from keel_finance.payments.simulated import authorization_id_for
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
-RETURNS = "returns.return.v1"
-
 
 def refund_request(order_id: str, amount: str, *, return_id: str = "RMA-1") -> RefundRequested:
     return RefundRequested(
@@ -46,17 +44,15 @@ def refund_request(order_id: str, amount: str, *, return_id: str = "RMA-1") -> R
 async def request(finance: Finance, event: RefundRequested) -> Envelope:
     """Publish as the returns service does: on its topic, keyed by return id, under a new event
     id every time (so a repeat is a redelivery the inbox cannot recognise)."""
-    envelope = Envelope.wrap(event, source="returns", correlation_id=event.order_id)
-    await finance.broker.publish(envelope.to_bytes(), RETURNS, key=event.return_id.encode())
-    return envelope
+    return await finance.publish(event)
 
 
 async def captured(finance: Finance, amount: str = "45.00") -> str:
     order_id = new_order()
-    await finance.send(
+    await finance.publish(
         AuthorizePayment(order_id=order_id, amount=usd(amount), method="card", token="tok_visa")
     )
-    await finance.send(CapturePayment(order_id=order_id, amount=usd(amount)))
+    await finance.publish(CapturePayment(order_id=order_id, amount=usd(amount)))
     return order_id
 
 
@@ -93,8 +89,8 @@ async def test_refund_pays_back_announces_and_posts_sales_returns_against_cash(
     cause = await request(finance, event)
 
     assert await refunds(finance, order_id) == [refunded(event, "20.00")]
-    (*_, row) = await finance.rows("finance.payment.v1", order_id)
-    assert Envelope.from_bytes(row.body).causation_id == str(cause.event_id)
+    (*_, answer) = await finance.staged("finance.payment.v1", order_id)
+    assert answer.causation_id == str(cause.event_id)
     journal = await finance.journal(order_id)
     assert journal[-1] == [("4200", "20.00", "0.00"), ("1000", "0.00", "20.00")]
     trial = await trial_balance(finance)
@@ -154,7 +150,7 @@ async def test_refund_of_an_order_with_nothing_captured_is_dead_lettered(
     finance: Finance,
 ) -> None:
     order_id = new_order()
-    await finance.send(
+    await finance.publish(
         AuthorizePayment(order_id=order_id, amount=usd("45.00"), method="card", token="tok_visa")
     )
     event = refund_request(order_id, "20.00", return_id=f"RMA-{uuid.uuid4().hex[:8]}")

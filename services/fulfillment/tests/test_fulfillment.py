@@ -4,60 +4,37 @@ released and cancelled orders fed through FastStream's in-memory broker."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from faststream.kafka import TestKafkaBroker
-from sqlmodel import col, select
 
-from keel_contracts import Envelope, Message, topic_for_message
 from keel_contracts.events import Allocation, OrderCancelled, OrderReleased
 from keel_fulfillment.domain import plan
 from keel_fulfillment.main import create_app
 from keel_fulfillment.settings import Settings
-from keel_kit.runtime import ServiceRuntime
-from keel_kit.tables import OutboxRecord
+from keel_kit.testing import ServiceUnderTest, running
 
 
-@dataclass
-class Stack:
-    runtime: ServiceRuntime
-    broker: Any
-    client: httpx.AsyncClient
-
-    async def deliver(self, message: Message) -> None:
-        envelope = Envelope.wrap(message, source="order", correlation_id="t")
-        await self.broker.publish(envelope.to_bytes(), topic_for_message(type(message)).name)
-
+class Stack(ServiceUnderTest):
     async def shipments(self, order_id: str) -> list[dict[str, Any]]:
-        response = await self.client.get("/v1/shipments", params={"order_id": order_id})
-        body: list[dict[str, Any]] = response.json()
+        body: list[dict[str, Any]] = await self.get_json("/v1/shipments", order_id=order_id)
         return body
 
     async def event(self, location: str, **body: str) -> httpx.Response:
         return await self.client.post(f"/v1/warehouses/{location}/events", json=body)
 
     async def sent(self) -> list[str]:
-        async with self.runtime.db.transaction() as session:
-            rows = await session.exec(select(OutboxRecord).order_by(col(OutboxRecord.id)))
-            return [row.type for row in rows.all()]
+        return [e.type for e in await self.staged("fulfillment.shipment.v1")]
 
 
 @pytest_asyncio.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"))
-    runtime: ServiceRuntime = app.state.runtime
-    await runtime.migrate()
-    async with (
-        TestKafkaBroker(runtime.build_broker()) as broker,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://f") as client,
-    ):
-        yield Stack(runtime, broker, client)
-    await runtime.db.dispose()
+    async with running(app, Stack) as stack:
+        yield stack
 
 
 def released(order_id: str, *allocations: tuple[str, str, int]) -> OrderReleased:
@@ -83,8 +60,8 @@ def test_plan_makes_one_shipment_per_location() -> None:
 @pytest.mark.service
 @pytest.mark.asyncio
 async def test_an_order_split_over_two_warehouses_gets_two_shipments(stack: Stack) -> None:
-    await stack.deliver(released("o-1", ("WH-A", "X", 2), ("WH-B", "X", 1)))
-    await stack.deliver(released("o-1", ("WH-A", "X", 2), ("WH-B", "X", 1)))  # a repeat
+    await stack.publish(released("o-1", ("WH-A", "X", 2), ("WH-B", "X", 1)))
+    await stack.publish(released("o-1", ("WH-A", "X", 2), ("WH-B", "X", 1)))  # a repeat
 
     shipments = await stack.shipments("o-1")
     assert [(s["location_id"], s["status"], s["lines"]) for s in shipments] == [
@@ -97,7 +74,7 @@ async def test_an_order_split_over_two_warehouses_gets_two_shipments(stack: Stac
 @pytest.mark.service
 @pytest.mark.asyncio
 async def test_warehouse_events_move_the_shipment_once(stack: Stack) -> None:
-    await stack.deliver(released("o-2", ("WH-A", "X", 1)))
+    await stack.publish(released("o-2", ("WH-A", "X", 1)))
     (shipment,) = await stack.shipments("o-2")
     sid = shipment["shipment_id"]
 
@@ -122,7 +99,7 @@ async def test_warehouse_events_move_the_shipment_once(stack: Stack) -> None:
 @pytest.mark.service
 @pytest.mark.asyncio
 async def test_bad_warehouse_events_are_refused(stack: Stack) -> None:
-    await stack.deliver(released("o-3", ("WH-A", "X", 1)))
+    await stack.publish(released("o-3", ("WH-A", "X", 1)))
     (shipment,) = await stack.shipments("o-3")
     sid = shipment["shipment_id"]
 
@@ -140,7 +117,7 @@ async def test_bad_warehouse_events_are_refused(stack: Stack) -> None:
 @pytest.mark.service
 @pytest.mark.asyncio
 async def test_warehouse_text_no_column_can_hold_is_a_422_naming_the_field(stack: Stack) -> None:
-    await stack.deliver(released("o-4", ("WH-A", "X", 1)))
+    await stack.publish(released("o-4", ("WH-A", "X", 1)))
     (shipment,) = await stack.shipments("o-4")
     sid = shipment["shipment_id"]
 
@@ -157,7 +134,7 @@ async def test_warehouse_text_no_column_can_hold_is_a_422_naming_the_field(stack
 @pytest.mark.service
 @pytest.mark.asyncio
 async def test_cancelled_order_cancels_its_open_shipments(stack: Stack) -> None:
-    await stack.deliver(released("o-4", ("WH-A", "X", 1), ("WH-B", "Y", 1)))
+    await stack.publish(released("o-4", ("WH-A", "X", 1), ("WH-B", "Y", 1)))
     shipments = await stack.shipments("o-4")
     await stack.event(
         "WH-A",
@@ -167,7 +144,7 @@ async def test_cancelled_order_cancels_its_open_shipments(stack: Stack) -> None:
         carrier="UPS",
         tracking_number="1Z",
     )
-    await stack.deliver(OrderCancelled(order_id="o-4", reason="customer asked"))
+    await stack.publish(OrderCancelled(order_id="o-4", reason="customer asked"))
 
     assert [s["status"] for s in await stack.shipments("o-4")] == ["shipped", "cancelled"]
     assert (await stack.sent())[-1] == "shipment.cancelled"

@@ -1,53 +1,30 @@
 """The inventory service under test (real SQLite database, FastStream's in-memory broker) and
-the helpers its tests share."""
+the steps its tests share."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest_asyncio
-from faststream.kafka import TestKafkaBroker
-from sqlmodel import col, select
 
-from keel_contracts import Envelope, Message
-from keel_contracts.commands import ReleaseStock, ReserveStock
+from keel_contracts import Envelope
+from keel_contracts.commands import ReserveStock
 from keel_contracts.values import Line
-from keel_inventory.handlers import handlers
+from keel_inventory import reservations
 from keel_inventory.main import create_app
 from keel_inventory.settings import Settings
-from keel_kit.consumer import BatchProcessor
-from keel_kit.runtime import ServiceRuntime
-from keel_kit.tables import OutboxRecord
-from keel_kit.testing import check_findings
-from kit_records import registry_records
+from keel_kit.testing import ServiceUnderTest, check_findings, running
 
-COMMANDS = "inventory.commands.v1"
 ANSWERS = "inventory.reservation.v1"
 
 
-@dataclass
-class Inventory:
-    broker: Any
-    client: httpx.AsyncClient
-    runtime: ServiceRuntime
-
-    async def send(self, command: ReserveStock | ReleaseStock) -> None:
-        envelope = Envelope.wrap(command, source="order", correlation_id=command.order_id)
-        await self.broker.publish(envelope.to_bytes(), COMMANDS, key=command.order_id.encode())
-
+class Inventory(ServiceUnderTest):
     async def answers(self) -> list[Envelope]:
         """Everything inventory said on the reservation topic, oldest first."""
-        async with self.runtime.db.transaction() as session:
-            rows = await session.exec(
-                select(OutboxRecord)
-                .where(OutboxRecord.topic == ANSWERS)
-                .order_by(col(OutboxRecord.id))
-            )
-            return [Envelope.from_bytes(row.body) for row in rows.all()]
+        return await self.staged(ANSWERS)
 
     async def stock(self, sku: str) -> dict[str, tuple[int, int]]:
         """(sellable, reserved) per location, as the availability endpoint shows it."""
@@ -65,27 +42,24 @@ class Inventory:
         response = await self.client.post("/v1/receipts", json=body)
         assert response.status_code == 201, response.text
 
+    async def expire_due(self, *, at: datetime | None = None, limit: int | None = None) -> int:
+        """Expire held reservations as if it were `at` (now, if not given), at most `limit`
+        (the expiry job's batch, if not given); return how many expired."""
+        context = self.context if at is None else replace(self.context, clock=lambda: at)
+        async with context.unit_of_work() as uow:
+            limit = context.expiry_batch_size if limit is None else limit
+            return await reservations.expire_due(uow=uow, limit=limit)
+
     async def assert_invariants_hold(self) -> None:
         body = (await self.client.get("/v1/invariants")).json()
         assert body == {"ledger_matches_balances": True, "oversold": [], "mismatches": []}
         assert check_findings((await self.client.get("/v1/checks")).json()) == {}
 
-
-@pytest_asyncio.fixture
-async def inventory(tmp_path: Path) -> AsyncIterator[Inventory]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}")
-    app = create_app(settings)
-    runtime: ServiceRuntime = app.state.runtime
-    await runtime.migrate()
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        TestKafkaBroker(runtime.build_broker()) as broker,
-        httpx.AsyncClient(transport=transport, base_url="http://inventory") as client,
-    ):
-        service = Inventory(broker, client, runtime)
+    async def register_items_and_locations(self) -> None:
+        """MUG and PLATE, warehouses WH-A and WH-B: what every test starts from."""
         for sku in ("MUG", "PLATE"):
             item = {"sku": sku, "name": sku.title(), "unit_cost": "1.00", "currency": "USD"}
-            assert (await client.post("/v1/items", json=item)).status_code == 201
+            assert (await self.client.post("/v1/items", json=item)).status_code == 201
         for location_id in ("WH-A", "WH-B"):
             location = {
                 "location_id": location_id,
@@ -94,9 +68,15 @@ async def inventory(tmp_path: Path) -> AsyncIterator[Inventory]:
                 "country": "US",
                 "postal_code": "10001",
             }
-            assert (await client.post("/v1/locations", json=location)).status_code == 201
-        yield service
-    await runtime.db.dispose()
+            assert (await self.client.post("/v1/locations", json=location)).status_code == 201
+
+
+@pytest_asyncio.fixture
+async def inventory(tmp_path: Path) -> AsyncIterator[Inventory]:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}")
+    async with running(create_app(settings), Inventory) as inventory:
+        await inventory.register_items_and_locations()
+        yield inventory
 
 
 def reserve(order_id: str, *lines: tuple[str, int], backorder: bool = False) -> ReserveStock:
@@ -106,18 +86,3 @@ def reserve(order_id: str, *lines: tuple[str, int], backorder: bool = False) -> 
         lines=tuple(Line(sku=sku, quantity=n) for sku, n in lines),
         backorder=backorder,
     )
-
-
-async def apply_batch(inventory: Inventory, *messages: Message) -> int:
-    """Apply the messages as one consumer batch, each wrapped anew on its registry topic and
-    keyed as the registry says; return how many took effect."""
-    processor = BatchProcessor(
-        consumer="inventory-service",
-        handlers=handlers,
-        db=inventory.runtime.db,
-        outbox=inventory.runtime.outbox,
-        metrics=inventory.runtime.metrics,
-        max_attempts=3,
-        backoff_seconds=0.01,
-    )
-    return await processor.process(registry_records(*messages))

@@ -1,4 +1,5 @@
-"""Service tests: the inventory API on its real (SQLite) database, without a broker."""
+"""Service tests: the inventory API on its real (SQLite) database, before anything is
+registered."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from sqlmodel import select
 
-from keel_contracts import Envelope
+from keel_contracts import TOPICS
 from keel_inventory.main import create_app
 from keel_inventory.settings import Settings
-from keel_kit.tables import OutboxRecord
+from keel_kit.testing import ServiceUnderTest, running
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -28,25 +28,25 @@ LOCATION = {
 
 
 @pytest_asyncio.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def service(tmp_path: Path) -> AsyncIterator[ServiceUnderTest]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}")
-    app = create_app(settings)
-    await app.state.runtime.migrate()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://inventory") as client:
-        yield client
-    await app.state.runtime.db.dispose()
+    async with running(create_app(settings), ServiceUnderTest) as service:
+        yield service
 
 
-async def outbox(client: httpx.AsyncClient) -> list[Envelope]:
-    runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
-    async with runtime.db.transaction() as session:
-        rows = (await session.exec(select(OutboxRecord))).all()
-    return [Envelope.from_bytes(row.body) for row in rows]
+@pytest.fixture
+def client(service: ServiceUnderTest) -> httpx.AsyncClient:
+    return service.client
+
+
+async def sent(service: ServiceUnderTest) -> list[str]:
+    """The type of every event inventory staged, topic by topic in the registry's order."""
+    owned = [topic.name for topic in TOPICS if topic.owner == "inventory"]
+    return [e.type for topic in owned for e in await service.staged(topic)]
 
 
 async def test_receipt_books_sellable_stock_and_stages_its_event(
-    client: httpx.AsyncClient,
+    service: ServiceUnderTest, client: httpx.AsyncClient
 ) -> None:
     assert (await client.post("/v1/items", json=ITEM)).status_code == 201
     assert (await client.post("/v1/locations", json=LOCATION)).status_code == 201
@@ -76,8 +76,7 @@ async def test_receipt_books_sellable_stock_and_stages_its_event(
     ]
     ledger = (await client.get("/v1/ledger", params={"sku": "MUG-1"})).json()
     assert [m["quantity"] for m in ledger["items"]] == [7]
-    types = [e.type for e in await outbox(client)]
-    assert types == ["item.registered", "location.registered", "stock.received"]
+    assert await sent(service) == ["item.registered", "location.registered", "stock.received"]
 
 
 async def test_second_registration_of_a_sku_is_a_conflict(client: httpx.AsyncClient) -> None:
@@ -115,7 +114,7 @@ async def test_bad_receipt_is_a_422_naming_the_field(
 
 
 async def test_receipt_for_unknown_sku_is_refused_and_nothing_is_booked(
-    client: httpx.AsyncClient,
+    service: ServiceUnderTest, client: httpx.AsyncClient
 ) -> None:
     await client.post("/v1/locations", json=LOCATION)
     response = await client.post(
@@ -131,7 +130,7 @@ async def test_receipt_for_unknown_sku_is_refused_and_nothing_is_booked(
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "sku"
     assert (await client.get("/v1/ledger")).json()["items"] == []
-    assert [e.type for e in await outbox(client)] == ["location.registered"]
+    assert await sent(service) == ["location.registered"]
 
 
 async def test_body_that_is_not_an_object_is_a_422(client: httpx.AsyncClient) -> None:

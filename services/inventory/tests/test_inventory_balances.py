@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from inventory_harness import Inventory, apply_batch, reserve
+from inventory_harness import Inventory, reserve
 from keel_contracts.events import (
     InspectedLine,
     PurchaseOrderConfirmed,
@@ -45,8 +45,7 @@ async def stock_in_every_state(inventory: Inventory) -> None:
     await inventory.receive("PLATE", "WH-A", 3)
     item = {"sku": "BOWL", "name": "Bowl", "unit_cost": "2.00", "currency": "USD"}
     assert (await inventory.client.post("/v1/items", json=item)).status_code == 201
-    await apply_batch(
-        inventory,
+    await inventory.apply(
         reserve("ORD-1", ("MUG", 4)),
         ReturnReceived(
             return_id="RET-1",
@@ -67,9 +66,9 @@ async def stock_in_every_state(inventory: Inventory) -> None:
             lines=(Line(sku="PLATE", quantity=5),),
             expected_at=datetime(2030, 5, 4, tzinfo=UTC),
         ),
+        max_attempts=3,
     )
-    await apply_batch(
-        inventory,
+    await inventory.apply(
         ReturnInspected(
             return_id="RET-1",
             order_id="ORD-0",
@@ -84,6 +83,7 @@ async def stock_in_every_state(inventory: Inventory) -> None:
                 )
             ),
         ),
+        max_attempts=3,
     )
 
 
@@ -130,8 +130,8 @@ async def test_balances_are_paged_by_sku(inventory: Inventory) -> None:
     await inventory.receive("PLATE", "WH-A", 3)
 
     first = await page(inventory, limit=1)
-    second = await page(inventory, limit=1, after=first["next_cursor"])
-    last = await page(inventory, limit=1, after=second["next_cursor"])
+    second = await page(inventory, limit=1, cursor=first["next_cursor"])
+    last = await page(inventory, limit=1, cursor=second["next_cursor"])
 
     assert ([i["sku"] for i in first["items"]], first["next_cursor"]) == (["MUG"], "MUG")
     assert second == {

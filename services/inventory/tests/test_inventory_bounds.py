@@ -8,12 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
 
 from inventory_harness import Inventory
-from keel_contracts import Envelope, parse_payload
+from keel_contracts import parse_payload
 from keel_contracts.events import StockReceived
-from keel_kit.tables import OutboxRecord
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -21,10 +19,7 @@ RECEIPT = {"sku": "MUG", "location_id": "WH-A", "quantity": 1, "unit_cost": "1",
 
 
 async def received(inventory: Inventory) -> list[StockReceived]:
-    async with inventory.runtime.db.transaction() as session:
-        rows = await session.exec(select(OutboxRecord).order_by(col(OutboxRecord.id)))
-        envelopes = [Envelope.from_bytes(row.body) for row in rows.all()]
-    messages = [parse_payload(e) for e in envelopes]
+    messages = [parse_payload(e) for e in await inventory.staged("inventory.stock.v1")]
     return [m for m in messages if isinstance(m, StockReceived)]
 
 

@@ -25,10 +25,10 @@ async def test_checks_hold_through_reserve_partial_shipment_and_release(
 ) -> None:
     await inventory.receive("MUG", "WH-A", 2)
     await inventory.receive("MUG", "WH-B", 2)
-    await inventory.send(reserve("o-1", ("MUG", 3)))  # split over both warehouses
-    await inventory.send(reserve("o-2", ("MUG", 1)))
+    await inventory.publish(reserve("o-1", ("MUG", 3)))  # split over both warehouses
+    await inventory.publish(reserve("o-2", ("MUG", 1)))
     await ship(inventory, shipped("o-1", "WH-A", ("MUG", 2)))  # WH-B still to ship
-    await inventory.send(ReleaseStock(order_id="o-2", reason="cancelled"))
+    await inventory.publish(ReleaseStock(order_id="o-2", reason="cancelled"))
 
     body = (await inventory.client.get("/v1/checks")).json()
 
@@ -43,7 +43,7 @@ async def test_checks_name_stray_reserved_units_oversold_stock_and_a_balance_off
     inventory: Inventory,
 ) -> None:
     await inventory.receive("MUG", "WH-A", 1)
-    async with inventory.runtime.db.transaction() as session:
+    async with inventory.db.transaction() as session:
         # Bypass the reservation rules to build the states the checks must catch.
         stray = reservations._movement("MUG", "WH-A", 3, "reservation", "bogus", utcnow())
         await repository.add_movements(session, [stray])
@@ -66,13 +66,13 @@ async def test_checks_name_stray_reserved_units_oversold_stock_and_a_balance_off
 
 async def test_a_released_reservation_still_holding_stock_is_caught(inventory: Inventory) -> None:
     await inventory.receive("MUG", "WH-A", 5)
-    await inventory.send(reserve("o-1", ("MUG", 2)))
-    await inventory.send(ReleaseStock(order_id="o-1", reason="cancelled"))
+    await inventory.publish(reserve("o-1", ("MUG", 2)))
+    await inventory.publish(ReleaseStock(order_id="o-1", reason="cancelled"))
     (answer,) = [a for a in await inventory.answers() if a.type == "stock.reserved"]
     held_again = reservations._movement(
         "MUG", "WH-A", 2, "reservation", answer.payload["reservation_id"], utcnow()
     )
-    async with inventory.runtime.db.transaction() as session:
+    async with inventory.db.transaction() as session:
         await repository.add_movements(session, [held_again])
 
     (finding,) = next(v for k, v in (await findings(inventory)).items() if "reserved" in k)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from inventory_harness import Inventory, apply_batch
+from inventory_harness import Inventory
 from keel_contracts.events import (
     PurchaseOrderCancelled,
     PurchaseOrderConfirmed,
@@ -61,9 +61,9 @@ async def locations(inventory: Inventory, sku: str) -> dict[str, dict[str, Any]]
 async def test_a_delay_moves_the_orders_on_order_stock_to_the_new_date(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10), ("PLATE", 4)))
+    await inventory.apply(confirmed("PO-1", ("MUG", 10), ("PLATE", 4)), max_attempts=3)
 
-    applied = await apply_batch(inventory, delayed("PO-1", ("MUG", 10), ("PLATE", 4)))
+    applied = await inventory.apply(delayed("PO-1", ("MUG", 10), ("PLATE", 4)), max_attempts=3)
 
     assert applied == 1
     for sku, on_order in (("MUG", 10), ("PLATE", 4)):
@@ -79,14 +79,14 @@ async def test_a_delay_moves_the_orders_on_order_stock_to_the_new_date(
 
 
 async def test_a_delayed_order_no_longer_hides_an_earlier_one(inventory: Inventory) -> None:
-    await apply_batch(
-        inventory,
+    await inventory.apply(
         confirmed("PO-1", ("MUG", 10), expected="2030-05-04"),
         confirmed("PO-2", ("MUG", 5), expected="2030-05-20"),
         confirmed("PO-3", ("MUG", 2), expected="2030-05-01", location_id="WH-B"),
+        max_attempts=3,
     )
 
-    await apply_batch(inventory, delayed("PO-1", ("MUG", 10), expected="2030-07-01"))
+    await inventory.apply(delayed("PO-1", ("MUG", 10), expected="2030-07-01"), max_attempts=3)
 
     found = await locations(inventory, "MUG")
     assert (found["WH-A"]["on_order"], found["WH-A"]["next_expected_date"]) == (15, "2030-05-20")
@@ -94,13 +94,13 @@ async def test_a_delayed_order_no_longer_hides_an_earlier_one(inventory: Invento
 
 
 async def test_a_delay_applied_again_changes_nothing(inventory: Inventory) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)))
+    await inventory.apply(confirmed("PO-1", ("MUG", 10)), max_attempts=3)
     delay = delayed("PO-1", ("MUG", 10))
-    await apply_batch(inventory, delay)
+    await inventory.apply(delay, max_attempts=3)
     before = await locations(inventory, "MUG")
 
     # Each delivery is wrapped under a new event id, so the inbox cannot drop them.
-    applied = await apply_batch(inventory, delay, delay)
+    applied = await inventory.apply(delay, delay, max_attempts=3)
 
     assert applied == 2
     assert await locations(inventory, "MUG") == before
@@ -108,12 +108,12 @@ async def test_a_delay_applied_again_changes_nothing(inventory: Inventory) -> No
 
 
 async def test_a_second_delay_moves_the_date_again(inventory: Inventory) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)))
+    await inventory.apply(confirmed("PO-1", ("MUG", 10)), max_attempts=3)
 
-    await apply_batch(
-        inventory,
+    await inventory.apply(
         delayed("PO-1", ("MUG", 10), expected="2030-06-10"),
         delayed("PO-1", ("MUG", 10), previous="2030-06-10", expected="2030-06-24"),
+        max_attempts=3,
     )
 
     assert (await locations(inventory, "MUG"))["WH-A"]["next_expected_date"] == "2030-06-24"
@@ -122,16 +122,18 @@ async def test_a_second_delay_moves_the_date_again(inventory: Inventory) -> None
 async def test_a_delay_of_a_cancelled_or_unknown_order_puts_nothing_on_order(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)), confirmed("PO-2", ("MUG", 3)))
-    await apply_batch(
-        inventory,
+    await inventory.apply(
+        confirmed("PO-1", ("MUG", 10)), confirmed("PO-2", ("MUG", 3)), max_attempts=3
+    )
+    await inventory.apply(
         PurchaseOrderCancelled(
             purchase_order_id="PO-1", supplier_id="SUP-1", location_id="WH-A", reason="late"
         ),
+        max_attempts=3,
     )
 
-    applied = await apply_batch(
-        inventory, delayed("PO-1", ("MUG", 10)), delayed("PO-9", ("PLATE", 1))
+    applied = await inventory.apply(
+        delayed("PO-1", ("MUG", 10)), delayed("PO-9", ("PLATE", 1)), max_attempts=3
     )
 
     assert applied == 2

@@ -9,10 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
 
-from inventory_harness import Inventory, apply_batch, reserve
-from keel_contracts import Envelope
+from inventory_harness import Inventory, reserve
 from keel_contracts.events import (
     PurchaseOrderCancelled,
     PurchaseOrderClosed,
@@ -21,7 +19,6 @@ from keel_contracts.events import (
     PurchaseOrderReceived,
 )
 from keel_contracts.values import Line, Money
-from keel_kit.tables import OutboxRecord
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -62,26 +59,8 @@ def received(
     )
 
 
-async def outbox(inventory: Inventory, topic: str) -> list[Envelope]:
-    async with inventory.runtime.db.transaction() as session:
-        rows = await session.exec(
-            select(OutboxRecord).where(OutboxRecord.topic == topic).order_by(col(OutboxRecord.id))
-        )
-        return [Envelope.from_bytes(row.body) for row in rows.all()]
-
-
 async def receipts_announced(inventory: Inventory) -> list[dict[str, Any]]:
-    return [e.payload for e in await outbox(inventory, "inventory.stock.v1")]
-
-
-async def dead_letters(inventory: Inventory) -> list[str]:
-    async with inventory.runtime.db.transaction() as session:
-        rows = await session.exec(
-            select(OutboxRecord)
-            .where(OutboxRecord.topic == "inventory-service.dlq")
-            .order_by(col(OutboxRecord.id))
-        )
-        return [str(row.headers["keel-error"]) for row in rows.all()]
+    return [e.payload for e in await inventory.staged("inventory.stock.v1")]
 
 
 async def locations(inventory: Inventory, sku: str) -> dict[str, dict[str, Any]]:
@@ -93,8 +72,8 @@ async def locations(inventory: Inventory, sku: str) -> dict[str, dict[str, Any]]
 async def test_a_received_purchase_order_becomes_sellable_stock_at_its_location(
     inventory: Inventory,
 ) -> None:
-    applied = await apply_batch(
-        inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00"))
+    applied = await inventory.apply(
+        received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00")), max_attempts=3
     )
 
     assert applied == 1
@@ -110,7 +89,7 @@ async def test_a_received_purchase_order_becomes_sellable_stock_at_its_location(
 async def test_a_purchase_order_receipt_announces_stock_received_marked_with_the_order(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50")))
+    await inventory.apply(received("PO-1", "R-1", ("MUG", 5, "2.50")), max_attempts=3)
     await inventory.receive("PLATE", "WH-B", 2)  # through the API: no purchase order
 
     by_po, by_api = await receipts_announced(inventory)
@@ -128,9 +107,13 @@ async def test_a_purchase_order_receipt_announces_stock_received_marked_with_the
 async def test_a_received_purchase_order_serves_a_waiting_backorder(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, reserve("ORD-1", ("MUG", 2), ("PLATE", 1), backorder=True))
+    await inventory.apply(
+        reserve("ORD-1", ("MUG", 2), ("PLATE", 1), backorder=True), max_attempts=3
+    )
 
-    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00")))
+    await inventory.apply(
+        received("PO-1", "R-1", ("MUG", 5, "2.50"), ("PLATE", 3, "4.00")), max_attempts=3
+    )
 
     answers = [(e.type, e.payload["order_id"]) for e in await inventory.answers()]
     assert answers == [("stock.reservation_failed", "ORD-1"), ("stock.reserved", "ORD-1")]
@@ -144,12 +127,12 @@ async def test_a_received_purchase_order_serves_a_waiting_backorder(
 async def test_the_same_receipt_redelivered_under_a_new_event_id_books_nothing_twice(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)))
+    await inventory.apply(confirmed("PO-1", ("MUG", 10)), max_attempts=3)
     receipt = received("PO-1", "R-1", ("MUG", 4, "2.50"))
-    await apply_batch(inventory, receipt)
+    await inventory.apply(receipt, max_attempts=3)
 
     # Envelope.wrap gives each delivery its own event id: the inbox cannot tell them apart.
-    applied = await apply_batch(inventory, receipt, receipt)
+    applied = await inventory.apply(receipt, receipt, max_attempts=3)
 
     assert applied == 2
     assert await inventory.stock("MUG") == {"WH-A": (4, 0)}
@@ -163,16 +146,16 @@ async def test_a_redelivered_receipt_in_the_same_batch_as_the_first_books_once(
 ) -> None:
     receipt = received("PO-1", "R-1", ("MUG", 4, "2.50"))
 
-    assert await apply_batch(inventory, receipt, receipt) == 2
+    assert await inventory.apply(receipt, receipt, max_attempts=3) == 2
 
     assert await inventory.stock("MUG") == {"WH-A": (4, 0)}
     assert len(await receipts_announced(inventory)) == 1
 
 
 async def test_a_second_receipt_of_the_same_order_is_booked_too(inventory: Inventory) -> None:
-    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+    await inventory.apply(received("PO-1", "R-1", ("MUG", 4, "2.50")), max_attempts=3)
 
-    await apply_batch(inventory, received("PO-1", "R-2", ("MUG", 6, "2.50")))
+    await inventory.apply(received("PO-1", "R-2", ("MUG", 6, "2.50")), max_attempts=3)
 
     assert await inventory.stock("MUG") == {"WH-A": (10, 0)}
     assert len(await receipts_announced(inventory)) == 2
@@ -181,7 +164,7 @@ async def test_a_second_receipt_of_the_same_order_is_booked_too(inventory: Inven
 async def test_a_confirmed_purchase_order_is_on_order_and_not_sellable(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10), location_id="WH-B"))
+    await inventory.apply(confirmed("PO-1", ("MUG", 10), location_id="WH-B"), max_attempts=3)
 
     body = (await inventory.client.get("/v1/availability/MUG")).json()
     assert body == {
@@ -198,7 +181,7 @@ async def test_a_confirmed_purchase_order_is_on_order_and_not_sellable(
             }
         ],
     }
-    await apply_batch(inventory, reserve("ORD-1", ("MUG", 1)))
+    await inventory.apply(reserve("ORD-1", ("MUG", 1)), max_attempts=3)
     assert [e.type for e in await inventory.answers()] == ["stock.reservation_failed"]
     await inventory.assert_invariants_hold()
 
@@ -208,10 +191,10 @@ async def test_on_order_stands_beside_sellable_stock_and_shows_the_earliest_date
 ) -> None:
     await inventory.receive("MUG", "WH-A", 3)
 
-    await apply_batch(
-        inventory,
+    await inventory.apply(
         confirmed("PO-1", ("MUG", 10), expected="2030-06-01"),
         confirmed("PO-2", ("MUG", 5), expected="2030-05-15"),
+        max_attempts=3,
     )
 
     assert await locations(inventory, "MUG") == {
@@ -229,11 +212,13 @@ async def test_on_order_stands_beside_sellable_stock_and_shows_the_earliest_date
 async def test_a_receipt_takes_what_arrived_off_order_and_never_below_zero(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10), ("PLATE", 2)))
+    await inventory.apply(confirmed("PO-1", ("MUG", 10), ("PLATE", 2)), max_attempts=3)
 
-    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+    await inventory.apply(received("PO-1", "R-1", ("MUG", 4, "2.50")), max_attempts=3)
     after_first = await locations(inventory, "MUG")
-    await apply_batch(inventory, received("PO-1", "R-2", ("MUG", 7, "2.50"), ("PLATE", 2, "1.00")))
+    await inventory.apply(
+        received("PO-1", "R-2", ("MUG", 7, "2.50"), ("PLATE", 2, "1.00")), max_attempts=3
+    )
 
     assert after_first["WH-A"]["on_order"] == 6
     assert await locations(inventory, "MUG") == {
@@ -251,12 +236,12 @@ async def test_a_receipt_takes_what_arrived_off_order_and_never_below_zero(
 async def test_a_receipt_completing_the_order_short_clears_what_will_not_come(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 100), ("PLATE", 2)))
+    await inventory.apply(confirmed("PO-1", ("MUG", 100), ("PLATE", 2)), max_attempts=3)
 
     # 95 of 100 fills the line within procurement's under-receipt tolerance: complete.
-    await apply_batch(
-        inventory,
+    await inventory.apply(
         received("PO-1", "R-1", ("MUG", 95, "2.50"), ("PLATE", 2, "1.00"), complete=True),
+        max_attempts=3,
     )
 
     mug = (await locations(inventory, "MUG"))["WH-A"]
@@ -264,31 +249,35 @@ async def test_a_receipt_completing_the_order_short_clears_what_will_not_come(
 
 
 async def test_a_cancelled_purchase_order_clears_its_on_order(inventory: Inventory) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)), confirmed("PO-2", ("MUG", 2)))
+    await inventory.apply(
+        confirmed("PO-1", ("MUG", 10)), confirmed("PO-2", ("MUG", 2)), max_attempts=3
+    )
 
-    await apply_batch(
-        inventory,
+    await inventory.apply(
         PurchaseOrderCancelled(
             purchase_order_id="PO-1", supplier_id="SUP-1", location_id="WH-A", reason="late"
         ),
+        max_attempts=3,
     )
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)))  # redelivered: stays cancelled
+    await inventory.apply(
+        confirmed("PO-1", ("MUG", 10)), max_attempts=3
+    )  # redelivered: stays cancelled
 
     assert (await locations(inventory, "MUG"))["WH-A"]["on_order"] == 2
 
 
 async def test_a_closed_purchase_order_clears_what_never_came(inventory: Inventory) -> None:
-    await apply_batch(inventory, confirmed("PO-1", ("MUG", 10)))
-    await apply_batch(inventory, received("PO-1", "R-1", ("MUG", 4, "2.50")))
+    await inventory.apply(confirmed("PO-1", ("MUG", 10)), max_attempts=3)
+    await inventory.apply(received("PO-1", "R-1", ("MUG", 4, "2.50")), max_attempts=3)
 
-    await apply_batch(
-        inventory,
+    await inventory.apply(
         PurchaseOrderClosed(
             purchase_order_id="PO-1",
             supplier_id="SUP-1",
             location_id="WH-A",
             short_lines=(Line(sku="MUG", quantity=6),),
         ),
+        max_attempts=3,
     )
 
     assert await locations(inventory, "MUG") == {
@@ -307,12 +296,12 @@ async def test_a_receipt_of_an_unknown_sku_is_dead_lettered_and_books_nothing(
 ) -> None:
     good = received("PO-2", "R-2", ("PLATE", 1, "1.00"))
 
-    applied = await apply_batch(
-        inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), ("NOPE", 1, "1.00")), good
+    applied = await inventory.apply(
+        received("PO-1", "R-1", ("MUG", 5, "2.50"), ("NOPE", 1, "1.00")), good, max_attempts=3
     )
 
     assert applied == 1
-    (error,) = await dead_letters(inventory)
+    (error,) = await inventory.dead_letters()
     assert "purchase order PO-1 receipt R-1: unknown sku NOPE" in error
     assert await inventory.stock("MUG") == {}
     assert await inventory.stock("PLATE") == {"WH-A": (1, 0)}
@@ -320,12 +309,12 @@ async def test_a_receipt_of_an_unknown_sku_is_dead_lettered_and_books_nothing(
 
 
 async def test_a_receipt_at_an_unknown_location_is_dead_lettered(inventory: Inventory) -> None:
-    applied = await apply_batch(
-        inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), location_id="WH-Z")
+    applied = await inventory.apply(
+        received("PO-1", "R-1", ("MUG", 5, "2.50"), location_id="WH-Z"), max_attempts=3
     )
 
     assert applied == 0
-    (error,) = await dead_letters(inventory)
+    (error,) = await inventory.dead_letters()
     assert "purchase order PO-1 receipt R-1: unknown location WH-Z" in error
     assert await receipts_announced(inventory) == []
 
@@ -333,19 +322,19 @@ async def test_a_receipt_at_an_unknown_location_is_dead_lettered(inventory: Inve
 async def test_a_receipt_costed_in_another_currency_than_the_item_is_dead_lettered(
     inventory: Inventory,
 ) -> None:
-    applied = await apply_batch(
-        inventory, received("PO-1", "R-1", ("MUG", 5, "2.50"), currency="EUR")
+    applied = await inventory.apply(
+        received("PO-1", "R-1", ("MUG", 5, "2.50"), currency="EUR"), max_attempts=3
     )
 
     assert applied == 0
-    (error,) = await dead_letters(inventory)
+    (error,) = await inventory.dead_letters()
     assert "MUG costs EUR, the item is valued in USD" in error
 
 
 async def test_a_confirmed_order_of_an_unknown_sku_is_dead_lettered(inventory: Inventory) -> None:
-    applied = await apply_batch(inventory, confirmed("PO-1", ("MUG", 1), ("NOPE", 1)))
+    applied = await inventory.apply(confirmed("PO-1", ("MUG", 1), ("NOPE", 1)), max_attempts=3)
 
     assert applied == 0
-    (error,) = await dead_letters(inventory)
+    (error,) = await inventory.dead_letters()
     assert "purchase order PO-1: unknown sku NOPE" in error
     assert await locations(inventory, "MUG") == {}

@@ -38,7 +38,7 @@ async def test_order_is_held_at_the_one_location_that_covers_every_line(
     await inventory.receive("MUG", "WH-B", 3)
     await inventory.receive("PLATE", "WH-B", 5)
 
-    await inventory.send(reserve("O-1", ("MUG", 2), ("PLATE", 2)))
+    await inventory.publish(reserve("O-1", ("MUG", 2), ("PLATE", 2)))
 
     (answer,) = await inventory.answers()
     assert allocations(answer) == [("WH-B", "MUG", 2), ("WH-B", "PLATE", 2)]
@@ -58,7 +58,7 @@ async def test_order_no_single_location_covers_is_split_most_stock_first(
     await inventory.receive("MUG", "WH-A", 3)
     await inventory.receive("MUG", "WH-B", 4)
 
-    await inventory.send(reserve("O-1", ("MUG", 6)))
+    await inventory.publish(reserve("O-1", ("MUG", 6)))
 
     (answer,) = await inventory.answers()
     assert allocations(answer) == [("WH-B", "MUG", 4), ("WH-A", "MUG", 2)]
@@ -71,7 +71,7 @@ async def test_order_that_cannot_be_covered_holds_nothing(inventory: Inventory) 
     await inventory.receive("MUG", "WH-A", 5)
     await inventory.receive("PLATE", "WH-A", 1)
 
-    await inventory.send(reserve("O-1", ("MUG", 2), ("PLATE", 3)))
+    await inventory.publish(reserve("O-1", ("MUG", 2), ("PLATE", 3)))
 
     (answer,) = await inventory.answers()
     body = payload(answer, StockReservationFailed)
@@ -85,8 +85,8 @@ async def test_order_that_cannot_be_covered_holds_nothing(inventory: Inventory) 
 async def test_last_unit_goes_to_the_first_order_only(inventory: Inventory) -> None:
     await inventory.receive("MUG", "WH-A", 1)
 
-    await inventory.send(reserve("O-1", ("MUG", 1)))
-    await inventory.send(reserve("O-2", ("MUG", 1)))
+    await inventory.publish(reserve("O-1", ("MUG", 1)))
+    await inventory.publish(reserve("O-2", ("MUG", 1)))
 
     first, second = await inventory.answers()
     assert first.type == "stock.reserved"
@@ -95,9 +95,9 @@ async def test_last_unit_goes_to_the_first_order_only(inventory: Inventory) -> N
 
 
 async def test_receipt_serves_backorders_oldest_first(inventory: Inventory) -> None:
-    await inventory.send(reserve("O-1", ("MUG", 3), backorder=True))
-    await inventory.send(reserve("O-2", ("MUG", 2), backorder=True))
-    await inventory.send(reserve("O-3", ("MUG", 1), backorder=True))
+    await inventory.publish(reserve("O-1", ("MUG", 3), backorder=True))
+    await inventory.publish(reserve("O-2", ("MUG", 2), backorder=True))
+    await inventory.publish(reserve("O-3", ("MUG", 1), backorder=True))
     waiting = await inventory.answers()
     assert [payload(e, StockReservationFailed)["waiting"] for e in waiting] == [
         True,
@@ -128,9 +128,9 @@ async def test_receipt_serves_backorders_oldest_first(inventory: Inventory) -> N
 async def test_repeated_backorder_request_keeps_one_place_in_the_queue(
     inventory: Inventory,
 ) -> None:
-    await inventory.send(reserve("O-1", ("MUG", 1), backorder=True))
-    await inventory.send(reserve("O-1", ("MUG", 1), backorder=True))
-    await inventory.send(reserve("O-2", ("MUG", 1), backorder=True))
+    await inventory.publish(reserve("O-1", ("MUG", 1), backorder=True))
+    await inventory.publish(reserve("O-1", ("MUG", 1), backorder=True))
+    await inventory.publish(reserve("O-2", ("MUG", 1), backorder=True))
 
     await inventory.receive("MUG", "WH-A", 1)
 
@@ -141,11 +141,11 @@ async def test_repeated_backorder_request_keeps_one_place_in_the_queue(
 
 async def test_release_gives_stock_back_and_a_repeat_says_nothing(inventory: Inventory) -> None:
     await inventory.receive("MUG", "WH-A", 2)
-    await inventory.send(reserve("O-1", ("MUG", 2)))
+    await inventory.publish(reserve("O-1", ("MUG", 2)))
     (held,) = await inventory.answers()
 
-    await inventory.send(ReleaseStock(order_id="O-1", reason="cancelled"))
-    await inventory.send(ReleaseStock(order_id="O-1", reason="cancelled"))
+    await inventory.publish(ReleaseStock(order_id="O-1", reason="cancelled"))
+    await inventory.publish(ReleaseStock(order_id="O-1", reason="cancelled"))
 
     answers = await inventory.answers()
     assert [e.type for e in answers] == ["stock.reserved", "stock.released"]
@@ -156,7 +156,7 @@ async def test_release_gives_stock_back_and_a_repeat_says_nothing(inventory: Inv
     }
     assert await inventory.stock("MUG") == {"WH-A": (2, 0)}
     assert (await inventory.client.get("/v1/reservations/O-1")).json()["status"] == "released"
-    async with inventory.runtime.db.transaction() as session:
+    async with inventory.db.transaction() as session:
         kinds = (
             await session.exec(
                 select(StockMovement.kind, StockMovement.quantity)
@@ -169,9 +169,9 @@ async def test_release_gives_stock_back_and_a_repeat_says_nothing(inventory: Inv
 
 
 async def test_release_withdraws_a_queued_request(inventory: Inventory) -> None:
-    await inventory.send(reserve("O-1", ("MUG", 1), backorder=True))
+    await inventory.publish(reserve("O-1", ("MUG", 1), backorder=True))
 
-    await inventory.send(ReleaseStock(order_id="O-1", reason="cancelled"))
+    await inventory.publish(ReleaseStock(order_id="O-1", reason="cancelled"))
     await inventory.receive("MUG", "WH-A", 5)
 
     answers = await inventory.answers()
@@ -183,10 +183,10 @@ async def test_release_withdraws_a_queued_request(inventory: Inventory) -> None:
 
 async def test_released_stock_serves_the_backorder_queue(inventory: Inventory) -> None:
     await inventory.receive("MUG", "WH-A", 1)
-    await inventory.send(reserve("O-1", ("MUG", 1)))
-    await inventory.send(reserve("O-2", ("MUG", 1), backorder=True))
+    await inventory.publish(reserve("O-1", ("MUG", 1)))
+    await inventory.publish(reserve("O-2", ("MUG", 1), backorder=True))
 
-    await inventory.send(ReleaseStock(order_id="O-1", reason="cancelled"))
+    await inventory.publish(ReleaseStock(order_id="O-1", reason="cancelled"))
 
     answers = await inventory.answers()
     assert [(e.type, e.payload["order_id"]) for e in answers] == [
@@ -204,8 +204,8 @@ async def test_repeated_request_announces_the_same_reservation_and_holds_nothing
 ) -> None:
     await inventory.receive("MUG", "WH-A", 5)
 
-    await inventory.send(reserve("O-1", ("MUG", 2)))
-    await inventory.send(reserve("O-1", ("MUG", 2)))
+    await inventory.publish(reserve("O-1", ("MUG", 2)))
+    await inventory.publish(reserve("O-1", ("MUG", 2)))
 
     first, again = await inventory.answers()
     assert first.event_id != again.event_id
@@ -216,10 +216,10 @@ async def test_repeated_request_announces_the_same_reservation_and_holds_nothing
 
 async def test_order_released_earlier_can_hold_stock_again(inventory: Inventory) -> None:
     await inventory.receive("MUG", "WH-A", 5)
-    await inventory.send(reserve("O-1", ("MUG", 2)))
-    await inventory.send(ReleaseStock(order_id="O-1", reason="on hold"))
+    await inventory.publish(reserve("O-1", ("MUG", 2)))
+    await inventory.publish(ReleaseStock(order_id="O-1", reason="on hold"))
 
-    await inventory.send(reserve("O-1", ("MUG", 3)))
+    await inventory.publish(reserve("O-1", ("MUG", 3)))
 
     first, _, again = await inventory.answers()
     assert again.payload["reservation_id"] == first.payload["reservation_id"]
@@ -232,24 +232,16 @@ async def test_order_released_earlier_can_hold_stock_again(inventory: Inventory)
 
 async def test_expiry_job_releases_reservations_past_their_time(inventory: Inventory) -> None:
     await inventory.receive("MUG", "WH-A", 5)
-    await inventory.send(reserve("O-1", ("MUG", 2)))
-    await inventory.send(reserve("O-2", ("MUG", 1)))
+    await inventory.publish(reserve("O-1", ("MUG", 2)))
+    await inventory.publish(reserve("O-2", ("MUG", 1)))
     first, _ = await inventory.answers()
-    ttl = reservations.policy.ttl
+    ttl = inventory.context.reservation_ttl
     assert ttl == timedelta(seconds=1800)
 
-    async with inventory.runtime.db.transaction() as session:
-        expired = await reservations.expire_due(
-            session=session, outbox=inventory.runtime.outbox, now=utcnow()
-        )
-    assert expired == 0
+    assert await inventory.expire_due() == 0
 
     later = utcnow() + ttl + timedelta(seconds=1)
-    async with inventory.runtime.db.transaction() as session:
-        expired = await reservations.expire_due(
-            session=session, outbox=inventory.runtime.outbox, now=later, limit=1
-        )
-    assert expired == 1
+    assert await inventory.expire_due(at=later, limit=1) == 1
 
     (released,) = (await inventory.answers())[2:]
     assert released.type == "stock.released"
@@ -262,7 +254,7 @@ async def test_expiry_job_releases_reservations_past_their_time(inventory: Inven
     assert (await inventory.client.get("/v1/reservations/O-2")).json()["status"] == "held"
     assert await inventory.stock("MUG") == {"WH-A": (5, 1)}
 
-    await inventory.send(ReleaseStock(order_id="O-1", reason="cancelled"))
+    await inventory.publish(ReleaseStock(order_id="O-1", reason="cancelled"))
     assert len(await inventory.answers()) == 3
     await inventory.assert_invariants_hold()
 
@@ -271,7 +263,7 @@ async def test_invariants_report_oversold_stock_and_a_ledger_mismatch(
     inventory: Inventory,
 ) -> None:
     await inventory.receive("MUG", "WH-A", 1)
-    async with inventory.runtime.db.transaction() as session:
+    async with inventory.db.transaction() as session:
         # Bypass the reservation rules to build the states the report must catch.
         await repository.add_movements(
             session,

@@ -7,13 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlmodel import col, select
 
-from inventory_harness import Inventory, apply_batch, reserve
-from keel_contracts import Envelope
+from inventory_harness import Inventory, reserve
 from keel_contracts.events import Disposition, InspectedLine, ReturnInspected, ReturnReceived
 from keel_contracts.values import Line
-from keel_kit.tables import OutboxRecord
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -53,31 +50,13 @@ async def balances(inventory: Inventory, sku: str) -> dict[tuple[str, str], int]
     }
 
 
-async def outbox(inventory: Inventory, topic: str) -> list[Envelope]:
-    async with inventory.runtime.db.transaction() as session:
-        rows = await session.exec(
-            select(OutboxRecord).where(OutboxRecord.topic == topic).order_by(col(OutboxRecord.id))
-        )
-        return [Envelope.from_bytes(row.body) for row in rows.all()]
-
-
 async def returned(inventory: Inventory) -> list[dict[str, Any]]:
     """The `stock.returned` payloads, without their movement ids."""
     return [
         {k: v for k, v in e.payload.items() if k != "movement_id"}
-        for e in await outbox(inventory, "inventory.stock.v1")
+        for e in await inventory.staged("inventory.stock.v1")
         if e.type == "stock.returned"
     ]
-
-
-async def dead_letters(inventory: Inventory) -> list[str]:
-    async with inventory.runtime.db.transaction() as session:
-        rows = await session.exec(
-            select(OutboxRecord)
-            .where(OutboxRecord.topic == "inventory-service.dlq")
-            .order_by(col(OutboxRecord.id))
-        )
-        return [str(row.headers["keel-error"]) for row in rows.all()]
 
 
 async def ledger(inventory: Inventory, sku: str) -> list[tuple[str, str, int, str, str]]:
@@ -93,7 +72,9 @@ async def test_a_received_return_waits_in_pending_inspection_and_is_not_sellable
 ) -> None:
     await inventory.receive("MUG", "WH-A", 1)
 
-    applied = await apply_batch(inventory, received("RET-1", ("MUG", 2), ("PLATE", 1), ("MUG", 1)))
+    applied = await inventory.apply(
+        received("RET-1", ("MUG", 2), ("PLATE", 1), ("MUG", 1)), max_attempts=3
+    )
 
     assert applied == 1
     assert await balances(inventory, "MUG") == {
@@ -105,7 +86,7 @@ async def test_a_received_return_waits_in_pending_inspection_and_is_not_sellable
     assert availability["available_to_sell"] == 1
     assert await inventory.stock("MUG") == {"WH-A": (1, 0)}
     assert await inventory.stock("PLATE") == {}
-    await apply_batch(inventory, reserve("ORD-9", ("PLATE", 1)))
+    await inventory.apply(reserve("ORD-9", ("PLATE", 1)), max_attempts=3)
     assert [e.type for e in await inventory.answers()] == ["stock.reservation_failed"]
     assert (await ledger(inventory, "PLATE")) == [
         ("return", "pending_inspection", 1, "1.0000", "return RET-1")
@@ -129,10 +110,9 @@ async def test_a_received_return_waits_in_pending_inspection_and_is_not_sellable
 async def test_inspection_moves_each_line_where_its_disposition_says(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, received("RET-1", ("MUG", 10)))
+    await inventory.apply(received("RET-1", ("MUG", 10)), max_attempts=3)
 
-    applied = await apply_batch(
-        inventory,
+    applied = await inventory.apply(
         inspected(
             "RET-1",
             ("MUG", 4, "restock"),
@@ -140,6 +120,7 @@ async def test_inspection_moves_each_line_where_its_disposition_says(
             ("MUG", 2, "damaged"),
             ("MUG", 1, "write_off"),
         ),
+        max_attempts=3,
     )
 
     assert applied == 1
@@ -171,7 +152,7 @@ async def test_inspection_moves_each_line_where_its_disposition_says(
         ("damaged", "damaged", 2),
         ("written_off", "write_off", 1),
     ]
-    stock_events = {e.type for e in await outbox(inventory, "inventory.stock.v1")}
+    stock_events = {e.type for e in await inventory.staged("inventory.stock.v1")}
     assert stock_events == {"stock.returned"}  # never stock.received: finance would count twice
     await inventory.assert_invariants_hold()
 
@@ -179,12 +160,14 @@ async def test_inspection_moves_each_line_where_its_disposition_says(
 async def test_stock_returned_names_the_movement_that_put_the_units_in_their_state(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, received("RET-1", ("MUG", 2)))
-    await apply_batch(inventory, inspected("RET-1", ("MUG", 1, "restock"), ("MUG", 1, "write_off")))
+    await inventory.apply(received("RET-1", ("MUG", 2)), max_attempts=3)
+    await inventory.apply(
+        inspected("RET-1", ("MUG", 1, "restock"), ("MUG", 1, "write_off")), max_attempts=3
+    )
 
     body = (await inventory.client.get("/v1/ledger", params={"sku": "MUG"})).json()
     by_id = {m["movement_id"]: (m["state"], m["quantity"]) for m in body["items"]}
-    events = [e.payload for e in await outbox(inventory, "inventory.stock.v1")]
+    events = [e.payload for e in await inventory.staged("inventory.stock.v1")]
     assert [by_id[e["movement_id"]] for e in events] == [
         ("pending_inspection", 2),
         ("sellable", 1),
@@ -193,11 +176,13 @@ async def test_stock_returned_names_the_movement_that_put_the_units_in_their_sta
 
 
 async def test_a_restocked_return_serves_a_waiting_backorder(inventory: Inventory) -> None:
-    await apply_batch(inventory, reserve("ORD-1", ("MUG", 2), backorder=True))
-    await apply_batch(inventory, received("RET-1", ("MUG", 3)))
+    await inventory.apply(reserve("ORD-1", ("MUG", 2), backorder=True), max_attempts=3)
+    await inventory.apply(received("RET-1", ("MUG", 3)), max_attempts=3)
     assert [e.type for e in await inventory.answers()] == ["stock.reservation_failed"]
 
-    await apply_batch(inventory, inspected("RET-1", ("MUG", 2, "restock"), ("MUG", 1, "damaged")))
+    await inventory.apply(
+        inspected("RET-1", ("MUG", 2, "restock"), ("MUG", 1, "damaged")), max_attempts=3
+    )
 
     answers = [(e.type, e.payload["order_id"]) for e in await inventory.answers()]
     assert answers == [("stock.reservation_failed", "ORD-1"), ("stock.reserved", "ORD-1")]
@@ -214,11 +199,11 @@ async def test_a_restocked_return_serves_a_waiting_backorder(inventory: Inventor
 async def test_receipt_and_inspection_in_one_batch_move_the_stock_once(
     inventory: Inventory,
 ) -> None:
-    applied = await apply_batch(
-        inventory,
+    applied = await inventory.apply(
         received("RET-1", ("MUG", 2)),
         inspected("RET-1", ("MUG", 2, "restock")),
         reserve("ORD-1", ("MUG", 2)),
+        max_attempts=3,
     )
 
     assert applied == 3
@@ -230,15 +215,15 @@ async def test_receipt_and_inspection_in_one_batch_move_the_stock_once(
 async def test_inspecting_more_than_was_received_is_dead_lettered_and_moves_nothing(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, received("RET-1", ("MUG", 2), ("PLATE", 1)))
+    await inventory.apply(received("RET-1", ("MUG", 2), ("PLATE", 1)), max_attempts=3)
 
-    applied = await apply_batch(
-        inventory,
+    applied = await inventory.apply(
         inspected("RET-1", ("PLATE", 1, "restock"), ("MUG", 2, "restock"), ("MUG", 1, "damaged")),
+        max_attempts=3,
     )
 
     assert applied == 0
-    (error,) = await dead_letters(inventory)
+    (error,) = await inventory.dead_letters()
     assert "return RET-1: 3 MUG inspected, but 2 received and 2 pending inspection at WH-A" in error
     assert await balances(inventory, "MUG") == {("WH-A", "pending_inspection"): 2}
     assert await balances(inventory, "PLATE") == {("WH-A", "pending_inspection"): 1}
@@ -247,12 +232,14 @@ async def test_inspecting_more_than_was_received_is_dead_lettered_and_moves_noth
 
 
 async def test_inspecting_a_return_never_received_is_dead_lettered(inventory: Inventory) -> None:
-    await apply_batch(inventory, received("RET-1", ("MUG", 5)))  # another return's units are there
+    await inventory.apply(
+        received("RET-1", ("MUG", 5)), max_attempts=3
+    )  # another return's units are there
 
-    applied = await apply_batch(inventory, inspected("RET-2", ("MUG", 1, "restock")))
+    applied = await inventory.apply(inspected("RET-2", ("MUG", 1, "restock")), max_attempts=3)
 
     assert applied == 0
-    (error,) = await dead_letters(inventory)
+    (error,) = await inventory.dead_letters()
     assert "return RET-2: MUG inspected but never received" in error
     assert await balances(inventory, "MUG") == {("WH-A", "pending_inspection"): 5}
 
@@ -260,24 +247,24 @@ async def test_inspecting_a_return_never_received_is_dead_lettered(inventory: In
 async def test_inspecting_at_another_location_than_the_receipt_is_dead_lettered(
     inventory: Inventory,
 ) -> None:
-    await apply_batch(inventory, received("RET-1", ("MUG", 1)))
+    await inventory.apply(received("RET-1", ("MUG", 1)), max_attempts=3)
 
-    applied = await apply_batch(
-        inventory, inspected("RET-1", ("MUG", 1, "restock"), location_id="WH-B")
+    applied = await inventory.apply(
+        inspected("RET-1", ("MUG", 1, "restock"), location_id="WH-B"), max_attempts=3
     )
 
     assert applied == 0
-    (error,) = await dead_letters(inventory)
+    (error,) = await inventory.dead_letters()
     assert "return RET-1: MUG was received at WH-A, not at WH-B" in error
 
 
 async def test_a_return_of_an_unknown_sku_is_dead_lettered_and_moves_nothing(
     inventory: Inventory,
 ) -> None:
-    applied = await apply_batch(inventory, received("RET-1", ("MUG", 1), ("NOPE", 1)))
+    applied = await inventory.apply(received("RET-1", ("MUG", 1), ("NOPE", 1)), max_attempts=3)
 
     assert applied == 0
-    (error,) = await dead_letters(inventory)
+    (error,) = await inventory.dead_letters()
     assert "return RET-1: unknown sku NOPE" in error
     assert await balances(inventory, "MUG") == {}
 
@@ -287,14 +274,14 @@ async def test_a_return_redelivered_under_new_event_ids_moves_nothing_twice(
 ) -> None:
     receipt = received("RET-1", ("MUG", 3))
     inspection = inspected("RET-1", ("MUG", 2, "restock"), ("MUG", 1, "refurbish"))
-    await apply_batch(inventory, receipt, receipt)
-    await apply_batch(inventory, inspection)
+    await inventory.apply(receipt, receipt, max_attempts=3)
+    await inventory.apply(inspection, max_attempts=3)
 
     # Envelope.wrap gives each delivery its own event id: the inbox cannot tell them apart.
-    applied = await apply_batch(inventory, receipt, inspection, inspection)
+    applied = await inventory.apply(receipt, inspection, inspection, max_attempts=3)
 
     assert applied == 3
-    assert await dead_letters(inventory) == []
+    assert await inventory.dead_letters() == []
     assert await balances(inventory, "MUG") == {("WH-A", "sellable"): 2, ("WH-A", "quarantine"): 1}
     assert len(await ledger(inventory, "MUG")) == 5
     assert len(await returned(inventory)) == 3

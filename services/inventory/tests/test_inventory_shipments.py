@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlmodel import col, select
 
 from inventory_harness import Inventory, reserve
-from keel_contracts import Envelope
 from keel_contracts.events import Allocation, OrderReleased, ShipmentShipped
 from keel_contracts.values import Line
-from keel_inventory import reservations
-from keel_kit.tables import OutboxRecord, utcnow
+from keel_kit.tables import utcnow
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -29,20 +26,12 @@ def shipped(order_id: str, location_id: str, *lines: tuple[str, int]) -> Shipmen
 
 
 async def ship(inventory: Inventory, event: ShipmentShipped) -> None:
-    envelope = Envelope.wrap(event, source="fulfillment", correlation_id=event.order_id)
-    await inventory.broker.publish(
-        envelope.to_bytes(), "fulfillment.shipment.v1", key=event.order_id.encode()
-    )
+    await inventory.publish(event)
 
 
 async def issued(inventory: Inventory) -> list[dict[str, object]]:
-    async with inventory.runtime.db.transaction() as session:
-        rows = await session.exec(
-            select(OutboxRecord)
-            .where(OutboxRecord.type == "stock.issued")
-            .order_by(col(OutboxRecord.id))
-        )
-        return [Envelope.from_bytes(row.body).payload for row in rows.all()]
+    stock = await inventory.staged("inventory.stock.v1")
+    return [e.payload for e in stock if e.type == "stock.issued"]
 
 
 async def test_split_shipments_issue_each_location_and_consume_the_reservation(
@@ -50,7 +39,7 @@ async def test_split_shipments_issue_each_location_and_consume_the_reservation(
 ) -> None:
     await inventory.receive("MUG", "WH-A", 2)
     await inventory.receive("MUG", "WH-B", 2)
-    await inventory.send(reserve("o-1", ("MUG", 3)))
+    await inventory.publish(reserve("o-1", ("MUG", 3)))
     assert await inventory.stock("MUG") == {"WH-A": (2, 2), "WH-B": (2, 1)}
 
     await ship(inventory, shipped("o-1", "WH-A", ("MUG", 2)))
@@ -78,19 +67,14 @@ async def test_a_shipment_whose_reservation_expired_still_issues_the_stock(
 
 async def test_a_released_orders_hold_outlives_the_short_ttl(inventory: Inventory) -> None:
     await inventory.receive("MUG", "WH-A", 2)
-    await inventory.send(reserve("o-3", ("MUG", 1)))
+    await inventory.publish(reserve("o-3", ("MUG", 1)))
     released = OrderReleased(
         order_id="o-3",
         channel="web",
         allocations=(Allocation(location_id="WH-A", sku="MUG", quantity=1),),
     )
-    envelope = Envelope.wrap(released, source="order", correlation_id="o-3")
-    await inventory.broker.publish(envelope.to_bytes(), "orders.order.v1", key=b"o-3")
+    await inventory.publish(released)
 
-    a_day_later = utcnow() + timedelta(days=1)
-    async with inventory.runtime.db.transaction() as session:
-        expired = await reservations.expire_due(
-            session=session, outbox=inventory.runtime.outbox, now=a_day_later
-        )
+    expired = await inventory.expire_due(at=utcnow() + timedelta(days=1))
     assert expired == 0
     assert (await inventory.client.get("/v1/reservations/o-3")).json()["status"] == "held"

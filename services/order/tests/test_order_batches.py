@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from keel_contracts import Message
-from order_harness import ORDER, Stack, authorized, reserved, statements_to_apply
+from order_harness import ORDER, Stack, authorized, reserved
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -37,8 +37,8 @@ async def test_a_batch_of_answers_costs_about_the_same_statements_for_3_or_30_or
     few = await place_many(stack, 3, "few")
     many = await place_many(stack, 30, "many")
 
-    for_few = await statements_to_apply(stack, answers(few))
-    for_many = await statements_to_apply(stack, answers(many))
+    for_few = await stack.statements_to_apply(answers(few))
+    for_many = await stack.statements_to_apply(answers(many))
 
     # The same statements either way; only the ORM's grouping of UPDATEs into executemany
     # runs (by the set of columns changed) may split one more or less.

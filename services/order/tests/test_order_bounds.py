@@ -40,7 +40,7 @@ async def post(stack: Stack, body: dict[str, Any], key: str = "bounds") -> Any:
 
 
 async def orders_kept(stack: Stack) -> int:
-    async with stack.runtime.db.transaction() as session:
+    async with stack.db.transaction() as session:
         return (await session.exec(select(func.count()).select_from(Order))).one()
 
 

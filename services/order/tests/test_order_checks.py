@@ -22,11 +22,11 @@ async def test_released_and_validating_orders_are_settled_a_stuck_one_is_named(
     stack: Stack,
 ) -> None:
     released, stuck = await stack.place(), await stack.place({**ORDER, "external_id": "W-2"})
-    await stack.answer(reserved(released, ("WH-1", 2)))
-    await stack.answer(authorized(released))
+    await stack.publish(reserved(released, ("WH-1", 2)))
+    await stack.publish(authorized(released))
     assert await findings(stack) == {}
 
-    async with stack.runtime.db.transaction() as session:
+    async with stack.db.transaction() as session:
         long_ago = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
         await session.exec(
             update(Order).where(col(Order.order_id) == stuck).values(updated_at=long_ago)

@@ -5,12 +5,15 @@ broker, and what the order sends read from its outbox."""
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from sqlmodel import col, update
 
 from keel_contracts.events import (
@@ -23,7 +26,7 @@ from keel_contracts.events import (
 from keel_contracts.values import Line, Money
 from keel_order import saga
 from keel_order.models import OrderHold
-from order_harness import ORDER
+from order_harness import ORDER, running_order
 from order_harness import Stack as OrderStack
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -80,15 +83,16 @@ class Stack(OrderStack):
         return [envelope.type for envelope in await self.sent(order_id)]
 
     async def set_due(self, hold_id: int, due_at: datetime) -> None:
-        async with self.runtime.db.transaction() as session:
+        async with self.db.transaction() as session:
             await session.exec(
                 update(OrderHold).where(col(OrderHold.id) == hold_id).values(due_at=due_at)
             )
 
 
-@pytest.fixture
-def stack(stack: OrderStack) -> Stack:
-    return Stack(stack.runtime, stack.broker, stack.client)
+@pytest_asyncio.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running_order(tmp_path, Stack) as stack:
+        yield stack
 
 
 def reserved(order_id: str, quantity: int = 2) -> StockReserved:
@@ -133,10 +137,9 @@ async def test_a_fraud_hold_is_queued_with_its_owner_sla_and_due_time(stack: Sta
 async def test_each_hold_type_gets_its_own_sla(stack: Stack) -> None:
     limit_order = await stack.place(bulky("B-1"))
     payment_order = await stack.place(plain("P-1"))
-    await stack.answer(PaymentHeld(order_id=payment_order, reason="issuer asks for review"))
+    await stack.publish(PaymentHeld(order_id=payment_order, reason="issuer asks for review"))
     stuck_order = await stack.place(plain("S-1"))
-    async with stack.runtime.db.transaction() as session:
-        await saga.hold_stuck_validations(session, timedelta(0))
+    await stack.run_job(saga.hold_stuck_validations, validation_timeout=timedelta(0))
 
     slas = {
         item["order_id"]: (item["type"], at(item["due_at"]) - at(item["opened_at"]))
@@ -153,7 +156,7 @@ async def test_queue_lists_the_oldest_due_first(stack: Stack) -> None:
     fraud = await stack.place(risky("R-1"))  # due in 4h
     limit = await stack.place(bulky("B-1"))  # due in 8h
     payment = await stack.place(plain("P-1"))
-    await stack.answer(PaymentHeld(order_id=payment, reason="review"))  # due in 24h
+    await stack.publish(PaymentHeld(order_id=payment, reason="review"))  # due in 24h
     late = await stack.place(risky("R-2"))
     await stack.set_due(await stack.hold_id(late, "fraud_review"), datetime.now(UTC))
 
@@ -167,7 +170,7 @@ async def test_queue_filters_by_owner_role_type_and_status(stack: Stack) -> None
     fraud = await stack.place(risky("R-1"))
     limit = await stack.place(bulky("B-1"))
     payment = await stack.place(plain("P-1"))
-    await stack.answer(PaymentHeld(order_id=payment, reason="review"))
+    await stack.publish(PaymentHeld(order_id=payment, reason="review"))
     resolved = await stack.place(risky("R-2"))
     response = await stack.resolve(
         resolved, await stack.hold_id(resolved, "fraud_review"), "release", resolved_by="kim"
@@ -263,8 +266,8 @@ async def test_releasing_a_fraud_hold_with_stock_and_payment_confirms_and_releas
     stack: Stack,
 ) -> None:
     order_id = await stack.place(risky("R-1"))
-    await stack.answer(reserved(order_id))
-    await stack.answer(authorized(order_id))
+    await stack.publish(reserved(order_id))
+    await stack.publish(authorized(order_id))
     assert (await stack.order(order_id))["status"] == "on_hold"
     hold_id = await stack.hold_id(order_id, "fraud_review")
 
@@ -298,15 +301,15 @@ async def test_releasing_before_the_answers_resumes_validation(stack: Stack) -> 
     order = await stack.order(order_id)
     assert order["history"][-1]["reason"] == "fraud_review released: known customer"
 
-    await stack.answer(reserved(order_id))
-    await stack.answer(authorized(order_id))
+    await stack.publish(reserved(order_id))
+    await stack.publish(authorized(order_id))
     assert (await stack.order(order_id))["status"] == "released"
 
 
 async def test_releasing_while_stock_is_awaited_backorders(stack: Stack) -> None:
     order_id = await stack.place(risky("R-1"))
-    await stack.answer(authorized(order_id))
-    await stack.answer(
+    await stack.publish(authorized(order_id))
+    await stack.publish(
         StockReservationFailed(
             order_id=order_id,
             short_lines=(Line(sku="MUG-1", quantity=2),),
@@ -320,14 +323,14 @@ async def test_releasing_while_stock_is_awaited_backorders(stack: Stack) -> None
         order_id, await stack.hold_id(order_id, "fraud_review"), "release"
     )
     assert response.json()["status"] == "backordered"
-    await stack.answer(reserved(order_id))
+    await stack.publish(reserved(order_id))
     assert (await stack.order(order_id))["status"] == "released"
 
 
 async def test_an_order_resumes_only_when_its_last_hold_is_released(stack: Stack) -> None:
     order_id = await stack.place(risky("R-1"))
-    await stack.answer(reserved(order_id))
-    await stack.answer(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
+    await stack.publish(reserved(order_id))
+    await stack.publish(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
     fraud_hold = await stack.hold_id(order_id, "fraud_review")
     payment_hold = await stack.hold_id(order_id, "payment_hold")
 
@@ -341,14 +344,14 @@ async def test_an_order_resumes_only_when_its_last_hold_is_released(stack: Stack
 
     second = await stack.resolve(order_id, payment_hold, "release")
     assert second.json()["status"] == "validating"
-    await stack.answer(authorized(order_id))
+    await stack.publish(authorized(order_id))
     assert (await stack.order(order_id))["status"] == "released"
 
 
 async def test_releasing_a_payment_hold_asks_finance_to_authorize(stack: Stack) -> None:
     order_id = await stack.place(plain("P-1"))
-    await stack.answer(reserved(order_id))
-    await stack.answer(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
+    await stack.publish(reserved(order_id))
+    await stack.publish(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
     hold_id = await stack.hold_id(order_id, "payment_hold")
 
     response = await stack.resolve(order_id, hold_id, "release", note="cardholder verified")
@@ -357,7 +360,7 @@ async def test_releasing_a_payment_hold_asks_finance_to_authorize(stack: Stack) 
     review = (await stack.sent(order_id))[-1]
     assert review.type == "payment.resolve_review"
     assert review.payload == {"order_id": order_id, "approve": True, "note": "cardholder verified"}
-    await stack.answer(authorized(order_id, "30.00"))  # finance's answer to the review
+    await stack.publish(authorized(order_id, "30.00"))  # finance's answer to the review
     assert (await stack.order(order_id))["status"] == "released"
     assert (await stack.sent_types(order_id))[-2:] == ["order.confirmed", "order.released"]
 
@@ -369,8 +372,8 @@ async def test_rejecting_a_fraud_hold_rejects_and_gives_stock_and_payment_back(
     stack: Stack,
 ) -> None:
     order_id = await stack.place(risky("R-1"))
-    await stack.answer(reserved(order_id))
-    await stack.answer(authorized(order_id))
+    await stack.publish(reserved(order_id))
+    await stack.publish(authorized(order_id))
     hold_id = await stack.hold_id(order_id, "fraud_review")
 
     response = await stack.resolve(order_id, hold_id, "reject", note="stolen card reported")
@@ -388,7 +391,7 @@ async def test_rejecting_a_fraud_hold_rejects_and_gives_stock_and_payment_back(
 
 async def test_rejecting_one_hold_closes_the_orders_other_holds(stack: Stack) -> None:
     order_id = await stack.place(risky("R-1"))
-    await stack.answer(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
+    await stack.publish(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
     fraud_hold = await stack.hold_id(order_id, "fraud_review")
 
     await stack.resolve(order_id, fraud_hold, "reject", resolved_by="kim")
@@ -409,8 +412,8 @@ async def test_rejecting_one_hold_closes_the_orders_other_holds(stack: Stack) ->
 
 async def test_rejecting_a_payment_hold_tells_finance_then_compensates(stack: Stack) -> None:
     order_id = await stack.place(plain("P-1"))
-    await stack.answer(reserved(order_id))
-    await stack.answer(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
+    await stack.publish(reserved(order_id))
+    await stack.publish(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
     hold_id = await stack.hold_id(order_id, "payment_hold")
 
     response = await stack.resolve(order_id, hold_id, "reject", note="no answer from cardholder")

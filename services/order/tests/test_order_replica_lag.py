@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from keel_contracts.events import ItemRegistered
 from keel_contracts.values import Money
 from keel_kit.catchup import FixedLag, ReplicaCatchup
-from order_harness import ORDER, Stack
+from order_harness import ORDER, Stack, running_order
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -25,14 +29,30 @@ def order_of(external_id: str, sku: str) -> dict[str, Any]:
     return body
 
 
-def lagging(stack: Stack, lag: int | None) -> FixedLag:
-    source = FixedLag({ITEMS: lag})
-    stack.runtime.catchup = ReplicaCatchup(source)
+def items_behind(lag: int) -> pytest.MarkDecorator:
+    """Run the test on a stack whose item replica is `lag` messages behind."""
+    return pytest.mark.parametrize("stack", [lag], indirect=True, ids=[f"items-{lag}-behind"])
+
+
+@pytest_asyncio.fixture
+async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running_order(tmp_path, Stack, lags={ITEMS: request.param}) as stack:
+        yield stack
+
+
+def catch_up(stack: Stack) -> None:
+    """The item replica has caught up from now on."""
+    stack.runtime.context = replace(stack.context, catchup=ReplicaCatchup(FixedLag()))
+
+
+def lag_source(stack: Stack) -> FixedLag:
+    source = stack.context.catchup.source
+    assert isinstance(source, FixedLag)
     return source
 
 
+@items_behind(2)
 async def test_an_unknown_sku_while_the_replica_lags_is_a_503_to_retry(stack: Stack) -> None:
-    lagging(stack, 2)
 
     response = await stack.client.post(
         "/v1/orders", json=order_of("L-1", "NEW-1"), headers={"Idempotency-Key": "L-1"}
@@ -46,25 +66,25 @@ async def test_an_unknown_sku_while_the_replica_lags_is_a_503_to_retry(stack: St
     assert problem["errors"][0]["field"] == "lines.0.sku"
 
 
+@items_behind(1)
 async def test_the_retry_is_accepted_once_the_item_has_arrived(stack: Stack) -> None:
-    lagging(stack, 1)
     body, key = order_of("L-2", "NEW-2"), {"Idempotency-Key": "L-2"}
     assert (await stack.client.post("/v1/orders", json=body, headers=key)).status_code == 503
 
-    await stack.answer(
+    await stack.publish(
         ItemRegistered(
             sku="NEW-2", name="New", unit_cost=Money(amount=Decimal("3"), currency="USD")
         )
     )
-    lagging(stack, 0)
+    catch_up(stack)
     retried = await stack.client.post("/v1/orders", json=body, headers=key)
 
     assert retried.status_code == 202, retried.text  # the 503 was not remembered for the key
     assert "Idempotent-Replayed" not in retried.headers
 
 
+@items_behind(0)
 async def test_an_unknown_sku_is_a_422_once_the_replica_has_caught_up(stack: Stack) -> None:
-    lagging(stack, 0)
 
     response = await stack.client.post(
         "/v1/orders", json=order_of("L-3", "NOPE-3"), headers={"Idempotency-Key": "L-3"}
@@ -74,10 +94,10 @@ async def test_an_unknown_sku_is_a_422_once_the_replica_has_caught_up(stack: Sta
     assert response.json()["errors"] == [{"field": "lines.0.sku", "message": "unknown sku NOPE-3"}]
 
 
+@items_behind(4)
 async def test_a_batch_answers_503_for_the_order_waiting_on_the_replica_only(
     stack: Stack,
 ) -> None:
-    lagging(stack, 4)
 
     response = await stack.client.post(
         "/v1/orders/batch",
@@ -100,8 +120,9 @@ async def test_a_batch_answers_503_for_the_order_waiting_on_the_replica_only(
     assert waiting["problem"]["errors"][0]["field"] == "lines.0.sku"
 
 
+@items_behind(7)
 async def test_orders_of_known_skus_never_ask_how_far_the_replica_lags(stack: Stack) -> None:
-    source = lagging(stack, 7)
+    source = lag_source(stack)
 
     response = await stack.client.post(
         "/v1/orders", json=order_of("K-1", "MUG-1"), headers={"Idempotency-Key": "K-1"}

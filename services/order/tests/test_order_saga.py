@@ -47,8 +47,8 @@ async def test_intake_starts_reservation_payment_and_rules_at_once(stack: Stack)
 
 async def test_reserved_and_authorized_order_is_confirmed_and_released(stack: Stack) -> None:
     order_id = await stack.place()
-    await stack.answer(reserved(order_id, ("WH-1", 2)))
-    await stack.answer(authorized(order_id))
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(authorized(order_id))
 
     order = await stack.order(order_id)
     assert order["status"] == "released"
@@ -64,8 +64,8 @@ async def test_reserved_and_authorized_order_is_confirmed_and_released(stack: St
 
 async def test_declined_card_rejects_and_releases_the_stock(stack: Stack) -> None:
     order_id = await stack.place()
-    await stack.answer(reserved(order_id, ("WH-1", 2)))
-    await stack.answer(PaymentDeclined(order_id=order_id, reason="card declined"))
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(PaymentDeclined(order_id=order_id, reason="card declined"))
 
     order = await stack.order(order_id)
     assert order["status"] == "rejected"
@@ -76,8 +76,8 @@ async def test_declined_card_rejects_and_releases_the_stock(stack: Stack) -> Non
 
 async def test_short_stock_backorders_then_confirms_when_reserved(stack: Stack) -> None:
     order_id = await stack.place()
-    await stack.answer(authorized(order_id))
-    await stack.answer(
+    await stack.publish(authorized(order_id))
+    await stack.publish(
         StockReservationFailed(
             order_id=order_id,
             short_lines=(Line(sku="MUG-1", quantity=2),),
@@ -87,7 +87,7 @@ async def test_short_stock_backorders_then_confirms_when_reserved(stack: Stack) 
     )
     assert (await stack.order(order_id))["status"] == "backordered"
 
-    await stack.answer(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
     assert (await stack.order(order_id))["status"] == "released"
 
 
@@ -103,7 +103,7 @@ async def test_short_stock_on_a_reject_channel_rejects_and_voids(stack: Stack) -
     )
     order_id = await stack.place({**ORDER, "channel": "strict"})
     assert (await stack.sent(order_id))[1].payload["backorder"] is False
-    await stack.answer(
+    await stack.publish(
         StockReservationFailed(
             order_id=order_id, short_lines=(Line(sku="MUG-1", quantity=2),), reason="short"
         )
@@ -116,8 +116,8 @@ async def test_short_stock_on_a_reject_channel_rejects_and_voids(stack: Stack) -
 
 async def test_payment_review_puts_the_order_on_a_payment_hold(stack: Stack) -> None:
     order_id = await stack.place()
-    await stack.answer(reserved(order_id, ("WH-1", 2)))
-    await stack.answer(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
 
     order = await stack.order(order_id)
     assert order["status"] == "on_hold"
@@ -138,15 +138,15 @@ async def test_risky_order_is_held_for_fraud_review_with_its_reason(stack: Stack
     assert hold["type"] == "fraud_review"
     assert "ships to FR" in hold["reason"]
     assert hold["rule_set_version"] == order["rule_set_version"]
-    await stack.answer(reserved(order_id, ("WH-1", 2)))
-    await stack.answer(authorized(order_id))
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(authorized(order_id))
     assert (await stack.order(order_id))["status"] == "on_hold"  # a person decides first
 
 
 async def test_cancel_after_confirmation_releases_stock_and_voids(stack: Stack) -> None:
     order_id = await stack.place()
-    await stack.answer(reserved(order_id, ("WH-1", 2)))
-    await stack.answer(authorized(order_id))
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(authorized(order_id))
 
     response = await stack.client.post(f"/v1/orders/{order_id}/cancel", json={"reason": "asked"})
     assert response.json() == {"order_id": order_id, "status": "cancelled"}
@@ -209,7 +209,7 @@ async def test_bad_order_is_a_422_naming_the_field_and_creates_nothing(
     response = await stack.client.post("/v1/orders", json=body, headers={"Idempotency-Key": "x"})
     assert response.status_code == 422, response.text
     assert field in {e["field"] for e in response.json()["errors"]}
-    async with stack.runtime.db.transaction() as session:
+    async with stack.db.transaction() as session:
         assert (await session.exec(select(OutboxRecord))).all() == []
 
 
@@ -246,10 +246,10 @@ async def test_fresh_stack_has_the_three_demo_channels(stack: Stack) -> None:
 
 async def test_shipments_move_the_order_to_shipped_then_delivered(stack: Stack) -> None:
     order_id = await stack.place()
-    await stack.answer(reserved(order_id, ("WH-1", 1), ("WH-2", 1)))
-    await stack.answer(authorized(order_id))
+    await stack.publish(reserved(order_id, ("WH-1", 1), ("WH-2", 1)))
+    await stack.publish(authorized(order_id))
     for sid, location in (("s-1", "WH-1"), ("s-2", "WH-2")):
-        await stack.answer(
+        await stack.publish(
             ShipmentCreated(
                 shipment_id=sid,
                 order_id=order_id,
@@ -258,12 +258,12 @@ async def test_shipments_move_the_order_to_shipped_then_delivered(stack: Stack) 
             )
         )
 
-    await stack.answer(shipped(order_id, "s-1", "WH-1"))
+    await stack.publish(shipped(order_id, "s-1", "WH-1"))
     order = await stack.order(order_id)
     assert order["status"] == "partially_shipped"
     assert order["lines"][0]["shipped"] == 1
 
-    await stack.answer(shipped(order_id, "s-2", "WH-2"))
+    await stack.publish(shipped(order_id, "s-2", "WH-2"))
     assert (await stack.order(order_id))["status"] == "shipped"
     capture = (await stack.sent(order_id))[-1]
     assert capture.type == "payment.capture"
@@ -271,17 +271,17 @@ async def test_shipments_move_the_order_to_shipped_then_delivered(stack: Stack) 
     assert capture.payload["goods"] == {"amount": "25.00", "currency": "USD"}
     assert capture.payload["shipping"] == {"amount": "5.00", "currency": "USD"}
 
-    await stack.answer(ShipmentDelivered(shipment_id="s-1", order_id=order_id))
+    await stack.publish(ShipmentDelivered(shipment_id="s-1", order_id=order_id))
     assert (await stack.order(order_id))["status"] == "shipped"
-    await stack.answer(ShipmentDelivered(shipment_id="s-2", order_id=order_id))
+    await stack.publish(ShipmentDelivered(shipment_id="s-2", order_id=order_id))
     assert (await stack.order(order_id))["status"] == "delivered"
 
 
 async def test_a_shipped_order_can_no_longer_be_cancelled(stack: Stack) -> None:
     order_id = await stack.place()
-    await stack.answer(reserved(order_id, ("WH-1", 2)))
-    await stack.answer(authorized(order_id))
-    await stack.answer(
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(authorized(order_id))
+    await stack.publish(
         ShipmentShipped(
             shipment_id="s-1",
             order_id=order_id,
@@ -318,17 +318,16 @@ async def test_a_channel_release_delay_holds_a_confirmed_order_back_until_it_pas
     }
     assert (await stack.client.post("/v1/channels", json=channel)).status_code == 201
     order_id = await stack.place({**ORDER, "channel": "slow", "external_id": "S-1"})
-    await stack.answer(reserved(order_id, ("WH-1", 2)))
-    await stack.answer(authorized(order_id))
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(authorized(order_id))
 
     async def release_due() -> str:
-        async with stack.runtime.db.transaction() as session:
-            await saga.release_delayed(session, stack.runtime.outbox)
+        await stack.run_job(saga.release_delayed)
         status: str = (await stack.order(order_id))["status"]
         return status
 
     assert await release_due() == "confirmed"
-    async with stack.runtime.db.transaction() as session:
+    async with stack.db.transaction() as session:
         an_hour_ago = datetime.now(UTC) - timedelta(hours=1, seconds=1)
         await session.exec(
             update(Order).where(col(Order.order_id) == order_id).values(updated_at=an_hour_ago)

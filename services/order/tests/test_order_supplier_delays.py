@@ -6,8 +6,10 @@ closes the notice."""
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +26,7 @@ from keel_contracts.events import (
     StockReserved,
 )
 from keel_contracts.values import Line, Money
-from order_harness import ORDER, authorized, statements_to_apply
+from order_harness import ORDER, authorized, running_order
 from order_harness import Stack as OrderStack
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -40,7 +42,7 @@ class Stack(OrderStack):
         if lines:
             body["lines"] = [{"sku": sku, "quantity": n, "unit_price": "12.50"} for sku, n in lines]
         order_id = await self.place(body)
-        await self.answer(short(order_id, *(lines or (("MUG-1", 2),))))
+        await self.publish(short(order_id, *(lines or (("MUG-1", 2),))))
         assert (await self.order(order_id))["status"] == "backordered"
         return order_id
 
@@ -67,14 +69,15 @@ class Stack(OrderStack):
 
 
 @pytest_asyncio.fixture
-async def stack(stack: OrderStack) -> Stack:
-    for sku in ("BOWL-1", "PLATE-1"):
-        await stack.answer(
-            ItemRegistered(
-                sku=sku, name=sku.title(), unit_cost=Money(amount=Decimal("3"), currency="USD")
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running_order(tmp_path, Stack) as stack:
+        for sku in ("BOWL-1", "PLATE-1"):
+            await stack.publish(
+                ItemRegistered(
+                    sku=sku, name=sku.title(), unit_cost=Money(amount=Decimal("3"), currency="USD")
+                )
             )
-        )
-    return Stack(stack.runtime, stack.broker, stack.client)
+        yield stack
 
 
 def when(value: str) -> datetime:
@@ -132,7 +135,7 @@ async def apply_batch(stack: Stack, *messages: Message) -> int:
     counting the new holds' INSERTs: the ORM writes those in one statement on PostgreSQL
     (insertmanyvalues), but one each on SQLite, which has no implicit sentinel to match the
     ids it returns to the rows."""
-    return await statements_to_apply(stack, list(messages), uncounted="INSERT INTO order_hold ")
+    return await stack.statements_to_apply(list(messages), uncounted="INSERT INTO order_hold ")
 
 
 # --- who gets a notice ---
@@ -146,10 +149,10 @@ async def test_a_delay_gives_each_backordered_order_waiting_for_its_skus_a_notic
     await stack.backordered("B-1", ("BOWL-1", 3))  # another SKU
     validating = await stack.place({**ORDER, "external_id": "V-1"})  # no answer from stock yet
     released = await stack.place({**ORDER, "external_id": "R-1"})
-    await stack.answer(reserved(released))
-    await stack.answer(authorized(released))
+    await stack.publish(reserved(released))
+    await stack.publish(authorized(released))
 
-    await stack.answer(delayed("PO-1", ("MUG-1", 40)))
+    await stack.publish(delayed("PO-1", ("MUG-1", 40)))
 
     affected = sorted([*mugs, mixed])
     assert sorted(orders(await stack.queue(type="supplier_delay"))) == affected
@@ -164,12 +167,12 @@ async def test_an_order_on_hold_or_with_its_stock_already_reserved_gets_no_notic
     stack: Stack,
 ) -> None:
     held = await stack.backordered("H-1")
-    await stack.answer(PaymentHeld(order_id=held, reason="issuer asks for review"))
+    await stack.publish(PaymentHeld(order_id=held, reason="issuer asks for review"))
     served = await stack.backordered("S-1")
-    await stack.answer(reserved(served))  # the stock came; the payment is still awaited
+    await stack.publish(reserved(served))  # the stock came; the payment is still awaited
     assert (await stack.order(served))["status"] == "backordered"
 
-    await stack.answer(delayed("PO-1"))
+    await stack.publish(delayed("PO-1"))
 
     assert await stack.queue(type="supplier_delay") == []
 
@@ -179,7 +182,7 @@ async def test_the_notice_names_the_order_supplier_skus_and_dates_for_customer_s
 ) -> None:
     order_id = await stack.backordered("X-1", ("PLATE-1", 1), ("MUG-1", 2), ("BOWL-1", 1))
 
-    await stack.answer(delayed("PO-7", ("MUG-1", 40), ("PLATE-1", 9), supplier_id="SUP-3"))
+    await stack.publish(delayed("PO-7", ("MUG-1", 40), ("PLATE-1", 9), supplier_id="SUP-3"))
 
     (item,) = await stack.queue(type="supplier_delay")
     (notice,) = await stack.notices(order_id)
@@ -217,7 +220,7 @@ async def test_the_notice_names_the_order_supplier_skus_and_dates_for_customer_s
 
 async def test_holds_of_other_types_have_no_reference(stack: Stack) -> None:
     order_id = await stack.backordered("H-1")
-    await stack.answer(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
+    await stack.publish(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
 
     (item,) = await stack.queue()
     assert (item["type"], item["reference"]) == ("payment_hold", None)
@@ -228,8 +231,8 @@ async def test_one_query_lists_every_order_a_purchase_orders_delay_touches(stack
     bowls = await stack.backordered("B-1", ("BOWL-1", 1))
     both = await stack.backordered("X-1", ("BOWL-1", 1), ("MUG-1", 1))
 
-    await stack.answer(delayed("PO-1", ("MUG-1", 40)))
-    await stack.answer(delayed("PO-2", ("BOWL-1", 10)))
+    await stack.publish(delayed("PO-1", ("MUG-1", 40)))
+    await stack.publish(delayed("PO-2", ("BOWL-1", 10)))
 
     assert sorted(orders(await stack.queue(type="supplier_delay", reference="PO-1"))) == sorted(
         [mugs, both]
@@ -255,10 +258,10 @@ async def test_a_second_delay_of_the_same_purchase_order_renews_the_open_notice(
     stack: Stack,
 ) -> None:
     order_id = await stack.backordered("M-1")
-    await stack.answer(delayed("PO-1", expected="2030-06-10"))
+    await stack.publish(delayed("PO-1", expected="2030-06-10"))
     (first,) = await stack.notices(order_id)
 
-    await stack.answer(delayed("PO-1", previous="2030-06-10", expected="2030-07-01"))
+    await stack.publish(delayed("PO-1", previous="2030-06-10", expected="2030-07-01"))
 
     (notice,) = await stack.notices(order_id)
     assert notice["hold_id"] == first["hold_id"]
@@ -273,11 +276,11 @@ async def test_a_second_delay_of_the_same_purchase_order_renews_the_open_notice(
 
 async def test_a_delay_after_the_notice_was_closed_opens_a_new_one(stack: Stack) -> None:
     order_id = await stack.backordered("M-1")
-    await stack.answer(delayed("PO-1", expected="2030-06-10"))
+    await stack.publish(delayed("PO-1", expected="2030-06-10"))
     (first,) = await stack.notices(order_id)
     assert (await stack.resolve(order_id, first["hold_id"], "release")).status_code == 200
 
-    await stack.answer(delayed("PO-1", previous="2030-06-10", expected="2030-07-01"))
+    await stack.publish(delayed("PO-1", previous="2030-06-10", expected="2030-07-01"))
 
     closed, fresh = await stack.notices(order_id)
     assert (closed["hold_id"], closed["resolution"]) == (first["hold_id"], "release")
@@ -288,7 +291,7 @@ async def test_a_delay_after_the_notice_was_closed_opens_a_new_one(stack: Stack)
 async def test_a_delay_moved_within_the_day_shows_the_times(stack: Stack) -> None:
     order_id = await stack.backordered("M-1")
 
-    await stack.answer(delayed("PO-1", previous="2030-05-04T08:00", expected="2030-05-04T17:30"))
+    await stack.publish(delayed("PO-1", previous="2030-05-04T08:00", expected="2030-05-04T17:30"))
 
     (notice,) = await stack.notices(order_id)
     assert "from 2030-05-04 08:00 UTC to 2030-05-04 17:30 UTC" in notice["reason"]
@@ -299,10 +302,10 @@ async def test_a_delay_moved_within_the_day_shows_the_times(stack: Stack) -> Non
 
 async def test_stock_arriving_confirms_the_order_and_closes_its_notice(stack: Stack) -> None:
     order_id = await stack.backordered("M-1")
-    await stack.answer(authorized(order_id))
-    await stack.answer(delayed("PO-1"))
+    await stack.publish(authorized(order_id))
+    await stack.publish(delayed("PO-1"))
 
-    await stack.answer(reserved(order_id))
+    await stack.publish(reserved(order_id))
 
     order = await stack.order(order_id)
     assert order["status"] == "released"
@@ -322,21 +325,21 @@ async def test_stock_arriving_before_the_payment_closes_the_notice_all_the_same(
     stack: Stack,
 ) -> None:
     order_id = await stack.backordered("M-1")
-    await stack.answer(delayed("PO-1"))
+    await stack.publish(delayed("PO-1"))
 
-    await stack.answer(reserved(order_id))
+    await stack.publish(reserved(order_id))
 
     assert (await stack.order(order_id))["status"] == "backordered"  # the payment is awaited
     (notice,) = await stack.notices(order_id)
     assert notice["resolution"] == "closed"
-    await stack.answer(authorized(order_id))
+    await stack.publish(authorized(order_id))
     assert (await stack.order(order_id))["status"] == "released"
 
 
 async def test_an_open_notice_does_not_keep_an_order_on_hold(stack: Stack) -> None:
     order_id = await stack.backordered("M-1")
-    await stack.answer(delayed("PO-1"))
-    await stack.answer(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
+    await stack.publish(delayed("PO-1"))
+    await stack.publish(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
     assert (await stack.order(order_id))["status"] == "on_hold"
     (payment_hold,) = [h for h in await stack.queue() if h["type"] == "payment_hold"]
 
@@ -344,8 +347,8 @@ async def test_an_open_notice_does_not_keep_an_order_on_hold(stack: Stack) -> No
 
     assert response.json()["status"] == "backordered"  # waiting for stock again, notice or not
     assert (await stack.notices(order_id))[0]["resolution"] is None
-    await stack.answer(authorized(order_id))
-    await stack.answer(reserved(order_id))
+    await stack.publish(authorized(order_id))
+    await stack.publish(reserved(order_id))
     assert (await stack.order(order_id))["status"] == "released"
 
 
@@ -354,7 +357,7 @@ async def test_an_open_notice_does_not_keep_an_order_on_hold(stack: Stack) -> No
 
 async def test_releasing_a_notice_only_closes_it(stack: Stack) -> None:
     order_id = await stack.backordered("M-1")
-    await stack.answer(delayed("PO-1"))
+    await stack.publish(delayed("PO-1"))
     (notice,) = await stack.notices(order_id)
     before = await stack.sent_types(order_id)
     history = (await stack.order(order_id))["history"]
@@ -369,14 +372,14 @@ async def test_releasing_a_notice_only_closes_it(stack: Stack) -> None:
     assert await stack.sent_types(order_id) == before
     assert (await stack.order(order_id))["history"] == history
     assert await stack.queue() == []
-    await stack.answer(authorized(order_id))
-    await stack.answer(reserved(order_id))
+    await stack.publish(authorized(order_id))
+    await stack.publish(reserved(order_id))
     assert (await stack.order(order_id))["status"] == "released"
 
 
 async def test_rejecting_a_notice_rejects_the_order_with_its_compensations(stack: Stack) -> None:
     order_id = await stack.backordered("M-1")
-    await stack.answer(delayed("PO-1"))
+    await stack.publish(delayed("PO-1"))
     (notice,) = await stack.notices(order_id)
 
     response = await stack.resolve(order_id, notice["hold_id"], "reject", note="customer gave up")

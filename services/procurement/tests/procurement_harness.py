@@ -4,27 +4,23 @@ with the item master and locations replicated into it, and the helpers its tests
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest_asyncio
-from faststream.kafka import TestKafkaBroker
-from sqlmodel import col, select
 
-from keel_contracts import Envelope, Message, topic_for_message
+from keel_contracts import Envelope
 from keel_contracts.events import ItemRegistered, LocationRegistered
 from keel_contracts.values import Money
-from keel_kit.catchup import FixedLag, ReplicaCatchup
-from keel_kit.runtime import ServiceRuntime
-from keel_kit.tables import OutboxRecord
+from keel_kit.testing import ServiceUnderTest, running
 from keel_procurement.main import create_app
 from keel_procurement.models import PurchaseOrder
 from keel_procurement.settings import Settings
 
+PURCHASE_ORDERS = "procurement.purchase_order.v1"
 SUPPLIER = {"supplier_id": "ACME", "name": "Acme Supplies", "lead_time_days": 7}
 # 100 x 2.50 + 40 x 4.125 = 415.00, under the approval threshold.
 ORDER: dict[str, Any] = {
@@ -37,15 +33,25 @@ ORDER: dict[str, Any] = {
 }
 
 
-@dataclass
-class Procurement:
-    runtime: ServiceRuntime
-    broker: Any
-    client: httpx.AsyncClient
-
-    async def publish(self, message: Message) -> None:
-        envelope = Envelope.wrap(message, source="inventory", correlation_id="t")
-        await self.broker.publish(envelope.to_bytes(), topic_for_message(type(message)).name)
+class Procurement(ServiceUnderTest):
+    async def seed(self) -> None:
+        """The two items and the warehouse the tests order, and the supplier they order from."""
+        for sku, cost in (("MUG-1", "2.50"), ("PLATE-2", "4.125")):
+            await self.publish(
+                ItemRegistered(
+                    sku=sku, name=sku, unit_cost=Money(amount=Decimal(cost), currency="USD")
+                )
+            )
+        await self.publish(
+            LocationRegistered(
+                location_id="WH-EAST",
+                name="East",
+                kind="warehouse",
+                country="US",
+                postal_code="10001",
+            )
+        )
+        assert (await self.client.post("/v1/suppliers", json=SUPPLIER)).status_code == 201
 
     async def draft(self, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = await self.client.post("/v1/purchase-orders", json=body or ORDER)
@@ -69,7 +75,7 @@ class Procurement:
     async def sent_days_ago(self, po_id: str, days: int) -> datetime:
         """Backdate when a purchase order was sent (lead times are measured from it)."""
         sent_at = datetime.now(UTC) - timedelta(days=days)
-        async with self.runtime.db.transaction() as session:
+        async with self.db.transaction() as session:
             po = await session.get(PurchaseOrder, po_id)
             assert po is not None
             po.sent_at = sent_at
@@ -77,48 +83,27 @@ class Procurement:
         return sent_at
 
     async def po(self, po_id: str) -> dict[str, Any]:
-        response = await self.client.get(f"/v1/purchase-orders/{po_id}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
+        body: dict[str, Any] = await self.get_json(f"/v1/purchase-orders/{po_id}")
         return body
 
     async def events(self, po_id: str) -> list[Envelope]:
         """What the service announced about a purchase order, oldest first."""
-        async with self.runtime.db.transaction() as session:
-            rows = await session.exec(
-                select(OutboxRecord).where(OutboxRecord.key == po_id).order_by(col(OutboxRecord.id))
-            )
-            return [Envelope.from_bytes(row.body) for row in rows.all()]
+        return await self.staged(PURCHASE_ORDERS, po_id)
+
+
+@asynccontextmanager
+async def procurement_running(
+    tmp_path: Path, *, lags: dict[str, int | None] | None = None
+) -> AsyncIterator[Procurement]:
+    """Procurement started and seeded; its replicas count as caught up, or lag as `lags` says
+    (by topic)."""
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'procurement.db'}")
+    async with running(create_app(settings), Procurement, lags=lags) as procurement:
+        await procurement.seed()
+        yield procurement
 
 
 @pytest_asyncio.fixture
 async def procurement(tmp_path: Path) -> AsyncIterator[Procurement]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'procurement.db'}")
-    app = create_app(settings)
-    runtime: ServiceRuntime = app.state.runtime
-    runtime.catchup = ReplicaCatchup(FixedLag())  # no broker here: replicas count as caught up
-    await runtime.migrate()
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        TestKafkaBroker(runtime.build_broker()) as broker,
-        httpx.AsyncClient(transport=transport, base_url="http://procurement") as client,
-    ):
-        service = Procurement(runtime, broker, client)
-        for sku, cost in (("MUG-1", "2.50"), ("PLATE-2", "4.125")):
-            await service.publish(
-                ItemRegistered(
-                    sku=sku, name=sku, unit_cost=Money(amount=Decimal(cost), currency="USD")
-                )
-            )
-        await service.publish(
-            LocationRegistered(
-                location_id="WH-EAST",
-                name="East",
-                kind="warehouse",
-                country="US",
-                postal_code="10001",
-            )
-        )
-        assert (await client.post("/v1/suppliers", json=SUPPLIER)).status_code == 201
+    async with procurement_running(tmp_path) as service:
         yield service
-    await runtime.db.dispose()

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from keel_contracts import Envelope, Message, topic_for_message
 from keel_contracts.events import StockIssued, StockReceived
 from keel_contracts.values import Money
+from keel_procurement import replenishment
 from procurement_harness import Procurement
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -24,12 +24,6 @@ def days_ago(days: int) -> datetime:
     return datetime.combine(TODAY - timedelta(days=days), time(12), tzinfo=UTC)
 
 
-async def publish_at(procurement: Procurement, message: Message, at: datetime) -> None:
-    envelope = Envelope.wrap(message, source="inventory", correlation_id="t")
-    envelope = envelope.model_copy(update={"occurred_at": at})
-    await procurement.broker.publish(envelope.to_bytes(), topic_for_message(type(message)).name)
-
-
 async def issue(procurement: Procurement, sku: str, units: int, days: int) -> None:
     message = StockIssued(
         order_id="o",
@@ -39,7 +33,7 @@ async def issue(procurement: Procurement, sku: str, units: int, days: int) -> No
         quantity=units,
         unit_cost=COST,
     )
-    await publish_at(procurement, message, days_ago(days))
+    await procurement.publish(message, at=days_ago(days))
 
 
 async def receive(procurement: Procurement, sku: str, units: int) -> None:
@@ -51,7 +45,7 @@ async def receive(procurement: Procurement, sku: str, units: int) -> None:
         unit_cost=COST,
         reference="opening",
     )
-    await publish_at(procurement, message, days_ago(0))
+    await procurement.publish(message, at=days_ago(0))
 
 
 async def mug_history(procurement: Procurement) -> None:
@@ -169,6 +163,47 @@ async def test_run_below_reorder_point_suggests_order_up_to_and_drafts_one_purch
     }
     # the drafted units are on order now: a second run suggests nothing more
     assert (await run(procurement))["suggestions"] == []
+
+
+async def test_the_scheduled_run_drafts_as_the_one_asked_for_does(
+    procurement: Procurement,
+) -> None:
+    await receive(procurement, "MUG-1", 40)
+    await mug_history(procurement)
+    await put_policy(procurement, "MUG-1")
+
+    async with procurement.context.unit_of_work() as uow:
+        await replenishment.scheduled_run(uow)
+
+    [suggestion] = (await procurement.get_json("/v1/suggestions"))["items"]
+    assert (suggestion["sku"], suggestion["quantity"]) == ("MUG-1", 156)
+    po = await procurement.po(suggestion["po_id"])
+    assert (po["status"], [ln["quantity"] for ln in po["lines"]]) == ("draft", [156])
+
+
+async def test_suggestions_come_a_page_at_a_time_and_the_last_page_has_no_cursor(
+    procurement: Procurement,
+) -> None:
+    await receive(procurement, "MUG-1", 40)
+    await mug_history(procurement)
+    await issue(procurement, "PLATE-2", 2, 1)
+    await put_policy(procurement, "MUG-1")
+    await put_policy(procurement, "PLATE-2")
+    made = [s["suggestion_id"] for s in (await run(procurement))["suggestions"]]
+
+    first = await procurement.get_json("/v1/suggestions", limit=1)
+    second = await procurement.get_json("/v1/suggestions", limit=1, cursor=first["next_cursor"])
+    whole = await procurement.get_json("/v1/suggestions", limit=2)
+
+    newest_first = sorted(made, reverse=True)
+    assert [s["suggestion_id"] for s in first["items"] + second["items"]] == newest_first
+    assert first["next_cursor"] is not None
+    # a full page that is the last one says so: no cursor to an empty page
+    assert second["next_cursor"] is None
+    assert ([s["suggestion_id"] for s in whole["items"]], whole["next_cursor"]) == (
+        newest_first,
+        None,
+    )
 
 
 async def test_run_above_reorder_point_suggests_nothing(procurement: Procurement) -> None:

@@ -3,7 +3,9 @@ and fulfillment's events fed through FastStream's in-memory broker."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +15,9 @@ import pytest_asyncio
 from keel_contracts import Message
 from keel_contracts.events import OrderReleased, ShipmentDelivered, ShipmentShipped
 from keel_contracts.values import Line
+from keel_kit.testing import running, selects, statements_run
 from returns_harness import Stack as ReturnsStack
+from returns_harness import returns_app
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -50,8 +54,8 @@ class Stack(ReturnsStack):
         self, order_id: str, *lines: tuple[str, int], channel: str = "web", days: float = 1
     ) -> None:
         """An order released on `channel` whose one shipment left `days` ago."""
-        await self.deliver(released(order_id, channel))
-        await self.deliver(shipped(order_id, f"s-{order_id}", *lines), at=days_ago(days))
+        await self.publish(released(order_id, channel))
+        await self.publish(shipped(order_id, f"s-{order_id}", *lines), at=days_ago(days))
 
     async def request(
         self, order_id: str, *lines: tuple[str, int], key: str | None = None
@@ -65,8 +69,9 @@ class Stack(ReturnsStack):
 
 
 @pytest_asyncio.fixture
-async def stack(stack: ReturnsStack) -> Stack:
-    return Stack(stack.runtime, stack.broker, stack.client)
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running(returns_app(tmp_path), Stack) as stack:
+        yield stack
 
 
 def refusal(response: httpx.Response) -> tuple[str, str]:
@@ -187,7 +192,7 @@ async def test_the_return_window_counts_from_delivery(stack: Stack) -> None:
     assert put.json() == {"channel": "marketplace", "window_days": 14, "default": False}
     for order_id, delivered_days_ago in (("o-recent", 10), ("o-late", 15)):
         await stack.ship(order_id, ("MUG-1", 1), channel="marketplace", days=20)
-        await stack.deliver(delivered(order_id, f"s-{order_id}"), at=days_ago(delivered_days_ago))
+        await stack.publish(delivered(order_id, f"s-{order_id}"), at=days_ago(delivered_days_ago))
 
     assert (await stack.request("o-recent", ("MUG-1", 1))).status_code == 201
     field, message = refusal(await stack.request("o-late", ("MUG-1", 1)))
@@ -215,7 +220,7 @@ async def test_the_return_window_counts_from_shipment_until_delivered(stack: Sta
 async def test_a_repeated_shipment_counts_once(stack: Stack) -> None:
     await stack.ship("o-6", ("MUG-1", 2))
     # The same shipment again under a new event id (a producer retry, a replay).
-    await stack.deliver(shipped("o-6", "s-o-6", ("MUG-1", 2)))
+    await stack.publish(shipped("o-6", "s-o-6", ("MUG-1", 2)))
 
     assert refusal(await stack.request("o-6", ("MUG-1", 3)))[1].endswith(
         "2 (shipped 2, already returned 0)"
@@ -225,7 +230,7 @@ async def test_a_repeated_shipment_counts_once(stack: Stack) -> None:
 
 async def test_a_second_shipment_of_the_order_adds_up(stack: Stack) -> None:
     await stack.ship("o-7", ("MUG-1", 2))
-    await stack.deliver(shipped("o-7", "s-o-7-b", ("MUG-1", 1), ("CUP-1", 1)))
+    await stack.publish(shipped("o-7", "s-o-7-b", ("MUG-1", 1), ("CUP-1", 1)))
 
     assert refusal(await stack.request("o-7", ("MUG-1", 4)))[1].endswith(
         "3 (shipped 3, already returned 0)"
@@ -243,11 +248,12 @@ async def test_one_batch_with_several_events_of_an_order_is_read_back(stack: Sta
         (shipped("o-9", "s-c", ("CUP-1", 1)), days_ago(1)),
     ]
 
-    applied, selects = await stack.apply_at(*messages)
+    with statements_run(stack.db) as statements:
+        applied = await stack.apply_at(*messages)
 
     assert applied == len(messages)
     # One pass, no query per message: the inbox and the batch's orders (all new here).
-    assert len(selects) == 2
+    assert len(selects(statements)) == 2
 
     # The window runs from s-b's shipment three days ago, not s-a's delivery 35 days ago.
     assert refusal(await stack.request("o-8", ("MUG-1", 4)))[1].endswith(
@@ -261,7 +267,7 @@ async def test_one_batch_with_several_events_of_an_order_is_read_back(stack: Sta
 
 
 async def test_an_order_nothing_of_which_shipped_is_refused(stack: Stack) -> None:
-    await stack.deliver(released("o-10", "web"))  # released, not shipped yet
+    await stack.publish(released("o-10", "web"))  # released, not shipped yet
 
     assert refusal(await stack.request("o-10", ("MUG-1", 1))) == (
         "order_id",

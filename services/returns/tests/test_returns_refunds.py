@@ -4,22 +4,22 @@ applied as one consumer batch."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlmodel import col, select
 
 from keel_contracts import Message
-from keel_kit.tables import OutboxRecord
+from keel_kit.testing import running, selects, statements_run
 from returns_harness import Stack as ReturnsStack
-from returns_harness import paid, usd
+from returns_harness import paid, returns_app, usd
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 PAID_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-DLQ = "returns-service.dlq"
 
 
 class Stack(ReturnsStack):
@@ -29,22 +29,16 @@ class Stack(ReturnsStack):
         [refund] = (await self.view(return_id))["refunds"]
         return dict(refund)
 
-    async def dead_letters(self) -> list[str]:
-        async with self.runtime.db.transaction() as session:
-            rows = await session.exec(
-                select(OutboxRecord).where(OutboxRecord.topic == DLQ).order_by(col(OutboxRecord.id))
-            )
-            return [str(row.headers["keel-error"]) for row in rows.all()]
-
-    async def apply_batch(self, *messages: Message) -> tuple[int, list[str]]:
+    async def apply_batch(self, *messages: Message) -> int:
         """Apply the messages as one consumer batch, all paid at PAID_AT; return how many took
-        effect and the SELECTs it ran."""
+        effect."""
         return await self.apply_at(*((m, PAID_AT) for m in messages))
 
 
 @pytest_asyncio.fixture
-async def stack(stack: ReturnsStack) -> Stack:
-    return Stack(stack.runtime, stack.broker, stack.client)
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running(returns_app(tmp_path), Stack) as stack:
+        yield stack
 
 
 def moment(text: str | None) -> datetime:
@@ -57,7 +51,7 @@ async def test_a_refund_paid_in_full_closes_the_return_and_shows_each_step(stack
     refund = await stack.refund(return_id)
     assert (refund["status"], refund["refunded"], refund["shortfall"]) == ("requested", None, None)
 
-    await stack.deliver(paid(refund, "20.00"), at=PAID_AT)
+    await stack.publish(paid(refund, "20.00"), at=PAID_AT)
 
     view = await stack.view(return_id)
     [refund] = view["refunds"]
@@ -80,7 +74,7 @@ async def test_a_short_refund_records_the_shortfall(stack: Stack) -> None:
     return_id = await stack.returned("o-2", "MUG-1", "58.00")
     refund = await stack.refund(return_id)
 
-    await stack.deliver(paid(refund, "40.00"), at=PAID_AT)
+    await stack.publish(paid(refund, "40.00"), at=PAID_AT)
 
     view = await stack.view(return_id)
     [refund] = view["refunds"]
@@ -99,12 +93,12 @@ async def test_a_short_refund_records_the_shortfall(stack: Stack) -> None:
 async def test_a_redelivered_or_reannounced_payment_changes_nothing(stack: Stack) -> None:
     return_id = await stack.returned("o-3", "MUG-1", "20.00")
     refund = await stack.refund(return_id)
-    first = await stack.deliver(paid(refund, "15.00"), at=PAID_AT)
+    first = await stack.publish(paid(refund, "15.00"), at=PAID_AT)
     before = await stack.view(return_id)
 
-    await stack.publish(first)  # the same event again (the inbox drops it)
+    await stack.redeliver(first)  # the same event again (the inbox drops it)
     # finance announces the refund again under a new event id, later
-    await stack.deliver(paid(refund, "15.00"), at=PAID_AT + timedelta(hours=1))
+    await stack.publish(paid(refund, "15.00"), at=PAID_AT + timedelta(hours=1))
 
     assert await stack.view(return_id) == before
     assert moment(before["refunded_at"]) == PAID_AT
@@ -116,7 +110,7 @@ async def test_a_payment_of_an_unknown_refund_is_dead_lettered(stack: Stack) -> 
     return_id = await stack.returned("o-4", "MUG-1", "20.00")
     refund = await stack.refund(return_id)
 
-    await stack.deliver(paid({**refund, "refund_id": "nope"}, "20.00"))
+    await stack.publish(paid({**refund, "refund_id": "nope"}, "20.00"))
 
     assert await stack.dead_letters() == [
         f"PermanentError: payment.refunded for unknown refund nope (return {return_id}, order o-4)"
@@ -129,7 +123,7 @@ async def test_a_payment_naming_another_return_is_dead_lettered(stack: Stack) ->
     return_id = await stack.returned("o-5", "MUG-1", "20.00")
     refund = await stack.refund(return_id)
 
-    await stack.deliver(paid({**refund, "return_id": "r-other"}, "20.00"))
+    await stack.publish(paid({**refund, "return_id": "r-other"}, "20.00"))
 
     assert await stack.dead_letters() == [
         f"PermanentError: payment.refunded names refund {refund['refund_id']} of return "
@@ -142,7 +136,7 @@ async def test_a_payment_above_the_request_is_dead_lettered(stack: Stack) -> Non
     return_id = await stack.returned("o-6", "MUG-1", "20.00")
     refund = await stack.refund(return_id)
 
-    await stack.deliver(paid(refund, "25.00"))
+    await stack.publish(paid(refund, "25.00"))
 
     assert await stack.dead_letters() == [
         f"PermanentError: refund {refund['refund_id']} paid 25.00 USD: not between 0 and the "
@@ -155,7 +149,7 @@ async def test_a_payment_in_another_currency_is_dead_lettered(stack: Stack) -> N
     return_id = await stack.returned("o-7", "MUG-1", "20.00")
     refund = await stack.refund(return_id)
 
-    await stack.deliver(paid(refund, "20.00", currency="EUR"))
+    await stack.publish(paid(refund, "20.00", currency="EUR"))
 
     assert await stack.dead_letters() == [
         f"PermanentError: refund {refund['refund_id']} was requested in USD, paid in EUR"
@@ -168,7 +162,7 @@ async def test_a_payment_of_a_refund_waiting_for_approval_is_dead_lettered(stack
     refund = await stack.refund(return_id)
     assert refund["status"] == "pending_approval"
 
-    await stack.deliver(paid(refund, "800.00"))
+    await stack.publish(paid(refund, "800.00"))
 
     assert await stack.dead_letters() == [
         f"PermanentError: refund {refund['refund_id']} is waiting for approval: finance was "
@@ -183,7 +177,7 @@ async def test_an_approved_refund_once_paid_closes_the_return(stack: Stack) -> N
     url = f"/v1/refunds/{refund['refund_id']}/approve"
     assert (await stack.client.post(url, json={"approver": "fiona"})).status_code == 200
 
-    await stack.deliver(paid(refund, "800.00"), at=PAID_AT)
+    await stack.publish(paid(refund, "800.00"), at=PAID_AT)
 
     view = await stack.view(return_id)
     assert (view["status"], view["refunds"][0]["refunded"]) == ("refunded", usd("800.00"))
@@ -196,16 +190,17 @@ async def test_payments_in_one_batch_are_read_in_a_fixed_number_of_queries(stack
         await stack.refund(await stack.returned(f"o-b{n}", "MUG-1", "20.00")) for n in range(3)
     ]
 
-    applied, selects = await stack.apply_batch(
-        paid(refunds[0], "20.00"),
-        paid(refunds[1], "12.50"),
-        paid(refunds[2], "20.00"),
-        paid(refunds[0], "20.00"),  # finance's re-announcement within the batch
-    )
+    with statements_run(stack.db) as statements:
+        applied = await stack.apply_batch(
+            paid(refunds[0], "20.00"),
+            paid(refunds[1], "12.50"),
+            paid(refunds[2], "20.00"),
+            paid(refunds[0], "20.00"),  # finance's re-announcement within the batch
+        )
 
     assert applied == 4
     # The inbox, the orders with their items and shipments, the returns and their refunds.
-    assert len(selects) == 6
+    assert len(selects(statements)) == 6
     views = [await stack.view(r["return_id"]) for r in refunds]
     assert [v["status"] for v in views] == ["refunded", "refunded", "refunded"]
     assert [v["refunds"][0]["shortfall"] for v in views] == [
@@ -218,7 +213,7 @@ async def test_payments_in_one_batch_are_read_in_a_fixed_number_of_queries(stack
 async def test_an_unknown_refund_in_a_batch_leaves_the_others_settled(stack: Stack) -> None:
     refund = await stack.refund(await stack.returned("o-c", "MUG-1", "20.00"))
 
-    applied, _ = await stack.apply_batch(
+    applied = await stack.apply_batch(
         paid({**refund, "refund_id": "ghost"}, "20.00"), paid(refund, "20.00")
     )
 

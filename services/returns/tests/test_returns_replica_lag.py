@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 import pytest_asyncio
 from test_returns_authorization import Stack, refusal
 
-from keel_kit.catchup import FixedLag, ReplicaCatchup
-from returns_harness import Stack as ReturnsStack
+from keel_kit.catchup import FixedLag
+from keel_kit.testing import running
+from returns_harness import returns_app
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -15,14 +19,18 @@ SHIPMENTS = "fulfillment.shipment.v1"
 
 
 @pytest_asyncio.fixture
-async def returns(stack: ReturnsStack) -> Stack:
-    """The stack with the authorization tests' doors (`ship`, `request`)."""
-    return Stack(stack.runtime, stack.broker, stack.client)
+async def returns(tmp_path: Path) -> AsyncIterator[Stack]:
+    """The returns service with the authorization tests' doors (`ship`, `request`), caught up
+    on fulfillment's shipments until a test says otherwise (`lagging`)."""
+    async with running(returns_app(tmp_path), Stack, lags={SHIPMENTS: 0}) as returns:
+        yield returns
 
 
 def lagging(returns: Stack, lag: int | None) -> FixedLag:
-    source = FixedLag({SHIPMENTS: lag})
-    returns.runtime.catchup = ReplicaCatchup(source)
+    """From now on, this service is `lag` messages behind on fulfillment's shipments."""
+    source = returns.context.catchup.source
+    assert isinstance(source, FixedLag)
+    source.lags[SHIPMENTS] = lag
     return source
 
 

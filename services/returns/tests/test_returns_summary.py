@@ -3,15 +3,18 @@ services' events fed through FastStream's in-memory broker and the step times se
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from keel_kit.testing import running
 from keel_returns.models import ReturnAuthorization
 from returns_harness import Stack as ReturnsStack
-from returns_harness import paid, usd
+from returns_harness import paid, returns_app, usd
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -33,7 +36,7 @@ class Stack(ReturnsStack):
         return_id = await self.returned(order_id, sku, price, grade)
         view = await self.view(return_id)
         if received is not None:
-            async with self.runtime.db.transaction() as session:
+            async with self.db.transaction() as session:
                 row = await session.get(ReturnAuthorization, return_id)
                 assert row is not None
                 row.created_at = received - HOUR
@@ -44,18 +47,17 @@ class Stack(ReturnsStack):
         return dict(refund)
 
     async def pay(self, refund: dict[str, Any], amount: str, *, at: datetime) -> None:
-        await self.deliver(paid(refund, amount), at=at)
+        await self.publish(paid(refund, amount), at=at)
 
     async def summary(self, **params: str) -> dict[str, Any]:
-        response = await self.client.get("/v1/returns/summary", params=params)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
+        body: dict[str, Any] = await self.get_json("/v1/returns/summary", **params)
         return body
 
 
 @pytest_asyncio.fixture
-async def stack(stack: ReturnsStack) -> Stack:
-    return Stack(stack.runtime, stack.broker, stack.client)
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running(returns_app(tmp_path), Stack) as stack:
+        yield stack
 
 
 @pytest_asyncio.fixture

@@ -5,27 +5,27 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from keel_kit import telemetry
 from keel_kit.checks import Invariant, checks_router
+from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
 from keel_kit.http_limits import RequestBodyGuard
 from keel_kit.parked_api import router as parked_rows_router
 from keel_kit.periodic import PeriodicJob
 from keel_kit.problems import PROBLEM_RESPONSES, install_problem_handlers
 from keel_kit.query import reject_control_characters
-from keel_kit.runtime import ServiceRuntime
-from keel_kit.settings import ServiceSettings
+from keel_kit.runtime import RuntimeDep, ServiceRuntime
 
 
 def create_service_app(
-    settings: ServiceSettings,
+    context: ServiceContext,
     *,
     handlers: Handlers,
     routers: Sequence[APIRouter],
@@ -34,8 +34,9 @@ def create_service_app(
     periodic: Sequence[PeriodicJob] = (),
     invariants: Sequence[Invariant] = (),
 ) -> FastAPI:
-    """Build a service's app; its lifespan migrates the database and runs broker and relay.
-    `invariants` are served, with the kit's own, at `GET /v1/checks`."""
+    """Build a service's app around its context; its lifespan migrates the database and runs
+    broker and relay. `invariants` are served, with the kit's own, at `GET /v1/checks`."""
+    settings = context.settings
     telemetry.setup_logging()
     provider = telemetry.setup_tracing(
         settings.service,
@@ -43,7 +44,7 @@ def create_service_app(
         trace_file=settings.trace_file,
         sample_ratio=settings.trace_sample_ratio,
     )
-    runtime = ServiceRuntime(settings, handlers, migrations, periodic)
+    runtime = ServiceRuntime(context, handlers, migrations, periodic)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,14 +80,6 @@ def create_service_app(
         exclude_spans=["receive", "send"],  # two spans per request that tell nothing
     )
     return app
-
-
-def get_runtime(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
 def _health_router() -> APIRouter:

@@ -8,13 +8,14 @@ from typing import Any
 
 from faststream.specification import AsyncAPI
 
+from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.settings import ServiceSettings
 
 
 def document(settings: ServiceSettings, handlers: Handlers) -> dict[str, Any]:
-    runtime = ServiceRuntime(settings, handlers, migrations=Path("."))
+    runtime = ServiceRuntime(ServiceContext.create(settings), handlers, migrations=Path("."))
     spec = AsyncAPI(
         runtime.build_broker(),
         title=f"Keel {settings.service} service",

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_kit.db import Database
+from keel_kit.context import ServiceContext, UnitOfWork
+from keel_kit.runtime import RuntimeDep
 from keel_kit.tables import OutboxRecord
 
 # A report lists at most this many findings per invariant (and says how many there were).
@@ -32,7 +32,7 @@ class Invariant:
     """One rule the service's data must keep, and how to look for breaks of it."""
 
     name: str  # what must hold, as a sentence: "every journal entry balances"
-    find: Callable[[AsyncSession], Awaitable[list[str]]]
+    find: Callable[[UnitOfWork[Any]], Awaitable[list[str]]]  # reads, in its own transaction
     severity: Severity = "violation"
 
 
@@ -52,11 +52,13 @@ class ChecksReport(BaseModel):
     invariants: list[InvariantResult]
 
 
-async def run_checks(service: str, db: Database, invariants: Sequence[Invariant]) -> ChecksReport:
+async def run_checks(
+    service: str, context: ServiceContext, invariants: Sequence[Invariant]
+) -> ChecksReport:
     results = []
     for invariant in invariants:
-        async with db.transaction() as session:
-            findings = await invariant.find(session)
+        async with context.unit_of_work() as uow:
+            findings = await invariant.find(uow)
         results.append(
             InvariantResult(
                 name=invariant.name,
@@ -70,8 +72,8 @@ async def run_checks(service: str, db: Database, invariants: Sequence[Invariant]
     return ChecksReport(service=service, ok=ok, invariants=results)
 
 
-async def _outbox_waiting(session: AsyncSession) -> list[str]:
-    waiting = await session.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+async def _outbox_waiting(uow: UnitOfWork[Any]) -> list[str]:
+    waiting = await uow.session.scalar(select(func.count()).select_from(OutboxRecord)) or 0
     return [f"{waiting} outbox row(s) not yet published"] if waiting else []
 
 
@@ -85,7 +87,7 @@ def checks_router(service: str, invariants: Sequence[Invariant]) -> APIRouter:
     every = (*KIT_INVARIANTS, *invariants)
 
     @router.get("/checks")
-    async def get_checks(request: Request) -> ChecksReport:
-        return await run_checks(service, request.app.state.runtime.db, every)
+    async def get_checks(runtime: RuntimeDep) -> ChecksReport:
+        return await run_checks(service, runtime.context, every)
 
     return router

@@ -99,8 +99,11 @@ class BatchProcessor:
         metrics: KitMetrics,
         max_attempts: int,
         backoff_seconds: float,
+        service: object,
     ) -> None:
+        """`service` is the service's context, handed to every handler as `ctx.service`."""
         self.consumer = consumer
+        self._service = service
         self._handlers = handlers
         self._db = db
         self._outbox = outbox
@@ -253,7 +256,9 @@ class BatchProcessor:
         handler runs in a savepoint that is rolled back alone.
         """
         record = item.record
-        context = MessageContext(session, self._outbox, item.envelope)
+        context = MessageContext(
+            session=session, outbox=self._outbox, service=self._service, envelope=item.envelope
+        )
         with telemetry.span(
             f"{record.topic} process",
             kind=SpanKind.CONSUMER,

@@ -9,21 +9,20 @@ from typing import Any, TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, Message, topic_for_message
-from keel_kit.outbox import Outbox
+from keel_kit.context import C, UnitOfWork
 
 M = TypeVar("M", bound=Message)
 
 
-@dataclass(frozen=True)
-class MessageContext:
-    """What a handler gets beside its payload: the open transaction, the outbox, the envelope."""
+@dataclass(frozen=True, kw_only=True)
+class MessageContext(UnitOfWork[C]):
+    """What a handler gets beside its payload: the open transaction, the outbox, the service's
+    context, and the message's envelope."""
 
-    session: AsyncSession
-    outbox: Outbox
     envelope: Envelope
 
 
-Handler = Callable[[MessageContext, Any], Awaitable[None]]
+Handler = Callable[[MessageContext[Any], Any], Awaitable[None]]
 Prepare = Callable[[AsyncSession, Sequence[Message]], Awaitable[None]]
 
 
@@ -60,12 +59,12 @@ class Handlers:
     def on(
         self, message: type[M]
     ) -> Callable[
-        [Callable[[MessageContext, M], Awaitable[None]]],
-        Callable[[MessageContext, M], Awaitable[None]],
+        [Callable[[MessageContext[Any], M], Awaitable[None]]],
+        Callable[[MessageContext[Any], M], Awaitable[None]],
     ]:
         def register(
-            handler: Callable[[MessageContext, M], Awaitable[None]],
-        ) -> Callable[[MessageContext, M], Awaitable[None]]:
+            handler: Callable[[MessageContext[Any], M], Awaitable[None]],
+        ) -> Callable[[MessageContext[Any], M], Awaitable[None]]:
             if message.type in self.by_type:
                 raise ValueError(f"{message.type} already has a handler")
             self.by_type[message.type] = (message, handler)

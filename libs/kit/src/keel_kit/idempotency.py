@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header
 from fastapi.responses import Response
@@ -26,6 +27,7 @@ from sqlalchemy.types import Text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit.context import ServiceContext
 from keel_kit.problems import Conflict, DomainError
 from keel_kit.tables import IdempotencyRecord
 
@@ -61,30 +63,39 @@ R = TypeVar("R", bound=BaseModel)
 
 
 async def idempotent(
-    session: AsyncSession,
+    context: ServiceContext,
     *,
     scope: str,
     key: str | None,
     request: BaseModel,
     status_code: int,
-    run: Callable[[], Awaitable[BaseModel]],
+    use_case: Callable[..., Awaitable[BaseModel]],
+    **arguments: Any,
 ) -> Response:
-    """Run `run` once per (scope, key) and answer with its JSON; later calls replay it.
+    """Run `use_case(uow=..., **arguments)` in a unit of work of its own, once per (scope, key),
+    and answer with its JSON; later calls replay it. A route's whole body, for a POST that takes
+    an `Idempotency-Key`.
 
-    A `DomainError` raised by `run` propagates, so the caller's transaction rolls back whole.
+    A `DomainError` raised by the use case propagates, so the transaction rolls back whole.
     """
-    if key is None:
-        return Answer(status_code, (await run()).model_dump_json().encode()).response()
+    async with context.unit_of_work() as uow:
+        run = partial(use_case, uow=uow, **arguments)
+        if key is None:
+            return Answer(status_code, (await run()).model_dump_json().encode()).response()
 
-    async def run_one(_requests: Sequence[BaseModel]) -> Sequence[BaseModel | DomainError]:
-        return [await run()]
+        async def run_one(_requests: Sequence[BaseModel]) -> Sequence[BaseModel | DomainError]:
+            return [await run()]
 
-    [outcome] = await recall_many(
-        session, scope=scope, requests=[(key, request)], status_code=status_code, run=run_one
-    )
-    if isinstance(outcome, DomainError):
-        raise outcome
-    return outcome.response()
+        [outcome] = await recall_many(
+            uow.session,
+            scope=scope,
+            requests=[(key, request)],
+            status_code=status_code,
+            run=run_one,
+        )
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return outcome.response()
 
 
 async def recall_many(

@@ -3,6 +3,8 @@
 Kept apart from the item replica so that only services that import it get its table.
 """
 
+from typing import Any
+
 from sqlmodel import Field, SQLModel
 
 from keel_contracts import topic_for_message
@@ -26,5 +28,5 @@ def replicate_locations(handlers: Handlers) -> None:
     """Subscribe `handlers` to inventory's locations (warehouses, stores, 3PLs)."""
 
     @handlers.on(LocationRegistered)
-    async def on_location_registered(ctx: MessageContext, event: LocationRegistered) -> None:
+    async def on_location_registered(ctx: MessageContext[Any], event: LocationRegistered) -> None:
         await ctx.session.merge(LocationReplica(**event.model_dump()))

@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from keel_kit import parked
 from keel_kit.cursors import cursor_int
 from keel_kit.problems import NotFound
 from keel_kit.query import CursorQuery
-from keel_kit.runtime import ServiceRuntime
+from keel_kit.runtime import RuntimeDep
 from keel_kit.tables import OutboxParked
 
 MAX_ID = 2**63 - 1  # the id column is a PostgreSQL bigint: a larger number names no row
@@ -57,13 +57,6 @@ class ParkedRowReplayed(BaseModel):
     parked_id: int
     outbox_id: int  # where it now waits: at the end of the outbox
 
-
-def _runtime(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[ServiceRuntime, Depends(_runtime)]
 
 router = APIRouter(prefix="/v1/outbox/parked", tags=["outbox"])
 

@@ -14,11 +14,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit.context import Clock, UnitOfWork
 from keel_kit.db import Database, upsert_insert
 from keel_kit.outbox import Outbox
 from keel_kit.tables import JobSchedule
@@ -26,16 +27,15 @@ from keel_kit.tables import JobSchedule
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_FAILURE_SECONDS = 30.0
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """A job run once per `every` seconds; its work must commit in the session it is given."""
+    """A job run once per `every` seconds; its work is done in the unit of work it is given."""
 
     name: str
     every: float
-    run: Callable[[AsyncSession, Outbox], Awaitable[None]]
+    run: Callable[[UnitOfWork[Any]], Awaitable[None]]
 
     def period(self, now: datetime) -> int:
         return int(now.timestamp() // self.every)
@@ -44,11 +44,9 @@ class PeriodicJob:
         return self.every - now.timestamp() % self.every
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def run_if_due(db: Database, outbox: Outbox, job: PeriodicJob, *, now: datetime) -> bool:
+async def run_if_due(
+    db: Database, outbox: Outbox, job: PeriodicJob, *, now: datetime, service: object
+) -> bool:
     """Run `job` for the period of `now` unless that period ran, or runs on another replica.
 
     Returns whether it ran (and committed). A failure propagates with the claim rolled back.
@@ -67,7 +65,7 @@ async def run_if_due(db: Database, outbox: Outbox, job: PeriodicJob, *, now: dat
         )
         if last is None or last >= period:
             return False  # being run by another replica, or already run for this period
-        await job.run(session, outbox)
+        await job.run(UnitOfWork(session, outbox, service))
         await session.exec(
             update(JobSchedule)
             .where(JobSchedule.name == job.name)
@@ -76,11 +74,13 @@ async def run_if_due(db: Database, outbox: Outbox, job: PeriodicJob, *, now: dat
     return True
 
 
-async def run_forever(db: Database, outbox: Outbox, job: PeriodicJob, clock: Clock) -> None:
+async def run_forever(
+    db: Database, outbox: Outbox, job: PeriodicJob, *, clock: Clock, service: object
+) -> None:
     """Try each period of `job` as it begins, until cancelled."""
     while True:
         try:
-            await run_if_due(db, outbox, job, now=clock())
+            await run_if_due(db, outbox, job, now=clock(), service=service)
             delay = job.seconds_to_next_period(clock())
         except Exception:
             delay = min(job.every, RETRY_AFTER_FAILURE_SECONDS)

@@ -7,6 +7,7 @@ every other service that needs SKUs keeps this replica, fed by `inventory.item.v
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -15,9 +16,9 @@ from sqlmodel import Field, SQLModel
 
 from keel_contracts import topic_for_message
 from keel_contracts.events import ItemRegistered
-from keel_kit.app import RuntimeDep
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.problems import NotFound
+from keel_kit.runtime import RuntimeDep
 
 ITEMS_TOPIC = topic_for_message(ItemRegistered).name
 
@@ -35,7 +36,7 @@ def replicate_items(handlers: Handlers) -> None:
     """Subscribe `handlers` to the item master; the newest registration of a SKU wins."""
 
     @handlers.on(ItemRegistered)
-    async def on_item_registered(ctx: MessageContext, event: ItemRegistered) -> None:
+    async def on_item_registered(ctx: MessageContext[Any], event: ItemRegistered) -> None:
         item = await ctx.session.get(ItemReplica, event.sku)
         if item is None:
             item = ItemReplica(
@@ -70,7 +71,7 @@ def replica_router() -> APIRouter:
 
     @router.get("/status")
     async def get_replicas_status(runtime: RuntimeDep) -> ReplicasStatus:
-        lag = await runtime.catchup.lags(runtime.handlers.topics())
+        lag = await runtime.context.catchup.lags(runtime.handlers.topics())
         return ReplicasStatus(consumer_group=runtime.settings.consumer_group, lag=lag)
 
     @router.get("/items/{sku}")

@@ -14,22 +14,23 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
 from faststream.kafka import KafkaBroker
 
 from keel_contracts import topics_for
 from keel_kit.broker import create_broker, document_publications, subscribe
-from keel_kit.catchup import ReplicaCatchup
 from keel_kit.consumer import BatchProcessor
+from keel_kit.context import ServiceContext
 from keel_kit.db import Database
 from keel_kit.faults import is_transient
 from keel_kit.handlers import Handlers
 from keel_kit.metrics import KitMetrics
 from keel_kit.migrations import upgrade
 from keel_kit.outbox import Outbox
-from keel_kit.periodic import PeriodicJob, run_forever, utc_now
+from keel_kit.periodic import PeriodicJob, run_forever
 from keel_kit.relay import OutboxRelay
-from keel_kit.settings import ServiceSettings
 from keel_kit.stalls import StallWatch
 from keel_kit.topics import ensure_topics
 
@@ -42,16 +43,18 @@ MIGRATION_RETRY_MAX_SECONDS = 10.0
 class ServiceRuntime:
     def __init__(
         self,
-        settings: ServiceSettings,
+        context: ServiceContext,
         handlers: Handlers,
         migrations: Path,
         periodic: Sequence[PeriodicJob] = (),
     ) -> None:
+        settings = context.settings
+        # Routers read the context from here on every request; the subscriber and the periodic
+        # jobs take it when they start (a test that swaps a port replaces it whole before that).
+        self.context = context
         self.settings = settings
         self.handlers = handlers
         self.migrations = migrations
-        self.db = Database(settings.resolved_database_url())
-        self.outbox = Outbox(settings.service)
         self.metrics = KitMetrics(settings.service)
         self.stalls = StallWatch(self.metrics, alarm_after=settings.stall_alarm_seconds)
         self.broker: KafkaBroker | None = None
@@ -65,18 +68,24 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
         )
         self._periodic = periodic
-        # Tells use cases whether a reference missing from a replica may still arrive.
-        self.catchup = ReplicaCatchup.on_broker(
-            settings.kafka_bootstrap_servers, settings.consumer_group
-        )
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def db(self) -> Database:
+        return self.context.db
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.context.outbox
 
     async def start(self) -> None:
         await self.migrate()
         self._tasks.append(asyncio.create_task(self._relay.run(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._connect_broker(), name="broker-connect"))
         for job in self._periodic:
-            run = run_forever(self.db, self.outbox, job, utc_now)
+            run = run_forever(
+                self.db, self.outbox, job, clock=self.context.clock, service=self.context
+            )
             self._tasks.append(asyncio.create_task(run, name=job.name))
 
     async def migrate(self) -> None:
@@ -108,8 +117,7 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self.catchup.close()
-        await self.db.dispose()
+        await self.context.close()
 
     async def broker_ready(self) -> bool:
         if self.broker is None or not self.broker_connected:
@@ -132,6 +140,7 @@ class ServiceRuntime:
             metrics=self.metrics,
             max_attempts=self.settings.consumer_max_attempts,
             backoff_seconds=self.settings.retry_backoff_seconds,
+            service=self.context,
         )
         subscribe(
             broker,
@@ -165,3 +174,11 @@ class ServiceRuntime:
             self.broker_connected = True
             log.info("connected to Kafka at %s", self.settings.kafka_bootstrap_servers)
             return
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]

@@ -1,10 +1,181 @@
-"""Support for the services' own tests, kept with the kit so that no service copies it."""
+"""Support for the services' own tests, kept with the kit so that no service copies it.
+
+A service test runs the service's real app on a SQLite file: HTTP through ASGI, its subscriber
+on FastStream's in-memory broker, and nothing else (no relay, no Kafka). `running(app)` starts
+it; a service's harness wraps that in its fixture and adds the steps its tests share.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
 
+import httpx
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from sqlalchemy import event
+from sqlmodel import col, select
+
+from keel_contracts import Envelope, Message, dead_letter_topic, topic_for_message
+from keel_kit.catchup import FixedLag, ReplicaCatchup
 from keel_kit.checks import OUTBOX_DRAINED
+from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.db import Database
+from keel_kit.runtime import ServiceRuntime
+from keel_kit.tables import OutboxRecord
+
+_offsets = itertools.count()
+
+Timed = tuple[Message, datetime | None]  # a message, and when it happened (None: now)
+
+
+def wrap(message: Message, at: datetime | None = None) -> Envelope:
+    """The message as its topic's owner sends it, keyed (and correlated) as the registry says,
+    as if it happened at `at` when given."""
+    topic = topic_for_message(type(message))
+    envelope = Envelope.wrap(message, source=topic.owner, correlation_id=registry_key(message))
+    return envelope if at is None else envelope.model_copy(update={"occurred_at": at})
+
+
+def registry_key(message: Message) -> str:
+    return str(getattr(message, topic_for_message(type(message)).key))
+
+
+def registry_records(*messages: Timed) -> list[Record]:
+    """Each message wrapped anew on its registry topic, as the batch consumer reads it, at
+    offsets that only grow."""
+    return [
+        Record(
+            topic=topic_for_message(type(message)).name,
+            partition=0,
+            offset=next(_offsets),
+            key=registry_key(message).encode(),
+            value=wrap(message, at).to_bytes(),
+        )
+        for message, at in messages
+    ]
+
+
+@contextmanager
+def statements_run(db: Database) -> Iterator[list[str]]:
+    """The SQL statements the database runs inside the block, in order."""
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lstrip())
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@dataclass
+class ServiceUnderTest:
+    """One service's app, running, and the ways its tests feed it and read what it did."""
+
+    app: FastAPI
+    runtime: ServiceRuntime
+    broker: KafkaBroker
+    client: httpx.AsyncClient
+
+    @property
+    def context(self) -> Any:
+        return self.runtime.context
+
+    @property
+    def db(self) -> Database:
+        return self.runtime.db
+
+    async def publish(self, message: Message, *, at: datetime | None = None) -> Envelope:
+        """Send the message through the in-memory broker as its owner would."""
+        envelope = wrap(message, at)
+        await self.redeliver(envelope)
+        return envelope
+
+    async def redeliver(self, envelope: Envelope) -> None:
+        """Send an envelope as it is, event id and all (again, if it was sent before)."""
+        message = Message.registry[envelope.type].model_validate(envelope.payload)
+        topic = topic_for_message(type(message)).name
+        await self.broker.publish(envelope.to_bytes(), topic, key=registry_key(message).encode())
+
+    async def apply(self, *messages: Message, max_attempts: int = 1) -> int:
+        """Apply the messages as one consumer batch; return how many took effect."""
+        return await self.apply_at(*((m, None) for m in messages), max_attempts=max_attempts)
+
+    async def apply_at(self, *messages: Timed, max_attempts: int = 1) -> int:
+        """Apply the messages, each as if it happened at its moment, as one consumer batch."""
+        runtime = self.runtime
+        processor = BatchProcessor(
+            consumer=runtime.settings.consumer_group,
+            handlers=runtime.handlers,
+            db=runtime.db,
+            outbox=runtime.outbox,
+            metrics=runtime.metrics,
+            max_attempts=max_attempts,
+            backoff_seconds=0.01,
+            service=runtime.context,
+        )
+        return await processor.process(registry_records(*messages))
+
+    async def staged(self, topic: str | None = None, key: str | None = None) -> list[Envelope]:
+        """What the service staged in its outbox (on `topic`, for `key`, if given), oldest
+        first: no relay runs here, so everything it sent is still there."""
+        query = select(OutboxRecord)
+        if topic is not None:
+            query = query.where(OutboxRecord.topic == topic)
+        if key is not None:
+            query = query.where(OutboxRecord.key == key)
+        async with self.db.transaction() as session:
+            rows = await session.exec(query.order_by(col(OutboxRecord.id)))
+            return [Envelope.from_bytes(row.body) for row in rows.all()]
+
+    async def dead_letters(self, key: str | None = None) -> list[str]:
+        """The reason of every message (of `key`, if given) the service dead-lettered."""
+        topic = dead_letter_topic(self.runtime.settings.consumer_group)
+        query = select(OutboxRecord).where(OutboxRecord.topic == topic)
+        if key is not None:
+            query = query.where(OutboxRecord.key == key)
+        async with self.db.transaction() as session:
+            rows = await session.exec(query.order_by(col(OutboxRecord.id)))
+            return [str(row.headers["keel-error"]) for row in rows.all()]
+
+    async def get_json(self, path: str, **params: Any) -> Any:
+        """GET `path`, asserting a 200, and return its body."""
+        response = await self.client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+S = TypeVar("S", bound=ServiceUnderTest)
+
+
+@asynccontextmanager
+async def running(
+    app: FastAPI, kind: type[S], *, lags: dict[str, int | None] | None = None
+) -> AsyncIterator[S]:
+    """The app migrated and running its subscriber on the in-memory broker, as a `kind` (a
+    service's harness subclasses `ServiceUnderTest` with its tests' steps). There is no broker
+    to ask how far its replicas are behind: they count as caught up, or as `lags` says."""
+    runtime: ServiceRuntime = app.state.runtime
+    runtime.context = replace(runtime.context, catchup=ReplicaCatchup(FixedLag(lags)))
+    await runtime.migrate()
+    transport = httpx.ASGITransport(app=app)
+    base_url = f"http://{runtime.settings.service}"
+    try:
+        async with (
+            TestKafkaBroker(runtime.build_broker()) as broker,
+            httpx.AsyncClient(transport=transport, base_url=base_url) as client,
+        ):
+            yield kind(app, runtime, broker, client)
+    finally:
+        await runtime.context.close()
 
 
 def check_findings(report: dict[str, Any]) -> dict[str, list[str]]:
@@ -15,3 +186,19 @@ def check_findings(report: dict[str, Any]) -> dict[str, list[str]]:
         for i in report["invariants"]
         if i["findings"] and i["name"] != OUTBOX_DRAINED.name
     }
+
+
+def selects(statements: Sequence[str]) -> list[str]:
+    """The SELECT statements among `statements`."""
+    return [s for s in statements if s.upper().startswith("SELECT")]
+
+
+__all__ = [
+    "ServiceUnderTest",
+    "check_findings",
+    "registry_records",
+    "running",
+    "selects",
+    "statements_run",
+    "wrap",
+]

@@ -5,42 +5,41 @@ Whether finance's valued quantities match inventory's is the reconciliation's qu
 (`GET /v1/reconciliation/inventory`), which `keel check` asks as well.
 """
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_finance import checks_repository, repository
+from keel_finance.context import Work
 from keel_finance.domain import CENT
 from keel_kit.checks import Invariant
 
 
-async def _unbalanced_entries(session: AsyncSession) -> list[str]:
+async def _unbalanced_entries(uow: Work) -> list[str]:
     return [
         f"entry {entry_id} debits {debits} and credits {credits}"
-        for entry_id, debits, credits in await checks_repository.unbalanced_entries(session)
+        for entry_id, debits, credits in await checks_repository.unbalanced_entries(uow.session)
     ]
 
 
-async def _trial_balance_off(session: AsyncSession) -> list[str]:
-    totals = (await repository.totals_by_account(session)).values()
+async def _trial_balance_off(uow: Work) -> list[str]:
+    totals = (await repository.totals_by_account(uow.session)).values()
     debits, credits = sum(d for d, _ in totals), sum(c for _, c in totals)
     return [] if debits == credits else [f"debits {debits} against credits {credits}"]
 
 
-async def _captures_without_sale(session: AsyncSession) -> list[str]:
+async def _captures_without_sale(uow: Work) -> list[str]:
     return [
         f"order {order_id} was captured but its sale is not posted"
-        for order_id in await checks_repository.captured_without_sale(session)
+        for order_id in await checks_repository.captured_without_sale(uow.session)
     ]
 
 
-async def _refunds_beyond_captures(session: AsyncSession) -> list[str]:
+async def _refunds_beyond_captures(uow: Work) -> list[str]:
     return [
         f"order {order_id} refunded {refunded} of {captured} captured"
-        for order_id, refunded, captured in await checks_repository.over_refunded(session)
+        for order_id, refunded, captured in await checks_repository.over_refunded(uow.session)
     ]
 
 
-async def _stock_account_off_the_valuation(session: AsyncSession) -> list[str]:
-    account, valued = await repository.inventory_account_and_valuation(session)
+async def _stock_account_off_the_valuation(uow: Work) -> list[str]:
+    account, valued = await repository.inventory_account_and_valuation(uow.session)
     account, valued = account.quantize(CENT), valued.quantize(CENT)
     if account == valued:
         return []

@@ -18,7 +18,8 @@ from keel_contracts.events import (
     StockReceived,
     StockReturned,
 )
-from keel_finance import payments, repository, service
+from keel_finance import repository, service
+from keel_finance.context import FinanceContext
 from keel_finance.payments import service as payment_service
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
@@ -53,81 +54,47 @@ async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> 
 
 
 @handlers.on(StockReceived)
-async def on_stock_received(ctx: MessageContext, event: StockReceived) -> None:
-    await service.post_stock_receipt(
-        session=ctx.session, outbox=ctx.outbox, event=event, envelope=ctx.envelope
-    )
+async def on_stock_received(ctx: MessageContext[FinanceContext], event: StockReceived) -> None:
+    await service.post_stock_receipt(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(StockIssued)
-async def on_stock_issued(ctx: MessageContext, event: StockIssued) -> None:
-    await service.post_cost_of_goods(
-        session=ctx.session, outbox=ctx.outbox, event=event, envelope=ctx.envelope
-    )
+async def on_stock_issued(ctx: MessageContext[FinanceContext], event: StockIssued) -> None:
+    await service.post_cost_of_goods(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(StockReturned)
-async def on_stock_returned(ctx: MessageContext, event: StockReturned) -> None:
-    await service.post_stock_return(
-        session=ctx.session, outbox=ctx.outbox, event=event, envelope=ctx.envelope
-    )
+async def on_stock_returned(ctx: MessageContext[FinanceContext], event: StockReturned) -> None:
+    await service.post_stock_return(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(OrderPlaced)
-async def on_order_placed(ctx: MessageContext, event: OrderPlaced) -> None:
-    service.remember_channel(session=ctx.session, event=event)
+async def on_order_placed(ctx: MessageContext[FinanceContext], event: OrderPlaced) -> None:
+    service.remember_channel(uow=ctx, event=event)
 
 
 @handlers.on(AuthorizePayment)
-async def on_authorize_payment(ctx: MessageContext, cmd: AuthorizePayment) -> None:
-    await payment_service.authorize_payment(
-        session=ctx.session,
-        outbox=ctx.outbox,
-        provider=payments.installed.get(),
-        cmd=cmd,
-        envelope=ctx.envelope,
-    )
+async def on_authorize_payment(ctx: MessageContext[FinanceContext], cmd: AuthorizePayment) -> None:
+    await payment_service.authorize_payment(uow=ctx, cmd=cmd, cause=ctx.envelope)
 
 
 @handlers.on(CapturePayment)
-async def on_capture_payment(ctx: MessageContext, cmd: CapturePayment) -> None:
-    await payment_service.capture_payment(
-        session=ctx.session,
-        outbox=ctx.outbox,
-        provider=payments.installed.get(),
-        cmd=cmd,
-        envelope=ctx.envelope,
-    )
+async def on_capture_payment(ctx: MessageContext[FinanceContext], cmd: CapturePayment) -> None:
+    await payment_service.capture_payment(uow=ctx, cmd=cmd, cause=ctx.envelope)
 
 
 @handlers.on(VoidPayment)
-async def on_void_payment(ctx: MessageContext, cmd: VoidPayment) -> None:
-    await payment_service.void_payment(
-        session=ctx.session,
-        outbox=ctx.outbox,
-        provider=payments.installed.get(),
-        cmd=cmd,
-        envelope=ctx.envelope,
-    )
+async def on_void_payment(ctx: MessageContext[FinanceContext], cmd: VoidPayment) -> None:
+    await payment_service.void_payment(uow=ctx, cmd=cmd, cause=ctx.envelope)
 
 
 @handlers.on(ResolvePaymentReview)
-async def on_resolve_payment_review(ctx: MessageContext, cmd: ResolvePaymentReview) -> None:
-    await payment_service.resolve_review(
-        session=ctx.session,
-        outbox=ctx.outbox,
-        provider=payments.installed.get(),
-        cmd=cmd,
-        envelope=ctx.envelope,
-    )
+async def on_resolve_payment_review(
+    ctx: MessageContext[FinanceContext], cmd: ResolvePaymentReview
+) -> None:
+    await payment_service.resolve_review(uow=ctx, cmd=cmd, cause=ctx.envelope)
 
 
 @handlers.on(RefundRequested)
-async def on_refund_requested(ctx: MessageContext, event: RefundRequested) -> None:
-    await payment_service.refund_payment(
-        session=ctx.session,
-        outbox=ctx.outbox,
-        provider=payments.installed.get(),
-        event=event,
-        envelope=ctx.envelope,
-    )
+async def on_refund_requested(ctx: MessageContext[FinanceContext], event: RefundRequested) -> None:
+    await payment_service.refund_payment(uow=ctx, event=event, cause=ctx.envelope)

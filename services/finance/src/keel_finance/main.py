@@ -11,9 +11,10 @@ from keel_finance import (
 )
 from keel_finance.api import router
 from keel_finance.checks import INVARIANTS
+from keel_finance.context import FinanceContext
 from keel_finance.handlers import handlers
+from keel_finance.inventory_client import InventoryClient
 from keel_finance.payments import PaymentProvider
-from keel_finance.reconciliation import InventoryClient
 from keel_finance.settings import Settings
 from keel_kit.app import create_service_app
 from keel_kit.replicas import replica_router
@@ -28,14 +29,16 @@ def create_app(
     """The finance app; `payment_provider` overrides the one the settings choose, and
     `inventory_transport` answers for inventory's HTTP API (tests)."""
     settings = settings or Settings()
-    payments.installed.install(payment_provider or payments.provider_for(settings))
-    app = create_service_app(
+    context = FinanceContext.create(
         settings,
+        payments=payment_provider or payments.provider_for(settings),
+        inventory=InventoryClient(settings.inventory_url, transport=inventory_transport),
+    )
+    return create_service_app(
+        context,
         handlers=handlers,
         routers=[router, replica_router()],
         migrations=Path(__file__).parent / "migrations",
         description="The double-entry journal, valuation and payments.",
         invariants=INVARIANTS,
     )
-    app.state.inventory = InventoryClient(settings.inventory_url, transport=inventory_transport)
-    return app

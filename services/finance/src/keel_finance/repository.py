@@ -226,12 +226,13 @@ async def get_valuation(session: AsyncSession, sku: str) -> StockValuation | Non
 
 
 async def valuations(
-    session: AsyncSession, *, after: str | None, limit: int
+    session: AsyncSession, *, cursor: str | None, limit: int
 ) -> Sequence[StockValuation]:
-    """Valuations in SKU order, the page after the SKU `after`."""
+    """Valuations in SKU order, a page of `limit`; a page's cursor is its last SKU, and the
+    next page starts after it."""
     query = select(StockValuation).order_by(col(StockValuation.sku)).limit(limit)
-    if after is not None:
-        query = query.where(col(StockValuation.sku) > after)
+    if cursor is not None:
+        query = query.where(col(StockValuation.sku) > cursor)
     return (await session.exec(query)).all()
 
 

@@ -3,8 +3,6 @@
 import logging
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import (
     JournalEntryPosted,
@@ -15,6 +13,7 @@ from keel_contracts.events import (
 )
 from keel_contracts.events import JournalLine as JournalLineContract
 from keel_finance import domain, repository
+from keel_finance.context import Work
 from keel_finance.models import (
     ORDER_CHANNEL,
     JournalEntry,
@@ -25,6 +24,8 @@ from keel_finance.models import (
 from keel_finance.schemas import (
     AccountBalance,
     ChannelMargin,
+    JournalEntryPublic,
+    JournalLinePublic,
     MarginsPublic,
     StockValuationPage,
     StockValuationPublic,
@@ -32,22 +33,19 @@ from keel_finance.schemas import (
 )
 from keel_kit import staged
 from keel_kit.handlers import PermanentError
-from keel_kit.outbox import Outbox
 from keel_kit.problems import NotFound
-from keel_kit.tables import utcnow
 
 log = logging.getLogger(__name__)
 
 
 async def post_entry(
     *,
-    session: AsyncSession,
-    outbox: Outbox,
+    uow: Work,
     entry: domain.Entry,
     source_type: str,
     source_id: str,
     memo: str,
-    causation: Envelope | None,
+    cause: Envelope,
     order_id: str | None = None,
 ) -> JournalEntry:
     """Post a balanced entry for a source document.
@@ -56,6 +54,7 @@ async def post_entry(
     same source breaks the (source type, source id) unique constraint and is dead-lettered rather
     than booked twice.
     """
+    session = uow.session
     row = JournalEntry(
         entry_id=str(new_event_id()),
         source_type=source_type,
@@ -69,7 +68,7 @@ async def post_entry(
         JournalLine(entry_id=row.entry_id, account=p.account, debit=p.debit, credit=p.credit)
         for p in entry.postings
     )
-    outbox.add(
+    uow.outbox.add(
         session,
         JournalEntryPosted(
             entry_id=row.entry_id,
@@ -82,16 +81,15 @@ async def post_entry(
             ),
         ),
         key=source_id,
-        causation=causation,
+        causation=cause,
     )
     return row
 
 
-async def post_stock_receipt(
-    *, session: AsyncSession, outbox: Outbox, event: StockReceived, envelope: Envelope
-) -> None:
+async def post_stock_receipt(*, uow: Work, event: StockReceived, cause: Envelope) -> None:
     """Add received units to the SKU's valuation at their cost, and post that value: against
     goods received not invoiced for a purchase order's goods, else against opening balance."""
+    session = uow.session
     row = await repository.valuation_for_update(session, event.sku)
     if row is None:
         row = await repository.create_valuation(session, event.sku, event.unit_cost.currency)
@@ -101,7 +99,7 @@ async def post_stock_receipt(
         )
     except domain.CurrencyMismatch as error:
         raise PermanentError(f"{event.sku}: {error}") from error
-    _store(row, stock)
+    _store(row, stock, now=uow.service.clock())
     if not value:
         return  # goods received free lower the average cost; there is no money to post
     currency = event.unit_cost.currency
@@ -110,19 +108,16 @@ async def post_stock_receipt(
     else:
         entry = domain.opening_stock_entry(currency, value)
     await post_entry(
-        session=session,
-        outbox=outbox,
+        uow=uow,
         entry=entry,
         source_type="stock_receipt",
         source_id=event.movement_id,
         memo=f"receipt {event.reference}: {event.quantity} x {event.sku} at {event.location_id}",
-        causation=envelope,
+        cause=cause,
     )
 
 
-async def post_cost_of_goods(
-    *, session: AsyncSession, outbox: Outbox, event: StockIssued, envelope: Envelope
-) -> None:
+async def post_cost_of_goods(*, uow: Work, event: StockIssued, cause: Envelope) -> None:
     """Take issued units out of the SKU's valuation at moving average cost, post that cost, and
     remember it for the order's returns.
 
@@ -133,6 +128,7 @@ async def post_cost_of_goods(
     """
     if event.movement_id is None:
         raise PermanentError("stock.issued without a movement_id cannot be posted once-only")
+    session = uow.session
     row = await repository.valuation_for_update(session, event.sku)
     if row is None:  # never received here: all of it is costed at the event's unit cost
         row = await repository.create_valuation(session, event.sku, event.unit_cost.currency)
@@ -144,7 +140,7 @@ async def post_cost_of_goods(
         raise PermanentError(f"{event.sku}: {error}") from error
     if cost.unvalued_quantity:
         _warn_unvalued(event, cost, stock)
-    _store(row, stock)
+    _store(row, stock, now=uow.service.clock())
     repository.record_issue(
         session,
         movement_id=event.movement_id,
@@ -157,21 +153,18 @@ async def post_cost_of_goods(
     if not cost.total:
         return  # free goods cost nothing; an entry must move some money
     await post_entry(
-        session=session,
-        outbox=outbox,
+        uow=uow,
         entry=domain.cost_of_goods_entry(cost.currency, cost.total),
         source_type="stock_issue",
         source_id=event.movement_id,
         memo=f"issued {event.quantity} x {event.sku} from {event.location_id} "
         f"on shipment {event.shipment_id}",
-        causation=envelope,
+        cause=cause,
         order_id=event.order_id,
     )
 
 
-async def post_stock_return(
-    *, session: AsyncSession, outbox: Outbox, event: StockReturned, envelope: Envelope
-) -> None:
+async def post_stock_return(*, uow: Work, event: StockReturned, cause: Envelope) -> None:
     """Bring graded returned units back into inventory at the cost they left at, taking back the
     cost of goods sold: the cost finance posted for the order's issues of the SKU, else the
     moving average, else the event's unit cost. Restocked, refurbished and damaged units stay in
@@ -185,6 +178,7 @@ async def post_stock_return(
         # (restock) or nothing (write-off). Valued now they would have to be revalued then, so
         # the books move once, at inspection; until then the sale's cost of goods stands.
         return
+    session = uow.session
     if await repository.is_returned(session, event.movement_id):
         return  # delivered again under a new event id
     row = await repository.valuation_for_update(session, event.sku)
@@ -211,7 +205,7 @@ async def post_stock_return(
         # Written-off units come back and leave at one value: their valuation stays as it was.
         if row is None:
             row = await repository.create_valuation(session, event.sku, cost.currency)
-        _store(row, stock)
+        _store(row, stock, now=uow.service.clock())
     repository.record_return(
         session,
         ReturnedStock(
@@ -229,24 +223,22 @@ async def post_stock_return(
         return  # free goods come back at nothing; an entry must move some money
     what = f"{event.quantity} x {event.sku} of return {event.return_id} at {event.location_id}"
     await post_entry(
-        session=session,
-        outbox=outbox,
+        uow=uow,
         entry=domain.returned_goods_entry(cost.currency, cost.value),
         source_type="stock_return",
         source_id=event.movement_id,
         memo=f"returned {what} ({event.disposition})"[:200],
-        causation=envelope,
+        cause=cause,
         order_id=event.order_id,
     )
     if write_off:
         await post_entry(
-            session=session,
-            outbox=outbox,
+            uow=uow,
             entry=domain.write_off_entry(cost.currency, cost.value),
             source_type="stock_write_off",
             source_id=event.movement_id,
             memo=f"wrote off {what}"[:200],
-            causation=envelope,
+            cause=cause,
             order_id=event.order_id,
         )
 
@@ -255,11 +247,11 @@ def _stock_value(row: StockValuation) -> domain.StockValue:
     return domain.StockValue(row.currency, row.quantity, row.value)
 
 
-def _store(row: StockValuation, stock: domain.StockValue) -> None:
+def _store(row: StockValuation, stock: domain.StockValue, *, now: datetime) -> None:
     row.currency = stock.currency
     row.quantity = stock.quantity
     row.value = stock.value
-    row.updated_at = utcnow()
+    row.updated_at = now
 
 
 def _warn_unvalued(event: StockIssued, cost: domain.IssueCost, stock: domain.StockValue) -> None:
@@ -281,15 +273,16 @@ def _warn_unvalued(event: StockIssued, cost: domain.IssueCost, stock: domain.Sto
     )
 
 
-async def valuation(*, session: AsyncSession, sku: str) -> StockValuationPublic:
-    row = await repository.get_valuation(session, sku)
+async def valuation(*, uow: Work, sku: str) -> StockValuationPublic:
+    row = await repository.get_valuation(uow.session, sku)
     if row is None:
         raise NotFound(f"finance has valued no stock of sku {sku}")
     return _valuation_public(row)
 
 
-async def valuations(*, session: AsyncSession, after: str | None, limit: int) -> StockValuationPage:
-    rows = await repository.valuations(session, after=after, limit=limit)
+async def valuations(*, uow: Work, cursor: str | None, limit: int) -> StockValuationPage:
+    """A page of valuations in SKU order; `cursor` is the previous page's `next_cursor`."""
+    rows = await repository.valuations(uow.session, cursor=cursor, limit=limit)
     items = [_valuation_public(row) for row in rows]
     return StockValuationPage(
         items=items, next_cursor=items[-1].sku if len(items) == limit else None
@@ -307,13 +300,13 @@ def _valuation_public(row: StockValuation) -> StockValuationPublic:
     )
 
 
-def remember_channel(*, session: AsyncSession, event: OrderPlaced) -> None:
+def remember_channel(*, uow: Work, event: OrderPlaced) -> None:
     # Staged for one bulk insert with the batch's others: nothing reads it back before then.
-    staged.stage(session, ORDER_CHANNEL, {"order_id": event.order_id, "channel": event.channel})
+    staged.stage(uow.session, ORDER_CHANNEL, {"order_id": event.order_id, "channel": event.channel})
 
 
-async def margins(*, session: AsyncSession, since: datetime | None = None) -> MarginsPublic:
-    rows = await repository.margins_by_channel(session, since=since)
+async def margins(*, uow: Work, since: datetime | None = None) -> MarginsPublic:
+    rows = await repository.margins_by_channel(uow.session, since=since)
     channels = []
     for channel, revenue, cost in rows:
         margin = revenue - cost
@@ -330,8 +323,8 @@ async def margins(*, session: AsyncSession, since: datetime | None = None) -> Ma
     return MarginsPublic(channels=channels)
 
 
-async def trial_balance(*, session: AsyncSession) -> TrialBalance:
-    totals = await repository.totals_by_account(session)
+async def trial_balance(*, uow: Work) -> TrialBalance:
+    totals = await repository.totals_by_account(uow.session)
     accounts = []
     for account in domain.CHART_OF_ACCOUNTS:
         debits, credits = totals.get(account.code, (domain.ZERO, domain.ZERO))
@@ -350,3 +343,23 @@ async def trial_balance(*, session: AsyncSession) -> TrialBalance:
     return TrialBalance(
         debits=debits, credits=credits, balanced=debits == credits, accounts=accounts
     )
+
+
+async def journal(*, uow: Work, source_id: str) -> list[JournalEntryPublic]:
+    """The entries posted for a source document, or for an order, oldest first."""
+    entries = await repository.entries_for_source(uow.session, source_id)
+    return [
+        JournalEntryPublic(
+            **entry.model_dump(),
+            lines=[
+                JournalLinePublic(
+                    account=line.account,
+                    account_name=domain.ACCOUNTS[line.account].name,
+                    debit=line.debit,
+                    credit=line.credit,
+                )
+                for line in lines
+            ],
+        )
+        for entry, lines in entries
+    ]

@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from keel_contracts import Message
 from keel_contracts.events import OrderCancelled, OrderReleased
 from keel_fulfillment import repository, service
+from keel_fulfillment.context import FulfillmentContext
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.location_replicas import replicate_locations
 from keel_kit.replicas import replicate_items
@@ -24,14 +25,12 @@ async def lock_the_batch_shipments(session: AsyncSession, messages: Sequence[Mes
 
 
 @handlers.on(OrderReleased)
-async def on_order_released(ctx: MessageContext, event: OrderReleased) -> None:
-    await service.plan_shipments(
-        session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
-    )
+async def on_order_released(ctx: MessageContext[FulfillmentContext], event: OrderReleased) -> None:
+    await service.plan_shipments(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(OrderCancelled)
-async def on_order_cancelled(ctx: MessageContext, event: OrderCancelled) -> None:
-    await service.cancel_shipments(
-        session=ctx.session, outbox=ctx.outbox, event=event, cause=ctx.envelope
-    )
+async def on_order_cancelled(
+    ctx: MessageContext[FulfillmentContext], event: OrderCancelled
+) -> None:
+    await service.cancel_shipments(uow=ctx, event=event, cause=ctx.envelope)

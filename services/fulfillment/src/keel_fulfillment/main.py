@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from keel_fulfillment import models  # noqa: F401  (registers the tables)
 from keel_fulfillment.api import router
+from keel_fulfillment.context import FulfillmentContext
 from keel_fulfillment.handlers import handlers
 from keel_fulfillment.settings import Settings
 from keel_kit.app import create_service_app
@@ -14,7 +15,7 @@ from keel_kit.replicas import replica_router
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
-        settings or Settings(),
+        FulfillmentContext.create(settings or Settings()),
         handlers=handlers,
         routers=[router, replica_router()],
         migrations=Path(__file__).parent / "migrations",

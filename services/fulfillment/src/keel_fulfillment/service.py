@@ -1,6 +1,6 @@
 """Fulfillment use cases: plan shipments for released orders, apply warehouse events."""
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+from datetime import datetime
 
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import (
@@ -13,6 +13,7 @@ from keel_contracts.events import (
 )
 from keel_contracts.values import Line
 from keel_fulfillment import domain, repository
+from keel_fulfillment.context import Work
 from keel_fulfillment.domain import ShipmentStatus
 from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
 from keel_fulfillment.schemas import (
@@ -21,15 +22,12 @@ from keel_fulfillment.schemas import (
     ShipmentPublic,
     WarehouseEventIn,
 )
-from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, DomainError, NotFound
-from keel_kit.tables import utcnow
 
 
-async def plan_shipments(
-    *, session: AsyncSession, outbox: Outbox, event: OrderReleased, cause: Envelope
-) -> None:
+async def plan_shipments(*, uow: Work, event: OrderReleased, cause: Envelope) -> None:
     """One shipment per location holding part of the order; a repeat plans nothing new."""
+    session, outbox = uow.session, uow.outbox
     if await repository.shipments_for_order(session, event.order_id, lock=True):
         return
     for location_id, quantities in domain.plan(event.allocations).items():
@@ -57,13 +55,12 @@ async def plan_shipments(
         )
 
 
-async def cancel_shipments(
-    *, session: AsyncSession, outbox: Outbox, event: OrderCancelled, cause: Envelope
-) -> None:
+async def cancel_shipments(*, uow: Work, event: OrderCancelled, cause: Envelope) -> None:
+    session, outbox = uow.session, uow.outbox
     for shipment in await repository.shipments_for_order(session, event.order_id, lock=True):
         if ShipmentStatus(shipment.status) not in domain.OPEN:
             continue
-        _move(shipment, ShipmentStatus.CANCELLED)
+        _move(shipment, ShipmentStatus.CANCELLED, now=uow.service.clock())
         session.add(shipment)
         outbox.add(
             session,
@@ -79,9 +76,10 @@ async def cancel_shipments(
 
 
 async def record_warehouse_event(
-    *, session: AsyncSession, outbox: Outbox, location_id: str, cmd: WarehouseEventIn
+    *, uow: Work, location_id: str, cmd: WarehouseEventIn
 ) -> EventAccepted:
     """Apply a warehouse's event once; the same event id again changes nothing."""
+    session, outbox = uow.session, uow.outbox
     seen = await repository.get_warehouse_event(session, cmd.event_id)
     if seen is not None:
         if (seen.shipment_id, seen.type, seen.location_id) != (
@@ -106,7 +104,7 @@ async def record_warehouse_event(
         )
     target = ShipmentStatus(cmd.type)
     try:
-        _move(shipment, target)
+        _move(shipment, target, now=uow.service.clock())
     except domain.IllegalShipmentEvent as error:
         raise Conflict(str(error), field="type") from error
     session.add(
@@ -147,9 +145,9 @@ async def record_warehouse_event(
     )
 
 
-async def shipments(*, session: AsyncSession, order_id: str) -> list[ShipmentPublic]:
-    found = await repository.shipments_for_order(session, order_id)
-    lines = await repository.lines(session, [s.shipment_id for s in found])
+async def shipments(*, uow: Work, order_id: str) -> list[ShipmentPublic]:
+    found = await repository.shipments_for_order(uow.session, order_id)
+    lines = await repository.lines(uow.session, [s.shipment_id for s in found])
     return [
         ShipmentPublic(
             shipment_id=s.shipment_id,
@@ -168,7 +166,7 @@ async def shipments(*, session: AsyncSession, order_id: str) -> list[ShipmentPub
     ]
 
 
-def _move(shipment: Shipment, target: ShipmentStatus) -> None:
+def _move(shipment: Shipment, target: ShipmentStatus, *, now: datetime) -> None:
     domain.check_next(ShipmentStatus(shipment.status), target)
     shipment.status = target
-    shipment.updated_at = utcnow()
+    shipment.updated_at = now

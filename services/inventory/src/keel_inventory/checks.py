@@ -1,14 +1,13 @@
 """Inventory's invariants, recomputed from the ledger for `GET /v1/checks` (`keel check`)."""
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_inventory import repository
+from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
 from keel_kit.checks import Invariant
 
 
-async def _balances_off_the_ledger(session: AsyncSession) -> list[str]:
-    totals = await repository.ledger_and_balances(session)
+async def _balances_off_the_ledger(uow: Work) -> list[str]:
+    totals = await repository.ledger_and_balances(uow.session)
     return [
         f"{sku} at {location} {state}: the ledger sums to {ledger}, the balance says {balance}"
         for (sku, location, state), (ledger, balance) in sorted(totals.items())
@@ -16,8 +15,8 @@ async def _balances_off_the_ledger(session: AsyncSession) -> list[str]:
     ]
 
 
-async def _negative_balances(session: AsyncSession) -> list[str]:
-    totals = await repository.ledger_and_balances(session)
+async def _negative_balances(uow: Work) -> list[str]:
+    totals = await repository.ledger_and_balances(uow.session)
     return [
         f"{sku} at {location} has {balance} {state}"
         for (sku, location, state), (_, balance) in sorted(totals.items())
@@ -25,8 +24,8 @@ async def _negative_balances(session: AsyncSession) -> list[str]:
     ]
 
 
-async def _oversold(session: AsyncSession) -> list[str]:
-    totals = await repository.ledger_and_balances(session)
+async def _oversold(uow: Work) -> list[str]:
+    totals = await repository.ledger_and_balances(uow.session)
     findings = []
     for (sku, location, state), (_, reserved) in sorted(totals.items()):
         sellable = totals.get((sku, location, SELLABLE), (0, 0))[1]
@@ -35,9 +34,9 @@ async def _oversold(session: AsyncSession) -> list[str]:
     return findings
 
 
-async def _reservations_off_their_lines(session: AsyncSession) -> list[str]:
+async def _reservations_off_their_lines(uow: Work) -> list[str]:
     findings = []
-    for h in await repository.reserved_holdings(session):
+    for h in await repository.reserved_holdings(uow.session):
         where = f"{h.sku} at {h.location_id}"
         if h.status is None:
             findings.append(f"{h.held} reserved {where} name no reservation ({h.reservation_id})")

@@ -25,6 +25,11 @@ DISPOSITION_STATES: dict[str, str | None] = {
 # What `stock.returned` says of written-off units: they are no longer in any state.
 WRITTEN_OFF = "written_off"
 
+# The states whose units are valued stock, as finance's reconciliation counts them: sellable
+# (its reserved units included: they are sellable units set aside) and the units inspection
+# kept, in quarantine or damaged; not units pending inspection, on order or written off.
+VALUED_STATES = (SELLABLE, QUARANTINE, DAMAGED)
+
 # Reservation statuses. Only a held reservation still holds stock.
 HELD = "held"
 RELEASED = "released"
@@ -67,6 +72,11 @@ def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
 def on_order(ordered: int, received: int) -> int:
     """Units of a purchase order line still to come; an over-receipt leaves none, not fewer."""
     return max(0, ordered - received)
+
+
+def valued(totals: Mapping[str, int]) -> int:
+    """The valued units among a SKU's units per state (see `VALUED_STATES`)."""
+    return sum(totals.get(state, 0) for state in VALUED_STATES)
 
 
 def available(sellable: int, reserved: int) -> int:

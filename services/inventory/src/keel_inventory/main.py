@@ -3,31 +3,22 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_inventory import (
-    models,  # noqa: F401  (registers the tables)
-    reservations,
-)
+from keel_inventory import models  # noqa: F401  (registers the tables)
 from keel_inventory.api import router
 from keel_inventory.checks import INVARIANTS
+from keel_inventory.context import InventoryContext
 from keel_inventory.handlers import handlers
+from keel_inventory.reservations import expire_reservations
 from keel_inventory.settings import Settings
 from keel_kit.app import create_service_app
-from keel_kit.outbox import Outbox
 from keel_kit.periodic import PeriodicJob
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    reservations.configure(ttl_seconds=settings.reservation_ttl_seconds)
-    batch = settings.reservation_expiry_batch_size
-
-    async def expire_reservations(session: AsyncSession, outbox: Outbox) -> None:
-        await reservations.expire_due(session=session, outbox=outbox, limit=batch)
-
     return create_service_app(
-        settings,
+        InventoryContext.create(settings),
         handlers=handlers,
         routers=[router],
         migrations=Path(__file__).parent / "migrations",

@@ -8,7 +8,6 @@ date. A receipt books its lines through the same path as `POST /v1/receipts` (le
 """
 
 from pydantic import ValidationError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope
 from keel_contracts.events import (
@@ -19,6 +18,7 @@ from keel_contracts.events import (
     PurchaseOrderReceived,
 )
 from keel_inventory import domain, repository, service
+from keel_inventory.context import Work
 from keel_inventory.models import (
     PURCHASE_ORDER_ID_LENGTH,
     RECEIPT_ID_LENGTH,
@@ -27,16 +27,16 @@ from keel_inventory.models import (
 )
 from keel_inventory.schemas import ReceiptCreate
 from keel_kit.handlers import PermanentError
-from keel_kit.outbox import Outbox
 from keel_kit.problems import DomainError
 
 
-async def record_confirmed(*, session: AsyncSession, event: PurchaseOrderConfirmed) -> None:
+async def record_confirmed(*, uow: Work, event: PurchaseOrderConfirmed) -> None:
     """Put the order's lines on order at its location, due on the expected date.
 
     A repeated confirmation (a redelivery, or a new date) updates the lines still open; a
     cancelled or closed order is not reopened.
     """
+    session = uow.session
     po_id = event.purchase_order_id
     _check_id(po_id)
     if await repository.get_location(session, event.location_id) is None:
@@ -67,7 +67,7 @@ async def record_confirmed(*, session: AsyncSession, event: PurchaseOrderConfirm
             session.add(line)
 
 
-async def record_delayed(*, session: AsyncSession, event: PurchaseOrderDelayed) -> None:
+async def record_delayed(*, uow: Work, event: PurchaseOrderDelayed) -> None:
     """Move the order's open lines to the new expected date, so availability shows when the
     stock now comes.
 
@@ -77,16 +77,16 @@ async def record_delayed(*, session: AsyncSession, event: PurchaseOrderDelayed) 
     on order, whatever its date).
     """
     expected = event.expected_at.date()
-    for line in (await repository.purchase_order_lines(session, event.purchase_order_id)).values():
+    lines = await repository.purchase_order_lines(uow.session, event.purchase_order_id)
+    for line in lines.values():
         if line.is_open and line.expected_date != expected:
             line.expected_date = expected
-            session.add(line)
+            uow.session.add(line)
 
 
-async def receive(
-    *, session: AsyncSession, outbox: Outbox, event: PurchaseOrderReceived, cause: Envelope
-) -> None:
+async def receive(*, uow: Work, event: PurchaseOrderReceived, cause: Envelope) -> None:
     """Book the receipt's lines not booked yet as sellable stock and take them off order."""
+    session = uow.session
     po_id, receipt_id = event.purchase_order_id, event.receipt_id
     _check_id(po_id)
     if len(receipt_id) > RECEIPT_ID_LENGTH:
@@ -118,11 +118,7 @@ async def receive(
             for line in lines
         ]
         movements = await service.book_receipts(
-            session=session,
-            outbox=outbox,
-            receipts=receipts,
-            purchase_order_id=po_id,
-            cause=cause,
+            uow=uow, receipts=receipts, purchase_order_id=po_id, cause=cause
         )
     except (DomainError, ValidationError) as error:
         raise PermanentError(f"{what}: {error}") from error
@@ -152,14 +148,13 @@ async def receive(
                 session.add(open_line)
 
 
-async def clear_on_order(
-    *, session: AsyncSession, event: PurchaseOrderCancelled | PurchaseOrderClosed
-) -> None:
+async def clear_on_order(*, uow: Work, event: PurchaseOrderCancelled | PurchaseOrderClosed) -> None:
     """Nothing more will come: the order's lines leave on-order stock."""
-    for line in (await repository.purchase_order_lines(session, event.purchase_order_id)).values():
+    lines = await repository.purchase_order_lines(uow.session, event.purchase_order_id)
+    for line in lines.values():
         if line.is_open:
             line.is_open = False
-            session.add(line)
+            uow.session.add(line)
 
 
 def _check_id(po_id: str) -> None:

@@ -8,11 +8,9 @@ caller's transaction and never commit.
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
-
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.commands import ReleaseStock, ReserveStock
@@ -25,6 +23,7 @@ from keel_contracts.events import (
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line
 from keel_inventory import domain, repository
+from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, EXPIRED, HELD, RELEASED, RESERVED, Pick
 from keel_inventory.models import CHANNEL_LENGTH, ORDER_ID_LENGTH
 from keel_inventory.schemas import (
@@ -34,29 +33,13 @@ from keel_inventory.schemas import (
     ReservationStatus,
 )
 from keel_kit.handlers import PermanentError
-from keel_kit.outbox import Outbox
 from keel_kit.problems import NotFound
-from keel_kit.tables import utcnow
 
 # Queued requests are examined this many at a time when stock comes back.
 BACKORDER_PAGE = 500
 
 # `StockReleased.reservation_id` when a queued request is withdrawn: it never held stock.
 NO_RESERVATION = ""
-
-
-@dataclass
-class Policy:
-    """Reservation settings the message handlers need; `main.create_app` sets them."""
-
-    ttl: timedelta = timedelta(seconds=1800)
-
-
-policy = Policy()
-
-
-def configure(*, ttl_seconds: float) -> None:
-    policy.ttl = timedelta(seconds=ttl_seconds)
 
 
 @dataclass(frozen=True)
@@ -68,14 +51,7 @@ class _Hold:
     correlation_id: str | None = None  # None: inherit the cause's
 
 
-async def reserve(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    cmd: ReserveStock,
-    cause: Envelope | None,
-    now: datetime | None = None,
-) -> None:
+async def reserve(*, uow: Work, cmd: ReserveStock, cause: Envelope | None) -> None:
     """Hold every line of the order or nothing, and answer on inventory.reservation.v1.
 
     A repeated request for an order that already holds stock repeats the first answer. One
@@ -87,11 +63,11 @@ async def reserve(
         raise PermanentError(
             f"order id or channel too long (limits {ORDER_ID_LENGTH}, {CHANNEL_LENGTH})"
         )
-    now = now or utcnow()
+    session, outbox, now = uow.session, uow.outbox, uow.service.clock()
     await repository.lock_stock_changes(session)
     known = await repository.order_state_unless_batched(session, cmd.order_id)
     if known is not None and known.status in (HELD, COMMITTED):
-        await _announce_held(session, outbox, cmd.order_id, cause)
+        await _announce_held(uow, cmd.order_id, cause)
         return
     lines = domain.merge_lines((line.sku, line.quantity) for line in cmd.lines)
     stock = await repository.lock_stock(session, lines)
@@ -102,14 +78,14 @@ async def reserve(
             rows = await repository.reservations_for_orders(session, [cmd.order_id])
             previous = rows[cmd.order_id].reservation_id
         hold = _Hold(cmd.order_id, cmd.channel, result.picks, previous)
-        await _hold(session, outbox, [hold], now=now, cause=cause)
+        await _hold(uow, [hold], now=now, cause=cause)
         if known is not None and known.backorder_id is not None:
             await repository.remove_backorders(session, [known.backorder_id])
         return
     if known is None:  # a failure must know whether the order holds stock or waits already
         known = await repository.order_state(session, cmd.order_id)
         if known.status in (HELD, COMMITTED):
-            await _announce_held(session, outbox, cmd.order_id, cause)
+            await _announce_held(uow, cmd.order_id, cause)
             return
     if cmd.backorder and known.backorder_id is None:
         await repository.queue_backorder(
@@ -128,28 +104,21 @@ async def reserve(
     )
 
 
-async def release(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    cmd: ReleaseStock,
-    cause: Envelope | None,
-    now: datetime | None = None,
-) -> None:
+async def release(*, uow: Work, cmd: ReleaseStock, cause: Envelope | None) -> None:
     """Give back what the order holds, or take it out of the backorder queue.
 
     A withdrawn queue entry is answered with `reservation_id` "" (it never held stock). An
     order with nothing held or queued (already released, expired, shipped, or unknown) gets
     no answer: a repeated release changes nothing and says nothing.
     """
-    now = now or utcnow()
+    session, outbox = uow.session, uow.outbox
     await repository.lock_stock_changes(session)
     known = await repository.order_state(session, cmd.order_id)
     if known.status == HELD:
         rows = await repository.reservations_for_orders(session, [cmd.order_id], lock=True)
         held = [row for row in rows.values() if row.status == HELD]
         await _release(
-            session, outbox, held, status=RELEASED, reason=cmd.reason, cause=cause, now=now
+            uow, held, status=RELEASED, reason=cmd.reason, cause=cause, now=uow.service.clock()
         )
     elif known.backorder_id is not None:
         await repository.remove_backorders(session, [known.backorder_id])
@@ -161,32 +130,34 @@ async def release(
         )
 
 
-async def expire_due(
-    *, session: AsyncSession, outbox: Outbox, now: datetime | None = None, limit: int = 500
-) -> int:
+async def expire_reservations(uow: Work) -> None:
+    """The periodic job: release one batch of the reservations past their expiry."""
+    await expire_due(uow=uow, limit=uow.service.expiry_batch_size)
+
+
+async def expire_due(*, uow: Work, limit: int) -> int:
     """Release up to `limit` held reservations past their expiry; return how many."""
-    now = now or utcnow()
-    await repository.lock_stock_changes(session)
-    due = await repository.due_reservations(session, now, limit)
-    await _release(session, outbox, due, status=EXPIRED, reason="expired", cause=None, now=now)
+    now = uow.service.clock()
+    await repository.lock_stock_changes(uow.session)
+    due = await repository.due_reservations(uow.session, now, limit)
+    await _release(uow, due, status=EXPIRED, reason="expired", cause=None, now=now)
     return len(due)
 
 
-async def serve_backorders(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    skus: Collection[str],
-    cause: Envelope | None,
-    now: datetime | None = None,
-) -> None:
+async def serve_backorders(*, uow: Work, skus: Collection[str], cause: Envelope | None) -> None:
     """Stock of `skus` came back: hold it for queued requests that want it, oldest first.
 
     Each page of the queue is allocated in turn from one locked snapshot, so an older request
     gets first pick and a younger one only what the older ones could not use. Paging stops when
     the queue ends or none of `skus` is free any more.
     """
-    now = now or utcnow()
+    await _serve_backorders(uow, skus, cause=cause, now=uow.service.clock())
+
+
+async def _serve_backorders(
+    uow: Work, skus: Collection[str], *, cause: Envelope | None, now: datetime
+) -> None:
+    session = uow.session
     after = 0
     while True:
         queued = await repository.queued_for_skus(session, skus, after=after, limit=BACKORDER_PAGE)
@@ -209,7 +180,7 @@ async def serve_backorders(
                 )
                 for q, r in served
             ]
-            await _hold(session, outbox, holds, now=now, cause=cause)
+            await _hold(uow, holds, now=now, cause=cause)
             await repository.remove_backorders(session, [q.backorder_id for q, _ in served])
         nothing_left = not any(n > 0 for sku in skus for n in stock.get(sku, {}).values())
         if len(queued) < BACKORDER_PAGE or nothing_left:
@@ -218,15 +189,11 @@ async def serve_backorders(
 
 
 async def _hold(
-    session: AsyncSession,
-    outbox: Outbox,
-    holds: Sequence[_Hold],
-    *,
-    now: datetime,
-    cause: Envelope | None,
+    uow: Work, holds: Sequence[_Hold], *, now: datetime, cause: Envelope | None
 ) -> None:
     """Write the reservations, their allocations and ledger movements, and announce them."""
-    expires_at = now + policy.ttl
+    session, outbox = uow.session, uow.outbox
+    expires_at = now + uow.service.reservation_ttl
     new: list[dict[str, Any]] = []
     again: list[dict[str, Any]] = []
     allocations: list[dict[str, Any]] = []
@@ -279,8 +246,7 @@ async def _hold(
 
 
 async def _release(
-    session: AsyncSession,
-    outbox: Outbox,
+    uow: Work,
     held: Sequence[repository.HeldRow],
     *,
     status: str,
@@ -292,6 +258,7 @@ async def _release(
     and offer the freed stock to the backorder queue."""
     if not held:
         return
+    session, outbox = uow.session, uow.outbox
     kind = "expiry" if status == EXPIRED else "release"
     allocations = await repository.allocations_of(session, [h.reservation_id for h in held])
     skus = sorted({sku for lines in allocations.values() for _, sku, _ in lines})
@@ -312,12 +279,11 @@ async def _release(
             key=h.order_id,
             causation=cause,
         )
-    await serve_backorders(session=session, outbox=outbox, skus=skus, cause=cause, now=now)
+    await _serve_backorders(uow, skus, cause=cause, now=now)
 
 
-async def _announce_held(
-    session: AsyncSession, outbox: Outbox, order_id: str, cause: Envelope | None
-) -> None:
+async def _announce_held(uow: Work, order_id: str, cause: Envelope | None) -> None:
+    session, outbox = uow.session, uow.outbox
     held = (await repository.reservations_for_orders(session, [order_id]))[order_id]
     lines = (await repository.allocations_of(session, [held.reservation_id]))[held.reservation_id]
     outbox.add(
@@ -352,8 +318,9 @@ def _movement(
     }
 
 
-async def view(*, session: AsyncSession, order_id: str) -> ReservationPublic:
+async def view(*, uow: Work, order_id: str) -> ReservationPublic:
     """The order's reservation, else its queued request; unknown orders are a 404."""
+    session = uow.session
     reservation = await repository.get_reservation(session, order_id)
     if reservation is not None:
         rid = reservation.reservation_id

@@ -19,6 +19,7 @@ from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import InspectedLine, ReturnInspected, ReturnReceived, StockReturned
 from keel_contracts.values import Money
 from keel_inventory import domain, repository, reservations
+from keel_inventory.context import Work
 from keel_inventory.domain import DISPOSITION_STATES, PENDING_INSPECTION, SELLABLE, WRITTEN_OFF
 from keel_inventory.models import RETURN_ID_LENGTH, Item, ReturnStockStep, StockMovement
 from keel_kit.handlers import PermanentError
@@ -29,10 +30,9 @@ RECEIVED = "received"
 INSPECTED = "inspected"
 
 
-async def receive(
-    *, session: AsyncSession, outbox: Outbox, event: ReturnReceived, cause: Envelope
-) -> None:
+async def receive(*, uow: Work, event: ReturnReceived, cause: Envelope) -> None:
     """Hold the returned units in pending_inspection at the location, once per SKU."""
+    session, outbox = uow.session, uow.outbox
     what = f"return {event.return_id}"
     quantities = domain.merge_lines((line.sku, line.quantity) for line in event.lines)
     items = await _check(session, event.return_id, event.location_id, quantities)
@@ -60,15 +60,14 @@ async def receive(
     repository.add_return_steps(session, steps)
 
 
-async def inspect(
-    *, session: AsyncSession, outbox: Outbox, event: ReturnInspected, cause: Envelope
-) -> None:
+async def inspect(*, uow: Work, event: ReturnInspected, cause: Envelope) -> None:
     """Move each inspected line out of pending_inspection as its disposition says.
 
     Every SKU is checked before anything moves: its units must have been received for this
     return at this location, and no more may leave pending_inspection than the return brought
     and than is there. One inspection per (return, SKU): a later one is taken for a redelivery.
     """
+    session, outbox = uow.session, uow.outbox
     what = f"return {event.return_id}"
     by_sku: dict[str, list[InspectedLine]] = defaultdict(list)
     for line in event.lines:
@@ -127,7 +126,7 @@ async def inspect(
     if restocked:
         skus = sorted(restocked)
         await repository.ensure_reserved_rows(session, skus)  # so reservations can lock them
-        await reservations.serve_backorders(session=session, outbox=outbox, skus=skus, cause=cause)
+        await reservations.serve_backorders(uow=uow, skus=skus, cause=cause)
 
 
 async def _check(

@@ -4,12 +4,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import ItemRegistered, LocationRegistered, StockReceived
 from keel_contracts.values import Money
 from keel_inventory import domain, repository, reservations
+from keel_inventory.context import Work
 from keel_inventory.domain import RESERVED, SELLABLE
 from keel_inventory.models import Item, Location, StockMovement
 from keel_inventory.schemas import (
@@ -18,25 +17,30 @@ from keel_inventory.schemas import (
     BalancesPublic,
     InvariantsPublic,
     ItemCreate,
+    ItemPublic,
     LedgerMismatch,
+    LedgerPage,
     LocationAvailability,
     LocationCreate,
+    MovementPublic,
     Oversold,
     ReceiptCreate,
+    StockTotalsPage,
+    StockTotalsPublic,
 )
-from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, DomainError, NotFound
 
 # How many ledger/balance disagreements the invariants report lists.
 MISMATCHES_SHOWN = 100
 
 
-async def register_item(*, session: AsyncSession, outbox: Outbox, cmd: ItemCreate) -> Item:
+async def register_item(*, uow: Work, cmd: ItemCreate) -> ItemPublic:
+    session = uow.session
     if await repository.get_item(session, cmd.sku) is not None:
         raise Conflict(f"item {cmd.sku} already exists", field="sku")
     item = Item(sku=cmd.sku, name=cmd.name, unit_cost=cmd.unit_cost, currency=cmd.currency)
     session.add(item)
-    outbox.add(
+    uow.outbox.add(
         session,
         ItemRegistered(
             sku=item.sku,
@@ -45,35 +49,31 @@ async def register_item(*, session: AsyncSession, outbox: Outbox, cmd: ItemCreat
         ),
         key=item.sku,
     )
-    return item
+    return ItemPublic.model_validate(item, from_attributes=True)
 
 
-async def register_location(
-    *, session: AsyncSession, outbox: Outbox, cmd: LocationCreate
-) -> Location:
+async def register_location(*, uow: Work, cmd: LocationCreate) -> LocationCreate:
+    session = uow.session
     if await repository.get_location(session, cmd.location_id) is not None:
         raise Conflict(f"location {cmd.location_id} already exists", field="location_id")
     location = Location(**cmd.model_dump())
     session.add(location)
-    outbox.add(session, LocationRegistered(**cmd.model_dump()), key=location.location_id)
-    return location
+    uow.outbox.add(session, LocationRegistered(**cmd.model_dump()), key=location.location_id)
+    return LocationCreate.model_validate(location, from_attributes=True)
 
 
-async def receive_stock(
-    *, session: AsyncSession, outbox: Outbox, cmd: ReceiptCreate
-) -> StockMovement:
+async def receive_stock(*, uow: Work, cmd: ReceiptCreate) -> MovementPublic:
     """Book received units as sellable stock and announce the receipt (finance values it).
 
     In the same transaction the new stock is offered to the backorder queue, oldest first.
     """
-    (movement,) = await book_receipts(session=session, outbox=outbox, receipts=[cmd])
-    return movement
+    (movement,) = await book_receipts(uow=uow, receipts=[cmd])
+    return MovementPublic.model_validate(movement, from_attributes=True)
 
 
 async def book_receipts(
     *,
-    session: AsyncSession,
-    outbox: Outbox,
+    uow: Work,
     receipts: Sequence[ReceiptCreate],
     purchase_order_id: str | None = None,
     cause: Envelope | None = None,
@@ -85,6 +85,7 @@ async def book_receipts(
     Every line is checked before anything is booked. `purchase_order_id` marks goods that
     arrived against a purchase order (finance books them against goods received not invoiced).
     """
+    session, outbox = uow.session, uow.outbox
     items: dict[str, Item] = {}
     for index, cmd in enumerate(receipts):
         item = await repository.get_item(session, cmd.sku)
@@ -127,7 +128,7 @@ async def book_receipts(
         movements.append(movement)
     skus = sorted(items)
     await repository.ensure_reserved_rows(session, skus)  # so reservations can lock them
-    await reservations.serve_backorders(session=session, outbox=outbox, skus=skus, cause=cause)
+    await reservations.serve_backorders(uow=uow, skus=skus, cause=cause)
     return movements
 
 
@@ -135,7 +136,8 @@ def _field(receipts: Sequence[ReceiptCreate], index: int, name: str) -> str:
     return name if len(receipts) == 1 else f"lines.{index}.{name}"
 
 
-async def availability(*, session: AsyncSession, sku: str) -> AvailabilityPublic:
+async def availability(*, uow: Work, sku: str) -> AvailabilityPublic:
+    session = uow.session
     if await repository.get_item(session, sku) is None:
         raise NotFound(f"unknown sku {sku}")
     by_location: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -169,22 +171,53 @@ async def availability(*, session: AsyncSession, sku: str) -> AvailabilityPublic
     )
 
 
-async def balances(*, session: AsyncSession, sku: str) -> BalancesPublic:
+async def balances(*, uow: Work, sku: str) -> BalancesPublic:
+    """The SKU's stock per location and state, the states not for sale included, and its
+    totals over all locations."""
+    session = uow.session
     if await repository.get_item(session, sku) is None:
         raise NotFound(f"unknown sku {sku}")
     rows = await repository.balances_for_sku(session, sku)
+    overall = _stock_totals(sku, (await repository.state_totals(session, [sku]))[sku])
     return BalancesPublic(
         sku=sku,
         balances=[
             BalancePublic(location_id=row.location_id, state=row.state, quantity=row.quantity)
             for row in rows
         ],
+        totals=overall.totals,
+        valued_quantity=overall.valued_quantity,
     )
 
 
-async def invariants(*, session: AsyncSession) -> InvariantsPublic:
+async def stock_totals(*, uow: Work, cursor: str | None, limit: int) -> StockTotalsPage:
+    """Every SKU's units per state over all its locations, and how many of them are valued
+    stock; in SKU order, a page at a time. The cursor is the last SKU shown."""
+    skus = await repository.sku_page(uow.session, after=cursor, limit=limit)
+    totals = await repository.state_totals(uow.session, skus)
+    return StockTotalsPage(
+        items=[_stock_totals(sku, totals[sku]) for sku in skus],
+        next_cursor=skus[-1] if len(skus) == limit else None,
+    )
+
+
+def _stock_totals(sku: str, totals: dict[str, int]) -> StockTotalsPublic:
+    return StockTotalsPublic(sku=sku, totals=totals, valued_quantity=domain.valued(totals))
+
+
+async def ledger(*, uow: Work, sku: str | None, cursor: str | None, limit: int) -> LedgerPage:
+    """The ledger's movements (of `sku`, if given) in the order they were made, a page at a
+    time. The cursor is the last movement id shown."""
+    rows = await repository.movements(uow.session, sku=sku, after=cursor, limit=limit)
+    items = [MovementPublic.model_validate(row, from_attributes=True) for row in rows]
+    return LedgerPage(
+        items=items, next_cursor=items[-1].movement_id if len(items) == limit else None
+    )
+
+
+async def invariants(*, uow: Work) -> InvariantsPublic:
     """Check the stock invariants over the whole ledger (a diagnostic, not a hot path)."""
-    totals = await repository.ledger_and_balances(session)
+    totals = await repository.ledger_and_balances(uow.session)
     mismatches = [
         LedgerMismatch(sku=sku, location_id=loc, state=state, ledger=ledger, balance=balance)
         for (sku, loc, state), (ledger, balance) in sorted(totals.items())

@@ -6,29 +6,26 @@ reservation has meanwhile expired; only the units still held for it come off `re
 
 from datetime import datetime, timedelta
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import OrderReleased, ShipmentShipped, StockIssued
 from keel_contracts.values import Money
 from keel_inventory import repository
+from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
 from keel_kit.handlers import PermanentError
-from keel_kit.outbox import Outbox
-from keel_kit.tables import utcnow
 
 # A released order is the warehouse's to ship: its hold no longer expires with the short TTL
 # that protects stock from orders that never complete validation.
 SHIPMENT_WINDOW = timedelta(days=30)
 
 
-async def hold_for_shipment(*, session: AsyncSession, event: OrderReleased) -> None:
-    await repository.extend_hold(session, event.order_id, utcnow() + SHIPMENT_WINDOW)
+async def hold_for_shipment(*, uow: Work, event: OrderReleased) -> None:
+    until = uow.service.clock() + SHIPMENT_WINDOW
+    await repository.extend_hold(uow.session, event.order_id, until)
 
 
-async def issue_shipment(
-    *, session: AsyncSession, outbox: Outbox, event: ShipmentShipped, cause: Envelope
-) -> None:
+async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) -> None:
+    session, outbox = uow.session, uow.outbox
     await repository.lock_stock_changes(session)
     held: dict[tuple[str, str], int] = {}
     held_under = ""  # the reservation whose held units this shipment consumes
@@ -39,7 +36,7 @@ async def issue_shipment(
         for location_id, sku, quantity in allocations[reservation.reservation_id]:
             held[(location_id, sku)] = held.get((location_id, sku), 0) + quantity
         await repository.set_status(session, [reservation.reservation_id], COMMITTED)
-    now = utcnow()
+    now = uow.service.clock()
     movements = []
     for line in event.lines:
         item = await repository.get_item(session, line.sku)

@@ -58,6 +58,44 @@ def check_transition(current: Status, target: Status) -> None:
         raise IllegalTransition(f"an order cannot go from {current} to {target}")
 
 
+class StockState(StrEnum):
+    """Where the order's reservation stands, as inventory answered."""
+
+    PENDING = "pending"  # asked, no answer yet
+    RESERVED = "reserved"
+    WAITING = "waiting"  # short, backordered until stock comes
+    FAILED = "failed"  # short on a channel that does not backorder: nothing is held
+
+
+class PaymentState(StrEnum):
+    """Where the order's payment authorization stands, as finance answered."""
+
+    PENDING = "pending"  # asked (or asked again after a review), no answer yet
+    AUTHORIZED = "authorized"
+    DECLINED = "declined"  # nothing was authorized, so nothing is voided
+    HELD = "held"  # the provider's review: a person decides (a payment_hold)
+
+
+class ShipmentStatus(StrEnum):
+    """The order's view of one of its shipments, learnt from fulfillment's events."""
+
+    CREATED = "created"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+# A shipment in one of these will not move again.
+SHIPMENT_ENDED = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED})
+
+
+class BackorderPolicy(StrEnum):
+    """What a channel wants when stock is short: wait for it, or reject the order."""
+
+    BACKORDER = "backorder"
+    REJECT = "reject"
+
+
 class HoldType(StrEnum):
     """The exception taxonomy (DESIGN §2) for the holds this service opens."""
 
@@ -73,13 +111,44 @@ class HoldType(StrEnum):
 # confirms when the stock comes, as it would have anyway.
 NOTICES = frozenset({HoldType.SUPPLIER_DELAY})
 
+
+class Role(StrEnum):
+    """The staff roles of DESIGN §5; every hold is owned by one of them."""
+
+    ADMIN = "admin"
+    OPERATIONS = "operations"
+    CUSTOMER_SERVICE = "customer_service"
+    WAREHOUSE = "warehouse"
+    PROCUREMENT = "procurement"
+    FINANCE = "finance"
+
+
 HOLD_OWNER = {
-    HoldType.PAYMENT_HOLD: "finance",
-    HoldType.FRAUD_REVIEW: "customer_service",
-    HoldType.LIMIT_REVIEW: "operations",
-    HoldType.VALIDATION_TIMEOUT: "operations",
-    HoldType.SUPPLIER_DELAY: "customer_service",
+    HoldType.PAYMENT_HOLD: Role.FINANCE,
+    HoldType.FRAUD_REVIEW: Role.CUSTOMER_SERVICE,
+    HoldType.LIMIT_REVIEW: Role.OPERATIONS,
+    HoldType.VALIDATION_TIMEOUT: Role.OPERATIONS,
+    HoldType.SUPPLIER_DELAY: Role.CUSTOMER_SERVICE,
 }
+
+
+class HoldState(StrEnum):
+    """Whether a hold still waits for a decision, or has had one (`resolved_at` is set)."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Resolution(StrEnum):
+    """How a hold ended: a person released or rejected it, or the system closed it (the
+    stock came, or the order ended)."""
+
+    RELEASE = "release"
+    REJECT = "reject"
+    CLOSED = "closed"
+
+
+SYSTEM = "system"  # who resolved a hold the system closed
 
 # How long the owning role has to resolve a hold before it is overdue.
 HOLD_SLA = {

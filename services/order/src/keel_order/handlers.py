@@ -21,6 +21,7 @@ from keel_contracts.events import (
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
 from keel_order import repository, saga, shipping, supplier_delays
+from keel_order.context import OrderContext
 
 ABOUT_AN_ORDER = (
     StockReserved,
@@ -49,51 +50,54 @@ async def lock_the_batch_orders(session: AsyncSession, messages: Sequence[Messag
     await repository.lock_orders(session, order_ids, waiting_for=delayed)
 
 
+Ctx = MessageContext[OrderContext]
+
+
 @handlers.on(StockReserved)
-async def on_stock_reserved(ctx: MessageContext, event: StockReserved) -> None:
-    await saga.on_stock_reserved(ctx.session, ctx.outbox, event, ctx.envelope)
+async def on_stock_reserved(ctx: Ctx, event: StockReserved) -> None:
+    await saga.on_stock_reserved(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(StockReservationFailed)
-async def on_reservation_failed(ctx: MessageContext, event: StockReservationFailed) -> None:
-    await saga.on_reservation_failed(ctx.session, ctx.outbox, event, ctx.envelope)
+async def on_reservation_failed(ctx: Ctx, event: StockReservationFailed) -> None:
+    await saga.on_reservation_failed(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(PaymentAuthorized)
-async def on_payment_authorized(ctx: MessageContext, event: PaymentAuthorized) -> None:
-    await saga.on_payment_authorized(ctx.session, ctx.outbox, event, ctx.envelope)
+async def on_payment_authorized(ctx: Ctx, event: PaymentAuthorized) -> None:
+    await saga.on_payment_authorized(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(PaymentDeclined)
-async def on_payment_declined(ctx: MessageContext, event: PaymentDeclined) -> None:
-    await saga.on_payment_declined(ctx.session, ctx.outbox, event, ctx.envelope)
+async def on_payment_declined(ctx: Ctx, event: PaymentDeclined) -> None:
+    await saga.on_payment_declined(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(PaymentHeld)
-async def on_payment_held(ctx: MessageContext, event: PaymentHeld) -> None:
-    await saga.on_payment_held(ctx.session, ctx.outbox, event, ctx.envelope)
+async def on_payment_held(ctx: Ctx, event: PaymentHeld) -> None:
+    await saga.on_payment_held(uow=ctx, event=event)
 
 
 @handlers.on(ShipmentCreated)
-async def on_shipment_created(ctx: MessageContext, event: ShipmentCreated) -> None:
-    await shipping.on_shipment_created(ctx.session, event)
+async def on_shipment_created(ctx: Ctx, event: ShipmentCreated) -> None:
+    await shipping.on_shipment_created(uow=ctx, event=event)
 
 
 @handlers.on(ShipmentShipped)
-async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> None:
-    await shipping.on_shipment_shipped(ctx.session, ctx.outbox, event, ctx.envelope)
+async def on_shipment_shipped(ctx: Ctx, event: ShipmentShipped) -> None:
+    await shipping.on_shipment_shipped(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(ShipmentDelivered)
-async def on_shipment_delivered(ctx: MessageContext, event: ShipmentDelivered) -> None:
-    await shipping.on_shipment_delivered(ctx.session, event)
+async def on_shipment_delivered(ctx: Ctx, event: ShipmentDelivered) -> None:
+    await shipping.on_shipment_delivered(uow=ctx, event=event)
 
 
 @handlers.on(ShipmentCancelled)
-async def on_shipment_cancelled(ctx: MessageContext, event: ShipmentCancelled) -> None:
-    await shipping.on_shipment_cancelled(ctx.session, event)
+async def on_shipment_cancelled(ctx: Ctx, event: ShipmentCancelled) -> None:
+    await shipping.on_shipment_cancelled(uow=ctx, event=event)
 
 
 @handlers.on(PurchaseOrderDelayed)
-async def on_purchase_order_delayed(ctx: MessageContext, event: PurchaseOrderDelayed) -> None:
-    await supplier_delays.on_purchase_order_delayed(ctx.session, event)
+async def on_purchase_order_delayed(ctx: Ctx, event: PurchaseOrderDelayed) -> None:
+    await supplier_delays.on_purchase_order_delayed(uow=ctx, event=event)

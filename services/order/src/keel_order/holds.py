@@ -21,31 +21,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_contracts.commands import ResolvePaymentReview
 from keel_contracts.times import as_utc
 from keel_kit import cursors
-from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, NotFound
-from keel_kit.tables import utcnow
 from keel_order import domain, holds_repository, lifecycle, repository
-from keel_order.domain import HoldType, Status
+from keel_order.context import Work
+from keel_order.domain import (
+    HoldState,
+    HoldType,
+    PaymentState,
+    Resolution,
+    Role,
+    Status,
+    StockState,
+)
 from keel_order.holds_schemas import (
     ExceptionPublic,
     ExceptionsPage,
     HoldResolution,
     HoldResolve,
-    QueueStatus,
 )
 from keel_order.models import Order, OrderHold
 
 
 async def exception_queue(
     *,
-    session: AsyncSession,
-    status: QueueStatus,
-    owner_role: str | None,
+    uow: Work,
+    status: HoldState,
+    owner_role: Role | None,
     hold_type: HoldType | None,
     reference: str | None,
     limit: int,
@@ -54,15 +58,15 @@ async def exception_queue(
     """One page of holds, the oldest due first; `next_cursor` continues after the last one."""
     after = decode_cursor(cursor) if cursor is not None else None
     rows = await holds_repository.exception_queue(
-        session,
-        resolved=status == "resolved",
+        uow.session,
+        resolved=status == HoldState.RESOLVED,
         owner_role=owner_role,
         hold_type=hold_type,
         reference=reference,
         after=after,
         limit=limit + 1,  # one more tells whether another page follows
     )
-    now = utcnow()
+    now = uow.service.clock()
     items = [to_public(hold, now) for hold in rows[:limit]]
     last = items[-1] if len(rows) > limit else None
     return ExceptionsPage(
@@ -72,7 +76,7 @@ async def exception_queue(
 
 
 async def resolve_hold(
-    *, session: AsyncSession, outbox: Outbox, order_id: str, hold_id: int, cmd: HoldResolve
+    *, uow: Work, order_id: str, hold_id: int, cmd: HoldResolve
 ) -> HoldResolution:
     """Record a person's decision on a hold and carry it out.
 
@@ -80,7 +84,7 @@ async def resolve_hold(
     included (the first decision has already been carried out; repeating it must not redo it).
     An order that has ended (cancelled, rejected, closed) is a 409 too.
     """
-    order = await repository.get_order(session, order_id, lock=True)
+    order = await repository.get_order(uow.session, order_id, lock=True)
     if order is None:
         raise NotFound(f"no order {order_id}")
     hold = next((h for h in order.holds if h.id == hold_id), None)
@@ -94,73 +98,79 @@ async def resolve_hold(
             f"hold {hold_id} was already resolved ({hold.resolution}) at "
             f"{as_utc(hold.resolved_at).isoformat()}"
         )
-    if cmd.decision == "reject" and Status.REJECTED not in domain.TRANSITIONS[status]:
+    decision = Resolution(cmd.decision)
+    if decision == Resolution.REJECT and Status.REJECTED not in domain.TRANSITIONS[status]:
         raise Conflict(f"an order that is {status} can no longer be rejected; cancel it instead")
 
-    _close(session, hold, cmd.decision, cmd.note, cmd.resolved_by)
-    if cmd.decision == "reject":
-        await _reject(session, outbox, order, hold, cmd)
+    now = uow.service.clock()
+    _close(uow, hold, decision, cmd.note, cmd.resolved_by, now=now)
+    if decision == Resolution.REJECT:
+        _reject(uow, order, hold, cmd, now=now)
     else:
-        await _release(session, outbox, order, hold, cmd)
-    return HoldResolution(order_id=order.order_id, status=order.status, hold=to_public(hold))
+        await _release(uow, order, hold, cmd)
+    return HoldResolution(order_id=order.order_id, status=order.status, hold=to_public(hold, now))
 
 
-async def _release(
-    session: AsyncSession, outbox: Outbox, order: Order, hold: OrderHold, cmd: HoldResolve
-) -> None:
-    if hold.type == HoldType.PAYMENT_HOLD and order.payment_state == "held":
-        _decide_payment_review(session, outbox, order, approve=True, note=cmd.note)
-        order.payment_state = "pending"  # finance answers again: authorized (or declined)
-        session.add(order)
+async def _release(uow: Work, order: Order, hold: OrderHold, cmd: HoldResolve) -> None:
+    if hold.type == HoldType.PAYMENT_HOLD and order.payment_state == PaymentState.HELD:
+        _decide_payment_review(uow, order, approve=True, note=cmd.note)
+        # Finance answers again: authorized (or declined).
+        order.payment_state = PaymentState.PENDING
+        uow.session.add(order)
     if hold.type in domain.NOTICES:
         return  # a notice never stopped the order: closing it is all there is to do
     if Status(order.status) != Status.ON_HOLD or lifecycle.has_blocking_holds(order):
         return
-    if order.stock_state == "reserved" and order.payment_state == "authorized":
-        await lifecycle.try_confirm(session, outbox, order, cause=None)
+    stock, payment = order.stock_state, order.payment_state
+    if stock == StockState.RESERVED and payment == PaymentState.AUTHORIZED:
+        await lifecycle.try_confirm(uow, order, cause=None)
         return
-    target = Status.BACKORDERED if order.stock_state == "waiting" else Status.VALIDATING
-    lifecycle.move(session, order, target, domain.cut(f"{hold.type} released: {cmd.note}"))
+    target = Status.BACKORDERED if stock == StockState.WAITING else Status.VALIDATING
+    lifecycle.move(uow, order, target, domain.cut(f"{hold.type} released: {cmd.note}"))
 
 
-async def _reject(
-    session: AsyncSession, outbox: Outbox, order: Order, hold: OrderHold, cmd: HoldResolve
-) -> None:
+def _reject(uow: Work, order: Order, hold: OrderHold, cmd: HoldResolve, *, now: datetime) -> None:
     for other in order.holds:
         if other.resolved_at is None:
             note = f"order rejected with hold {hold.id} ({hold.type})"
-            _close(session, other, "reject", note, cmd.resolved_by)
-    if hold.type == HoldType.PAYMENT_HOLD and order.payment_state == "held":
-        _decide_payment_review(session, outbox, order, approve=False, note=cmd.note)
-    lifecycle.reject(session, outbox, order, domain.cut(f"{hold.type} rejected: {cmd.note}"), None)
+            _close(uow, other, Resolution.REJECT, note, cmd.resolved_by, now=now)
+    if hold.type == HoldType.PAYMENT_HOLD and order.payment_state == PaymentState.HELD:
+        _decide_payment_review(uow, order, approve=False, note=cmd.note)
+    reason = domain.cut(f"{hold.type} rejected: {cmd.note}")
+    lifecycle.reject(uow, order, reason, cause=None)
 
 
-def _decide_payment_review(
-    session: AsyncSession, outbox: Outbox, order: Order, *, approve: bool, note: str
-) -> None:
-    outbox.add(
-        session,
+def _decide_payment_review(uow: Work, order: Order, *, approve: bool, note: str) -> None:
+    uow.outbox.add(
+        uow.session,
         ResolvePaymentReview(order_id=order.order_id, approve=approve, note=note),
         key=order.order_id,
     )
 
 
 def _close(
-    session: AsyncSession, hold: OrderHold, decision: str, note: str, resolved_by: str | None
+    uow: Work,
+    hold: OrderHold,
+    decision: Resolution,
+    note: str,
+    resolved_by: str | None,
+    *,
+    now: datetime,
 ) -> None:
-    hold.resolved_at = utcnow()
+    hold.resolved_at = now
     hold.resolution = decision
     hold.resolution_note = note
     hold.resolved_by = resolved_by
-    session.add(hold)
+    uow.session.add(hold)
 
 
-def to_public(hold: OrderHold, now: datetime | None = None) -> ExceptionPublic:
-    """The queue's view of a hold; overdue when resolved late, or open past its due time."""
+def to_public(hold: OrderHold, now: datetime) -> ExceptionPublic:
+    """The queue's view of a hold as of `now`; overdue when resolved late, or open past its
+    due time."""
     if hold.id is None:
         raise ValueError("a hold is shown only once it is stored")
     due_at = as_utc(hold.due_at)
-    ended = as_utc(hold.resolved_at) if hold.resolved_at is not None else (now or utcnow())
+    ended = as_utc(hold.resolved_at) if hold.resolved_at is not None else now
     return ExceptionPublic(
         hold_id=hold.id,
         order_id=hold.order_id,

@@ -4,16 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from keel_kit.app import RuntimeDep
 from keel_kit.query import CursorQuery
 from keel_order import holds
-from keel_order.domain import HoldType
+from keel_order.context import OrderDep
+from keel_order.domain import HoldState, HoldType, Role
 from keel_order.holds_schemas import (
     ExceptionsPage,
     HoldResolution,
     HoldResolve,
-    QueueStatus,
-    Role,
 )
 from keel_order.models import REFERENCE_LENGTH
 
@@ -24,11 +22,11 @@ MAX_PAGE = 200
 
 @router.get("/exceptions")
 async def exception_queue(
-    runtime: RuntimeDep,
+    orders: OrderDep,
     owner_role: Role | None = None,
     hold_type: Annotated[HoldType | None, Query(alias="type")] = None,
     reference: Annotated[str | None, Query(min_length=1, max_length=REFERENCE_LENGTH)] = None,
-    status: QueueStatus = "open",
+    status: HoldState = HoldState.OPEN,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: CursorQuery = None,
 ) -> ExceptionsPage:
@@ -37,9 +35,9 @@ async def exception_queue(
     `reference` picks the holds about one thing: `type=supplier_delay&reference={po}` lists
     every order a purchase order's delay touches.
     """
-    async with runtime.db.transaction() as session:
+    async with orders.unit_of_work() as uow:
         return await holds.exception_queue(
-            session=session,
+            uow=uow,
             status=status,
             owner_role=owner_role,
             hold_type=hold_type,
@@ -51,14 +49,12 @@ async def exception_queue(
 
 @router.post("/orders/{order_id}/holds/{hold_id}/resolve")
 async def resolve_hold(
-    order_id: str, hold_id: int, body: HoldResolve, runtime: RuntimeDep
+    order_id: str, hold_id: int, body: HoldResolve, orders: OrderDep
 ) -> HoldResolution:
     """Release or reject a hold; the order resumes or is rejected with its compensations.
 
     Not repeatable: a hold already resolved is a 409, even for the same decision, because its
     effects (the saga resumed, the order rejected) have already happened once.
     """
-    async with runtime.db.transaction() as session:
-        return await holds.resolve_hold(
-            session=session, outbox=runtime.outbox, order_id=order_id, hold_id=hold_id, cmd=body
-        )
+    async with orders.unit_of_work() as uow:
+        return await holds.resolve_hold(uow=uow, order_id=order_id, hold_id=hold_id, cmd=body)

@@ -8,9 +8,8 @@ from keel_contracts.limits import NoControl
 from keel_contracts.times import UtcDatetime
 from keel_order.schemas import Strict
 
-# The staff roles of DESIGN §5; every hold is owned by one of them.
-Role = Literal["admin", "operations", "customer_service", "warehouse", "procurement", "finance"]
-QueueStatus = Literal["open", "resolved"]
+# A person's decision: a hold's resolution other than the system's `closed`. A Literal, not
+# Resolution's members, so that a refusal names the values as they are sent.
 Decision = Literal["release", "reject"]
 
 

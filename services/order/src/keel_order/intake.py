@@ -3,7 +3,8 @@
 A batch costs a fixed handful of queries whatever its size: the channels, the known SKUs, the
 external ids already taken and the customers already seen are each read once, then orders,
 lines and history are written in bulk. Each order is judged alone: one refused order (an unknown
-SKU, a duplicate) leaves no trace and does not stop the others.
+SKU, a duplicate) leaves no trace and does not stop the others. Each order runs once per
+Idempotency-Key (`keel_kit.idempotency`): a retry replays the answer it was given.
 
 A SKU missing from the item replica is refused (422) only once the replica has caught up with
 the item topic; while it lags, the order is answered 503 (`ReplicaBehind`): it may be known in
@@ -12,34 +13,31 @@ a moment, and a retry with the same Idempotency-Key is judged afresh.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
-from sqlmodel.ext.asyncio.session import AsyncSession
+from pydantic import BaseModel
 
 from keel_contracts import new_event_id
 from keel_contracts.commands import AuthorizePayment, ReserveStock
 from keel_contracts.events import OrderedLine, OrderPlaced
 from keel_contracts.values import Line, Money
-from keel_kit.catchup import ReplicaBehind, ReplicaCatchup
-from keel_kit.db import upsert_insert
-from keel_kit.outbox import Outbox
+from keel_kit.catchup import ReplicaBehind
+from keel_kit.idempotency import Answer, Outcome, recall_many
 from keel_kit.problems import Conflict, DomainError
 from keel_kit.replicas import ITEMS_TOPIC
-from keel_kit.tables import utcnow
 from keel_order import domain, lifecycle, repository
-from keel_order.domain import Status
-from keel_order.models import (
-    Channel,
-    Customer,
-    Order,
-    OrderEvent,
-    OrderHold,
-    OrderLine,
-    core_table,
+from keel_order.context import Work
+from keel_order.domain import BackorderPolicy, PaymentState, Status, StockState
+from keel_order.models import Channel, OrderHold
+from keel_order.schemas import (
+    BatchAccepted,
+    BatchOutcome,
+    OrderAccepted,
+    OrderBatch,
+    OrderCreate,
 )
-from keel_order.schemas import OrderAccepted, OrderCreate
 
 
 @dataclass
@@ -62,15 +60,50 @@ class _Rows:
     holds: list[OrderHold] = field(default_factory=list)  # rare: added after their orders
 
 
-async def accept_orders(
-    session: AsyncSession,
-    outbox: Outbox,
-    orders: Sequence[OrderCreate],
-    *,
-    catchup: ReplicaCatchup,
+async def place_order(*, uow: Work, key: str, cmd: OrderCreate) -> Answer:
+    """Accept one order, or replay the answer its `key` was given; a refusal is raised, so
+    the order leaves no trace."""
+    [outcome] = await _once_per_key(uow, [(key, cmd)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+async def place_orders(*, uow: Work, cmd: OrderBatch) -> BatchAccepted:
+    """Accept or refuse each order of a batch alone, each once per its key, answering each
+    with what a single POST would have answered."""
+    requests = [(item.idempotency_key, item.order) for item in cmd.orders]
+    outcomes = await _once_per_key(uow, requests)
+    results = [
+        BatchOutcome(idempotency_key=key, status=outcome.status, problem=outcome.document())
+        if isinstance(outcome, DomainError)
+        else BatchOutcome(
+            idempotency_key=key,
+            status=outcome.status_code,
+            replayed=outcome.replayed,
+            order=OrderAccepted.model_validate_json(outcome.body),
+        )
+        for (key, _), outcome in zip(requests, outcomes, strict=True)
+    ]
+    accepted = sum(1 for r in results if r.order is not None)
+    return BatchAccepted(accepted=accepted, refused=len(results) - accepted, results=results)
+
+
+async def _once_per_key(uow: Work, requests: list[tuple[str, OrderCreate]]) -> list[Outcome]:
+    async def accept(orders: Sequence[OrderCreate]) -> Sequence[BaseModel | DomainError]:
+        return await _accept_orders(uow, orders)
+
+    return await recall_many(
+        uow.session, scope="orders", requests=requests, status_code=202, run=accept
+    )
+
+
+async def _accept_orders(
+    uow: Work, orders: Sequence[OrderCreate]
 ) -> list[OrderAccepted | DomainError]:
     """Accept each order and start its validation (stock, payment and rules at once), or say
     why not. The answers are in the order of `orders`."""
+    session = uow.session
     wanted = {line.sku for o in orders for line in o.lines}
     known = _Known(
         channels=await repository.channels_by_id(session, {o.channel for o in orders}),
@@ -83,7 +116,7 @@ async def accept_orders(
         ),
     )
     if missing := wanted - known.skus:
-        known.items_behind = await catchup.behind(ITEMS_TOPIC, keys=missing)
+        known.items_behind = await uow.service.catchup.behind(ITEMS_TOPIC, keys=missing)
         if known.items_behind is None:  # caught up: what arrived while we asked is in now
             known.skus |= await repository.known_skus(session, missing)
     rows = _Rows()
@@ -93,8 +126,15 @@ async def accept_orders(
         if refusal is not None:
             answers.append(refusal)
             continue
-        answers.append(_accept(session, outbox, cmd, known, rows))
-    await _write(session, rows)
+        answers.append(_accept(uow, cmd, known, rows, now=uow.service.clock()))
+    await repository.insert_new_orders(
+        session,
+        customers=rows.customers,
+        orders=rows.orders,
+        lines=rows.lines,
+        history=rows.history,
+    )
+    session.add_all(rows.holds)  # after their orders, which they refer to
     return answers
 
 
@@ -117,11 +157,10 @@ def _refusal(cmd: OrderCreate, known: _Known) -> DomainError | None:
 
 
 def _accept(
-    session: AsyncSession, outbox: Outbox, cmd: OrderCreate, known: _Known, rows: _Rows
+    uow: Work, cmd: OrderCreate, known: _Known, rows: _Rows, *, now: datetime
 ) -> OrderAccepted:
     channel = known.channels[cmd.channel]
     order_id = str(new_event_id())
-    now = utcnow()
     known.taken[(cmd.channel, cmd.external_id)] = order_id
     new_customer = cmd.customer.customer_id not in known.customers
     if new_customer:
@@ -141,7 +180,8 @@ def _accept(
             new_customer=new_customer,
             address_country=cmd.shipping.address.country,
             market_country=channel.market_country,
-        )
+        ),
+        uow.service.rules,
     )
     # Received, then validating at once; a rule's hold puts the order straight in front of a
     # person, while stock and payment are asked all the same so the answer waits on one thing.
@@ -155,7 +195,9 @@ def _accept(
     if decision.holds:
         steps.append((Status.ON_HOLD, "; ".join(h.reason for h in decision.holds)))
         for hold in decision.holds:
-            rows.holds.append(lifecycle.new_hold(order_id, decision.rule_set_version, hold))
+            rows.holds.append(
+                lifecycle.new_hold(order_id, decision.rule_set_version, hold, now=now)
+            )
     status = steps[-1][0]
     rows.orders.append(
         {
@@ -169,8 +211,8 @@ def _accept(
             "shipping_address": cmd.shipping.address.model_dump(),
             "payment_method": cmd.payment.method,
             "status": status.value,
-            "stock_state": "pending",
-            "payment_state": "pending",
+            "stock_state": StockState.PENDING.value,
+            "payment_state": PaymentState.PENDING.value,
             "allocations": [],
             "rule_set_version": decision.rule_set_version,
             "fraud_score": decision.fraud_score,
@@ -194,13 +236,12 @@ def _accept(
         }
         for n, line in enumerate(cmd.lines, start=1)
     )
-    _ask_for_validation(session, outbox, cmd, order_id, channel, goods + cmd.shipping.amount)
+    _ask_for_validation(uow, cmd, order_id, channel, goods + cmd.shipping.amount)
     return OrderAccepted(order_id=order_id, status=status)
 
 
 def _ask_for_validation(
-    session: AsyncSession,
-    outbox: Outbox,
+    uow: Work,
     cmd: OrderCreate,
     order_id: str,
     channel: Channel,
@@ -227,26 +268,10 @@ def _ask_for_validation(
         order_id=order_id,
         channel=cmd.channel,
         lines=lines,
-        backorder=channel.backorder_policy == "backorder",
+        backorder=channel.backorder_policy == BackorderPolicy.BACKORDER,
     )
     authorize = AuthorizePayment(
         order_id=order_id, amount=total, method=cmd.payment.method, token=cmd.payment.token
     )
     for message in (placed, reserve, authorize):
-        outbox.add(session, message, key=order_id)
-
-
-async def _write(session: AsyncSession, rows: _Rows) -> None:
-    """Bulk inserts, parents first: the lines and history refer to their order."""
-    if rows.customers:
-        # Two batches may bring the same new customer at once; the first one seen stays.
-        first_seen = upsert_insert(session, core_table(Customer)).on_conflict_do_nothing()
-        await session.exec(first_seen, params=rows.customers)
-    for model, values in (
-        (Order, rows.orders),
-        (OrderLine, rows.lines),
-        (OrderEvent, rows.history),
-    ):
-        if values:
-            await session.exec(insert(core_table(model)), params=values)
-    session.add_all(rows.holds)
+        uow.outbox.add(uow.session, message, key=order_id)

@@ -1,10 +1,11 @@
 """Moving an order between statuses, with its history, holds and compensations.
 
-Shared by the intake (service.py) and the saga reactions (saga.py) so that every status change
-is recorded the same way and every failure releases what the order holds.
+Shared by the intake (intake.py), the saga's reactions (saga.py, shipping.py) and the hold
+resolutions (holds.py), so that every status change is recorded the same way and every failure
+releases what the order holds.
 """
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+from datetime import datetime
 
 from keel_contracts import Envelope
 from keel_contracts.commands import ReleaseStock, VoidPayment
@@ -17,30 +18,34 @@ from keel_contracts.events import (
 )
 from keel_contracts.values import Line
 from keel_kit import staged
-from keel_kit.outbox import Outbox
-from keel_kit.tables import utcnow
 from keel_order import domain, repository
-from keel_order.domain import Status
+from keel_order.context import Work
+from keel_order.domain import PaymentState, Resolution, Status, StockState
 from keel_order.models import Order, OrderEvent, OrderHold, core_table
 
+# Where an order waits for its answers (and a person): it confirms from any of them.
+WAITING = frozenset({Status.VALIDATING, Status.BACKORDERED, Status.ON_HOLD})
 
-def move(session: AsyncSession, order: Order, target: Status, reason: str) -> None:
+
+def move(uow: Work, order: Order, target: Status, reason: str) -> None:
     """Change the status (if the lifecycle allows it) and record why."""
     domain.check_transition(Status(order.status), target)
+    now = uow.service.clock()
     order.status = target
-    order.updated_at = utcnow()
-    session.add(order)
-    history = {"order_id": order.order_id, "status": target.value, "reason": reason, "at": utcnow()}
-    staged.stage(session, core_table(OrderEvent), history)
+    order.updated_at = now
+    uow.session.add(order)
+    history = {"order_id": order.order_id, "status": target.value, "reason": reason, "at": now}
+    staged.stage(uow.session, core_table(OrderEvent), history)
 
 
-def open_hold(order: Order, hold: domain.Hold) -> None:
-    order.holds.append(new_hold(order.order_id, order.rule_set_version, hold))
+def open_hold(order: Order, hold: domain.Hold, *, now: datetime) -> None:
+    order.holds.append(new_hold(order.order_id, order.rule_set_version, hold, now=now))
 
 
-def new_hold(order_id: str, rule_set_version: str, hold: domain.Hold) -> OrderHold:
-    """The exception row for a hold: its owner and due time follow from its type."""
-    opened_at = utcnow()
+def new_hold(
+    order_id: str, rule_set_version: str, hold: domain.Hold, *, now: datetime
+) -> OrderHold:
+    """The exception row for a hold opened `now`: its owner and due time follow from its type."""
     return OrderHold(
         order_id=order_id,
         type=hold.type,
@@ -48,15 +53,15 @@ def new_hold(order_id: str, rule_set_version: str, hold: domain.Hold) -> OrderHo
         reference=hold.reference,
         owner_role=domain.HOLD_OWNER[hold.type],
         rule_set_version=rule_set_version,
-        opened_at=opened_at,
-        due_at=opened_at + domain.HOLD_SLA[hold.type],
+        opened_at=now,
+        due_at=now + domain.HOLD_SLA[hold.type],
     )
 
 
-def renew_hold(row: OrderHold, hold: domain.Hold) -> None:
+def renew_hold(row: OrderHold, hold: domain.Hold, *, now: datetime) -> None:
     """An open hold told again, with news: its new reason, and the SLA counted from now."""
     row.reason = hold.reason
-    row.due_at = utcnow() + domain.HOLD_SLA[hold.type]
+    row.due_at = now + domain.HOLD_SLA[hold.type]
 
 
 def has_blocking_holds(order: Order) -> bool:
@@ -65,30 +70,26 @@ def has_blocking_holds(order: Order) -> bool:
 
 
 def close_holds(
-    order: Order, note: str, *, types: frozenset[domain.HoldType] | None = None
+    order: Order, note: str, *, now: datetime, types: frozenset[domain.HoldType] | None = None
 ) -> None:
     """Close the order's open holds (of `types`, if given): the system decided, not a person."""
-    now = utcnow()
     for hold in order.holds:
         if hold.resolved_at is None and (types is None or hold.type in types):
-            hold.resolved_at, hold.resolution = now, "closed"
-            hold.resolution_note, hold.resolved_by = domain.cut(note), "system"
+            hold.resolved_at, hold.resolution = now, Resolution.CLOSED
+            hold.resolution_note, hold.resolved_by = domain.cut(note), domain.SYSTEM
 
 
-async def try_confirm(
-    session: AsyncSession, outbox: Outbox, order: Order, cause: Envelope | None
-) -> None:
+async def try_confirm(uow: Work, order: Order, *, cause: Envelope | None) -> None:
     """Confirm (and release) once stock is held, payment authorized and no hold stops it."""
-    waiting_states = {Status.VALIDATING, Status.BACKORDERED, Status.ON_HOLD}
-    if Status(order.status) not in waiting_states:
+    if Status(order.status) not in WAITING:
         return
-    if order.stock_state != "reserved" or order.payment_state != "authorized":
+    if order.stock_state != StockState.RESERVED or order.payment_state != PaymentState.AUTHORIZED:
         return
     if has_blocking_holds(order):
         return
-    move(session, order, Status.CONFIRMED, "stock reserved and payment authorized")
-    outbox.add(
-        session,
+    move(uow, order, Status.CONFIRMED, "stock reserved and payment authorized")
+    uow.outbox.add(
+        uow.session,
         OrderConfirmed(
             order_id=order.order_id,
             lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in order.lines),
@@ -96,15 +97,15 @@ async def try_confirm(
         key=order.order_id,
         causation=cause,
     )
-    channel = await repository.get_channel(session, order.channel)
+    channel = await repository.get_channel(uow.session, order.channel)
     if channel is not None and channel.release_delay_seconds == 0:
-        release(session, outbox, order, cause)
+        release(uow, order, cause=cause)
 
 
-def release(session: AsyncSession, outbox: Outbox, order: Order, cause: Envelope | None) -> None:
-    move(session, order, Status.RELEASED, "released to fulfillment")
-    outbox.add(
-        session,
+def release(uow: Work, order: Order, *, cause: Envelope | None) -> None:
+    move(uow, order, Status.RELEASED, "released to fulfillment")
+    uow.outbox.add(
+        uow.session,
         OrderReleased(
             order_id=order.order_id,
             channel=order.channel,
@@ -115,49 +116,43 @@ def release(session: AsyncSession, outbox: Outbox, order: Order, cause: Envelope
     )
 
 
-def reject(
-    session: AsyncSession, outbox: Outbox, order: Order, reason: str, cause: Envelope | None
-) -> None:
-    move(session, order, Status.REJECTED, reason)
-    outbox.add(
-        session,
+def reject(uow: Work, order: Order, reason: str, *, cause: Envelope | None) -> None:
+    move(uow, order, Status.REJECTED, reason)
+    uow.outbox.add(
+        uow.session,
         OrderRejected(order_id=order.order_id, reason=reason),
         key=order.order_id,
         causation=cause,
     )
-    compensate(session, outbox, order, reason, cause)
+    compensate(uow, order, reason, cause=cause)
 
 
-def cancel(
-    session: AsyncSession, outbox: Outbox, order: Order, reason: str, cause: Envelope | None
-) -> None:
-    move(session, order, Status.CANCELLED, reason)
-    outbox.add(
-        session,
+def cancel(uow: Work, order: Order, reason: str, *, cause: Envelope | None) -> None:
+    move(uow, order, Status.CANCELLED, reason)
+    uow.outbox.add(
+        uow.session,
         OrderCancelled(order_id=order.order_id, reason=reason),
         key=order.order_id,
         causation=cause,
     )
-    compensate(session, outbox, order, reason, cause)
+    compensate(uow, order, reason, cause=cause)
 
 
-def compensate(
-    session: AsyncSession, outbox: Outbox, order: Order, reason: str, cause: Envelope | None
-) -> None:
+def compensate(uow: Work, order: Order, reason: str, *, cause: Envelope | None) -> None:
     """Give back what the order may hold, and close its open holds (nobody has anything left
     to decide). Commands for one order share a partition, so these arrive after the
     reserve/authorize they undo; both services treat a repeat as a no-op."""
-    close_holds(order, reason)
-    if order.stock_state != "failed":
-        outbox.add(
-            session,
+    close_holds(order, reason, now=uow.service.clock())
+    if order.stock_state != StockState.FAILED:
+        uow.outbox.add(
+            uow.session,
             ReleaseStock(order_id=order.order_id, reason=reason),
             key=order.order_id,
             causation=cause,
         )
-    if order.payment_state != "declined":
-        outbox.add(
-            session,
+    if order.payment_state != PaymentState.DECLINED:
+        uow.outbox.add(
+            uow.session,
             VoidPayment(order_id=order.order_id, reason=reason),
             key=order.order_id,
             causation=cause,

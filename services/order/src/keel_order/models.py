@@ -1,4 +1,9 @@
-"""Order tables: orders, their lines, history and holds, channels and known customers."""
+"""Order tables: orders, their lines, history and holds, channels and known customers.
+
+Statuses and states are stored as the plain strings of their domain enums (`Status`,
+`StockState`...), which the use cases compare and assign: the columns are strings in the
+database, and read back as strings.
+"""
 
 from datetime import datetime
 from decimal import Decimal
@@ -8,6 +13,7 @@ from sqlalchemy import JSON, Column, DateTime, Numeric, Table, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from keel_kit.tables import utcnow
+from keel_order.domain import PaymentState, StockState
 
 # A hold's reference: a purchase order id, as long as inventory lets one be.
 REFERENCE_LENGTH = 100
@@ -19,7 +25,7 @@ class Channel(SQLModel, table=True):
     channel_id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     market_country: str = Field(max_length=2)
-    backorder_policy: str = Field(max_length=20)  # "backorder" or "reject"
+    backorder_policy: str = Field(max_length=20)  # a domain.BackorderPolicy
     release_delay_seconds: int = 0
 
 
@@ -46,9 +52,9 @@ class Order(SQLModel, table=True):
     shipping_amount: Decimal = Field(sa_type=Numeric(18, 2))
     shipping_address: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     payment_method: str = Field(max_length=20)
-    status: str = Field(index=True, max_length=20)
-    stock_state: str = Field(default="pending", max_length=20)  # pending reserved waiting failed
-    payment_state: str = Field(default="pending", max_length=20)  # pending authorized declined held
+    status: str = Field(index=True, max_length=20)  # a domain.Status
+    stock_state: str = Field(default=StockState.PENDING, max_length=20)
+    payment_state: str = Field(default=PaymentState.PENDING, max_length=20)
     reservation_id: str | None = Field(default=None, max_length=36)
     allocations: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
@@ -104,14 +110,14 @@ class OrderHold(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: str = Field(foreign_key="sales_order.order_id", index=True, max_length=36)
-    type: str = Field(max_length=40)
+    type: str = Field(max_length=40)  # a domain.HoldType
     reason: str = Field(max_length=500)
-    owner_role: str = Field(max_length=30)
+    owner_role: str = Field(max_length=30)  # a domain.Role
     rule_set_version: str = Field(max_length=20)
     opened_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     due_at: datetime = Field(index=True, sa_type=DateTime(timezone=True))  # opened_at + SLA
     resolved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    resolution: str | None = Field(default=None, max_length=500)  # "release" or "reject"
+    resolution: str | None = Field(default=None, max_length=500)  # a domain.Resolution
     resolution_note: str | None = Field(default=None, max_length=500)
     resolved_by: str | None = Field(default=None, max_length=100)
     # What the hold is about beside the order (a supplier_delay's purchase order), so that one
@@ -127,7 +133,7 @@ class OrderShipment(SQLModel, table=True):
     shipment_id: str = Field(primary_key=True, max_length=36)
     order_id: str = Field(foreign_key="sales_order.order_id", index=True, max_length=36)
     location_id: str = Field(max_length=64)
-    status: str = Field(max_length=20)
+    status: str = Field(max_length=20)  # a domain.ShipmentStatus
 
 
 def core_table(model: type[SQLModel]) -> Table:

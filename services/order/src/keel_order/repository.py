@@ -2,14 +2,15 @@
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy import ColumnElement, insert, tuple_
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit.db import upsert_insert
 from keel_kit.replicas import ItemReplica
-from keel_order.domain import Status
+from keel_order.domain import Status, StockState
 from keel_order.models import (
     Channel,
     Customer,
@@ -17,6 +18,7 @@ from keel_order.models import (
     OrderEvent,
     OrderHold,
     OrderLine,
+    core_table,
 )
 
 
@@ -113,13 +115,13 @@ async def orders_waiting_for(session: AsyncSession, skus: set[str]) -> list[Orde
         order
         for order in session.info[_LAST_LOCKED]
         if order.status == Status.BACKORDERED
-        and order.stock_state == "waiting"
+        and order.stock_state == StockState.WAITING
         and any(line.sku in skus for line in order.lines)
     ]
 
 
 def _waiting_for_stock() -> ColumnElement[bool]:
-    return and_(Order.status == Status.BACKORDERED, Order.stock_state == "waiting")
+    return and_(Order.status == Status.BACKORDERED, Order.stock_state == StockState.WAITING)
 
 
 async def history(session: AsyncSession, order_id: str) -> Sequence[OrderEvent]:
@@ -163,6 +165,25 @@ async def orders_by_external_id(
         tuple_(col(Order.channel), col(Order.external_id)).in_(references)
     )
     return {(channel, external): order for channel, external, order in await session.exec(query)}
+
+
+async def insert_new_orders(
+    session: AsyncSession,
+    *,
+    customers: list[dict[str, Any]],
+    orders: list[dict[str, Any]],
+    lines: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+) -> None:
+    """A batch's new customers, orders, lines and history, in bulk, parents first: the lines
+    and history refer to their order."""
+    if customers:
+        # Two batches may bring the same new customer at once; the first one seen stays.
+        first_seen = upsert_insert(session, core_table(Customer)).on_conflict_do_nothing()
+        await session.exec(first_seen, params=customers)
+    for model, values in ((Order, orders), (OrderLine, lines), (OrderEvent, history)):
+        if values:
+            await session.exec(insert(core_table(model)), params=values)
 
 
 async def known_customers(session: AsyncSession, customer_ids: set[str]) -> set[str]:

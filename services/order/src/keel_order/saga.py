@@ -1,4 +1,5 @@
-"""The order saga's reactions to what inventory and finance answer (DESIGN §2).
+"""The order saga's reactions to what inventory and finance answer (DESIGN §2), and the two
+periodic jobs that move orders no answer moves.
 
 Each reaction locks its order, so answers arriving together for one order on different
 partitions (and replicas) apply one after the other. Answers for an order that has already
@@ -17,13 +18,14 @@ from keel_contracts.events import (
     StockReservationFailed,
     StockReserved,
 )
-from keel_kit.outbox import Outbox
-from keel_kit.tables import utcnow
 from keel_order import domain, lifecycle, repository
-from keel_order.domain import HoldType, Status
+from keel_order.context import Work
+from keel_order.domain import HoldType, PaymentState, Status, StockState
 from keel_order.models import Order
 
 SUPPLIER_DELAY = frozenset({HoldType.SUPPLIER_DELAY})
+# The periodic jobs move at most this many orders a run; the next run takes the rest.
+ORDERS_PER_RUN = 500
 
 
 async def _open_order(session: AsyncSession, order_id: str) -> Order | None:
@@ -33,13 +35,11 @@ async def _open_order(session: AsyncSession, order_id: str) -> Order | None:
     return order
 
 
-async def on_stock_reserved(
-    session: AsyncSession, outbox: Outbox, event: StockReserved, cause: Envelope
-) -> None:
-    order = await _open_order(session, event.order_id)
+async def on_stock_reserved(*, uow: Work, event: StockReserved, cause: Envelope) -> None:
+    order = await _open_order(uow.session, event.order_id)
     if order is None:
         return
-    order.stock_state = "reserved"
+    order.stock_state = StockState.RESERVED
     order.reservation_id = event.reservation_id
     order.allocations = [a.model_dump(mode="json") for a in event.allocations]
     reserved: dict[str, int] = {}
@@ -48,89 +48,93 @@ async def on_stock_reserved(
     for line in order.lines:
         line.reserved = min(line.quantity, reserved.get(line.sku, 0))
         reserved[line.sku] = reserved.get(line.sku, 0) - line.reserved
-        session.add(line)
+        uow.session.add(line)
     # A supplier's delay is old news once the stock is here: nobody needs to warn the customer.
-    lifecycle.close_holds(order, "the stock arrived and is reserved", types=SUPPLIER_DELAY)
-    session.add(order)
-    await lifecycle.try_confirm(session, outbox, order, cause)
+    lifecycle.close_holds(
+        order, "the stock arrived and is reserved", now=uow.service.clock(), types=SUPPLIER_DELAY
+    )
+    uow.session.add(order)
+    await lifecycle.try_confirm(uow, order, cause=cause)
 
 
 async def on_reservation_failed(
-    session: AsyncSession, outbox: Outbox, event: StockReservationFailed, cause: Envelope
+    *, uow: Work, event: StockReservationFailed, cause: Envelope
 ) -> None:
-    order = await _open_order(session, event.order_id)
+    order = await _open_order(uow.session, event.order_id)
     if order is None:
         return
     short = ", ".join(f"{line.quantity} x {line.sku}" for line in event.short_lines)
     if not event.waiting:
-        order.stock_state = "failed"
-        lifecycle.reject(session, outbox, order, f"out of stock: {short}", cause)
+        order.stock_state = StockState.FAILED
+        lifecycle.reject(uow, order, f"out of stock: {short}", cause=cause)
         return
-    order.stock_state = "waiting"
-    session.add(order)
+    order.stock_state = StockState.WAITING
+    uow.session.add(order)
     if Status(order.status) == Status.VALIDATING:
-        lifecycle.move(session, order, Status.BACKORDERED, f"waiting for stock: {short}")
+        lifecycle.move(uow, order, Status.BACKORDERED, f"waiting for stock: {short}")
 
 
-async def on_payment_authorized(
-    session: AsyncSession, outbox: Outbox, event: PaymentAuthorized, cause: Envelope
-) -> None:
-    order = await _open_order(session, event.order_id)
+async def on_payment_authorized(*, uow: Work, event: PaymentAuthorized, cause: Envelope) -> None:
+    order = await _open_order(uow.session, event.order_id)
     if order is None:
         return
-    order.payment_state = "authorized"
-    session.add(order)
-    await lifecycle.try_confirm(session, outbox, order, cause)
+    order.payment_state = PaymentState.AUTHORIZED
+    uow.session.add(order)
+    await lifecycle.try_confirm(uow, order, cause=cause)
 
 
-async def on_payment_declined(
-    session: AsyncSession, outbox: Outbox, event: PaymentDeclined, cause: Envelope
-) -> None:
-    order = await _open_order(session, event.order_id)
+async def on_payment_declined(*, uow: Work, event: PaymentDeclined, cause: Envelope) -> None:
+    order = await _open_order(uow.session, event.order_id)
     if order is None:
         return
-    order.payment_state = "declined"
-    lifecycle.reject(session, outbox, order, f"payment declined: {event.reason}", cause)
+    order.payment_state = PaymentState.DECLINED
+    lifecycle.reject(uow, order, f"payment declined: {event.reason}", cause=cause)
 
 
-async def on_payment_held(
-    session: AsyncSession, outbox: Outbox, event: PaymentHeld, cause: Envelope
-) -> None:
-    order = await _open_order(session, event.order_id)
+async def on_payment_held(*, uow: Work, event: PaymentHeld) -> None:
+    order = await _open_order(uow.session, event.order_id)
     if order is None:
         return
-    order.payment_state = "held"
-    lifecycle.open_hold(order, domain.Hold(HoldType.PAYMENT_HOLD, event.reason))
+    order.payment_state = PaymentState.HELD
+    hold = domain.Hold(HoldType.PAYMENT_HOLD, event.reason)
+    lifecycle.open_hold(order, hold, now=uow.service.clock())
     if Status(order.status) in (Status.VALIDATING, Status.BACKORDERED):
-        lifecycle.move(session, order, Status.ON_HOLD, f"payment review: {event.reason}")
-    session.add(order)
+        lifecycle.move(uow, order, Status.ON_HOLD, f"payment review: {event.reason}")
+    uow.session.add(order)
 
 
-async def release_delayed(session: AsyncSession, outbox: Outbox) -> None:
-    """Release confirmed orders whose channel's release delay has passed.
+async def release_delayed(work: Work) -> None:
+    """Release confirmed orders whose channel's release delay has passed (a periodic job).
 
     Asked per channel, so orders on a long-delay channel never stand in front of a short one's.
     (The comparison is left to the database: SQLite gives back times without their zone.)
     """
-    now = utcnow()
-    for channel in await repository.list_channels(session):
+    now = work.service.clock()
+    for channel in await repository.list_channels(work.session):
         due = now - timedelta(seconds=channel.release_delay_seconds)
         for order in await repository.orders_in_status(
-            session, Status.CONFIRMED, updated_before=due, limit=500, channel=channel.channel_id
+            work.session,
+            Status.CONFIRMED,
+            updated_before=due,
+            limit=ORDERS_PER_RUN,
+            channel=channel.channel_id,
         ):
-            lifecycle.release(session, outbox, order, cause=None)
+            lifecycle.release(work, order, cause=None)
 
 
-async def hold_stuck_validations(session: AsyncSession, patience: timedelta) -> None:
-    """An order whose answers never came is put in front of a person instead of waiting on."""
+async def hold_stuck_validations(work: Work) -> None:
+    """An order whose answers never came is put in front of a person instead of waiting on
+    (a periodic job; the patience is the context's `validation_timeout`)."""
+    patience = work.service.validation_timeout
+    now = work.service.clock()
     for order in await repository.orders_in_status(
-        session, Status.VALIDATING, updated_before=utcnow() - patience, limit=500
+        work.session, Status.VALIDATING, updated_before=now - patience, limit=ORDERS_PER_RUN
     ):
-        waiting_for = [
-            name
-            for name, state in (("stock", order.stock_state), ("payment", order.payment_state))
-            if state == "pending"
-        ]
+        unanswered = (
+            ("stock", order.stock_state == StockState.PENDING),
+            ("payment", order.payment_state == PaymentState.PENDING),
+        )
+        waiting_for = [name for name, pending in unanswered if pending]
         reason = f"no answer from {' and '.join(waiting_for) or 'validation'} in {patience}"
-        lifecycle.open_hold(order, domain.Hold(HoldType.VALIDATION_TIMEOUT, reason))
-        lifecycle.move(session, order, Status.ON_HOLD, reason)
+        lifecycle.open_hold(order, domain.Hold(HoldType.VALIDATION_TIMEOUT, reason), now=now)
+        lifecycle.move(work, order, Status.ON_HOLD, reason)

@@ -15,6 +15,7 @@ from keel_contracts.limits import (
     check_units_per_sku,
 )
 from keel_contracts.values import Currency, Sku
+from keel_order.domain import BackorderPolicy
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Text = Annotated[
@@ -42,7 +43,7 @@ class ChannelCreate(Strict):
     channel_id: Code
     name: Text
     market_country: Country
-    backorder_policy: Literal["backorder", "reject"]
+    backorder_policy: BackorderPolicy
     release_delay_seconds: Annotated[int, Field(ge=0, le=86_400)] = 0
 
 

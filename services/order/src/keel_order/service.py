@@ -1,53 +1,50 @@
 """Order use cases called from HTTP: cancellation, channels, the order view (intake is in
-intake.py)."""
+intake.py, the exception queue in holds.py)."""
 
-from collections.abc import Sequence
-
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, NotFound
 from keel_order import domain, lifecycle, repository
+from keel_order.context import Work
 from keel_order.domain import Status
-from keel_order.models import Channel, Order
+from keel_order.models import Channel
 from keel_order.schemas import (
     ChannelCreate,
+    ChannelPublic,
     HistoryEntry,
     HoldPublic,
     LinePublic,
+    OrderAccepted,
     OrderPublic,
 )
 
 
-async def create_channel(*, session: AsyncSession, cmd: ChannelCreate) -> Channel:
-    if await repository.get_channel(session, cmd.channel_id) is not None:
+async def create_channel(*, uow: Work, cmd: ChannelCreate) -> ChannelPublic:
+    if await repository.get_channel(uow.session, cmd.channel_id) is not None:
         raise Conflict(f"channel {cmd.channel_id} already exists", field="channel_id")
     channel = Channel(**cmd.model_dump())
-    session.add(channel)
-    return channel
+    uow.session.add(channel)
+    return ChannelPublic.model_validate(channel, from_attributes=True)
 
 
-async def list_channels(*, session: AsyncSession) -> Sequence[Channel]:
-    return await repository.list_channels(session)
+async def list_channels(*, uow: Work) -> list[ChannelPublic]:
+    channels = await repository.list_channels(uow.session)
+    return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels]
 
 
-async def cancel_order(
-    *, session: AsyncSession, outbox: Outbox, order_id: str, reason: str
-) -> Order:
-    order = await repository.get_order(session, order_id, lock=True)
+async def cancel_order(*, uow: Work, order_id: str, reason: str) -> OrderAccepted:
+    order = await repository.get_order(uow.session, order_id, lock=True)
     if order is None:
         raise NotFound(f"no order {order_id}")
     if Status(order.status) not in domain.CANCELLABLE:
         raise Conflict(f"an order that is {order.status} can no longer be cancelled")
-    lifecycle.cancel(session, outbox, order, reason, cause=None)
-    return order
+    lifecycle.cancel(uow, order, reason, cause=None)
+    return OrderAccepted(order_id=order.order_id, status=order.status)
 
 
-async def view_order(*, session: AsyncSession, order_id: str) -> OrderPublic:
-    order = await repository.get_order(session, order_id)
+async def view_order(*, uow: Work, order_id: str) -> OrderPublic:
+    order = await repository.get_order(uow.session, order_id)
     if order is None:
         raise NotFound(f"no order {order_id}")
-    history = await repository.history(session, order_id)
+    history = await repository.history(uow.session, order_id)
     return OrderPublic(
         order_id=order.order_id,
         channel=order.channel,

@@ -1,7 +1,5 @@
 """The order saga after release: shipments leave and arrive, payment is captured (DESIGN §2)."""
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_contracts import Envelope
 from keel_contracts.commands import CapturePayment
 from keel_contracts.events import (
@@ -11,26 +9,25 @@ from keel_contracts.events import (
     ShipmentShipped,
 )
 from keel_contracts.values import Money
-from keel_kit.outbox import Outbox
-from keel_order import lifecycle, repository
-from keel_order.domain import Status
+from keel_order import domain, lifecycle, repository
+from keel_order.context import Work
+from keel_order.domain import ShipmentStatus, Status
 from keel_order.models import Order, OrderShipment
 
 
-async def on_shipment_created(session: AsyncSession, event: ShipmentCreated) -> None:
-    order = await repository.get_order(session, event.order_id, lock=True)
+async def on_shipment_created(*, uow: Work, event: ShipmentCreated) -> None:
+    order = await repository.get_order(uow.session, event.order_id, lock=True)
     if order is not None:
-        _shipment_status(order, event.shipment_id, "created", event.location_id)
+        _shipment_status(order, event.shipment_id, ShipmentStatus.CREATED, event.location_id)
 
 
-async def on_shipment_shipped(
-    session: AsyncSession, outbox: Outbox, event: ShipmentShipped, cause: Envelope
-) -> None:
+async def on_shipment_shipped(*, uow: Work, event: ShipmentShipped, cause: Envelope) -> None:
     """Count the shipped units; once every unit has left, capture the whole payment."""
+    session = uow.session
     order = await repository.get_order(session, event.order_id, lock=True)
     if order is None:
         return
-    _shipment_status(order, event.shipment_id, "shipped", event.location_id)
+    _shipment_status(order, event.shipment_id, ShipmentStatus.SHIPPED, event.location_id)
     shipped = {line.sku: line.quantity for line in event.lines}
     for line in order.lines:
         take = min(line.quantity - line.shipped, shipped.get(line.sku, 0))
@@ -41,12 +38,12 @@ async def on_shipment_shipped(
     status = Status(order.status)
     if complete and status in (Status.RELEASED, Status.PARTIALLY_SHIPPED):
         lifecycle.move(
-            session,
+            uow,
             order,
             Status.SHIPPED,
             f"shipment {event.shipment_id} left with {event.carrier} {event.tracking_number}",
         )
-        outbox.add(
+        uow.outbox.add(
             session,
             CapturePayment(
                 order_id=order.order_id,
@@ -59,31 +56,31 @@ async def on_shipment_shipped(
         )
     elif not complete and status == Status.RELEASED:
         lifecycle.move(
-            session,
+            uow,
             order,
             Status.PARTIALLY_SHIPPED,
             f"shipment {event.shipment_id} left; more to follow",
         )
 
 
-async def on_shipment_delivered(session: AsyncSession, event: ShipmentDelivered) -> None:
-    order = await repository.get_order(session, event.order_id, lock=True)
+async def on_shipment_delivered(*, uow: Work, event: ShipmentDelivered) -> None:
+    order = await repository.get_order(uow.session, event.order_id, lock=True)
     if order is None:
         return
-    _shipment_status(order, event.shipment_id, "delivered")
-    still_open = [s for s in order.shipments if s.status not in ("delivered", "cancelled")]
+    _shipment_status(order, event.shipment_id, ShipmentStatus.DELIVERED)
+    still_open = [s for s in order.shipments if s.status not in domain.SHIPMENT_ENDED]
     if not still_open and Status(order.status) == Status.SHIPPED:
-        lifecycle.move(session, order, Status.DELIVERED, "every shipment delivered")
+        lifecycle.move(uow, order, Status.DELIVERED, "every shipment delivered")
 
 
-async def on_shipment_cancelled(session: AsyncSession, event: ShipmentCancelled) -> None:
-    order = await repository.get_order(session, event.order_id, lock=True)
+async def on_shipment_cancelled(*, uow: Work, event: ShipmentCancelled) -> None:
+    order = await repository.get_order(uow.session, event.order_id, lock=True)
     if order is not None:
-        _shipment_status(order, event.shipment_id, "cancelled", event.location_id)
+        _shipment_status(order, event.shipment_id, ShipmentStatus.CANCELLED, event.location_id)
 
 
 def _shipment_status(
-    order: Order, shipment_id: str, status: str, location_id: str | None = None
+    order: Order, shipment_id: str, status: ShipmentStatus, location_id: str | None = None
 ) -> None:
     """Record where a shipment stands. Its events arrive in order (the topic is keyed by
     order), so the created event came first; one without it is only recorded if it says where."""

@@ -11,16 +11,15 @@ counted afresh) rather than opening another; once a person has closed it, a new 
 again and opens a new one.
 """
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_contracts.events import PurchaseOrderDelayed
 from keel_kit.handlers import PermanentError
 from keel_order import domain, lifecycle, repository
+from keel_order.context import Work
 from keel_order.domain import HoldType
 from keel_order.models import REFERENCE_LENGTH, Order, OrderHold
 
 
-async def on_purchase_order_delayed(session: AsyncSession, event: PurchaseOrderDelayed) -> None:
+async def on_purchase_order_delayed(*, uow: Work, event: PurchaseOrderDelayed) -> None:
     po_id = event.purchase_order_id
     if len(po_id) > REFERENCE_LENGTH:
         # Refused here, not by the database when the batch commits, so it fails alone.
@@ -28,7 +27,8 @@ async def on_purchase_order_delayed(session: AsyncSession, event: PurchaseOrderD
     delayed = {line.sku for line in event.lines}
     if not delayed:
         return  # nothing is outstanding: nobody waits for this order any more
-    for order in await repository.orders_waiting_for(session, delayed):
+    now = uow.service.clock()
+    for order in await repository.orders_waiting_for(uow.session, delayed):
         notice = domain.supplier_delay(
             purchase_order_id=po_id,
             supplier_id=event.supplier_id,
@@ -38,10 +38,10 @@ async def on_purchase_order_delayed(session: AsyncSession, event: PurchaseOrderD
         )
         known = _open_notice(order, po_id)
         if known is None:
-            lifecycle.open_hold(order, notice)
+            lifecycle.open_hold(order, notice, now=now)
         else:
-            lifecycle.renew_hold(known, notice)
-        session.add(order)
+            lifecycle.renew_hold(known, notice, now=now)
+        uow.session.add(order)
 
 
 def _open_notice(order: Order, po_id: str) -> OrderHold | None:

@@ -6,11 +6,7 @@ order, in the caller's transaction (the outbox); a refusal raises before anythin
 the boundary rolls back whole and nothing is booked.
 """
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
-
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import new_event_id
 from keel_contracts.events import (
@@ -26,12 +22,10 @@ from keel_contracts.events import (
 from keel_contracts.limits import MAX_QUANTITY
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line, Money
-from keel_kit.catchup import ReplicaCatchup
-from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, DomainError, NotFound
-from keel_kit.tables import utcnow
 from keel_procurement import domain, references, repository
 from keel_procurement import purchase_order_views as views
+from keel_procurement.context import Work
 from keel_procurement.domain import Action, Status
 from keel_procurement.models import (
     PurchaseOrder,
@@ -52,25 +46,14 @@ from keel_procurement.schemas import (
 )
 
 
-@dataclass(frozen=True)
-class Rules:
-    """The purchasing rules a deployment sets (see Settings)."""
-
-    approval_threshold: Decimal
-    over_receipt_tolerance: Decimal
-    under_receipt_tolerance: Decimal = Decimal(0)
-
-
 async def draft(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    rules: Rules,
-    cmd: PurchaseOrderCreate,
-    catchup: ReplicaCatchup | None,
+    *, uow: Work, cmd: PurchaseOrderCreate, references_checked: bool = False
 ) -> PurchaseOrderPublic:
-    """Draft a purchase order; `catchup` (see `references`) tells an unknown item or location
-    from one that has not reached this service yet."""
+    """Draft a purchase order. An item or location the replicas lack may only not have reached
+    this service yet (see `references`); with `references_checked` (the caller took them from
+    procurement's own checked data) a missing one is simply unknown."""
+    session, outbox = uow.session, uow.outbox
+    catchup = None if references_checked else uow.service.catchup
     if await repository.get_supplier(session, cmd.supplier_id) is None:
         raise DomainError(f"unknown supplier {cmd.supplier_id}", field="supplier_id")
     await references.require_location(session, catchup, cmd.location_id)
@@ -89,7 +72,7 @@ async def draft(
         currency=cmd.currency,
         status=Status.DRAFT,
         total=total,
-        approvals_required=domain.approvals_required(total, rules.approval_threshold),
+        approvals_required=domain.approvals_required(total, uow.service.rules.approval_threshold),
     )
     lines = [
         PurchaseOrderLine(
@@ -119,16 +102,15 @@ async def draft(
     return views.public(po, lines, [])
 
 
-async def view(*, session: AsyncSession, po_id: str) -> PurchaseOrderPublic:
-    return await views.view_of(session, await _get(session, po_id))
+async def view(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
+    return await views.view_of(uow.session, await _get(uow, po_id))
 
 
-async def approve(
-    *, session: AsyncSession, outbox: Outbox, po_id: str, cmd: ApprovalCreate
-) -> PurchaseOrderPublic:
+async def approve(*, uow: Work, po_id: str, cmd: ApprovalCreate) -> PurchaseOrderPublic:
     """Record an approval; the order is approved once it has as many different approvers as
     its amount requires (until then it stays a draft awaiting the next one)."""
-    po = await _get(session, po_id, lock=True)
+    session, outbox = uow.session, uow.outbox
+    po = await _get(uow, po_id, lock=True)
     _check(po, Action.APPROVE)
     approvers = await repository.approvers_of(session, po_id)
     if cmd.approver in approvers:
@@ -140,7 +122,7 @@ async def approve(
     session.add(PurchaseOrderApproval(po_id=po_id, approver=cmd.approver))
     approvers.append(cmd.approver)
     if len(approvers) >= po.approvals_required:
-        _move(session, po, Status.APPROVED)
+        _move(uow, po, Status.APPROVED)
         po.approved_at = po.updated_at
         outbox.add(
             session,
@@ -155,13 +137,13 @@ async def approve(
     return await views.view_of(session, po, approvers)
 
 
-async def send(*, session: AsyncSession, outbox: Outbox, po_id: str) -> PurchaseOrderPublic:
-    po = await _get(session, po_id, lock=True)
+async def send(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
+    po = await _get(uow, po_id, lock=True)
     _check(po, Action.SEND)
-    _move(session, po, Status.SENT)
+    _move(uow, po, Status.SENT)
     po.sent_at = po.updated_at
-    outbox.add(
-        session,
+    uow.outbox.add(
+        uow.session,
         PurchaseOrderSent(
             purchase_order_id=po_id,
             supplier_id=po.supplier_id,
@@ -170,25 +152,24 @@ async def send(*, session: AsyncSession, outbox: Outbox, po_id: str) -> Purchase
         ),
         key=po_id,
     )
-    return await views.view_of(session, po)
+    return await views.view_of(uow.session, po)
 
 
-async def confirm(
-    *, session: AsyncSession, outbox: Outbox, po_id: str, cmd: ConfirmationCreate
-) -> PurchaseOrderPublic:
+async def confirm(*, uow: Work, po_id: str, cmd: ConfirmationCreate) -> PurchaseOrderPublic:
     """The supplier accepted the order and promised a delivery date; confirmed again, it moves
     that date (see `_move_date`)."""
-    po = await _get(session, po_id, lock=True)
+    session, outbox = uow.session, uow.outbox
+    po = await _get(uow, po_id, lock=True)
     _check(po, Action.CONFIRM)
     if po.status != Status.SENT:
-        return await _move_date(session, outbox, po, cmd)
+        return await _move_date(uow, po, cmd)
     assert po.sent_at is not None  # a sent order has its sending time
     if cmd.expected_date < as_utc(po.sent_at).date():
         raise DomainError(
             f"expected date {cmd.expected_date} is before the order was sent",
             field="expected_date",
         )
-    _move(session, po, Status.CONFIRMED)
+    _move(uow, po, Status.CONFIRMED)
     po.confirmed_at = po.updated_at
     po.expected_date = cmd.expected_date
     po.promised_date = cmd.expected_date
@@ -207,13 +188,12 @@ async def confirm(
     return await views.view_of(session, po)
 
 
-async def _move_date(
-    session: AsyncSession, outbox: Outbox, po: PurchaseOrder, cmd: ConfirmationCreate
-) -> PurchaseOrderPublic:
+async def _move_date(uow: Work, po: PurchaseOrder, cmd: ConfirmationCreate) -> PurchaseOrderPublic:
     """The supplier of a confirmed (or partly received) order gives a new date. Later: it is the
     expected date from now on (the first promise is kept, punctuality is judged by it) and the
     units still outstanding are announced as delayed. The same date changes nothing, so a
     repeated confirmation is harmless. Earlier is refused."""
+    session, outbox = uow.session, uow.outbox
     if po.expected_date is None:
         raise Conflict(
             f"purchase order {po.po_id}: cannot confirm a purchase order that is {po.status} "
@@ -229,7 +209,7 @@ async def _move_date(
     if not later:
         return await views.view_of(session, po)
     po.expected_date = cmd.expected_date
-    po.updated_at = utcnow()
+    po.updated_at = uow.service.clock()
     session.add(po)
     lines = await repository.lines_of(session, po.po_id)
     outstanding = domain.short_lines(
@@ -251,13 +231,12 @@ async def _move_date(
     return await views.view_of(session, po, lines=lines)
 
 
-async def receive(
-    *, session: AsyncSession, outbox: Outbox, rules: Rules, po_id: str, cmd: ReceiptCreate
-) -> ReceiptPublic:
+async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate) -> ReceiptPublic:
     """Book goods that arrived. Every line is checked before anything is booked: a SKU not on
     the order, or a line taken beyond its ordered quantity plus the tolerance, refuses the whole
     receipt."""
-    po = await _get(session, po_id, lock=True)
+    session, outbox, rules = uow.session, uow.outbox, uow.service.rules
+    po = await _get(uow, po_id, lock=True)
     _check(po, Action.RECEIVE)
     lines = await repository.lines_of(session, po_id)
     by_sku = {line.sku: line for line in lines}
@@ -296,7 +275,7 @@ async def receive(
     status = domain.status_after_receipt(
         ((line.quantity, line.received_quantity) for line in lines), rules.under_receipt_tolerance
     )
-    _move(session, po, status)
+    _move(uow, po, status)
     if po.first_received_at is None:
         po.first_received_at = receipt.received_at  # the supplier's lead time ends here
     if status is Status.RECEIVED:
@@ -326,16 +305,14 @@ async def receive(
     )
 
 
-async def cancel(
-    *, session: AsyncSession, outbox: Outbox, po_id: str, cmd: CancelRequest
-) -> PurchaseOrderPublic:
-    po = await _get(session, po_id, lock=True)
+async def cancel(*, uow: Work, po_id: str, cmd: CancelRequest) -> PurchaseOrderPublic:
+    po = await _get(uow, po_id, lock=True)
     _check(po, Action.CANCEL)
-    _move(session, po, Status.CANCELLED)
+    _move(uow, po, Status.CANCELLED)
     po.cancelled_at = po.updated_at
     po.cancel_reason = cmd.reason
-    outbox.add(
-        session,
+    uow.outbox.add(
+        uow.session,
         PurchaseOrderCancelled(
             purchase_order_id=po_id,
             supplier_id=po.supplier_id,
@@ -344,19 +321,20 @@ async def cancel(
         ),
         key=po_id,
     )
-    return await views.view_of(session, po)
+    return await views.view_of(uow.session, po)
 
 
-async def close(*, session: AsyncSession, outbox: Outbox, po_id: str) -> PurchaseOrderPublic:
+async def close(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
     """No more goods are expected: a partly received order is closed short."""
-    po = await _get(session, po_id, lock=True)
+    session, outbox = uow.session, uow.outbox
+    po = await _get(uow, po_id, lock=True)
     _check(po, Action.CLOSE)
     lines = await repository.lines_of(session, po_id)
     short = domain.short_lines(
         {line.sku: line.quantity for line in lines},
         {line.sku: line.received_quantity for line in lines},
     )
-    _move(session, po, Status.CLOSED)
+    _move(uow, po, Status.CLOSED)
     po.closed_at = po.updated_at
     outbox.add(
         session,
@@ -371,8 +349,8 @@ async def close(*, session: AsyncSession, outbox: Outbox, po_id: str) -> Purchas
     return await views.view_of(session, po)
 
 
-async def _get(session: AsyncSession, po_id: str, *, lock: bool = False) -> PurchaseOrder:
-    po = await repository.get_purchase_order(session, po_id, lock=lock)
+async def _get(uow: Work, po_id: str, *, lock: bool = False) -> PurchaseOrder:
+    po = await repository.get_purchase_order(uow.session, po_id, lock=lock)
     if po is None:
         raise NotFound(f"unknown purchase order {po_id}")
     return po
@@ -385,10 +363,10 @@ def _check(po: PurchaseOrder, action: Action) -> None:
         raise Conflict(f"purchase order {po.po_id}: {error}") from error
 
 
-def _move(session: AsyncSession, po: PurchaseOrder, status: Status) -> None:
+def _move(uow: Work, po: PurchaseOrder, status: Status) -> None:
     po.status = status
-    po.updated_at = utcnow()
-    session.add(po)
+    po.updated_at = uow.service.clock()
+    uow.session.add(po)
 
 
 def _midnight(day: date) -> datetime:

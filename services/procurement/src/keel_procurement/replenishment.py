@@ -21,15 +21,14 @@ from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_contracts import new_event_id
+from keel_contracts import Envelope, new_event_id
+from keel_contracts.events import StockIssued, StockReceived
 from keel_contracts.times import as_utc
-from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict
-from keel_kit.tables import utcnow
 from keel_procurement import domain, purchase_orders, repository
+from keel_procurement.context import Planning, Work
 from keel_procurement.domain import DailyDemand, LeadTimeSource
 from keel_procurement.models import DemandSignal, ReplenishmentPolicy, ReplenishmentSuggestion
-from keel_procurement.purchase_orders import Rules
 from keel_procurement.schemas import (
     DemandHistoryCreate,
     DemandHistoryPublic,
@@ -45,43 +44,27 @@ ORDERED = "ordered"  # the suggestion is on a draft purchase order (po_id)
 MAX_PAGE = 200
 
 
-@dataclass(frozen=True)
-class Planning:
-    """The replenishment settings a deployment chose (see Settings)."""
-
-    alpha: Decimal
-    review_days: int
-
-
-async def stock_issued(
-    *,
-    session: AsyncSession,
-    sku: str,
-    location_id: str,
-    units: int,
-    at: datetime,
-    planning: Planning,
-) -> None:
-    signal = await _signal(session, sku, location_id)
-    state = domain.record_issue(_state(signal), as_utc(at).date(), units, planning.alpha)
-    _store(signal, state)
-    signal.on_hand -= units
-    session.add(signal)
+async def stock_issued(*, uow: Work, event: StockIssued, cause: Envelope) -> None:
+    """The issued units count toward the day the issue happened, not the day it arrived here."""
+    signal = await _signal(uow.session, event.sku, event.location_id)
+    day = as_utc(cause.occurred_at).date()
+    state = domain.record_issue(_state(signal), day, event.quantity, uow.service.planning.alpha)
+    _store(signal, state, now=uow.service.clock())
+    signal.on_hand -= event.quantity
+    uow.session.add(signal)
 
 
-async def stock_received(*, session: AsyncSession, sku: str, location_id: str, units: int) -> None:
-    signal = await _signal(session, sku, location_id)
-    signal.on_hand += units
-    signal.updated_at = utcnow()
-    session.add(signal)
+async def stock_received(*, uow: Work, event: StockReceived) -> None:
+    signal = await _signal(uow.session, event.sku, event.location_id)
+    signal.on_hand += event.quantity
+    signal.updated_at = uow.service.clock()
+    uow.session.add(signal)
 
 
-async def demand(
-    *, session: AsyncSession, sku: str, location_id: str, planning: Planning
-) -> DemandPublic:
-    signal = await repository.get_demand_signal(session, sku, location_id)
-    today = utcnow().date()
-    state = _as_of(signal, today, planning)
+async def demand(*, uow: Work, sku: str, location_id: str) -> DemandPublic:
+    signal = await repository.get_demand_signal(uow.session, sku, location_id)
+    today = uow.service.clock().date()
+    state = _as_of(signal, today, uow.service.planning)
     return DemandPublic(
         sku=sku,
         location_id=location_id,
@@ -93,11 +76,10 @@ async def demand(
     )
 
 
-async def import_history(
-    *, session: AsyncSession, history: DemandHistoryCreate, planning: Planning
-) -> DemandHistoryPublic:
+async def import_history(*, uow: Work, history: DemandHistoryCreate) -> DemandHistoryPublic:
     """Seed demand signals from a business's past daily sales, all or none: a series for a
     signal that already has closed days is a 409 naming it (history is never refolded)."""
+    session, planning = uow.session, uow.service.planning
     signals = await repository.demand_signals(session)
     for index, series in enumerate(history.series):
         key = (series.sku, series.location_id)
@@ -110,7 +92,7 @@ async def import_history(
                 "history can only start a signal",
                 field=f"series.{index}",
             )
-        _store(signal, seeded)
+        _store(signal, seeded, now=uow.service.clock())
         signals[key] = signal
         session.add(signal)
     return DemandHistoryPublic(
@@ -118,11 +100,15 @@ async def import_history(
     )
 
 
-async def run(
-    *, session: AsyncSession, outbox: Outbox, rules: Rules, planning: Planning
-) -> ReplenishmentRunPublic:
+async def scheduled_run(uow: Work) -> None:
+    """The run the schedule makes: the same as one asked for over HTTP."""
+    await run(uow=uow)
+
+
+async def run(*, uow: Work) -> ReplenishmentRunPublic:
+    session, planning = uow.session, uow.service.planning
     run_id = str(new_event_id())
-    today = utcnow().date()
+    today = uow.service.clock().date()
     signals = await repository.demand_signals(session)
     owed = await repository.on_order(session)
     lead_times: dict[str, LeadTime] = {}
@@ -147,41 +133,42 @@ async def run(
         if decision.needed:
             made.append(_suggestion(run_id, policy, decision, lead_time.source, on_hand, planning))
 
-    po_ids = await _draft_orders(session, outbox, rules, made)
+    po_ids = await _draft_orders(uow, made)
     session.add_all(made)
     return ReplenishmentRunPublic(
         run_id=run_id, suggestions=[_public(s) for s in made], purchase_order_ids=po_ids
     )
 
 
-async def page(
-    *, session: AsyncSession, status: str | None, cursor: str | None, limit: int
-) -> SuggestionsPage:
+async def page(*, uow: Work, status: str | None, cursor: str | None, limit: int) -> SuggestionsPage:
+    """One page of suggestions, newest first; `next_cursor` continues after its last one, and is
+    null on the last page."""
     limit = max(1, min(limit, MAX_PAGE))
-    rows = await repository.suggestions(session, status=status, before=cursor, limit=limit)
-    items = [_public(row) for row in rows]
+    rows = await repository.suggestions(
+        uow.session,
+        status=status,
+        before=cursor,
+        limit=limit + 1,  # one more tells whether another page follows
+    )
+    items = [_public(row) for row in rows[:limit]]
     return SuggestionsPage(
-        items=items, next_cursor=items[-1].suggestion_id if len(items) == limit else None
+        items=items, next_cursor=items[-1].suggestion_id if len(rows) > limit else None
     )
 
 
-async def _draft_orders(
-    session: AsyncSession, outbox: Outbox, rules: Rules, made: list[ReplenishmentSuggestion]
-) -> list[str]:
+async def _draft_orders(uow: Work, made: list[ReplenishmentSuggestion]) -> list[str]:
     """One draft purchase order per supplier and location, through the ordinary draft use case
     (so it is validated, priced and announced like one drafted by hand)."""
     groups: dict[tuple[str, str], list[ReplenishmentSuggestion]] = defaultdict(list)
     for suggestion in made:
         groups[(suggestion.supplier_id, suggestion.location_id)].append(suggestion)
-    known = await repository.items(session, {s.sku for s in made})
+    known = await repository.items(uow.session, {s.sku for s in made})
     po_ids: list[str] = []
     for (supplier_id, location_id), group in groups.items():
         currency = known[group[0].sku].currency
         po = await purchase_orders.draft(
-            session=session,
-            outbox=outbox,
-            rules=rules,
-            catchup=None,  # its policies' items and locations were checked when they were put
+            uow=uow,
+            references_checked=True,  # the policies' items and locations were, when put
             cmd=PurchaseOrderCreate(
                 supplier_id=supplier_id,
                 location_id=location_id,
@@ -284,10 +271,10 @@ def _as_of(signal: DemandSignal | None, today: date, planning: Planning) -> Dail
     return domain.close_days_before(_state(signal), today, planning.alpha)
 
 
-def _store(signal: DemandSignal, state: DailyDemand) -> None:
+def _store(signal: DemandSignal, state: DailyDemand, *, now: datetime) -> None:
     signal.mean = state.mean
     signal.variance = state.variance
     signal.days = state.days
     signal.open_day = state.open_day
     signal.open_quantity = state.open_quantity
-    signal.updated_at = utcnow()
+    signal.updated_at = now

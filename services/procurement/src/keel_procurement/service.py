@@ -1,26 +1,25 @@
 """Supplier and replenishment-policy use cases. They add to the caller's transaction; the
 boundary commits."""
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from keel_kit.catchup import ReplicaCatchup
 from keel_kit.problems import Conflict, DomainError, NotFound
-from keel_kit.tables import utcnow
 from keel_procurement import domain, references, repository
+from keel_procurement.context import Work
 from keel_procurement.models import ReplenishmentPolicy, Supplier
 from keel_procurement.schemas import PolicyPublic, PolicyPut, SupplierCreate, SupplierPublic
 
 
-async def register_supplier(*, session: AsyncSession, cmd: SupplierCreate) -> Supplier:
-    if await repository.get_supplier(session, cmd.supplier_id) is not None:
+async def register_supplier(*, uow: Work, cmd: SupplierCreate) -> SupplierPublic:
+    """A new supplier, with no record yet: it has no purchase orders to measure."""
+    if await repository.get_supplier(uow.session, cmd.supplier_id) is not None:
         raise Conflict(f"supplier {cmd.supplier_id} already exists", field="supplier_id")
     supplier = Supplier(**cmd.model_dump())
-    session.add(supplier)
-    return supplier
+    uow.session.add(supplier)
+    return SupplierPublic.model_validate(supplier, from_attributes=True)
 
 
-async def view_supplier(*, session: AsyncSession, supplier_id: str) -> SupplierPublic:
+async def view_supplier(*, uow: Work, supplier_id: str) -> SupplierPublic:
     """The supplier with its delivery and fill record measured from its own purchase orders."""
+    session = uow.session
     supplier = await repository.get_supplier(session, supplier_id)
     if supplier is None:
         raise NotFound(f"unknown supplier {supplier_id}")
@@ -45,15 +44,9 @@ async def view_supplier(*, session: AsyncSession, supplier_id: str) -> SupplierP
     )
 
 
-async def put_policy(
-    *,
-    session: AsyncSession,
-    catchup: ReplicaCatchup,
-    sku: str,
-    location_id: str,
-    cmd: PolicyPut,
-) -> ReplenishmentPolicy:
+async def put_policy(*, uow: Work, sku: str, location_id: str, cmd: PolicyPut) -> PolicyPublic:
     """Create or replace how `sku` is restocked at `location_id`."""
+    session, catchup = uow.session, uow.service.catchup
     await references.require_skus(session, catchup, {sku: "sku"})
     await references.require_location(session, catchup, location_id)
     if await repository.get_supplier(session, cmd.supplier_id) is None:
@@ -63,13 +56,13 @@ async def put_policy(
         policy = ReplenishmentPolicy(sku=sku, location_id=location_id, **cmd.model_dump())
     else:
         policy.sqlmodel_update(cmd.model_dump())
-        policy.updated_at = utcnow()
+        policy.updated_at = uow.service.clock()
     session.add(policy)
-    return policy
+    return PolicyPublic.model_validate(policy, from_attributes=True)
 
 
-async def view_policy(*, session: AsyncSession, sku: str, location_id: str) -> PolicyPublic:
-    policy = await repository.get_policy(session, sku, location_id)
+async def view_policy(*, uow: Work, sku: str, location_id: str) -> PolicyPublic:
+    policy = await repository.get_policy(uow.session, sku, location_id)
     if policy is None:
         raise NotFound(f"no replenishment policy for {sku} at {location_id}")
     return PolicyPublic.model_validate(policy, from_attributes=True)

@@ -17,6 +17,7 @@ from keel_contracts.events import (
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
 from keel_returns import projection, refunds, repository
+from keel_returns.context import ReturnsContext
 
 ABOUT_AN_ORDER = (OrderPlaced, OrderReleased, ShipmentShipped, ShipmentDelivered, PaymentRefunded)
 
@@ -35,27 +36,27 @@ async def load_the_batch_orders(session: AsyncSession, messages: Sequence[Messag
 
 
 @handlers.on(OrderPlaced)
-async def on_order_placed(ctx: MessageContext, event: OrderPlaced) -> None:
-    await projection.record_placed(session=ctx.session, event=event)
+async def on_order_placed(ctx: MessageContext[ReturnsContext], event: OrderPlaced) -> None:
+    await projection.record_placed(uow=ctx, event=event)
 
 
 @handlers.on(OrderReleased)
-async def on_order_released(ctx: MessageContext, event: OrderReleased) -> None:
-    await projection.record_channel(
-        session=ctx.session, order_id=event.order_id, channel=event.channel
-    )
+async def on_order_released(ctx: MessageContext[ReturnsContext], event: OrderReleased) -> None:
+    await projection.record_released(uow=ctx, event=event)
 
 
 @handlers.on(ShipmentShipped)
-async def on_shipment_shipped(ctx: MessageContext, event: ShipmentShipped) -> None:
-    await projection.record_shipped(session=ctx.session, event=event, at=ctx.envelope.occurred_at)
+async def on_shipment_shipped(ctx: MessageContext[ReturnsContext], event: ShipmentShipped) -> None:
+    await projection.record_shipped(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(ShipmentDelivered)
-async def on_shipment_delivered(ctx: MessageContext, event: ShipmentDelivered) -> None:
-    await projection.record_delivered(session=ctx.session, event=event, at=ctx.envelope.occurred_at)
+async def on_shipment_delivered(
+    ctx: MessageContext[ReturnsContext], event: ShipmentDelivered
+) -> None:
+    await projection.record_delivered(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(PaymentRefunded)
-async def on_payment_refunded(ctx: MessageContext, event: PaymentRefunded) -> None:
-    await refunds.record_refunded(session=ctx.session, event=event, at=ctx.envelope.occurred_at)
+async def on_payment_refunded(ctx: MessageContext[ReturnsContext], event: PaymentRefunded) -> None:
+    await refunds.record_refunded(uow=ctx, event=event, cause=ctx.envelope)

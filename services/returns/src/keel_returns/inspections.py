@@ -6,19 +6,16 @@ order's returns, and the refund totals they add up, take turns.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts.events import InspectedLine, ReturnInspected, ReturnReceived
 from keel_contracts.values import Line
-from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, DomainError, NotFound
-from keel_kit.tables import utcnow
-from keel_returns import domain, refunds, repository
-from keel_returns.domain import GRADES, GradedLine, RequestedLine, ReturnStatus, ShippingRefund
+from keel_returns import domain, refunds, repository, service
+from keel_returns.context import Work
+from keel_returns.domain import GRADES, GradedLine, RequestedLine, ReturnStatus
 from keel_returns.models import ReturnAuthorization, ReturnGrade, ReturnReceiptLine
-from keel_returns.schemas import InspectionCreate, ReceiptCreate
+from keel_returns.schemas import InspectionCreate, ReceiptCreate, ReturnPublic
 
 
 async def locked_return(session: AsyncSession, return_id: str) -> ReturnAuthorization:
@@ -39,11 +36,11 @@ def require_step(authorization: ReturnAuthorization, step: str) -> None:
         raise Conflict(str(refused)) from refused
 
 
-async def record_receipt(
-    *, session: AsyncSession, outbox: Outbox, return_id: str, cmd: ReceiptCreate
-) -> None:
+async def record_receipt(*, uow: Work, return_id: str, cmd: ReceiptCreate) -> ReturnPublic:
     """Record what arrived at `cmd.location_id` (no more than authorized, 422 naming the line)
-    and announce it, so inventory holds the units in pending_inspection."""
+    and announce it, so inventory holds the units in pending_inspection. Answers the return as
+    it now stands."""
+    session = uow.session
     authorization = await locked_return(session, return_id)
     require_step(authorization, "record a receipt")
     lines = await repository.return_lines(session, return_id)
@@ -57,13 +54,13 @@ async def record_receipt(
 
     for sku, quantity in received.items():
         session.add(ReturnReceiptLine(return_id=return_id, sku=sku, quantity=quantity))
-    now = utcnow()
+    now = uow.service.clock()
     authorization.status = ReturnStatus.RECEIVED
     authorization.location_id = cmd.location_id
     authorization.received_at = now
     authorization.updated_at = now
     session.add(authorization)
-    outbox.add(
+    uow.outbox.add(
         session,
         ReturnReceived(
             return_id=return_id,
@@ -74,19 +71,14 @@ async def record_receipt(
         key=return_id,
         correlation_id=authorization.order_id,
     )
+    return await service.get_return(uow=uow, return_id=return_id)
 
 
-async def record_inspection(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    return_id: str,
-    cmd: InspectionCreate,
-    approval_threshold: Decimal,
-    shipping_policy: ShippingRefund,
-) -> None:
+async def record_inspection(*, uow: Work, return_id: str, cmd: InspectionCreate) -> ReturnPublic:
     """Grade every received unit, announce where each grade sends the units, and work out the
-    refund (requested at once, or waiting for approval above the threshold)."""
+    refund (requested at once, or waiting for approval above the threshold). Answers the return
+    as it now stands."""
+    session = uow.session
     authorization = await locked_return(session, return_id)
     require_step(authorization, "record an inspection")
     received = {x.sku: x.quantity for x in await repository.receipt_lines(session, return_id)}
@@ -100,13 +92,13 @@ async def record_inspection(
     for (sku, grade), quantity in graded.items():
         session.add(ReturnGrade(return_id=return_id, sku=sku, grade=grade, quantity=quantity))
     await session.flush()  # the order's graded units below include these
-    now = utcnow()
+    now = uow.service.clock()
     authorization.status = ReturnStatus.INSPECTED
     authorization.inspected_at = now
     authorization.updated_at = now
     session.add(authorization)
     location_id = authorization.location_id or ""
-    outbox.add(
+    uow.outbox.add(
         session,
         ReturnInspected(
             return_id=return_id,
@@ -125,11 +117,5 @@ async def record_inspection(
         key=return_id,
         correlation_id=authorization.order_id,
     )
-    await refunds.request_refund(
-        session=session,
-        outbox=outbox,
-        authorization=authorization,
-        graded=graded,
-        approval_threshold=approval_threshold,
-        shipping_policy=shipping_policy,
-    )
+    await refunds.request_refund(uow=uow, authorization=authorization, graded=graded)
+    return await service.get_return(uow=uow, return_id=return_id)

@@ -8,13 +8,14 @@ from keel_kit.app import create_service_app
 from keel_kit.replicas import replica_router
 from keel_returns import models  # noqa: F401  (registers the tables)
 from keel_returns.api import router
+from keel_returns.context import ReturnsContext
 from keel_returns.handlers import handlers
 from keel_returns.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
-        settings or Settings(),
+        ReturnsContext.create(settings or Settings()),
         handlers=handlers,
         routers=[router, replica_router()],
         migrations=Path(__file__).parent / "migrations",

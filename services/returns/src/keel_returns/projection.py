@@ -8,34 +8,35 @@ Shipments are keyed by their id, so a repeated event (even under a new event id)
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_contracts.events import OrderPlaced, ShipmentDelivered, ShipmentShipped
-from keel_kit.tables import utcnow
+from keel_contracts import Envelope
+from keel_contracts.events import OrderPlaced, OrderReleased, ShipmentDelivered, ShipmentShipped
 from keel_returns import domain, repository
+from keel_returns.context import Work
 from keel_returns.domain import Clock
 from keel_returns.models import ShipmentSeen, ShippedItem, ShippedOrder
 from keel_returns.repository import OrderFacts
 
 
-async def record_channel(*, session: AsyncSession, order_id: str, channel: str) -> None:
-    facts = await repository.order_facts(session, order_id)
-    order = _order(session, facts)
-    order.channel = channel
-    order.updated_at = utcnow()
+async def record_released(*, uow: Work, event: OrderReleased) -> None:
+    """The channel the order was released on, whose return policy applies to it."""
+    facts = await repository.order_facts(uow.session, event.order_id)
+    order = _order(uow.session, facts)
+    order.channel = event.channel
+    order.updated_at = uow.service.clock()
 
 
-async def record_placed(*, session: AsyncSession, event: OrderPlaced) -> None:
+async def record_placed(*, uow: Work, event: OrderPlaced) -> None:
     """The order's money: what refunds are worked out from and capped at.
 
     A SKU on several lines at different prices refunds at its lowest, so no unit comes back
     for more than was paid for it.
     """
-    facts = await repository.order_facts(session, event.order_id)
-    order = _order(session, facts)
+    facts = await repository.order_facts(uow.session, event.order_id)
+    order = _order(uow.session, facts)
     if order.total is not None:
         return  # a repeat
     order.currency = event.total.currency
@@ -52,10 +53,13 @@ async def record_placed(*, session: AsyncSession, event: OrderPlaced) -> None:
     order.unit_prices = prices
     if order.channel is None:
         order.channel = event.channel
-    order.updated_at = utcnow()
+    order.updated_at = uow.service.clock()
 
 
-async def record_shipped(*, session: AsyncSession, event: ShipmentShipped, at: datetime) -> None:
+async def record_shipped(*, uow: Work, event: ShipmentShipped, cause: Envelope) -> None:
+    """The shipment's units, shipped when `cause` happened: the return window of each starts
+    then (unless its delivery came first)."""
+    session, at = uow.session, cause.occurred_at
     facts = await repository.order_facts(session, event.order_id)
     order = _order(session, facts)
     shipment = _shipment(session, facts, event.shipment_id)
@@ -82,12 +86,12 @@ async def record_shipped(*, session: AsyncSession, event: ShipmentShipped, at: d
             session.add(item)
         item.shipped += quantity
         _advance(item, clock)
-    order.updated_at = utcnow()
+    order.updated_at = uow.service.clock()
 
 
-async def record_delivered(
-    *, session: AsyncSession, event: ShipmentDelivered, at: datetime
-) -> None:
+async def record_delivered(*, uow: Work, event: ShipmentDelivered, cause: Envelope) -> None:
+    """The shipment delivered when `cause` happened: its units' return windows count from then."""
+    session, at = uow.session, cause.occurred_at
     facts = await repository.order_facts(session, event.order_id)
     order = _order(session, facts)
     shipment = _shipment(session, facts, event.shipment_id)
@@ -96,7 +100,7 @@ async def record_delivered(
     shipment.delivered_at = at
     for sku in shipment.lines:
         _advance(facts.items[sku], Clock(at, delivered=True))
-    order.updated_at = utcnow()
+    order.updated_at = uow.service.clock()
 
 
 def _advance(item: ShippedItem, clock: Clock) -> None:

@@ -5,21 +5,17 @@ port and caps at what was captured), and learn what it paid (`payment.refunded`)
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from keel_contracts import new_event_id
+from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import PaymentRefunded, RefundLine, RefundRequested
 from keel_contracts.times import as_utc
 from keel_contracts.values import Money
 from keel_kit.handlers import PermanentError
-from keel_kit.outbox import Outbox
 from keel_kit.problems import Conflict, NotFound
-from keel_kit.tables import utcnow
 from keel_returns import domain, repository, settlement
-from keel_returns.domain import Grade, RefundStatus, ReturnStatus, ShippingRefund
+from keel_returns.context import Work
+from keel_returns.domain import Grade, RefundStatus, ReturnStatus
 from keel_returns.models import Refund, ReturnAuthorization, ShippedOrder
 from keel_returns.schemas import RefundApproval, RefundLinePublic, RefundPublic
 
@@ -27,13 +23,7 @@ log = logging.getLogger(__name__)
 
 
 async def request_refund(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    authorization: ReturnAuthorization,
-    graded: dict[tuple[str, Grade], int],
-    approval_threshold: Decimal,
-    shipping_policy: ShippingRefund,
+    *, uow: Work, authorization: ReturnAuthorization, graded: dict[tuple[str, Grade], int]
 ) -> None:
     """Refund what was graded on an inspected return, and move the return on.
 
@@ -41,6 +31,7 @@ async def request_refund(
     the order total it is `closed`; above the threshold the refund waits for an approver.
     The caller holds the order's row locked.
     """
+    session, rules = uow.session, uow.service.settings
     facts = await repository.order_facts(session, authorization.order_id)
     order = facts.order
     money = _order_money(order)
@@ -55,7 +46,7 @@ async def request_refund(
             graded=graded,
             order=money,
             whole_order=domain.whole_order_returned(money.ordered, ordered_back),
-            shipping_policy=shipping_policy,
+            shipping_policy=rules.refund_shipping,
         )
     except domain.PriceUnknown as unknown:
         authorization.note = f"no refund worked out: {unknown} (order.placed carried no price)"
@@ -95,35 +86,35 @@ async def request_refund(
     session.add(refund)
     order.refunded += quote.amount
     order.shipping_refunded = order.shipping_refunded or quote.shipping > 0
-    order.updated_at = utcnow()
-    if domain.needs_approval(quote.amount, approval_threshold):
+    order.updated_at = uow.service.clock()
+    if domain.needs_approval(quote.amount, rules.refund_approval_threshold):
         refund.status = RefundStatus.PENDING_APPROVAL
         authorization.status = ReturnStatus.REFUND_PENDING_APPROVAL
         authorization.note = (
             f"refund {refund.refund_id} of {quote.amount} {currency} is above the approval "
-            f"threshold {approval_threshold}: waiting for a finance approver"
+            f"threshold {rules.refund_approval_threshold}: waiting for a finance approver"
         )
         return
     authorization.status = ReturnStatus.REFUND_REQUESTED
-    _announce(session, outbox, refund)
+    _announce(uow, refund)
 
 
-async def approve_refund(
-    *, session: AsyncSession, outbox: Outbox, refund_id: str, cmd: RefundApproval
-) -> RefundPublic:
+async def approve_refund(*, uow: Work, refund_id: str, cmd: RefundApproval) -> RefundPublic:
     """A finance approver lets a refund above the threshold go: `refund.requested` follows."""
+    session = uow.session
     refund = await repository.get_refund(session, refund_id)
     if refund is None:
         raise NotFound(f"no refund {refund_id}")
     await repository.order_facts(session, refund.order_id)
-    await session.refresh(refund)  # read again under the order's lock
+    refund = await repository.get_refund(session, refund_id, fresh=True)
+    assert refund is not None  # refunds are never deleted
     authorization = await repository.get_return(session, refund.return_id, fresh=True)
     assert authorization is not None  # returns are never deleted
     if refund.status != RefundStatus.PENDING_APPROVAL:
         raise Conflict(
             f"refund {refund_id} is {refund.status}: only a refund pending approval can be approved"
         )
-    now = utcnow()
+    now = uow.service.clock()
     refund.status = RefundStatus.REQUESTED
     refund.approver = cmd.approver
     refund.approved_at = now
@@ -132,18 +123,19 @@ async def approve_refund(
     authorization.note = None
     authorization.updated_at = now
     session.add(authorization)
-    _announce(session, outbox, refund)
+    _announce(uow, refund)
     return public(refund)
 
 
-async def record_refunded(*, session: AsyncSession, event: PaymentRefunded, at: datetime) -> None:
-    """Finance paid a refund at `at`: record what it paid and any shortfall, and close the
-    return once every refund of it is paid.
+async def record_refunded(*, uow: Work, event: PaymentRefunded, cause: Envelope) -> None:
+    """Finance paid a refund when `cause` happened: record what it paid and any shortfall, and
+    close the return once every refund of it is paid.
 
     Finance announces a refund again (under a new event id) when asked again, so a refund paid
     already changes nothing. A refund this service never made, or a payment that cannot be
     recorded as it stands, raises `PermanentError`: the message is dead-lettered with the reason.
     """
+    session = uow.session
     await repository.order_facts(session, event.order_id)  # lock the order, as every step does
     found = await repository.return_refunds(session, event.refund_id)
     if found is None:
@@ -179,7 +171,7 @@ async def record_refunded(*, session: AsyncSession, event: PaymentRefunded, at: 
         )
     except settlement.SettlementRefused as refused:
         raise PermanentError(str(refused)) from refused
-    paid_at = as_utc(at)
+    paid_at = as_utc(cause.occurred_at)
     refund.status = RefundStatus.REFUNDED
     refund.refunded_amount = paid.refunded
     refund.shortfall = paid.shortfall
@@ -197,7 +189,7 @@ async def record_refunded(*, session: AsyncSession, event: PaymentRefunded, at: 
         as_utc(r.refunded_at) for r in found.refunds.values() if r.refunded_at
     )
     authorization.note = _shortfall_note(list(found.refunds.values()))
-    authorization.updated_at = utcnow()
+    authorization.updated_at = uow.service.clock()
     session.add(authorization)
 
 
@@ -214,12 +206,12 @@ def _shortfall_note(paid: list[Refund]) -> str | None:
     )[:300]
 
 
-def _announce(session: AsyncSession, outbox: Outbox, refund: Refund) -> None:
+def _announce(uow: Work, refund: Refund) -> None:
     def money(amount: Decimal | str) -> Money:
         return Money(amount=Decimal(amount), currency=refund.currency)
 
-    outbox.add(
-        session,
+    uow.outbox.add(
+        uow.session,
         RefundRequested(
             refund_id=refund.refund_id,
             return_id=refund.return_id,

@@ -154,8 +154,12 @@ async def refunds_of_return(session: AsyncSession, return_id: str) -> Sequence[R
     return (await session.exec(query)).all()
 
 
-async def get_refund(session: AsyncSession, refund_id: str) -> Refund | None:
-    return await session.get(Refund, refund_id)
+async def get_refund(
+    session: AsyncSession, refund_id: str, *, fresh: bool = False
+) -> Refund | None:
+    """The refund; `fresh` reads it again, for use after its order's row is locked."""
+    options = {"populate_existing": True} if fresh else {}
+    return await session.get(Refund, refund_id, execution_options=options)
 
 
 # --- refunds paid ---

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_contracts import new_event_id, topic_for_message
 from keel_contracts.events import ReturnAuthorized, ShipmentShipped
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line
-from keel_kit.catchup import ReplicaCatchup
-from keel_kit.outbox import Outbox
 from keel_kit.problems import DomainError, NotFound
-from keel_kit.tables import utcnow
 from keel_returns import domain, refunds, repository
+from keel_returns.context import Work
 from keel_returns.domain import GRADES, Clock, Grade, RequestedLine, Returnable, ReturnStatus
 from keel_returns.models import (
     ChannelReturnPolicy,
@@ -41,14 +37,7 @@ from keel_returns.schemas import (
 SHIPMENTS_TOPIC = topic_for_message(ShipmentShipped).name
 
 
-async def authorize_return(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    catchup: ReplicaCatchup,
-    cmd: ReturnCreate,
-    default_window_days: int,
-) -> ReturnAccepted:
+async def authorize_return(*, uow: Work, cmd: ReturnCreate) -> ReturnAccepted:
     """Authorize a return of shipped units, or refuse naming the line at fault.
 
     The order's row is locked first, so concurrent requests (and the projection) for one order
@@ -58,10 +47,11 @@ async def authorize_return(
     is given only once this service has applied every shipment event of the order's partition;
     while it lags, the answer is a 503 to retry (`ReplicaBehind`).
     """
+    session = uow.session
     try:
-        facts = await _returnable(session, cmd, default_window_days)
+        facts = await _returnable(uow, cmd)
     except domain.ReturnRefused as refused:
-        await catchup.require_caught_up(
+        await uow.service.catchup.require_caught_up(
             SHIPMENTS_TOPIC,
             [cmd.order_id],
             missing=f"what order {cmd.order_id} shipped",
@@ -69,7 +59,7 @@ async def authorize_return(
         )
         await repository.load_orders(session, {cmd.order_id})  # afresh: it may have changed
         try:
-            facts = await _returnable(session, cmd, default_window_days)
+            facts = await _returnable(uow, cmd)
         except domain.ReturnRefused as final:
             raise DomainError(final.detail, field=final.field) from final
     assert facts.order is not None  # _returnable refuses an order it has not heard of
@@ -93,7 +83,7 @@ async def authorize_return(
             )
         )
         facts.items[line.sku].returned += line.quantity
-    outbox.add(
+    uow.outbox.add(
         session,
         ReturnAuthorized(
             return_id=authorization.return_id,
@@ -111,10 +101,9 @@ async def authorize_return(
     return ReturnAccepted(return_id=authorization.return_id, status=authorization.status)
 
 
-async def _returnable(
-    session: AsyncSession, cmd: ReturnCreate, default_window_days: int
-) -> repository.OrderFacts:
+async def _returnable(uow: Work, cmd: ReturnCreate) -> repository.OrderFacts:
     """The order's facts if every requested line may come back; else `ReturnRefused`."""
+    session = uow.session
     facts = await repository.order_facts(session, cmd.order_id)
     if facts.order is None:
         raise domain.ReturnRefused(f"nothing of order {cmd.order_id} has shipped", field="order_id")
@@ -134,13 +123,14 @@ async def _returnable(
             for sku, item in facts.items.items()
         },
         not_returnable={p.sku: p.reason or "" for p in policies if not p.returnable},
-        window_days=await _window_days(session, channel, default_window_days),
-        now=utcnow(),
+        window_days=await _window_days(uow, channel),
+        now=uow.service.clock(),
     )
     return facts
 
 
-async def get_return(*, session: AsyncSession, return_id: str) -> ReturnPublic:
+async def get_return(*, uow: Work, return_id: str) -> ReturnPublic:
+    session = uow.session
     authorization = await repository.get_return(session, return_id)
     if authorization is None:
         raise NotFound(f"no return {return_id}")
@@ -183,49 +173,49 @@ def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else as_utc(moment)
 
 
-async def set_sku_policy(*, session: AsyncSession, sku: str, cmd: SkuPolicyIn) -> SkuPolicyPublic:
-    policy = await repository.get_sku_policy(session, sku)
+async def set_sku_policy(*, uow: Work, sku: str, cmd: SkuPolicyIn) -> SkuPolicyPublic:
+    policy = await repository.get_sku_policy(uow.session, sku)
     if policy is None:
         policy = SkuReturnPolicy(sku=sku, returnable=cmd.returnable)
     policy.returnable = cmd.returnable
     policy.reason = cmd.reason
-    policy.updated_at = utcnow()
-    session.add(policy)
+    policy.updated_at = uow.service.clock()
+    uow.session.add(policy)
     return SkuPolicyPublic(sku=sku, returnable=policy.returnable, reason=policy.reason)
 
 
-async def sku_policy(*, session: AsyncSession, sku: str) -> SkuPolicyPublic:
-    policy = await repository.get_sku_policy(session, sku)
+async def sku_policy(*, uow: Work, sku: str) -> SkuPolicyPublic:
+    policy = await repository.get_sku_policy(uow.session, sku)
     if policy is None:
         return SkuPolicyPublic(sku=sku, returnable=True, reason=None)
     return SkuPolicyPublic(sku=sku, returnable=policy.returnable, reason=policy.reason)
 
 
 async def set_channel_policy(
-    *, session: AsyncSession, channel: str, cmd: ChannelPolicyIn
+    *, uow: Work, channel: str, cmd: ChannelPolicyIn
 ) -> ChannelPolicyPublic:
-    policy = await repository.get_channel_policy(session, channel)
+    policy = await repository.get_channel_policy(uow.session, channel)
     if policy is None:
         policy = ChannelReturnPolicy(channel=channel, window_days=cmd.window_days)
     policy.window_days = cmd.window_days
-    policy.updated_at = utcnow()
-    session.add(policy)
+    policy.updated_at = uow.service.clock()
+    uow.session.add(policy)
     return ChannelPolicyPublic(channel=channel, window_days=policy.window_days, default=False)
 
 
-async def channel_policy(
-    *, session: AsyncSession, channel: str, default_window_days: int
-) -> ChannelPolicyPublic:
-    policy = await repository.get_channel_policy(session, channel)
+async def channel_policy(*, uow: Work, channel: str) -> ChannelPolicyPublic:
+    policy = await repository.get_channel_policy(uow.session, channel)
     if policy is None:
+        default_window_days = uow.service.settings.default_window_days
         return ChannelPolicyPublic(channel=channel, window_days=default_window_days, default=True)
     return ChannelPolicyPublic(channel=channel, window_days=policy.window_days, default=False)
 
 
-async def _window_days(session: AsyncSession, channel: str | None, default: int) -> int:
+async def _window_days(uow: Work, channel: str | None) -> int:
     """The channel's window; an order whose channel this service has not learnt gets the
     default."""
+    default = uow.service.settings.default_window_days
     if channel is None:
         return default
-    policy = await repository.get_channel_policy(session, channel)
+    policy = await repository.get_channel_policy(uow.session, channel)
     return default if policy is None else policy.window_days

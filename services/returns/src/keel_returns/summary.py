@@ -7,12 +7,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from keel_contracts.times import as_utc
 from keel_contracts.values import Money
 from keel_kit.stats import percentile
 from keel_returns import domain, repository
+from keel_returns.context import Work
 from keel_returns.domain import Grade, RefundStatus, ReturnStatus
 from keel_returns.repository import RefundedReturn, RefundTotals
 from keel_returns.schemas import (
@@ -24,11 +23,12 @@ from keel_returns.schemas import (
 )
 
 
-async def summarize(*, session: AsyncSession, since: datetime | None) -> ReturnsSummary:
+async def summarize(*, uow: Work, since: datetime | None) -> ReturnsSummary:
     """Returns authorized since `since` by status now, units graded since then by grade, refunds
     paid since then (and their shortfall), refunds waiting for approval now, and the p50 / p95
     processing times of the returns whose refunds were all paid since then. Without `since`,
     over everything."""
+    session = uow.session
     since = None if since is None else as_utc(since)
     statuses = await repository.returns_by_status(session, since)
     grades = await repository.units_by_grade(session, since)

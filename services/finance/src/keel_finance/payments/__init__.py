@@ -1,11 +1,12 @@
-"""Payments: the provider port, the built-in simulated provider, and the provider in use."""
+"""Payments: the provider port, the built-in simulated provider, and the one the settings choose.
+
+The provider in use is a field of finance's context (`uow.service.payments`)."""
 
 from keel_finance.payments.provider import (
     Authorization,
     Outcome,
     PaymentProvider,
     ProviderRefused,
-    ProviderSlot,
 )
 from keel_finance.payments.simulated import SimulatedProvider
 from keel_finance.settings import Settings
@@ -16,11 +17,8 @@ __all__ = [
     "PaymentProvider",
     "ProviderRefused",
     "SimulatedProvider",
-    "installed",
     "provider_for",
 ]
-
-installed = ProviderSlot()
 
 
 def provider_for(settings: Settings) -> PaymentProvider:

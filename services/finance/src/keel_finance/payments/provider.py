@@ -69,22 +69,3 @@ class PaymentProvider(Protocol):
         idempotency key, so the same refund asked again moves no more money. Several refunds
         of one authorization may together return at most what was captured."""
         ...
-
-
-class ProviderSlot:
-    """The provider the message handlers use, installed by `create_app` from the settings.
-
-    Handlers are module-level (the kit and the AsyncAPI tool read them without an app), so the
-    provider cannot be passed to them at construction; the app installs it here once.
-    """
-
-    def __init__(self) -> None:
-        self._provider: PaymentProvider | None = None
-
-    def install(self, provider: PaymentProvider) -> None:
-        self._provider = provider
-
-    def get(self) -> PaymentProvider:
-        if self._provider is None:
-            raise RuntimeError("no payment provider installed; create_app installs it")
-        return self._provider

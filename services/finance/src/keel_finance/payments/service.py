@@ -1,5 +1,6 @@
 """Payment use cases: authorize, capture, void and refund one order's payment through the provider
-port, and carry out the decision on a payment the provider held for review.
+port (`uow.service.payments`), carry out the decision on a payment the provider held for review,
+and say where a payment stands.
 
 The payment row is the record of what the provider decided, so a command repeated for an order
 already decided is answered from the row instead of by a new call to the provider. Every answer goes
@@ -11,8 +12,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import Envelope, Message
 from keel_contracts.commands import (
@@ -32,18 +31,14 @@ from keel_contracts.events import (
 )
 from keel_contracts.values import Money
 from keel_finance import domain, repository
+from keel_finance.context import Work
 from keel_finance.domain import PaymentStatus
 from keel_finance.models import Payment, Refund
-from keel_finance.payments.provider import (
-    Authorization,
-    Outcome,
-    PaymentProvider,
-    ProviderRefused,
-)
+from keel_finance.payments.provider import Authorization, Outcome, PaymentProvider, ProviderRefused
+from keel_finance.schemas import PaymentPublic
 from keel_finance.service import post_entry
 from keel_kit.handlers import PermanentError
-from keel_kit.outbox import Outbox
-from keel_kit.tables import utcnow
+from keel_kit.problems import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -61,40 +56,26 @@ _STATUS_OF = {
 }
 
 
-async def authorize_payment(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    provider: PaymentProvider,
-    cmd: AuthorizePayment,
-    envelope: Envelope,
-) -> Payment:
+async def authorize_payment(*, uow: Work, cmd: AuthorizePayment, cause: Envelope) -> Payment:
     """Ask the provider once per order and announce its decision; a repeat re-announces where
     the payment stands (authorized, declined, held, or what became of it since)."""
     _check_order_id(cmd.order_id)
-    payment = await repository.get_payment(session, cmd.order_id)
+    payment = await repository.get_payment(uow.session, cmd.order_id)
     if payment is None:
-        payment = await _decide(provider, cmd)
-        repository.add_payment(session, payment)
-    _announce(session, outbox, payment, envelope)
+        payment = await _decide(uow.service.payments, cmd)
+        repository.add_payment(uow.session, payment)
+    _announce(uow, payment, cause)
     return payment
 
 
-async def capture_payment(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    provider: PaymentProvider,
-    cmd: CapturePayment,
-    envelope: Envelope,
-) -> Payment:
+async def capture_payment(*, uow: Work, cmd: CapturePayment, cause: Envelope) -> Payment:
     """Capture an authorized payment and book the cash; the same capture again only re-announces.
 
     Posts Dr cash / Cr receivable, and with the goods/shipping split (sent when the order has
     shipped) also the sale: Dr receivable / Cr sales revenue and shipping income.
     """
     _check_order_id(cmd.order_id)
-    payment = await repository.get_payment(session, cmd.order_id)
+    payment = await repository.get_payment(uow.session, cmd.order_id)
     if payment is None:
         raise PermanentError(f"order {cmd.order_id} has no payment to capture")
     if (
@@ -102,7 +83,7 @@ async def capture_payment(
         and payment.captured_amount == cmd.amount.amount
         and payment.currency == cmd.amount.currency
     ):
-        _announce(session, outbox, payment, envelope)
+        _announce(uow, payment, cause)
         return payment
     try:
         domain.check_capture(
@@ -113,53 +94,46 @@ async def capture_payment(
             amount=cmd.amount.amount,
             amount_currency=cmd.amount.currency,
         )
-        await provider.capture(authorization_id=_authorization_id(payment), amount=cmd.amount)
+        await uow.service.payments.capture(
+            authorization_id=_authorization_id(payment), amount=cmd.amount
+        )
     except (domain.PaymentRefused, ProviderRefused) as refusal:
         raise PermanentError(f"cannot capture order {cmd.order_id}: {refusal}") from refusal
     payment.status = PaymentStatus.CAPTURED
     payment.captured_amount = cmd.amount.amount
-    payment.updated_at = utcnow()
+    payment.updated_at = uow.service.clock()
     if cmd.goods is not None:
         # Capture happens when the order has shipped: the sale is earned now too.
         shipping = cmd.shipping.amount if cmd.shipping else Decimal(0)
         await post_entry(
-            session=session,
-            outbox=outbox,
+            uow=uow,
             entry=domain.sale_entry(payment.currency, cmd.goods.amount, shipping),
             source_type="sale",
             source_id=payment.order_id,
             memo=f"sale of order {payment.order_id}",
-            causation=envelope,
+            cause=cause,
             order_id=payment.order_id,
         )
     await post_entry(
-        session=session,
-        outbox=outbox,
+        uow=uow,
         entry=domain.capture_entry(payment.currency, cmd.amount.amount),
         source_type="payment_capture",
         source_id=payment.order_id,
         memo=f"capture {payment.authorization_id} of order {payment.order_id}",
-        causation=envelope,
+        cause=cause,
         order_id=payment.order_id,
     )
-    _announce(session, outbox, payment, envelope)
+    _announce(uow, payment, cause)
     return payment
 
 
-async def void_payment(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    provider: PaymentProvider,
-    cmd: VoidPayment,
-    envelope: Envelope,
-) -> Payment | None:
+async def void_payment(*, uow: Work, cmd: VoidPayment, cause: Envelope) -> Payment | None:
     """Release an authorization (or one held for review) that was not captured.
 
     An order cancelled before any authorization, after a decline, or twice has nothing held:
     that is no failure, and nothing is announced.
     """
-    payment = await repository.get_payment(session, cmd.order_id)
+    payment = await repository.get_payment(uow.session, cmd.order_id)
     if payment is None or payment.status in (PaymentStatus.DECLINED, PaymentStatus.VOIDED):
         return payment
     if payment.status == PaymentStatus.CAPTURED:
@@ -167,13 +141,13 @@ async def void_payment(
             f"cannot void order {cmd.order_id}: its payment is captured and must be refunded"
         )
     try:
-        await provider.void(authorization_id=_authorization_id(payment))
+        await uow.service.payments.void(authorization_id=_authorization_id(payment))
     except ProviderRefused as refusal:
         raise PermanentError(f"cannot void order {cmd.order_id}: {refusal}") from refusal
     payment.status = PaymentStatus.VOIDED
     payment.reason = cmd.reason[:REASON_MAX]
-    payment.updated_at = utcnow()
-    _announce(session, outbox, payment, envelope)
+    payment.updated_at = uow.service.clock()
+    _announce(uow, payment, cause)
     return payment
 
 
@@ -182,14 +156,7 @@ _AFTER_APPROVAL = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED})
 _AFTER_REJECTION = frozenset({PaymentStatus.DECLINED, PaymentStatus.VOIDED})
 
 
-async def resolve_review(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    provider: PaymentProvider,
-    cmd: ResolvePaymentReview,
-    envelope: Envelope,
-) -> Payment:
+async def resolve_review(*, uow: Work, cmd: ResolvePaymentReview, cause: Envelope) -> Payment:
     """Carry out a person's decision on a payment held for review, and announce where it stands.
 
     Approval asks the provider to authorize what it held (payment.authorized); rejection releases
@@ -198,7 +165,7 @@ async def resolve_review(
     payment, rejecting an authorized one) can never succeed and is dead-lettered.
     """
     _check_order_id(cmd.order_id)
-    payment = await repository.get_payment(session, cmd.order_id)
+    payment = await repository.get_payment(uow.session, cmd.order_id)
     if payment is None:
         raise PermanentError(f"order {cmd.order_id} has no payment to review")
     verdict = "approved" if cmd.approve else "rejected"
@@ -206,9 +173,9 @@ async def resolve_review(
         authorization_id = _authorization_id(payment)
         try:
             if cmd.approve:
-                await provider.approve_review(authorization_id=authorization_id)
+                await uow.service.payments.approve_review(authorization_id=authorization_id)
             else:
-                await provider.void(authorization_id=authorization_id)
+                await uow.service.payments.void(authorization_id=authorization_id)
         except ProviderRefused as refusal:
             raise PermanentError(
                 f"cannot resolve the review of order {cmd.order_id}: {refusal}"
@@ -216,24 +183,17 @@ async def resolve_review(
         payment.status = PaymentStatus.AUTHORIZED if cmd.approve else PaymentStatus.DECLINED
         note = f": {cmd.note}" if cmd.note else ""
         payment.reason = f"review {verdict}{note}"[:REASON_MAX]
-        payment.updated_at = utcnow()
+        payment.updated_at = uow.service.clock()
     elif payment.status not in (_AFTER_APPROVAL if cmd.approve else _AFTER_REJECTION):
         raise PermanentError(
             f"the review of order {cmd.order_id} cannot be {verdict}: its payment is "
             f"{payment.status}"
         )
-    _announce(session, outbox, payment, envelope)
+    _announce(uow, payment, cause)
     return payment
 
 
-async def refund_payment(
-    *,
-    session: AsyncSession,
-    outbox: Outbox,
-    provider: PaymentProvider,
-    event: RefundRequested,
-    envelope: Envelope,
-) -> Refund:
+async def refund_payment(*, uow: Work, event: RefundRequested, cause: Envelope) -> Refund:
     """Refund a return through the provider, once per refund id, and announce payment.refunded.
 
     The refund is capped at what the order's payment captured less what was refunded before; a
@@ -245,11 +205,11 @@ async def refund_payment(
     _check_id("order id", event.order_id)
     _check_id("refund id", event.refund_id)
     _check_id("return id", event.return_id)
-    refund = await repository.get_refund(session, event.refund_id)
+    refund = await repository.get_refund(uow.session, event.refund_id)
     if refund is not None:
-        _announce_refund(session, outbox, refund, envelope)
+        _announce_refund(uow, refund, cause)
         return refund
-    payment = await repository.get_payment(session, event.order_id)
+    payment = await repository.get_payment(uow.session, event.order_id)
     refusal_prefix = f"cannot refund {event.refund_id} of order {event.order_id}"
     if payment is None:
         raise PermanentError(f"{refusal_prefix}: the order has no payment")
@@ -262,7 +222,7 @@ async def refund_payment(
             requested=event.amount.amount,
             requested_currency=event.amount.currency,
         )
-        await provider.refund(
+        await uow.service.payments.refund(
             authorization_id=_authorization_id(payment),
             refund_id=event.refund_id,
             amount=_money(amount, payment.currency),
@@ -277,7 +237,7 @@ async def refund_payment(
         requested_amount=event.amount.amount,
         amount=amount,
     )
-    repository.add_refund(session, refund)
+    repository.add_refund(uow.session, refund)
     if refund.shortfall > 0:
         log.warning(
             "refund %s of order %s capped at %s %s: %s requested, %s short",
@@ -289,31 +249,41 @@ async def refund_payment(
             refund.shortfall,
         )
     payment.refunded_amount += amount
-    payment.updated_at = utcnow()
+    payment.updated_at = uow.service.clock()
     await post_entry(
-        session=session,
-        outbox=outbox,
+        uow=uow,
         entry=domain.refund_entry(payment.currency, amount),
         source_type="refund",
         source_id=event.refund_id,
         memo=f"refund {event.refund_id} of return {event.return_id} of order {event.order_id}",
-        causation=envelope,
+        cause=cause,
         order_id=event.order_id,
     )
-    _announce_refund(session, outbox, refund, envelope)
+    _announce_refund(uow, refund, cause)
     return refund
 
 
-def _announce_refund(
-    session: AsyncSession, outbox: Outbox, refund: Refund, cause: Envelope
-) -> None:
+async def payment(*, uow: Work, order_id: str) -> PaymentPublic:
+    """Where the order's payment stands, its amounts to the cent; a 404 if it has none."""
+    row = await repository.get_payment(uow.session, order_id)
+    if row is None:
+        raise NotFound(f"no payment for order {order_id}")
+    return PaymentPublic(
+        **row.model_dump(exclude={"amount", "captured_amount", "refunded_amount"}),
+        amount=domain.canonical(row.amount),
+        captured_amount=domain.canonical(row.captured_amount),
+        refunded_amount=domain.canonical(row.refunded_amount),
+    )
+
+
+def _announce_refund(uow: Work, refund: Refund, cause: Envelope) -> None:
     answer = PaymentRefunded(
         order_id=refund.order_id,
         refund_id=refund.refund_id,
         return_id=refund.return_id,
         amount=_money(refund.amount, refund.currency),
     )
-    outbox.add(session, answer, key=refund.order_id, causation=cause)
+    uow.outbox.add(uow.session, answer, key=refund.order_id, causation=cause)
 
 
 async def _decide(provider: PaymentProvider, cmd: AuthorizePayment) -> Payment:
@@ -337,8 +307,8 @@ async def _decide(provider: PaymentProvider, cmd: AuthorizePayment) -> Payment:
     )
 
 
-def _announce(session: AsyncSession, outbox: Outbox, payment: Payment, cause: Envelope) -> None:
-    outbox.add(session, _answer(payment), key=payment.order_id, causation=cause)
+def _announce(uow: Work, payment: Payment, cause: Envelope) -> None:
+    uow.outbox.add(uow.session, _answer(payment), key=payment.order_id, causation=cause)
 
 
 def _answer(payment: Payment) -> Message:
