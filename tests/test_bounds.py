@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import Column, Numeric
 
+from keel_contracts import money
 from keel_contracts.events import JournalLine as WireJournalLine
 from keel_contracts.limits import MAX_QUANTITY, MAX_UNIT_AMOUNT, MINOR_UNITS, places
 from keel_contracts.values import Line, Money
@@ -163,7 +164,7 @@ def test_an_accepted_order_fits_every_column_and_message_downstream(drawn: dict[
     # Finance: the payment, the sale when the goods leave, the capture.
     fits(total, column(Payment, "amount"))
     try:
-        finance.check_authorization(total)
+        finance.check_authorization(total, currency)
     except finance.PaymentRefused:
         return  # a free order is declined (payment.declined): nothing is posted
     sale = finance.sale_entry(currency, goods, shipping)
@@ -172,6 +173,7 @@ def test_an_accepted_order_fits_every_column_and_message_downstream(drawn: dict[
     posted(finance.capture_entry(currency, total))
     # Returns: every unit comes back at a grade; the refund and finance's payment of it.
     order_money = returns.OrderMoney(
+        currency=currency,
         total=total,
         shipping=shipping,
         unit_prices=_cheapest_prices(order),
@@ -197,7 +199,7 @@ def test_an_accepted_order_fits_every_column_and_message_downstream(drawn: dict[
         carried(quoted.amount, currency)
         carried(quoted.restocking_fee, currency)
     fits(quote.amount, column(PaymentRefund, "requested_amount"))
-    if quote.amount >= finance.CENT:
+    if quote.amount >= money.least(currency):
         posted(finance.refund_entry(currency, quote.amount))
 
 
@@ -297,13 +299,13 @@ def test_an_accepted_purchase_order_fits_and_each_of_its_lines_can_be_received(
         event("refused at the door")
         return
     event("accepted")
-    total = procurement.amount(
+    total = money.shown(
         procurement.total((line.quantity, line.unit_cost) for line in purchase_order.lines)
     )
     fits(total, column(PurchaseOrder, "total"))
     carried(total, currency)
     for line in purchase_order.lines:
-        fits(procurement.amount(line.unit_cost), column(PurchaseOrderLine, "unit_cost"))
+        fits(money.shown(line.unit_cost), column(PurchaseOrderLine, "unit_cost"))
         assert_stock_flows_fit(line.quantity, line.unit_cost, currency)
 
 
@@ -311,7 +313,7 @@ def test_a_full_stock_at_the_dearest_cost_fits_the_valuation() -> None:
     # The valuation's quantity is a 32-bit integer; at the dearest unit cost the doors accept,
     # that many units are still a value the valuation column holds.
     most_units = 2**31 - 1
-    fits(finance.to_cents(MAX_UNIT_AMOUNT * most_units), column(StockValuation, "value"))
+    fits(money.posting(MAX_UNIT_AMOUNT * most_units, "USD"), column(StockValuation, "value"))
 
 
 def test_prices_finer_than_the_journal_would_post_unbalanced_so_the_door_refuses_them() -> None:

@@ -65,6 +65,7 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         assert report["ok"] is True
         assert report["violations"] == []
         assert any("reserved stock is exactly" in c for c in report["checked"])
+        assert any("each shipped order's sale is posted" in c for c in report["checked"])
     finally:
         down = keel(state_dir, "down")
     assert down.returncode == 0, down.stdout + down.stderr

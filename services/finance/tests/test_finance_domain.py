@@ -8,7 +8,6 @@ from keel_finance.domain import (
     PaymentRefused,
     Posting,
     UnbalancedEntry,
-    canonical,
     capture_entry,
     check_authorization,
     check_capture,
@@ -16,6 +15,7 @@ from keel_finance.domain import (
     purchase_receipt_entry,
     refund_entry,
     refundable,
+    sale_entry,
 )
 
 pytestmark = pytest.mark.unit
@@ -57,6 +57,22 @@ def test_amounts_are_rounded_to_cents_before_balancing() -> None:
     assert entry.postings[0].debit == Decimal("1.00")
 
 
+def test_amounts_in_yen_are_posted_in_whole_yen() -> None:
+    entry = opening_stock_entry("JPY", Decimal("333.3333"))
+    assert entry.postings == (
+        Posting("1300", debit=Decimal("333"), credit=Decimal("0")),
+        Posting("3900", debit=Decimal("0"), credit=Decimal("333")),
+    )
+    assert [str(p.debit) for p in entry.postings] == ["333", "0"]
+
+
+def test_a_sale_in_yen_that_only_balances_in_fractions_of_a_yen_cannot_be_built() -> None:
+    # 0.5 + 0.5 yen is 1 yen owed against 0 + 0 yen earned (half-even): a door that let a price
+    # finer than the currency through would be caught here.
+    with pytest.raises(UnbalancedEntry, match="debits 1 != credits 0"):
+        sale_entry("JPY", Decimal("0.5"), Decimal("0.5"))
+
+
 def test_a_capture_is_cash_against_the_receivable() -> None:
     entry = capture_entry("USD", Decimal("30"))
     assert entry.postings == (
@@ -86,8 +102,8 @@ def test_capture_of_the_authorized_amount_or_less_passes() -> None:
     [
         ("authorized", "10.0001", "USD", "exceeds the authorized 10.00 USD"),
         ("authorized", "5.00", "EUR", "capture in EUR of a payment authorized in USD"),
-        ("authorized", "0.00", "USD", "at least one cent"),
-        ("authorized", "-1.00", "USD", "at least one cent"),
+        ("authorized", "0.00", "USD", "at least 0.01 USD"),
+        ("authorized", "-1.00", "USD", "at least 0.01 USD"),
         ("declined", "5.00", "USD", "a declined payment cannot be captured"),
         ("held", "5.00", "USD", "a held payment cannot be captured"),
         ("voided", "5.00", "USD", "a voided payment cannot be captured"),
@@ -102,19 +118,15 @@ def test_capture_that_can_never_succeed_is_refused(
 
 
 def test_an_authorization_needs_at_least_a_cent() -> None:
-    check_authorization(Decimal("0.01"))
-    with pytest.raises(PaymentRefused, match="at least one cent"):
-        check_authorization(Decimal("0.004"))
+    check_authorization(Decimal("0.01"), "USD")
+    with pytest.raises(PaymentRefused, match=r"at least 0\.01 USD"):
+        check_authorization(Decimal("0.004"), "USD")
 
 
-@pytest.mark.parametrize(
-    ("amount", "shown"),
-    [("10", "10.00"), ("10.0000", "10.00"), ("10.5", "10.50"), ("10.1250", "10.125")],
-)
-def test_money_is_shown_with_cents_and_only_meaningful_extra_places(
-    amount: str, shown: str
-) -> None:
-    assert str(canonical(Decimal(amount))) == shown
+def test_an_authorization_in_yen_needs_at_least_a_yen() -> None:
+    check_authorization(Decimal("1"), "JPY")
+    with pytest.raises(PaymentRefused, match=r"at least 1 JPY, not 0\.4"):
+        check_authorization(Decimal("0.4"), "JPY")
 
 
 def refundable_of(requested: str, *, refunded: str = "0", status: str = "captured") -> Decimal:
@@ -151,3 +163,21 @@ def test_a_refund_is_sales_returns_against_cash() -> None:
         Posting("4200", debit=Decimal("20.00"), credit=Decimal("0.00")),
         Posting("1000", debit=Decimal("0.00"), credit=Decimal("20.00")),
     )
+
+
+def refundable_in_yen(requested: str, *, captured: str, refunded: str = "0") -> Decimal:
+    return refundable(
+        status="captured",
+        captured=Decimal(captured),
+        refunded=Decimal(refunded),
+        currency="JPY",
+        requested=Decimal(requested),
+        requested_currency="JPY",
+    )
+
+
+def test_a_refund_in_yen_is_whole_yen_and_never_more_than_is_left() -> None:
+    assert str(refundable_in_yen("400.5", captured="1000")) == "400"  # posted half-even
+    assert str(refundable_in_yen("700", captured="1000.6", refunded="400")) == "600"  # capped down
+    with pytest.raises(PaymentRefused, match="already refunded in full"):
+        refundable_in_yen("1", captured="1000.6", refunded="1000")

@@ -93,7 +93,7 @@ async def test_an_amount_below_a_cent_is_declined_without_asking_the_provider(
 
     ((kind, payload),) = await finance.answers(order_id)
     assert kind == "payment.declined"
-    assert "at least one cent" in payload["reason"]
+    assert "at least 0.01 USD" in payload["reason"]
     assert finance.provider.authorizations == 0
 
 

@@ -56,6 +56,44 @@ def test_issuing_the_last_units_takes_every_remaining_cent() -> None:
     assert stock.average_cost is None
 
 
+def test_stock_in_yen_is_valued_issued_and_emptied_in_whole_yen() -> None:
+    stock, value = StockValue("JPY", 0, Decimal("0")).receive(3, Decimal("333.3333"), "JPY")
+    assert (value, stock) == (Decimal("1000"), StockValue("JPY", 3, Decimal("1000")))
+    assert stock.average_cost == Decimal("333.3333")  # a unit cost keeps its four places
+    costs = []
+    for _ in range(3):
+        stock, cost = stock.issue(1, Decimal("0"), "JPY")
+        costs.append(str(cost.total))
+
+    assert costs == ["333", "334", "333"]  # 333.33, then 333.5 to the even yen, then the rest
+    assert stock == StockValue("JPY", 0, Decimal("0"))
+
+
+def test_yen_issued_beyond_the_stock_are_costed_in_whole_yen() -> None:
+    stock, cost = StockValue("JPY", 0, Decimal("0")).issue(3, Decimal("0.5"), "JPY")
+    assert cost == IssueCost("JPY", Decimal("0"), unvalued_quantity=3, unvalued=Decimal("2"))
+    assert stock == StockValue("JPY", -3, Decimal("-2"))  # 1.5 yen: half-even to 2
+
+
+def test_yen_kept_to_the_cent_leave_the_fraction_the_journal_never_posted() -> None:
+    # Stock valued before the journal kept yen whole: emptying it takes what the journal posts,
+    # and the half yen stays, as it stays in the inventory account.
+    stock, cost = StockValue("JPY", 2, Decimal("1000.50")).issue(2, Decimal("0"), "JPY")
+    assert (cost.total, stock) == (Decimal("1000"), StockValue("JPY", 0, Decimal("0.50")))
+
+
+def test_yen_taken_back_and_returned_beyond_the_issues_are_whole_yen() -> None:
+    assert SoldStock("JPY", 3, Decimal("1000")).take_back(1) == (1, Decimal("333"))
+    cost = return_cost(
+        2,
+        sold=SoldStock("JPY", 1, Decimal("333")),
+        stock=StockValue("JPY", 3, Decimal("1000")),
+        unit_cost=Decimal("9.99"),
+        currency="JPY",
+    )
+    assert cost == ReturnCost("JPY", Decimal("666"), at_issue_cost=1)  # 333, and 333.3333 to 333
+
+
 def test_units_beyond_the_recorded_stock_are_costed_at_the_given_unit_cost() -> None:
     stock, _ = EMPTY.receive(1, Decimal("5.00"), "USD")
 

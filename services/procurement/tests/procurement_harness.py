@@ -3,6 +3,7 @@ with the item master and locations replicated into it, and the helpers its tests
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,19 @@ ORDER: dict[str, Any] = {
         {"sku": "PLATE-2", "quantity": 40, "unit_cost": "4.125"},
     ],
 }
+TODAY = datetime.now(UTC).date()
+TOMORROW = (TODAY + timedelta(days=1)).isoformat()
+
+
+def order_with(**changes: Any) -> dict[str, Any]:
+    """ORDER with some of its fields replaced."""
+    body = copy.deepcopy(ORDER)
+    body.update(changes)
+    return body
+
+
+# 5,000 x 2.50 = 12,500.00: above the default threshold of 10,000.00.
+LARGE = order_with(lines=[{"sku": "MUG-1", "quantity": 5000, "unit_cost": "2.50"}])
 
 
 class Procurement(ServiceUnderTest):

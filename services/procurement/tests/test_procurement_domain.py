@@ -50,12 +50,6 @@ def test_illegal_action_names_the_status_and_what_would_allow_it() -> None:
     domain.check_action(Action.RECEIVE, Status.SENT)  # goods may come before a confirmation
 
 
-def test_amount_shows_cents_and_sub_cent_digits_only_when_present() -> None:
-    assert str(domain.amount(Decimal("125.0000"))) == "125.00"
-    assert str(domain.amount(Decimal("3.125"))) == "3.1250"
-    assert str(domain.amount(Decimal("10"))) == "10.00"
-
-
 def test_delivery_record_is_empty_without_arrivals() -> None:
     record = domain.delivery_record([], stated_lead_time_days=7)
     assert record == domain.DeliveryRecord(None, None, None, 0, 0)

@@ -155,7 +155,7 @@ async def test_run_below_reorder_point_suggests_order_up_to_and_drafts_one_purch
     assert (po["status"], po["supplier_id"], po["location_id"]) == ("draft", "ACME", "WH-EAST")
     assert sorted((ln["sku"], ln["quantity"], ln["unit_cost"]) for ln in po["lines"]) == [
         ("MUG-1", 156, "2.50"),
-        ("PLATE-2", 60, "4.1250"),
+        ("PLATE-2", 60, "4.125"),
     ]
     listed = (await procurement.client.get("/v1/suggestions?status=ordered")).json()
     assert {s["suggestion_id"] for s in listed["items"]} == {

@@ -110,6 +110,7 @@ def money(
     shipping_refunded: bool = False,
 ) -> OrderMoney:
     return OrderMoney(
+        currency="USD",
         total=Decimal(total),
         shipping=Decimal(shipping),
         unit_prices={"A": Decimal("30.00"), "B": Decimal("9.99")},
@@ -183,6 +184,35 @@ def test_the_refund_is_capped_at_what_the_total_leaves() -> None:
     )
 
 
+def test_a_refund_in_yen_charges_its_fee_half_up_and_is_capped_in_whole_yen() -> None:
+    order = OrderMoney(
+        currency="JPY",
+        total=Decimal("3000"),
+        shipping=Decimal("0"),
+        unit_prices={"A": Decimal("1005")},
+        ordered={"A": 2},
+        refunded=Decimal("1200.5"),
+        shipping_refunded=False,
+    )
+    quote = quote_refund(
+        graded={("A", Grade.B): 1},
+        order=order,
+        whole_order=False,
+        shipping_policy=ShippingRefund.NEVER,
+    )
+    # A 10% fee on 1005 yen is 100.5: a charge rounds half-up, to 101 yen.
+    assert [(str(x.restocking_fee), str(x.amount)) for x in quote.lines] == [("101", "904")]
+    assert (quote.uncapped, quote.amount) == (Decimal("904"), Decimal("904"))
+    # 1799.5 yen left of the total is capped down to 1799: two more units (2010) get that.
+    more = quote_refund(
+        graded={("A", Grade.A): 2},
+        order=order,
+        whole_order=False,
+        shipping_policy=ShippingRefund.NEVER,
+    )
+    assert (str(more.amount), more.capped) == ("1799", True)
+
+
 def test_a_sku_without_a_price_cannot_be_refunded() -> None:
     with pytest.raises(PriceUnknown, match="sku C"):
         quote_refund(
@@ -244,6 +274,18 @@ def test_a_payment_that_cannot_be_recorded_is_refused() -> None:
         settle("58.01")
     with pytest.raises(SettlementRefused, match="not between 0"):
         settle("-1.00")
+
+
+def test_a_refund_paid_in_yen_is_recorded_as_finance_posted_it() -> None:
+    paid = settle_refund(
+        refund_id="f-1",
+        status="requested",
+        requested=Decimal("904"),
+        currency="JPY",
+        paid=Decimal("903.5"),  # never from finance, which pays whole yen: posted half-even
+        paid_currency="JPY",
+    )
+    assert (str(paid.refunded), str(paid.shortfall)) == ("904", "0")
 
 
 def test_a_return_is_paid_once_every_refund_of_it_is() -> None:

@@ -9,7 +9,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from keel_contracts.wire import WireModel
 
 SCHEMA_VERSION = 1
 
@@ -26,14 +28,12 @@ def new_event_id() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
-class Message(BaseModel):
+class Message(WireModel):
     """Base of every event and command payload.
 
     Consumers ignore fields they do not know (contracts only grow within a major version), and a
     parsed payload is immutable. `type` is the explicit wire name, never derived from the class.
     """
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     type: ClassVar[str]
     registry: ClassVar[dict[str, builtins.type[Message]]] = {}
@@ -47,15 +47,13 @@ class Message(BaseModel):
             Message.registry[wire_type] = cls
 
 
-class Envelope(BaseModel):
+class Envelope(WireModel):
     """Metadata that travels with every payload (DESIGN §4).
 
     `event_id` is the consumers' dedupe key; `correlation_id` ties every message of one business
     flow together (usually the order id), `causation_id` names the message that caused this one,
     and `traceparent` carries the W3C trace context so a trace survives the outbox and the broker.
     """
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     event_id: uuid.UUID
     type: str

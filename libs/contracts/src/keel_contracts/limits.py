@@ -102,9 +102,15 @@ LATEST_DATE = date(2999, 12, 31)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+def minor_units(currency: str) -> int:
+    """ISO 4217 minor units of `currency` (JPY 0, USD 2, KWD 3); one Keel does not list has 2."""
+    return MINOR_UNITS.get(currency, DEFAULT_MINOR_UNITS)
+
+
 def price_places(currency: str) -> int:
-    """The places a price, fee or shipping amount in `currency` may have."""
-    return min(MINOR_UNITS.get(currency, DEFAULT_MINOR_UNITS), LEDGER_PLACES)
+    """The places a price, fee or shipping amount in `currency` may have: its minor units, at
+    most what the journal keeps (`keel_contracts.money` posts to the same places)."""
+    return min(minor_units(currency), LEDGER_PLACES)
 
 
 def places(amount: Decimal) -> int:

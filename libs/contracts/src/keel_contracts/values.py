@@ -3,9 +3,10 @@
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from keel_contracts.limits import MAX_QUANTITY
+from keel_contracts.wire import WireModel
 
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -14,19 +15,15 @@ Quantity = Annotated[int, Field(gt=0, le=MAX_QUANTITY)]
 Amount = Annotated[Decimal, Field(max_digits=18, decimal_places=4)]
 
 
-class Money(BaseModel):
+class Money(WireModel):
     """An amount in one currency. Serialised as a decimal string so no float ever touches money."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     amount: Amount
     currency: Currency
 
 
-class Line(BaseModel):
+class Line(WireModel):
     """A SKU and a quantity: the unit of reservations, shipments and receipts."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     sku: Sku
     quantity: Quantity

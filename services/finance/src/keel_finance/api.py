@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from keel_finance import reconciliation, service
+from keel_finance import reconciliation, sales, service
 from keel_finance.context import FinanceDep
 from keel_finance.payments import service as payment_service
 from keel_finance.schemas import (
@@ -12,6 +12,7 @@ from keel_finance.schemas import (
     JournalEntryPublic,
     MarginsPublic,
     PaymentPublic,
+    SalesPage,
     StockValuationPage,
     StockValuationPublic,
     TrialBalance,
@@ -57,6 +58,18 @@ async def list_valuation(
     `next_cursor`."""
     async with finance.unit_of_work() as uow:
         return await service.valuations(uow=uow, cursor=cursor, limit=limit)
+
+
+@router.get("/sales")
+async def list_sales(
+    finance: FinanceDep,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> SalesPage:
+    """Every posted sale with what the customer owes, in order id order; `cursor` is the last
+    page's `next_cursor`. `keel check` matches them with the order service's shipped orders."""
+    async with finance.unit_of_work() as uow:
+        return await sales.posted_sales(uow=uow, cursor=cursor, limit=limit)
 
 
 @router.get("/valuation/{sku}")

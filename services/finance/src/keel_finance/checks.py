@@ -5,9 +5,9 @@ Whether finance's valued quantities match inventory's is the reconciliation's qu
 (`GET /v1/reconciliation/inventory`), which `keel check` asks as well.
 """
 
+from keel_contracts import money
 from keel_finance import checks_repository, repository
 from keel_finance.context import Work
-from keel_finance.domain import CENT
 from keel_kit.checks import Invariant
 
 
@@ -40,7 +40,7 @@ async def _refunds_beyond_captures(uow: Work) -> list[str]:
 
 async def _stock_account_off_the_valuation(uow: Work) -> list[str]:
     account, valued = await repository.inventory_account_and_valuation(uow.session)
-    account, valued = account.quantize(CENT), valued.quantize(CENT)
+    account, valued = money.ledger_total(account), money.ledger_total(valued)
     if account == valued:
         return []
     return [f"the inventory account holds {account}, the valuations sum to {valued}"]

@@ -53,3 +53,21 @@ async def over_refunded(session: AsyncSession) -> list[tuple[str, Decimal, Decim
         .where(_to_the_cent(refunded.c.refunded - col(Payment.captured_amount)) > 0)
     )
     return [(order_id, Decimal(r), Decimal(c)) for order_id, r, c in rows.all()]
+
+
+async def posted_sales(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> list[tuple[str, str, Decimal]]:
+    """(order id, currency, amount owed) of each posted sale, in order id order after `cursor`:
+    a page of `limit`, and one more if there are more."""
+    owed = _to_the_cent(func.sum(JournalLine.debit))
+    query = (
+        select(JournalEntry.source_id, JournalEntry.currency, owed)
+        .join(JournalLine, col(JournalLine.entry_id) == col(JournalEntry.entry_id))
+        .where(JournalEntry.source_type == SALE)
+        .group_by(col(JournalEntry.source_id), col(JournalEntry.currency))
+    )
+    if cursor is not None:
+        query = query.where(col(JournalEntry.source_id) > cursor)
+    rows = await session.exec(query.order_by(col(JournalEntry.source_id)).limit(limit + 1))
+    return [(oid, currency, Decimal(str(amount))) for oid, currency, amount in rows.all()]

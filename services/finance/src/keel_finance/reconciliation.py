@@ -7,6 +7,7 @@ not in one snapshot, so stock events on their way from inventory to finance show
 quantities; a mismatch that lasts across calls is real.
 """
 
+from keel_contracts import money
 from keel_finance import domain, repository
 from keel_finance.context import Work
 from keel_finance.schemas import InventoryReconciliation, QuantityMismatch
@@ -24,7 +25,7 @@ async def reconcile_inventory(*, uow: Work) -> InventoryReconciliation:
     as_of = uow.service.clock()
     account, valued = await repository.inventory_account_and_valuation(uow.session)
     finance = await repository.valued_quantities(uow.session)
-    account, valued = account.quantize(domain.CENT), valued.quantize(domain.CENT)
+    account, valued = money.ledger_total(account), money.ledger_total(valued)
     differing = domain.differing_quantities(finance, inventory)
     return InventoryReconciliation(
         matches=account == valued and not differing,

@@ -80,6 +80,19 @@ class StockValuationPage(BaseModel):
     next_cursor: str | None
 
 
+class SalePublic(BaseModel):
+    """A posted sale: what the customer owes for the order (goods and shipping)."""
+
+    order_id: str
+    currency: str
+    amount: Decimal
+
+
+class SalesPage(BaseModel):
+    items: list[SalePublic]
+    next_cursor: str | None  # null at the end
+
+
 class QuantityMismatch(BaseModel):
     sku: str
     finance_quantity: int

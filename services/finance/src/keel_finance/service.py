@@ -2,8 +2,9 @@
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 
-from keel_contracts import Envelope, new_event_id
+from keel_contracts import Envelope, money, new_event_id
 from keel_contracts.events import (
     JournalEntryPosted,
     OrderPlaced,
@@ -36,6 +37,8 @@ from keel_kit.handlers import PermanentError
 from keel_kit.problems import NotFound
 
 log = logging.getLogger(__name__)
+
+PERCENT_PLACES = Decimal("0.01")  # a margin's share of revenue, in percent: a ratio, not money
 
 
 async def post_entry(
@@ -295,8 +298,8 @@ def _valuation_public(row: StockValuation) -> StockValuationPublic:
         sku=row.sku,
         currency=row.currency,
         quantity=row.quantity,
-        value=domain.canonical(row.value),
-        average_cost=None if average is None else domain.canonical(average),
+        value=money.shown(row.value),
+        average_cost=None if average is None else money.shown(average),
     )
 
 
@@ -310,7 +313,7 @@ async def margins(*, uow: Work, since: datetime | None = None) -> MarginsPublic:
     channels = []
     for channel, revenue, cost in rows:
         margin = revenue - cost
-        percent = (margin / revenue * 100).quantize(domain.CENT) if revenue else domain.ZERO
+        percent = (margin / revenue * 100).quantize(PERCENT_PLACES) if revenue else domain.ZERO
         channels.append(
             ChannelMargin(
                 channel=channel,

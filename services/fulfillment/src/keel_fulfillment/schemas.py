@@ -2,9 +2,10 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, StringConstraints, model_validator
 
 from keel_contracts.limits import NoControl
+from keel_kit.schemas import RequestBody
 
 # As long as the columns they land in: a warehouse's event id, a carrier, a tracking number.
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
@@ -12,9 +13,7 @@ Ref = Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
 ShipmentRef = Annotated[str, StringConstraints(min_length=1, max_length=36), NoControl]
 
 
-class WarehouseEventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WarehouseEventIn(RequestBody):
     event_id: Ref
     type: Literal["picked", "packed", "shipped", "delivered"]
     shipment_id: ShipmentRef

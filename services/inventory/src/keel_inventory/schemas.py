@@ -4,10 +4,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from keel_contracts.limits import NoControl, UnitCost
 from keel_contracts.values import Currency, Quantity, Sku
+from keel_kit.schemas import RequestBody
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Name = Annotated[
@@ -15,11 +16,7 @@ Name = Annotated[
 ]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ItemCreate(Strict):
+class ItemCreate(RequestBody):
     sku: Sku
     name: Name
     unit_cost: UnitCost
@@ -33,7 +30,7 @@ class ItemPublic(ItemCreate):
     created_at: datetime
 
 
-class LocationCreate(Strict):
+class LocationCreate(RequestBody):
     location_id: Code
     name: Name
     kind: Literal["warehouse", "store", "3pl"]
@@ -41,7 +38,7 @@ class LocationCreate(Strict):
     postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20), NoControl]
 
 
-class ReceiptCreate(Strict):
+class ReceiptCreate(RequestBody):
     """Units booked in at a cost. Its value (quantity x unit cost) needs no check of its own:
     the bounds on both keep it within one amount (keel_contracts.limits), which is what finance
     posts for it."""

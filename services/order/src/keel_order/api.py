@@ -1,9 +1,12 @@
 """Order HTTP API: channels, order intake, the order view and cancellation."""
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from keel_kit.idempotency import IdempotencyKey
 from keel_kit.problems import DomainError
+from keel_kit.query import CursorQuery
 from keel_order import intake, service
 from keel_order.context import OrderDep
 from keel_order.schemas import (
@@ -15,6 +18,7 @@ from keel_order.schemas import (
     OrderBatch,
     OrderCreate,
     OrderPublic,
+    ShippedOrdersPage,
 )
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -72,3 +76,16 @@ async def cancel_order(
     reason = (body or CancelRequest()).reason
     async with orders.unit_of_work() as uow:
         return await service.cancel_order(uow=uow, order_id=order_id, reason=reason)
+
+
+@router.get("/shipped-orders")
+async def list_shipped_orders(
+    orders: OrderDep,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ShippedOrdersPage:
+    """Orders every unit of which has left (shipped, delivered, closed) with their totals, in
+    order id order; `cursor` is the last page's `next_cursor`. `keel check` matches them with
+    finance's posted sales."""
+    async with orders.unit_of_work() as uow:
+        return await service.shipped_orders(uow=uow, cursor=cursor, limit=limit)

@@ -1,8 +1,8 @@
 """Moving an order between statuses, with its history, holds and compensations.
 
 Shared by the intake (intake.py), the saga's reactions (saga.py, shipping.py) and the hold
-resolutions (holds.py), so that every status change is recorded the same way and every failure
-releases what the order holds.
+resolutions (holds/service.py), so that every status change is recorded the same way and every
+failure releases what the order holds.
 """
 
 from datetime import datetime

@@ -16,7 +16,7 @@ from keel_order import (
 from keel_order.api import router
 from keel_order.context import OrderContext
 from keel_order.handlers import handlers
-from keel_order.holds_api import router as holds_router
+from keel_order.holds.api import router as holds_router
 from keel_order.settings import Settings
 
 

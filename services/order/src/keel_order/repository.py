@@ -2,6 +2,7 @@
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, insert, tuple_
@@ -225,3 +226,23 @@ async def open_holds(session: AsyncSession) -> list[OpenHold]:
         .order_by(col(OrderHold.due_at))
     )
     return [OpenHold(*row) for row in rows.all()]
+
+
+class EarnedOrder(NamedTuple):
+    order_id: str
+    currency: str
+    total: Decimal
+
+
+async def earned_orders(
+    session: AsyncSession, earned: Collection[Status], *, cursor: str | None, limit: int
+) -> list[EarnedOrder]:
+    """Orders in an `earned` status, in order id order after `cursor`: a page of `limit`, and
+    one more if there are more (so the caller knows whether to give out a next cursor)."""
+    query = select(
+        Order.order_id, Order.currency, col(Order.goods_total), col(Order.shipping_amount)
+    ).where(col(Order.status).in_([str(s) for s in earned]))
+    if cursor is not None:
+        query = query.where(col(Order.order_id) > cursor)
+    rows = await session.exec(query.order_by(col(Order.order_id)).limit(limit + 1))
+    return [EarnedOrder(oid, currency, goods + shipping) for oid, currency, goods, shipping in rows]

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from keel_contracts.limits import (
     NoControl,
@@ -15,6 +15,7 @@ from keel_contracts.limits import (
     check_units_per_sku,
 )
 from keel_contracts.values import Currency, Sku
+from keel_kit.schemas import RequestBody
 from keel_order.domain import BackorderPolicy
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
@@ -35,11 +36,7 @@ MAX_LINE_QUANTITY = 10_000
 MAX_ORDER_LINES = 200
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ChannelCreate(Strict):
+class ChannelCreate(RequestBody):
     channel_id: Code
     name: Text
     market_country: Country
@@ -51,18 +48,18 @@ class ChannelPublic(ChannelCreate):
     name: str  # as stored: a channel created before today's bounds still reads back
 
 
-class CustomerIn(Strict):
+class CustomerIn(RequestBody):
     customer_id: Code
     email: Email
 
 
-class LineIn(Strict):
+class LineIn(RequestBody):
     sku: Sku
     quantity: Annotated[int, Field(gt=0, le=MAX_LINE_QUANTITY)]
     unit_price: Price
 
 
-class Address(Strict):
+class Address(RequestBody):
     name: Text
     line1: Text
     line2: Text | None = None
@@ -71,17 +68,17 @@ class Address(Strict):
     country: Country
 
 
-class Shipping(Strict):
+class Shipping(RequestBody):
     amount: Price
     address: Address
 
 
-class PaymentIn(Strict):
+class PaymentIn(RequestBody):
     method: Literal["card"]
     token: Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
 
 
-class OrderCreate(Strict):
+class OrderCreate(RequestBody):
     channel: Code
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
     customer: CustomerIn
@@ -126,12 +123,12 @@ class OrderAccepted(BaseModel):
 MAX_BATCH = 500
 
 
-class BatchItem(Strict):
+class BatchItem(RequestBody):
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200), NoControl]
     order: OrderCreate
 
 
-class OrderBatch(Strict):
+class OrderBatch(RequestBody):
     """Many orders in one request, each with its own key: a retried batch replays each answer,
     and an order first sent alone and then in a batch (or the reverse) is still one order."""
 
@@ -196,7 +193,21 @@ class OrderPublic(BaseModel):
     history: list[HistoryEntry]
 
 
-class CancelRequest(Strict):
+class CancelRequest(RequestBody):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500), NoControl] = (
         "cancelled on request"
     )
+
+
+class ShippedOrderPublic(BaseModel):
+    """An order every unit of which has left: finance has earned its sale (`keel check` matches
+    the two, order by order)."""
+
+    order_id: str
+    currency: str
+    total: Decimal
+
+
+class ShippedOrdersPage(BaseModel):
+    items: list[ShippedOrderPublic]
+    next_cursor: str | None  # null at the end

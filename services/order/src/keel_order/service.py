@@ -1,5 +1,5 @@
-"""Order use cases called from HTTP: cancellation, channels, the order view (intake is in
-intake.py, the exception queue in holds.py)."""
+"""Order use cases called from HTTP: cancellation, channels, the order view, shipped orders
+(intake is in intake.py, the exception queue in holds/)."""
 
 from keel_kit.problems import Conflict, NotFound
 from keel_order import domain, lifecycle, repository
@@ -14,7 +14,10 @@ from keel_order.schemas import (
     LinePublic,
     OrderAccepted,
     OrderPublic,
+    ShippedOrderPublic,
+    ShippedOrdersPage,
 )
+from keel_order.settlement import EARNED
 
 
 async def create_channel(*, uow: Work, cmd: ChannelCreate) -> ChannelPublic:
@@ -57,4 +60,15 @@ async def view_order(*, uow: Work, order_id: str) -> OrderPublic:
         lines=[LinePublic.model_validate(line, from_attributes=True) for line in order.lines],
         holds=[HoldPublic.model_validate(hold, from_attributes=True) for hold in order.holds],
         history=[HistoryEntry.model_validate(event, from_attributes=True) for event in history],
+    )
+
+
+async def shipped_orders(*, uow: Work, cursor: str | None, limit: int) -> ShippedOrdersPage:
+    """Orders every unit of which has left, in order id order; `cursor` is the last page's
+    `next_cursor`."""
+    rows = await repository.earned_orders(uow.session, EARNED, cursor=cursor, limit=limit)
+    page = rows[:limit]
+    return ShippedOrdersPage(
+        items=[ShippedOrderPublic(**row._asdict()) for row in page],
+        next_cursor=page[-1].order_id if len(rows) > limit else None,
     )

@@ -18,6 +18,8 @@ SETTLED = frozenset({Status.DELIVERED, Status.CLOSED, Status.CANCELLED, Status.R
 WAITING_ON_OTHERS = frozenset(
     {Status.BACKORDERED, Status.RELEASED, Status.PARTIALLY_SHIPPED, Status.SHIPPED}
 )
+# Every unit has left: the payment is captured and finance posts the sale (DESIGN §2).
+EARNED = frozenset({Status.SHIPPED, Status.DELIVERED, Status.CLOSED})
 # Periodic jobs act on the second or so after a limit passes; allow them this much.
 GRACE = timedelta(seconds=30)
 

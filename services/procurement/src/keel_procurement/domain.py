@@ -130,14 +130,6 @@ def short_lines(ordered: Mapping[str, int], received: Mapping[str, int]) -> dict
     }
 
 
-def amount(value: Decimal) -> Decimal:
-    """Money as it is shown: cents always, sub-cent digits only when there are some (a unit cost
-    may have four), so an amount reads the same whether just computed or read back."""
-    exact = value.quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    cents = exact.quantize(Decimal("0.01"))
-    return cents if cents == exact else exact
-
-
 @dataclass(frozen=True)
 class Arrival:
     """One purchase order's delivery: when it was sent, the date the supplier first promised (if

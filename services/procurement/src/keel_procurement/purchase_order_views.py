@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_contracts import money
 from keel_contracts.events import PurchaseOrderLine as EventLine
 from keel_contracts.values import Money
-from keel_procurement import domain, repository
+from keel_procurement import repository
 from keel_procurement.models import PurchaseOrder, PurchaseOrderLine
 from keel_procurement.schemas import LinePublic, PurchaseOrderPublic
 
@@ -42,5 +43,5 @@ def event_line(po: PurchaseOrder, sku: str, quantity: int, unit_cost: Decimal) -
     return EventLine(
         sku=sku,
         quantity=quantity,
-        unit_cost=Money(amount=domain.amount(unit_cost), currency=po.currency),
+        unit_cost=Money(amount=money.shown(unit_cost), currency=po.currency),
     )

@@ -8,7 +8,7 @@ the boundary rolls back whole and nothing is booked.
 
 from datetime import UTC, date, datetime, time
 
-from keel_contracts import new_event_id
+from keel_contracts import money, new_event_id
 from keel_contracts.events import (
     PurchaseOrderApproved,
     PurchaseOrderCancelled,
@@ -64,7 +64,7 @@ async def draft(
         fields[line.sku] = f"lines.{index}.sku"
     await references.require_skus(session, catchup, fields)
 
-    total = domain.amount(domain.total((line.quantity, line.unit_cost) for line in cmd.lines))
+    total = money.shown(domain.total((line.quantity, line.unit_cost) for line in cmd.lines))
     po = PurchaseOrder(
         po_id=str(new_event_id()),
         supplier_id=cmd.supplier_id,
@@ -80,7 +80,7 @@ async def draft(
             line_no=number,
             sku=line.sku,
             quantity=line.quantity,
-            unit_cost=domain.amount(line.unit_cost),
+            unit_cost=money.shown(line.unit_cost),
         )
         for number, line in enumerate(cmd.lines, start=1)
     ]
@@ -130,7 +130,7 @@ async def approve(*, uow: Work, po_id: str, cmd: ApprovalCreate) -> PurchaseOrde
                 purchase_order_id=po_id,
                 supplier_id=po.supplier_id,
                 approvers=tuple(approvers),
-                total=Money(amount=domain.amount(po.total), currency=po.currency),
+                total=Money(amount=money.shown(po.total), currency=po.currency),
             ),
             key=po_id,
         )

@@ -8,18 +8,19 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
+from keel_contracts import money
 from keel_contracts.limits import MAX_LINES, BusinessDate, NoControl, UnitCost, check_total
 from keel_contracts.times import UtcDatetime as Utc
 from keel_contracts.values import Currency, Quantity, Sku
+from keel_kit.schemas import RequestBody
 from keel_kit.tables import utcnow
-from keel_procurement.domain import Status, amount, total
+from keel_procurement.domain import Status, total
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Name = Annotated[
@@ -28,14 +29,10 @@ Name = Annotated[
 Person = Annotated[
     str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoControl
 ]
-Amount = Annotated[Decimal, AfterValidator(amount)]
+Amount = Annotated[Decimal, AfterValidator(money.shown)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SupplierCreate(Strict):
+class SupplierCreate(RequestBody):
     supplier_id: Code
     name: Name
     lead_time_days: Annotated[int, Field(ge=0, le=365)]
@@ -67,7 +64,7 @@ class SupplierPublic(BaseModel):
     units_filled: int = 0
 
 
-class PolicyPut(Strict):
+class PolicyPut(RequestBody):
     supplier_id: Code
     service_level: Annotated[Decimal, Field(gt=0, lt=1, max_digits=5, decimal_places=4)]
     min_order_qty: Quantity
@@ -80,13 +77,13 @@ class PolicyPublic(PolicyPut):
     updated_at: Utc
 
 
-class LineCreate(Strict):
+class LineCreate(RequestBody):
     sku: Sku
     quantity: Quantity
     unit_cost: UnitCost
 
 
-class PurchaseOrderCreate(Strict):
+class PurchaseOrderCreate(RequestBody):
     supplier_id: Code
     location_id: Code
     currency: Currency = "USD"
@@ -100,24 +97,24 @@ class PurchaseOrderCreate(Strict):
         return self
 
 
-class ApprovalCreate(Strict):
+class ApprovalCreate(RequestBody):
     approver: Person
 
 
-class ConfirmationCreate(Strict):
+class ConfirmationCreate(RequestBody):
     expected_date: BusinessDate
 
 
-class CancelRequest(Strict):
+class CancelRequest(RequestBody):
     reason: Name = "cancelled"
 
 
-class ReceiptLineCreate(Strict):
+class ReceiptLineCreate(RequestBody):
     sku: Sku
     quantity: Quantity
 
 
-class ReceiptCreate(Strict):
+class ReceiptCreate(RequestBody):
     lines: Annotated[list[ReceiptLineCreate], Field(min_length=1, max_length=MAX_LINES)]
 
 
@@ -177,12 +174,12 @@ class DemandPublic(BaseModel):
     on_hand: int
 
 
-class DaySales(Strict):
+class DaySales(RequestBody):
     date: BusinessDate
     quantity: Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 
-class DemandSeries(Strict):
+class DemandSeries(RequestBody):
     sku: Sku
     location_id: Code
     days: Annotated[list[DaySales], Field(min_length=1, max_length=366)]
@@ -198,7 +195,7 @@ class DemandSeries(Strict):
         return days
 
 
-class DemandHistoryCreate(Strict):
+class DemandHistoryCreate(RequestBody):
     series: Annotated[list[DemandSeries], Field(min_length=1, max_length=500)]
 
 
@@ -207,7 +204,7 @@ class DemandHistoryPublic(BaseModel):
     days: int
 
 
-class ReplenishmentRunCreate(Strict):
+class ReplenishmentRunCreate(RequestBody):
     pass
 
 

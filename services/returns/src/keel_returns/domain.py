@@ -7,9 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
+from keel_contracts import money
 from keel_contracts.times import as_utc
 
 
@@ -269,13 +270,6 @@ class ShippingRefund(StrEnum):
     ALWAYS = "always"  # with the order's first refund
 
 
-CENT = Decimal("0.01")
-
-
-def cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 class PriceUnknown(ValueError):
     """A refund cannot be worked out: the order's prices never reached this service."""
 
@@ -309,6 +303,7 @@ class OrderMoney:
     """What this service learnt of an order's money from `order.placed`, and what of it has
     been promised back already."""
 
+    currency: str
     total: Decimal
     shipping: Decimal
     unit_prices: Mapping[str, Decimal]
@@ -329,16 +324,16 @@ def quote_refund(
     whole_order: bool,
     shipping_policy: ShippingRefund,
 ) -> RefundQuote:
-    """Unit price x quantity per graded line, less the grade's restocking fee (rounded to the
-    cent per line), plus shipping as the policy says; never more than the order total leaves
-    after earlier refunds."""
+    """Unit price x quantity per graded line, less the grade's restocking fee (rounded per line
+    as a charge is, `money.charge`: half-up, to the cent or the whole yen), plus shipping as the
+    policy says; never more than the order total leaves after earlier refunds (`money.cap`)."""
     lines = []
     for (sku, grade), quantity in sorted(graded.items()):
         price = order.unit_prices.get(sku)
         if price is None:
             raise PriceUnknown(f"the unit price of sku {sku} is unknown")
-        goods = cents(price * quantity)
-        fee = cents(goods * GRADES[grade].restocking_fee)
+        goods = money.charge(price * quantity, order.currency)
+        fee = money.charge(goods * GRADES[grade].restocking_fee, order.currency)
         lines.append(QuotedLine(sku, grade, quantity, price, fee, goods - fee))
     goods = sum((x.amount + x.restocking_fee for x in lines), Decimal("0"))
     fee = sum((x.restocking_fee for x in lines), Decimal("0"))
@@ -347,9 +342,9 @@ def quote_refund(
         shipping_policy is ShippingRefund.ALWAYS
         or (shipping_policy is ShippingRefund.WHOLE_ORDER and whole_order)
     ):
-        shipping = cents(order.shipping)
+        shipping = money.charge(order.shipping, order.currency)
     uncapped = goods - fee + shipping
-    left = max(order.total - order.refunded, Decimal("0")).quantize(CENT, rounding=ROUND_DOWN)
+    left = money.cap(max(order.total - order.refunded, Decimal("0")), order.currency)
     return RefundQuote(tuple(lines), goods, fee, shipping, min(uncapped, left), uncapped)
 
 

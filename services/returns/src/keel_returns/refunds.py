@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import PaymentRefunded, RefundLine, RefundRequested
+from keel_contracts.money import shown
 from keel_contracts.times import as_utc
 from keel_contracts.values import Money
 from keel_kit.handlers import PermanentError
@@ -55,7 +56,7 @@ async def request_refund(
         authorization.status = ReturnStatus.CLOSED
         authorization.note = (
             f"nothing left to refund: earlier refunds of order {order.order_id} already reach "
-            f"its total {money.total:.2f} {order.currency}"
+            f"its total {shown(money.total)} {order.currency}"
         )
         return
 
@@ -195,15 +196,14 @@ async def record_refunded(*, uow: Work, event: PaymentRefunded, cause: Envelope)
 
 def _shortfall_note(paid: list[Refund]) -> str | None:
     """Why a refunded return got less than it was promised, if it did."""
-    short = [r for r in paid if r.shortfall]
-    if not short:
-        return None
-    return "; ".join(
-        f"refund {r.refund_id} paid {r.refunded_amount:.2f} of {Decimal(r.amount):.2f} "
-        f"{r.currency} requested: {r.shortfall:.2f} short (finance refunds no more than "
+    notes = [
+        f"refund {r.refund_id} paid {shown(r.refunded_amount)} of {shown(Decimal(r.amount))} "
+        f"{r.currency} requested: {shown(r.shortfall)} short (finance refunds no more than "
         "it captured)"
-        for r in short
-    )[:300]
+        for r in paid
+        if r.shortfall and r.refunded_amount is not None
+    ]
+    return "; ".join(notes)[:300] if notes else None
 
 
 def _announce(uow: Work, refund: Refund) -> None:
@@ -239,9 +239,10 @@ def _announce(uow: Work, refund: Refund) -> None:
 
 
 def _order_money(order: ShippedOrder | None) -> domain.OrderMoney | None:
-    if order is None or order.total is None or order.ordered is None:
-        return None
+    if order is None or order.currency is None or order.total is None or order.ordered is None:
+        return None  # order.placed, which brings them all, is not seen yet
     return domain.OrderMoney(
+        currency=order.currency,
         total=Decimal(order.total),
         shipping=Decimal(order.shipping or 0),
         unit_prices={sku: Decimal(p) for sku, p in (order.unit_prices or {}).items()},

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -14,6 +13,7 @@ from pydantic import (
 
 from keel_contracts.limits import NoControl
 from keel_contracts.values import Money, Quantity, Sku
+from keel_kit.schemas import RequestBody
 from keel_returns.domain import Disposition, Grade
 
 OrderRef = Annotated[str, StringConstraints(min_length=1, max_length=36), NoControl]
@@ -25,17 +25,13 @@ ChannelName = Annotated[
 ]
 
 
-class ReturnLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReturnLineIn(RequestBody):
     sku: Sku
     quantity: Quantity
     reason: Reason
 
 
-class ReturnCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReturnCreate(RequestBody):
     order_id: OrderRef
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=100)
 
@@ -70,9 +66,7 @@ class ReturnPublic(BaseModel):
     refunds: list["RefundPublic"] = Field(default_factory=list)
 
 
-class SkuPolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SkuPolicyIn(RequestBody):
     returnable: bool
     reason: Reason | None = Field(default=None, validate_default=True)
 
@@ -90,9 +84,7 @@ class SkuPolicyPublic(BaseModel):
     reason: str | None
 
 
-class ChannelPolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChannelPolicyIn(RequestBody):
     window_days: int = Field(ge=0, le=3650)
 
 
@@ -112,37 +104,27 @@ Person = Annotated[
 ]
 
 
-class ReceiptLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReceiptLineIn(RequestBody):
     sku: Sku
     quantity: Quantity
 
 
-class ReceiptCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReceiptCreate(RequestBody):
     location_id: LocationRef
     lines: list[ReceiptLineIn] = Field(min_length=1, max_length=100)
 
 
-class InspectionLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InspectionLineIn(RequestBody):
     sku: Sku
     quantity: Quantity
     grade: Grade
 
 
-class InspectionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InspectionCreate(RequestBody):
     lines: list[InspectionLineIn] = Field(min_length=1, max_length=400)
 
 
-class RefundApproval(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefundApproval(RequestBody):
     approver: Person
 
 

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from keel_returns.domain import RefundStatus, cents
+from keel_contracts import money
+from keel_returns.domain import RefundStatus
 
 
 class SettlementRefused(ValueError):
@@ -39,11 +40,12 @@ def settle_refund(
         raise SettlementRefused(
             f"refund {refund_id} was requested in {currency}, paid in {paid_currency}"
         )
-    amount = cents(paid)
+    # What finance paid is what its journal posted: recorded as that journal line is rounded.
+    amount = money.posting(paid, currency)
     if amount < 0 or amount > requested:
         raise SettlementRefused(
             f"refund {refund_id} paid {paid} {paid_currency}: not between 0 and the "
-            f"{requested:.2f} requested"
+            f"{money.shown(requested)} requested"
         )
     return Settlement(refunded=amount, shortfall=requested - amount)
 

@@ -7,10 +7,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from keel_contracts import money
 from keel_contracts.times import as_utc
 from keel_contracts.values import Money
 from keel_kit.stats import percentile
-from keel_returns import domain, repository
+from keel_returns import repository
 from keel_returns.context import Work
 from keel_returns.domain import Grade, RefundStatus, ReturnStatus
 from keel_returns.repository import RefundedReturn, RefundTotals
@@ -53,7 +54,8 @@ def _refunds(totals: list[RefundTotals]) -> RefundsSummary:
     def per_currency(
         rows: list[RefundTotals], amount: Callable[[RefundTotals], Decimal]
     ) -> list[Money]:
-        return [Money(amount=domain.cents(amount(t)), currency=t.currency) for t in rows]
+        # Sums read back from the database: SQLite's are floats, with noise below the cent.
+        return [Money(amount=money.ledger_total(amount(t)), currency=t.currency) for t in rows]
 
     return RefundsSummary(
         issued=sum(t.count for t in paid),

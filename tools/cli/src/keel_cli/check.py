@@ -1,7 +1,8 @@
 """`keel check`: every cross-service invariant, recomputed now.
 
 Each service recomputes its own invariants from its database (`GET /v1/checks`); finance
-reconciles its books with inventory's stock (`GET /v1/reconciliation/inventory`); the broker
+reconciles its books with inventory's stock (`GET /v1/reconciliation/inventory`); the order
+service's shipped orders are matched with finance's posted sales, order by order; the broker
 tells each consumer group's lag and dead letters, the services their parked outbox rows. The
 check first waits (up to `quiet_timeout`) for the stack to go quiet, outboxes drained and every
 group caught up, since in-flight work is not a violation. Dead letters and parked rows are
@@ -15,6 +16,7 @@ import importlib
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import httpx
@@ -27,6 +29,7 @@ from keel_kit.checks import OUTBOX_DRAINED
 Severity = Literal["violation", "warning"]
 HTTP_TIMEOUT_SECONDS = 30.0  # a service recomputes over its whole ledger
 DEAD_LETTERS_NAMED = 5
+SALES_PAGE = 1000  # orders and sales asked for per request
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ async def run_check(
         report = CheckReport(waited_seconds=time.monotonic() - started)
         _add_service_reports(report, reports)
         await _add_reconciliation(report, http, urls)
+        await _add_sales_cross_check(report, http, urls)
     _add_lags(report, lags)
     await _add_dead_letters(report, bootstrap)
     _add_parked(report, urls)
@@ -189,6 +193,60 @@ async def _add_reconciliation(
                 f"inventory holds {m['inventory_quantity']}",
             )
         )
+
+
+async def _add_sales_cross_check(
+    report: CheckReport,
+    http: httpx.AsyncClient,
+    urls: Mapping[ServiceName, str],
+    *,
+    page: int = SALES_PAGE,
+) -> None:
+    """Every order the order service has shipped whole has its sale posted in finance, for the
+    order's total, and finance has posted no sale the order service does not know as shipped."""
+    name = "each shipped order's sale is posted in finance, for the order's total"
+    if "order" not in urls or "finance" not in urls:
+        return
+    report.checked.append(f"finance: {name}")
+    try:
+        shipped = await _every_item(http, f"{urls['order']}/v1/shipped-orders", page)
+        sales = await _every_item(http, f"{urls['finance']}/v1/sales", page)
+    except httpx.HTTPError as error:
+        report.findings.append(Finding("finance", name, "violation", f"cannot compare: {error}"))
+        return
+    owed = {s["order_id"]: (s["currency"], Decimal(s["amount"])) for s in sales}
+    total = {o["order_id"]: (o["currency"], Decimal(o["total"])) for o in shipped}
+    for order_id in sorted(total.keys() | owed.keys()):
+        if order_id not in owed:
+            detail = f"order {order_id} shipped, but finance posted no sale for it"
+        elif order_id not in total:
+            detail = f"finance posted a sale of order {order_id}, which has not shipped whole"
+        elif total[order_id] != owed[order_id]:
+            (currency, amount), (posted_currency, posted) = total[order_id], owed[order_id]
+            detail = (
+                f"order {order_id} totals {amount} {currency}, its sale owes "
+                f"{posted} {posted_currency}"
+            )
+        else:
+            continue
+        report.findings.append(Finding("finance", name, "violation", detail))
+
+
+async def _every_item(http: httpx.AsyncClient, url: str, page: int) -> list[dict[str, Any]]:
+    """Every item of a cursor-paged list, page after page."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": page}
+        if cursor is not None:
+            params["cursor"] = cursor
+        response = await http.get(url, params=params)
+        response.raise_for_status()
+        body = response.json()
+        items.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
 
 
 def _add_lags(report: CheckReport, lags: Mapping[tuple[ServiceName, str], int | None]) -> None:

@@ -1,9 +1,8 @@
 """Finance's events: payments (refunds included) and journal entries."""
 
-from pydantic import BaseModel, ConfigDict
-
 from keel_contracts.envelope import Message
 from keel_contracts.values import Amount, Currency, Money
+from keel_contracts.wire import WireModel
 
 # --- finance.payment.v1 ---
 
@@ -45,9 +44,7 @@ class PaymentVoided(Message):
 # --- finance.journal.v1 ---
 
 
-class JournalLine(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+class JournalLine(WireModel):
     account: str
     debit: Amount
     credit: Amount

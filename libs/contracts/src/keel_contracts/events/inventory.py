@@ -3,11 +3,10 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from keel_contracts.envelope import Message
 from keel_contracts.events.returns import Disposition
 from keel_contracts.values import Line, Money, Quantity, Sku
+from keel_contracts.wire import WireModel
 
 LocationKind = Literal["warehouse", "store", "3pl", "in_transit"]
 
@@ -53,10 +52,8 @@ class StockReceived(Message):
 # --- inventory.reservation.v1: answers to reservation commands, keyed by order ---
 
 
-class Allocation(BaseModel):
+class Allocation(WireModel):
     """Units of one SKU held for an order at one location."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     location_id: str
     sku: Sku

@@ -15,7 +15,7 @@ class OrderedLine(Line):
     `from_attributes` lets a producer written before `unit_price` keep passing plain `Line`s.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore", from_attributes=True)
+    model_config = ConfigDict(from_attributes=True)  # the rest (frozen, extra ignored) from Line
 
     unit_price: Money | None = None
 

@@ -3,10 +3,9 @@ purchase order."""
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
 from keel_contracts.envelope import Message
 from keel_contracts.values import Line, Money, Quantity, Sku
+from keel_contracts.wire import WireModel
 
 
 class PurchaseOrderConfirmed(Message):
@@ -18,10 +17,8 @@ class PurchaseOrderConfirmed(Message):
     expected_at: datetime
 
 
-class PurchaseOrderLine(BaseModel):
+class PurchaseOrderLine(WireModel):
     """A SKU, a quantity and what one unit costs from the supplier."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     sku: Sku
     quantity: Quantity

@@ -2,10 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from keel_contracts.envelope import Message
 from keel_contracts.values import Line, Money, Quantity, Sku
+from keel_contracts.wire import WireModel
 
 # --- returns.return.v1 ---
 
@@ -33,11 +32,9 @@ class ReturnReceived(Message):
     lines: tuple[Line, ...]
 
 
-class InspectedLine(BaseModel):
+class InspectedLine(WireModel):
     """Units of one SKU given one grade, and where the grade sends them: restock (sellable),
     refurbish (a refurbishment location), damaged (damaged/quarantine) or write_off."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     sku: Sku
     quantity: Quantity
@@ -56,11 +53,9 @@ class ReturnInspected(Message):
     lines: tuple[InspectedLine, ...]
 
 
-class RefundLine(BaseModel):
+class RefundLine(WireModel):
     """What comes back for units of one SKU and grade: `amount` is the units' price less the
     grade's restocking fee."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
     sku: Sku
     quantity: Quantity

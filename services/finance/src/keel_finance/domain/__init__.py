@@ -1,10 +1,10 @@
 """Finance's rules, free of I/O: double-entry bookkeeping (`ledger`), payments (`payments`) and
-inventory valuation at moving average cost (`valuation`), all importable from here."""
+inventory valuation at moving average cost (`valuation`), all importable from here. Money's
+places and rounding are `keel_contracts.money`'s."""
 
 from keel_finance.domain.ledger import (
     ACCOUNTS,
     CASH,
-    CENT,
     CHART_OF_ACCOUNTS,
     COST_OF_GOODS_SOLD,
     GOODS_RECEIVED_NOT_INVOICED,
@@ -21,7 +21,6 @@ from keel_finance.domain.ledger import (
     Entry,
     Posting,
     UnbalancedEntry,
-    canonical,
     cost_of_goods_entry,
     opening_stock_entry,
     purchase_receipt_entry,
@@ -39,7 +38,6 @@ from keel_finance.domain.payments import (
     refundable,
 )
 from keel_finance.domain.valuation import (
-    AVERAGE_COST_PLACES,
     CurrencyMismatch,
     IssueCost,
     ReturnCost,
@@ -47,14 +45,11 @@ from keel_finance.domain.valuation import (
     StockValue,
     differing_quantities,
     return_cost,
-    to_cents,
 )
 
 __all__ = [
     "ACCOUNTS",
-    "AVERAGE_COST_PLACES",
     "CASH",
-    "CENT",
     "CHART_OF_ACCOUNTS",
     "COST_OF_GOODS_SOLD",
     "GOODS_RECEIVED_NOT_INVOICED",
@@ -78,7 +73,6 @@ __all__ = [
     "SoldStock",
     "StockValue",
     "UnbalancedEntry",
-    "canonical",
     "capture_entry",
     "check_authorization",
     "check_capture",
@@ -91,6 +85,5 @@ __all__ = [
     "return_cost",
     "returned_goods_entry",
     "sale_entry",
-    "to_cents",
     "write_off_entry",
 ]

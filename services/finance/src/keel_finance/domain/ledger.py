@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from keel_contracts import money
+
 ZERO = Decimal("0")
-CENT = Decimal("0.01")
 
 
 class AccountKind(StrEnum):
@@ -70,7 +71,8 @@ class Posting:
 
 @dataclass(frozen=True)
 class Entry:
-    """A balanced set of postings in one currency, rounded to cents."""
+    """A balanced set of postings in one currency, each rounded as a journal line of that
+    currency is (`keel_contracts.money.posting`: to the cent, or to the whole yen)."""
 
     currency: str
     postings: tuple[Posting, ...]
@@ -78,7 +80,8 @@ class Entry:
     @classmethod
     def of(cls, currency: str, *postings: Posting) -> Entry:
         rounded = tuple(
-            Posting(p.account, p.debit.quantize(CENT), p.credit.quantize(CENT)) for p in postings
+            Posting(p.account, money.posting(p.debit, currency), money.posting(p.credit, currency))
+            for p in postings
         )
         for posting in rounded:
             if posting.account not in ACCOUNTS:
@@ -109,13 +112,6 @@ def purchase_receipt_entry(currency: str, value: Decimal) -> Entry:
         Posting(INVENTORY, debit=value),
         Posting(GOODS_RECEIVED_NOT_INVOICED, credit=value),
     )
-
-
-def canonical(amount: Decimal) -> Decimal:
-    """Money as people write it: cents always, more places only when they carry value
-    (a column's 10.0000 and a command's 10 both read 10.00)."""
-    cents = amount.quantize(CENT)
-    return cents if cents == amount else amount.normalize()
 
 
 def sale_entry(currency: str, goods: Decimal, shipping: Decimal) -> Entry:

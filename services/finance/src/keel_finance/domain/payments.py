@@ -3,18 +3,11 @@ posts to the journal."""
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
-from keel_finance.domain.ledger import (
-    CASH,
-    CENT,
-    RECEIVABLE,
-    SALES_RETURNS,
-    Entry,
-    Posting,
-    canonical,
-)
+from keel_contracts import money
+from keel_finance.domain.ledger import CASH, RECEIVABLE, SALES_RETURNS, Entry, Posting
 
 
 class PaymentStatus(StrEnum):
@@ -29,9 +22,16 @@ class PaymentRefused(ValueError):
     """A payment request that can never succeed against the payment as it stands."""
 
 
-def check_authorization(amount: Decimal) -> None:
-    if amount.quantize(CENT) <= 0:
-        raise PaymentRefused(f"an authorization needs an amount of at least one cent, not {amount}")
+def check_authorization(amount: Decimal, currency: str) -> None:
+    """An authorization of less than the journal posts in its currency could never be captured."""
+    _check_posts_something("an authorization", amount, currency)
+
+
+def _check_posts_something(what: str, amount: Decimal, currency: str) -> None:
+    if money.posting(amount, currency) <= 0:
+        raise PaymentRefused(
+            f"{what} needs an amount of at least {money.least(currency)} {currency}, not {amount}"
+        )
 
 
 def check_capture(
@@ -46,18 +46,18 @@ def check_capture(
     """One capture per authorization, in its currency, of at most the authorized amount."""
     if status == PaymentStatus.CAPTURED:
         raise PaymentRefused(
-            f"already captured {canonical(captured)} {currency}; an authorization is captured once"
+            f"already captured {money.shown(captured)} {currency}; "
+            "an authorization is captured once"
         )
     if status != PaymentStatus.AUTHORIZED:
         raise PaymentRefused(f"a {status} payment cannot be captured, only an authorized one")
     if amount_currency != currency:
         raise PaymentRefused(f"capture in {amount_currency} of a payment authorized in {currency}")
-    if amount.quantize(CENT) <= 0:
-        raise PaymentRefused(f"a capture needs an amount of at least one cent, not {amount}")
+    _check_posts_something("a capture", amount, currency)
     if amount > authorized:
         raise PaymentRefused(
-            f"capture of {canonical(amount)} {currency} exceeds the authorized "
-            f"{canonical(authorized)} {currency}"
+            f"capture of {money.shown(amount)} {currency} exceeds the authorized "
+            f"{money.shown(authorized)} {currency}"
         )
 
 
@@ -86,16 +86,15 @@ def refundable(
         raise PaymentRefused(f"a {status} payment has nothing captured to refund")
     if requested_currency != currency:
         raise PaymentRefused(f"refund in {requested_currency} of a payment in {currency}")
-    if requested.quantize(CENT) <= 0:
-        raise PaymentRefused(f"a refund needs an amount of at least one cent, not {requested}")
-    # Refunds are whole cents, so the journal posts exactly what is recorded; a sub-cent left
-    # over from a capture is never refunded.
-    left = (captured - refunded).quantize(CENT, rounding=ROUND_DOWN)
+    _check_posts_something("a refund", requested, currency)
+    # A refund is what its journal line posts, so the journal posts exactly what is recorded;
+    # what is left is capped, so a fraction of a cent (or yen) left over is never refunded.
+    left = money.cap(captured - refunded, currency)
     if left <= 0:
         raise PaymentRefused(
-            f"the captured {canonical(captured)} {currency} is already refunded in full"
+            f"the captured {money.shown(captured)} {currency} is already refunded in full"
         )
-    return min(requested.quantize(CENT), left)
+    return min(money.posting(requested, currency), left)
 
 
 def refund_entry(currency: str, amount: Decimal) -> Entry:

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
-from keel_finance.domain.ledger import CENT, ZERO
-
-AVERAGE_COST_PLACES = Decimal("0.0001")  # as precise as a unit cost on the wire
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    # Half-even, Decimal's default: it is the rounding Entry.of applies, so an amount rounded here
-    # is posted unchanged, and over many issues it rounds up as often as down, so the rounding
-    # left in a SKU's value does not drift one way.
-    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+from keel_contracts import money
+from keel_finance.domain.ledger import ZERO
 
 
 class CurrencyMismatch(ValueError):
@@ -41,12 +33,13 @@ class IssueCost:
 
 @dataclass(frozen=True)
 class StockValue:
-    """A SKU's units on hand and what they cost, in cents, at moving average cost.
+    """A SKU's units on hand and what they cost, at moving average cost, to the places the
+    journal keeps in its currency (cents, whole yen).
 
-    The value is kept, not the average: an issue takes value x issued / on hand rounded to cents
-    and the last unit takes whatever is left, so the value is always exactly what receipts and
-    returns added less what issues took out, and the SKUs' values add up to the inventory account
-    to the cent.
+    The value is kept, not the average: an issue takes value x issued / on hand rounded as the
+    journal line that posts it (`money.posting`) and the last unit takes whatever is left, so the
+    value is always exactly what receipts and returns added less what issues took out, and the
+    SKUs' values add up to the inventory account to the cent.
 
     That holds for units issued beyond those on hand too: they are costed at the event's unit
     cost and taken out all the same, so the quantity goes below zero with their value. The
@@ -66,11 +59,12 @@ class StockValue:
     def average_cost(self) -> Decimal | None:
         if self.quantity <= 0:
             return None  # nothing on hand: there is no average to speak of
-        return (self.value / self.quantity).quantize(AVERAGE_COST_PLACES, ROUND_HALF_EVEN)
+        return money.unit_cost(self.value / self.quantity)
 
     def add(self, quantity: int, value: Decimal, currency: str, *, what: str) -> StockValue:
-        """The stock with `quantity` units worth `value` (cents) added; `what` names them in the
-        refusal of a cost in another currency than the stock's. Empty stock takes any currency."""
+        """The stock with `quantity` units worth `value` (as posted) added; `what` names them in
+        the refusal of a cost in another currency than the stock's. Empty stock takes any
+        currency."""
         if not self.empty and currency != self.currency:
             raise CurrencyMismatch(
                 f"{what} at a {currency} cost for stock valued in {self.currency}"
@@ -81,7 +75,7 @@ class StockValue:
         self, quantity: int, unit_cost: Decimal, currency: str
     ) -> tuple[StockValue, Decimal]:
         """The stock after a receipt, and the receipt's value (what the journal debits)."""
-        amount = to_cents(unit_cost * quantity)
+        amount = money.posting(unit_cost * quantity, currency)
         return self.add(quantity, amount, currency, what="a receipt"), amount
 
     def issue(
@@ -101,14 +95,18 @@ class StockValue:
         if not valued_quantity:
             valued = ZERO
         elif valued_quantity == self.quantity:
-            valued = self.value  # the stock is emptied: no stray cents stay behind
+            # The stock is emptied: no stray cents stay behind. Rounded all the same, as it is
+            # posted: a yen value kept to cents before the journal kept yen whole leaves behind
+            # the fraction the account keeps too.
+            valued = money.posting(self.value, self.currency)
         else:
-            valued = to_cents(self.value * valued_quantity / self.quantity)
+            valued = money.posting(self.value * valued_quantity / self.quantity, self.currency)
+        cost_currency = currency if self.empty else self.currency
         cost = IssueCost(
-            currency=currency if self.empty else self.currency,
+            currency=cost_currency,
             valued=valued,
             unvalued_quantity=unvalued_quantity,
-            unvalued=to_cents(unit_cost * unvalued_quantity),
+            unvalued=money.posting(unit_cost * unvalued_quantity, cost_currency),
         )
         remaining = StockValue(cost.currency, self.quantity - quantity, self.value - cost.total)
         return remaining, cost
@@ -145,8 +143,8 @@ class SoldStock:
         if not covered:
             return 0, ZERO
         if covered == self.quantity:
-            return covered, self.value
-        return covered, to_cents(self.value * covered / self.quantity)
+            return covered, money.posting(self.value, self.currency)
+        return covered, money.posting(self.value * covered / self.quantity, self.currency)
 
 
 @dataclass(frozen=True)
@@ -184,7 +182,8 @@ def return_cost(
             f"units returned beyond the order's issues at a {currency} cost, "
             f"the issued ones at {sold.currency}"
         )
-    return ReturnCost(currency, value + to_cents(unit_cost * (quantity - covered)), covered)
+    beyond = money.posting(unit_cost * (quantity - covered), currency)
+    return ReturnCost(currency, value + beyond, covered)
 
 
 def differing_quantities(

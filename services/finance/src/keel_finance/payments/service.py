@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from keel_contracts import Envelope, Message
+from keel_contracts import Envelope, Message, money
 from keel_contracts.commands import (
     AuthorizePayment,
     CapturePayment,
@@ -270,9 +270,9 @@ async def payment(*, uow: Work, order_id: str) -> PaymentPublic:
         raise NotFound(f"no payment for order {order_id}")
     return PaymentPublic(
         **row.model_dump(exclude={"amount", "captured_amount", "refunded_amount"}),
-        amount=domain.canonical(row.amount),
-        captured_amount=domain.canonical(row.captured_amount),
-        refunded_amount=domain.canonical(row.refunded_amount),
+        amount=money.shown(row.amount),
+        captured_amount=money.shown(row.captured_amount),
+        refunded_amount=money.shown(row.refunded_amount),
     )
 
 
@@ -288,7 +288,7 @@ def _announce_refund(uow: Work, refund: Refund, cause: Envelope) -> None:
 
 async def _decide(provider: PaymentProvider, cmd: AuthorizePayment) -> Payment:
     try:
-        domain.check_authorization(cmd.amount.amount)
+        domain.check_authorization(cmd.amount.amount, cmd.amount.currency)
     except domain.PaymentRefused as refusal:
         # Declined here, without troubling the provider: the order still gets its answer.
         result = Authorization(Outcome.DECLINED, None, str(refusal))
@@ -337,7 +337,7 @@ def _answer(payment: Payment) -> Message:
 
 
 def _money(amount: Decimal, currency: str) -> Money:
-    return Money(amount=domain.canonical(amount), currency=currency)
+    return Money(amount=money.shown(amount), currency=currency)
 
 
 def _authorization_id(payment: Payment) -> str:

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from keel_kit.query import CursorQuery
-from keel_order import holds
 from keel_order.context import OrderDep
 from keel_order.domain import HoldState, HoldType, Role
-from keel_order.holds_schemas import (
+from keel_order.holds import service as holds
+from keel_order.holds.schemas import (
     ExceptionsPage,
     HoldResolution,
     HoldResolve,

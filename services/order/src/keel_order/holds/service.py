@@ -25,7 +25,7 @@ from keel_contracts.commands import ResolvePaymentReview
 from keel_contracts.times import as_utc
 from keel_kit import cursors
 from keel_kit.problems import Conflict, NotFound
-from keel_order import domain, holds_repository, lifecycle, repository
+from keel_order import domain, lifecycle, repository
 from keel_order.context import Work
 from keel_order.domain import (
     HoldState,
@@ -36,7 +36,8 @@ from keel_order.domain import (
     Status,
     StockState,
 )
-from keel_order.holds_schemas import (
+from keel_order.holds import repository as holds_repository
+from keel_order.holds.schemas import (
     ExceptionPublic,
     ExceptionsPage,
     HoldResolution,

@@ -6,14 +6,14 @@ from pydantic import BaseModel, StringConstraints
 
 from keel_contracts.limits import NoControl
 from keel_contracts.times import UtcDatetime
-from keel_order.schemas import Strict
+from keel_kit.schemas import RequestBody
 
 # A person's decision: a hold's resolution other than the system's `closed`. A Literal, not
 # Resolution's members, so that a refusal names the values as they are sent.
 Decision = Literal["release", "reject"]
 
 
-class HoldResolve(Strict):
+class HoldResolve(RequestBody):
     decision: Decision
     note: Annotated[
         str, StringConstraints(min_length=1, max_length=400, strip_whitespace=True), NoControl

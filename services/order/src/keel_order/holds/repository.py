@@ -1,4 +1,5 @@
-"""The exception queue's queries (kept beside repository.py, which the saga's hot path uses)."""
+"""The exception queue's queries (kept apart from keel_order.repository, which the saga's hot path
+uses)."""
 
 from collections.abc import Sequence
 from datetime import datetime
