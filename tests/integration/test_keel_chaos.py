@@ -36,6 +36,7 @@ def test_a_short_seeded_chaos_run_ends_with_every_invariant_holding(tmp_path: Pa
             "broker": 1,
             "postgres": 1,
             "pause": 1,
+            "stall": 1,
             "duplicate": 2,
             "poison": 3,
         }

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from keel_cli.chaos.schedule import PAUSE_SECONDS, draw
+from keel_cli.chaos.schedule import PAUSE_SECONDS, POLL_INTERVAL_SECONDS, draw
 from keel_contracts import SERVICES
 
 pytestmark = pytest.mark.unit
@@ -22,9 +22,21 @@ def test_every_service_is_killed_once_and_every_other_fault_is_there() -> None:
 
     assert sorted(f.target for f in faults if f.kind == "kill") == sorted(SERVICES)
     kinds = Counter(f.kind for f in faults)
-    assert kinds == {"kill": 6, "broker": 1, "postgres": 1, "pause": 1, "duplicate": 2, "poison": 3}
+    assert kinds == {
+        "kill": 6,
+        "broker": 1,
+        "postgres": 1,
+        "pause": 1,
+        "stall": 1,
+        "duplicate": 2,
+        "poison": 3,
+    }
     (pause,) = (f for f in faults if f.kind == "pause")
     assert pause.hold == PAUSE_SECONDS
+    (stall,) = (f for f in faults if f.kind == "stall")
+    assert stall.hold > POLL_INTERVAL_SECONDS  # past the poll interval of a chaos stack
+    (kill,) = (f for f in faults if f.kind == "kill" and f.target == stall.target)
+    assert stall.at > kill.at + kill.hold  # a process the run restarted, not killed mid-stall
 
 
 def test_faults_come_in_time_order_within_the_first_80_percent_of_the_load() -> None:
@@ -32,4 +44,5 @@ def test_faults_come_in_time_order_within_the_first_80_percent_of_the_load() -> 
 
     assert [f.at for f in faults] == sorted(f.at for f in faults)
     assert all(1.0 <= f.at <= 80.0 for f in faults)
-    assert "postgres" not in {f.kind for f in faults}  # SQLite has no server to stop
+    # SQLite has no server to stop, nor a lock that stalls the consumer alone
+    assert not {"postgres", "stall"} & {f.kind for f in faults}

@@ -48,6 +48,7 @@ def subscribe(
     metrics: KitMetrics,
     stalls: StallWatch,
     batch_size: int,
+    max_poll_interval_seconds: float,
     kill_before_offset_commit: bool = False,
 ) -> None:
     """Attach the service's consumer: all its topics, one group, batches, manual commits."""
@@ -62,7 +63,7 @@ def subscribe(
         batch_timeout_ms=100,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
-        max_poll_interval_ms=300_000,
+        max_poll_interval_ms=int(max_poll_interval_seconds * 1000),
         session_timeout_ms=10_000,
         heartbeat_interval_ms=2_000,
         listener=_AssignmentGauge(metrics),

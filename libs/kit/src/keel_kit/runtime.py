@@ -149,6 +149,7 @@ class ServiceRuntime:
             metrics=self.metrics,
             stalls=self.stalls,
             batch_size=self.settings.consumer_batch_size,
+            max_poll_interval_seconds=self.settings.consumer_max_poll_interval_seconds,
             kill_before_offset_commit=self.settings.fault_kill_before_offset_commit,
         )
         document_publications(broker, self.settings.service)

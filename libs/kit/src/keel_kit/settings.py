@@ -52,6 +52,15 @@ class ServiceSettings(BaseSettings):
         description="largest request body accepted; a bigger one is a 413 stating the limit",
     )
     consumer_batch_size: int = Field(default=500, ge=1, le=5000)
+    consumer_max_poll_interval_seconds: float = Field(
+        default=300,
+        ge=5,
+        description="a consumer that has not asked for records this long (a batch stuck on a "
+        "lock, say) leaves its group, and its partitions go to another member",
+        validation_alias=AliasChoices(
+            "KEEL_CONSUMER_MAX_POLL_INTERVAL_SECONDS", "consumer_max_poll_interval_seconds"
+        ),
+    )
     consumer_max_attempts: int = Field(default=5, ge=1)
     retry_backoff_seconds: float = Field(default=0.2, gt=0)
     stall_alarm_seconds: float = Field(

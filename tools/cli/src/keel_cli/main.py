@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -244,8 +245,12 @@ def chaos(
     """Trading-day load while faults strike (kills, broker and database restarts, a paused
     consumer, duplicates, poison), then heal and `keel check`; exit 1 on any violation."""
     from keel_cli.chaos.run import render, run_chaos
+    from keel_cli.chaos.schedule import POLL_INTERVAL_SECONDS
 
     config = _config(database)
+    # Services this run starts or restarts (a stalled one always is) give up a stalled batch's
+    # partitions this soon.
+    os.environ.setdefault("KEEL_CONSUMER_MAX_POLL_INTERVAL_SECONDS", str(POLL_INTERVAL_SECONDS))
     _bring_up(config)
     result = asyncio.run(
         run_chaos(config, seed=seed, duration=duration, rate=rate, say=console.print)

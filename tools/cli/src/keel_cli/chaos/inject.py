@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
@@ -21,6 +22,7 @@ from keel_kit.relay import create_producer
 
 DUPLICATES_PER_FAULT = 20
 BROKER_PATIENCE_SECONDS = 90.0
+STALL_PATIENCE_SECONDS = 120.0  # for the stalled service to be ready again after its kill
 POISON_KEY_PREFIX = b"chaos-poison-"
 UNKNOWN_TYPE = "chaos.unknown_type"
 
@@ -74,6 +76,8 @@ class Injector:
             )
         elif fault.kind == "pause":
             await self._pause(fault.target, fault.hold)
+        elif fault.kind == "stall":
+            await self._stall(fault.target, fault.hold)
         elif fault.kind == "duplicate":
             await _once_the_broker_answers(lambda: self._duplicate(fault.target))
         elif fault.kind == "poison":
@@ -94,6 +98,33 @@ class Injector:
             await asyncio.sleep(seconds)
         finally:
             self._signal(service, signal.SIGCONT)
+
+    async def _stall(self, service: str, seconds: float) -> None:
+        """Hold the service's inbox locked: its consumer's next batch waits on the lock (the
+        kit reads the inbox first) while the process, its heartbeats and its HTTP side go on,
+        until the member overstays its poll interval and the group moves its partitions.
+
+        The stall starts once the service is ready (its consumer connected: it follows the
+        service's restart), so the consumer is alive for all of it. A database restart (another
+        fault) drops the lock with the connection: it is taken again once the database
+        answers, until the stall's time is up."""
+        await asyncio.to_thread(stack.wait_ready, (service,), STALL_PATIENCE_SECONDS)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        dsn = postgres.url(f"keel_{service}", port=self.config.postgres_port)
+        while (left := until - loop.time()) > 0:
+            try:
+                connection = await asyncpg.connect(
+                    dsn.replace("postgresql+asyncpg://", "postgresql://"), timeout=left
+                )
+                try:
+                    async with connection.transaction():
+                        await connection.execute("LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE")
+                        await asyncio.sleep(until - loop.time())
+                finally:
+                    await connection.close()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await asyncio.sleep(min(1.0, max(0.0, until - loop.time())))
 
     def _signal(self, service: str, sig: signal.Signals) -> None:
         pid = processes.read_pid(service, state_dir=self.config.state_dir)

@@ -1,9 +1,12 @@
 """The faults of one chaos run, drawn from a seed: the same seed gives the same schedule.
 
 Every run kills each service once, kills and restarts the broker, stops PostgreSQL at once
-(when the stack runs on it), pauses one consumer past its session timeout, and delivers
-duplicates and poison messages; only the moments, the order and the targets change with the
-seed. Faults start in the first 80% of the load, so each has time to hurt while work flows.
+(when the stack runs on it), pauses one service past its consumer's session timeout, and
+delivers duplicates and poison messages; on PostgreSQL it also stalls one consumer past its
+poll interval (a lock holds its batch while the process lives on), once that service's kill
+has restarted it. Only the moments, the order and the targets change with the seed. Faults
+start in the first 80% of the load, so each has time to hurt while work flows (the stall
+follows its target's restart).
 """
 
 from __future__ import annotations
@@ -23,12 +26,18 @@ TRAFFIC_TOPICS = (
 )
 # Past the consumer's 10 s session timeout: the group rebalances around the frozen replica.
 PAUSE_SECONDS = 14.0
+# The consumers' poll interval on a stack `keel chaos` starts (300 s by default: a run would
+# have to stall a batch for five minutes), and a stall past it: the stuck member leaves its
+# group while its process, heartbeats and HTTP side live on.
+POLL_INTERVAL_SECONDS = 15.0
+STALL_SECONDS = 20.0
+RESTART_SECONDS = 2.0  # from a killed service's start to its stall
 
 
 @dataclass(frozen=True)
 class Fault:
     at: float  # seconds after the load starts
-    kind: str  # kill, broker, postgres, pause, duplicate, poison
+    kind: str  # kill, broker, postgres, pause, stall, duplicate, poison
     target: str  # a service, a topic, or the component itself
     hold: float = 0.0  # how long the component stays down or paused
 
@@ -54,4 +63,13 @@ def draw(seed: int, duration: float, *, postgres: bool) -> list[Fault]:
         faults.append(Fault(when(), "duplicate", rng.choice(TRAFFIC_TOPICS)))
     for _ in range(3):
         faults.append(Fault(when(), "poison", rng.choice(TRAFFIC_TOPICS)))
+    if postgres:  # drawn last, so the faults drawn before it stay what they were
+        faults.append(_stall_after_restart(rng.choice(SERVICES), faults))
     return sorted(faults, key=lambda f: (f.at, f.kind, f.target))
+
+
+def _stall_after_restart(service: str, faults: list[Fault]) -> Fault:
+    """A stall of `service` once its kill has restarted it: the stalled process is one the run
+    started (with the run's poll interval), and no kill of it cuts the stall short."""
+    kill = next(f for f in faults if f.kind == "kill" and f.target == service)
+    return Fault(round(kill.at + kill.hold + RESTART_SECONDS, 1), "stall", service, STALL_SECONDS)
