@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from keel_kit.signing import StackKeys
 from tests.conftest import Infra
 from tests.integration.support import ServiceProcess, StartService
 
@@ -15,7 +16,13 @@ def start_service(infra: Infra, tmp_path: Path) -> Iterator[StartService]:
 
     `start_service("finance")` gets its own database; pass `database_url=` to make a second
     replica share it, `bootstrap=` to use another broker, `env=` for extra settings.
+
+    The test's services share one state folder, so one set of signing keys, made here in its
+    `auth/`: every service checks tokens against them, finance signs its calls to inventory with
+    its own key from there, and each process's `keys` sign the test's requests.
     """
+    state_dir = tmp_path / "state"
+    keys = StackKeys.ensure(state_dir / "auth")
     started: list[ServiceProcess] = []
 
     def start(
@@ -32,10 +39,11 @@ def start_service(infra: Infra, tmp_path: Path) -> Iterator[StartService]:
             env={
                 "KEEL_KAFKA_BOOTSTRAP_SERVERS": bootstrap or infra.bootstrap,
                 f"{prefix}DATABASE_URL": database_url or infra.new_database(service),
-                "KEEL_STATE_DIR": str(tmp_path / "state"),
+                "KEEL_STATE_DIR": str(state_dir),
                 **(env or {}),
             },
             log_dir=tmp_path / "logs",
+            keys=keys,
         )
         started.append(process)
         process.start(wait_ready=wait_ready)

@@ -3,12 +3,11 @@
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from keel_cli import stack
 from keel_cli.runtime.processes import port_open
-from tests.integration.support import Endpoint, eventually, keel, new_sku, stock
+from tests.integration.support import Endpoint, eventually, journal_entries, keel, new_sku, stock
 
 pytestmark = pytest.mark.integration
 
@@ -30,19 +29,21 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
             "returns.db",
         ]
 
-        finance, sku = stack.url("finance"), new_sku()
-        [movement_id] = stock(Endpoint(stack.url("inventory")), sku, {"WH-1": 5}, unit_cost="12.00")
+        # The keys `keel up` made for its services, which sign the test's requests too.
+        keys = stack.keys(state_dir)
+        inventory, finance, order = (
+            Endpoint(stack.url(service), keys) for service in ("inventory", "finance", "order")
+        )
+        sku = new_sku()
+        [movement_id] = stock(inventory, sku, {"WH-1": 5}, unit_cost="12.00")
 
-        def posted() -> list[object]:
-            entries: list[object] = httpx.get(
-                f"{finance}/v1/journal", params={"source_id": movement_id}
-            ).json()
-            return entries
-
-        assert len(eventually(posted, what="finance to post the receipt")) == 1
-        assert httpx.get(f"{finance}/v1/trial-balance").json()["balanced"] is True
+        posted = eventually(
+            lambda: journal_entries(finance, movement_id), what="finance to post the receipt"
+        )
+        assert len(posted) == 1
+        assert finance.get("/v1/trial-balance").json()["balanced"] is True
         replica = eventually(
-            lambda: httpx.get(f"{stack.url('order')}/v1/replicas/items/{sku}").status_code == 200,
+            lambda: order.get(f"/v1/replicas/items/{sku}").status_code == 200,
             what="order's item replica",
         )
         assert replica

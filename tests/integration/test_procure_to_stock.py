@@ -9,16 +9,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.integration.support import (
-    ServiceProcess,
+    ServiceHttp,
     Stack,
     StartService,
     eventually,
     journal_entries,
     new_sku,
     order_body,
+    people,
 )
 
 pytestmark = pytest.mark.integration
@@ -26,9 +28,11 @@ pytestmark = pytest.mark.integration
 GOODS_RECEIVED_NOT_INVOICED = "2100"
 
 
-def draft_purchase_order(procurement: ServiceProcess, sku: str, quantity: int) -> str:
+def draft_purchase_order(procurement: ServiceHttp, sku: str, quantity: int) -> str:
+    """A new supplier and a purchase order drafted from it, both by the buyer."""
+    buyer = procurement.as_person(people.BUYER)
     supplier = {"supplier_id": f"SUP-{sku}", "name": "Acme Ceramics", "lead_time_days": 5}
-    assert procurement.post("/v1/suppliers", supplier).status_code == 201
+    assert buyer.post("/v1/suppliers", supplier).status_code == 201
     body = {
         "supplier_id": supplier["supplier_id"],
         "location_id": "WH-EAST",
@@ -37,20 +41,43 @@ def draft_purchase_order(procurement: ServiceProcess, sku: str, quantity: int) -
 
     def drafted() -> dict[str, Any] | None:
         # Answered 503 (retry) until procurement's replicas know the SKU and the location.
-        response = procurement.post("/v1/purchase-orders", body)
+        response = buyer.post("/v1/purchase-orders", body)
         return response.json() if response.status_code == 201 else None
 
     po: dict[str, Any] = eventually(drafted, what="procurement to know the SKU and location")
-    assert po["status"] == "draft"
+    assert (po["status"], po["created_by"]) == ("draft", people.BUYER.user)
     po_id: str = po["po_id"]
     return po_id
 
 
-def advance(procurement: ServiceProcess, po_id: str, step: str, body: Any = None) -> str:
-    response = procurement.post(f"/v1/purchase-orders/{po_id}/{step}", body)
+def run_suggestions(procurement: ServiceHttp, run_id: str) -> list[dict[str, Any]]:
+    """Every suggestion of a replenishment run, read a page at a time as a client does."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+        response = procurement.get(f"/v1/replenishment-runs/{run_id}/suggestions", **params)
+        assert response.status_code == 200, response.text
+        items += response.json()["items"]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def advance(caller: ServiceHttp, po_id: str, step: str, body: Any = None) -> dict[str, Any]:
+    """Take one step of the purchase order's life as `caller`'s person; the order after it."""
+    response = caller.post(f"/v1/purchase-orders/{po_id}/{step}", body)
     assert response.status_code in (200, 201), response.text
-    status: str = response.json().get("status", "")
-    return status
+    po: dict[str, Any] = response.json()
+    return po
+
+
+def receive_goods(
+    procurement: ServiceHttp, po_id: str, lines: list[dict[str, Any]]
+) -> httpx.Response:
+    """The warehouse's receipt of the purchase order's goods; the answer, whatever it is."""
+    receipts = f"/v1/purchase-orders/{po_id}/receipts"
+    return procurement.as_person(people.WAREHOUSE).post(receipts, {"lines": lines})
 
 
 def on_order(stack: Stack, sku: str) -> tuple[int, str | None]:
@@ -77,12 +104,20 @@ def grni_credit(stack: Stack, sku: str) -> Decimal | None:
     return credit or None
 
 
-def approve_send_confirm(procurement: ServiceProcess, po_id: str, expected_date: str) -> None:
-    po = procurement.get(f"/v1/purchase-orders/{po_id}").json()
-    for approver in ("kim", "lee")[: po["approvals_required"]]:
-        advance(procurement, po_id, "approve", {"approver": approver})
-    assert advance(procurement, po_id, "send") == "sent"
-    assert advance(procurement, po_id, "confirm", {"expected_date": expected_date}) == "confirmed"
+def approve_send_confirm(procurement: ServiceHttp, po_id: str, expected_date: str) -> None:
+    """Approve the purchase order as the approvers it needs (two different people above the
+    threshold, never its drafter: each approver is the caller, no body names them), then send
+    and confirm it as the buyer."""
+    buyer = procurement.as_person(people.BUYER)
+    required = buyer.get(f"/v1/purchase-orders/{po_id}").json()["approvals_required"]
+    approvers = people.APPROVERS[:required]
+    for approver in approvers:
+        approved = advance(procurement.as_person(approver), po_id, "approve")
+    assert approved["status"] == "approved", approved
+    assert sorted(approved["approvers"]) == [person.user for person in approvers]
+    assert advance(buyer, po_id, "send")["status"] == "sent"
+    confirmed = advance(buyer, po_id, "confirm", {"expected_date": expected_date})
+    assert confirmed["status"] == "confirmed"
 
 
 def wait_backordered(stack: Stack, count: int, sku: str) -> list[str]:
@@ -115,9 +150,7 @@ def test_a_received_purchase_order_serves_the_backorders_oldest_first(
     )
     assert stack.availability(sku)["available_to_sell"] == 0  # on order is not sellable
 
-    receipt = procurement.post(
-        f"/v1/purchase-orders/{po_id}/receipts", {"lines": [{"sku": sku, "quantity": 2}]}
-    )
+    receipt = receive_goods(procurement, po_id, [{"sku": sku, "quantity": 2}])
     assert receipt.status_code == 201, receipt.text
 
     eventually(
@@ -136,10 +169,11 @@ def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_t
 ) -> None:
     stack = Stack(start_service, procurement=True)
     procurement = stack.procurement
+    buyer = procurement.as_person(people.BUYER)
     sku = new_sku()
     stack.stock(sku, {"WH-EAST": 1})
     supplier = {"supplier_id": f"SUP-{sku}", "name": "Acme Ceramics", "lead_time_days": 4}
-    assert procurement.post("/v1/suppliers", supplier).status_code == 201
+    assert buyer.post("/v1/suppliers", supplier).status_code == 201
     policy = {
         "supplier_id": supplier["supplier_id"],
         "service_level": "0.95",
@@ -147,7 +181,7 @@ def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_t
         "pack_size": 5,
     }
     eventually(  # a 503 (retry) until procurement's replicas know the SKU and location
-        lambda: procurement.put(f"/v1/policies/{sku}/WH-EAST", policy).status_code == 200 or None,
+        lambda: buyer.put(f"/v1/policies/{sku}/WH-EAST", policy).status_code == 200 or None,
         what="the replenishment policy set",
     )
     today = datetime.now(UTC).date()
@@ -155,7 +189,7 @@ def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_t
         {"date": (today - timedelta(days=ago)).isoformat(), "quantity": 3 + ago % 3}
         for ago in range(28, 0, -1)
     ]
-    imported = procurement.post(
+    imported = buyer.post(
         "/v1/demand-history",
         {"series": [{"sku": sku, "location_id": "WH-EAST", "days": history}]},
     )
@@ -164,9 +198,11 @@ def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_t
     stack.wait_status(first, "released")
     waiting = wait_backordered(stack, 3, sku)
 
-    run = procurement.post("/v1/replenishment-runs", {})
+    run = buyer.post("/v1/replenishment-runs", {})
     assert run.status_code == 201, run.text
-    [suggestion] = [s for s in run.json()["suggestions"] if s["sku"] == sku]
+    suggestions = run_suggestions(buyer, run.json()["run_id"])
+    assert run.json()["suggestions_made"] == len(suggestions)
+    [suggestion] = [s for s in suggestions if s["sku"] == sku]
     assert Decimal(3) < Decimal(suggestion["mean_daily_demand"]) < Decimal(5)
     assert suggestion["position"] == suggestion["on_hand"] + suggestion["on_order"]
     assert suggestion["position"] <= Decimal(suggestion["reorder_point"])
@@ -177,12 +213,12 @@ def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_t
     assert suggestion["quantity"] % 5 == 0  # whole packs
     assert suggestion["quantity"] >= 10  # at least the minimum
     po_id = suggestion["po_id"]
-    assert po_id in run.json()["purchase_order_ids"]
+    assert po_id is not None  # the run drafted it
 
     approve_send_confirm(procurement, po_id, "2030-01-15")
     po = procurement.get(f"/v1/purchase-orders/{po_id}").json()
     lines = [{"sku": line["sku"], "quantity": line["quantity"]} for line in po["lines"]]
-    receipt = procurement.post(f"/v1/purchase-orders/{po_id}/receipts", {"lines": lines})
+    receipt = receive_goods(procurement, po_id, lines)
     assert receipt.status_code == 201, receipt.text
 
     eventually(
@@ -205,10 +241,10 @@ def test_a_supplier_moving_its_date_raises_supplier_delay_on_the_waiting_orders(
     po_id = draft_purchase_order(procurement, sku, quantity=5)
     approve_send_confirm(procurement, po_id, "2030-01-15")
 
-    confirm = f"/v1/purchase-orders/{po_id}/confirm"
-    earlier = procurement.post(confirm, {"expected_date": "2030-01-10"})
+    confirm, buyer = f"/v1/purchase-orders/{po_id}/confirm", procurement.as_person(people.BUYER)
+    earlier = buyer.post(confirm, {"expected_date": "2030-01-10"})
     assert earlier.status_code == 409, earlier.text
-    later = procurement.post(confirm, {"expected_date": "2030-01-22"})
+    later = buyer.post(confirm, {"expected_date": "2030-01-22"})
     assert later.status_code == 200, later.text
 
     def raised() -> list[dict[str, Any]] | None:
@@ -240,9 +276,7 @@ def test_an_over_receipt_beyond_tolerance_is_refused_and_nothing_is_booked(
     approve_send_confirm(procurement, po_id, "2030-01-15")
     eventually(lambda: on_order(stack, sku)[0] == 10, what="inventory to show it on order")
 
-    refused = procurement.post(
-        f"/v1/purchase-orders/{po_id}/receipts", {"lines": [{"sku": sku, "quantity": 11}]}
-    )
+    refused = receive_goods(procurement, po_id, [{"sku": sku, "quantity": 11}])
     assert refused.status_code == 422, refused.text
     assert sku in refused.text  # names the line
     po = procurement.get(f"/v1/purchase-orders/{po_id}").json()
@@ -251,9 +285,7 @@ def test_an_over_receipt_beyond_tolerance_is_refused_and_nothing_is_booked(
 
     # A receipt within tolerance after it books only its own units: the refused one left nothing
     # behind to be booked later.
-    accepted = procurement.post(
-        f"/v1/purchase-orders/{po_id}/receipts", {"lines": [{"sku": sku, "quantity": 10}]}
-    )
+    accepted = receive_goods(procurement, po_id, [{"sku": sku, "quantity": 10}])
     assert accepted.status_code == 201, accepted.text
     eventually(
         lambda: stack.availability(sku)["available_to_sell"] == 10,

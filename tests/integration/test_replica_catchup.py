@@ -18,6 +18,7 @@ from tests.integration.support import (
     StartService,
     eventually,
     new_sku,
+    people,
     register_item,
     register_location,
 )
@@ -44,14 +45,15 @@ async def test_a_sku_not_replicated_yet_is_a_503_until_procurement_catches_up(
 ) -> None:
     inventory = start_service("inventory")
     procurement = start_service("procurement")
+    buyer = procurement.as_person(people.BUYER)
     location = f"WH-{uuid.uuid4().hex[:6].upper()}"
     known, fresh = new_sku(), new_sku()
     register_location(inventory, location, new=True)
     register_item(inventory, known)
-    assert procurement.post("/v1/suppliers", SUPPLIER).status_code == 201
+    assert buyer.post("/v1/suppliers", SUPPLIER).status_code == 201
 
     def put_policy(sku: str) -> Any:
-        return procurement.put(f"/v1/policies/{sku}/{location}", POLICY)
+        return buyer.put(f"/v1/policies/{sku}/{location}", POLICY)
 
     eventually(lambda: put_policy(known).status_code == 200, what="procurement to learn the item")
 

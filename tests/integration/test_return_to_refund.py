@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from tests.integration.support import (
+    ServiceHttp,
     ServiceProcess,
     Stack,
     StartService,
     eventually,
     new_sku,
     order_body,
+    people,
 )
 
 pytestmark = pytest.mark.integration
@@ -25,13 +27,14 @@ COST_OF_GOODS_SOLD = "5000"
 WRITE_OFFS = "5800"
 
 
-def ask_return(returns: ServiceProcess, order_id: str, sku: str, quantity: int) -> Any:
-    """Ask for a return once the returns service knows the order shipped (it learns it from
-    events; until then it answers 503 while behind on them, or that nothing has shipped)."""
+def ask_return(returns: ServiceHttp, order_id: str, sku: str, quantity: int) -> Any:
+    """Ask for a return, as customer service, once the returns service knows the order shipped
+    (it learns it from events; until then it answers 503 while behind on them, or that nothing
+    has shipped)."""
     body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": quantity, "reason": "fit"}]}
 
     def answered() -> Any:
-        response = returns.post("/v1/returns", body)
+        response = returns.as_person(people.CUSTOMER_SERVICE).post("/v1/returns", body)
         unknown = response.status_code in (404, 409, 503) or "has shipped" in response.text
         return None if unknown else response
 
@@ -44,10 +47,11 @@ def balances(stack: Stack, sku: str) -> dict[str, int]:
 
 
 def account_totals(finance: ServiceProcess, account: str) -> tuple[Decimal, Decimal]:
-    accounts = finance.get("/v1/trial-balance").json()["accounts"]
-    for row in accounts:
-        if row["account"] == account:
-            return Decimal(row["debits"]), Decimal(row["credits"])
+    """The account's debits and credits in dollars, the currency these orders are in."""
+    for books in finance.get("/v1/trial-balance").json()["currencies"]:
+        for row in books["accounts"] if books["currency"] == "USD" else []:
+            if row["account"] == account:
+                return Decimal(row["debits"]), Decimal(row["credits"])
     return Decimal(0), Decimal(0)
 
 
@@ -74,8 +78,9 @@ def test_a_graded_return_moves_each_unit_posts_it_and_refunds_within_the_capture
     accepted = ask_return(returns, order_id, sku, 4)
     assert accepted.status_code == 201, accepted.text
     return_id = accepted.json()["return_id"]
+    warehouse = returns.as_person(people.WAREHOUSE)  # takes the goods back and grades them
     units = {"location_id": "WH-EAST", "lines": [{"sku": sku, "quantity": 4}]}
-    assert returns.post(f"/v1/returns/{return_id}/receipt", units).status_code == 200
+    assert warehouse.post(f"/v1/returns/{return_id}/receipt", units).status_code == 200
     eventually(
         lambda: balances(stack, sku).get("pending_inspection") == 4,
         what="four units pending inspection",
@@ -83,7 +88,7 @@ def test_a_graded_return_moves_each_unit_posts_it_and_refunds_within_the_capture
     _, cogs_credited_before = account_totals(stack.finance, COST_OF_GOODS_SOLD)
 
     graded = [{"sku": sku, "quantity": 1, "grade": grade} for grade in "ABCD"]
-    inspected = returns.post(f"/v1/returns/{return_id}/inspection", {"lines": graded})
+    inspected = warehouse.post(f"/v1/returns/{return_id}/inspection", {"lines": graded})
     assert inspected.status_code == 200, inspected.text
 
     def moved() -> dict[str, int] | None:
@@ -120,7 +125,7 @@ def test_a_graded_return_moves_each_unit_posts_it_and_refunds_within_the_capture
     assert Decimal(payment["refunded_amount"]) <= Decimal(payment["captured_amount"])
     assert Decimal(payment["captured_amount"]) == Decimal("84.99")
 
-    again = returns.post(
+    again = returns.as_person(people.CUSTOMER_SERVICE).post(
         "/v1/returns",
         {"order_id": order_id, "lines": [{"sku": sku, "quantity": 1, "reason": "fit"}]},
     )

@@ -2,7 +2,8 @@
 
 Each service runs as a real uvicorn process on PostgreSQL and the real broker; schemathesis
 reads its `/openapi.json` and sends generated requests, valid and invalid, through its examples,
-coverage and fuzzing phases. Two checks hold for every answer (DESIGN §5):
+coverage and fuzzing phases, each with an admin's token, so that they reach every route rather
+than the access guard. Two checks hold for every answer (DESIGN §5):
 
 - `not_a_server_error`: bad input gets a 4xx problem document naming the field, never a 500;
 - `response_schema_conformance`: every answer, problem documents included, is what the
@@ -11,19 +12,24 @@ coverage and fuzzing phases. Two checks hold for every answer (DESIGN §5):
 The run is bounded (a few examples per operation and mode, no shrinking) so that the six
 services together take a few minutes on a small machine, and deterministic (a fixed seed,
 derandomized generation), so a failure found in CI is found again on a laptop.
+
+A second, cheap pass sends each `/v1` operation of the document once with no token at all, and
+expects the guard's 401 problem document from every one.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from schemathesis.engine import events
 from schemathesis.engine.recorder import ScenarioRecorder
 
-from tests.integration.support import StartService
+from tests.integration.support import ServiceHttp, StartService
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +39,7 @@ SERVICES = ("order", "inventory", "fulfillment", "procurement", "returns", "fina
 # the coverage phase targets deliberately; the fuzzing phase adds a few random ones on top.
 MAX_EXAMPLES_PER_OPERATION = 50
 SEED = 20_260_906
+PLACEHOLDER = re.compile(r"\{[^}]+\}")  # a path parameter, for the pass without a token
 
 CONFIG: dict[str, Any] = {
     "seed": SEED,
@@ -103,10 +110,13 @@ def _answer(recorder: ScenarioRecorder, case_id: str) -> str:
     return f"{response.status_code} {response.content[:300]!r}"
 
 
-def fuzz(base_url: str) -> FuzzReport:
-    """Run schemathesis's phases against the service at `base_url`; collect what failed."""
-    config = schemathesis.Config.from_dict({**CONFIG, "base-url": base_url})
-    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=config)
+def fuzz(service: ServiceHttp) -> FuzzReport:
+    """Run schemathesis's phases against `service`, every request carrying the token of the
+    person it is asked by (configured headers win over generated ones); collect what failed."""
+    config = schemathesis.Config.from_dict(
+        {**CONFIG, "base-url": service.url, "headers": service.authorization}
+    )
+    schema = schemathesis.openapi.from_url(f"{service.url}/openapi.json", config=config)
     report = FuzzReport()
     for event in schemathesis.engine.from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
@@ -127,7 +137,7 @@ def test_fuzzing_finds_no_server_error_and_every_answer_matches_its_schema(
         env["KEEL_FINANCE_INVENTORY_URL"] = start_service("inventory").url
     process = start_service(service, env=env)
 
-    report = fuzz(process.url)
+    report = fuzz(process)
 
     print(report.summary(service))  # the figures, in the log of a passing run too
     assert report.operations, f"{service}: schemathesis found no operation to test"
@@ -138,3 +148,49 @@ def test_fuzzing_finds_no_server_error_and_every_answer_matches_its_schema(
 
 def _short_lines(log: str, width: int = 400) -> str:
     return "\n".join(line[:width] for line in log.splitlines())
+
+
+def anonymous_answers(service: ServiceHttp) -> dict[str, httpx.Response]:
+    """Each `/v1` operation of the service's document, sent once without a token (placeholder
+    path values, an empty JSON body): its answer, by `METHOD /template`."""
+    document = httpx.get(f"{service.url}/openapi.json", timeout=10).json()
+    answers: dict[str, httpx.Response] = {}
+    with httpx.Client(base_url=service.url, timeout=10) as client:
+        for template, operations in document["paths"].items():
+            if not template.startswith("/v1/"):
+                continue
+            path = PLACEHOLDER.sub("1", template)
+            for method in operations:
+                body: dict[str, Any] | None = {} if method != "get" else None
+                answers[f"{method.upper()} {template}"] = client.request(method, path, json=body)
+    return answers
+
+
+def _unauthenticated(response: httpx.Response) -> bool:
+    """The guard's answer to a request without a token: a 401 problem naming the scheme."""
+    return (
+        response.status_code == 401
+        and response.headers["content-type"] == "application/problem+json"
+        and response.headers.get("www-authenticate", "").startswith("Bearer")
+        and response.json()["status"] == 401
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_v1_operation_answers_a_caller_without_a_token_401(
+    service: str, start_service: StartService
+) -> None:
+    # The guard answers before anything else is asked, so the service need not be ready (its
+    # consumers joined), only answering; finance's inventory URL is never reached.
+    process = start_service(service, wait_ready=False)
+    process.wait_listening()
+
+    answers = anonymous_answers(process)
+
+    assert answers, f"{service}: its document has no /v1 operation"
+    wrong = [
+        f"  {operation}: {response.status_code} {response.text[:200]}"
+        for operation, response in sorted(answers.items())
+        if not _unauthenticated(response)
+    ]
+    assert not wrong, f"{service}: answered without a token:\n" + "\n".join(wrong)

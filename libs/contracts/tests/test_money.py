@@ -14,6 +14,7 @@ from keel_contracts.money import (
     ledger_total,
     posting,
     shown,
+    shown_money,
     unit_cost,
 )
 
@@ -115,21 +116,33 @@ def test_a_ledger_total_drops_the_noise_of_a_float_sum() -> None:
 
 
 @pytest.mark.parametrize(
-    ("amount", "written"),
+    ("amount", "currency", "written"),
     [
-        ("10", "10.00"),
-        ("10.0000", "10.00"),
-        ("10.5", "10.50"),
-        ("10.1250", "10.125"),
-        ("3.1250", "3.125"),
-        ("0.3333", "0.3333"),
-        ("-12", "-12.00"),
-        ("333", "333.00"),
+        ("10", "USD", "10.00"),
+        ("10.0000", "USD", "10.00"),
+        ("10.5", "USD", "10.50"),
+        ("10.1250", "USD", "10.125"),
+        ("3.1250", "USD", "3.125"),
+        ("0.3333", "USD", "0.3333"),
+        ("-12", "USD", "-12.00"),
+        ("333", "USD", "333.00"),
+        ("333.00", "JPY", "333"),  # a journal column's two places: yen are whole
+        ("333.3333", "JPY", "333.3333"),  # a unit cost's fraction of a yen is a real cost
+        ("-1500.0000", "JPY", "-1500"),
+        ("1.50", "KWD", "1.500"),  # a dinar has three places, though the journal keeps two
+        ("0.1234", "KWD", "0.1234"),
+        ("7", "XTS", "7.00"),  # a code Keel does not list has two
     ],
 )
-def test_an_amount_is_shown_with_cents_and_only_meaningful_extra_places(
-    amount: str, written: str
+def test_an_amount_is_shown_with_its_currency_s_places_and_only_meaningful_extra_ones(
+    amount: str, currency: str, written: str
 ) -> None:
-    shown_amount = shown(Decimal(amount))
+    shown_amount = shown(Decimal(amount), currency)
     assert str(shown_amount) == written
     assert shown_amount == Decimal(amount)
+
+
+def test_shown_money_carries_the_amount_as_shown_with_its_currency() -> None:
+    carried = shown_money(Decimal("333.00"), "JPY")
+    assert (str(carried.amount), carried.currency) == ("333", "JPY")
+    assert carried.model_dump(mode="json") == {"amount": "333", "currency": "JPY"}

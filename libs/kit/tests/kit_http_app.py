@@ -12,12 +12,15 @@ from fastapi import APIRouter, FastAPI, Query, status
 from pydantic import BaseModel
 
 from keel_contracts import ServiceName
+from keel_contracts.roles import Role
 from keel_kit import cursors
+from keel_kit.access import roles, table
 from keel_kit.app import create_service_app
 from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
 from keel_kit.query import CursorQuery, SinceQuery
 from keel_kit.settings import ServiceSettings
+from keel_kit.signing import StackKeys
 
 BODY_LIMIT = 4096
 
@@ -44,6 +47,10 @@ def _router() -> APIRouter:
     @router.post("/things", status_code=status.HTTP_201_CREATED)
     async def create_thing(body: Thing) -> Thing:
         return body
+
+    @router.get("/things/special")
+    async def special_thing() -> str:
+        return "special"
 
     @router.get("/things/{thing_id}")
     async def get_thing(
@@ -75,22 +82,50 @@ def _router() -> APIRouter:
     return router
 
 
-def tiny_app(tmp_path: Path) -> FastAPI:
-    """The kit's app around one small router; no lifespan runs, so no database or broker."""
-    settings = TinySettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'tiny.db'}", max_body_bytes=BODY_LIMIT
+# Things are operations' to create; everyone who reads may read them.
+PERMISSIONS = table(
+    [
+        ("POST", "/v1/things", roles(Role.OPERATIONS)),
+        ("GET", "/v1/things/{thing_id}", roles(Role.OPERATIONS, Role.WAREHOUSE, read=True)),
+        ("GET", "/v1/things/special", roles(Role.FINANCE)),
+        ("GET", "/v1/late", roles(Role.OPERATIONS)),
+        ("GET", "/v1/cents", roles(Role.OPERATIONS)),
+        ("GET", "/v1/boom", roles(Role.OPERATIONS)),
+    ]
+)
+
+
+def tiny_app(tmp_path: Path, **settings: Any) -> FastAPI:
+    """The kit's app around one small router; no lifespan runs, so no database or broker. Its
+    keys are the state folder's, as `keel up` makes them."""
+    tiny = TinySettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'tiny.db'}",
+        max_body_bytes=BODY_LIMIT,
+        state_dir=tmp_path,
+        **settings,
     )
+    StackKeys.ensure(tiny.auth_folder)
     return create_service_app(
-        ServiceContext.create(settings),
+        ServiceContext.create(tiny),
         handlers=Handlers(),
         routers=[_router()],
+        permissions=PERMISSIONS,
         migrations=tmp_path,
         description="tiny",
     )
 
 
-def client(app: FastAPI) -> httpx.AsyncClient:
+def keys_of(app: FastAPI) -> StackKeys:
+    return StackKeys(app.state.runtime.settings.auth_folder)
+
+
+def client(app: FastAPI, *, role: Role | None = Role.ADMIN) -> httpx.AsyncClient:
+    """A client signed in as someone in `role` (None: nobody)."""
     # The catch-all answers a 500 and then re-raises for the server's log; the test wants the
     # answer, as a real client would get it.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://tiny")
+    headers = {}
+    if role is not None:
+        token = keys_of(app).staff_token(user="tess", role=role)
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.AsyncClient(transport=transport, base_url="http://tiny", headers=headers)

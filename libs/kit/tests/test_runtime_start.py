@@ -20,7 +20,9 @@ class Settings(ServiceSettings):
 
 
 def service(tmp_path: Path) -> ServiceRuntime:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'order.db'}")
+    settings = Settings(
+        state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'order.db'}"
+    )
     return ServiceRuntime(ServiceContext.create(settings), Handlers(), tmp_path / "migrations")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
+from keel_contracts import money
 from keel_contracts.values import Money
 from keel_finance.main import create_app
 from keel_finance.payments import Authorization, SimulatedProvider
@@ -99,20 +100,32 @@ class Finance(ServiceUnderTest):
         body: dict[str, Any] = await self.get_json(f"/v1/valuation/{sku}")
         return body
 
-    async def account(self, code: str) -> str:
-        """The account's balance (debits less credits), from a trial balance that balances."""
+    async def books(self, currency: str = "USD") -> dict[str, Any] | None:
+        """The trial balance of the entries in `currency` (None if none is posted in it), from
+        a trial balance that balances in every currency."""
         balance = await self.get_json("/v1/trial-balance")
         assert balance["balanced"] is True
-        return str(next(a for a in balance["accounts"] if a["account"] == code)["balance"])
+        books = [c for c in balance["currencies"] if c["currency"] == currency]
+        return books[0] if books else None
 
-    async def inventory_account(self) -> str:
-        return await self.account("1300")
+    async def account(self, code: str, currency: str = "USD") -> str:
+        """The account's balance (debits less credits) in `currency`, zero before anything is
+        posted in it."""
+        books = await self.books(currency)
+        if books is None:
+            return str(money.shown(Decimal(0), currency))
+        return str(next(a["balance"] for a in books["accounts"] if a["account"] == code))
+
+    async def inventory_account(self, currency: str = "USD") -> str:
+        return await self.account("1300", currency)
 
 
 @pytest_asyncio.fixture
 async def finance(tmp_path: Path) -> AsyncIterator[Finance]:
     settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'finance.db'}", inventory_url=INVENTORY_URL
+        state_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'finance.db'}",
+        inventory_url=INVENTORY_URL,
     )
     inventory = FakeInventory()
     app = create_app(

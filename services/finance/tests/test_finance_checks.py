@@ -66,7 +66,7 @@ async def test_each_kind_of_break_is_named(finance: Finance) -> None:
 
     assert found == {
         "every journal entry balances": ["entry E-X debits 5.00 and credits 0.00"],
-        "the trial balance is zero": ["debits 125.00 against credits 120.00"],
+        "the trial balance is zero": ["USD debits 125.00 against credits 120.00"],
         "each captured order's sale is posted once": [
             f"order {captured_only} was captured but its sale is not posted"
         ],

@@ -13,8 +13,8 @@ import pytest
 from finance_harness import Finance
 from keel_contracts import new_event_id
 from keel_contracts.commands import AuthorizePayment, CapturePayment
-from keel_contracts.events import StockIssued, StockReceived, StockReturned
-from keel_contracts.values import Money
+from keel_contracts.events import OrderPlaced, StockIssued, StockReceived, StockReturned
+from keel_contracts.values import Line, Money
 from keel_kit.testing import check_findings
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -135,7 +135,7 @@ async def test_a_sale_and_its_cost_of_goods_post_to_the_currency_s_places_and_ke
     for cost, value in zip(costs, values, strict=True):
         left -= Decimal(cost)
         assert Decimal(value) == left
-    assert Decimal(await finance.inventory_account()) == 0
+    assert Decimal(await finance.inventory_account(currency)) == 0
     assert await findings(finance) == {}
 
 
@@ -154,5 +154,65 @@ async def test_the_books_hold_with_stock_in_yen_and_dollars_side_by_side(
     # Issued 333, returned at 333, issued again at 333 (1000 / 3): 667 yen stay.
     assert (yen["currency"], yen["quantity"], Decimal(yen["value"])) == ("JPY", 2, Decimal(667))
     assert (dollars["currency"], dollars["quantity"], dollars["value"]) == ("USD", 2, "666.67")
-    assert Decimal(await finance.inventory_account()) == Decimal("1333.67")
+    # Each currency's books on their own: 667 yen and 666.67 dollars are never added up.
+    assert await finance.inventory_account("JPY") == "667"
+    assert await finance.inventory_account("USD") == "666.67"
     assert await findings(finance) == {}
+
+
+# What each answer shows of one sale (1200 goods + 300 shipping) and its cost of goods (one unit
+# of three received for 1000): in yen whole, in dinars with three places, though the journal
+# keeps two (a third of 1000 dinars is posted as 333.33).
+SHOWN = {
+    "JPY": {
+        "payment": ("1500", "1500", "0"),
+        "capture": [("1000", "1500", "0"), ("1100", "0", "1500")],
+        "valuation": ("667", "333.5"),
+        "cash": "1500",
+        "sale": "1500",
+        "margin": ("1500", "333", "1167", "77.80"),
+    },
+    "KWD": {
+        "payment": ("1500.000", "1500.000", "0.000"),
+        "capture": [("1000", "1500.000", "0.000"), ("1100", "0.000", "1500.000")],
+        "valuation": ("666.670", "333.335"),
+        "cash": "1500.000",
+        "sale": "1500.000",
+        "margin": ("1500.000", "333.330", "1166.670", "77.78"),
+    },
+}
+
+
+@pytest.mark.parametrize("currency", list(SHOWN))
+async def test_every_answer_shows_its_amounts_with_their_currency_s_places(
+    finance: Finance, currency: str
+) -> None:
+    order_id, sku = f"ORD-{uuid.uuid4().hex[:8]}", f"SKU-{currency}"
+    placed = OrderPlaced(
+        order_id=order_id,
+        channel="web",
+        customer_id="c",
+        lines=(Line(sku=sku, quantity=1),),
+        total=money("1500", currency),
+    )
+    await finance.apply(placed, receipt(sku, currency))
+    await sell(finance, order_id, currency)
+    await finance.apply(issue(order_id, sku, currency))
+    shown = SHOWN[currency]
+
+    payment = await finance.payment(order_id)
+    valuation = await finance.valuation(sku)
+    sales = (await finance.get_json("/v1/sales"))["items"]
+    (margin,) = (await finance.get_json("/v1/margins"))["channels"]
+
+    amounts = ("amount", "captured_amount", "refunded_amount")
+    assert tuple(payment[key] for key in amounts) == shown["payment"]
+    assert (await finance.journal(order_id))[1] == shown["capture"]
+    assert (valuation["value"], valuation["average_cost"]) == shown["valuation"]
+    assert await finance.account("1000", currency) == shown["cash"]
+    assert [(s["order_id"], s["currency"], s["amount"]) for s in sales] == [
+        (order_id, currency, shown["sale"])
+    ]
+    assert margin["currency"] == currency
+    keys = ("revenue", "cost_of_goods", "margin", "margin_percent")
+    assert tuple(margin[key] for key in keys) == shown["margin"]

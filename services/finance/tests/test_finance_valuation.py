@@ -271,7 +271,7 @@ async def test_a_purchase_order_receipt_posts_inventory_against_goods_received_n
         [("1300", "12.50", "0.00"), ("2100", "0.00", "12.50")]
     ]
     assert await finance.account("2100") == "-12.50"
-    assert await finance.account("3900") == "0"  # never posted to
+    assert await finance.account("3900") == "0.00"  # never posted to
 
 
 async def test_a_receipt_without_a_purchase_order_still_posts_against_opening_balance(
@@ -284,7 +284,7 @@ async def test_a_receipt_without_a_purchase_order_still_posts_against_opening_ba
     assert await finance.journal(opening.movement_id) == [
         [("1300", "8.00", "0.00"), ("3900", "0.00", "8.00")]
     ]
-    assert await finance.account("2100") == "0"  # never posted to
+    assert await finance.account("2100") == "0.00"  # never posted to
 
 
 async def test_a_purchase_order_receipt_grows_the_valuation_at_moving_average(

@@ -32,7 +32,9 @@ class Stack(ServiceUnderTest):
 
 @pytest_asyncio.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"))
+    app = create_app(
+        Settings(state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
+    )
     async with running(app, Stack) as stack:
         yield stack
 

@@ -52,7 +52,12 @@ class Inventory(ServiceUnderTest):
 
     async def assert_invariants_hold(self) -> None:
         body = (await self.client.get("/v1/invariants")).json()
-        assert body == {"ledger_matches_balances": True, "oversold": [], "mismatches": []}
+        assert body == {
+            "ledger_matches_balances": True,
+            "mismatched_balances": 0,
+            "oversold_locations": 0,
+            "oversold_units": 0,
+        }
         assert check_findings((await self.client.get("/v1/checks")).json()) == {}
 
     async def register_items_and_locations(self) -> None:
@@ -73,7 +78,9 @@ class Inventory(ServiceUnderTest):
 
 @pytest_asyncio.fixture
 async def inventory(tmp_path: Path) -> AsyncIterator[Inventory]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}")
+    settings = Settings(
+        state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}"
+    )
     async with running(create_app(settings), Inventory) as inventory:
         await inventory.register_items_and_locations()
         yield inventory

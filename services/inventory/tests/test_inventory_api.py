@@ -29,7 +29,9 @@ LOCATION = {
 
 @pytest_asyncio.fixture
 async def service(tmp_path: Path) -> AsyncIterator[ServiceUnderTest]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}")
+    settings = Settings(
+        state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'inventory.db'}"
+    )
     async with running(create_app(settings), ServiceUnderTest) as service:
         yield service
 
@@ -77,6 +79,26 @@ async def test_receipt_books_sellable_stock_and_stages_its_event(
     ledger = (await client.get("/v1/ledger", params={"sku": "MUG-1"})).json()
     assert [m["quantity"] for m in ledger["items"]] == [7]
     assert await sent(service) == ["item.registered", "location.registered", "stock.received"]
+
+
+@pytest.mark.parametrize(
+    ("currency", "unit_cost", "shown"),
+    [
+        ("JPY", "250.0000", "250"),  # yen are whole
+        ("JPY", "333.3333", "333.3333"),  # a fraction of a yen is a real unit cost
+        ("KWD", "2.5", "2.500"),  # a dinar has three places
+        ("USD", "3.5000", "3.50"),
+    ],
+)
+async def test_an_item_s_unit_cost_is_shown_with_its_currency_s_places(
+    client: httpx.AsyncClient, currency: str, unit_cost: str, shown: str
+) -> None:
+    item = {**ITEM, "currency": currency, "unit_cost": unit_cost}
+
+    response = await client.post("/v1/items", json=item)
+
+    assert response.status_code == 201, response.text
+    assert (response.json()["currency"], response.json()["unit_cost"]) == (currency, shown)
 
 
 async def test_second_registration_of_a_sku_is_a_conflict(client: httpx.AsyncClient) -> None:

@@ -13,8 +13,7 @@ from inventory_harness import Inventory, reserve
 from keel_contracts import Envelope, Message
 from keel_contracts.commands import ReleaseStock
 from keel_contracts.events import StockReservationFailed, StockReserved
-from keel_inventory import repository, reservations
-from keel_inventory.models import StockBalance, StockMovement
+from keel_inventory.models import StockMovement
 from keel_kit.tables import utcnow
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -257,26 +256,3 @@ async def test_expiry_job_releases_reservations_past_their_time(inventory: Inven
     await inventory.publish(ReleaseStock(order_id="O-1", reason="cancelled"))
     assert len(await inventory.answers()) == 3
     await inventory.assert_invariants_hold()
-
-
-async def test_invariants_report_oversold_stock_and_a_ledger_mismatch(
-    inventory: Inventory,
-) -> None:
-    await inventory.receive("MUG", "WH-A", 1)
-    async with inventory.db.transaction() as session:
-        # Bypass the reservation rules to build the states the report must catch.
-        await repository.add_movements(
-            session,
-            [
-                reservations._movement("MUG", "WH-A", 3, "reservation", "bogus", utcnow()),
-            ],
-        )
-        session.add(StockBalance(sku="PLATE", location_id="WH-B", state="sellable", quantity=4))
-
-    body = (await inventory.client.get("/v1/invariants")).json()
-
-    assert body["ledger_matches_balances"] is False
-    assert body["oversold"] == [{"sku": "MUG", "location_id": "WH-A", "sellable": 1, "reserved": 3}]
-    assert body["mismatches"] == [
-        {"sku": "PLATE", "location_id": "WH-B", "state": "sellable", "ledger": 0, "balance": 4}
-    ]

@@ -96,7 +96,9 @@ async def running_order(
     tmp_path: Path, kind: type[S], *, lags: dict[str, int | None] | None = None
 ) -> AsyncIterator[S]:
     """The order service running as a `kind` of stack, with the sample order's mug known."""
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'order.db'}"))
+    app = create_app(
+        Settings(state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'order.db'}")
+    )
     async with running(app, kind, lags=lags) as stack:
         mug = ItemRegistered(
             sku="MUG-1", name="Mug", unit_cost=Money(amount=Decimal("4"), currency="USD")

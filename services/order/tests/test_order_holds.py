@@ -23,6 +23,7 @@ from keel_contracts.events import (
     StockReservationFailed,
     StockReserved,
 )
+from keel_contracts.roles import Role
 from keel_contracts.values import Line, Money
 from keel_order import saga
 from keel_order.models import OrderHold
@@ -72,11 +73,20 @@ class Stack(OrderStack):
         return body
 
     async def resolve(
-        self, order_id: str, hold_id: int, decision: str, note: str = "checked", **extra: Any
+        self,
+        order_id: str,
+        hold_id: int,
+        decision: str,
+        note: str = "checked",
+        *,
+        by: tuple[str, Role] | None = None,
+        **extra: Any,
     ) -> httpx.Response:
+        """Resolve as the client's admin, or as the person `by` names (user, role)."""
         return await self.client.post(
             f"/v1/orders/{order_id}/holds/{hold_id}/resolve",
             json={"decision": decision, "note": note, **extra},
+            headers=self.as_person(*by) if by else None,
         )
 
     async def sent_types(self, order_id: str) -> list[str]:
@@ -114,6 +124,9 @@ def authorized(order_id: str, amount: str = "1805.00") -> PaymentAuthorized:
 
 def at(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+KIM = ("kim", Role.CUSTOMER_SERVICE)  # fraud reviews are customer service's
 
 
 # --- the queue ---
@@ -173,7 +186,7 @@ async def test_queue_filters_by_owner_role_type_and_status(stack: Stack) -> None
     await stack.publish(PaymentHeld(order_id=payment, reason="review"))
     resolved = await stack.place(risky("R-2"))
     response = await stack.resolve(
-        resolved, await stack.hold_id(resolved, "fraud_review"), "release", resolved_by="kim"
+        resolved, await stack.hold_id(resolved, "fraud_review"), "release", by=KIM
     )
     assert response.status_code == 200, response.text
 
@@ -272,7 +285,7 @@ async def test_releasing_a_fraud_hold_with_stock_and_payment_confirms_and_releas
     hold_id = await stack.hold_id(order_id, "fraud_review")
 
     response = await stack.resolve(
-        order_id, hold_id, "release", note="customer confirmed by phone", resolved_by="kim"
+        order_id, hold_id, "release", note="customer confirmed by phone", by=KIM
     )
 
     assert response.status_code == 200, response.text
@@ -394,7 +407,7 @@ async def test_rejecting_one_hold_closes_the_orders_other_holds(stack: Stack) ->
     await stack.publish(PaymentHeld(order_id=order_id, reason="issuer asks for review"))
     fraud_hold = await stack.hold_id(order_id, "fraud_review")
 
-    await stack.resolve(order_id, fraud_hold, "reject", resolved_by="kim")
+    await stack.resolve(order_id, fraud_hold, "reject", by=KIM)
 
     holds = {h["type"]: h for h in await stack.holds(order_id)}
     assert holds["payment_hold"]["resolution"] == "reject"

@@ -66,3 +66,35 @@ async def test_only_orders_shipped_whole_are_listed_with_their_totals(stack: Sta
 async def test_a_cursor_not_given_out_is_a_422(stack: Stack) -> None:
     response = await stack.client.get("/v1/shipped-orders", params={"cursor": "a\x00b"})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("currency", "unit_price", "shipping", "shown"),
+    [
+        ("JPY", "150", "30", ("150", "330")),  # yen are whole
+        ("KWD", "12.5", "5", ("12.500", "30.000")),  # a dinar has three places
+    ],
+)
+async def test_an_order_s_amounts_are_shown_with_its_currency_s_places(
+    stack: Stack, currency: str, unit_price: str, shipping: str, shown: tuple[str, str]
+) -> None:
+    body = {
+        **ORDER,
+        "external_id": f"X-{currency}",
+        "currency": currency,
+        "lines": [{"sku": "MUG-1", "quantity": 2, "unit_price": unit_price}],
+        "shipping": {**ORDER["shipping"], "amount": shipping},
+    }
+    order_id = await stack.place(body)
+    await stack.publish(reserved(order_id, ("WH-1", 2)))
+    await stack.publish(authorized(order_id))
+    await ship(stack, order_id, 2)
+
+    order = await stack.order(order_id)
+    listed = await stack.get_json("/v1/shipped-orders")
+
+    assert (order["currency"], order["lines"][0]["unit_price"], order["total"]) == (
+        currency,
+        *shown,
+    )
+    assert listed["items"] == [{"order_id": order_id, "currency": currency, "total": shown[1]}]

@@ -25,6 +25,7 @@ from keel_contracts.events import (
     StockReservationFailed,
     StockReserved,
 )
+from keel_contracts.roles import Role
 from keel_contracts.values import Line, Money
 from order_harness import ORDER, authorized, running_order
 from order_harness import Stack as OrderStack
@@ -57,11 +58,19 @@ class Stack(OrderStack):
         return [h for h in order["holds"] if h["type"] == "supplier_delay"]
 
     async def resolve(
-        self, order_id: str, hold_id: int, decision: str, note: str = "customer told"
+        self,
+        order_id: str,
+        hold_id: int,
+        decision: str,
+        note: str = "customer told",
+        *,
+        role: Role = Role.CUSTOMER_SERVICE,  # who owns a supplier_delay
     ) -> httpx.Response:
+        """Resolve as kim, a person in `role`."""
         return await self.client.post(
             f"/v1/orders/{order_id}/holds/{hold_id}/resolve",
-            json={"decision": decision, "note": note, "resolved_by": "kim"},
+            json={"decision": decision, "note": note},
+            headers=self.as_person("kim", role),
         )
 
     async def sent_types(self, order_id: str) -> list[str]:
@@ -343,7 +352,7 @@ async def test_an_open_notice_does_not_keep_an_order_on_hold(stack: Stack) -> No
     assert (await stack.order(order_id))["status"] == "on_hold"
     (payment_hold,) = [h for h in await stack.queue() if h["type"] == "payment_hold"]
 
-    response = await stack.resolve(order_id, payment_hold["hold_id"], "release")
+    response = await stack.resolve(order_id, payment_hold["hold_id"], "release", role=Role.FINANCE)
 
     assert response.json()["status"] == "backordered"  # waiting for stock again, notice or not
     assert (await stack.notices(order_id))[0]["resolution"] is None
@@ -368,6 +377,7 @@ async def test_releasing_a_notice_only_closes_it(stack: Stack) -> None:
     body = response.json()
     assert body["status"] == "backordered"
     assert (body["hold"]["resolution"], body["hold"]["resolution_note"]) == ("release", "emailed")
+    assert body["hold"]["resolved_by"] == "kim"  # the caller, named by no body
     assert body["hold"]["reference"] == "PO-1"
     assert await stack.sent_types(order_id) == before
     assert (await stack.order(order_id))["history"] == history

@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from keel_contracts import Envelope
 from keel_contracts.events import ItemRegistered, LocationRegistered
+from keel_contracts.roles import Role
 from keel_contracts.values import Money
 from keel_kit.testing import ServiceUnderTest, running
 from keel_procurement.main import create_app
@@ -33,6 +34,9 @@ ORDER: dict[str, Any] = {
     ],
 }
 TODAY = datetime.now(UTC).date()
+# The buyer who approves what the tests draft: the client (the admin `TEST_ADMIN`) drafts, and
+# whoever drafts an order may not approve it.
+BUYER = "ann"
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 
 
@@ -67,22 +71,43 @@ class Procurement(ServiceUnderTest):
         )
         assert (await self.client.post("/v1/suppliers", json=SUPPLIER)).status_code == 201
 
-    async def draft(self, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.client.post("/v1/purchase-orders", json=body or ORDER)
+    async def draft(
+        self, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Draft a purchase order (ORDER unless `body`), as the admin unless `headers` say who."""
+        response = await self.client.post(
+            "/v1/purchase-orders", json=body or ORDER, headers=headers
+        )
         assert response.status_code == 201, response.text
         po: dict[str, Any] = response.json()
         return po
 
-    async def act(self, po_id: str, action: str, body: dict[str, Any] | None = None) -> Any:
-        """POST an action on a purchase order and expect it to succeed."""
-        response = await self.client.post(f"/v1/purchase-orders/{po_id}/{action}", json=body)
+    async def act(
+        self,
+        po_id: str,
+        action: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """POST an action on a purchase order (as the admin unless `headers` say who) and
+        expect it to succeed."""
+        path = f"/v1/purchase-orders/{po_id}/{action}"
+        response = await self.client.post(path, json=body, headers=headers)
         assert response.status_code in (200, 201), response.text
         return response.json()
+
+    def buyer(self, user: str = BUYER) -> dict[str, str]:
+        """Headers that make a request come from `user` in the procurement role."""
+        return self.as_person(user, Role.PROCUREMENT)
+
+    async def approve(self, po_id: str, by: str = BUYER) -> Any:
+        """Approve a purchase order as the buyer `by`, with no body: the caller approves."""
+        return await self.act(po_id, "approve", headers=self.buyer(by))
 
     async def sent_order(self, body: dict[str, Any] | None = None) -> str:
         """A purchase order drafted, approved and sent to the supplier."""
         po_id: str = (await self.draft(body))["po_id"]
-        await self.act(po_id, "approve", {"approver": "ann"})
+        await self.approve(po_id)
         await self.act(po_id, "send")
         return po_id
 
@@ -104,6 +129,28 @@ class Procurement(ServiceUnderTest):
         """What the service announced about a purchase order, oldest first."""
         return await self.staged(PURCHASE_ORDERS, po_id)
 
+    async def run(self) -> dict[str, Any]:
+        """A replenishment run asked for now: the run and what it made."""
+        response = await self.client.post("/v1/replenishment-runs")
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def suggestions_of(self, run: dict[str, Any], limit: int = 50) -> list[dict[str, Any]]:
+        """Every suggestion of the run, read page by page as a client does."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        path = f"/v1/replenishment-runs/{run['run_id']}/suggestions"
+        while True:
+            params: dict[str, Any] = {"limit": limit}
+            if cursor is not None:
+                params["cursor"] = cursor
+            page = await self.get_json(path, **params)
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+
 
 @asynccontextmanager
 async def procurement_running(
@@ -111,7 +158,9 @@ async def procurement_running(
 ) -> AsyncIterator[Procurement]:
     """Procurement started and seeded; its replicas count as caught up, or lag as `lags` says
     (by topic)."""
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'procurement.db'}")
+    settings = Settings(
+        state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'procurement.db'}"
+    )
     async with running(create_app(settings), Procurement, lags=lags) as procurement:
         await procurement.seed()
         yield procurement

@@ -62,11 +62,9 @@ async def put_policy(procurement: Procurement, sku: str) -> None:
     assert response.status_code == 200, response.text
 
 
-async def run(procurement: Procurement) -> dict[str, Any]:
-    response = await procurement.client.post("/v1/replenishment-runs")
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+async def run_suggestions(procurement: Procurement) -> list[dict[str, Any]]:
+    """The suggestions of a run asked for now."""
+    return await procurement.suggestions_of(await procurement.run())
 
 
 def numbers(suggestion: dict[str, Any]) -> dict[str, Any]:
@@ -123,9 +121,11 @@ async def test_run_below_reorder_point_suggests_order_up_to_and_drafts_one_purch
     await put_policy(procurement, "MUG-1")
     await put_policy(procurement, "PLATE-2")
 
-    result = await run(procurement)
+    result = await procurement.run()
 
-    by_sku = {s["sku"]: s for s in result["suggestions"]}
+    assert (result["suggestions_made"], result["purchase_orders_drafted"]) == (2, 1)
+    suggestions = await procurement.suggestions_of(result)
+    by_sku = {s["sku"]: s for s in suggestions}
     assert numbers(by_sku["MUG-1"]) == {
         "mean_daily_demand": Decimal("9.1"),
         "demand_sigma": Decimal("7.0845"),
@@ -149,8 +149,7 @@ async def test_run_below_reorder_point_suggests_order_up_to_and_drafts_one_purch
     assert (plate["reorder_point"], plate["order_up_to"], plate["position"]) == (14, 28, -2)
     assert (plate["raw_quantity"], plate["quantity"]) == (30, 60)
 
-    [po_id] = result["purchase_order_ids"]
-    assert {s["po_id"] for s in result["suggestions"]} == {po_id}
+    [po_id] = {s["po_id"] for s in suggestions}
     po = await procurement.po(po_id)
     assert (po["status"], po["supplier_id"], po["location_id"]) == ("draft", "ACME", "WH-EAST")
     assert sorted((ln["sku"], ln["quantity"], ln["unit_cost"]) for ln in po["lines"]) == [
@@ -159,10 +158,11 @@ async def test_run_below_reorder_point_suggests_order_up_to_and_drafts_one_purch
     ]
     listed = (await procurement.client.get("/v1/suggestions?status=ordered")).json()
     assert {s["suggestion_id"] for s in listed["items"]} == {
-        s["suggestion_id"] for s in result["suggestions"]
+        s["suggestion_id"] for s in suggestions
     }
     # the drafted units are on order now: a second run suggests nothing more
-    assert (await run(procurement))["suggestions"] == []
+    again = await procurement.run()
+    assert (again["suggestions_made"], await procurement.suggestions_of(again)) == (0, [])
 
 
 async def test_the_scheduled_run_drafts_as_the_one_asked_for_does(
@@ -189,7 +189,7 @@ async def test_suggestions_come_a_page_at_a_time_and_the_last_page_has_no_cursor
     await issue(procurement, "PLATE-2", 2, 1)
     await put_policy(procurement, "MUG-1")
     await put_policy(procurement, "PLATE-2")
-    made = [s["suggestion_id"] for s in (await run(procurement))["suggestions"]]
+    made = [s["suggestion_id"] for s in await run_suggestions(procurement)]
 
     first = await procurement.get_json("/v1/suggestions", limit=1)
     second = await procurement.get_json("/v1/suggestions", limit=1, cursor=first["next_cursor"])
@@ -211,12 +211,19 @@ async def test_run_above_reorder_point_suggests_nothing(procurement: Procurement
     await mug_history(procurement)
     await put_policy(procurement, "MUG-1")
 
-    result = await run(procurement)
+    result = await procurement.run()
 
     assert result == {
         "run_id": result["run_id"],
-        "suggestions": [],
-        "purchase_order_ids": [],
+        "created_at": result["created_at"],
+        "suggestions_made": 0,
+        "purchase_orders_drafted": 0,
+    }
+    run_path = f"/v1/replenishment-runs/{result['run_id']}"
+    assert await procurement.get_json(run_path) == result
+    assert await procurement.get_json(f"{run_path}/suggestions") == {
+        "items": [],
+        "next_cursor": None,
     }
     assert (await procurement.client.get("/v1/suggestions")).json() == {
         "items": [],
@@ -232,7 +239,7 @@ async def test_run_uses_the_measured_lead_time_over_the_stated_one(
     await mug_history(procurement)
     await put_policy(procurement, "MUG-1")
 
-    [suggestion] = (await run(procurement))["suggestions"]
+    [suggestion] = await run_suggestions(procurement)
 
     explained = numbers(suggestion)
     assert (explained["lead_time_days"], explained["lead_time_source"]) == (Decimal(10), "measured")
@@ -251,7 +258,7 @@ async def test_safety_stock_includes_the_spread_of_the_measured_lead_time(
     await mug_history(procurement)
     await put_policy(procurement, "MUG-1")
 
-    [suggestion] = (await run(procurement))["suggestions"]
+    [suggestion] = await run_suggestions(procurement)
 
     assert numbers(suggestion) == {
         "mean_daily_demand": Decimal("9.1"),

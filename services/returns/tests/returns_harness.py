@@ -21,6 +21,7 @@ from keel_contracts.events import (
     PaymentRefunded,
     ShipmentShipped,
 )
+from keel_contracts.roles import Role
 from keel_contracts.values import Line, Money
 from keel_kit.testing import ServiceUnderTest, running
 from keel_returns.main import create_app
@@ -45,16 +46,23 @@ def paid(refund: dict[str, Any], amount: str, currency: str = "USD") -> PaymentR
 
 def returns_app(tmp_path: Path) -> FastAPI:
     """The returns service on its own SQLite file under `tmp_path`."""
-    return create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'returns.db'}"))
+    return create_app(
+        Settings(state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'returns.db'}")
+    )
 
 
 class Stack(ServiceUnderTest):
     """The returns service running, with the steps its tests share."""
 
     async def order(
-        self, order_id: str, *lines: Priced, total: str, shipping: str | None = "0.00"
+        self,
+        order_id: str,
+        *lines: Priced,
+        total: str,
+        shipping: str | None = "0.00",
+        currency: str = "USD",
     ) -> None:
-        """An order placed with these prices, released and shipped whole."""
+        """An order placed with these prices (in `currency`), released and shipped whole."""
         await self.publish(
             OrderPlaced(
                 order_id=order_id,
@@ -64,12 +72,12 @@ class Stack(ServiceUnderTest):
                     OrderedLine(
                         sku=sku,
                         quantity=q,
-                        unit_price=None if p is None else Money(amount=p, currency="USD"),
+                        unit_price=None if p is None else Money(amount=p, currency=currency),
                     )
                     for sku, q, p in lines
                 ),
-                total=Money(amount=Decimal(total), currency="USD"),
-                shipping=None if shipping is None else Money(amount=shipping, currency="USD"),
+                total=Money(amount=Decimal(total), currency=currency),
+                shipping=None if shipping is None else Money(amount=shipping, currency=currency),
             )
         )
         await self.publish(OrderReleased(order_id=order_id, channel="web", allocations=()))
@@ -108,20 +116,37 @@ class Stack(ServiceUnderTest):
         body = {"lines": [{"sku": sku, "quantity": q, "grade": g} for sku, q, g in lines]}
         return await self.client.post(f"/v1/returns/{return_id}/inspection", json=body)
 
-    async def authorized(self, order_id: str, sku: str, price: str) -> str:
+    async def authorized(self, order_id: str, sku: str, price: str, currency: str = "USD") -> str:
         """An order of one unit at `price`, shipped, and a return of it authorized."""
-        await self.order(order_id, (sku, 1, price), total=price)
+        await self.order(order_id, (sku, 1, price), total=price, currency=currency)
         return await self.authorize(order_id, (sku, 1), reason="broken")
 
-    async def returned(self, order_id: str, sku: str, price: str, grade: str = "A") -> str:
+    async def returned(
+        self, order_id: str, sku: str, price: str, grade: str = "A", currency: str = "USD"
+    ) -> str:
         """An order of one unit at `price`, shipped, returned, received and graded: its refund
         is requested (or waits for approval above the threshold)."""
-        return_id = await self.authorized(order_id, sku, price)
+        return_id = await self.authorized(order_id, sku, price, currency)
         received = await self.receive(return_id, (sku, 1))
         assert received.status_code == 200, received.text
         inspected = await self.inspect(return_id, (sku, 1, grade))
         assert inspected.status_code == 200, inspected.text
         return return_id
+
+    async def approve(
+        self,
+        refund_id: str,
+        body: dict[str, Any] | None = None,
+        *,
+        by: str = "fiona",
+        role: Role = Role.FINANCE,
+        key: str | None = None,
+    ) -> httpx.Response:
+        """Approve the refund as `by`, a person in `role` (a finance approver by default)."""
+        headers = self.as_person(by, role) | ({"Idempotency-Key": key} if key else {})
+        return await self.client.post(
+            f"/v1/refunds/{refund_id}/approve", json=body, headers=headers
+        )
 
     async def view(self, return_id: str) -> dict[str, Any]:
         body: dict[str, Any] = await self.get_json(f"/v1/returns/{return_id}")

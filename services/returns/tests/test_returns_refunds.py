@@ -70,6 +70,46 @@ async def test_a_refund_paid_in_full_closes_the_return_and_shows_each_step(stack
     assert await stack.dead_letters() == []
 
 
+# What a refund of one unit graded B shows (a 10% restocking fee, half-up to the journal's
+# places), finance paying a little less than requested.
+SHOWN = {
+    "JPY": {"price": "450", "fee": "45", "amount": "405", "paid": "400", "short": "5", "zero": "0"},
+    "KWD": {
+        "price": "12.500",
+        "fee": "1.250",
+        "amount": "11.250",
+        "paid": "11.000",
+        "short": "0.250",
+        "zero": "0.000",
+    },
+}
+
+
+@pytest.mark.parametrize("currency", list(SHOWN))
+async def test_a_refund_s_amounts_are_shown_with_its_currency_s_places(
+    stack: Stack, currency: str
+) -> None:
+    shown = SHOWN[currency]
+    return_id = await stack.returned(f"o-{currency}", "MUG-1", shown["price"], "B", currency)
+    refund = await stack.refund(return_id)
+
+    await stack.publish(paid(refund, shown["paid"], currency), at=PAID_AT)
+
+    [refund] = (await stack.view(return_id))["refunds"]
+    [line] = refund["lines"]
+    summary = (await stack.get_json("/v1/returns/summary"))["refunds"]
+
+    def money(what: str) -> dict[str, str]:
+        return {"amount": shown[what], "currency": currency}
+
+    priced = (money("price"), money("fee"), money("amount"))
+    assert (refund["goods"], refund["restocking_fee"], refund["amount"]) == priced
+    assert (line["unit_price"], line["restocking_fee"], line["amount"]) == priced
+    assert refund["shipping"] == money("zero")
+    assert (refund["refunded"], refund["shortfall"]) == (money("paid"), money("short"))
+    assert (summary["refunded"], summary["shortfall"]) == ([money("paid")], [money("short")])
+
+
 async def test_a_short_refund_records_the_shortfall(stack: Stack) -> None:
     return_id = await stack.returned("o-2", "MUG-1", "58.00")
     refund = await stack.refund(return_id)
@@ -174,14 +214,13 @@ async def test_a_payment_of_a_refund_waiting_for_approval_is_dead_lettered(stack
 async def test_an_approved_refund_once_paid_closes_the_return(stack: Stack) -> None:
     return_id = await stack.returned("o-9", "TV-1", "800.00")
     refund = await stack.refund(return_id)
-    url = f"/v1/refunds/{refund['refund_id']}/approve"
-    assert (await stack.client.post(url, json={"approver": "fiona"})).status_code == 200
+    assert (await stack.approve(refund["refund_id"])).status_code == 200
 
     await stack.publish(paid(refund, "800.00"), at=PAID_AT)
 
     view = await stack.view(return_id)
     assert (view["status"], view["refunds"][0]["refunded"]) == ("refunded", usd("800.00"))
-    again = await stack.client.post(url, json={"approver": "fiona"})
+    again = await stack.approve(refund["refund_id"])
     assert again.status_code == 409
 
 

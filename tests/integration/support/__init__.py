@@ -1,9 +1,11 @@
-"""Helpers for integration tests: real service processes, polling, stock and orders made the
-one shared way, the order-to-cash `Stack`, and raw Kafka access."""
+"""Helpers for integration tests: real service processes, the people who call them, polling,
+stock and orders made the one shared way, the order-to-cash `Stack`, and raw Kafka access."""
 
+from tests.integration.support import people
 from tests.integration.support.broker import find_record, produce, produce_many
 from tests.integration.support.cli import keel
 from tests.integration.support.orders import order_body
+from tests.integration.support.people import Person
 from tests.integration.support.polling import eventually
 from tests.integration.support.services import (
     Endpoint,
@@ -26,6 +28,7 @@ from tests.integration.support.stocking import (
 __all__ = [
     "UNIT_COST",
     "Endpoint",
+    "Person",
     "ServiceHttp",
     "ServiceProcess",
     "Stack",
@@ -37,6 +40,7 @@ __all__ = [
     "keel",
     "new_sku",
     "order_body",
+    "people",
     "produce",
     "produce_many",
     "receive",

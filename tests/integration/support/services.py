@@ -1,4 +1,5 @@
-"""Real service processes (uvicorn, one each) and the HTTP calls tests make to them."""
+"""Real service processes (uvicorn, one each) and the HTTP calls tests make to them, each
+signed by a person with the keys the services check tokens against."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from keel_kit.signing import StackKeys
+from tests.integration.support.people import ADMIN, Person
 from tests.integration.support.polling import eventually
 
 
@@ -25,20 +28,40 @@ def free_port() -> int:
 
 
 class ServiceHttp:
-    """Requests to a running service at `url`, with the suite's timeouts."""
+    """Requests to a running service at `url`, with the suite's timeouts, each carrying a token
+    of `person` signed with the stack's `keys` (those the service checks tokens against): the
+    test's admin, unless `as_person` names someone else."""
+
+    keys: StackKeys
+    person: Person = ADMIN
 
     @property
     def url(self) -> str:
         raise NotImplementedError
 
+    def as_person(self, person: Person) -> ServiceHttp:
+        """The same service, asked by `person`."""
+        return Endpoint(self.url, self.keys, person)
+
+    @property
+    def authorization(self) -> dict[str, str]:
+        """The Authorization header of `person`'s token."""
+        token = self.keys.staff_token(user=self.person.user, role=self.person.role)
+        return {"Authorization": f"Bearer {token}"}
+
+    def client(self, *, timeout: float = 10) -> httpx.AsyncClient:
+        """An async client whose requests `person` signs, for requests sent concurrently."""
+        return httpx.AsyncClient(base_url=self.url, headers=self.authorization, timeout=timeout)
+
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", params=params, timeout=10)
+        return httpx.get(f"{self.url}{path}", params=params, headers=self.authorization, timeout=10)
 
     def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+        headers = {**self.authorization, **(headers or {})}
         return httpx.post(f"{self.url}{path}", json=body, headers=headers, timeout=10)
 
     def put(self, path: str, body: Any) -> httpx.Response:
-        return httpx.put(f"{self.url}{path}", json=body, timeout=10)
+        return httpx.put(f"{self.url}{path}", json=body, headers=self.authorization, timeout=10)
 
     def metric(self, name: str, **labels: str) -> float:
         """Sum of a Prometheus sample across series matching `labels`."""
@@ -55,10 +78,13 @@ class ServiceHttp:
 
 
 class Endpoint(ServiceHttp):
-    """A service the test did not start (the one `keel up` runs, say), known by its URL."""
+    """A service known by its URL: one the test did not start (the one `keel up` runs, say), or
+    one it did, asked by someone other than the admin."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keys: StackKeys, person: Person = ADMIN) -> None:
         self._url = url
+        self.keys = keys
+        self.person = person
 
     @property
     def url(self) -> str:
@@ -67,11 +93,13 @@ class Endpoint(ServiceHttp):
 
 @dataclass
 class ServiceProcess(ServiceHttp):
-    """One real service: uvicorn in its own process, spoken to over HTTP."""
+    """One real service: uvicorn in its own process, spoken to over HTTP. `keys` are those in
+    the `auth/` of its state folder (`KEEL_STATE_DIR` in `env`)."""
 
     service: str
     env: dict[str, str]
     log_dir: Path
+    keys: StackKeys
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 

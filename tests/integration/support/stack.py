@@ -1,6 +1,8 @@
 """The services of an order's life, started for one scenario, and what scenarios ask of them.
 
-A scenario with steps of its own subclasses `Stack` in its test file.
+Each step is taken by the person whose job it is (`people`): customer service places and cancels
+orders, the warehouse posts its events; what only reads asks as the admin. A scenario with steps
+of its own subclasses `Stack` in its test file.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tests.integration.support import stocking
+from tests.integration.support import people, stocking
 from tests.integration.support.polling import eventually
 from tests.integration.support.services import ServiceProcess, StartService
 
@@ -74,12 +76,21 @@ class Stack:
         return available
 
     def place(self, body: dict[str, Any]) -> str:
-        response = self.order.post(
+        response = self.order.as_person(people.CUSTOMER_SERVICE).post(
             "/v1/orders", body, headers={"Idempotency-Key": body["external_id"]}
         )
         assert response.status_code == 202, response.text
         order_id: str = response.json()["order_id"]
         return order_id
+
+    def cancel(self, order_id: str) -> dict[str, Any]:
+        """Cancel the order as customer service would, at the customer's request."""
+        response = self.order.as_person(people.CUSTOMER_SERVICE).post(
+            f"/v1/orders/{order_id}/cancel", {"reason": "customer asked"}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
     def view(self, order_id: str) -> dict[str, Any]:
         response = self.order.get(f"/v1/orders/{order_id}")
@@ -137,7 +148,7 @@ class Stack:
                 "carrier": "UPS",
                 "tracking_number": f"1Z{step}",
             }
-            response = self.fulfillment.post(
+            response = self.fulfillment.as_person(people.WAREHOUSE).post(
                 f"/v1/warehouses/{shipment['location_id']}/events", body
             )
             assert response.status_code == 202, response.text

@@ -1,11 +1,13 @@
-"""Stock for a scenario, made through inventory's API as a user would: the item, its locations,
-its receipts. Every test makes its stock here, so they all make it the same way."""
+"""Stock for a scenario, made through inventory's API as its users would: operations registers
+the item and its locations, the warehouse receives the goods. Every test makes its stock here,
+so they all make it the same way."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
 
+from tests.integration.support import people
 from tests.integration.support.services import ServiceHttp
 
 UNIT_COST = "8.00"
@@ -18,7 +20,7 @@ def new_sku() -> str:
 def register_item(inventory: ServiceHttp, sku: str, *, unit_cost: str = UNIT_COST) -> None:
     """Put a new SKU in inventory's item master (which the other services copy)."""
     body = {"sku": sku, "name": f"Item {sku}", "unit_cost": unit_cost, "currency": "USD"}
-    response = inventory.post("/v1/items", body)
+    response = inventory.as_person(people.OPERATIONS).post("/v1/items", body)
     assert response.status_code == 201, response.text
 
 
@@ -31,7 +33,7 @@ def register_location(inventory: ServiceHttp, location_id: str, *, new: bool = F
         "country": "US",
         "postal_code": "10001",
     }
-    response = inventory.post("/v1/locations", body)
+    response = inventory.as_person(people.OPERATIONS).post("/v1/locations", body)
     assert response.status_code in ((201,) if new else (201, 409)), response.text
 
 
@@ -52,7 +54,7 @@ def receive(
         "unit_cost": unit_cost,
         "reference": f"receipt {sku}",
     }
-    response = inventory.post("/v1/receipts", body, headers=headers)
+    response = inventory.as_person(people.WAREHOUSE).post("/v1/receipts", body, headers=headers)
     assert response.status_code == 201, response.text
     movement_id: str = response.json()["movement_id"]
     return movement_id

@@ -1,18 +1,21 @@
 """`keel dlq list` shows the services' parked outbox rows beside the dead letters, and
-`keel dlq replay-parked` replays them; the services are faked at the HTTP level."""
+`keel dlq replay-parked` replays them, as admin; the services are faked at the HTTP level."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from typer.testing import CliRunner
 
 from keel_cli import dlq, stack
 from keel_cli.main import app
+from keel_cli.people import ADMIN
 
 pytestmark = pytest.mark.unit
 
@@ -25,6 +28,7 @@ class FakeServices:
     down: set[str] = field(default_factory=set)
     page_size: int = 2
     next_outbox_id: int = 1000
+    callers: set[tuple[str, str]] = field(default_factory=set)  # (sub, role) of each request
 
     def park(self, service: str, parked_id: int) -> None:
         self.parked.setdefault(service, []).append(
@@ -46,6 +50,11 @@ class FakeServices:
         service = next(s for s, port in stack.PORTS.items() if port == request.url.port)
         if service in self.down:
             raise httpx.ConnectError("connection refused", request=request)
+        if "Authorization" not in request.headers:
+            return httpx.Response(401, json={"title": "Unauthenticated", "status": 401})
+        token = request.headers["Authorization"].removeprefix("Bearer ")
+        claims = jwt.decode(token, options={"verify_signature": False})
+        self.callers.add((claims["sub"], claims["role"]))
         rows = self.parked.get(service, [])
         if request.method == "GET":
             after = int(request.url.params.get("cursor", 0))
@@ -67,7 +76,8 @@ class FakeServices:
 
 
 @pytest.fixture
-def services(monkeypatch: pytest.MonkeyPatch) -> FakeServices:
+def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeServices:
+    monkeypatch.setenv("KEEL_STATE_DIR", str(tmp_path / "state"))  # where the tokens are signed
     fake = FakeServices()
     real_read, real_replay = dlq.read_parked, dlq.replay_parked
 
@@ -75,11 +85,17 @@ def services(monkeypatch: pytest.MonkeyPatch) -> FakeServices:
         return []
 
     monkeypatch.setattr(dlq, "read_all", no_dead_letters)
-    monkeypatch.setattr(dlq, "read_parked", lambda urls: real_read(urls, fake.client()))
+    monkeypatch.setattr(
+        dlq,
+        "read_parked",
+        lambda urls, *, headers: real_read(urls, headers=headers, client=fake.client()),
+    )
     monkeypatch.setattr(
         dlq,
         "replay_parked",
-        lambda service, url, ids: real_replay(service, url, ids, fake.client()),
+        lambda service, url, ids, *, headers: real_replay(
+            service, url, ids, headers=headers, client=fake.client()
+        ),
     )
     return fake
 
@@ -91,7 +107,8 @@ def test_listing_reads_every_page_and_notes_a_service_that_does_not_answer(
         services.park("inventory", parked_id)
     services.down.add("order")
 
-    listing = dlq.read_parked({s: stack.url(s) for s in ("inventory", "order", "finance")})
+    urls = {s: stack.url(s) for s in ("inventory", "order", "finance")}
+    listing = dlq.read_parked(urls, headers=ADMIN.headers())
 
     assert [(row.service, row.id) for row in listing.rows] == [("inventory", n) for n in (1, 2, 3)]
     assert listing.unreachable == {"order": "not answering (ConnectError)"}
@@ -120,6 +137,7 @@ def test_dlq_list_of_one_group_asks_only_its_service(services: FakeServices) -> 
     result = CliRunner().invoke(app, ["dlq", "list", "finance-service", "--json"])
 
     assert [entry["service"] for entry in json.loads(result.stdout)] == ["finance"]
+    assert services.callers == {(ADMIN.name, "admin")}
 
 
 def test_replay_parked_without_ids_replays_every_parked_row(services: FakeServices) -> None:
@@ -131,6 +149,7 @@ def test_replay_parked_without_ids_replays_every_parked_row(services: FakeServic
     assert result.exit_code == 0, result.output
     assert "3 parked row(s) replayed" in result.stdout
     assert services.parked["inventory"] == []
+    assert services.callers == {(ADMIN.name, "admin")}  # no other role may replay
 
 
 def test_replay_parked_of_an_id_not_parked_fails_naming_it(services: FakeServices) -> None:

@@ -15,7 +15,8 @@ its currency, since a fraction of the minor unit is a real cost (three for 1.00 
     cap            the currency's ledger's    floor       a limit, such as what is left to refund
     unit_cost      COST_PLACES                half-even   a unit's average cost
     ledger_total   LEDGER_PLACES              half-even   sums of posted amounts read back
-    shown          (none: display only)                   an amount in an answer or a message
+    shown          the currency's minor       (display    an amount in an answer or a message,
+                   units, more if they count  only)       beside its currency
 
 Half-up for negative amounts rounds away from zero and half-even to the even neighbour, as for
 positive ones; floor goes down, so `cap` of a negative amount is never above it either.
@@ -23,7 +24,8 @@ positive ones; floor goes down, so `cap` of a negative amount is never above it 
 
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-from keel_contracts.limits import COST_PLACES, LEDGER_PLACES, price_places
+from keel_contracts.limits import COST_PLACES, LEDGER_PLACES, minor_units, price_places
+from keel_contracts.values import Money
 
 _CENT = Decimal(1).scaleb(-LEDGER_PLACES)
 _COST = Decimal(1).scaleb(-COST_PLACES)
@@ -81,9 +83,16 @@ def ledger_total(amount: Decimal) -> Decimal:
     return amount.quantize(_CENT, rounding=ROUND_HALF_EVEN)
 
 
-def shown(amount: Decimal) -> Decimal:
-    """An amount as people write it in an answer or a message: cents always, more places only
-    when they carry value (a column's 10.0000 and a command's 10 both read 10.00; 4.1250 reads
-    4.125). Display only: it never changes the amount."""
-    cents = amount.quantize(_CENT)
-    return cents if cents == amount else amount.normalize()
+def shown(amount: Decimal, currency: str) -> Decimal:
+    """An amount in `currency` as people write it in an answer or a message: with the currency's
+    ISO 4217 places always (333 JPY, 10.00 USD, 1.500 KWD), more only when they carry value (a
+    unit cost of 4.1250 USD reads 4.125, one of 333.3333 JPY keeps its four). Display only: it
+    never changes the amount, so a yen amount a column keeps to two places (333.00) reads 333
+    and a dinar one (1.50) reads 1.500, as the currency is written."""
+    fixed = amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    return fixed if fixed == amount else amount.normalize()
+
+
+def shown_money(amount: Decimal, currency: str) -> Money:
+    """`amount` in `currency` as an answer or a message carries it: `shown`, with its currency."""
+    return Money(amount=shown(amount, currency), currency=currency)

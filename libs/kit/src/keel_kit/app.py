@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from keel_kit import telemetry
+from keel_kit import checks, parked_api, telemetry
+from keel_kit.access import AccessGuard, Permissions, document_bearer_auth, token_verifier
 from keel_kit.checks import Invariant, checks_router
 from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
@@ -32,10 +33,12 @@ def create_service_app(
     migrations: Path,
     description: str,
     periodic: Sequence[PeriodicJob] = (),
+    permissions: Permissions,
     invariants: Sequence[Invariant] = (),
 ) -> FastAPI:
     """Build a service's app around its context; its lifespan migrates the database and runs
-    broker and relay. `invariants` are served, with the kit's own, at `GET /v1/checks`."""
+    broker and relay. `permissions` says who may use each of `routers`' routes (the kit's own
+    routes bring theirs); `invariants` are served, with the kit's own, at `GET /v1/checks`."""
     settings = context.settings
     telemetry.setup_logging()
     provider = telemetry.setup_tracing(
@@ -68,6 +71,12 @@ def create_service_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestBodyGuard, max_body_bytes=settings.max_body_bytes)
+    # Added last, so outermost: who is calling is settled before anything reads the request.
+    app.state.permissions = permissions | checks.PERMISSIONS | parked_api.PERMISSIONS
+    app.add_middleware(
+        AccessGuard, verifier=token_verifier(settings), permissions=app.state.permissions
+    )
+    document_bearer_auth(app)
     app.include_router(_health_router())
     app.include_router(checks_router(settings.service, invariants))
     app.include_router(parked_rows_router)

@@ -17,6 +17,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from keel_contracts.roles import Role
+from keel_kit.access import roles, table
 from keel_kit.context import ServiceContext, UnitOfWork
 from keel_kit.runtime import RuntimeDep
 from keel_kit.tables import OutboxRecord
@@ -79,6 +81,9 @@ async def _outbox_waiting(uow: UnitOfWork[Any]) -> list[str]:
 
 OUTBOX_DRAINED = Invariant("the outbox is drained (once the stack is quiet)", _outbox_waiting)
 KIT_INVARIANTS: tuple[Invariant, ...] = (OUTBOX_DRAINED,)
+
+
+PERMISSIONS = table([("GET", "/v1/checks", roles(Role.OPERATIONS, Role.FINANCE, read=True))])
 
 
 def checks_router(service: str, invariants: Sequence[Invariant]) -> APIRouter:

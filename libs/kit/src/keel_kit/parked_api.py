@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
+from keel_contracts.roles import Role
 from keel_kit import parked
+from keel_kit.access import roles, table
 from keel_kit.cursors import cursor_int
 from keel_kit.problems import NotFound
 from keel_kit.query import CursorQuery
@@ -59,6 +61,12 @@ class ParkedRowReplayed(BaseModel):
 
 
 router = APIRouter(prefix="/v1/outbox/parked", tags=["outbox"])
+PERMISSIONS = table(
+    [
+        ("GET", "/v1/outbox/parked", roles(Role.OPERATIONS, read=True)),
+        ("POST", "/v1/outbox/parked/{parked_id}/replay", roles()),  # admin's
+    ]
+)
 
 
 @router.get("")

@@ -47,6 +47,8 @@ def _problem_response(description: str) -> dict[str, Any]:
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem_response("The request could not be read"),
+    401: _problem_response("No principal: a missing, expired or forged bearer token"),
+    403: _problem_response("The principal may not do this"),
     404: _problem_response("Not found"),
     405: _problem_response("Method not allowed"),
     409: _problem_response("Conflict with the current state, or a request still in flight"),

@@ -16,6 +16,8 @@ from sqlmodel import Field, SQLModel
 
 from keel_contracts import topic_for_message
 from keel_contracts.events import ItemRegistered
+from keel_contracts.roles import Role
+from keel_kit.access import roles, table
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.problems import NotFound
 from keel_kit.runtime import RuntimeDep
@@ -62,6 +64,14 @@ class ItemReplicaPublic(BaseModel):
 class ReplicasStatus(BaseModel):
     consumer_group: str
     lag: dict[str, int | None]  # per consumed topic: messages not applied yet; null: unknown
+
+
+PERMISSIONS = table(
+    [
+        ("GET", "/v1/replicas/status", roles(Role.OPERATIONS, Role.SERVICE, read=True)),
+        ("GET", "/v1/replicas/items/{sku}", roles(Role.OPERATIONS, Role.SERVICE, read=True)),
+    ]
+)
 
 
 def replica_router() -> APIRouter:

@@ -3,10 +3,13 @@
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keel_contracts import ServiceName
+
+# Never `none`, never a shared secret: anyone holding the public keys could forge those.
+ASYMMETRIC_ALGORITHMS = ("EdDSA", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
 
 
 class ServiceSettings(BaseSettings):
@@ -46,6 +49,33 @@ class ServiceSettings(BaseSettings):
         "their trace id unrecorded); a trace started elsewhere follows its caller's choice",
         validation_alias=AliasChoices("KEEL_TRACE_SAMPLE_RATIO", "trace_sample_ratio"),
     )
+    auth_issuer: str = Field(
+        default="keel-local",
+        description="the `iss` every token must carry: the stack's own, or the company's OIDC "
+        "issuer in production",
+        validation_alias=AliasChoices("KEEL_AUTH_ISSUER", "auth_issuer"),
+    )
+    auth_audience: str = Field(
+        default="keel",
+        validation_alias=AliasChoices("KEEL_AUTH_AUDIENCE", "auth_audience"),
+    )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="the issuer's public keys (OIDC `jwks_uri`); empty: the stack's own keys, "
+        "`auth/jwks.json` in the state folder",
+        validation_alias=AliasChoices("KEEL_AUTH_JWKS_URL", "auth_jwks_url"),
+    )
+    auth_algorithms: tuple[str, ...] = Field(
+        default=("EdDSA", "RS256"),
+        description="the only signature algorithms accepted (asymmetric ones only)",
+        validation_alias=AliasChoices("KEEL_AUTH_ALGORITHMS", "auth_algorithms"),
+    )
+    auth_role_claim: str = Field(
+        default="role",
+        description="the claim holding the Keel role(s), a dotted path for nested claims "
+        "(`realm_access.roles` on Keycloak, `roles` on Entra ID)",
+        validation_alias=AliasChoices("KEEL_AUTH_ROLE_CLAIM", "auth_role_claim"),
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,
@@ -80,6 +110,19 @@ class ServiceSettings(BaseSettings):
     @property
     def consumer_group(self) -> str:
         return f"{self.service}-service"
+
+    @property
+    def auth_folder(self) -> Path:
+        """The local stack's keys (see `keel_kit.signing`)."""
+        return self.state_dir / "auth"
+
+    @field_validator("auth_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, algorithms: tuple[str, ...]) -> tuple[str, ...]:
+        refused = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS]
+        if refused or not algorithms:
+            raise ValueError(f"accept only asymmetric algorithms {ASYMMETRIC_ALGORITHMS}")
+        return algorithms
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded default: a SQLite file per service."""

@@ -21,14 +21,17 @@ from sqlalchemy import event
 from sqlmodel import col, select
 
 from keel_contracts import Envelope, Message, dead_letter_topic, topic_for_message
+from keel_contracts.roles import Role
 from keel_kit.catchup import FixedLag, ReplicaCatchup
 from keel_kit.checks import OUTBOX_DRAINED
 from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.db import Database
 from keel_kit.runtime import ServiceRuntime
+from keel_kit.signing import ServiceCredentials, StackKeys
 from keel_kit.tables import OutboxRecord
 
 _offsets = itertools.count()
+TEST_ADMIN = "tess"  # who a service test's client is signed in as
 
 Timed = tuple[Message, datetime | None]  # a message, and when it happened (None: now)
 
@@ -83,7 +86,23 @@ class ServiceUnderTest:
     app: FastAPI
     runtime: ServiceRuntime
     broker: KafkaBroker
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient  # signed in as `TEST_ADMIN`
+    keys: StackKeys
+
+    def as_person(self, user: str, role: Role) -> dict[str, str]:
+        """Headers that make a request come from `user` acting in `role`."""
+        return {"Authorization": f"Bearer {self.keys.staff_token(user=user, role=role)}"}
+
+    def as_service(self, service: str) -> dict[str, str]:
+        """Headers that make a request come from another Keel service, as itself."""
+        settings = self.runtime.settings
+        credentials = ServiceCredentials(
+            service=service,
+            keys=self.keys,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        )
+        return credentials.authorization()
 
     @property
     def context(self) -> Any:
@@ -166,14 +185,20 @@ async def running(
     runtime: ServiceRuntime = app.state.runtime
     runtime.context = replace(runtime.context, catchup=ReplicaCatchup(FixedLag(lags)))
     await runtime.migrate()
+    keys = StackKeys.ensure(runtime.settings.auth_folder)
+    admin = keys.staff_token(user=TEST_ADMIN, role=Role.ADMIN)
     transport = httpx.ASGITransport(app=app)
     base_url = f"http://{runtime.settings.service}"
     try:
         async with (
             TestKafkaBroker(runtime.build_broker()) as broker,
-            httpx.AsyncClient(transport=transport, base_url=base_url) as client,
+            httpx.AsyncClient(
+                transport=transport,
+                base_url=base_url,
+                headers={"Authorization": f"Bearer {admin}"},
+            ) as client,
         ):
-            yield kind(app, runtime, broker, client)
+            yield kind(app, runtime, broker, client, keys)
     finally:
         await runtime.context.close()
 

@@ -19,9 +19,13 @@ async def _unbalanced_entries(uow: Work) -> list[str]:
 
 
 async def _trial_balance_off(uow: Work) -> list[str]:
-    totals = (await repository.totals_by_account(uow.session)).values()
-    debits, credits = sum(d for d, _ in totals), sum(c for _, c in totals)
-    return [] if debits == credits else [f"debits {debits} against credits {credits}"]
+    findings = []
+    for currency, accounts in sorted((await repository.totals_by_account(uow.session)).items()):
+        debits = sum(d for d, _ in accounts.values())
+        credits = sum(c for _, c in accounts.values())
+        if debits != credits:
+            findings.append(f"{currency} debits {debits} against credits {credits}")
+    return findings
 
 
 async def _captures_without_sale(uow: Work) -> list[str]:
@@ -48,7 +52,7 @@ async def _stock_account_off_the_valuation(uow: Work) -> list[str]:
 
 INVARIANTS = (
     Invariant("every journal entry balances", _unbalanced_entries),
-    Invariant("the trial balance is zero", _trial_balance_off),
+    Invariant("the trial balance is zero", _trial_balance_off),  # in each currency
     # Never twice: the journal's unique key on (source type, source id) refuses a second sale.
     Invariant("each captured order's sale is posted once", _captures_without_sale),
     Invariant("no order is refunded more than was captured", _refunds_beyond_captures),

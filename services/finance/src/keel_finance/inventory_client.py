@@ -1,6 +1,8 @@
 """Inventory's stock as finance reads it: through inventory's HTTP API, since a service never
 reads another's database (DESIGN §1). The inventory reconciliation is its only reader."""
 
+from collections.abc import Callable
+
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -39,10 +41,12 @@ class InventoryClient:
         self,
         base_url: str,
         *,
+        credentials: Callable[[], dict[str, str]],
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._credentials = credentials  # finance's own principal: inventory allows it the read
         self._transport = transport
         self._timeout = timeout
 
@@ -68,7 +72,7 @@ class InventoryClient:
             params["cursor"] = cursor
         where = f"inventory at {self.base_url}"
         try:
-            response = await client.get("/v1/balances", params=params)
+            response = await client.get("/v1/balances", params=params, headers=self._credentials())
         except httpx.HTTPError as error:
             raise InventoryUnavailable(
                 f"{where} is unreachable: {type(error).__name__}: {error}"

@@ -15,9 +15,11 @@ from keel_finance.context import FinanceContext
 from keel_finance.handlers import handlers
 from keel_finance.inventory_client import InventoryClient
 from keel_finance.payments import PaymentProvider
+from keel_finance.permissions import PERMISSIONS
 from keel_finance.settings import Settings
 from keel_kit.app import create_service_app
 from keel_kit.replicas import replica_router
+from keel_kit.signing import ServiceCredentials
 
 
 def create_app(
@@ -32,12 +34,17 @@ def create_app(
     context = FinanceContext.create(
         settings,
         payments=payment_provider or payments.provider_for(settings),
-        inventory=InventoryClient(settings.inventory_url, transport=inventory_transport),
+        inventory=InventoryClient(
+            settings.inventory_url,
+            credentials=ServiceCredentials.of(settings).authorization,
+            transport=inventory_transport,
+        ),
     )
     return create_service_app(
         context,
         handlers=handlers,
         routers=[router, replica_router()],
+        permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="The double-entry journal, valuation and payments.",
         invariants=INVARIANTS,

@@ -65,9 +65,10 @@ async def entries_for_source(
 
 async def margins_by_channel(
     session: AsyncSession, *, since: datetime | None = None
-) -> list[tuple[str, Decimal, Decimal]]:
-    """(channel, revenue, cost of goods sold) from the journal, for orders of known channel,
-    counting the entries posted since `since` if given."""
+) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(channel, currency, revenue, cost of goods sold) from the journal, for orders of known
+    channel, per currency their entries were posted in, counting the entries posted since
+    `since` if given."""
     revenue = case(
         (col(JournalLine.account).in_(REVENUE_ACCOUNTS), JournalLine.credit - JournalLine.debit),
         else_=0,
@@ -77,25 +78,37 @@ async def margins_by_channel(
         else_=0,
     )
     query = (
-        select(OrderChannel.channel, func.sum(revenue), func.sum(cost))
+        select(OrderChannel.channel, JournalEntry.currency, func.sum(revenue), func.sum(cost))
         .join(JournalEntry, col(JournalEntry.order_id) == OrderChannel.order_id)
         .join(JournalLine, col(JournalLine.entry_id) == JournalEntry.entry_id)
-        .group_by(col(OrderChannel.channel))
-        .order_by(col(OrderChannel.channel))
+        .group_by(col(OrderChannel.channel), col(JournalEntry.currency))
+        .order_by(col(OrderChannel.channel), col(JournalEntry.currency))
     )
     if since is not None:
         query = query.where(col(JournalEntry.posted_at) >= since)
     rows = (await session.exec(query)).all()
-    return [(channel, Decimal(r or 0), Decimal(c or 0)) for channel, r, c in rows]
+    return [
+        (channel, currency, Decimal(r or 0), Decimal(c or 0)) for channel, currency, r, c in rows
+    ]
 
 
-async def totals_by_account(session: AsyncSession) -> dict[str, tuple[Decimal, Decimal]]:
+async def totals_by_account(session: AsyncSession) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
+    """Per currency, per account: (debits, credits) over every entry posted in that currency.
+    An entry is in one currency, so the amounts of two currencies are never added up."""
     rows = await session.exec(
         select(
-            JournalLine.account, func.sum(JournalLine.debit), func.sum(JournalLine.credit)
-        ).group_by(col(JournalLine.account))
+            JournalEntry.currency,
+            JournalLine.account,
+            func.sum(JournalLine.debit),
+            func.sum(JournalLine.credit),
+        )
+        .join(JournalEntry, col(JournalEntry.entry_id) == col(JournalLine.entry_id))
+        .group_by(col(JournalEntry.currency), col(JournalLine.account))
     )
-    return {account: (Decimal(d or 0), Decimal(c or 0)) for account, d, c in rows.all()}
+    totals: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+    for currency, account, debits, credits in rows.all():
+        totals.setdefault(currency, {})[account] = (Decimal(debits or 0), Decimal(credits or 0))
+    return totals
 
 
 # The payments this transaction knows of, by order id: those a batch loaded (None where the

@@ -13,7 +13,8 @@ async def posted_sales(*, uow: Work, cursor: str | None, limit: int) -> SalesPag
     page = rows[:limit]
     return SalesPage(
         items=[
-            SalePublic(order_id=o, currency=c, amount=money.ledger_total(a)) for o, c, a in page
+            SalePublic(order_id=o, currency=c, amount=money.shown(money.ledger_total(a), c))
+            for o, c, a in page
         ],
         next_cursor=page[-1][0] if len(rows) > limit else None,
     )

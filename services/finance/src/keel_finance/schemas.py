@@ -1,4 +1,7 @@
-"""HTTP models of the finance API."""
+"""HTTP models of the finance API. An amount beside its currency is written with that
+currency's places (`keel_contracts.money.shown`: 1500 JPY, 15.00 USD, 1.500 KWD); the trial
+balance and the margins are per currency, so none of their amounts adds up two currencies. (The
+inventory reconciliation compares sums over every currency, to the journal's two places.)"""
 
 from datetime import datetime
 from decimal import Decimal
@@ -32,11 +35,23 @@ class AccountBalance(BaseModel):
     balance: Decimal
 
 
-class TrialBalance(BaseModel):
+class CurrencyTrialBalance(BaseModel):
+    """The accounts as the entries posted in one currency leave them: each entry balances, so
+    each currency does on its own."""
+
+    currency: str
     debits: Decimal
     credits: Decimal
     balanced: bool
     accounts: list[AccountBalance]
+
+
+class TrialBalance(BaseModel):
+    """Every account per currency posted in, by currency code; `balanced` when each currency's
+    debits equal its credits (and with nothing posted)."""
+
+    balanced: bool
+    currencies: list[CurrencyTrialBalance]
 
 
 class PaymentPublic(BaseModel):
@@ -54,7 +69,10 @@ class PaymentPublic(BaseModel):
 
 
 class ChannelMargin(BaseModel):
+    """A channel's margin in one currency; a channel selling in two has a line for each."""
+
     channel: str
+    currency: str
     revenue: Decimal
     cost_of_goods: Decimal
     margin: Decimal

@@ -25,6 +25,7 @@ from keel_finance.models import (
 from keel_finance.schemas import (
     AccountBalance,
     ChannelMargin,
+    CurrencyTrialBalance,
     JournalEntryPublic,
     JournalLinePublic,
     MarginsPublic,
@@ -298,8 +299,8 @@ def _valuation_public(row: StockValuation) -> StockValuationPublic:
         sku=row.sku,
         currency=row.currency,
         quantity=row.quantity,
-        value=money.shown(row.value),
-        average_cost=None if average is None else money.shown(average),
+        value=money.shown(row.value, row.currency),
+        average_cost=None if average is None else money.shown(average, row.currency),
     )
 
 
@@ -311,15 +312,16 @@ def remember_channel(*, uow: Work, event: OrderPlaced) -> None:
 async def margins(*, uow: Work, since: datetime | None = None) -> MarginsPublic:
     rows = await repository.margins_by_channel(uow.session, since=since)
     channels = []
-    for channel, revenue, cost in rows:
+    for channel, currency, revenue, cost in rows:
         margin = revenue - cost
         percent = (margin / revenue * 100).quantize(PERCENT_PLACES) if revenue else domain.ZERO
         channels.append(
             ChannelMargin(
                 channel=channel,
-                revenue=revenue,
-                cost_of_goods=cost,
-                margin=margin,
+                currency=currency,
+                revenue=money.shown(revenue, currency),
+                cost_of_goods=money.shown(cost, currency),
+                margin=money.shown(margin, currency),
                 margin_percent=percent,
             )
         )
@@ -327,7 +329,15 @@ async def margins(*, uow: Work, since: datetime | None = None) -> MarginsPublic:
 
 
 async def trial_balance(*, uow: Work) -> TrialBalance:
+    """Every account of the chart per currency posted in, zeros included."""
     totals = await repository.totals_by_account(uow.session)
+    currencies = [_trial_balance_in(currency, totals[currency]) for currency in sorted(totals)]
+    return TrialBalance(balanced=all(c.balanced for c in currencies), currencies=currencies)
+
+
+def _trial_balance_in(
+    currency: str, totals: dict[str, tuple[Decimal, Decimal]]
+) -> CurrencyTrialBalance:
     accounts = []
     for account in domain.CHART_OF_ACCOUNTS:
         debits, credits = totals.get(account.code, (domain.ZERO, domain.ZERO))
@@ -336,20 +346,25 @@ async def trial_balance(*, uow: Work) -> TrialBalance:
                 account=account.code,
                 name=account.name,
                 kind=account.kind,
-                debits=debits,
-                credits=credits,
-                balance=debits - credits,
+                debits=money.shown(debits, currency),
+                credits=money.shown(credits, currency),
+                balance=money.shown(debits - credits, currency),
             )
         )
-    debits = sum((a.debits for a in accounts), domain.ZERO)
-    credits = sum((a.credits for a in accounts), domain.ZERO)
-    return TrialBalance(
-        debits=debits, credits=credits, balanced=debits == credits, accounts=accounts
+    debits = sum((d for d, _ in totals.values()), domain.ZERO)
+    credits = sum((c for _, c in totals.values()), domain.ZERO)
+    return CurrencyTrialBalance(
+        currency=currency,
+        debits=money.shown(debits, currency),
+        credits=money.shown(credits, currency),
+        balanced=debits == credits,
+        accounts=accounts,
     )
 
 
 async def journal(*, uow: Work, source_id: str) -> list[JournalEntryPublic]:
-    """The entries posted for a source document, or for an order, oldest first."""
+    """The entries posted for a source document, or for an order, oldest first; each amount
+    with the places of its entry's currency."""
     entries = await repository.entries_for_source(uow.session, source_id)
     return [
         JournalEntryPublic(
@@ -358,8 +373,8 @@ async def journal(*, uow: Work, source_id: str) -> list[JournalEntryPublic]:
                 JournalLinePublic(
                     account=line.account,
                     account_name=domain.ACCOUNTS[line.account].name,
-                    debit=line.debit,
-                    credit=line.credit,
+                    debit=money.shown(line.debit, entry.currency),
+                    credit=money.shown(line.credit, entry.currency),
                 )
                 for line in lines
             ],

@@ -8,6 +8,7 @@ from keel_fulfillment import models  # noqa: F401  (registers the tables)
 from keel_fulfillment.api import router
 from keel_fulfillment.context import FulfillmentContext
 from keel_fulfillment.handlers import handlers
+from keel_fulfillment.permissions import PERMISSIONS
 from keel_fulfillment.settings import Settings
 from keel_kit.app import create_service_app
 from keel_kit.replicas import replica_router
@@ -18,6 +19,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         FulfillmentContext.create(settings or Settings()),
         handlers=handlers,
         routers=[router, replica_router()],
+        permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Warehouses, shipment plans, pick tasks, carriers and tracking.",
     )

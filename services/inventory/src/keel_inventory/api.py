@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from keel_inventory import reservations, service
+from keel_inventory import invariants, reservations, service
 from keel_inventory.context import InventoryDep
 from keel_inventory.schemas import (
     AvailabilityPublic,
@@ -12,9 +12,11 @@ from keel_inventory.schemas import (
     InvariantsPublic,
     ItemCreate,
     ItemPublic,
+    LedgerMismatchesPage,
     LedgerPage,
     LocationCreate,
     MovementPublic,
+    OversoldPage,
     ReceiptCreate,
     ReservationPublic,
     StockTotalsPage,
@@ -105,9 +107,34 @@ async def get_reservation(order_id: str, inventory: InventoryDep) -> Reservation
 
 @router.get("/invariants")
 async def get_invariants(inventory: InventoryDep) -> InvariantsPublic:
-    """Balances against the ledger, and any location with more reserved than sellable."""
+    """Balances against the ledger, and locations with more reserved than sellable: how many
+    of each (all of them); `/v1/invariants/mismatches` and `/v1/invariants/oversold` list them."""
     async with inventory.unit_of_work() as uow:
-        return await service.invariants(uow=uow)
+        return await invariants.summary(uow=uow)
+
+
+@router.get("/invariants/mismatches")
+async def list_ledger_mismatches(
+    inventory: InventoryDep,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> LedgerMismatchesPage:
+    """Balances whose movements sum to another figure, by SKU, location and state; pass
+    `next_cursor` back as `cursor` for the next page (it is null on the last page)."""
+    async with inventory.unit_of_work() as uow:
+        return await invariants.mismatches(uow=uow, cursor=cursor, limit=limit)
+
+
+@router.get("/invariants/oversold")
+async def list_oversold(
+    inventory: InventoryDep,
+    cursor: CursorQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> OversoldPage:
+    """Locations holding more reserved than sellable, by SKU and location; pass `next_cursor`
+    back as `cursor` for the next page (it is null on the last page)."""
+    async with inventory.unit_of_work() as uow:
+        return await invariants.oversold(uow=uow, cursor=cursor, limit=limit)
 
 
 @router.get("/ledger")

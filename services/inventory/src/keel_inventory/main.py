@@ -9,6 +9,7 @@ from keel_inventory.api import router
 from keel_inventory.checks import INVARIANTS
 from keel_inventory.context import InventoryContext
 from keel_inventory.handlers import handlers
+from keel_inventory.permissions import PERMISSIONS
 from keel_inventory.reservations import expire_reservations
 from keel_inventory.settings import Settings
 from keel_kit.app import create_service_app
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         InventoryContext.create(settings),
         handlers=handlers,
         routers=[router],
+        permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Item master, locations, the stock movement ledger, balances and reservations.",
         invariants=INVARIANTS,

@@ -26,6 +26,7 @@ class ItemCreate(RequestBody):
 class ItemPublic(ItemCreate):
     # As stored: an item registered before today's bounds still reads back.
     name: str
+    # With its currency's places (250 JPY, 2.50 USD, 2.500 KWD), more when they carry value.
     unit_cost: Decimal
     created_at: datetime
 
@@ -154,6 +155,11 @@ class Oversold(BaseModel):
     reserved: int
 
 
+class OversoldPage(BaseModel):
+    items: list[Oversold]
+    next_cursor: str | None  # null at the end
+
+
 class LedgerMismatch(BaseModel):
     sku: str
     location_id: str
@@ -162,10 +168,17 @@ class LedgerMismatch(BaseModel):
     balance: int
 
 
+class LedgerMismatchesPage(BaseModel):
+    items: list[LedgerMismatch]
+    next_cursor: str | None  # null at the end
+
+
 class InvariantsPublic(BaseModel):
     """The stock invariants: balances equal the sum of their movements, and no location holds
-    more reserved than sellable. `mismatches` lists the first offending balances."""
+    more reserved than sellable. Each break is counted here, all of them; they are listed a
+    page at a time at `GET /v1/invariants/mismatches` and `GET /v1/invariants/oversold`."""
 
     ledger_matches_balances: bool
-    oversold: list[Oversold]
-    mismatches: list[LedgerMismatch]
+    mismatched_balances: int = Field(description="balances whose movements sum to another figure")
+    oversold_locations: int = Field(description="SKU-locations with more reserved than sellable")
+    oversold_units: int = Field(description="units reserved beyond sellable, over them all")

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from keel_contracts import Envelope, new_event_id
+from keel_contracts import Envelope, money, new_event_id
 from keel_contracts.events import ItemRegistered, LocationRegistered, StockReceived
 from keel_contracts.values import Money
 from keel_inventory import domain, repository, reservations
@@ -15,23 +15,17 @@ from keel_inventory.schemas import (
     AvailabilityPublic,
     BalancePublic,
     BalancesPublic,
-    InvariantsPublic,
     ItemCreate,
     ItemPublic,
-    LedgerMismatch,
     LedgerPage,
     LocationAvailability,
     LocationCreate,
     MovementPublic,
-    Oversold,
     ReceiptCreate,
     StockTotalsPage,
     StockTotalsPublic,
 )
 from keel_kit.problems import Conflict, DomainError, NotFound
-
-# How many ledger/balance disagreements the invariants report lists.
-MISMATCHES_SHOWN = 100
 
 
 async def register_item(*, uow: Work, cmd: ItemCreate) -> ItemPublic:
@@ -49,7 +43,13 @@ async def register_item(*, uow: Work, cmd: ItemCreate) -> ItemPublic:
         ),
         key=item.sku,
     )
-    return ItemPublic.model_validate(item, from_attributes=True)
+    return ItemPublic(
+        sku=item.sku,
+        name=item.name,
+        unit_cost=money.shown(item.unit_cost, item.currency),
+        currency=item.currency,
+        created_at=item.created_at,
+    )
 
 
 async def register_location(*, uow: Work, cmd: LocationCreate) -> LocationCreate:
@@ -212,26 +212,4 @@ async def ledger(*, uow: Work, sku: str | None, cursor: str | None, limit: int) 
     items = [MovementPublic.model_validate(row, from_attributes=True) for row in rows]
     return LedgerPage(
         items=items, next_cursor=items[-1].movement_id if len(items) == limit else None
-    )
-
-
-async def invariants(*, uow: Work) -> InvariantsPublic:
-    """Check the stock invariants over the whole ledger (a diagnostic, not a hot path)."""
-    totals = await repository.ledger_and_balances(uow.session)
-    mismatches = [
-        LedgerMismatch(sku=sku, location_id=loc, state=state, ledger=ledger, balance=balance)
-        for (sku, loc, state), (ledger, balance) in sorted(totals.items())
-        if ledger != balance
-    ]
-    oversold = []
-    for (sku, loc, state), (_, reserved) in sorted(totals.items()):
-        sellable = totals.get((sku, loc, SELLABLE), (0, 0))[1]
-        if state == RESERVED and reserved > sellable:
-            oversold.append(
-                Oversold(sku=sku, location_id=loc, sellable=sellable, reserved=reserved)
-            )
-    return InvariantsPublic(
-        ledger_matches_balances=not mismatches,
-        oversold=oversold,
-        mismatches=mismatches[:MISMATCHES_SHOWN],
     )

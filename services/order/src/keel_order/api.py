@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from keel_kit.access import PrincipalDep
 from keel_kit.idempotency import IdempotencyKey
 from keel_kit.problems import DomainError
 from keel_kit.query import CursorQuery
@@ -71,11 +72,14 @@ async def get_order(order_id: str, orders: OrderDep) -> OrderPublic:
 
 @router.post("/orders/{order_id}/cancel")
 async def cancel_order(
-    order_id: str, orders: OrderDep, body: CancelRequest | None = None
+    order_id: str, orders: OrderDep, principal: PrincipalDep, body: CancelRequest | None = None
 ) -> OrderAccepted:
+    """Cancel an order that has not shipped; the caller is recorded as closing its open holds."""
     reason = (body or CancelRequest()).reason
     async with orders.unit_of_work() as uow:
-        return await service.cancel_order(uow=uow, order_id=order_id, reason=reason)
+        return await service.cancel_order(
+            uow=uow, order_id=order_id, reason=reason, by=principal.subject
+        )
 
 
 @router.get("/shipped-orders")

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from keel_contracts.roles import Role
+
 
 class Status(StrEnum):
     RECEIVED = "received"
@@ -112,17 +114,7 @@ class HoldType(StrEnum):
 NOTICES = frozenset({HoldType.SUPPLIER_DELAY})
 
 
-class Role(StrEnum):
-    """The staff roles of DESIGN §5; every hold is owned by one of them."""
-
-    ADMIN = "admin"
-    OPERATIONS = "operations"
-    CUSTOMER_SERVICE = "customer_service"
-    WAREHOUSE = "warehouse"
-    PROCUREMENT = "procurement"
-    FINANCE = "finance"
-
-
+# Every hold is owned by one of the staff roles (keel_contracts.roles), who resolve it.
 HOLD_OWNER = {
     HoldType.PAYMENT_HOLD: Role.FINANCE,
     HoldType.FRAUD_REVIEW: Role.CUSTOMER_SERVICE,
@@ -130,6 +122,14 @@ HOLD_OWNER = {
     HoldType.VALIDATION_TIMEOUT: Role.OPERATIONS,
     HoldType.SUPPLIER_DELAY: Role.CUSTOMER_SERVICE,
 }
+# Operations runs the exception queue and may take over any hold (one whose owner is away, one
+# overdue); admin may do anything. Anyone else resolves only the holds their role owns.
+HOLD_OVERSEERS = frozenset({Role.OPERATIONS, Role.ADMIN})
+
+
+def may_resolve(owner: Role, roles: frozenset[Role]) -> bool:
+    """Whether a principal with `roles` may decide a hold owned by `owner`."""
+    return owner in roles or bool(roles & HOLD_OVERSEERS)
 
 
 class HoldState(StrEnum):
@@ -140,8 +140,9 @@ class HoldState(StrEnum):
 
 
 class Resolution(StrEnum):
-    """How a hold ended: a person released or rejected it, or the system closed it (the
-    stock came, or the order ended)."""
+    """How a hold ended: a person released or rejected it, or it was closed without a decision
+    of its own (the stock came, or the order ended; `resolved_by` names who cancelled the order,
+    or SYSTEM when the saga ended it)."""
 
     RELEASE = "release"
     REJECT = "reject"

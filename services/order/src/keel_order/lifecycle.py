@@ -70,13 +70,19 @@ def has_blocking_holds(order: Order) -> bool:
 
 
 def close_holds(
-    order: Order, note: str, *, now: datetime, types: frozenset[domain.HoldType] | None = None
+    order: Order,
+    note: str,
+    *,
+    now: datetime,
+    types: frozenset[domain.HoldType] | None = None,
+    by: str = domain.SYSTEM,
 ) -> None:
-    """Close the order's open holds (of `types`, if given): the system decided, not a person."""
+    """Close the order's open holds (of `types`, if given) undecided: nothing is left to decide
+    about them. `by` is who ended them: the system, or the person who cancelled the order."""
     for hold in order.holds:
         if hold.resolved_at is None and (types is None or hold.type in types):
             hold.resolved_at, hold.resolution = now, Resolution.CLOSED
-            hold.resolution_note, hold.resolved_by = domain.cut(note), domain.SYSTEM
+            hold.resolution_note, hold.resolved_by = domain.cut(note), by
 
 
 async def try_confirm(uow: Work, order: Order, *, cause: Envelope | None) -> None:
@@ -127,7 +133,8 @@ def reject(uow: Work, order: Order, reason: str, *, cause: Envelope | None) -> N
     compensate(uow, order, reason, cause=cause)
 
 
-def cancel(uow: Work, order: Order, reason: str, *, cause: Envelope | None) -> None:
+def cancel(uow: Work, order: Order, reason: str, *, by: str, cause: Envelope | None) -> None:
+    """Cancel for `by`, the person who asked: the holds the cancellation closes name them."""
     move(uow, order, Status.CANCELLED, reason)
     uow.outbox.add(
         uow.session,
@@ -135,14 +142,16 @@ def cancel(uow: Work, order: Order, reason: str, *, cause: Envelope | None) -> N
         key=order.order_id,
         causation=cause,
     )
-    compensate(uow, order, reason, cause=cause)
+    compensate(uow, order, reason, by=by, cause=cause)
 
 
-def compensate(uow: Work, order: Order, reason: str, *, cause: Envelope | None) -> None:
+def compensate(
+    uow: Work, order: Order, reason: str, *, by: str = domain.SYSTEM, cause: Envelope | None
+) -> None:
     """Give back what the order may hold, and close its open holds (nobody has anything left
-    to decide). Commands for one order share a partition, so these arrive after the
-    reserve/authorize they undo; both services treat a repeat as a no-op."""
-    close_holds(order, reason, now=uow.service.clock())
+    to decide) in the name of `by`. Commands for one order share a partition, so these arrive
+    after the reserve/authorize they undo; both services treat a repeat as a no-op."""
+    close_holds(order, reason, now=uow.service.clock(), by=by)
     if order.stock_state != StockState.FAILED:
         uow.outbox.add(
             uow.session,

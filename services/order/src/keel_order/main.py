@@ -17,6 +17,7 @@ from keel_order.api import router
 from keel_order.context import OrderContext
 from keel_order.handlers import handlers
 from keel_order.holds.api import router as holds_router
+from keel_order.permissions import PERMISSIONS
 from keel_order.settings import Settings
 
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context,
         handlers=handlers,
         routers=[router, holds_router, replica_router()],
+        permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Orders and lines, sales channels, customer accounts and the order saga.",
         invariants=checks.INVARIANTS,

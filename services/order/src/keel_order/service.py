@@ -1,6 +1,8 @@
 """Order use cases called from HTTP: cancellation, channels, the order view, shipped orders
-(intake is in intake.py, the exception queue in holds/)."""
+(intake is in intake.py, the exception queue in holds/). Amounts are shown with the places of
+the order's currency (`money.shown`: 1500 JPY, 15.00 USD, 1.500 KWD)."""
 
+from keel_contracts import money
 from keel_kit.problems import Conflict, NotFound
 from keel_order import domain, lifecycle, repository
 from keel_order.context import Work
@@ -33,13 +35,14 @@ async def list_channels(*, uow: Work) -> list[ChannelPublic]:
     return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels]
 
 
-async def cancel_order(*, uow: Work, order_id: str, reason: str) -> OrderAccepted:
+async def cancel_order(*, uow: Work, order_id: str, reason: str, by: str) -> OrderAccepted:
+    """Cancel the order for `by`, the person asking (whom its closed holds name)."""
     order = await repository.get_order(uow.session, order_id, lock=True)
     if order is None:
         raise NotFound(f"no order {order_id}")
     if Status(order.status) not in domain.CANCELLABLE:
         raise Conflict(f"an order that is {order.status} can no longer be cancelled")
-    lifecycle.cancel(uow, order, reason, cause=None)
+    lifecycle.cancel(uow, order, reason, by=by, cause=None)
     return OrderAccepted(order_id=order.order_id, status=order.status)
 
 
@@ -54,10 +57,19 @@ async def view_order(*, uow: Work, order_id: str) -> OrderPublic:
         external_id=order.external_id,
         status=order.status,
         currency=order.currency,
-        total=order.total,
+        total=money.shown(order.total, order.currency),
         rule_set_version=order.rule_set_version,
         fraud_score=order.fraud_score,
-        lines=[LinePublic.model_validate(line, from_attributes=True) for line in order.lines],
+        lines=[
+            LinePublic(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=money.shown(line.unit_price, order.currency),
+                reserved=line.reserved,
+                shipped=line.shipped,
+            )
+            for line in order.lines
+        ],
         holds=[HoldPublic.model_validate(hold, from_attributes=True) for hold in order.holds],
         history=[HistoryEntry.model_validate(event, from_attributes=True) for event in history],
     )
@@ -69,6 +81,13 @@ async def shipped_orders(*, uow: Work, cursor: str | None, limit: int) -> Shippe
     rows = await repository.earned_orders(uow.session, EARNED, cursor=cursor, limit=limit)
     page = rows[:limit]
     return ShippedOrdersPage(
-        items=[ShippedOrderPublic(**row._asdict()) for row in page],
+        items=[
+            ShippedOrderPublic(
+                order_id=row.order_id,
+                currency=row.currency,
+                total=money.shown(row.total, row.currency),
+            )
+            for row in page
+        ],
         next_cursor=page[-1].order_id if len(rows) > limit else None,
     )

@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from keel_kit.access import PrincipalDep, acting_person
 from keel_kit.idempotency import IdempotencyKey, idempotent
 from keel_kit.query import CursorQuery
-from keel_procurement import purchase_orders, replenishment, service
+from keel_procurement import purchase_orders, replenishment, replenishment_runs, service
 from keel_procurement.context import ProcurementDep
 from keel_procurement.schemas import (
     ApprovalCreate,
@@ -23,6 +24,7 @@ from keel_procurement.schemas import (
     ReceiptPublic,
     ReplenishmentRunCreate,
     ReplenishmentRunPublic,
+    ReplenishmentRunsPage,
     SuggestionsPage,
     SupplierCreate,
     SupplierPublic,
@@ -71,9 +73,13 @@ async def get_policy(sku: str, location_id: str, procurement: ProcurementDep) ->
     "/purchase-orders", status_code=status.HTTP_201_CREATED, response_model=PurchaseOrderPublic
 )
 async def create_purchase_order(
-    body: PurchaseOrderCreate, procurement: ProcurementDep, key: IdempotencyKey = None
+    body: PurchaseOrderCreate,
+    procurement: ProcurementDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
-    """Draft a purchase order; it needs approval before it can be sent."""
+    """Draft a purchase order as the caller; it needs another person's approval before it can
+    be sent."""
     return await idempotent(
         procurement,
         scope="purchase-orders",
@@ -82,6 +88,7 @@ async def create_purchase_order(
         status_code=201,
         use_case=purchase_orders.draft,
         cmd=body,
+        created_by=principal.subject,
     )
 
 
@@ -93,12 +100,18 @@ async def get_purchase_order(po_id: str, procurement: ProcurementDep) -> Purchas
 
 @router.post("/purchase-orders/{po_id}/approve")
 async def approve(
-    po_id: str, body: ApprovalCreate, procurement: ProcurementDep
+    po_id: str,
+    procurement: ProcurementDep,
+    principal: PrincipalDep,
+    body: ApprovalCreate | None = None,
 ) -> PurchaseOrderPublic:
-    """Approve as `approver`. Above the approval threshold two different approvers are
-    needed: the first approval is recorded and the order stays a draft until the second."""
+    """Approve as the caller (no body needed; a body naming anyone else is a 403), never as the
+    person who drafted the order (a 403). Above the approval threshold two different people
+    must approve: the first approval is recorded and the order stays a draft until the second."""
+    named = None if body is None else body.approver
+    approver = acting_person(principal, named, field="approver")
     async with procurement.unit_of_work() as uow:
-        return await purchase_orders.approve(uow=uow, po_id=po_id, cmd=body)
+        return await purchase_orders.approve(uow=uow, po_id=po_id, approver=approver)
 
 
 @router.post("/purchase-orders/{po_id}/send")
@@ -189,7 +202,9 @@ async def create_replenishment_run(
     body: ReplenishmentRunCreate | None = None,
 ) -> Response:
     """Review every policy now: suggest what is at or below its reorder point and draft one
-    purchase order per supplier and location (the same run the schedule makes)."""
+    purchase order per supplier and location (the same run the schedule makes). The answer is
+    the run and what it made; its suggestions are read a page at a time from
+    `GET /v1/replenishment-runs/{run_id}/suggestions`."""
     return await idempotent(
         procurement,
         scope="replenishment-runs",
@@ -198,6 +213,40 @@ async def create_replenishment_run(
         status_code=201,
         use_case=replenishment.run,
     )
+
+
+@router.get("/replenishment-runs")
+async def list_replenishment_runs(
+    procurement: ProcurementDep,
+    limit: Annotated[int, Query(ge=1, le=replenishment.MAX_PAGE)] = 50,
+    cursor: CursorQuery = None,
+) -> ReplenishmentRunsPage:
+    """Runs, asked for and scheduled, newest first; pass `next_cursor` back as `cursor` for the
+    next page (it is null on the last page)."""
+    async with procurement.unit_of_work() as uow:
+        return await replenishment_runs.page(uow=uow, cursor=cursor, limit=limit)
+
+
+@router.get("/replenishment-runs/{run_id}")
+async def get_replenishment_run(run_id: str, procurement: ProcurementDep) -> ReplenishmentRunPublic:
+    async with procurement.unit_of_work() as uow:
+        return await replenishment_runs.view(uow=uow, run_id=run_id)
+
+
+@router.get("/replenishment-runs/{run_id}/suggestions")
+async def list_run_suggestions(
+    run_id: str,
+    procurement: ProcurementDep,
+    limit: Annotated[int, Query(ge=1, le=replenishment.MAX_PAGE)] = 50,
+    cursor: CursorQuery = None,
+) -> SuggestionsPage:
+    """The run's suggestions by supplier, location and SKU, each with the draft purchase order
+    it went on (`po_id`); pass `next_cursor` back as `cursor` for the next page (it is null on
+    the last page)."""
+    async with procurement.unit_of_work() as uow:
+        return await replenishment_runs.suggestions(
+            uow=uow, run_id=run_id, cursor=cursor, limit=limit
+        )
 
 
 @router.get("/suggestions")

@@ -14,6 +14,7 @@ from keel_procurement import (
 from keel_procurement.api import router
 from keel_procurement.context import Planning, ProcurementContext, Rules
 from keel_procurement.handlers import handlers
+from keel_procurement.permissions import PERMISSIONS
 from keel_procurement.settings import Settings
 
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context,
         handlers=handlers,
         routers=[router, replica_router()],
+        permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Suppliers, demand, replenishment, purchase orders and receipts.",
         periodic=[

@@ -1,5 +1,5 @@
 """Procurement tables: suppliers, replenishment policies, purchase orders and their receipts,
-the demand signal and replenishment suggestions.
+the demand signal, replenishment runs and their suggestions.
 
 A purchase order keeps the dates a supplier's reliability is measured from: when it was sent,
 the date the supplier first promised (kept when it moves the expected date later) and when its
@@ -16,7 +16,7 @@ from keel_kit.tables import utcnow
 
 CODE_LENGTH = 64
 ID_LENGTH = 36
-APPROVER_LENGTH = 100
+PERSON_LENGTH = 100
 
 
 class Supplier(SQLModel, table=True):
@@ -53,6 +53,9 @@ class PurchaseOrder(SQLModel, table=True):
     total: Decimal = Field(sa_type=Numeric(18, 4))
     # Fixed when drafted, so a later change of the threshold does not move a pending order.
     approvals_required: int
+    # Who drafted it: a person (the principal), or the replenishment run that did. Nobody may
+    # approve an order they drafted, so the two-person rule counts people, not roles.
+    created_by: str = Field(max_length=PERSON_LENGTH)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -86,7 +89,7 @@ class PurchaseOrderApproval(SQLModel, table=True):
     __tablename__ = "purchase_order_approval"
 
     po_id: str = Field(foreign_key="purchase_order.po_id", primary_key=True, max_length=ID_LENGTH)
-    approver: str = Field(primary_key=True, max_length=APPROVER_LENGTH)
+    approver: str = Field(primary_key=True, max_length=PERSON_LENGTH)
     approved_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
@@ -126,6 +129,18 @@ class DemandSignal(SQLModel, table=True):
     open_quantity: int = 0
     on_hand: int = 0
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ReplenishmentRun(SQLModel, table=True):
+    """One review of every policy, asked for or the schedule's: when it ran and how much it made.
+    Its suggestions name it, so they are read a page at a time rather than all with the run."""
+
+    __tablename__ = "replenishment_run"
+
+    run_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    suggestions_made: int
+    purchase_orders_drafted: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class ReplenishmentSuggestion(SQLModel, table=True):

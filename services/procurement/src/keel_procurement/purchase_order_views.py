@@ -8,7 +8,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import money
 from keel_contracts.events import PurchaseOrderLine as EventLine
-from keel_contracts.values import Money
 from keel_procurement import repository
 from keel_procurement.models import PurchaseOrder, PurchaseOrderLine
 from keel_procurement.schemas import LinePublic, PurchaseOrderPublic
@@ -32,16 +31,24 @@ async def view_of(
 def public(
     po: PurchaseOrder, lines: Sequence[PurchaseOrderLine], approvers: list[str]
 ) -> PurchaseOrderPublic:
+    """Amounts with the places of the order's currency (`money.shown`): 1500 JPY, 1.500 KWD."""
     return PurchaseOrderPublic(
-        **po.model_dump(exclude={"updated_at"}),
-        lines=[LinePublic.model_validate(line, from_attributes=True) for line in lines],
+        **po.model_dump(exclude={"updated_at", "total"}),
+        total=money.shown(po.total, po.currency),
+        lines=[
+            LinePublic(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_cost=money.shown(line.unit_cost, po.currency),
+                received_quantity=line.received_quantity,
+            )
+            for line in lines
+        ],
         approvers=approvers,
     )
 
 
 def event_line(po: PurchaseOrder, sku: str, quantity: int, unit_cost: Decimal) -> EventLine:
     return EventLine(
-        sku=sku,
-        quantity=quantity,
-        unit_cost=Money(amount=money.shown(unit_cost), currency=po.currency),
+        sku=sku, quantity=quantity, unit_cost=money.shown_money(unit_cost, po.currency)
     )

@@ -21,7 +21,8 @@ from keel_contracts.events import (
 )
 from keel_contracts.limits import MAX_QUANTITY
 from keel_contracts.times import as_utc
-from keel_contracts.values import Line, Money
+from keel_contracts.values import Line
+from keel_kit.access import ForbiddenActor
 from keel_kit.problems import Conflict, DomainError, NotFound
 from keel_procurement import domain, references, repository
 from keel_procurement import purchase_order_views as views
@@ -35,7 +36,6 @@ from keel_procurement.models import (
     ReceiptLine,
 )
 from keel_procurement.schemas import (
-    ApprovalCreate,
     CancelRequest,
     ConfirmationCreate,
     PurchaseOrderCreate,
@@ -46,12 +46,18 @@ from keel_procurement.schemas import (
 )
 
 
+def drafted_by_run(run_id: str) -> str:
+    """A replenishment run's draft is created by the run, no person: any buyer may approve it."""
+    return f"replenishment-run:{run_id}"
+
+
 async def draft(
-    *, uow: Work, cmd: PurchaseOrderCreate, references_checked: bool = False
+    *, uow: Work, cmd: PurchaseOrderCreate, created_by: str, references_checked: bool = False
 ) -> PurchaseOrderPublic:
-    """Draft a purchase order. An item or location the replicas lack may only not have reached
-    this service yet (see `references`); with `references_checked` (the caller took them from
-    procurement's own checked data) a missing one is simply unknown."""
+    """Draft a purchase order as `created_by` (who may then not approve it). An item or location
+    the replicas lack may only not have reached this service yet (see `references`); with
+    `references_checked` (the caller took them from procurement's own checked data) a missing
+    one is simply unknown."""
     session, outbox = uow.session, uow.outbox
     catchup = None if references_checked else uow.service.catchup
     if await repository.get_supplier(session, cmd.supplier_id) is None:
@@ -64,7 +70,7 @@ async def draft(
         fields[line.sku] = f"lines.{index}.sku"
     await references.require_skus(session, catchup, fields)
 
-    total = money.shown(domain.total((line.quantity, line.unit_cost) for line in cmd.lines))
+    total = domain.total((line.quantity, line.unit_cost) for line in cmd.lines)
     po = PurchaseOrder(
         po_id=str(new_event_id()),
         supplier_id=cmd.supplier_id,
@@ -73,6 +79,7 @@ async def draft(
         status=Status.DRAFT,
         total=total,
         approvals_required=domain.approvals_required(total, uow.service.rules.approval_threshold),
+        created_by=created_by,
     )
     lines = [
         PurchaseOrderLine(
@@ -80,7 +87,7 @@ async def draft(
             line_no=number,
             sku=line.sku,
             quantity=line.quantity,
-            unit_cost=money.shown(line.unit_cost),
+            unit_cost=line.unit_cost,
         )
         for number, line in enumerate(cmd.lines, start=1)
     ]
@@ -95,7 +102,7 @@ async def draft(
             lines=tuple(
                 views.event_line(po, line.sku, line.quantity, line.unit_cost) for line in lines
             ),
-            total=Money(amount=total, currency=po.currency),
+            total=money.shown_money(total, po.currency),
         ),
         key=po.po_id,
     )
@@ -106,21 +113,29 @@ async def view(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
     return await views.view_of(uow.session, await _get(uow, po_id))
 
 
-async def approve(*, uow: Work, po_id: str, cmd: ApprovalCreate) -> PurchaseOrderPublic:
-    """Record an approval; the order is approved once it has as many different approvers as
-    its amount requires (until then it stays a draft awaiting the next one)."""
+async def approve(*, uow: Work, po_id: str, approver: str) -> PurchaseOrderPublic:
+    """Record `approver`'s approval (the caller: a person, never a role); the order is approved
+    once it has as many different approvers as its amount requires (until then it stays a draft
+    awaiting the next one). Whoever drafted the order may not approve it, so even a single
+    approval is a second person's."""
     session, outbox = uow.session, uow.outbox
     po = await _get(uow, po_id, lock=True)
     _check(po, Action.APPROVE)
+    if approver == po.created_by:
+        raise ForbiddenActor(
+            f"{approver} drafted purchase order {po_id} and may not approve it; "
+            "another person must",
+            field="approver",
+        )
     approvers = await repository.approvers_of(session, po_id)
-    if cmd.approver in approvers:
+    if approver in approvers:
         raise Conflict(
-            f"{cmd.approver} has already approved purchase order {po_id}; "
+            f"{approver} has already approved purchase order {po_id}; "
             "it needs a second, different approver",
             field="approver",
         )
-    session.add(PurchaseOrderApproval(po_id=po_id, approver=cmd.approver))
-    approvers.append(cmd.approver)
+    session.add(PurchaseOrderApproval(po_id=po_id, approver=approver))
+    approvers.append(approver)
     if len(approvers) >= po.approvals_required:
         _move(uow, po, Status.APPROVED)
         po.approved_at = po.updated_at
@@ -130,7 +145,7 @@ async def approve(*, uow: Work, po_id: str, cmd: ApprovalCreate) -> PurchaseOrde
                 purchase_order_id=po_id,
                 supplier_id=po.supplier_id,
                 approvers=tuple(approvers),
-                total=Money(amount=money.shown(po.total), currency=po.currency),
+                total=money.shown_money(po.total, po.currency),
             ),
             key=po_id,
         )

@@ -11,7 +11,8 @@ purchase orders (drafts too, so a repeated run does not order twice). The lead t
 supplier's measured one once it has delivered (with its spread in the safety stock from two
 deliveries on; see `domain.replenish`), its stated one before. At or below the reorder point,
 it suggests the order-up-to quantity and drafts one purchase order per supplier and location
-with the suggested lines, at the unit cost the item master registered.
+with the suggested lines, at the unit cost the item master registered. The run is kept with what
+it made; its suggestions are read a page at a time (`replenishment_runs`).
 """
 
 from collections import defaultdict
@@ -28,7 +29,12 @@ from keel_kit.problems import Conflict
 from keel_procurement import domain, purchase_orders, repository
 from keel_procurement.context import Planning, Work
 from keel_procurement.domain import DailyDemand, LeadTimeSource
-from keel_procurement.models import DemandSignal, ReplenishmentPolicy, ReplenishmentSuggestion
+from keel_procurement.models import (
+    DemandSignal,
+    ReplenishmentPolicy,
+    ReplenishmentRun,
+    ReplenishmentSuggestion,
+)
 from keel_procurement.schemas import (
     DemandHistoryCreate,
     DemandHistoryPublic,
@@ -135,9 +141,16 @@ async def run(*, uow: Work) -> ReplenishmentRunPublic:
 
     po_ids = await _draft_orders(uow, made)
     session.add_all(made)
-    return ReplenishmentRunPublic(
-        run_id=run_id, suggestions=[_public(s) for s in made], purchase_order_ids=po_ids
+    # Kept even when it made nothing: that a run found every policy above its reorder point is
+    # worth knowing too (the schedule makes one a day by default).
+    kept = ReplenishmentRun(
+        run_id=run_id,
+        suggestions_made=len(made),
+        purchase_orders_drafted=len(po_ids),
+        created_at=uow.service.clock(),
     )
+    session.add(kept)
+    return ReplenishmentRunPublic.model_validate(kept, from_attributes=True)
 
 
 async def page(*, uow: Work, status: str | None, cursor: str | None, limit: int) -> SuggestionsPage:
@@ -150,7 +163,7 @@ async def page(*, uow: Work, status: str | None, cursor: str | None, limit: int)
         before=cursor,
         limit=limit + 1,  # one more tells whether another page follows
     )
-    items = [_public(row) for row in rows[:limit]]
+    items = [suggestion_public(row) for row in rows[:limit]]
     return SuggestionsPage(
         items=items, next_cursor=items[-1].suggestion_id if len(rows) > limit else None
     )
@@ -168,6 +181,7 @@ async def _draft_orders(uow: Work, made: list[ReplenishmentSuggestion]) -> list[
         currency = known[group[0].sku].currency
         po = await purchase_orders.draft(
             uow=uow,
+            created_by=purchase_orders.drafted_by_run(group[0].run_id),
             references_checked=True,  # the policies' items and locations were, when put
             cmd=PurchaseOrderCreate(
                 supplier_id=supplier_id,
@@ -243,7 +257,7 @@ def _suggestion(
     )
 
 
-def _public(suggestion: ReplenishmentSuggestion) -> SuggestionPublic:
+def suggestion_public(suggestion: ReplenishmentSuggestion) -> SuggestionPublic:
     return SuggestionPublic.model_validate(suggestion, from_attributes=True)
 
 

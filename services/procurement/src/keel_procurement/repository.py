@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +17,7 @@ from keel_procurement.models import (
     Receipt,
     ReceiptLine,
     ReplenishmentPolicy,
+    ReplenishmentRun,
     ReplenishmentSuggestion,
     Supplier,
 )
@@ -183,5 +184,39 @@ async def suggestions(
         query = query.where(col(ReplenishmentSuggestion.suggestion_id) < before)
     rows = await session.exec(
         query.order_by(col(ReplenishmentSuggestion.suggestion_id).desc()).limit(limit)
+    )
+    return rows.all()
+
+
+async def get_run(session: AsyncSession, run_id: str) -> ReplenishmentRun | None:
+    return await session.get(ReplenishmentRun, run_id)
+
+
+async def runs(
+    session: AsyncSession, *, before: str | None, limit: int
+) -> Sequence[ReplenishmentRun]:
+    """Newest first: run ids are UUIDv7, so they sort by when the run was made."""
+    query = select(ReplenishmentRun)
+    if before is not None:
+        query = query.where(col(ReplenishmentRun.run_id) < before)
+    rows = await session.exec(query.order_by(col(ReplenishmentRun.run_id).desc()).limit(limit))
+    return rows.all()
+
+
+async def suggestions_of_run(
+    session: AsyncSession, run_id: str, *, after: tuple[str, str, str] | None, limit: int
+) -> Sequence[ReplenishmentSuggestion]:
+    """The run's suggestions by (supplier, location, SKU), so those that went on one purchase
+    order come together, from after the position `after`. A run suggests a SKU at a location
+    at most once (its policy's), so the position is unique."""
+    suggestion = ReplenishmentSuggestion
+    position = tuple_(col(suggestion.supplier_id), col(suggestion.location_id), col(suggestion.sku))
+    query = select(suggestion).where(suggestion.run_id == run_id)
+    if after is not None:
+        query = query.where(position > tuple_(*after))
+    rows = await session.exec(
+        query.order_by(
+            col(suggestion.supplier_id), col(suggestion.location_id), col(suggestion.sku)
+        ).limit(limit)
     )
     return rows.all()

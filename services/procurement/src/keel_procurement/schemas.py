@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     Field,
     StringConstraints,
@@ -14,7 +13,6 @@ from pydantic import (
     model_validator,
 )
 
-from keel_contracts import money
 from keel_contracts.limits import MAX_LINES, BusinessDate, NoControl, UnitCost, check_total
 from keel_contracts.times import UtcDatetime as Utc
 from keel_contracts.values import Currency, Quantity, Sku
@@ -29,7 +27,6 @@ Name = Annotated[
 Person = Annotated[
     str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoControl
 ]
-Amount = Annotated[Decimal, AfterValidator(money.shown)]
 
 
 class SupplierCreate(RequestBody):
@@ -98,7 +95,10 @@ class PurchaseOrderCreate(RequestBody):
 
 
 class ApprovalCreate(RequestBody):
-    approver: Person
+    """The approver is the caller. Older clients named them here: naming the caller still
+    works, naming anyone else is a 403."""
+
+    approver: Person | None = None
 
 
 class ConfirmationCreate(RequestBody):
@@ -121,20 +121,24 @@ class ReceiptCreate(RequestBody):
 class LinePublic(BaseModel):
     sku: str
     quantity: int
-    unit_cost: Amount
+    unit_cost: Decimal
     received_quantity: int
 
 
 class PurchaseOrderPublic(BaseModel):
+    """A purchase order; its amounts are written with its currency's places (1500 JPY, 2.50
+    USD, 1.500 KWD), a unit cost with more when they carry value (4.125 USD)."""
+
     po_id: str
     supplier_id: str
     location_id: str
     currency: str
     status: Status
-    total: Amount
+    total: Decimal
     lines: list[LinePublic]
     approvals_required: int
     approvers: list[str]
+    created_by: str  # a person, or replenishment-run:<run id> ("unknown": from before it was kept)
     created_at: Utc
     approved_at: Utc | None
     sent_at: Utc | None
@@ -244,11 +248,22 @@ class SuggestionPublic(BaseModel):
 
 
 class ReplenishmentRunPublic(BaseModel):
+    """A replenishment run: when it reviewed every policy, how many suggestions it made and how
+    many purchase orders it drafted from them. Its suggestions, each naming the purchase order
+    it went on (`po_id`), are read a page at a time from
+    `GET /v1/replenishment-runs/{run_id}/suggestions`."""
+
     run_id: str
-    suggestions: list[SuggestionPublic]
-    purchase_order_ids: list[str]
+    created_at: Utc
+    suggestions_made: int
+    purchase_orders_drafted: int
+
+
+class ReplenishmentRunsPage(BaseModel):
+    items: list[ReplenishmentRunPublic]
+    next_cursor: str | None  # null at the end
 
 
 class SuggestionsPage(BaseModel):
     items: list[SuggestionPublic]
-    next_cursor: str | None
+    next_cursor: str | None  # null at the end

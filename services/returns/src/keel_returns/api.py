@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from keel_contracts.values import Sku
+from keel_kit.access import PrincipalDep, acting_person
 from keel_kit.idempotency import IdempotencyKey, idempotent
 from keel_kit.query import SinceQuery
 from keel_returns import inspections, refunds, service, summary
@@ -105,18 +106,26 @@ async def record_inspection(
 
 @router.post("/refunds/{refund_id}/approve", response_model=RefundPublic)
 async def approve_refund(
-    refund_id: str, body: RefundApproval, returns: ReturnsDep, key: IdempotencyKey = None
+    refund_id: str,
+    returns: ReturnsDep,
+    principal: PrincipalDep,
+    body: RefundApproval | None = None,
+    key: IdempotencyKey = None,
 ) -> Response:
-    """A finance approver lets a refund above the threshold go (409 unless it is waiting)."""
+    """The caller, a finance approver, lets a refund waiting for approval go (409 unless it is
+    waiting). The body may be left out; an `approver` other than the caller is a 403."""
+    approver = acting_person(principal, body.approver if body else None, field="approver")
     return await idempotent(
         returns,
         scope=f"returns.refund-approval:{refund_id}",
         key=key,
-        request=body,
+        # The request as it acts, approver filled in: a retry with or without the name replays,
+        # while another person reusing the key is a 422, never handed the first one's answer.
+        request=RefundApproval(approver=approver),
         status_code=200,
         use_case=refunds.approve_refund,
         refund_id=refund_id,
-        cmd=body,
+        approver=approver,
     )
 
 

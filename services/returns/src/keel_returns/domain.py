@@ -348,6 +348,11 @@ def quote_refund(
     return RefundQuote(tuple(lines), goods, fee, shipping, min(uncapped, left), uncapped)
 
 
-def needs_approval(amount: Decimal, threshold: Decimal) -> bool:
-    """Refunds above the threshold wait for a finance approver."""
-    return amount > threshold
+def needs_approval(order_refunds: Decimal, threshold: Decimal) -> bool:
+    """Whether a new refund waits for a finance approver: when the order's refunds, all of them
+    (paid, requested or waiting, this one included), come to more than the threshold.
+
+    Counted per order, not per refund, so that returning an order's goods in several returns,
+    each refund under the threshold, cannot avoid the approval one return of them all would need.
+    """
+    return order_refunds > threshold

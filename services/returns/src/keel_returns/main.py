@@ -10,6 +10,7 @@ from keel_returns import models  # noqa: F401  (registers the tables)
 from keel_returns.api import router
 from keel_returns.context import ReturnsContext
 from keel_returns.handlers import handlers
+from keel_returns.permissions import PERMISSIONS
 from keel_returns.settings import Settings
 
 
@@ -18,6 +19,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ReturnsContext.create(settings or Settings()),
         handlers=handlers,
         routers=[router, replica_router()],
+        permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Return authorizations, inspections, grades and dispositions.",
     )

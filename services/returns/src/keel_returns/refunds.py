@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import PaymentRefunded, RefundLine, RefundRequested
-from keel_contracts.money import shown
+from keel_contracts.money import shown, shown_money
 from keel_contracts.times import as_utc
 from keel_contracts.values import Money
 from keel_kit.handlers import PermanentError
@@ -18,7 +18,7 @@ from keel_returns import domain, repository, settlement
 from keel_returns.context import Work
 from keel_returns.domain import Grade, RefundStatus, ReturnStatus
 from keel_returns.models import Refund, ReturnAuthorization, ShippedOrder
-from keel_returns.schemas import RefundApproval, RefundLinePublic, RefundPublic
+from keel_returns.schemas import RefundLinePublic, RefundPublic
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def request_refund(
         authorization.status = ReturnStatus.CLOSED
         authorization.note = (
             f"nothing left to refund: earlier refunds of order {order.order_id} already reach "
-            f"its total {shown(money.total)} {order.currency}"
+            f"its total {shown(money.total, money.currency)} {money.currency}"
         )
         return
 
@@ -88,20 +88,35 @@ async def request_refund(
     order.refunded += quote.amount
     order.shipping_refunded = order.shipping_refunded or quote.shipping > 0
     order.updated_at = uow.service.clock()
-    if domain.needs_approval(quote.amount, rules.refund_approval_threshold):
+    # order.refunded now counts this refund with all the order's earlier ones.
+    if domain.needs_approval(order.refunded, rules.refund_approval_threshold):
         refund.status = RefundStatus.PENDING_APPROVAL
         authorization.status = ReturnStatus.REFUND_PENDING_APPROVAL
-        authorization.note = (
-            f"refund {refund.refund_id} of {quote.amount} {currency} is above the approval "
-            f"threshold {rules.refund_approval_threshold}: waiting for a finance approver"
+        authorization.note = _approval_note(
+            refund, order, threshold=rules.refund_approval_threshold
         )
         return
     authorization.status = ReturnStatus.REFUND_REQUESTED
     _announce(uow, refund)
 
 
-async def approve_refund(*, uow: Work, refund_id: str, cmd: RefundApproval) -> RefundPublic:
-    """A finance approver lets a refund above the threshold go: `refund.requested` follows."""
+def _approval_note(refund: Refund, order: ShippedOrder, *, threshold: Decimal) -> str:
+    """Why the refund waits: above the threshold alone, or with the order's earlier refunds."""
+    currency = refund.currency
+    amount = f"{shown(refund.amount, currency)} {currency}"
+    if order.refunded == refund.amount:
+        above = f"refund {refund.refund_id} of {amount} is above"
+    else:
+        above = (
+            f"refund {refund.refund_id} of {amount} brings the refunds of order "
+            f"{order.order_id} to {shown(order.refunded, currency)} {currency}, above"
+        )
+    return f"{above} the approval threshold {threshold}: waiting for a finance approver"
+
+
+async def approve_refund(*, uow: Work, refund_id: str, approver: str) -> RefundPublic:
+    """`approver`, a finance person, lets a refund waiting for approval go: `refund.requested`
+    follows."""
     session = uow.session
     refund = await repository.get_refund(session, refund_id)
     if refund is None:
@@ -117,7 +132,7 @@ async def approve_refund(*, uow: Work, refund_id: str, cmd: RefundApproval) -> R
         )
     now = uow.service.clock()
     refund.status = RefundStatus.REQUESTED
-    refund.approver = cmd.approver
+    refund.approver = approver
     refund.approved_at = now
     session.add(refund)
     authorization.status = ReturnStatus.REFUND_REQUESTED
@@ -197,8 +212,9 @@ async def record_refunded(*, uow: Work, event: PaymentRefunded, cause: Envelope)
 def _shortfall_note(paid: list[Refund]) -> str | None:
     """Why a refunded return got less than it was promised, if it did."""
     notes = [
-        f"refund {r.refund_id} paid {shown(r.refunded_amount)} of {shown(Decimal(r.amount))} "
-        f"{r.currency} requested: {shown(r.shortfall)} short (finance refunds no more than "
+        f"refund {r.refund_id} paid {shown(r.refunded_amount, r.currency)} of "
+        f"{shown(Decimal(r.amount), r.currency)} {r.currency} requested: "
+        f"{shown(r.shortfall, r.currency)} short (finance refunds no more than "
         "it captured)"
         for r in paid
         if r.shortfall and r.refunded_amount is not None
@@ -208,7 +224,7 @@ def _shortfall_note(paid: list[Refund]) -> str | None:
 
 def _announce(uow: Work, refund: Refund) -> None:
     def money(amount: Decimal | str) -> Money:
-        return Money(amount=Decimal(amount), currency=refund.currency)
+        return shown_money(Decimal(amount), refund.currency)
 
     uow.outbox.add(
         uow.session,
@@ -254,7 +270,7 @@ def _order_money(order: ShippedOrder | None) -> domain.OrderMoney | None:
 
 def public(refund: Refund) -> RefundPublic:
     def money(amount: Decimal | str) -> Money:
-        return Money(amount=Decimal(amount), currency=refund.currency)
+        return shown_money(Decimal(amount), refund.currency)
 
     return RefundPublic(
         refund_id=refund.refund_id,

@@ -23,7 +23,10 @@ class Settings(ServiceSettings):
     refund_approval_threshold: Decimal = Field(
         default=Decimal("500.00"),
         ge=0,
-        description="refunds above this amount wait for approval by a finance approver",
+        description=(
+            "a refund waits for approval by a finance approver once the order's refunds, "
+            "this one included, come to more than this amount"
+        ),
     )
     refund_shipping: ShippingRefund = Field(
         default=ShippingRefund.WHOLE_ORDER,

@@ -45,7 +45,7 @@ def settle_refund(
     if amount < 0 or amount > requested:
         raise SettlementRefused(
             f"refund {refund_id} paid {paid} {paid_currency}: not between 0 and the "
-            f"{money.shown(requested)} requested"
+            f"{money.shown(requested, currency)} requested"
         )
     return Settlement(refunded=amount, shortfall=requested - amount)
 

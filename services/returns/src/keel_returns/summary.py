@@ -55,7 +55,7 @@ def _refunds(totals: list[RefundTotals]) -> RefundsSummary:
         rows: list[RefundTotals], amount: Callable[[RefundTotals], Decimal]
     ) -> list[Money]:
         # Sums read back from the database: SQLite's are floats, with noise below the cent.
-        return [Money(amount=money.ledger_total(amount(t)), currency=t.currency) for t in rows]
+        return [money.shown_money(money.ledger_total(amount(t)), t.currency) for t in rows]
 
     return RefundsSummary(
         issued=sum(t.count for t in paid),

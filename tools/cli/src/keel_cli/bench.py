@@ -27,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from keel_cli import stack
 from keel_cli.demo import catalog
+from keel_cli.people import OPERATIONS, WAREHOUSE
 from keel_cli.topic_reader import partitions_of
 from keel_contracts import Envelope
 from keel_kit.stats import percentile
@@ -179,8 +180,10 @@ def _percentile_ms(seconds: list[float], share: float) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
-async def seed_stock(skus: int) -> list[catalog.Item]:
-    """Plenty of stock, so every order can be confirmed: the bench measures flow, not scarcity."""
+async def seed_stock(skus: int, state_dir: Path | None = None) -> list[catalog.Item]:
+    """Plenty of stock, so every order can be confirmed: the bench measures flow, not scarcity.
+    Operations registers the items and checks they replicated, a warehouse person receives."""
+    operations = OPERATIONS.headers(state_dir)
     rng = random.Random(11)
     run = f"B{int(time.time()) % 100000:05d}"
     items = [
@@ -193,10 +196,16 @@ async def seed_stock(skus: int) -> list[catalog.Item]:
         )
         for n in range(1, skus + 1)
     ]
-    async with httpx.AsyncClient(base_url=stack.url("inventory"), timeout=30) as inventory:
-        await catalog.seed(inventory, items, rng, units=(100_000, 100_000))
+    inventory = stack.url("inventory")
+    async with (
+        httpx.AsyncClient(base_url=inventory, timeout=30, headers=operations) as registering,
+        httpx.AsyncClient(
+            base_url=inventory, timeout=30, headers=WAREHOUSE.headers(state_dir)
+        ) as receiving,
+    ):
+        await catalog.seed(registering, receiving, items, rng, units=(100_000, 100_000))
     replicas: dict[str, httpx.AsyncClient] = {
-        service: httpx.AsyncClient(base_url=stack.url(service), timeout=30)
+        service: httpx.AsyncClient(base_url=stack.url(service), timeout=30, headers=operations)
         for service in sorted(catalog.ITEM_REPLICAS)
     }
     try:
@@ -261,7 +270,7 @@ async def run_bench(
         if (pid := processes.read_pid(name, state_dir=state_dir)) is not None
     }
     on_phase(f"seeding {skus} SKUs")
-    items = await seed_stock(skus)
+    items = await seed_stock(skus, state_dir)
     clock = EventClock(bootstrap)
     await clock.start()
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
@@ -270,7 +279,11 @@ async def run_bench(
     runs = [Run("fixed rate", rate, duration), Run("saturation", None, duration)]
     results = []
     try:
-        async with httpx.AsyncClient(base_url=stack.url("order"), timeout=60) as order:
+        # Channels will sign their own orders; until then order entry staff takes them.
+        entry = OPERATIONS.headers(state_dir)
+        async with httpx.AsyncClient(
+            base_url=stack.url("order"), timeout=60, headers=entry
+        ) as order:
             for run in runs:
                 on_phase(
                     f"{run.name}: {run.offered_rate or 'as fast as possible'} orders/s "

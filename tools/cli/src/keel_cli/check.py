@@ -22,6 +22,7 @@ from typing import Any, Literal
 import httpx
 
 from keel_cli import dlq
+from keel_cli.people import LEADERSHIP
 from keel_contracts import SERVICES, ServiceName, consumer_group
 from keel_kit.broker_lag import BrokerLag
 from keel_kit.checks import OUTBOX_DRAINED
@@ -94,7 +95,9 @@ async def run_check(
 ) -> CheckReport:
     """Wait for quiet, then check everything; `urls` maps each service to its base URL."""
     started = time.monotonic()
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS) as http:
+    # Everything the check asks for is a read, and leadership reads everything.
+    headers = LEADERSHIP.headers()
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS, headers=headers) as http:
         while True:
             reports = await _service_reports(http, urls)
             lags = await group_lags(bootstrap)
@@ -107,7 +110,7 @@ async def run_check(
         await _add_sales_cross_check(report, http, urls)
     _add_lags(report, lags)
     await _add_dead_letters(report, bootstrap)
-    _add_parked(report, urls)
+    _add_parked(report, urls, headers)
     return report
 
 
@@ -275,10 +278,13 @@ async def _add_dead_letters(report: CheckReport, bootstrap: str) -> None:
             report.findings.append(Finding("kafka", name, "warning", more))
 
 
-def _add_parked(report: CheckReport, urls: Mapping[ServiceName, str]) -> None:
+def _add_parked(
+    report: CheckReport, urls: Mapping[ServiceName, str], headers: Mapping[str, str]
+) -> None:
     name = "parked outbox rows, kept with their reasons for replay"
     report.checked.append(f"outboxes: {name}")
-    listing = dlq.read_parked({str(service): base for service, base in urls.items()})
+    bases = {str(service): base for service, base in urls.items()}
+    listing = dlq.read_parked(bases, headers=headers)
     for row in listing.rows:
         detail = f"{row.service} parked {row.type} for {row.topic} (id {row.id}): {row.reason}"
         report.findings.append(Finding(row.service, name, "warning", detail))

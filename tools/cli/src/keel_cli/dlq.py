@@ -1,6 +1,6 @@
 """Dead-letter inspection and replay, straight from the `<group>.dlq` topics; and beside them
 the outbox rows a service parked because the broker can never accept them, asked of each
-service over HTTP (`/v1/outbox/parked`)."""
+service over HTTP (`/v1/outbox/parked`) as the person the caller's `headers` name."""
 
 from __future__ import annotations
 
@@ -155,21 +155,28 @@ def service_of_group(group: str) -> str | None:
     return next((s for s in SERVICES if consumer_group(s) == group), None)
 
 
-def read_parked(urls: Mapping[str, str], client: httpx.Client | None = None) -> ParkedListing:
+def read_parked(
+    urls: Mapping[str, str], *, headers: Mapping[str, str], client: httpx.Client | None = None
+) -> ParkedListing:
     """Every parked row of each service at `urls` (service -> base URL); a service that does
     not answer is noted in `unreachable` instead of failing the whole listing."""
     listing = ParkedListing()
     with _client(client) as http:
         for service, base in urls.items():
             try:
-                listing.rows.extend(_parked_of(http, service, base))
+                listing.rows.extend(_parked_of(http, service, base, headers))
             except httpx.HTTPError as error:
                 listing.unreachable[service] = _why(error)
     return listing
 
 
 def replay_parked(
-    service: str, base_url: str, ids: Sequence[int] | None, client: httpx.Client | None = None
+    service: str,
+    base_url: str,
+    ids: Sequence[int] | None,
+    *,
+    headers: Mapping[str, str],
+    client: httpx.Client | None = None,
 ) -> list[tuple[int, int]]:
     """Move parked rows of `service` (all of them, or `ids`) back into its outbox; returns
     (parked id, new outbox id) for each. Raises ServiceUnavailable if the service cannot be
@@ -177,9 +184,10 @@ def replay_parked(
     replayed = []
     with _client(client) as http:
         try:
-            chosen = list(ids) if ids else [row.id for row in _parked_of(http, service, base_url)]
+            chosen = ids or [row.id for row in _parked_of(http, service, base_url, headers)]
             for parked_id in chosen:
-                response = http.post(f"{base_url}/v1/outbox/parked/{parked_id}/replay")
+                url = f"{base_url}/v1/outbox/parked/{parked_id}/replay"
+                response = http.post(url, headers=headers)
                 if response.status_code == 404:
                     raise LookupError(f"{service} has no parked row {parked_id}")
                 response.raise_for_status()
@@ -189,14 +197,16 @@ def replay_parked(
     return replayed
 
 
-def _parked_of(http: httpx.Client, service: str, base_url: str) -> list[ParkedRow]:
+def _parked_of(
+    http: httpx.Client, service: str, base_url: str, headers: Mapping[str, str]
+) -> list[ParkedRow]:
     rows: list[ParkedRow] = []
     cursor: str | None = None
     while True:
         params: dict[str, str | int] = {"limit": PARKED_PAGE_SIZE}
         if cursor is not None:
             params["cursor"] = cursor
-        response = http.get(f"{base_url}/v1/outbox/parked", params=params)
+        response = http.get(f"{base_url}/v1/outbox/parked", params=params, headers=headers)
         response.raise_for_status()
         page = response.json()
         rows.extend(

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from keel_cli import dlq, stack
 from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
+from keel_cli.people import ADMIN
 from keel_contracts import SERVICES
 
 app = typer.Typer(help="Inspect and replay dead letters and parked rows.", no_args_is_help=True)
@@ -36,7 +37,9 @@ def dlq_list(
         for letter in asyncio.run(dlq.read_all(bootstrap, g))
     ]
     services = [dlq.service_of_group(group)] if group else list(SERVICES)
-    listing = dlq.read_parked({s: stack.url(s) for s in services if s is not None})
+    urls = {s: stack.url(s) for s in services if s is not None}
+    # As admin: the operator who lists parked rows is the one who may replay them.
+    listing = dlq.read_parked(urls, headers=ADMIN.headers())
     for service, why in listing.unreachable.items():
         # On stderr, so that --json stays one JSON document on stdout.
         notes.print(f"[yellow]{service} {why} at {stack.url(service)}: its parked rows are unknown")
@@ -98,7 +101,9 @@ def dlq_replay_parked(
     if service not in SERVICES:
         raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}", param_hint="SERVICE")
     try:
-        replayed = dlq.replay_parked(service, stack.url(service), parked_id)
+        replayed = dlq.replay_parked(
+            service, stack.url(service), parked_id, headers=ADMIN.headers()
+        )
     except LookupError as error:
         console.print(f"[red]{error}")
         raise typer.Exit(2) from error

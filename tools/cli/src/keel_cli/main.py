@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -19,12 +20,14 @@ from keel_cli import dlq_commands, stack
 from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import SERVICES
+from keel_contracts.roles import Role
 
 app = typer.Typer(
     help="Keel: the operations core, run locally without Docker.", no_args_is_help=True
 )
 app.add_typer(dlq_commands.app, name="dlq")
 console = Console()
+MAX_TOKEN_TTL = timedelta(days=30)
 
 DatabaseOption = Annotated[
     str | None,
@@ -278,6 +281,37 @@ def logs(
     raise typer.Exit(subprocess.call(argv))
 
 
+@app.command()
+def token(
+    user: Annotated[str, typer.Option(help="the person the token names (its `sub`)")],
+    role: Annotated[Role, typer.Option(help="what they may do")],
+    ttl: Annotated[str, typer.Option(help="how long it lasts: 90s, 30m, 8h, 2d")] = "8h",
+) -> None:
+    """Print a staff token signed by the local stack's issuer, alone on stdout:
+    `export KEEL_TOKEN=$(./keel token --user ann --role admin)`."""
+    try:
+        lifetime = parse_duration(ttl)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--ttl") from error
+    if role is Role.SERVICE:
+        raise typer.BadParameter("a person's token; services sign their own", param_hint="--role")
+    if not user.strip() or len(user) > 200:
+        raise typer.BadParameter("name a person, up to 200 characters", param_hint="--user")
+    print(stack.keys().staff_token(user=user, role=role, ttl=lifetime))
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `30m`, `8h` or `2d`; at most 30 days, since a token cannot be taken back."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit() or int(number) == 0:
+        raise ValueError(f"{text!r} is not a duration like 90s, 30m, 8h or 2d")
+    lifetime = timedelta(**{units[unit]: int(number)})
+    if lifetime > MAX_TOKEN_TTL:
+        raise ValueError(f"{text!r} is longer than the {MAX_TOKEN_TTL.days} days a token may last")
+    return lifetime
+
+
 @app.command("test")
 def run_tests(
     pytest_args: Annotated[list[str] | None, typer.Argument(help="extra pytest arguments")] = None,
@@ -290,6 +324,7 @@ def run_tests(
         [sys.executable, "-m", "mypy", *_typed_packages(root)],
         [sys.executable, "-m", "mypy", *_test_dirs(root)],
         [sys.executable, "-m", "keel_cli.asyncapi", "--check"],
+        [sys.executable, "-m", "keel_cli.permissions", "--check"],
         [sys.executable, "-m", "pytest", *(pytest_args or [])],
     ]
     for argv in steps:

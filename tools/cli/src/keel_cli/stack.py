@@ -15,6 +15,8 @@ import httpx
 
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import SERVICES
+from keel_contracts.roles import Role
+from keel_kit.signing import StackKeys
 
 
 def _default_port(service: str) -> int:
@@ -123,7 +125,20 @@ def service_env(config: StackConfig, service: str) -> dict[str, str]:
     return env
 
 
+def keys(state_dir: Path | None = None) -> StackKeys:
+    """The stack's signing keys, made on first use, in the folder its services read them from
+    (their state folder's `auth/`)."""
+    return StackKeys.ensure((state_dir or default_state_dir()) / "data" / "auth")
+
+
+def staff_headers(user: str, role: Role, state_dir: Path | None = None) -> dict[str, str]:
+    """Headers that make a request come from `user` acting in `role`, signed by the stack."""
+    token = keys(state_dir).staff_token(user=user, role=role)
+    return {"Authorization": f"Bearer {token}"}
+
+
 def start_service(config: StackConfig, service: str) -> int:
+    keys(config.state_dir)  # the service reads the public half at its first request
     argv = [
         sys.executable,
         "-m",

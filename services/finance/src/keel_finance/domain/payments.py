@@ -46,7 +46,7 @@ def check_capture(
     """One capture per authorization, in its currency, of at most the authorized amount."""
     if status == PaymentStatus.CAPTURED:
         raise PaymentRefused(
-            f"already captured {money.shown(captured)} {currency}; "
+            f"already captured {money.shown(captured, currency)} {currency}; "
             "an authorization is captured once"
         )
     if status != PaymentStatus.AUTHORIZED:
@@ -56,8 +56,8 @@ def check_capture(
     _check_posts_something("a capture", amount, currency)
     if amount > authorized:
         raise PaymentRefused(
-            f"capture of {money.shown(amount)} {currency} exceeds the authorized "
-            f"{money.shown(authorized)} {currency}"
+            f"capture of {money.shown(amount, currency)} {currency} exceeds the authorized "
+            f"{money.shown(authorized, currency)} {currency}"
         )
 
 
@@ -92,7 +92,7 @@ def refundable(
     left = money.cap(captured - refunded, currency)
     if left <= 0:
         raise PaymentRefused(
-            f"the captured {money.shown(captured)} {currency} is already refunded in full"
+            f"the captured {money.shown(captured, currency)} {currency} is already refunded in full"
         )
     return min(money.posting(requested, currency), left)
 

@@ -270,9 +270,9 @@ async def payment(*, uow: Work, order_id: str) -> PaymentPublic:
         raise NotFound(f"no payment for order {order_id}")
     return PaymentPublic(
         **row.model_dump(exclude={"amount", "captured_amount", "refunded_amount"}),
-        amount=money.shown(row.amount),
-        captured_amount=money.shown(row.captured_amount),
-        refunded_amount=money.shown(row.refunded_amount),
+        amount=money.shown(row.amount, row.currency),
+        captured_amount=money.shown(row.captured_amount, row.currency),
+        refunded_amount=money.shown(row.refunded_amount, row.currency),
     )
 
 
@@ -337,7 +337,7 @@ def _answer(payment: Payment) -> Message:
 
 
 def _money(amount: Decimal, currency: str) -> Money:
-    return Money(amount=money.shown(amount), currency=currency)
+    return money.shown_money(amount, currency)
 
 
 def _authorization_id(payment: Payment) -> str:

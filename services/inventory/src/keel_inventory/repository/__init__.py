@@ -1,10 +1,19 @@
 """Every inventory query lives here: `stock` (ledger, balances and their locks),
-`reservations` (reservations and the backorder queue), `purchase_orders` (on-order lines and
+`reservations` (reservations and the backorder queue), `invariants` (balances off the ledger
+and oversold locations, counted and paged), `purchase_orders` (on-order lines and
 booked purchase receipts), `returns` (the steps of returns applied to stock), `totals` (units
 per SKU and state over all locations), and `batch`, what a consumer's batch transaction keeps in
 memory and writes when it commits."""
 
 from keel_inventory.repository.batch import flush
+from keel_inventory.repository.invariants import (
+    MismatchKey,
+    OversoldKey,
+    count_ledger_mismatches,
+    count_oversold,
+    ledger_mismatches,
+    oversold_locations,
+)
 from keel_inventory.repository.purchase_orders import (
     add_purchase_order_line,
     add_receipt_lines,
@@ -52,7 +61,9 @@ from keel_inventory.repository.totals import sku_page, state_totals
 
 __all__ = [
     "HeldRow",
+    "MismatchKey",
     "OrderState",
+    "OversoldKey",
     "QueuedRequest",
     "ReservedHolding",
     "add_movement",
@@ -64,6 +75,8 @@ __all__ = [
     "balance",
     "balances_for_sku",
     "booked_receipt_skus",
+    "count_ledger_mismatches",
+    "count_oversold",
     "due_reservations",
     "ensure_reserved_rows",
     "extend_hold",
@@ -75,6 +88,7 @@ __all__ = [
     "insert_allocations",
     "insert_reservations",
     "ledger_and_balances",
+    "ledger_mismatches",
     "lines_of_backorder",
     "lock_stock",
     "lock_stock_changes",
@@ -82,6 +96,7 @@ __all__ = [
     "open_lines_for_sku",
     "order_state",
     "order_state_unless_batched",
+    "oversold_locations",
     "purchase_order_lines",
     "queue_backorder",
     "queued_for_skus",

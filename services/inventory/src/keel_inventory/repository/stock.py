@@ -7,7 +7,7 @@ statement per call costs several times the database round trip itself.
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, select, union_all
+from sqlalchemy import Select, bindparam, func, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel import select as orm_select
@@ -190,10 +190,9 @@ async def movements(
     return (await session.exec(query)).all()
 
 
-async def ledger_and_balances(session: AsyncSession) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """(sum of movements, balance) per (sku, location, state), read in one statement so both
-    come from one snapshot even while stock moves."""
-    await flush(session)
+def ledger_beside_balances() -> Select[str, str, str, int, int]:
+    """(sku, location, state, sum of movements, balance) per key: the ledger and the balances
+    side by side, for one statement to read both from one snapshot."""
     zero = literal(0)
     both = union_all(
         select(
@@ -205,15 +204,20 @@ async def ledger_and_balances(session: AsyncSession) -> dict[tuple[str, str, str
         ),
         select(BALANCE.c.sku, BALANCE.c.location_id, BALANCE.c.state, zero, BALANCE.c.quantity),
     ).subquery()
-    rows = await (await session.connection()).execute(
-        select(
-            both.c.sku,
-            both.c.location_id,
-            both.c.state,
-            func.sum(both.c.ledger),
-            func.sum(both.c.balance),
-        ).group_by(both.c.sku, both.c.location_id, both.c.state)
-    )
+    return select(
+        both.c.sku,
+        both.c.location_id,
+        both.c.state,
+        func.sum(both.c.ledger).label("ledger"),
+        func.sum(both.c.balance).label("balance"),
+    ).group_by(both.c.sku, both.c.location_id, both.c.state)
+
+
+async def ledger_and_balances(session: AsyncSession) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(sum of movements, balance) per (sku, location, state), read in one statement so both
+    come from one snapshot even while stock moves."""
+    await flush(session)
+    rows = await (await session.connection()).execute(ledger_beside_balances())
     return {
         (sku, loc, state): (int(ledger or 0), int(balance or 0))
         for sku, loc, state, ledger, balance in rows.all()

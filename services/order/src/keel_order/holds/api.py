@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from keel_contracts.roles import Role
+from keel_kit.access import PrincipalDep
 from keel_kit.query import CursorQuery
 from keel_order.context import OrderDep
-from keel_order.domain import HoldState, HoldType, Role
+from keel_order.domain import HoldState, HoldType
 from keel_order.holds import service as holds
 from keel_order.holds.schemas import (
     ExceptionsPage,
@@ -49,12 +51,18 @@ async def exception_queue(
 
 @router.post("/orders/{order_id}/holds/{hold_id}/resolve")
 async def resolve_hold(
-    order_id: str, hold_id: int, body: HoldResolve, orders: OrderDep
+    order_id: str, hold_id: int, body: HoldResolve, orders: OrderDep, principal: PrincipalDep
 ) -> HoldResolution:
     """Release or reject a hold; the order resumes or is rejected with its compensations.
+
+    The caller resolves, and only a hold their role owns (finance a payment_hold, customer
+    service a fraud_review or supplier_delay, operations the rest); operations and admin may
+    resolve any (403 otherwise). `resolved_by` may be left out; naming anyone else is a 403.
 
     Not repeatable: a hold already resolved is a 409, even for the same decision, because its
     effects (the saga resumed, the order rejected) have already happened once.
     """
     async with orders.unit_of_work() as uow:
-        return await holds.resolve_hold(uow=uow, order_id=order_id, hold_id=hold_id, cmd=body)
+        return await holds.resolve_hold(
+            uow=uow, order_id=order_id, hold_id=hold_id, cmd=body, principal=principal
+        )

@@ -18,6 +18,8 @@ class HoldResolve(RequestBody):
     note: Annotated[
         str, StringConstraints(min_length=1, max_length=400, strip_whitespace=True), NoControl
     ]
+    # Who resolves is the caller (the bearer token's subject). Older clients named them here;
+    # naming anyone else is a 403.
     resolved_by: (
         Annotated[
             str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoControl

@@ -22,8 +22,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from keel_contracts.commands import ResolvePaymentReview
+from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_kit import cursors
+from keel_kit.access import ForbiddenActor, acting_person
+from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, NotFound
 from keel_order import domain, lifecycle, repository
 from keel_order.context import Work
@@ -32,7 +35,6 @@ from keel_order.domain import (
     HoldType,
     PaymentState,
     Resolution,
-    Role,
     Status,
     StockState,
 )
@@ -77,20 +79,32 @@ async def exception_queue(
 
 
 async def resolve_hold(
-    *, uow: Work, order_id: str, hold_id: int, cmd: HoldResolve
+    *, uow: Work, order_id: str, hold_id: int, cmd: HoldResolve, principal: Principal
 ) -> HoldResolution:
-    """Record a person's decision on a hold and carry it out.
+    """Record the principal's decision on a hold and carry it out.
+
+    The principal resolves: a body naming someone else is a 403, and so is a principal whose
+    roles neither own the hold nor oversee the queue (domain.may_resolve). The route lets every
+    owning role in, since which hold it is decides who may act on it.
 
     A hold is decided once: resolving it again is a 409 whatever the decision, the same one
     included (the first decision has already been carried out; repeating it must not redo it).
     An order that has ended (cancelled, rejected, closed) is a 409 too.
     """
+    resolver = acting_person(principal, cmd.resolved_by, field="resolved_by")
     order = await repository.get_order(uow.session, order_id, lock=True)
     if order is None:
         raise NotFound(f"no order {order_id}")
     hold = next((h for h in order.holds if h.id == hold_id), None)
     if hold is None:
         raise NotFound(f"order {order_id} has no hold {hold_id}")
+    # Before the conflicts below: a refused principal learns nothing of how the hold stands.
+    owner = Role(hold.owner_role)
+    if not domain.may_resolve(owner, principal.roles):
+        raise ForbiddenActor(
+            f"{principal.subject} ({principal.role}) may not resolve hold {hold_id}: a "
+            f"{hold.type} is resolved by {owner}, operations or admin"
+        )
     status = Status(order.status)
     if status in domain.FINAL:
         raise Conflict(f"order {order_id} is {status}; its holds can no longer be resolved")
@@ -104,9 +118,9 @@ async def resolve_hold(
         raise Conflict(f"an order that is {status} can no longer be rejected; cancel it instead")
 
     now = uow.service.clock()
-    _close(uow, hold, decision, cmd.note, cmd.resolved_by, now=now)
+    _close(uow, hold, decision, cmd.note, resolver, now=now)
     if decision == Resolution.REJECT:
-        _reject(uow, order, hold, cmd, now=now)
+        _reject(uow, order, hold, cmd, resolver, now=now)
     else:
         await _release(uow, order, hold, cmd)
     return HoldResolution(order_id=order.order_id, status=order.status, hold=to_public(hold, now))
@@ -130,11 +144,13 @@ async def _release(uow: Work, order: Order, hold: OrderHold, cmd: HoldResolve) -
     lifecycle.move(uow, order, target, domain.cut(f"{hold.type} released: {cmd.note}"))
 
 
-def _reject(uow: Work, order: Order, hold: OrderHold, cmd: HoldResolve, *, now: datetime) -> None:
+def _reject(
+    uow: Work, order: Order, hold: OrderHold, cmd: HoldResolve, resolver: str, *, now: datetime
+) -> None:
     for other in order.holds:
         if other.resolved_at is None:
             note = f"order rejected with hold {hold.id} ({hold.type})"
-            _close(uow, other, Resolution.REJECT, note, cmd.resolved_by, now=now)
+            _close(uow, other, Resolution.REJECT, note, resolver, now=now)
     if hold.type == HoldType.PAYMENT_HOLD and order.payment_state == PaymentState.HELD:
         _decide_payment_review(uow, order, approve=False, note=cmd.note)
     reason = domain.cut(f"{hold.type} rejected: {cmd.note}")
@@ -154,7 +170,7 @@ def _close(
     hold: OrderHold,
     decision: Resolution,
     note: str,
-    resolved_by: str | None,
+    resolved_by: str,
     *,
     now: datetime,
 ) -> None:

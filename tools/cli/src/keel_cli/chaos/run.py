@@ -12,6 +12,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from keel_cli.chaos.inject import Injector, Poison
 from keel_cli.chaos.schedule import Fault, draw
 from keel_cli.check import CheckReport, consumed_topics, run_check
 from keel_cli.demo import catalog
+from keel_cli.people import LEADERSHIP, OPERATIONS, WAREHOUSE, Staff
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import SERVICES, consumer_group
 
@@ -86,22 +88,23 @@ async def run_chaos(
     injector = Injector(config)
     rng = random.Random(seed)
     run = f"X{seed % 1000:03d}{int(time.time()) % 10000:04d}"
-    async with (
-        _client("inventory") as inventory,
-        _client("order") as order,
-        _client("fulfillment") as fulfillment,
-    ):
+    async with Staff(_client, config.state_dir) as staff:
+        # As in `keel bench`: operations registers the catalog and takes the channels' orders,
+        # a warehouse person receives the stock and moves the shipments; the verdict reads as
+        # leadership.
+        order = staff.client(OPERATIONS, "order")
+        fulfillment = staff.client(WAREHOUSE, "fulfillment")
         items = catalog.items(run, CATALOG_SKUS, rng)
         say(f"seeding {CATALOG_SKUS} SKUs")
-        await catalog.seed(inventory, items, rng, units=(200, 400))
-        replicas = {
-            s: _client(s) for s in ("order", "fulfillment", "procurement", "returns", "finance")
-        }
-        try:
-            await catalog.wait_until_replicated(replicas, [i.sku for i in items])
-        finally:
-            for client in replicas.values():
-                await client.aclose()
+        await catalog.seed(
+            staff.client(OPERATIONS, "inventory"),
+            staff.client(WAREHOUSE, "inventory"),
+            items,
+            rng,
+            units=(200, 400),
+        )
+        replicas = {s: staff.client(OPERATIONS, s) for s in REPLICATING}
+        await catalog.wait_until_replicated(replicas, [i.sku for i in items])
         before = await _dead_letters(config.bootstrap)
         say(f"load at {rate:g} orders/s for {duration:g}s with {len(faults)} faults")
         shipping = asyncio.create_task(load.ship_orders(order, fulfillment, result.traffic))
@@ -115,7 +118,9 @@ async def run_chaos(
         await asyncio.to_thread(_heal, config)
         shipping.cancel()
         await _settle(order, fulfillment, result.traffic)
-        result.missing_orders = await _missing(order, result.traffic.accepted)
+        result.missing_orders = await _missing(
+            staff.client(LEADERSHIP, "order"), result.traffic.accepted
+        )
     say("waiting for quiet, then checking every invariant")
     result.check = await run_check(
         {s: stack.url(s) for s in SERVICES}, config.bootstrap, quiet_timeout=180
@@ -194,8 +199,10 @@ def _compare_dead_letters(
     ]
 
 
-def _client(service: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=stack.url(service), timeout=httpx.Timeout(30.0))
+def _client(service: str, headers: Mapping[str, str]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=stack.url(service), headers=headers, timeout=httpx.Timeout(30.0)
+    )
 
 
 def render(result: ChaosResult, console: Any) -> None:

@@ -63,16 +63,18 @@ def items(run: str, count: int, rng: random.Random) -> list[Item]:
 
 
 async def seed(
-    inventory: httpx.AsyncClient,
+    operations: httpx.AsyncClient,
+    warehouse: httpx.AsyncClient,
     catalog: list[Item],
     rng: random.Random,
     *,
     units: tuple[int, int] = (20, 60),
 ) -> list[Holding]:
-    """Register warehouses and items, receive opening stock (`units` per warehouse holding an
-    item, a handful for scarce ones); returns where the stock went."""
+    """Register warehouses and items (`operations`, an operations person at the inventory
+    service), receive opening stock (`warehouse`, a warehouse person there: `units` per warehouse
+    holding an item, a handful for scarce ones); returns where the stock went."""
     for location_id, name, postal_code in WAREHOUSES:
-        response = await inventory.post(
+        response = await operations.post(
             "/v1/locations",
             json={
                 "location_id": location_id,
@@ -88,7 +90,7 @@ async def seed(
     async def stock(item: Item) -> list[Holding]:
         async with limit:
             expect(
-                await inventory.post(
+                await operations.post(
                     "/v1/items",
                     json={
                         "sku": item.sku,
@@ -105,7 +107,7 @@ async def seed(
             for location_id, _name, _postal in holders:
                 quantity = rng.randint(1, 3) if item.scarce else rng.randint(units[0], units[1])
                 expect(
-                    await inventory.post(
+                    await warehouse.post(
                         "/v1/receipts",
                         json={
                             "sku": item.sku,

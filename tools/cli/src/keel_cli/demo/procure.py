@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,7 +19,6 @@ import httpx
 
 from keel_cli.demo.catalog import Holding, expect
 
-BUYERS = ("buyer-ana", "buyer-ben")  # two people: large orders need a second approver
 HISTORY_DAYS = 28
 DELAY_DAYS = 5
 
@@ -110,14 +109,28 @@ async def seed(
 
 
 async def replenish(
-    procurement: httpx.AsyncClient, order: httpx.AsyncClient, *, patience: float = 60.0
+    procurement: httpx.AsyncClient,
+    order: httpx.AsyncClient,
+    *,
+    approvers: Sequence[httpx.AsyncClient],
+    warehouse: httpx.AsyncClient,
+    patience: float = 60.0,
 ) -> Replenishment:
     """One run, then each purchase order it drafted through approval, sending, confirmation and
-    receipt. The late supplier moves its dates first, while orders still wait for its goods."""
-    run = (await procurement.post("/v1/replenishment-runs", json={})).json()
-    result = Replenishment(suggestions=len(run["suggestions"]))
+    receipt. The late supplier moves its dates first, while orders still wait for its goods.
+
+    A buyer (`procurement`) runs, sends and confirms; `approvers` are other buyers' clients, as
+    many different people as a large order needs (the run drafted the orders, so none of them
+    is their creator); `warehouse` receives the goods; `order` reads the exceptions raised."""
+    response = await procurement.post("/v1/replenishment-runs", json={})
+    expect(response, 201)
+    run = response.json()
+    result = Replenishment(suggestions=run["suggestions_made"])
     today = datetime.now(UTC).date()
-    pos = [await _approve_send_confirm(procurement, p, today) for p in run["purchase_order_ids"]]
+    pos = [
+        await _approve_send_confirm(procurement, approvers, p, today)
+        for p in await _drafted_by(procurement, run["run_id"])
+    ]
     result.purchase_orders = len(pos)
     late = [po for po in pos if _supplier(po).late]
     for po in late:
@@ -129,7 +142,7 @@ async def replenish(
     result.delayed_purchase_orders = len(late)
     result.supplier_delay_exceptions = await _delay_exceptions(order, late, patience)
     for po in sorted(pos, key=lambda p: _supplier(p).late):  # the prompt ones first
-        ordered, received = await _receive(procurement, po)
+        ordered, received = await _receive(procurement, warehouse, po)
         result.units_ordered += ordered
         result.units_received += received
     for supplier in SUPPLIERS:
@@ -139,13 +152,33 @@ async def replenish(
     return result
 
 
+async def _drafted_by(procurement: httpx.AsyncClient, run_id: str) -> list[str]:
+    """The purchase orders the run drafted, in the order its suggestions name them: read from
+    its suggestions a page at a time (a run over every SKU and warehouse makes thousands)."""
+    po_ids: dict[str, None] = {}
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 200}
+        if cursor is not None:
+            params["cursor"] = cursor
+        response = await procurement.get(
+            f"/v1/replenishment-runs/{run_id}/suggestions", params=params
+        )
+        expect(response, 200)
+        page = response.json()
+        po_ids.update((s["po_id"], None) for s in page["items"] if s["po_id"] is not None)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return list(po_ids)
+
+
 async def _approve_send_confirm(
-    procurement: httpx.AsyncClient, po_id: str, today: date
+    procurement: httpx.AsyncClient, approvers: Sequence[httpx.AsyncClient], po_id: str, today: date
 ) -> dict[str, Any]:
     po: dict[str, Any] = (await procurement.get(f"/v1/purchase-orders/{po_id}")).json()
-    for approver in BUYERS[: po["approvals_required"]]:
-        path = f"/v1/purchase-orders/{po_id}/approve"
-        expect(await procurement.post(path, json={"approver": approver}), 200)
+    for approver in approvers[: po["approvals_required"]]:
+        # The approver is the caller, as their token says: the body names nobody.
+        expect(await approver.post(f"/v1/purchase-orders/{po_id}/approve"), 200)
     expect(await procurement.post(f"/v1/purchase-orders/{po_id}/send"), 200)
     expected = today + timedelta(days=_supplier(po).lead_time_days)
     response = await procurement.post(
@@ -188,8 +221,11 @@ async def _count_exceptions(order: httpx.AsyncClient, po_id: str) -> int:
             return count
 
 
-async def _receive(procurement: httpx.AsyncClient, po: dict[str, Any]) -> tuple[int, int]:
-    """Receive what the supplier delivers; a short delivery closes the order short."""
+async def _receive(
+    procurement: httpx.AsyncClient, warehouse: httpx.AsyncClient, po: dict[str, Any]
+) -> tuple[int, int]:
+    """The warehouse receives what the supplier delivers; a buyer closes a short delivery
+    short."""
     supplier = _supplier(po)
     lines = [
         {"sku": line["sku"], "quantity": math.floor(line["quantity"] * supplier.fill)}
@@ -197,7 +233,7 @@ async def _receive(procurement: httpx.AsyncClient, po: dict[str, Any]) -> tuple[
     ]
     delivered = [line for line in lines if line["quantity"] > 0]
     path = f"/v1/purchase-orders/{po['po_id']}/receipts"
-    expect(await procurement.post(path, json={"lines": delivered}), 201)
+    expect(await warehouse.post(path, json={"lines": delivered}), 201)
     if supplier.fill < 1.0:
         expect(await procurement.post(f"/v1/purchase-orders/{po['po_id']}/close"), 200)
     ordered = sum(line["quantity"] for line in po["lines"])

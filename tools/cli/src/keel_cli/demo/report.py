@@ -72,7 +72,6 @@ async def build(
             ordered_units += sum(line["quantity"] for line in body["lines"])
             shipped_units += sum(line["shipped"] for line in body["lines"])
     invariants = (await clients.inventory.get("/v1/invariants")).json()
-    oversold = sum(max(0, o["reserved"] - o["sellable"]) for o in invariants["oversold"])
     margins = await clients.finance.get("/v1/margins", params={"since": since.isoformat()})
     returned = await clients.returns.get("/v1/returns/summary", params={"since": since.isoformat()})
     return Report(
@@ -84,7 +83,7 @@ async def build(
         backorders=len(backordered),
         cycle_p50_s=percentile(cycle_times, 0.50),
         cycle_p95_s=percentile(cycle_times, 0.95),
-        oversold_units=oversold,
+        oversold_units=int(invariants["oversold_units"]),
         ledger_matches_balances=bool(invariants["ledger_matches_balances"]),
         trial_balance=(await clients.finance.get("/v1/trial-balance")).json(),
         replenishment=replenishment,

@@ -1,4 +1,7 @@
-"""The demo's returning customers and its returns desk: authorize, receive, grade, refund."""
+"""The demo's returning customers and its returns desk: authorize, receive, grade, refund.
+
+Customer service authorizes a return, the warehouse receives and grades the goods, and a finance
+person approves a refund that needs one."""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from keel_cli.demo.catalog import expect
 # How inspected units grade: most resell, some need refurbishing, a few are damaged or scrap.
 GRADES = ("A", "B", "C", "D")
 GRADE_WEIGHTS = (0.55, 0.2, 0.15, 0.1)
-FINANCE_APPROVER = "controller-kim"
 FINAL = frozenset({"refunded", "closed"})
 REASONS = ("too small", "not as described", "changed my mind", "arrived damaged")
 
@@ -28,11 +30,15 @@ async def take_back(
     rng: random.Random,
     on_done: Callable[[], None],
     *,
+    warehouse: httpx.AsyncClient,
+    finance: httpx.AsyncClient,
     patience: float,
 ) -> int:
-    """A `share` of the delivered orders come back: each return is authorized for one line,
-    received where the order shipped from, graded unit by unit, and its refund approved when it
-    needs a person. Returns how many returns were opened; waits until they are all settled."""
+    """A `share` of the delivered orders come back: each return is authorized for one line
+    (customer service's `returns`, `order` and `fulfillment`), received where the order shipped
+    from and graded unit by unit (`warehouse`, at the returns service), and its refund approved
+    by `finance` (a finance person there) when it needs a person. Returns how many returns were
+    opened; waits until they are all settled."""
     chosen = rng.sample(delivered, k=round(len(delivered) * share))
     plans = [(order_id, rng.random(), rng.random(), rng.randrange(10**6)) for order_id in chosen]
     limit = asyncio.Semaphore(8)
@@ -52,16 +58,17 @@ async def take_back(
             shipments = (await fulfillment.get("/v1/shipments", params=params)).json()
             units = [{"sku": line["sku"], "quantity": quantity}]
             receipt = {"location_id": shipments[0]["location_id"], "lines": units}
-            expect(await returns.post(f"/v1/returns/{return_id}/receipt", json=receipt), 200)
+            expect(await warehouse.post(f"/v1/returns/{return_id}/receipt", json=receipt), 200)
             graded = _grades(line["sku"], quantity, random.Random(grade_seed))
-            inspected = await returns.post(
+            inspected = await warehouse.post(
                 f"/v1/returns/{return_id}/inspection", json={"lines": graded}
             )
             expect(inspected, 200)
             for refund in inspected.json()["refunds"]:
                 if refund["status"] == "pending_approval":
+                    # The approver is the caller, as their token says: the body names nobody.
                     path = f"/v1/refunds/{refund['refund_id']}/approve"
-                    expect(await returns.post(path, json={"approver": FINANCE_APPROVER}), 200)
+                    expect(await finance.post(path), 200)
             return return_id
 
     opened = await asyncio.gather(*(one(*plan) for plan in plans))

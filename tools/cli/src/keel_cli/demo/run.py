@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,16 @@ from keel_cli import stack
 from keel_cli.demo import catalog, procure, report, shoppers, warehouses
 from keel_cli.demo import returns as customer_returns
 from keel_cli.demo.patience import RetryAfterTransport
+from keel_cli.people import (
+    APPROVERS,
+    BUYER,
+    CONTROLLER,
+    LEADERSHIP,
+    OPERATIONS,
+    ORDER_DESK,
+    WAREHOUSE,
+    Staff,
+)
 
 RETURN_SHARE = 0.1  # of delivered orders
 WRITE_OFFS_ACCOUNT = "5800"
@@ -25,50 +36,53 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
     rng = random.Random(seed)
     run = f"D{int(time.time()) % 100000:05d}"
     started = datetime.now(UTC)  # the report's revenue and margins count from here
-    async with (
-        _client("inventory") as inventory,
-        _client("order") as order,
-        _client("fulfillment") as fulfillment,
-        _client("finance") as finance,
-        _client("procurement") as procurement,
-        _client("returns") as returns,
-    ):
+    async with Staff(_client) as staff:
+        # Who does what: the people in `keel_cli.people`, each at the services they use.
+        desk = staff.client(ORDER_DESK, "order")  # the channels' orders and cancellations
+        shipping = staff.client(WAREHOUSE, "fulfillment")  # the warehouses' shipment events
+        buyer = staff.client(BUYER, "procurement")
         items = catalog.items(run, skus, rng)
         with console.status(f"seeding {skus} SKUs, suppliers and sales history"):
-            holdings = await catalog.seed(inventory, items, rng)
-            replicas = {
-                "order": order,
-                "fulfillment": fulfillment,
-                "procurement": procurement,
-                "returns": returns,
-                "finance": finance,
+            holdings = await catalog.seed(
+                staff.client(OPERATIONS, "inventory"),
+                staff.client(WAREHOUSE, "inventory"),
+                items,
+                rng,
+            )
+            replicas: dict[str, httpx.AsyncClient] = {
+                s: staff.client(OPERATIONS, s) for s in catalog.ITEM_REPLICAS
             }
             await catalog.wait_until_replicated(replicas, [item.sku for item in items])
             daily_demand = orders * shoppers.UNITS_PER_ORDER / skus
-            await procure.seed(procurement, holdings, daily_demand, rng)
+            await procure.seed(buyer, holdings, daily_demand, rng)
         units = sum(h.quantity for h in holdings)
         console.print(f"catalog {run}: {skus} SKUs, {units} units on hand")
         with _progress(console) as progress:
             placing = progress.add_task("orders placed", total=orders)
             settling = progress.add_task("orders settled", total=orders)
             placed = await shoppers.place_all(
-                order, run, orders, items, rng, lambda: progress.advance(placing)
+                desk, run, orders, items, rng, lambda: progress.advance(placing)
             )
             statuses = await warehouses.drive(
-                order,
-                fulfillment,
+                desk,
+                shipping,
                 placed,
                 lambda n: progress.advance(settling, n),
                 patience=max(120.0, orders * 0.2),
             )
         with console.status("replenishing: run, approve, send, confirm, receive"):
-            replenishment = await procure.replenish(procurement, order)
+            replenishment = await procure.replenish(
+                buyer,
+                staff.client(LEADERSHIP, "order"),
+                approvers=[staff.client(a, "procurement") for a in APPROVERS],
+                warehouse=staff.client(WAREHOUSE, "procurement"),
+            )
         waiting = [p for p in placed if statuses[p.order_id] == "backordered"]
         with _progress(console) as progress:
             catching_up = progress.add_task("backorders", total=len(waiting))
             statuses |= await warehouses.drive(
-                order,
-                fulfillment,
+                desk,
+                shipping,
                 waiting,
                 lambda n: progress.advance(catching_up, n),
                 patience=max(60.0, len(waiting) * 0.5),
@@ -79,17 +93,25 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
         with _progress(console) as progress:
             returning = progress.add_task("returns settled", total=coming_back)
             await customer_returns.take_back(
-                returns,
-                order,
-                fulfillment,
+                staff.client(ORDER_DESK, "returns"),
+                desk,
+                staff.client(ORDER_DESK, "fulfillment"),
                 delivered,
                 RETURN_SHARE,
                 rng,
                 lambda: progress.advance(returning),
+                warehouse=staff.client(WAREHOUSE, "returns"),
+                finance=staff.client(CONTROLLER, "returns"),
                 patience=120.0,
             )
+        # Leadership reads everything, finance's books included.
         return await report.build(
-            report.Clients(order, inventory, finance, returns),
+            report.Clients(
+                order=staff.client(LEADERSHIP, "order"),
+                inventory=staff.client(LEADERSHIP, "inventory"),
+                finance=staff.client(LEADERSHIP, "finance"),
+                returns=staff.client(LEADERSHIP, "returns"),
+            ),
             placed,
             statuses,
             backordered=[p.order_id for p in waiting],
@@ -98,7 +120,7 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
         )
 
 
-def _client(service: str) -> httpx.AsyncClient:
+def _client(service: str, headers: Mapping[str, str]) -> httpx.AsyncClient:
     """A client that drops idle connections before the service does (uvicorn closes them after
     5 s): otherwise a request after a quiet phase can go out on a connection the server is
     closing, and fail with "Server disconnected". A 503 with Retry-After (a service whose copy
@@ -106,6 +128,7 @@ def _client(service: str) -> httpx.AsyncClient:
     connections = httpx.AsyncHTTPTransport(limits=httpx.Limits(keepalive_expiry=2.0))
     return httpx.AsyncClient(
         base_url=stack.url(service),
+        headers=headers,
         timeout=httpx.Timeout(30.0),
         transport=RetryAfterTransport(connections),
     )
@@ -135,15 +158,18 @@ def render(result: report.Report, console: Console) -> None:
         f"backorder rate: {result.backorder_rate:.1%}    fill rate (units shipped / ordered): "
         f"{_share(result.fill_rate)}\n"
         f"backorders resolved by receipts: {result.backorders_resolved} of {result.backorders}\n"
-        f"trial balance: debits {tb['debits']} credits {tb['credits']} "
-        f"balanced: {tb['balanced']}"
+        f"trial balance: {_per_currency(tb, 'debits')} debits, "
+        f"{_per_currency(tb, 'credits')} credits; balanced: {tb['balanced']}"
     )
     _render_replenishment(result.replenishment, console)
     _render_returns(result.returns, console)
-    written_off = next(
-        (a["debits"] for a in tb["accounts"] if a["account"] == WRITE_OFFS_ACCOUNT), "0.00"
-    )
-    console.print(f"write-offs (account {WRITE_OFFS_ACCOUNT}): {written_off}")
+    written_off = [
+        f"{a['debits']} {books['currency']}"
+        for books in tb["currencies"]
+        for a in books["accounts"]
+        if a["account"] == WRITE_OFFS_ACCOUNT
+    ]
+    console.print(f"write-offs (account {WRITE_OFFS_ACCOUNT}): {', '.join(written_off) or 'none'}")
     rec = result.reconciliation
     console.print(
         f"inventory reconciliation: journal {rec.get('account_balance')} "
@@ -152,13 +178,30 @@ def render(result: report.Report, console: Console) -> None:
     )
     if result.channels:
         channels = Table(
-            "channel", "revenue", "cost of goods", "margin", "margin %", title="this run"
+            "channel",
+            "currency",
+            "revenue",
+            "cost of goods",
+            "margin",
+            "margin %",
+            title="this run",
         )
         for c in result.channels:
             channels.add_row(
-                c["channel"], c["revenue"], c["cost_of_goods"], c["margin"], c["margin_percent"]
+                c["channel"],
+                c["currency"],
+                c["revenue"],
+                c["cost_of_goods"],
+                c["margin"],
+                c["margin_percent"],
             )
         console.print(channels)
+
+
+def _per_currency(trial_balance: dict[str, Any], total: str) -> str:
+    """One of the trial balance's totals in each currency it has books in ("none" before any)."""
+    books = trial_balance["currencies"]
+    return ", ".join(f"{b[total]} {b['currency']}" for b in books) or "none"
 
 
 def _render_replenishment(result: procure.Replenishment, console: Console) -> None:

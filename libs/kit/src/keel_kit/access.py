@@ -1,0 +1,194 @@
+"""Who may use which route: authentication and authorization before anything else.
+
+Each service declares one `Permissions` table, route by route (method and path template), with
+the roles allowed; admin may use every route, and a route the table does not name is refused to
+everyone else (default deny; a test fails for any route left out). The `AccessGuard` middleware
+sits in front of the whole app, so a caller who may not use a route is answered 401 or 403 before
+its body is read, its parameters validated or its object looked up: a refusal never reveals
+whether an object exists or a body was wrong.
+
+`/health/*`, `/metrics`, `/docs` and `/openapi.json` stay open; everything under `/v1` needs a
+principal. In production, close the open ones at the ingress if they must not be public.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from starlette.datastructures import Headers
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from keel_contracts.roles import Role
+from keel_kit.identity import KeySource, Principal, TokenRules, TokenVerifier, Unauthenticated
+from keel_kit.problems import DomainError, problem
+from keel_kit.settings import ServiceSettings
+
+GUARDED_PREFIX = "/v1/"
+READERS = frozenset({Role.LEADERSHIP})  # leadership reads everything
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """Route (method, path template) → the roles allowed besides admin."""
+
+    routes: Mapping[tuple[str, str], frozenset[Role]]
+    _patterns: list[tuple[int, str, re.Pattern[str], str]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # Matched here rather than through the app's router, so the guard can decide before
+        # routing; the most literal template wins (`/returns/summary` over `/returns/{id}`),
+        # as the app itself routes it (it declares literal paths first).
+        patterns = [
+            (path.count("{"), method, compile_path(path)[0], path) for method, path in self.routes
+        ]
+        object.__setattr__(self, "_patterns", sorted(patterns, key=lambda p: p[0]))
+
+    def template(self, method: str, path: str) -> str | None:
+        """The template of the route the request reaches, or None when no entry matches."""
+        for _, entry_method, pattern, template in self._patterns:
+            if entry_method == method and pattern.match(path):
+                return template
+        return None
+
+    def __or__(self, other: Permissions) -> Permissions:
+        return Permissions({**self.routes, **other.routes})
+
+
+def roles(*named: Role, read: bool = False) -> frozenset[Role]:
+    """The roles named, and leadership too for a route that only reads."""
+    return frozenset(named) | (READERS if read else frozenset())
+
+
+def table(entries: Iterable[tuple[str, str, frozenset[Role]]]) -> Permissions:
+    """A permission table from (method, path, roles) rows, refusing a route named twice."""
+    routes: dict[tuple[str, str], frozenset[Role]] = {}
+    for method, path, allowed in entries:
+        if (method, path) in routes:
+            raise ValueError(f"{method} {path} is named twice")
+        routes[(method, path)] = allowed
+    return Permissions(routes)
+
+
+class AccessGuard:
+    """ASGI middleware: authenticate every `/v1` request, then authorize it by the table."""
+
+    def __init__(self, app: ASGIApp, *, verifier: TokenVerifier, permissions: Permissions) -> None:
+        self.app = app
+        self.verifier = verifier
+        self.permissions = permissions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = await self.verifier.principal(_bearer(scope))
+        except Unauthenticated as refusal:
+            response = problem(401, "Unauthenticated", str(refusal))
+            response.headers["WWW-Authenticate"] = 'Bearer realm="keel"'
+            await response(scope, receive, send)
+            return
+        method = scope["method"]
+        template = self.permissions.template(method, scope["path"])
+        if not self._may(principal, method, template):
+            # Default deny: a path no entry names is refused like a route the role lacks, so
+            # neither tells the caller anything.
+            what = f"{method} {template or scope['path']}"
+            detail = f"{principal.subject} ({principal.role}) may not {what}"
+            await problem(403, "Forbidden", detail)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+    def _may(self, principal: Principal, method: str, template: str | None) -> bool:
+        if Role.ADMIN in principal.roles:
+            return True
+        if template is None:
+            return False
+        allowed = self.permissions.routes[(method, template)]
+        return principal.has_any(allowed)
+
+
+def _bearer(scope: Scope) -> str:
+    header = Headers(scope=scope).get("authorization")
+    if header is None:
+        raise Unauthenticated("no bearer token (Authorization: Bearer <token>)")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header is not a bearer token")
+    return token.strip()
+
+
+def token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    """The verifier the settings describe: the company's issuer when its JWKS URL is set,
+    otherwise the local stack's keys in the state folder."""
+    url = settings.auth_jwks_url
+    keys = KeySource(url=url) if url else KeySource(file=settings.auth_folder / "jwks.json")
+    rules = TokenRules(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        algorithms=settings.auth_algorithms,
+        role_claim=settings.auth_role_claim,
+    )
+    return TokenVerifier(keys, rules)
+
+
+def document_bearer_auth(app: FastAPI) -> None:
+    """Say in the OpenAPI document that every `/v1` operation takes a bearer JWT."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes["bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            for path, operations in document.get("paths", {}).items():
+                if path.startswith(GUARDED_PREFIX):
+                    for operation in operations.values():
+                        operation["security"] = [{"bearer": []}]
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class ForbiddenActor(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+def current_principal(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):  # a route outside /v1 asked for one
+        raise ForbiddenActor("this route is not guarded and knows no principal")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def acting_person(principal: Principal, named: str | None, *, field: str) -> str:
+    """Who acts in a governed action: the principal. A body may still name them in `field`
+    (older clients did), but naming anyone else is refused."""
+    if named is not None and named != principal.subject:
+        raise ForbiddenActor(
+            f"{principal.subject} may not act as {named!r}: the actor is the caller", field=field
+        )
+    return principal.subject
+
+
+def guarded_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path template) the app serves under `/v1`, from its OpenAPI document."""
+    return {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith(GUARDED_PREFIX)
+        for method in operations
+    }

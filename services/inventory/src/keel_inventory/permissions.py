@@ -1,0 +1,35 @@
+"""Who may use each of the inventory service's routes (admin may use all; see keel_kit.access)."""
+
+from keel_contracts.roles import Role
+from keel_kit.access import roles, table
+
+STOCK_READERS = roles(
+    Role.OPERATIONS,
+    Role.WAREHOUSE,
+    Role.PROCUREMENT,
+    Role.CUSTOMER_SERVICE,
+    Role.FINANCE,
+    read=True,
+)
+
+PERMISSIONS = table(
+    [
+        ("POST", "/v1/items", roles(Role.OPERATIONS, Role.PROCUREMENT)),
+        ("POST", "/v1/locations", roles(Role.OPERATIONS)),
+        # A receipt creates stock: only the people who hold the goods post one.
+        ("POST", "/v1/receipts", roles(Role.WAREHOUSE)),
+        ("GET", "/v1/availability/{sku}", STOCK_READERS),
+        # Finance's reconciliation reads the balances as itself.
+        ("GET", "/v1/balances", STOCK_READERS | {Role.SERVICE}),
+        ("GET", "/v1/balances/{sku}", STOCK_READERS),
+        (
+            "GET",
+            "/v1/reservations/{order_id}",
+            roles(Role.OPERATIONS, Role.CUSTOMER_SERVICE, read=True),
+        ),
+        ("GET", "/v1/invariants", roles(Role.OPERATIONS, Role.FINANCE, read=True)),
+        ("GET", "/v1/invariants/mismatches", roles(Role.OPERATIONS, Role.FINANCE, read=True)),
+        ("GET", "/v1/invariants/oversold", roles(Role.OPERATIONS, Role.FINANCE, read=True)),
+        ("GET", "/v1/ledger", roles(Role.OPERATIONS, Role.WAREHOUSE, Role.FINANCE, read=True)),
+    ]
+)
