@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,17 +11,24 @@ import pytest
 import pytest_asyncio
 from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
 from fastapi import FastAPI
+from sqlalchemy import insert
 from sqlmodel import SQLModel, col, select
 
 from keel_contracts import Envelope
-from keel_kit import parked, tables
+from keel_contracts.roles import Role
+from keel_kit import audit, parked, parked_api, tables
+from keel_kit.access import AccessGuard, token_verifier
+from keel_kit.catchup import FixedLag, ReplicaCatchup
+from keel_kit.context import ServiceContext
 from keel_kit.db import Database
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.parked_api import router as parked_rows_router
 from keel_kit.problems import install_problem_handlers
 from keel_kit.relay import BatchFailed, OutboxRelay
+from keel_kit.signing import StackKeys
 from kit_fixtures import outbox_rows, stock_received
+from kit_http_app import TinySettings
 
 pytestmark = [pytest.mark.unit, pytest.mark.asyncio]
 
@@ -80,8 +88,10 @@ class AwayProducer(RefusingProducer):
 async def db(db: Database) -> Database:
     """The kit's test database, with the parked rows' table too."""
     async with db.engine.begin() as connection:
-        parked_table = SQLModel.metadata.tables[tables.OutboxParked.__tablename__]
-        await connection.run_sync(SQLModel.metadata.create_all, tables=[parked_table])
+        kept = [tables.OutboxParked, tables.AuditEntry, tables.AuditHead]  # a replay is audited
+        created = [SQLModel.metadata.tables[t.__tablename__] for t in kept]
+        await connection.run_sync(SQLModel.metadata.create_all, tables=created)
+        await connection.execute(insert(created[2]).values(id=1, seq=0, hash=audit.GENESIS))
     return db
 
 
@@ -192,21 +202,35 @@ async def test_replayed_row_goes_back_to_the_end_of_the_outbox_as_it_was(db: Dat
     assert accepting.sent == [behind, too_large]
 
 
-async def test_api_lists_parked_rows_with_reason_and_replays_them(db: Database) -> None:
+async def test_api_lists_parked_rows_with_reason_and_replays_them(
+    db: Database, tmp_path: Path
+) -> None:
     _, too_large = await stage(db, 2)
     await relay(db, RefusingProducer({too_large}, in_send=True), KitMetrics("x")).publish_batch()
+    settings = TinySettings(state_dir=tmp_path)
+    keys = StackKeys.ensure(settings.auth_folder)
 
     class Runtime:  # the parts of ServiceRuntime the router uses
         def __init__(self) -> None:
             self.db, self.outbox, self.metrics = db, Outbox("inventory"), KitMetrics("inventory")
+            self.context = ServiceContext(
+                settings=settings,
+                db=db,
+                outbox=self.outbox,
+                catchup=ReplicaCatchup(FixedLag()),
+            )
 
     runtime = Runtime()
     app = FastAPI()
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.include_router(parked_rows_router)
+    app.add_middleware(
+        AccessGuard, verifier=token_verifier(settings), permissions=parked_api.PERMISSIONS
+    )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://kit") as http:
+    admin = {"Authorization": f"Bearer {keys.staff_token(user='ann', role=Role.ADMIN)}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://kit", headers=admin) as http:
         listed = await http.get("/v1/outbox/parked")
         (item,) = listed.json()["items"]
         replayed = await http.post(f"/v1/outbox/parked/{item['id']}/replay")
@@ -225,3 +249,6 @@ async def test_api_lists_parked_rows_with_reason_and_replays_them(db: Database) 
     assert listed_after.json()["items"] == []
     assert parked_gauge(runtime.metrics) == 0
     assert [row.event_id for row in await outbox_rows(db)] == [too_large]
+    async with db.transaction() as session:
+        (entry,), _ = await audit.chain_page(session, after=0, limit=10)
+    assert (entry.actor, entry.action) == ("ann", "outbox.parked_row_replayed")

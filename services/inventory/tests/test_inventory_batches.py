@@ -14,14 +14,18 @@ import pytest_asyncio
 
 from inventory_harness import Inventory
 from keel_contracts.commands import ReleaseStock, ReserveStock
+from keel_contracts.roles import Role
 from keel_contracts.values import Line
 from keel_inventory import invariants, service
 from keel_inventory.main import create_app
 from keel_inventory.schemas import ItemCreate, LocationCreate, ReceiptCreate
 from keel_inventory.settings import Settings
-from keel_kit.testing import running
+from keel_kit.identity import Principal
+from keel_kit.testing import TEST_ADMIN, running
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
+
+ADMIN = Principal(subject=TEST_ADMIN, roles=frozenset({Role.ADMIN}))  # who sets the stage
 
 
 @asynccontextmanager
@@ -32,12 +36,14 @@ async def started(settings: Settings) -> AsyncIterator[Inventory]:
             await service.register_item(
                 uow=uow,
                 cmd=ItemCreate(sku="MUG", name="Mug", unit_cost=Decimal(1), currency="USD"),
+                actor=ADMIN,
             )
             await service.register_location(
                 uow=uow,
                 cmd=LocationCreate(
                     location_id="WH-A", name="A", kind="warehouse", country="US", postal_code="1"
                 ),
+                actor=ADMIN,
             )
         yield inventory
 
@@ -62,6 +68,7 @@ async def receive(inventory: Inventory, quantity: int) -> None:
                 unit_cost=Decimal(1),
                 reference="r",
             ),
+            actor=ADMIN,
         )
 
 

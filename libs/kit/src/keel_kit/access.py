@@ -24,6 +24,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keel_contracts.roles import Role
+from keel_kit.audit import current_request_id, new_request_id
 from keel_kit.identity import KeySource, Principal, TokenRules, TokenVerifier, Unauthenticated
 from keel_kit.problems import DomainError, problem
 from keel_kit.settings import ServiceSettings
@@ -105,7 +106,13 @@ class AccessGuard:
             await problem(403, "Forbidden", detail)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self.app(scope, receive, send)
+        # The audit trail names the request an action came in (the caller's id, if it sent one).
+        request_id = Headers(scope=scope).get("x-request-id") or new_request_id()
+        token = current_request_id.set(request_id[:100])
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_request_id.reset(token)
 
     def _may(self, principal: Principal, method: str, template: str | None) -> bool:
         if Role.ADMIN in principal.roles:

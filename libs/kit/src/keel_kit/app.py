@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from keel_kit import checks, parked_api, telemetry
+from keel_kit import audit_api, checks, parked_api, telemetry
 from keel_kit.access import AccessGuard, Permissions, document_bearer_auth, token_verifier
 from keel_kit.checks import Invariant, checks_router
 from keel_kit.context import ServiceContext
@@ -72,7 +72,9 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(RequestBodyGuard, max_body_bytes=settings.max_body_bytes)
     # Added last, so outermost: who is calling is settled before anything reads the request.
-    app.state.permissions = permissions | checks.PERMISSIONS | parked_api.PERMISSIONS
+    app.state.permissions = (
+        permissions | checks.PERMISSIONS | parked_api.PERMISSIONS | audit_api.PERMISSIONS
+    )
     app.add_middleware(
         AccessGuard, verifier=token_verifier(settings), permissions=app.state.permissions
     )
@@ -80,6 +82,7 @@ def create_service_app(
     app.include_router(_health_router())
     app.include_router(checks_router(settings.service, invariants))
     app.include_router(parked_rows_router)
+    app.include_router(audit_api.router)
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(

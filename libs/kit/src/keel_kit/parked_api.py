@@ -11,8 +11,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from keel_contracts.roles import Role
-from keel_kit import parked
-from keel_kit.access import roles, table
+from keel_kit import audit, parked
+from keel_kit.access import PrincipalDep, roles, table
 from keel_kit.cursors import cursor_int
 from keel_kit.problems import NotFound
 from keel_kit.query import CursorQuery
@@ -88,13 +88,23 @@ async def list_parked_rows(
 
 @router.post("/{parked_id}/replay")
 async def replay_parked_row(
-    parked_id: Annotated[int, Path(ge=1, le=MAX_ID)], runtime: RuntimeDep
+    parked_id: Annotated[int, Path(ge=1, le=MAX_ID)], runtime: RuntimeDep, principal: PrincipalDep
 ) -> ParkedRowReplayed:
     """Move a parked row back to the end of the outbox, as it is, for the relay to publish."""
-    async with runtime.db.transaction() as session:
-        outbox_id = await parked.replay(session, parked_id)
+    async with runtime.context.unit_of_work() as uow:
+        outbox_id = await parked.replay(uow.session, parked_id)
         if outbox_id is None:
             raise NotFound(f"no parked outbox row {parked_id}")
-        runtime.metrics.outbox_parked.set(await parked.count(session))
+        await audit.record(
+            uow,
+            actor=principal,
+            action="outbox.parked_row_replayed",
+            object_type="outbox_parked",
+            object_id=str(parked_id),
+            owner_role=Role.ADMIN,
+            before={"parked_id": parked_id},
+            after={"outbox_id": outbox_id},
+        )
+        runtime.metrics.outbox_parked.set(await parked.count(uow.session))
     runtime.outbox.pending.set()  # committed: wake the relay
     return ParkedRowReplayed(parked_id=parked_id, outbox_id=outbox_id)

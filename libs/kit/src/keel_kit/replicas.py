@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import Numeric
 from sqlmodel import Field, SQLModel
 
-from keel_contracts import topic_for_message
+from keel_contracts import money, topic_for_message
 from keel_contracts.events import ItemRegistered
 from keel_contracts.roles import Role
 from keel_kit.access import roles, table
@@ -90,6 +90,11 @@ def replica_router() -> APIRouter:
             item = await session.get(ItemReplica, sku)
         if item is None:
             raise NotFound(f"item {sku} has not reached this service")
-        return ItemReplicaPublic.model_validate(item, from_attributes=True)
+        return ItemReplicaPublic(
+            sku=item.sku,
+            name=item.name,
+            unit_cost=money.shown(item.unit_cost, item.currency),
+            currency=item.currency,
+        )
 
     return router

@@ -100,3 +100,39 @@ class OutboxParked(KitTable):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(KitTable):
+    """One governed action, chained to the one before it by hash (see keel_kit.audit).
+
+    Its time is kept as the ISO text it was hashed with, so the hash recomputes exactly on
+    every database (SQLite would hand a timestamp back without its zone)."""
+
+    __tablename__ = "audit_entry"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(255), index=True)
+    owner_role: Mapped[str] = mapped_column(String(40))
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    trace_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(KitTable):
+    """The chain's last link, one row: appending locks it, so entries are chained one at a
+    time, and an entry deleted from the end shows as the head pointing past the last one."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

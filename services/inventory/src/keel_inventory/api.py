@@ -21,6 +21,7 @@ from keel_inventory.schemas import (
     ReservationPublic,
     StockTotalsPage,
 )
+from keel_kit.access import PrincipalDep
 from keel_kit.idempotency import IdempotencyKey, idempotent
 from keel_kit.query import CursorQuery
 
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["inventory"])
 
 @router.post("/items", status_code=status.HTTP_201_CREATED, response_model=ItemPublic)
 async def create_item(
-    body: ItemCreate, inventory: InventoryDep, key: IdempotencyKey = None
+    body: ItemCreate, inventory: InventoryDep, principal: PrincipalDep, key: IdempotencyKey = None
 ) -> Response:
     return await idempotent(
         inventory,
@@ -39,12 +40,16 @@ async def create_item(
         status_code=201,
         use_case=service.register_item,
         cmd=body,
+        actor=principal,
     )
 
 
 @router.post("/locations", status_code=status.HTTP_201_CREATED, response_model=LocationCreate)
 async def create_location(
-    body: LocationCreate, inventory: InventoryDep, key: IdempotencyKey = None
+    body: LocationCreate,
+    inventory: InventoryDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     return await idempotent(
         inventory,
@@ -54,12 +59,16 @@ async def create_location(
         status_code=201,
         use_case=service.register_location,
         cmd=body,
+        actor=principal,
     )
 
 
 @router.post("/receipts", status_code=status.HTTP_201_CREATED, response_model=MovementPublic)
 async def create_receipt(
-    body: ReceiptCreate, inventory: InventoryDep, key: IdempotencyKey = None
+    body: ReceiptCreate,
+    inventory: InventoryDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Receive stock. Send an `Idempotency-Key` so a retried request is never booked twice."""
     return await idempotent(
@@ -70,6 +79,7 @@ async def create_receipt(
         status_code=201,
         use_case=service.receive_stock,
         cmd=body,
+        actor=principal,
     )
 
 

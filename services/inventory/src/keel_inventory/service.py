@@ -6,6 +6,7 @@ from datetime import date
 
 from keel_contracts import Envelope, money, new_event_id
 from keel_contracts.events import ItemRegistered, LocationRegistered, StockReceived
+from keel_contracts.roles import Role
 from keel_contracts.values import Money
 from keel_inventory import domain, repository, reservations
 from keel_inventory.context import Work
@@ -25,10 +26,13 @@ from keel_inventory.schemas import (
     StockTotalsPage,
     StockTotalsPublic,
 )
+from keel_kit import audit
+from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, DomainError, NotFound
 
 
-async def register_item(*, uow: Work, cmd: ItemCreate) -> ItemPublic:
+async def register_item(*, uow: Work, cmd: ItemCreate, actor: Principal) -> ItemPublic:
+    """Register an item for `actor`, audited: its unit cost values every receipt of it."""
     session = uow.session
     if await repository.get_item(session, cmd.sku) is not None:
         raise Conflict(f"item {cmd.sku} already exists", field="sku")
@@ -43,6 +47,15 @@ async def register_item(*, uow: Work, cmd: ItemCreate) -> ItemPublic:
         ),
         key=item.sku,
     )
+    await audit.record(
+        uow,
+        actor=actor,
+        action="item.registered",
+        object_type="item",
+        object_id=item.sku,
+        owner_role=Role.OPERATIONS,
+        after=cmd.model_dump(mode="json"),
+    )
     return ItemPublic(
         sku=item.sku,
         name=item.name,
@@ -52,22 +65,51 @@ async def register_item(*, uow: Work, cmd: ItemCreate) -> ItemPublic:
     )
 
 
-async def register_location(*, uow: Work, cmd: LocationCreate) -> LocationCreate:
+async def register_location(*, uow: Work, cmd: LocationCreate, actor: Principal) -> LocationCreate:
+    """Register a location for `actor`, audited: stock can be booked there from now on."""
     session = uow.session
     if await repository.get_location(session, cmd.location_id) is not None:
         raise Conflict(f"location {cmd.location_id} already exists", field="location_id")
     location = Location(**cmd.model_dump())
     session.add(location)
     uow.outbox.add(session, LocationRegistered(**cmd.model_dump()), key=location.location_id)
+    await audit.record(
+        uow,
+        actor=actor,
+        action="location.registered",
+        object_type="location",
+        object_id=location.location_id,
+        owner_role=Role.OPERATIONS,
+        after=cmd.model_dump(mode="json"),
+    )
     return LocationCreate.model_validate(location, from_attributes=True)
 
 
-async def receive_stock(*, uow: Work, cmd: ReceiptCreate) -> MovementPublic:
-    """Book received units as sellable stock and announce the receipt (finance values it).
+async def receive_stock(*, uow: Work, cmd: ReceiptCreate, actor: Principal) -> MovementPublic:
+    """Book received units as sellable stock for `actor`, audited, and announce the receipt
+    (finance values it).
 
     In the same transaction the new stock is offered to the backorder queue, oldest first.
+    Receipts booked against a purchase order arrive as messages, with nobody to name: they are
+    not audited here.
     """
     (movement,) = await book_receipts(uow=uow, receipts=[cmd])
+    await audit.record(
+        uow,
+        actor=actor,
+        action="stock.received",
+        object_type="stock",
+        # The stock the receipt adds to, as a person asks about it ("who booked MUG in at
+        # WH-A?"); the movement id, which nobody has before the receipt answers, is in `after`.
+        object_id=f"{movement.sku}@{movement.location_id}",
+        owner_role=Role.WAREHOUSE,
+        after={
+            "movement_id": movement.movement_id,
+            "quantity": movement.quantity,
+            "unit_cost": str(cmd.unit_cost),
+            "reference": movement.reference,
+        },
+    )
     return MovementPublic.model_validate(movement, from_attributes=True)
 
 

@@ -26,9 +26,11 @@ router = APIRouter(prefix="/v1", tags=["orders"])
 
 
 @router.post("/channels", status_code=status.HTTP_201_CREATED)
-async def create_channel(body: ChannelCreate, orders: OrderDep) -> ChannelPublic:
+async def create_channel(
+    body: ChannelCreate, orders: OrderDep, principal: PrincipalDep
+) -> ChannelPublic:
     async with orders.unit_of_work() as uow:
-        return await service.create_channel(uow=uow, cmd=body)
+        return await service.create_channel(uow=uow, cmd=body, actor=principal)
 
 
 @router.get("/channels")
@@ -78,7 +80,7 @@ async def cancel_order(
     reason = (body or CancelRequest()).reason
     async with orders.unit_of_work() as uow:
         return await service.cancel_order(
-            uow=uow, order_id=order_id, reason=reason, by=principal.subject
+            uow=uow, order_id=order_id, reason=reason, actor=principal
         )
 
 

@@ -3,6 +3,9 @@
 the order's currency (`money.shown`: 1500 JPY, 15.00 USD, 1.500 KWD)."""
 
 from keel_contracts import money
+from keel_contracts.roles import Role
+from keel_kit import audit
+from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, NotFound
 from keel_order import domain, lifecycle, repository
 from keel_order.context import Work
@@ -22,11 +25,22 @@ from keel_order.schemas import (
 from keel_order.settlement import EARNED
 
 
-async def create_channel(*, uow: Work, cmd: ChannelCreate) -> ChannelPublic:
+async def create_channel(*, uow: Work, cmd: ChannelCreate, actor: Principal) -> ChannelPublic:
+    """Create a channel for `actor`; a channel's policies (backorders, release delay) govern
+    every order it brings, so its creation is audited."""
     if await repository.get_channel(uow.session, cmd.channel_id) is not None:
         raise Conflict(f"channel {cmd.channel_id} already exists", field="channel_id")
     channel = Channel(**cmd.model_dump())
     uow.session.add(channel)
+    await audit.record(
+        uow,
+        actor=actor,
+        action="channel.created",
+        object_type="channel",
+        object_id=cmd.channel_id,
+        owner_role=Role.ADMIN,
+        after=cmd.model_dump(mode="json"),
+    )
     return ChannelPublic.model_validate(channel, from_attributes=True)
 
 
@@ -35,14 +49,30 @@ async def list_channels(*, uow: Work) -> list[ChannelPublic]:
     return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels]
 
 
-async def cancel_order(*, uow: Work, order_id: str, reason: str, by: str) -> OrderAccepted:
-    """Cancel the order for `by`, the person asking (whom its closed holds name)."""
+async def cancel_order(*, uow: Work, order_id: str, reason: str, actor: Principal) -> OrderAccepted:
+    """Cancel the order for `actor`, the person asking (whom its closed holds name)."""
     order = await repository.get_order(uow.session, order_id, lock=True)
     if order is None:
         raise NotFound(f"no order {order_id}")
     if Status(order.status) not in domain.CANCELLABLE:
         raise Conflict(f"an order that is {order.status} can no longer be cancelled")
-    lifecycle.cancel(uow, order, reason, by=by, cause=None)
+    before = {"status": order.status}
+    # The holds the cancellation closes are closed in the actor's name: the entry says which.
+    closing = [hold.id for hold in order.holds if hold.resolved_at is None]
+    lifecycle.cancel(uow, order, reason, by=actor.subject, cause=None)
+    await audit.record(
+        uow,
+        actor=actor,
+        action="order.cancelled",
+        object_type="order",
+        object_id=order.order_id,
+        owner_role=Role.CUSTOMER_SERVICE,
+        before=before,
+        after={"status": order.status, "holds_closed": closing},
+        # The reason the order's history and its order.cancelled event carry (the default one
+        # when the caller gave none), so the three agree.
+        reason=reason,
+    )
     return OrderAccepted(order_id=order.order_id, status=order.status)
 
 

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Query, Response, status
 from keel_kit.access import PrincipalDep, acting_person
 from keel_kit.idempotency import IdempotencyKey, idempotent
 from keel_kit.query import CursorQuery
-from keel_procurement import purchase_orders, replenishment, replenishment_runs, service
+from keel_procurement import (
+    purchase_order_drafts,
+    purchase_orders,
+    replenishment,
+    replenishment_runs,
+    service,
+)
 from keel_procurement.context import ProcurementDep
 from keel_procurement.schemas import (
     ApprovalCreate,
@@ -35,7 +41,10 @@ router = APIRouter(prefix="/v1", tags=["procurement"])
 
 @router.post("/suppliers", status_code=status.HTTP_201_CREATED, response_model=SupplierPublic)
 async def create_supplier(
-    body: SupplierCreate, procurement: ProcurementDep, key: IdempotencyKey = None
+    body: SupplierCreate,
+    procurement: ProcurementDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     return await idempotent(
         procurement,
@@ -45,6 +54,7 @@ async def create_supplier(
         status_code=201,
         use_case=service.register_supplier,
         cmd=body,
+        actor=principal,
     )
 
 
@@ -56,11 +66,17 @@ async def get_supplier(supplier_id: str, procurement: ProcurementDep) -> Supplie
 
 @router.put("/policies/{sku}/{location_id}")
 async def put_policy(
-    sku: str, location_id: str, body: PolicyPut, procurement: ProcurementDep
+    sku: str,
+    location_id: str,
+    body: PolicyPut,
+    procurement: ProcurementDep,
+    principal: PrincipalDep,
 ) -> PolicyPublic:
     """Create or replace the replenishment policy of a SKU at a location."""
     async with procurement.unit_of_work() as uow:
-        return await service.put_policy(uow=uow, sku=sku, location_id=location_id, cmd=body)
+        return await service.put_policy(
+            uow=uow, sku=sku, location_id=location_id, cmd=body, actor=principal
+        )
 
 
 @router.get("/policies/{sku}/{location_id}")
@@ -86,7 +102,7 @@ async def create_purchase_order(
         key=key,
         request=body,
         status_code=201,
-        use_case=purchase_orders.draft,
+        use_case=purchase_order_drafts.draft,
         cmd=body,
         created_by=principal.subject,
     )
@@ -108,25 +124,27 @@ async def approve(
     """Approve as the caller (no body needed; a body naming anyone else is a 403), never as the
     person who drafted the order (a 403). Above the approval threshold two different people
     must approve: the first approval is recorded and the order stays a draft until the second."""
-    named = None if body is None else body.approver
-    approver = acting_person(principal, named, field="approver")
+    # Refuses a body naming anyone but the caller; the caller approves.
+    acting_person(principal, None if body is None else body.approver, field="approver")
     async with procurement.unit_of_work() as uow:
-        return await purchase_orders.approve(uow=uow, po_id=po_id, approver=approver)
+        return await purchase_orders.approve(uow=uow, po_id=po_id, actor=principal)
 
 
 @router.post("/purchase-orders/{po_id}/send")
-async def send(po_id: str, procurement: ProcurementDep) -> PurchaseOrderPublic:
+async def send(
+    po_id: str, procurement: ProcurementDep, principal: PrincipalDep
+) -> PurchaseOrderPublic:
     async with procurement.unit_of_work() as uow:
-        return await purchase_orders.send(uow=uow, po_id=po_id)
+        return await purchase_orders.send(uow=uow, po_id=po_id, actor=principal)
 
 
 @router.post("/purchase-orders/{po_id}/confirm")
 async def confirm(
-    po_id: str, body: ConfirmationCreate, procurement: ProcurementDep
+    po_id: str, body: ConfirmationCreate, procurement: ProcurementDep, principal: PrincipalDep
 ) -> PurchaseOrderPublic:
     """The supplier confirmed the order with the date it expects to deliver."""
     async with procurement.unit_of_work() as uow:
-        return await purchase_orders.confirm(uow=uow, po_id=po_id, cmd=body)
+        return await purchase_orders.confirm(uow=uow, po_id=po_id, cmd=body, actor=principal)
 
 
 @router.post(
@@ -135,9 +153,14 @@ async def confirm(
     response_model=ReceiptPublic,
 )
 async def receive(
-    po_id: str, body: ReceiptCreate, procurement: ProcurementDep, key: IdempotencyKey = None
+    po_id: str,
+    body: ReceiptCreate,
+    procurement: ProcurementDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
-    """Book goods that arrived. Send an `Idempotency-Key` so a retry is never booked twice."""
+    """Book goods that arrived. Send an `Idempotency-Key` so a retry is never booked twice (nor
+    put on the audit trail twice: a replay does not run the booking again)."""
     return await idempotent(
         procurement,
         scope=f"receipts:{po_id}",
@@ -147,22 +170,30 @@ async def receive(
         use_case=purchase_orders.receive,
         po_id=po_id,
         cmd=body,
+        actor=principal,
     )
 
 
 @router.post("/purchase-orders/{po_id}/cancel")
 async def cancel(
-    po_id: str, procurement: ProcurementDep, body: CancelRequest | None = None
+    po_id: str,
+    procurement: ProcurementDep,
+    principal: PrincipalDep,
+    body: CancelRequest | None = None,
 ) -> PurchaseOrderPublic:
     async with procurement.unit_of_work() as uow:
-        return await purchase_orders.cancel(uow=uow, po_id=po_id, cmd=body or CancelRequest())
+        return await purchase_orders.cancel(
+            uow=uow, po_id=po_id, cmd=body or CancelRequest(), actor=principal
+        )
 
 
 @router.post("/purchase-orders/{po_id}/close")
-async def close(po_id: str, procurement: ProcurementDep) -> PurchaseOrderPublic:
+async def close(
+    po_id: str, procurement: ProcurementDep, principal: PrincipalDep
+) -> PurchaseOrderPublic:
     """Expect no more goods: a partly received order is closed short."""
     async with procurement.unit_of_work() as uow:
-        return await purchase_orders.close(uow=uow, po_id=po_id)
+        return await purchase_orders.close(uow=uow, po_id=po_id, actor=principal)
 
 
 @router.get("/demand/{sku}/{location_id}")

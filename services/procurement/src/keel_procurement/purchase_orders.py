@@ -1,9 +1,10 @@
-"""The purchase-order lifecycle: draft, approve, send, confirm (and move the date later),
-receive, close or cancel.
+"""The purchase-order lifecycle after the draft (`purchase_order_drafts`): approve, send,
+confirm (and move the date later), receive, close or cancel.
 
 Every status change writes its event on `procurement.purchase_order.v1`, keyed by the purchase
-order, in the caller's transaction (the outbox); a refusal raises before anything is written, so
-the boundary rolls back whole and nothing is booked.
+order, in the caller's transaction (the outbox), and its entry on the audit trail, naming the
+person who took the step; a refusal raises before anything is written, so the boundary rolls
+back whole and nothing is booked.
 """
 
 from datetime import UTC, date, datetime, time
@@ -15,30 +16,25 @@ from keel_contracts.events import (
     PurchaseOrderClosed,
     PurchaseOrderConfirmed,
     PurchaseOrderDelayed,
-    PurchaseOrderDrafted,
     PurchaseOrderReceived,
     PurchaseOrderSent,
 )
 from keel_contracts.limits import MAX_QUANTITY
+from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line
 from keel_kit.access import ForbiddenActor
+from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, DomainError, NotFound
-from keel_procurement import domain, references, repository
+from keel_procurement import domain, repository
+from keel_procurement import purchase_order_audit as trail
 from keel_procurement import purchase_order_views as views
 from keel_procurement.context import Work
 from keel_procurement.domain import Action, Status
-from keel_procurement.models import (
-    PurchaseOrder,
-    PurchaseOrderApproval,
-    PurchaseOrderLine,
-    Receipt,
-    ReceiptLine,
-)
+from keel_procurement.models import PurchaseOrder, PurchaseOrderApproval, Receipt, ReceiptLine
 from keel_procurement.schemas import (
     CancelRequest,
     ConfirmationCreate,
-    PurchaseOrderCreate,
     PurchaseOrderPublic,
     ReceiptCreate,
     ReceiptLinePublic,
@@ -46,79 +42,17 @@ from keel_procurement.schemas import (
 )
 
 
-def drafted_by_run(run_id: str) -> str:
-    """A replenishment run's draft is created by the run, no person: any buyer may approve it."""
-    return f"replenishment-run:{run_id}"
-
-
-async def draft(
-    *, uow: Work, cmd: PurchaseOrderCreate, created_by: str, references_checked: bool = False
-) -> PurchaseOrderPublic:
-    """Draft a purchase order as `created_by` (who may then not approve it). An item or location
-    the replicas lack may only not have reached this service yet (see `references`); with
-    `references_checked` (the caller took them from procurement's own checked data) a missing
-    one is simply unknown."""
-    session, outbox = uow.session, uow.outbox
-    catchup = None if references_checked else uow.service.catchup
-    if await repository.get_supplier(session, cmd.supplier_id) is None:
-        raise DomainError(f"unknown supplier {cmd.supplier_id}", field="supplier_id")
-    await references.require_location(session, catchup, cmd.location_id)
-    fields: dict[str, str] = {}
-    for index, line in enumerate(cmd.lines):
-        if line.sku in fields:
-            raise DomainError(f"sku {line.sku} is on two lines", field=f"lines.{index}.sku")
-        fields[line.sku] = f"lines.{index}.sku"
-    await references.require_skus(session, catchup, fields)
-
-    total = domain.total((line.quantity, line.unit_cost) for line in cmd.lines)
-    po = PurchaseOrder(
-        po_id=str(new_event_id()),
-        supplier_id=cmd.supplier_id,
-        location_id=cmd.location_id,
-        currency=cmd.currency,
-        status=Status.DRAFT,
-        total=total,
-        approvals_required=domain.approvals_required(total, uow.service.rules.approval_threshold),
-        created_by=created_by,
-    )
-    lines = [
-        PurchaseOrderLine(
-            po_id=po.po_id,
-            line_no=number,
-            sku=line.sku,
-            quantity=line.quantity,
-            unit_cost=line.unit_cost,
-        )
-        for number, line in enumerate(cmd.lines, start=1)
-    ]
-    session.add(po)
-    session.add_all(lines)
-    outbox.add(
-        session,
-        PurchaseOrderDrafted(
-            purchase_order_id=po.po_id,
-            supplier_id=po.supplier_id,
-            location_id=po.location_id,
-            lines=tuple(
-                views.event_line(po, line.sku, line.quantity, line.unit_cost) for line in lines
-            ),
-            total=money.shown_money(total, po.currency),
-        ),
-        key=po.po_id,
-    )
-    return views.public(po, lines, [])
-
-
 async def view(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
     return await views.view_of(uow.session, await _get(uow, po_id))
 
 
-async def approve(*, uow: Work, po_id: str, approver: str) -> PurchaseOrderPublic:
-    """Record `approver`'s approval (the caller: a person, never a role); the order is approved
+async def approve(*, uow: Work, po_id: str, actor: Principal) -> PurchaseOrderPublic:
+    """Record `actor`'s approval (the caller: a person, never a role); the order is approved
     once it has as many different approvers as its amount requires (until then it stays a draft
     awaiting the next one). Whoever drafted the order may not approve it, so even a single
-    approval is a second person's."""
+    approval is a second person's. Each approval is on the audit trail, the first of two too."""
     session, outbox = uow.session, uow.outbox
+    approver = actor.subject
     po = await _get(uow, po_id, lock=True)
     _check(po, Action.APPROVE)
     if approver == po.created_by:
@@ -128,6 +62,7 @@ async def approve(*, uow: Work, po_id: str, approver: str) -> PurchaseOrderPubli
             field="approver",
         )
     approvers = await repository.approvers_of(session, po_id)
+    before = trail.state(po, approvers=list(approvers))
     if approver in approvers:
         raise Conflict(
             f"{approver} has already approved purchase order {po_id}; "
@@ -149,12 +84,19 @@ async def approve(*, uow: Work, po_id: str, approver: str) -> PurchaseOrderPubli
             ),
             key=po_id,
         )
+    # 0 once approved; until then the trail shows the order awaiting another person.
+    missing = max(po.approvals_required - len(approvers), 0)
+    after = trail.state(po, approvers=list(approvers), approvals_missing=missing)
+    await trail.record(
+        uow, actor=actor, action="purchase_order.approved", po=po, before=before, after=after
+    )
     return await views.view_of(session, po, approvers)
 
 
-async def send(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
+async def send(*, uow: Work, po_id: str, actor: Principal) -> PurchaseOrderPublic:
     po = await _get(uow, po_id, lock=True)
     _check(po, Action.SEND)
+    before = trail.state(po)
     _move(uow, po, Status.SENT)
     po.sent_at = po.updated_at
     uow.outbox.add(
@@ -167,17 +109,24 @@ async def send(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
         ),
         key=po_id,
     )
+    after = trail.state(po)
+    await trail.record(
+        uow, actor=actor, action="purchase_order.sent", po=po, before=before, after=after
+    )
     return await views.view_of(uow.session, po)
 
 
-async def confirm(*, uow: Work, po_id: str, cmd: ConfirmationCreate) -> PurchaseOrderPublic:
+async def confirm(
+    *, uow: Work, po_id: str, cmd: ConfirmationCreate, actor: Principal
+) -> PurchaseOrderPublic:
     """The supplier accepted the order and promised a delivery date; confirmed again, it moves
-    that date (see `_move_date`)."""
+    that date (see `_move_date`). `actor` is who recorded the supplier's word."""
     session, outbox = uow.session, uow.outbox
     po = await _get(uow, po_id, lock=True)
     _check(po, Action.CONFIRM)
     if po.status != Status.SENT:
-        return await _move_date(uow, po, cmd)
+        return await _move_date(uow, po, cmd, actor)
+    before = trail.state(po, expected_date=None)
     assert po.sent_at is not None  # a sent order has its sending time
     if cmd.expected_date < as_utc(po.sent_at).date():
         raise DomainError(
@@ -200,14 +149,20 @@ async def confirm(*, uow: Work, po_id: str, cmd: ConfirmationCreate) -> Purchase
         ),
         key=po_id,
     )
+    after = trail.state(po, expected_date=cmd.expected_date.isoformat())
+    await trail.record(
+        uow, actor=actor, action="purchase_order.confirmed", po=po, before=before, after=after
+    )
     return await views.view_of(session, po)
 
 
-async def _move_date(uow: Work, po: PurchaseOrder, cmd: ConfirmationCreate) -> PurchaseOrderPublic:
+async def _move_date(
+    uow: Work, po: PurchaseOrder, cmd: ConfirmationCreate, actor: Principal
+) -> PurchaseOrderPublic:
     """The supplier of a confirmed (or partly received) order gives a new date. Later: it is the
     expected date from now on (the first promise is kept, punctuality is judged by it) and the
     units still outstanding are announced as delayed. The same date changes nothing, so a
-    repeated confirmation is harmless. Earlier is refused."""
+    repeated confirmation is harmless (and not on the audit trail). Earlier is refused."""
     session, outbox = uow.session, uow.outbox
     if po.expected_date is None:
         raise Conflict(
@@ -223,6 +178,7 @@ async def _move_date(uow: Work, po: PurchaseOrder, cmd: ConfirmationCreate) -> P
         raise Conflict(f"purchase order {po.po_id}: {error}", field="expected_date") from error
     if not later:
         return await views.view_of(session, po)
+    before = trail.state(po, expected_date=previous.isoformat())
     po.expected_date = cmd.expected_date
     po.updated_at = uow.service.clock()
     session.add(po)
@@ -243,13 +199,17 @@ async def _move_date(uow: Work, po: PurchaseOrder, cmd: ConfirmationCreate) -> P
         ),
         key=po.po_id,
     )
+    after = trail.state(po, expected_date=cmd.expected_date.isoformat(), outstanding=outstanding)
+    await trail.record(
+        uow, actor=actor, action="purchase_order.delayed", po=po, before=before, after=after
+    )
     return await views.view_of(session, po, lines=lines)
 
 
-async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate) -> ReceiptPublic:
+async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate, actor: Principal) -> ReceiptPublic:
     """Book goods that arrived. Every line is checked before anything is booked: a SKU not on
     the order, or a line taken beyond its ordered quantity plus the tolerance, refuses the whole
-    receipt."""
+    receipt. The audit trail's entry is warehouse's: its people count the goods."""
     session, outbox, rules = uow.session, uow.outbox, uow.service.rules
     po = await _get(uow, po_id, lock=True)
     _check(po, Action.RECEIVE)
@@ -278,6 +238,7 @@ async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate) -> ReceiptPublic
                 field=f"lines.{first_index[sku]}.quantity",
             )
 
+    before = trail.state(po, received=trail.received(lines))
     for sku, quantity in arriving.items():
         by_sku[sku].received_quantity += quantity
         session.add(by_sku[sku])
@@ -311,6 +272,18 @@ async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate) -> ReceiptPublic
         ),
         key=po_id,
     )
+    after = trail.state(
+        po, received=trail.received(lines), receipt_id=receipt.receipt_id, arrived=arriving
+    )
+    await trail.record(
+        uow,
+        actor=actor,
+        action="purchase_order.received",
+        po=po,
+        before=before,
+        after=after,
+        owner_role=Role.WAREHOUSE,
+    )
     return ReceiptPublic(
         receipt_id=receipt.receipt_id,
         po_id=po_id,
@@ -320,9 +293,12 @@ async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate) -> ReceiptPublic
     )
 
 
-async def cancel(*, uow: Work, po_id: str, cmd: CancelRequest) -> PurchaseOrderPublic:
+async def cancel(
+    *, uow: Work, po_id: str, cmd: CancelRequest, actor: Principal
+) -> PurchaseOrderPublic:
     po = await _get(uow, po_id, lock=True)
     _check(po, Action.CANCEL)
+    before = trail.state(po)
     _move(uow, po, Status.CANCELLED)
     po.cancelled_at = po.updated_at
     po.cancel_reason = cmd.reason
@@ -336,14 +312,24 @@ async def cancel(*, uow: Work, po_id: str, cmd: CancelRequest) -> PurchaseOrderP
         ),
         key=po_id,
     )
+    await trail.record(
+        uow,
+        actor=actor,
+        action="purchase_order.cancelled",
+        po=po,
+        before=before,
+        after=trail.state(po),
+        reason=cmd.reason,
+    )
     return await views.view_of(uow.session, po)
 
 
-async def close(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
+async def close(*, uow: Work, po_id: str, actor: Principal) -> PurchaseOrderPublic:
     """No more goods are expected: a partly received order is closed short."""
     session, outbox = uow.session, uow.outbox
     po = await _get(uow, po_id, lock=True)
     _check(po, Action.CLOSE)
+    before = trail.state(po)
     lines = await repository.lines_of(session, po_id)
     short = domain.short_lines(
         {line.sku: line.quantity for line in lines},
@@ -360,6 +346,10 @@ async def close(*, uow: Work, po_id: str) -> PurchaseOrderPublic:
             short_lines=tuple(Line(sku=sku, quantity=n) for sku, n in short.items()),
         ),
         key=po_id,
+    )
+    after = trail.state(po, short=short)
+    await trail.record(
+        uow, actor=actor, action="purchase_order.closed", po=po, before=before, after=after
     )
     return await views.view_of(session, po)
 

@@ -26,7 +26,8 @@ from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import StockIssued, StockReceived
 from keel_contracts.times import as_utc
 from keel_kit.problems import Conflict
-from keel_procurement import domain, purchase_orders, repository
+from keel_procurement import domain, repository
+from keel_procurement import purchase_order_drafts as drafts
 from keel_procurement.context import Planning, Work
 from keel_procurement.domain import DailyDemand, LeadTimeSource
 from keel_procurement.models import (
@@ -179,9 +180,9 @@ async def _draft_orders(uow: Work, made: list[ReplenishmentSuggestion]) -> list[
     po_ids: list[str] = []
     for (supplier_id, location_id), group in groups.items():
         currency = known[group[0].sku].currency
-        po = await purchase_orders.draft(
+        po = await drafts.draft(
             uow=uow,
-            created_by=purchase_orders.drafted_by_run(group[0].run_id),
+            created_by=drafts.drafted_by_run(group[0].run_id),
             references_checked=True,  # the policies' items and locations were, when put
             cmd=PurchaseOrderCreate(
                 supplier_id=supplier_id,

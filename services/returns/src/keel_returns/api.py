@@ -35,7 +35,7 @@ ChannelPath = Annotated[ChannelName, Path()]
 
 @router.post("/returns", status_code=status.HTTP_201_CREATED, response_model=ReturnAccepted)
 async def create_return(
-    body: ReturnCreate, returns: ReturnsDep, key: IdempotencyKey = None
+    body: ReturnCreate, returns: ReturnsDep, principal: PrincipalDep, key: IdempotencyKey = None
 ) -> Response:
     """Authorize the return of shipped units of an order (422 naming the line if refused).
 
@@ -50,6 +50,7 @@ async def create_return(
         status_code=201,
         use_case=service.authorize_return,
         cmd=body,
+        actor=principal,
     )
 
 
@@ -70,7 +71,11 @@ async def get_return(return_id: str, returns: ReturnsDep) -> ReturnPublic:
 
 @router.post("/returns/{return_id}/receipt", response_model=ReturnPublic)
 async def record_receipt(
-    return_id: str, body: ReceiptCreate, returns: ReturnsDep, key: IdempotencyKey = None
+    return_id: str,
+    body: ReceiptCreate,
+    returns: ReturnsDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """The returned units arrived at `location_id`: no more than authorized (422 naming the
     line); a return already received is a 409. Inventory holds them pending inspection."""
@@ -83,12 +88,17 @@ async def record_receipt(
         use_case=inspections.record_receipt,
         return_id=return_id,
         cmd=body,
+        actor=principal,
     )
 
 
 @router.post("/returns/{return_id}/inspection", response_model=ReturnPublic)
 async def record_inspection(
-    return_id: str, body: InspectionCreate, returns: ReturnsDep, key: IdempotencyKey = None
+    return_id: str,
+    body: InspectionCreate,
+    returns: ReturnsDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Grade every received unit A (resell), B (refurbish), C (damaged) or D (dispose); the
     refund is worked out at once, and waits for approval above the threshold."""
@@ -101,6 +111,7 @@ async def record_inspection(
         use_case=inspections.record_inspection,
         return_id=return_id,
         cmd=body,
+        actor=principal,
     )
 
 
@@ -125,15 +136,17 @@ async def approve_refund(
         status_code=200,
         use_case=refunds.approve_refund,
         refund_id=refund_id,
-        approver=approver,
+        actor=principal,
     )
 
 
 @router.put("/return-policies/skus/{sku}")
-async def put_sku_policy(sku: SkuPath, body: SkuPolicyIn, returns: ReturnsDep) -> SkuPolicyPublic:
+async def put_sku_policy(
+    sku: SkuPath, body: SkuPolicyIn, returns: ReturnsDep, principal: PrincipalDep
+) -> SkuPolicyPublic:
     """Make a SKU returnable or not (`reason` required when not: customers are told it)."""
     async with returns.unit_of_work() as uow:
-        return await service.set_sku_policy(uow=uow, sku=sku, cmd=body)
+        return await service.set_sku_policy(uow=uow, sku=sku, cmd=body, actor=principal)
 
 
 @router.get("/return-policies/skus/{sku}")
@@ -144,11 +157,11 @@ async def get_sku_policy(sku: SkuPath, returns: ReturnsDep) -> SkuPolicyPublic:
 
 @router.put("/return-policies/channels/{channel}")
 async def put_channel_policy(
-    channel: ChannelPath, body: ChannelPolicyIn, returns: ReturnsDep
+    channel: ChannelPath, body: ChannelPolicyIn, returns: ReturnsDep, principal: PrincipalDep
 ) -> ChannelPolicyPublic:
     """Set a channel's return window, in days from delivery (from shipment until delivered)."""
     async with returns.unit_of_work() as uow:
-        return await service.set_channel_policy(uow=uow, channel=channel, cmd=body)
+        return await service.set_channel_policy(uow=uow, channel=channel, cmd=body, actor=principal)
 
 
 @router.get("/return-policies/channels/{channel}")

@@ -1,7 +1,8 @@
 """Returns use cases: record a return's receipt at a location, then its inspection and grades.
 
 Every step locks the return's order row first (as authorization does), so the steps of one
-order's returns, and the refund totals they add up, take turns.
+order's returns, and the refund totals they add up, take turns. Both steps are on the audit
+trail as warehouse's, naming who counted and graded the units.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts.events import InspectedLine, ReturnInspected, ReturnReceived
+from keel_contracts.roles import Role
 from keel_contracts.values import Line
+from keel_kit import audit
+from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, DomainError, NotFound
 from keel_returns import domain, refunds, repository, service
 from keel_returns.context import Work
@@ -36,7 +40,9 @@ def require_step(authorization: ReturnAuthorization, step: str) -> None:
         raise Conflict(str(refused)) from refused
 
 
-async def record_receipt(*, uow: Work, return_id: str, cmd: ReceiptCreate) -> ReturnPublic:
+async def record_receipt(
+    *, uow: Work, return_id: str, cmd: ReceiptCreate, actor: Principal
+) -> ReturnPublic:
     """Record what arrived at `cmd.location_id` (no more than authorized, 422 naming the line)
     and announce it, so inventory holds the units in pending_inspection. Answers the return as
     it now stands."""
@@ -52,6 +58,7 @@ async def record_receipt(*, uow: Work, return_id: str, cmd: ReceiptCreate) -> Re
     except domain.ReturnRefused as refused:
         raise DomainError(refused.detail, field=refused.field) from refused
 
+    before = {"status": str(authorization.status)}
     for sku, quantity in received.items():
         session.add(ReturnReceiptLine(return_id=return_id, sku=sku, quantity=quantity))
     now = uow.service.clock()
@@ -71,10 +78,26 @@ async def record_receipt(*, uow: Work, return_id: str, cmd: ReceiptCreate) -> Re
         key=return_id,
         correlation_id=authorization.order_id,
     )
+    await audit.record(
+        uow,
+        actor=actor,
+        action="return.received",
+        object_type="return",
+        object_id=return_id,
+        owner_role=Role.WAREHOUSE,
+        before=before,
+        after={
+            "status": str(authorization.status),
+            "location_id": cmd.location_id,
+            "received": received,
+        },
+    )
     return await service.get_return(uow=uow, return_id=return_id)
 
 
-async def record_inspection(*, uow: Work, return_id: str, cmd: InspectionCreate) -> ReturnPublic:
+async def record_inspection(
+    *, uow: Work, return_id: str, cmd: InspectionCreate, actor: Principal
+) -> ReturnPublic:
     """Grade every received unit, announce where each grade sends the units, and work out the
     refund (requested at once, or waiting for approval above the threshold). Answers the return
     as it now stands."""
@@ -89,6 +112,7 @@ async def record_inspection(*, uow: Work, return_id: str, cmd: InspectionCreate)
     except domain.ReturnRefused as refused:
         raise DomainError(refused.detail, field=refused.field) from refused
 
+    before = {"status": str(authorization.status), "received": received}
     for (sku, grade), quantity in graded.items():
         session.add(ReturnGrade(return_id=return_id, sku=sku, grade=grade, quantity=quantity))
     await session.flush()  # the order's graded units below include these
@@ -118,4 +142,34 @@ async def record_inspection(*, uow: Work, return_id: str, cmd: InspectionCreate)
         correlation_id=authorization.order_id,
     )
     await refunds.request_refund(uow=uow, authorization=authorization, graded=graded)
-    return await service.get_return(uow=uow, return_id=return_id)
+    view = await service.get_return(uow=uow, return_id=return_id)
+    # After: the grades, and where they left the return and its refund (requested, waiting
+    # for approval, or none), so the trail shows what an inspection set off.
+    after = {
+        "status": view.status,
+        "graded": [
+            {"sku": sku, "grade": str(grade), "quantity": quantity}
+            for (sku, grade), quantity in sorted(graded.items())
+        ],
+        "refunds": [
+            {
+                "refund_id": r.refund_id,
+                "status": r.status,
+                "amount": str(r.amount.amount),
+                "currency": r.amount.currency,
+            }
+            for r in view.refunds
+        ],
+        "note": view.note,
+    }
+    await audit.record(
+        uow,
+        actor=actor,
+        action="return.inspected",
+        object_type="return",
+        object_id=return_id,
+        owner_role=Role.WAREHOUSE,
+        before=before,
+        after=after,
+    )
+    return view

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Any
 
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import PaymentRefunded, RefundLine, RefundRequested
 from keel_contracts.money import shown, shown_money
+from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_contracts.values import Money
+from keel_kit import audit
 from keel_kit.handlers import PermanentError
+from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, NotFound
 from keel_returns import domain, repository, settlement
 from keel_returns.context import Work
@@ -114,9 +118,9 @@ def _approval_note(refund: Refund, order: ShippedOrder, *, threshold: Decimal) -
     return f"{above} the approval threshold {threshold}: waiting for a finance approver"
 
 
-async def approve_refund(*, uow: Work, refund_id: str, approver: str) -> RefundPublic:
-    """`approver`, a finance person, lets a refund waiting for approval go: `refund.requested`
-    follows."""
+async def approve_refund(*, uow: Work, refund_id: str, actor: Principal) -> RefundPublic:
+    """`actor`, a finance person, lets a refund waiting for approval go: `refund.requested`
+    follows, and the approval is on the audit trail."""
     session = uow.session
     refund = await repository.get_refund(session, refund_id)
     if refund is None:
@@ -130,9 +134,10 @@ async def approve_refund(*, uow: Work, refund_id: str, approver: str) -> RefundP
         raise Conflict(
             f"refund {refund_id} is {refund.status}: only a refund pending approval can be approved"
         )
+    before = _state(refund)
     now = uow.service.clock()
     refund.status = RefundStatus.REQUESTED
-    refund.approver = approver
+    refund.approver = actor.subject
     refund.approved_at = now
     session.add(refund)
     authorization.status = ReturnStatus.REFUND_REQUESTED
@@ -140,7 +145,28 @@ async def approve_refund(*, uow: Work, refund_id: str, approver: str) -> RefundP
     authorization.updated_at = now
     session.add(authorization)
     _announce(uow, refund)
+    await audit.record(
+        uow,
+        actor=actor,
+        action="refund.approved",
+        object_type="refund",
+        object_id=refund_id,
+        owner_role=Role.FINANCE,
+        before=before,
+        after=_state(refund),
+    )
     return public(refund)
+
+
+def _state(refund: Refund) -> dict[str, Any]:
+    """The refund as the audit trail keeps it."""
+    return {
+        "status": str(refund.status),
+        "amount": str(shown(Decimal(refund.amount), refund.currency)),
+        "currency": refund.currency,
+        "return_id": refund.return_id,
+        "approver": refund.approver,
+    }
 
 
 async def record_refunded(*, uow: Work, event: PaymentRefunded, cause: Envelope) -> None:

@@ -1,15 +1,20 @@
 """Returns use cases: authorize a return, look one up, set the return policies.
 
-Receipt and inspection live in `inspections`, refunds in `refunds`."""
+Receipt and inspection live in `inspections`, refunds in `refunds`. Authorizing a return and
+setting a policy are on the audit trail, naming who did it."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from keel_contracts import new_event_id, topic_for_message
 from keel_contracts.events import ReturnAuthorized, ShipmentShipped
+from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line
+from keel_kit import audit
+from keel_kit.identity import Principal
 from keel_kit.problems import DomainError, NotFound
 from keel_returns import domain, refunds, repository
 from keel_returns.context import Work
@@ -37,7 +42,7 @@ from keel_returns.schemas import (
 SHIPMENTS_TOPIC = topic_for_message(ShipmentShipped).name
 
 
-async def authorize_return(*, uow: Work, cmd: ReturnCreate) -> ReturnAccepted:
+async def authorize_return(*, uow: Work, cmd: ReturnCreate, actor: Principal) -> ReturnAccepted:
     """Authorize a return of shipped units, or refuse naming the line at fault.
 
     The order's row is locked first, so concurrent requests (and the projection) for one order
@@ -97,6 +102,20 @@ async def authorize_return(*, uow: Work, cmd: ReturnCreate) -> ReturnAccepted:
         ),
         key=authorization.return_id,
         correlation_id=cmd.order_id,
+    )
+    await audit.record(
+        uow,
+        actor=actor,
+        action="return.authorized",
+        object_type="return",
+        object_id=authorization.return_id,
+        owner_role=Role.CUSTOMER_SERVICE,
+        after={
+            "status": str(authorization.status),
+            "order_id": cmd.order_id,
+            "channel": channel,
+            "lines": [line.model_dump(mode="json") for line in cmd.lines],
+        },
     )
     return ReturnAccepted(return_id=authorization.return_id, status=authorization.status)
 
@@ -173,15 +192,32 @@ def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else as_utc(moment)
 
 
-async def set_sku_policy(*, uow: Work, sku: str, cmd: SkuPolicyIn) -> SkuPolicyPublic:
+async def set_sku_policy(
+    *, uow: Work, sku: str, cmd: SkuPolicyIn, actor: Principal
+) -> SkuPolicyPublic:
     policy = await repository.get_sku_policy(uow.session, sku)
+    before = None if policy is None else _sku_policy_state(policy)
     if policy is None:
         policy = SkuReturnPolicy(sku=sku, returnable=cmd.returnable)
     policy.returnable = cmd.returnable
     policy.reason = cmd.reason
     policy.updated_at = uow.service.clock()
     uow.session.add(policy)
+    await audit.record(
+        uow,
+        actor=actor,
+        action="return_policy.sku_put",
+        object_type="sku_return_policy",
+        object_id=sku,
+        owner_role=Role.OPERATIONS,
+        before=before,
+        after=_sku_policy_state(policy),
+    )
     return SkuPolicyPublic(sku=sku, returnable=policy.returnable, reason=policy.reason)
+
+
+def _sku_policy_state(policy: SkuReturnPolicy) -> dict[str, Any]:
+    return {"returnable": policy.returnable, "reason": policy.reason}
 
 
 async def sku_policy(*, uow: Work, sku: str) -> SkuPolicyPublic:
@@ -192,14 +228,26 @@ async def sku_policy(*, uow: Work, sku: str) -> SkuPolicyPublic:
 
 
 async def set_channel_policy(
-    *, uow: Work, channel: str, cmd: ChannelPolicyIn
+    *, uow: Work, channel: str, cmd: ChannelPolicyIn, actor: Principal
 ) -> ChannelPolicyPublic:
     policy = await repository.get_channel_policy(uow.session, channel)
+    # None: the channel had no window of its own (it got the service's default).
+    before = None if policy is None else {"window_days": policy.window_days}
     if policy is None:
         policy = ChannelReturnPolicy(channel=channel, window_days=cmd.window_days)
     policy.window_days = cmd.window_days
     policy.updated_at = uow.service.clock()
     uow.session.add(policy)
+    await audit.record(
+        uow,
+        actor=actor,
+        action="return_policy.channel_put",
+        object_type="channel_return_policy",
+        object_id=channel,
+        owner_role=Role.OPERATIONS,
+        before=before,
+        after={"window_days": policy.window_days},
+    )
     return ChannelPolicyPublic(channel=channel, window_days=policy.window_days, default=False)
 
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel_cli import dlq_commands, stack
+from keel_cli import audit, dlq_commands, stack
 from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import SERVICES
@@ -26,6 +26,7 @@ app = typer.Typer(
     help="Keel: the operations core, run locally without Docker.", no_args_is_help=True
 )
 app.add_typer(dlq_commands.app, name="dlq")
+app.add_typer(audit.app, name="audit")
 console = Console()
 MAX_TOKEN_TTL = timedelta(days=30)
 

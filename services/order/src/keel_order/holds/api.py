@@ -64,5 +64,5 @@ async def resolve_hold(
     """
     async with orders.unit_of_work() as uow:
         return await holds.resolve_hold(
-            uow=uow, order_id=order_id, hold_id=hold_id, cmd=body, principal=principal
+            uow=uow, order_id=order_id, hold_id=hold_id, cmd=body, actor=principal
         )

@@ -24,7 +24,7 @@ from datetime import datetime
 from keel_contracts.commands import ResolvePaymentReview
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
-from keel_kit import cursors
+from keel_kit import audit, cursors
 from keel_kit.access import ForbiddenActor, acting_person
 from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, NotFound
@@ -79,30 +79,30 @@ async def exception_queue(
 
 
 async def resolve_hold(
-    *, uow: Work, order_id: str, hold_id: int, cmd: HoldResolve, principal: Principal
+    *, uow: Work, order_id: str, hold_id: int, cmd: HoldResolve, actor: Principal
 ) -> HoldResolution:
-    """Record the principal's decision on a hold and carry it out.
+    """Record the actor's decision on a hold, carry it out, and audit it.
 
-    The principal resolves: a body naming someone else is a 403, and so is a principal whose
-    roles neither own the hold nor oversee the queue (domain.may_resolve). The route lets every
-    owning role in, since which hold it is decides who may act on it.
+    The actor (the caller's principal) resolves: a body naming someone else is a 403, and so is
+    an actor whose roles neither own the hold nor oversee the queue (domain.may_resolve). The
+    route lets every owning role in, since which hold it is decides who may act on it.
 
     A hold is decided once: resolving it again is a 409 whatever the decision, the same one
     included (the first decision has already been carried out; repeating it must not redo it).
     An order that has ended (cancelled, rejected, closed) is a 409 too.
     """
-    resolver = acting_person(principal, cmd.resolved_by, field="resolved_by")
+    resolver = acting_person(actor, cmd.resolved_by, field="resolved_by")
     order = await repository.get_order(uow.session, order_id, lock=True)
     if order is None:
         raise NotFound(f"no order {order_id}")
     hold = next((h for h in order.holds if h.id == hold_id), None)
     if hold is None:
         raise NotFound(f"order {order_id} has no hold {hold_id}")
-    # Before the conflicts below: a refused principal learns nothing of how the hold stands.
+    # Before the conflicts below: a refused actor learns nothing of how the hold stands.
     owner = Role(hold.owner_role)
-    if not domain.may_resolve(owner, principal.roles):
+    if not domain.may_resolve(owner, actor.roles):
         raise ForbiddenActor(
-            f"{principal.subject} ({principal.role}) may not resolve hold {hold_id}: a "
+            f"{actor.subject} ({actor.role}) may not resolve hold {hold_id}: a "
             f"{hold.type} is resolved by {owner}, operations or admin"
         )
     status = Status(order.status)
@@ -118,12 +118,38 @@ async def resolve_hold(
         raise Conflict(f"an order that is {status} can no longer be rejected; cancel it instead")
 
     now = uow.service.clock()
+    before = _audited(order, hold)
     _close(uow, hold, decision, cmd.note, resolver, now=now)
     if decision == Resolution.REJECT:
         _reject(uow, order, hold, cmd, resolver, now=now)
     else:
         await _release(uow, order, hold, cmd)
+    await audit.record(
+        uow,
+        actor=actor,
+        action="hold.resolved",
+        object_type="hold",
+        # The order's id, not the hold's: `GET /v1/audit?object_id={order}` then shows every
+        # governed action on the order, its holds' resolutions and its cancellation alike.
+        object_id=order.order_id,
+        owner_role=owner,
+        before=before,
+        after=_audited(order, hold),
+        reason=cmd.note,
+    )
     return HoldResolution(order_id=order.order_id, status=order.status, hold=to_public(hold, now))
+
+
+def _audited(order: Order, hold: OrderHold) -> dict[str, object]:
+    """The hold and its order as the audit trail records them, before and after a decision."""
+    resolved = hold.resolved_at is not None
+    return {
+        "hold_id": hold.id,
+        "hold_type": hold.type,
+        "status": HoldState.RESOLVED if resolved else HoldState.OPEN,
+        "decision": hold.resolution,
+        "order_status": order.status,
+    }
 
 
 async def _release(uow: Work, order: Order, hold: OrderHold, cmd: HoldResolve) -> None:
