@@ -89,8 +89,9 @@ class AccessGuard:
         if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIX):
             await self.app(scope, receive, send)
             return
+        headers = Headers(scope=scope)
         try:
-            principal = await self.verifier.principal(_bearer(scope))
+            principal = await self.verifier.principal(_bearer(headers))
         except Unauthenticated as refusal:
             response = problem(401, "Unauthenticated", str(refusal))
             response.headers["WWW-Authenticate"] = 'Bearer realm="keel"'
@@ -107,7 +108,7 @@ class AccessGuard:
             return
         scope.setdefault("state", {})["principal"] = principal
         # The audit trail names the request an action came in (the caller's id, if it sent one).
-        request_id = Headers(scope=scope).get("x-request-id") or new_request_id()
+        request_id = headers.get("x-request-id") or new_request_id()
         token = current_request_id.set(request_id[:100])
         try:
             await self.app(scope, receive, send)
@@ -123,8 +124,8 @@ class AccessGuard:
         return principal.has_any(allowed)
 
 
-def _bearer(scope: Scope) -> str:
-    header = Headers(scope=scope).get("authorization")
+def _bearer(headers: Headers) -> str:
+    header = headers.get("authorization")
     if header is None:
         raise Unauthenticated("no bearer token (Authorization: Bearer <token>)")
     scheme, _, token = header.partition(" ")

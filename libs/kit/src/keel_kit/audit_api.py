@@ -35,7 +35,9 @@ PERMISSIONS = table(
 )
 
 
-class AuditEntryPublic(BaseModel):
+class _Entry(BaseModel):
+    """What every view of an entry shows."""
+
     seq: int
     at: str
     actor: str
@@ -44,11 +46,14 @@ class AuditEntryPublic(BaseModel):
     object_type: str
     object_id: str
     owner_role: str
-    before: Any
-    after: Any
     reason: str | None
     request_id: str | None
     trace_id: str | None
+
+
+class AuditEntryPublic(_Entry):
+    before: Any  # the object's states, as JSON
+    after: Any
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryPublic:
@@ -63,22 +68,11 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
-class ChainEntry(BaseModel):
+class ChainEntry(_Entry):
     """An entry exactly as stored and hashed."""
 
-    seq: int
-    at: str
-    actor: str
-    role: str
-    action: str
-    object_type: str
-    object_id: str
-    owner_role: str
     before: str | None
     after: str | None
-    reason: str | None
-    request_id: str | None
-    trace_id: str | None
     prev_hash: str
     hash: str
 
