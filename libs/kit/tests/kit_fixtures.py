@@ -30,6 +30,7 @@ async def database(tmp_path: Path) -> Database:
     tables_to_create = [
         tables.OutboxRecord.__table__,
         tables.InboxRecord.__table__,
+        tables.ConsumerPosition.__table__,
         Applied.__table__,  # type: ignore[attr-defined]
         replicas.ItemReplica.__table__,  # type: ignore[attr-defined]
     ]

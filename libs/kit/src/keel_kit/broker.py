@@ -20,6 +20,7 @@ from faststream.kafka.schemas import Topic
 from faststream.middlewares import AckPolicy
 
 from keel_contracts import TOPICS
+from keel_kit import positions
 from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.metrics import KitMetrics
 from keel_kit.stalls import StallWatch
@@ -55,20 +56,25 @@ def subscribe(
     if not topics:
         return
 
-    @broker.subscriber(
+    assignments = _Assignments(metrics, processor)
+    subscriber = broker.subscriber(
         *(Topic(name, declare=False) for name in topics),
         group_id=processor.consumer,
         batch=True,
         max_records=batch_size,
         batch_timeout_ms=100,
-        auto_offset_reset="earliest",
+        # Never let the client pick a position: keel_kit.positions decides on assignment.
+        auto_offset_reset="none",
         ack_policy=AckPolicy.MANUAL,
         max_poll_interval_ms=int(max_poll_interval_seconds * 1000),
         session_timeout_ms=10_000,
         heartbeat_interval_ms=2_000,
-        listener=_AssignmentGauge(metrics),
+        listener=assignments,
         title=f"{processor.consumer} consumer",
     )
+    assignments.subscriber = subscriber
+
+    @subscriber
     async def consume(_body: list[Any], message: KafkaMessage) -> None:
         raw = message.raw_message
         consumed = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
@@ -94,17 +100,23 @@ def subscribe(
         _record_lag(consumed, metrics)
 
 
-class _AssignmentGauge(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Keeps `keel_consumer_partitions` equal to the partitions this replica owns."""
+class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Resumes each assigned partition where the database says, and keeps
+    `keel_consumer_partitions` equal to the partitions this replica owns."""
 
-    def __init__(self, metrics: KitMetrics) -> None:
+    def __init__(self, metrics: KitMetrics, processor: BatchProcessor) -> None:
         self._metrics = metrics
+        self._processor = processor
+        self.subscriber: Any = None  # set once the subscriber exists; its consumer on start
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         for tp in revoked:
             self._metrics.assigned_partitions.labels(topic=tp.topic).dec()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
+        await positions.resume(
+            self.subscriber.consumer, self._processor.db, self._processor.consumer, assigned
+        )
         for tp in assigned:
             self._metrics.assigned_partitions.labels(topic=tp.topic).inc()
 

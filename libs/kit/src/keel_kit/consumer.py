@@ -3,8 +3,10 @@
 A batch of records is applied in one database transaction: the inbox filters out events this
 consumer has already applied, the handlers run, the inbox rows of the applied events and the dead
 letters of the failed ones are written in the same transaction, and only after it commits are the
-offsets committed. A crash anywhere before the commit replays the batch; the inbox makes the
-replay harmless. Savepoints are used only to isolate a failing message, never on the fast path.
+offsets committed. The same transaction records each partition's next offset
+(`keel_kit.positions`), where a restarted consumer resumes. A crash before the commit replays the
+batch; the inbox makes any replay harmless. Savepoints are used only to isolate a failing
+message, never on the fast path.
 
 Failures are sorted in two (`keel_kit.faults`): a transient failure (database or broker briefly
 away, a deadlock, a serialization failure) retries the whole batch with backoff a bounded number
@@ -35,7 +37,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import TOPICS, Envelope, Message, dead_letter_topic
-from keel_kit import staged, telemetry
+from keel_kit import positions, staged, telemetry
 from keel_kit.db import Database
 from keel_kit.faults import is_transient
 from keel_kit.handlers import Handler, Handlers, MessageContext
@@ -105,7 +107,7 @@ class BatchProcessor:
         self.consumer = consumer
         self._service = service
         self._handlers = handlers
-        self._db = db
+        self.db = db
         self._outbox = outbox
         self._metrics = metrics
         self._max_attempts = max_attempts
@@ -126,7 +128,7 @@ class BatchProcessor:
         attempt = 0
         while True:
             try:
-                return await self._apply(decoded, undecodable, isolate=isolate)
+                return await self._apply(records, decoded, undecodable, isolate=isolate)
             except _IsolateMessages:
                 isolate = True
             except Exception as error:
@@ -205,11 +207,16 @@ class BatchProcessor:
         )
 
     async def _apply(
-        self, decoded: list[_Decoded], undecodable: list[_Failure], *, isolate: bool
+        self,
+        records: Sequence[Record],
+        decoded: list[_Decoded],
+        undecodable: list[_Failure],
+        *,
+        isolate: bool,
     ) -> int:
         failures = list(undecodable)
         applied: list[_Decoded] = []
-        async with self._db.transaction() as session:
+        async with self.db.transaction() as session:
             fresh = await self._fresh(session, decoded)
             if not isolate:
                 await self._prepare(session, fresh)
@@ -234,6 +241,7 @@ class BatchProcessor:
                 )
             for failure in failures:
                 self._dead_letter(session, failure)
+            await positions.advance(session, self.consumer, records)
         for item in applied:
             self._metrics.consumed.labels(topic=item.record.topic).inc()
         for failure in failures:

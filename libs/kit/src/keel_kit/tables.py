@@ -136,3 +136,14 @@ class AuditHead(KitTable):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ConsumerPosition(KitTable):
+    """The next offset a consumer reads in a partition, written with the batch it follows."""
+
+    __tablename__ = "consumer_position"
+
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(249), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_offset: Mapped[int] = mapped_column(BigInteger)
