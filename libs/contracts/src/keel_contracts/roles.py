@@ -1,8 +1,9 @@
-"""Who may act in Keel: the roles a principal's token carries (DESIGN §5).
+"""Who may act in Keel: the roles a principal carries (DESIGN §5).
 
 A staff token carries one role; a company's identity provider may give several, and a caller is
-allowed a route when any of its roles is. Partners (channels, warehouses) sign their requests
-instead and are not roles.
+allowed a route when any of its roles is. Partners (marketplaces and web stores, warehouses'
+systems) carry no token: they sign each request, and the signature gives them their partner role.
+A token naming a partner role is refused.
 """
 
 from enum import StrEnum
@@ -17,6 +18,9 @@ class Role(StrEnum):
     FINANCE = "finance"
     LEADERSHIP = "leadership"  # reads everything, changes nothing
     SERVICE = "service"  # a Keel service calling another, as itself
+    CHANNEL = "channel"  # a marketplace or web store, by its signature: its own orders only
+    WAREHOUSE_SYSTEM = "warehouse_system"  # a warehouse's system, by its signature: its shipments
 
 
-STAFF_ROLES = tuple(r for r in Role if r is not Role.SERVICE)
+PARTNER_ROLES = (Role.CHANNEL, Role.WAREHOUSE_SYSTEM)
+STAFF_ROLES = tuple(r for r in Role if r is not Role.SERVICE and r not in PARTNER_ROLES)

@@ -20,12 +20,29 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel_contracts.roles import Role
 from keel_kit.audit import current_request_id, new_request_id
-from keel_kit.identity import KeySource, Principal, TokenRules, TokenVerifier, Unauthenticated
+from keel_kit.http_limits import (
+    DEFAULT_MAX_BODY_BYTES,
+    ClientGone,
+    read_body,
+    replay_body,
+    too_large,
+)
+from keel_kit.idempotency import REPLAYED_HEADER
+from keel_kit.identity import (
+    KeySource,
+    Principal,
+    TokenRules,
+    TokenVerifier,
+    Unauthenticated,
+    current_caller,
+)
+from keel_kit.partners import PARTNER_HEADER, PartnerVerifier, SignedRequest
 from keel_kit.problems import DomainError, problem
 from keel_kit.settings import ServiceSettings
 
@@ -78,20 +95,46 @@ def table(entries: Iterable[tuple[str, str, frozenset[Role]]]) -> Permissions:
 
 
 class AccessGuard:
-    """ASGI middleware: authenticate every `/v1` request, then authorize it by the table."""
+    """ASGI middleware: authenticate every `/v1` request (a bearer token, or a partner's
+    signature), then authorize it by the table."""
 
-    def __init__(self, app: ASGIApp, *, verifier: TokenVerifier, permissions: Permissions) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        verifier: TokenVerifier,
+        permissions: Permissions,
+        partners: PartnerVerifier | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
         self.app = app
         self.verifier = verifier
         self.permissions = permissions
+        self.partners = partners
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIX):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        signed: SignedRequest | None = None
+        body = b""
         try:
-            principal = await self.verifier.principal(_bearer(headers))
+            if self.partners is not None and _signed_by_partner(headers):
+                # The signature covers the body, so it is read here (within the size limit)
+                # and handed on to the app as it came.
+                read = await read_body(receive, limit=self.max_body_bytes)
+                if read is None:
+                    await too_large(self.max_body_bytes)(scope, receive, send)
+                    return
+                body, receive = read, replay_body(read, receive)
+                signed = await self.partners.verify(headers, body)
+                principal = signed.principal
+            else:
+                principal = await self.verifier.principal(_bearer(headers))
+        except ClientGone:
+            return  # nobody is left to answer
         except Unauthenticated as refusal:
             response = problem(401, "Unauthenticated", str(refusal))
             response.headers["WWW-Authenticate"] = 'Bearer realm="keel"'
@@ -106,14 +149,48 @@ class AccessGuard:
             detail = f"{principal.subject} ({principal.role}) may not {what}"
             await problem(403, "Forbidden", detail)(scope, receive, send)
             return
-        scope.setdefault("state", {})["principal"] = principal
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
         # The audit trail names the request an action came in (the caller's id, if it sent one).
         request_id = headers.get("x-request-id") or new_request_id()
-        token = current_request_id.set(request_id[:100])
+        request_token = current_request_id.set(request_id[:100])
+        caller_token = current_caller.set(principal.subject)
         try:
-            await self.app(scope, receive, send)
+            if signed is None or method == "GET":
+                await self.app(scope, receive, send)
+            else:
+                state["webhook_id"] = signed.webhook_id
+                await self._once(signed, body, scope, receive, send)
         finally:
-            current_request_id.reset(token)
+            current_caller.reset(caller_token)
+            current_request_id.reset(request_token)
+
+    async def _once(
+        self, signed: SignedRequest, body: bytes, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Run a signed request once per webhook id; a repeat gets the first answer."""
+        assert self.partners is not None
+        taken = await self.partners.take(signed, body)
+        if isinstance(taken, str):
+            conflict = problem(
+                409, "Conflict", taken, errors=[{"field": "header.webhook-id", "message": taken}]
+            )
+            await conflict(scope, receive, send)
+            return
+        if taken is not None:
+            replay = Response(
+                taken.response_body,
+                status_code=taken.status_code or 200,
+                media_type="application/json",
+                headers={REPLAYED_HEADER: "true"},
+            )
+            await replay(scope, receive, send)
+            return
+        answer = _Captured(send)
+        try:
+            await self.app(scope, receive, answer.send)
+        finally:
+            await self.partners.remember(signed, answer.status, answer.body)
 
     def _may(self, principal: Principal, method: str, template: str | None) -> bool:
         if Role.ADMIN in principal.roles:
@@ -122,6 +199,30 @@ class AccessGuard:
             return False
         allowed = self.permissions.routes[(method, template)]
         return principal.has_any(allowed)
+
+
+class _Captured:
+    """Passes a response on to the client and keeps its status and body."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status = 500  # unless the app answers
+        self._chunks: list[bytes] = []
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self._chunks)
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body":
+            self._chunks.append(message.get("body", b""))
+        await self._send(message)
+
+
+def _signed_by_partner(headers: Headers) -> bool:
+    return PARTNER_HEADER in headers and not headers.get("authorization")
 
 
 def _bearer(headers: Headers) -> str:
@@ -180,6 +281,12 @@ def current_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def signed_request_id(request: Request) -> str | None:
+    """The `webhook-id` of a partner's signed request: its idempotency key."""
+    webhook_id = getattr(request.state, "webhook_id", None)
+    return webhook_id if isinstance(webhook_id, str) else None
 
 
 def acting_person(principal: Principal, named: str | None, *, field: str) -> str:

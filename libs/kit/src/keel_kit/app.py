@@ -19,6 +19,7 @@ from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
 from keel_kit.http_limits import RequestBodyGuard
 from keel_kit.parked_api import router as parked_rows_router
+from keel_kit.partners import PartnerVerifier
 from keel_kit.periodic import PeriodicJob
 from keel_kit.problems import PROBLEM_RESPONSES, install_problem_handlers
 from keel_kit.query import reject_control_characters
@@ -76,7 +77,11 @@ def create_service_app(
         permissions | checks.PERMISSIONS | parked_api.PERMISSIONS | audit_api.PERMISSIONS
     )
     app.add_middleware(
-        AccessGuard, verifier=token_verifier(settings), permissions=app.state.permissions
+        AccessGuard,
+        verifier=token_verifier(settings),
+        permissions=app.state.permissions,
+        partners=PartnerVerifier(context.db),
+        max_body_bytes=settings.max_body_bytes,
     )
     document_bearer_auth(app)
     app.include_router(_health_router())

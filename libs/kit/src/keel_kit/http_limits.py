@@ -69,8 +69,8 @@ class RequestBodyGuard:
             await self._too_large(scope, receive, send)
             return
         try:
-            body = await _read_body(receive, limit=self.max_body_bytes)
-        except _ClientGone:
+            body = await read_body(receive, limit=self.max_body_bytes)
+        except ClientGone:
             return  # nobody is left to answer
         if body is None:
             await self._too_large(scope, receive, send)
@@ -79,7 +79,7 @@ class RequestBodyGuard:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     def _refusal(self, body: bytes, content_type: str | None) -> JSONResponse | None:
         if not body:
@@ -111,28 +111,31 @@ class RequestBodyGuard:
         return None
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            413,
-            "Request body too large",
-            f"the request body is larger than the limit of {self.max_body_bytes} bytes",
-            limit_bytes=self.max_body_bytes,
-            errors=[{"field": "body", "message": f"at most {self.max_body_bytes} bytes"}],
-        )
-        await response(scope, receive, send)
+        await too_large(self.max_body_bytes)(scope, receive, send)
 
 
-class _ClientGone(Exception):
+def too_large(limit: int) -> JSONResponse:
+    return problem(
+        413,
+        "Request body too large",
+        f"the request body is larger than the limit of {limit} bytes",
+        limit_bytes=limit,
+        errors=[{"field": "body", "message": f"at most {limit} bytes"}],
+    )
+
+
+class ClientGone(Exception):
     """The client disconnected before its body was complete."""
 
 
-async def _read_body(receive: Receive, *, limit: int) -> bytes | None:
+async def read_body(receive: Receive, *, limit: int) -> bytes | None:
     """The whole body, or None as soon as it grows past `limit` bytes (the rest is not read)."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            raise _ClientGone
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -143,7 +146,7 @@ async def _read_body(receive: Receive, *, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the app the body already read, then defers to the server."""
     sent = False
 

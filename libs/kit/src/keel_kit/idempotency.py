@@ -28,6 +28,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit.context import ServiceContext
+from keel_kit.identity import current_caller
 from keel_kit.problems import Conflict, DomainError
 from keel_kit.tables import IdempotencyRecord
 
@@ -112,6 +113,7 @@ async def recall_many(
     or the `DomainError` refusing it. A key repeated within the batch runs once; its repeats
     replay that outcome (or are a 422 if their body differs).
     """
+    scope = _callers(scope)
     hashes = [_hash(request) for _, request in requests]
     keys = list(dict.fromkeys(key for key, _ in requests))
     in_flight = await _claim(session, scope, keys)
@@ -195,6 +197,14 @@ async def _remembered(
         )
     )
     return {record.key: record for record in rows}
+
+
+def _callers(scope: str) -> str:
+    """The scope as the current caller's own: the same key from two callers is two keys."""
+    caller = current_caller.get()
+    if caller is None:
+        return scope
+    return f"{scope}@{hashlib.sha256(caller.encode()).hexdigest()[:32]}"
 
 
 def _hash(request: BaseModel) -> str:

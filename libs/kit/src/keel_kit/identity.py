@@ -16,6 +16,7 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,17 @@ from typing import Any
 import httpx
 import jwt
 
-from keel_contracts.roles import Role
+from keel_contracts.roles import PARTNER_ROLES, Role
 
 SERVICE_KEY_PREFIX = "service:"
 # An unknown key id makes the verifier reread the keys (the issuer may have rotated), but not
 # more often than this, so a stream of forged key ids cannot hammer the issuer.
 JWKS_REFRESH_SECONDS = 30.0
+
+
+# Who the request being served is from (set by the access guard): idempotency keys are kept per
+# caller, so one partner's key can never replay, or reveal, another's answer.
+current_caller: ContextVar[str | None] = ContextVar("keel_caller", default=None)
 
 
 class Unauthenticated(Exception):
@@ -152,4 +158,6 @@ class TokenVerifier:
         roles = frozenset(Role(r) for r in named if r in known)
         if not roles:
             raise Unauthenticated(f"token carries no Keel role in {self._rules.role_claim!r}")
+        if roles & set(PARTNER_ROLES):
+            raise Unauthenticated("a partner role comes only with a partner's signature")
         return roles

@@ -147,3 +147,32 @@ class ConsumerPosition(KitTable):
     topic: Mapped[str] = mapped_column(String(249), primary_key=True)
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)
     next_offset: Mapped[int] = mapped_column(BigInteger)
+
+
+class PartnerSecret(KitTable):
+    """A partner's signing secret (Standard Webhooks, symmetric). Two may be active at once, so
+    a partner can rotate without a gap; a revoked one stays, for the record."""
+
+    __tablename__ = "partner_secret"
+
+    secret_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partner: Mapped[str] = mapped_column(String(120), index=True)  # channel:<id>, warehouse:<id>
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class PartnerRequest(KitTable):
+    """A signed request's `webhook-id`, taken once per partner, with the answer it was given
+    (null while it runs). Kept only as long as a signature stays fresh, and a while more."""
+
+    __tablename__ = "partner_request"
+
+    partner: Mapped[str] = mapped_column(String(120), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -8,6 +8,8 @@ it; a service's harness wraps that in its fixture and adds the steps its tests s
 from __future__ import annotations
 
 import itertools
+import json
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
@@ -22,13 +24,14 @@ from sqlmodel import col, select
 
 from keel_contracts import Envelope, Message, dead_letter_topic, topic_for_message
 from keel_contracts.roles import Role
+from keel_kit import partners
 from keel_kit.catchup import FixedLag, ReplicaCatchup
 from keel_kit.checks import OUTBOX_DRAINED
 from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.db import Database
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.signing import ServiceCredentials, StackKeys
-from keel_kit.tables import OutboxRecord
+from keel_kit.tables import OutboxRecord, PartnerSecret
 
 _offsets = itertools.count()
 TEST_ADMIN = "tess"  # who a service test's client is signed in as
@@ -92,6 +95,38 @@ class ServiceUnderTest:
     def as_person(self, user: str, role: Role) -> dict[str, str]:
         """Headers that make a request come from `user` acting in `role`."""
         return {"Authorization": f"Bearer {self.keys.staff_token(user=user, role=role)}"}
+
+    async def partner_secret(self, partner: str) -> str:
+        """An active signing secret for `partner`, stored straight into this service's database
+        (the services that own partners issue them through their routes)."""
+        secret = partners.new_secret()
+        async with self.db.transaction() as session:
+            session.add(
+                PartnerSecret(
+                    secret_id=str(uuid.uuid4()), partner=partner, secret=secret, created_by="test"
+                )
+            )
+        return secret
+
+    async def signed(
+        self,
+        method: str,
+        path: str,
+        *,
+        partner: str,
+        secret: str,
+        body: Any = None,
+        **signing: Any,
+    ) -> httpx.Response:
+        """Send a request as a partner signs it (`partner` like `channel:web`), with no token;
+        `signing` passes `webhook_id` or `at` (a Unix time) on to the signature."""
+        raw = b"" if body is None else json.dumps(body).encode()
+        headers = {
+            "Authorization": "",
+            "Content-Type": "application/json",
+            **partners.signature_headers(secret, raw, partner=partner, **signing),
+        }
+        return await self.client.request(method, path, content=raw, headers=headers)
 
     def as_service(self, service: str) -> dict[str, str]:
         """Headers that make a request come from another Keel service, as itself."""

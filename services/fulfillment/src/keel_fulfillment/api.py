@@ -1,24 +1,41 @@
-"""Fulfillment HTTP API: warehouses report events; anyone may look up an order's shipments."""
+"""Fulfillment HTTP API: warehouses report events; staff and warehouses look up shipments.
+
+A warehouse's system, signing as `warehouse:<location_id>`, reports and reads only its own
+location's shipments: another location's is not found, as if it did not exist.
+"""
 
 from fastapi import APIRouter, status
 
+from keel_contracts.roles import Role
 from keel_fulfillment import service
 from keel_fulfillment.context import FulfillmentDep
 from keel_fulfillment.schemas import EventAccepted, ShipmentPublic, WarehouseEventIn
+from keel_kit.access import PrincipalDep
+from keel_kit.partners import partner_id
+from keel_kit.problems import NotFound
 
 router = APIRouter(prefix="/v1", tags=["fulfillment"])
 
 
 @router.post("/warehouses/{location_id}/events", status_code=status.HTTP_202_ACCEPTED)
 async def warehouse_event(
-    location_id: str, body: WarehouseEventIn, fulfillment: FulfillmentDep
+    location_id: str, body: WarehouseEventIn, fulfillment: FulfillmentDep, principal: PrincipalDep
 ) -> EventAccepted:
     """Picked, packed, shipped or delivered; idempotent on the warehouse's `event_id`."""
+    own = partner_id(principal, Role.WAREHOUSE_SYSTEM)
+    if own is not None and own != location_id:
+        raise NotFound(f"no shipment {body.shipment_id}")
     async with fulfillment.unit_of_work() as uow:
-        return await service.record_warehouse_event(uow=uow, location_id=location_id, cmd=body)
+        return await service.record_warehouse_event(
+            uow=uow, location_id=location_id, cmd=body, signed_by=own
+        )
 
 
 @router.get("/shipments")
-async def list_shipments(order_id: str, fulfillment: FulfillmentDep) -> list[ShipmentPublic]:
+async def list_shipments(
+    order_id: str, fulfillment: FulfillmentDep, principal: PrincipalDep
+) -> list[ShipmentPublic]:
     async with fulfillment.unit_of_work() as uow:
-        return await service.shipments(uow=uow, order_id=order_id)
+        shipments = await service.shipments(uow=uow, order_id=order_id)
+    own = partner_id(principal, Role.WAREHOUSE_SYSTEM)
+    return [s for s in shipments if own is None or s.location_id == own]

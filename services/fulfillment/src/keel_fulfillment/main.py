@@ -4,7 +4,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from keel_fulfillment import models  # noqa: F401  (registers the tables)
+from keel_fulfillment import (
+    models,  # noqa: F401  (registers the tables)
+    partners,
+)
 from keel_fulfillment.api import router
 from keel_fulfillment.context import FulfillmentContext
 from keel_fulfillment.handlers import handlers
@@ -18,7 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         FulfillmentContext.create(settings or Settings()),
         handlers=handlers,
-        routers=[router, replica_router()],
+        routers=[router, partners.router, replica_router()],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Warehouses, shipment plans, pick tasks, carriers and tracking.",

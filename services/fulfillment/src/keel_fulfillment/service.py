@@ -76,9 +76,13 @@ async def cancel_shipments(*, uow: Work, event: OrderCancelled, cause: Envelope)
 
 
 async def record_warehouse_event(
-    *, uow: Work, location_id: str, cmd: WarehouseEventIn
+    *, uow: Work, location_id: str, cmd: WarehouseEventIn, signed_by: str | None = None
 ) -> EventAccepted:
-    """Apply a warehouse's event once; the same event id again changes nothing."""
+    """Apply a warehouse's event once; the same event id again changes nothing.
+
+    `signed_by` is the location of the warehouse system that signed the request, if one did:
+    another location's shipment is then not found, rather than named.
+    """
     session, outbox = uow.session, uow.outbox
     seen = await repository.get_warehouse_event(session, cmd.event_id)
     if seen is not None:
@@ -96,7 +100,7 @@ async def record_warehouse_event(
             event_id=cmd.event_id, shipment_id=cmd.shipment_id, status=status, duplicate=True
         )
     shipment = await repository.get_shipment(session, cmd.shipment_id)
-    if shipment is None:
+    if shipment is None or signed_by not in (None, shipment.location_id):
         raise NotFound(f"no shipment {cmd.shipment_id}")
     if shipment.location_id != location_id:
         raise DomainError(

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from keel_kit.access import PrincipalDep
+from keel_kit.access import PrincipalDep, signed_request_id
 from keel_kit.idempotency import IdempotencyKey
 from keel_kit.problems import DomainError
 from keel_kit.query import CursorQuery
@@ -40,36 +40,48 @@ async def list_channels(orders: OrderDep) -> list[ChannelPublic]:
 
 
 @router.post("/orders", status_code=status.HTTP_202_ACCEPTED, response_model=OrderAccepted)
-async def place_order(body: OrderCreate, orders: OrderDep, key: IdempotencyKey = None) -> Response:
+async def place_order(
+    body: OrderCreate,
+    orders: OrderDep,
+    principal: PrincipalDep,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
     """Accept an order; validation (stock, payment, rules) continues asynchronously.
 
-    The `Idempotency-Key` header is required: a marketplace retrying after a timeout must get
-    the same order back, never a second one.
+    The request needs a key, so a marketplace retrying after a timeout gets the same order back,
+    never a second one: the `Idempotency-Key` header, or a signed channel's `webhook-id`.
+    A signed channel places orders for itself only (another channel is a 403).
     """
+    key = key or signed_request_id(request)
     if key is None:
         raise DomainError("send an Idempotency-Key header", field="Idempotency-Key")
     async with orders.unit_of_work() as uow:
-        answer = await intake.place_order(uow=uow, key=key, cmd=body)
+        answer = await intake.place_order(uow=uow, key=key, cmd=body, caller=principal)
     return answer.response()
 
 
 @router.post("/orders/batch")
-async def place_orders(body: OrderBatch, orders: OrderDep) -> BatchAccepted:
+async def place_orders(
+    body: OrderBatch, orders: OrderDep, principal: PrincipalDep
+) -> BatchAccepted:
     """Accept up to 500 orders in one request, as a marketplace feed sends them.
 
     Each order is judged alone and answered in `results`, in the order sent, with the status a
     single POST would have had; refused orders leave no trace. Each carries its own
     `idempotency_key`, shared with single POSTs: a retried batch replays every answer.
-    A body that does not parse is refused whole (422, naming the field).
+    A body that does not parse is refused whole (422, naming the field). A signed channel's
+    order for another channel is refused alone (403 in its result).
     """
     async with orders.unit_of_work() as uow:
-        return await intake.place_orders(uow=uow, cmd=body)
+        return await intake.place_orders(uow=uow, cmd=body, caller=principal)
 
 
 @router.get("/orders/{order_id}")
-async def get_order(order_id: str, orders: OrderDep) -> OrderPublic:
+async def get_order(order_id: str, orders: OrderDep, principal: PrincipalDep) -> OrderPublic:
+    """One order; a signed channel finds only its own orders."""
     async with orders.unit_of_work() as uow:
-        return await service.view_order(uow=uow, order_id=order_id)
+        return await service.view_order(uow=uow, order_id=order_id, viewer=principal)
 
 
 @router.post("/orders/{order_id}/cancel")

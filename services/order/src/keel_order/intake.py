@@ -22,9 +22,13 @@ from pydantic import BaseModel
 from keel_contracts import new_event_id
 from keel_contracts.commands import AuthorizePayment, ReserveStock
 from keel_contracts.events import OrderedLine, OrderPlaced
+from keel_contracts.roles import Role
 from keel_contracts.values import Line, Money
+from keel_kit.access import ForbiddenActor
 from keel_kit.catchup import ReplicaBehind
 from keel_kit.idempotency import Answer, Outcome, recall_many
+from keel_kit.identity import Principal
+from keel_kit.partners import partner_id
 from keel_kit.problems import Conflict, DomainError
 from keel_kit.replicas import ITEMS_TOPIC
 from keel_order import domain, lifecycle, repository
@@ -60,20 +64,20 @@ class _Rows:
     holds: list[OrderHold] = field(default_factory=list)  # rare: added after their orders
 
 
-async def place_order(*, uow: Work, key: str, cmd: OrderCreate) -> Answer:
+async def place_order(*, uow: Work, key: str, cmd: OrderCreate, caller: Principal) -> Answer:
     """Accept one order, or replay the answer its `key` was given; a refusal is raised, so
     the order leaves no trace."""
-    [outcome] = await _once_per_key(uow, [(key, cmd)])
+    [outcome] = await _once_per_key(uow, [(key, cmd)], caller)
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome
 
 
-async def place_orders(*, uow: Work, cmd: OrderBatch) -> BatchAccepted:
+async def place_orders(*, uow: Work, cmd: OrderBatch, caller: Principal) -> BatchAccepted:
     """Accept or refuse each order of a batch alone, each once per its key, answering each
     with what a single POST would have answered."""
     requests = [(item.idempotency_key, item.order) for item in cmd.orders]
-    outcomes = await _once_per_key(uow, requests)
+    outcomes = await _once_per_key(uow, requests, caller)
     results = [
         BatchOutcome(idempotency_key=key, status=outcome.status, problem=outcome.document())
         if isinstance(outcome, DomainError)
@@ -89,9 +93,11 @@ async def place_orders(*, uow: Work, cmd: OrderBatch) -> BatchAccepted:
     return BatchAccepted(accepted=accepted, refused=len(results) - accepted, results=results)
 
 
-async def _once_per_key(uow: Work, requests: list[tuple[str, OrderCreate]]) -> list[Outcome]:
+async def _once_per_key(
+    uow: Work, requests: list[tuple[str, OrderCreate]], caller: Principal
+) -> list[Outcome]:
     async def accept(orders: Sequence[OrderCreate]) -> Sequence[BaseModel | DomainError]:
-        return await _accept_orders(uow, orders)
+        return await _accept_orders(uow, orders, partner_id(caller, Role.CHANNEL))
 
     return await recall_many(
         uow.session, scope="orders", requests=requests, status_code=202, run=accept
@@ -99,7 +105,7 @@ async def _once_per_key(uow: Work, requests: list[tuple[str, OrderCreate]]) -> l
 
 
 async def _accept_orders(
-    uow: Work, orders: Sequence[OrderCreate]
+    uow: Work, orders: Sequence[OrderCreate], signed_channel: str | None
 ) -> list[OrderAccepted | DomainError]:
     """Accept each order and start its validation (stock, payment and rules at once), or say
     why not. The answers are in the order of `orders`."""
@@ -122,7 +128,7 @@ async def _accept_orders(
     rows = _Rows()
     answers: list[OrderAccepted | DomainError] = []
     for cmd in orders:
-        refusal = _refusal(cmd, known)
+        refusal = _refusal(cmd, known, signed_channel)
         if refusal is not None:
             answers.append(refusal)
             continue
@@ -138,7 +144,12 @@ async def _accept_orders(
     return answers
 
 
-def _refusal(cmd: OrderCreate, known: _Known) -> DomainError | None:
+def _refusal(cmd: OrderCreate, known: _Known, signed_channel: str | None) -> DomainError | None:
+    if signed_channel is not None and cmd.channel != signed_channel:
+        return ForbiddenActor(
+            f"channel {signed_channel} may not place orders for channel {cmd.channel}",
+            field="channel",
+        )
     if cmd.channel not in known.channels:
         return DomainError(f"unknown channel {cmd.channel}", field="channel")
     for index, line in enumerate(cmd.lines):

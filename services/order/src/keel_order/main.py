@@ -11,6 +11,7 @@ from keel_kit.replicas import replica_router
 from keel_order import (
     checks,
     models,  # noqa: F401  (registers the tables)
+    partners,
     saga,
 )
 from keel_order.api import router
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         context,
         handlers=handlers,
-        routers=[router, holds_router, replica_router()],
+        routers=[router, holds_router, partners.router, replica_router()],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Orders and lines, sales channels, customer accounts and the order saga.",

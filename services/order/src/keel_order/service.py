@@ -6,6 +6,7 @@ from keel_contracts import money
 from keel_contracts.roles import Role
 from keel_kit import audit
 from keel_kit.identity import Principal
+from keel_kit.partners import partner_id
 from keel_kit.problems import Conflict, NotFound
 from keel_order import domain, lifecycle, repository
 from keel_order.context import Work
@@ -50,9 +51,10 @@ async def list_channels(*, uow: Work) -> list[ChannelPublic]:
 
 
 async def cancel_order(*, uow: Work, order_id: str, reason: str, actor: Principal) -> OrderAccepted:
-    """Cancel the order for `actor`, the person asking (whom its closed holds name)."""
+    """Cancel the order for `actor`, the person (or channel) asking, whom its closed holds name.
+    A signed channel cancels only its own orders."""
     order = await repository.get_order(uow.session, order_id, lock=True)
-    if order is None:
+    if order is None or not _visible_to(actor, order.channel):
         raise NotFound(f"no order {order_id}")
     if Status(order.status) not in domain.CANCELLABLE:
         raise Conflict(f"an order that is {order.status} can no longer be cancelled")
@@ -76,9 +78,9 @@ async def cancel_order(*, uow: Work, order_id: str, reason: str, actor: Principa
     return OrderAccepted(order_id=order.order_id, status=order.status)
 
 
-async def view_order(*, uow: Work, order_id: str) -> OrderPublic:
+async def view_order(*, uow: Work, order_id: str, viewer: Principal) -> OrderPublic:
     order = await repository.get_order(uow.session, order_id)
-    if order is None:
+    if order is None or not _visible_to(viewer, order.channel):
         raise NotFound(f"no order {order_id}")
     history = await repository.history(uow.session, order_id)
     return OrderPublic(
@@ -121,3 +123,9 @@ async def shipped_orders(*, uow: Work, cursor: str | None, limit: int) -> Shippe
         ],
         next_cursor=page[-1].order_id if len(rows) > limit else None,
     )
+
+
+def _visible_to(principal: Principal, channel: str) -> bool:
+    """Staff see every channel's orders; a signed channel its own, and no other exists for it."""
+    own = partner_id(principal, Role.CHANNEL)
+    return own is None or own == channel

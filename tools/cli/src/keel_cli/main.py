@@ -20,7 +20,7 @@ from keel_cli import audit, dlq_commands, stack
 from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import SERVICES
-from keel_contracts.roles import Role
+from keel_contracts.roles import STAFF_ROLES, Role
 
 app = typer.Typer(
     help="Keel: the operations core, run locally without Docker.", no_args_is_help=True
@@ -294,8 +294,11 @@ def token(
         lifetime = parse_duration(ttl)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--ttl") from error
-    if role is Role.SERVICE:
-        raise typer.BadParameter("a person's token; services sign their own", param_hint="--role")
+    if role not in STAFF_ROLES:
+        raise typer.BadParameter(
+            "a person's token; services sign their own, partners sign their requests",
+            param_hint="--role",
+        )
     if not user.strip() or len(user) > 200:
         raise typer.BadParameter("name a person, up to 200 characters", param_hint="--user")
     print(stack.keys().staff_token(user=user, role=role, ttl=lifetime))

@@ -3,8 +3,7 @@
 Every `/v1` route needs a principal, so whatever `keel demo`, `bench`, `chaos`, `check` and
 `dlq` do is done by a named person with the least role that may do it (the services' permission
 tables, README "Who may do what"), with a staff token signed by the stack's issuer. Channels and
-warehouses will sign their own requests one day; until then a channel's orders are taken by order
-entry staff and a warehouse's events are posted by a warehouse person.
+warehouses' systems sign their own requests instead (`keel_cli.partners`).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from keel_cli import stack
+from keel_cli import partners, stack
 from keel_contracts.roles import Role
 
 
@@ -57,6 +56,7 @@ class Staff:
         self._make = make
         self._state_dir = state_dir
         self._clients: dict[tuple[Person, str], httpx.AsyncClient] = {}
+        self._partners: dict[str, httpx.AsyncClient] = {}
 
     def client(self, person: Person, service: str) -> httpx.AsyncClient:
         """`person` at `service`."""
@@ -65,9 +65,20 @@ class Staff:
             self._clients[(person, service)] = self._make(service, headers)
         return self._clients[(person, service)]
 
+    async def partner(self, kind: str, partner_id: str, service: str) -> httpx.AsyncClient:
+        """The partner `kind:partner_id` (a channel, a warehouse) at `service`, signing its
+        requests with the secret admin issued it."""
+        name = f"{kind}:{partner_id}"
+        if name not in self._partners:
+            admin = self.client(ADMIN, service)
+            client = self._make(service, {})
+            client.auth = await partners.signing(admin, kind, partner_id, self._state_dir)
+            self._partners[name] = client
+        return self._partners[name]
+
     async def __aenter__(self) -> Staff:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for client in self._clients.values():
+        for client in [*self._clients.values(), *self._partners.values()]:
             await client.aclose()

@@ -38,8 +38,14 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
     started = datetime.now(UTC)  # the report's revenue and margins count from here
     async with Staff(_client) as staff:
         # Who does what: the people in `keel_cli.people`, each at the services they use.
-        desk = staff.client(ORDER_DESK, "order")  # the channels' orders and cancellations
-        shipping = staff.client(WAREHOUSE, "fulfillment")  # the warehouses' shipment events
+        desk = staff.client(ORDER_DESK, "order")  # customers' cancellations, order lookups
+        shipping = staff.client(WAREHOUSE, "fulfillment")  # looks up shipments
+        # The channels place their orders and the warehouses' systems report their shipments
+        # themselves, each signing its requests.
+        channels = {c: await staff.partner("channel", c, "order") for c in shoppers.CHANNELS}
+        systems = {
+            w: await staff.partner("warehouse", w, "fulfillment") for w, *_ in catalog.WAREHOUSES
+        }
         buyer = staff.client(BUYER, "procurement")
         items = catalog.items(run, skus, rng)
         with console.status(f"seeding {skus} SKUs, suppliers and sales history"):
@@ -61,7 +67,7 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
             placing = progress.add_task("orders placed", total=orders)
             settling = progress.add_task("orders settled", total=orders)
             placed = await shoppers.place_all(
-                desk, run, orders, items, rng, lambda: progress.advance(placing)
+                desk, run, orders, items, rng, lambda: progress.advance(placing), channels=channels
             )
             statuses = await warehouses.drive(
                 desk,
@@ -69,6 +75,7 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
                 placed,
                 lambda n: progress.advance(settling, n),
                 patience=max(120.0, orders * 0.2),
+                systems=systems,
             )
         with console.status("replenishing: run, approve, send, confirm, receive"):
             replenishment = await procure.replenish(
@@ -87,6 +94,7 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
                 lambda n: progress.advance(catching_up, n),
                 patience=max(60.0, len(waiting) * 0.5),
                 settled=warehouses.SETTLED - {"backordered"},
+                systems=systems,
             )
         delivered = [order_id for order_id, status in statuses.items() if status == "delivered"]
         coming_back = round(len(delivered) * RETURN_SHARE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -77,9 +77,11 @@ async def place_all(
     on_placed: Callable[[], None],
     *,
     concurrency: int = 16,
+    channels: Mapping[str, httpx.AsyncClient] | None = None,
 ) -> list[Placed]:
     """Place `count` orders, `concurrency` at a time, as marketplaces would (with retries'
-    Idempotency-Keys); about 3 in 100 customers will cancel."""
+    Idempotency-Keys); about 3 in 100 customers will cancel. Each order goes through its
+    channel's own client in `channels` (signing as the channel) when given, else `order`'s."""
     bodies = [order_body(run, n, catalog, rng) for n in range(count)]
     cancels = [rng.random() < 0.03 for _ in range(count)]
     limit = asyncio.Semaphore(concurrency)
@@ -87,7 +89,8 @@ async def place_all(
 
     async def place(body: dict[str, object], cancel: bool) -> Placed:
         async with limit:
-            response = await order.post(
+            channel = channels[str(body["channel"])] if channels else order
+            response = await channel.post(
                 "/v1/orders", json=body, headers={"Idempotency-Key": str(body["external_id"])}
             )
         if response.status_code != 202:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import httpx
 
@@ -24,9 +24,11 @@ async def drive(
     patience: float,
     settled: frozenset[str] = SETTLED,
     concurrency: int = 16,
+    systems: Mapping[str, httpx.AsyncClient] | None = None,
 ) -> dict[str, str]:
     """Move every order along until its status is in `settled` (or `patience` seconds pass);
-    returns final statuses."""
+    returns final statuses. Shipment events go through `systems` (each warehouse's system,
+    signing as its location) when given, else as the `fulfillment` client's person."""
     statuses: dict[str, str] = {}
     limit = asyncio.Semaphore(concurrency)
     cancel_sent: set[str] = set()
@@ -44,7 +46,7 @@ async def drive(
                 )
                 return
             if status in ("released", "partially_shipped", "shipped"):
-                await _advance_shipments(fulfillment, p.order_id)
+                await _advance_shipments(fulfillment, p.order_id, systems)
             waiting_to_cancel = p.cancel and status in CANCELLABLE
             if status in settled and not waiting_to_cancel and p.order_id not in statuses:
                 statuses[p.order_id] = status
@@ -59,7 +61,11 @@ async def drive(
     return statuses
 
 
-async def _advance_shipments(fulfillment: httpx.AsyncClient, order_id: str) -> None:
+async def _advance_shipments(
+    fulfillment: httpx.AsyncClient,
+    order_id: str,
+    systems: Mapping[str, httpx.AsyncClient] | None = None,
+) -> None:
     """Each call moves every shipment of the order one warehouse step further."""
     shipments = (await fulfillment.get("/v1/shipments", params={"order_id": order_id})).json()
     for shipment in shipments:
@@ -73,4 +79,6 @@ async def _advance_shipments(fulfillment: httpx.AsyncClient, order_id: str) -> N
         }
         if event == "shipped":
             body |= {"carrier": "UPS", "tracking_number": f"1Z{shipment['shipment_id'][-10:]}"}
-        await fulfillment.post(f"/v1/warehouses/{shipment['location_id']}/events", json=body)
+        location = shipment["location_id"]
+        reporter = systems[location] if systems else fulfillment
+        await reporter.post(f"/v1/warehouses/{location}/events", json=body)
