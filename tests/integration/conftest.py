@@ -19,9 +19,11 @@ def start_service(infra: Infra, tmp_path: Path) -> Iterator[StartService]:
 
     The test's services share one state folder, so one set of signing keys, made here in its
     `auth/`: every service checks tokens against them, finance signs its calls to inventory with
-    its own key from there, and each process's `keys` sign the test's requests.
+    its own key from there, and each process's `keys` sign the test's requests. It is laid out as
+    `keel up` lays out a stack's (`<stack>/data`), so the CLI run with `KEEL_STATE_DIR=<stack>`
+    signs with the same keys.
     """
-    state_dir = tmp_path / "state"
+    state_dir = tmp_path / "stack" / "data"
     keys = StackKeys.ensure(state_dir / "auth")
     started: list[ServiceProcess] = []
 

@@ -1,5 +1,6 @@
 """A malformed message goes to the dead-letter topic with its error, the next message on the
-same partition is processed, and `keel dlq replay` re-delivers the corrected message."""
+same partition is processed, and `keel dlq replay` has finance apply the corrected message, as
+admin, audited."""
 
 import asyncio
 import json
@@ -15,7 +16,14 @@ from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import StockReceived
 from keel_contracts.values import Money
 from tests.conftest import Infra
-from tests.integration.support import StartService, eventually, journal_entries, new_sku, produce
+from tests.integration.support import (
+    ServiceProcess,
+    StartService,
+    eventually,
+    journal_entries,
+    new_sku,
+    produce,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -35,10 +43,16 @@ def _receipt(sku: str, quantity: int) -> Envelope:
     )
 
 
-def _keel(infra: Infra, *args: str) -> str:
+def _keel(infra: Infra, finance: ServiceProcess, *args: str) -> str:
+    """The CLI against this test's broker, its finance, and its stack's keys."""
     result = subprocess.run(
         [sys.executable, "-m", "keel_cli.main", *args],
-        env={**os.environ, "KEEL_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap},
+        env={
+            **os.environ,
+            "KEEL_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+            "KEEL_FINANCE_URL": finance.url,
+            "KEEL_STATE_DIR": finance.env["KEEL_STATE_DIR"].removesuffix("/data"),
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -47,8 +61,8 @@ def _keel(infra: Infra, *args: str) -> str:
     return result.stdout
 
 
-def _letters_for(infra: Infra, key: str) -> list[dict[str, Any]]:
-    letters = json.loads(_keel(infra, "dlq", "list", "finance-service", "--json"))
+def _letters_for(infra: Infra, finance: ServiceProcess, key: str) -> list[dict[str, Any]]:
+    letters = json.loads(_keel(infra, finance, "dlq", "list", "finance-service", "--json"))
     return [letter for letter in letters if letter["key"] == key]
 
 
@@ -68,8 +82,9 @@ def test_poison_message_is_parked_and_replayed_after_fixing(
     good_id = good.payload["movement_id"]
     broken_id = broken.payload["movement_id"]
     assert eventually(lambda: journal_entries(finance, good_id), what="the next message applied")
-    letters = eventually(lambda: _letters_for(infra, sku), what="the dead letter")
+    letters = eventually(lambda: _letters_for(infra, finance, sku), what="the dead letter")
     assert len(letters) == 1
+    assert letters[0]["kind"] == "dead_letter"
     assert letters[0]["original"].startswith("inventory.stock.v1[")
     assert "quantity" in letters[0]["error"]
     assert journal_entries(finance, broken_id) == []
@@ -78,6 +93,7 @@ def test_poison_message_is_parked_and_replayed_after_fixing(
     fixed.write_bytes(broken.to_bytes())  # the operator's corrected message
     output = _keel(
         infra,
+        finance,
         "dlq",
         "replay",
         "finance-service",
@@ -86,6 +102,17 @@ def test_poison_message_is_parked_and_replayed_after_fixing(
         "--body",
         str(fixed),
     )
-    assert "1 message(s) replayed" in output
-    entries = eventually(lambda: journal_entries(finance, broken_id), what="the replayed message")
+    assert "1 message(s) replayed, 1 applied" in output
+    entries = journal_entries(finance, broken_id)  # applied before the CLI had its answer
     assert entries[0]["lines"][0]["debit"] == "20.00"
+    # A governed action, on the record: who replayed which letter, and that it was corrected.
+    offset = letters[0]["offset"]
+    [entry] = finance.get("/v1/audit", object_id=f"finance-service.dlq@{offset}").json()["items"]
+    assert entry["action"] == "dead_letter.replayed"
+    assert entry["actor"] == "admin-ann"
+    assert entry["after"] == {"corrected": True, "failed_again": None}
+    # Replayed again as it was (broken), it fails again and says why; nothing is posted twice.
+    again = finance.post(f"/v1/dead-letters/{offset}/replay", {})
+    assert again.json()["applied"] is False
+    assert "quantity" in again.json()["error"]
+    assert len(journal_entries(finance, broken_id)) == 1

@@ -13,12 +13,12 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlmodel import col, select
 
-from keel_cli.topic_reader import read_topic
 from keel_kit.db import Database
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.relay import OutboxRelay
 from keel_kit.tables import OutboxParked, OutboxRecord
+from keel_kit.topic_reader import read_topic
 from tests.conftest import Infra
 from tests.integration.kit_schema import create_kit_tables
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from keel_cli.topic_reader import read_topic
 from keel_contracts import Envelope
 from keel_contracts.commands import AuthorizePayment, CapturePayment, VoidPayment
 from keel_contracts.values import Money
+from keel_kit.topic_reader import read_topic
 from tests.conftest import Infra
 from tests.integration.support import (
     ServiceProcess,

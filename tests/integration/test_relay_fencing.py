@@ -23,12 +23,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import func
 from sqlmodel import select
 
-from keel_cli.topic_reader import read_topic
 from keel_kit.db import Database
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.relay import OutboxRelay, create_producer
 from keel_kit.tables import OutboxRecord
+from keel_kit.topic_reader import read_topic
 from tests.conftest import Infra
 from tests.integration.kit_schema import create_kit_tables
 

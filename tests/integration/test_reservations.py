@@ -11,10 +11,10 @@ from collections import Counter
 import asyncpg
 import pytest
 
-from keel_cli.topic_reader import read_topic
 from keel_contracts import Envelope
 from keel_contracts.commands import ReserveStock
 from keel_contracts.values import Line
+from keel_kit.topic_reader import read_topic
 from tests.conftest import Infra
 from tests.integration.support import (
     ServiceProcess,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from keel_kit.http_limits import field_holding_unstorable_text, json_shape_problem
+from keel_kit.http_limits import BodyLimits, field_holding_unstorable_text, json_shape_problem
 from kit_http_app import BODY_LIMIT, client, tiny_app
 
 pytestmark = pytest.mark.unit
@@ -46,6 +46,25 @@ async def test_a_body_over_the_limit_is_a_413_stating_the_limit(http: httpx.Asyn
     assert fields(response) == {"body"}
     assert response.json()["limit_bytes"] == BODY_LIMIT
     assert str(BODY_LIMIT) in response.json()["detail"]
+
+
+@pytest.mark.asyncio
+async def test_a_batch_route_takes_its_own_larger_limit(http: httpx.AsyncClient) -> None:
+    big = {"name": "x" * BODY_LIMIT}
+
+    single = await http.post("/v1/things", json=big)
+    batch = await http.post("/v1/things/batch", json=big)
+
+    assert single.status_code == 413
+    assert batch.status_code == 405  # past the body checks to routing: no POST there
+
+
+def test_body_limits_tell_a_batch_path_from_any_other() -> None:
+    limits = BodyLimits(default=10, batch=99)
+
+    assert limits.for_path("/v1/orders/batch") == 99
+    assert limits.for_path("/v1/orders") == 10
+    assert limits.for_path("/v1/batches") == 10
 
 
 @pytest.mark.asyncio

@@ -6,15 +6,22 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from finance_harness import Finance, new_order, usd
-from keel_contracts.commands import AuthorizePayment, CapturePayment, VoidPayment
+from keel_contracts.commands import (
+    AuthorizePayment,
+    AuthorizeSealedPayment,
+    CapturePayment,
+    VoidPayment,
+)
 from keel_contracts.events import OrderPlaced, StockIssued
 from keel_contracts.values import Line, Money
 from keel_finance.payments.simulated import authorization_id_for
+from keel_kit import sealing
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -53,6 +60,42 @@ async def test_approved_card_is_announced_recorded_and_posts_nothing(finance: Fi
         "0.00",
     )
     assert await finance.journal(order_id) == []
+
+
+async def test_a_sealed_card_token_is_opened_and_authorized(finance: Finance) -> None:
+    order_id = new_order()
+    folder = finance.runtime.settings.auth_folder
+    sealed = sealing.seal(folder, "finance", "tok_visa")
+
+    await finance.publish(
+        AuthorizeSealedPayment(
+            order_id=order_id, amount=usd("40.00"), method="card", sealed_token=sealed
+        )
+    )
+
+    assert await finance.answers(order_id) == [authorized(order_id)]
+
+
+async def test_a_token_sealed_for_another_key_is_dead_lettered(
+    finance: Finance, tmp_path: Path
+) -> None:
+    order_id = new_order()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    sealing.make_keys(elsewhere, "finance")  # finance's keys before a rotation, say
+
+    await finance.publish(
+        AuthorizeSealedPayment(
+            order_id=order_id,
+            amount=usd("40.00"),
+            method="card",
+            sealed_token=sealing.seal(elsewhere, "finance", "tok_visa"),
+        )
+    )
+
+    [letter] = await finance.dead_letters(order_id)
+    assert "finance's key cannot open" in letter
+    assert await finance.answers(order_id) == []
 
 
 async def test_declined_card_is_announced_with_its_reason(finance: Finance) -> None:

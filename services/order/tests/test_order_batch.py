@@ -59,7 +59,11 @@ async def test_each_order_of_a_batch_is_accepted_or_refused_alone(stack: Stack) 
         assert view["status"] == "validating"
         assert [h["status"] for h in view["history"]] == ["received", "validating"]
         sent = await stack.sent(order_id)
-        assert [e.type for e in sent] == ["order.placed", "stock.reserve", "payment.authorize"]
+        assert [e.type for e in sent] == [
+            "order.placed",
+            "stock.reserve",
+            "payment.authorize_sealed",
+        ]
 
 
 async def test_a_retried_batch_replays_every_answer(stack: Stack) -> None:

@@ -352,7 +352,7 @@ async def test_an_order_resumes_only_when_its_last_hold_is_released(stack: Stack
     assert await stack.sent_types(order_id) == [
         "order.placed",
         "stock.reserve",
-        "payment.authorize",
+        "payment.authorize_sealed",
     ]
 
     second = await stack.resolve(order_id, payment_hold, "release")

@@ -19,6 +19,7 @@ from keel_contracts.events import (
     StockReservationFailed,
 )
 from keel_contracts.values import Line
+from keel_kit import sealing
 from keel_kit.tables import OutboxRecord
 from keel_order import saga
 from keel_order.models import Order
@@ -35,9 +36,13 @@ async def test_intake_starts_reservation_payment_and_rules_at_once(stack: Stack)
     assert [h["status"] for h in order["history"]] == ["received", "validating"]
     assert order["rule_set_version"]
     sent = await stack.sent(order_id)
-    assert [e.type for e in sent] == ["order.placed", "stock.reserve", "payment.authorize"]
+    assert [e.type for e in sent] == ["order.placed", "stock.reserve", "payment.authorize_sealed"]
     assert sent[1].payload["backorder"] is True
     assert sent[2].payload["amount"] == {"amount": "30.00", "currency": "USD"}
+    # The card token leaves sealed for finance: nowhere in anything the order sends.
+    assert all(b"tok_visa" not in e.to_bytes() for e in sent)
+    folder = stack.runtime.settings.auth_folder
+    assert sealing.unseal(folder, "finance", sent[2].payload["sealed_token"]) == "tok_visa"
     # What returns will need to refund: each line's price and the shipping.
     assert sent[0].payload["lines"] == [
         {"sku": "MUG-1", "quantity": 2, "unit_price": {"amount": "12.50", "currency": "USD"}}

@@ -327,9 +327,10 @@ async def test_history_cannot_refold_a_signal_that_has_closed_days(
     [
         (((0, 3),), "history ends before today"),
         (((2, 3), (2, 4)), "each date may appear once"),
+        (((401, 3), (1, 2)), "at most 400 days"),
     ],
 )
-async def test_history_for_today_or_with_a_date_twice_is_refused(
+async def test_history_for_today_twice_a_date_or_too_far_back_is_refused(
     procurement: Procurement, days: tuple[tuple[int, int], ...], field: str
 ) -> None:
     refused = await procurement.client.post("/v1/demand-history", json=history(*days))

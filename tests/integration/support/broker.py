@@ -8,7 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from keel_cli.topic_reader import read_topic
+from keel_kit.topic_reader import read_topic
 
 
 async def produce(

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from keel_cli import dlq, stack
 from keel_cli.main import app
 from keel_cli.people import ADMIN
+from keel_kit.dead_letters import DeadLetter
 
 pytestmark = pytest.mark.unit
 
@@ -81,7 +82,7 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeServices:
     fake = FakeServices()
     real_read, real_replay = dlq.read_parked, dlq.replay_parked
 
-    async def no_dead_letters(bootstrap: str, group: str) -> list[dlq.DeadLetter]:
+    async def no_dead_letters(bootstrap: str, group: str) -> list[DeadLetter]:
         return []
 
     monkeypatch.setattr(dlq, "read_all", no_dead_letters)

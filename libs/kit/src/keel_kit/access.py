@@ -27,7 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from keel_contracts.roles import Role
 from keel_kit.audit import current_request_id, new_request_id
 from keel_kit.http_limits import (
-    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_BODY_LIMITS,
+    BodyLimits,
     ClientGone,
     read_body,
     replay_body,
@@ -44,6 +45,7 @@ from keel_kit.identity import (
 )
 from keel_kit.partners import PARTNER_HEADER, PartnerVerifier, SignedRequest
 from keel_kit.problems import DomainError, problem
+from keel_kit.rate_limits import RateLimiter
 from keel_kit.settings import ServiceSettings
 
 GUARDED_PREFIX = "/v1/"
@@ -105,13 +107,15 @@ class AccessGuard:
         verifier: TokenVerifier,
         permissions: Permissions,
         partners: PartnerVerifier | None = None,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        limiter: RateLimiter | None = None,
+        body_limits: BodyLimits = DEFAULT_BODY_LIMITS,
     ) -> None:
         self.app = app
         self.verifier = verifier
         self.permissions = permissions
         self.partners = partners
-        self.max_body_bytes = max_body_bytes
+        self.limiter = limiter
+        self.body_limits = body_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIX):
@@ -124,9 +128,10 @@ class AccessGuard:
             if self.partners is not None and _signed_by_partner(headers):
                 # The signature covers the body, so it is read here (within the size limit)
                 # and handed on to the app as it came.
-                read = await read_body(receive, limit=self.max_body_bytes)
+                limit = self.body_limits.for_path(scope["path"])
+                read = await read_body(receive, limit=limit)
                 if read is None:
-                    await too_large(self.max_body_bytes)(scope, receive, send)
+                    await too_large(limit)(scope, receive, send)
                     return
                 body, receive = read, replay_body(read, receive)
                 signed = await self.partners.verify(headers, body)
@@ -140,6 +145,11 @@ class AccessGuard:
             response.headers["WWW-Authenticate"] = 'Bearer realm="keel"'
             await response(scope, receive, send)
             return
+        if self.limiter is not None:
+            wait = self.limiter.retry_after(principal.subject)
+            if wait is not None:
+                await _too_many(principal, wait, self.limiter)(scope, receive, send)
+                return
         method = scope["method"]
         template = self.permissions.template(method, scope["path"])
         if not self._may(principal, method, template):
@@ -219,6 +229,17 @@ class _Captured:
         elif message["type"] == "http.response.body":
             self._chunks.append(message.get("body", b""))
         await self._send(message)
+
+
+def _too_many(principal: Principal, wait: int, limiter: RateLimiter) -> Response:
+    response = problem(
+        429,
+        "Too many requests",
+        f"{principal.subject} sent more than {limiter.per_second:g} requests a second "
+        f"(bursts of {limiter.burst}); retry after {wait} s",
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _signed_by_partner(headers: Headers) -> bool:

@@ -12,18 +12,27 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from keel_kit import audit_api, checks, parked_api, telemetry
+from keel_kit import audit_api, checks, dead_letters_api, parked_api, telemetry
 from keel_kit.access import AccessGuard, Permissions, document_bearer_auth, token_verifier
 from keel_kit.checks import Invariant, checks_router
 from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
-from keel_kit.http_limits import RequestBodyGuard
+from keel_kit.http_limits import BodyLimits, RequestBodyGuard
 from keel_kit.parked_api import router as parked_rows_router
 from keel_kit.partners import PartnerVerifier
 from keel_kit.periodic import PeriodicJob
 from keel_kit.problems import PROBLEM_RESPONSES, install_problem_handlers
 from keel_kit.query import reject_control_characters
+from keel_kit.rate_limits import RateLimiter
 from keel_kit.runtime import RuntimeDep, ServiceRuntime
+
+# Who may use the kit's own routes, which every service serves.
+KIT_PERMISSIONS = (
+    checks.PERMISSIONS
+    | parked_api.PERMISSIONS
+    | audit_api.PERMISSIONS
+    | dead_letters_api.PERMISSIONS
+)
 
 
 def create_service_app(
@@ -71,23 +80,24 @@ def create_service_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    app.add_middleware(RequestBodyGuard, max_body_bytes=settings.max_body_bytes)
+    body_limits = BodyLimits(settings.max_body_bytes, settings.max_batch_body_bytes)
+    app.add_middleware(RequestBodyGuard, limits=body_limits)
     # Added last, so outermost: who is calling is settled before anything reads the request.
-    app.state.permissions = (
-        permissions | checks.PERMISSIONS | parked_api.PERMISSIONS | audit_api.PERMISSIONS
-    )
+    app.state.permissions = permissions | KIT_PERMISSIONS
     app.add_middleware(
         AccessGuard,
         verifier=token_verifier(settings),
         permissions=app.state.permissions,
         partners=PartnerVerifier(context.db),
-        max_body_bytes=settings.max_body_bytes,
+        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        body_limits=body_limits,
     )
     document_bearer_auth(app)
     app.include_router(_health_router())
     app.include_router(checks_router(settings.service, invariants))
     app.include_router(parked_rows_router)
     app.include_router(audit_api.router)
+    app.include_router(dead_letters_api.router)
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(

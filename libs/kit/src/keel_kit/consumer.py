@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 # Dead letters get a stable event id from where the message was, so redoing a batch that
 # dead-lettered it writes the same dead letter again (which its readers dedupe).
 _DEAD_LETTER_IDS = uuid.UUID("6b65656c-0000-4000-8000-00000000dead")
+
+
+# Work done in a batch's own transaction, told the error of its (one) failed message, if any.
+Alongside = Callable[[AsyncSession, str | None], Awaitable[None]]
 
 
 class _IsolateMessages(Exception):
@@ -128,7 +132,10 @@ class BatchProcessor:
         attempt = 0
         while True:
             try:
-                return await self._apply(records, decoded, undecodable, isolate=isolate)
+                applied, _failures = await self._apply(
+                    records, decoded, undecodable, isolate=isolate
+                )
+                return applied
             except _IsolateMessages:
                 isolate = True
             except Exception as error:
@@ -213,7 +220,10 @@ class BatchProcessor:
         undecodable: list[_Failure],
         *,
         isolate: bool,
-    ) -> int:
+        alongside: Alongside | None = None,
+    ) -> tuple[int, list[_Failure]]:
+        """Apply in one transaction: how many took effect, and what failed (dead-lettered).
+        `records` are those read from the log, whose partitions' positions move on."""
         failures = list(undecodable)
         applied: list[_Decoded] = []
         async with self.db.transaction() as session:
@@ -242,6 +252,8 @@ class BatchProcessor:
             for failure in failures:
                 self._dead_letter(session, failure)
             await positions.advance(session, self.consumer, records)
+            if alongside is not None:
+                await alongside(session, failures[0].error if failures else None)
         for item in applied:
             self._metrics.consumed.labels(topic=item.record.topic).inc()
         for failure in failures:
@@ -253,7 +265,27 @@ class BatchProcessor:
                 failure.record.offset,
                 failure.error,
             )
-        return len(applied)
+        return len(applied), failures
+
+    async def replay(self, record: Record, alongside: Alongside) -> str | None:
+        """Apply a dead letter's record once more, alone, as its consumer would; None when it
+        took effect (or had already), else its error (it is then dead-lettered again).
+
+        `alongside(session, error)` runs in the same transaction (the replay's audit entry).
+        No position moves: the record was read long ago.
+        """
+        decoded, undecodable = self._decode([record])
+        attempt = 0
+        while True:
+            try:
+                _applied, failures = await self._apply(
+                    (), decoded, undecodable, isolate=True, alongside=alongside
+                )
+                return failures[0].error if failures else None
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                attempt = await self._back_off(attempt, 1)
 
     async def _apply_one(
         self, session: AsyncSession, item: _Decoded, *, isolate: bool

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -29,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from keel_kit.problems import problem
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_BATCH_BODY_BYTES = 8 * 1024 * 1024
 # Keel's deepest payload (a batch of orders, their lines, a line's money) is six levels deep.
 MAX_JSON_DEPTH = 32
 
@@ -39,6 +41,21 @@ _INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
 # The escapes that can spell unstorable text: \u0000 and a surrogate half, \ud800 to \udfff.
 _UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """How large a request body may be: `batch` for a batch route (a path ending in `/batch`,
+    a marketplace's feed of many orders), `default` for every other."""
+
+    default: int = DEFAULT_MAX_BODY_BYTES
+    batch: int = DEFAULT_MAX_BATCH_BODY_BYTES
+
+    def for_path(self, path: str) -> int:
+        return self.batch if path.endswith("/batch") else self.default
+
+
+DEFAULT_BODY_LIMITS = BodyLimits()
 
 
 class RequestBodyGuard:
@@ -52,11 +69,11 @@ class RequestBodyGuard:
         self,
         app: ASGIApp,
         *,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        limits: BodyLimits = DEFAULT_BODY_LIMITS,
         max_json_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits
         self.max_json_depth = max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,16 +81,17 @@ class RequestBodyGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        limit = self.limits.for_path(scope["path"])
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await too_large(limit)(scope, receive, send)
             return
         try:
-            body = await read_body(receive, limit=self.max_body_bytes)
+            body = await read_body(receive, limit=limit)
         except ClientGone:
             return  # nobody is left to answer
         if body is None:
-            await self._too_large(scope, receive, send)
+            await too_large(limit)(scope, receive, send)
             return
         refusal = self._refusal(body, headers.get("content-type"))
         if refusal is not None:
@@ -109,9 +127,6 @@ class RequestBodyGuard:
                 errors=[{"field": field, "message": message}],
             )
         return None
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await too_large(self.max_body_bytes)(scope, receive, send)
 
 
 def too_large(limit: int) -> JSONResponse:

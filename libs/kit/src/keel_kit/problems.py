@@ -83,6 +83,13 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class Unavailable(DomainError):
+    """Something the answer needs (the broker, say) is away for now: retry later."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 class Conflict(DomainError):
     status = 409
     title = "Conflict"

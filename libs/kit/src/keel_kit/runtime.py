@@ -132,7 +132,23 @@ class ServiceRuntime:
         broker = create_broker(
             self.settings.kafka_bootstrap_servers, f"keel-{self.settings.service}"
         )
-        processor = BatchProcessor(
+        subscribe(
+            broker,
+            topics=self.handlers.topics(),
+            processor=self.processor(),
+            metrics=self.metrics,
+            stalls=self.stalls,
+            batch_size=self.settings.consumer_batch_size,
+            max_poll_interval_seconds=self.settings.consumer_max_poll_interval_seconds,
+            kill_before_offset_commit=self.settings.fault_kill_before_offset_commit,
+        )
+        document_publications(broker, self.settings.service)
+        return broker
+
+    def processor(self) -> BatchProcessor:
+        """How this service applies what it consumes: its subscriber's batches, and a dead
+        letter an operator replays."""
+        return BatchProcessor(
             consumer=self.settings.consumer_group,
             handlers=self.handlers,
             db=self.db,
@@ -142,18 +158,6 @@ class ServiceRuntime:
             backoff_seconds=self.settings.retry_backoff_seconds,
             service=self.context,
         )
-        subscribe(
-            broker,
-            topics=self.handlers.topics(),
-            processor=processor,
-            metrics=self.metrics,
-            stalls=self.stalls,
-            batch_size=self.settings.consumer_batch_size,
-            max_poll_interval_seconds=self.settings.consumer_max_poll_interval_seconds,
-            kill_before_offset_commit=self.settings.fault_kill_before_offset_commit,
-        )
-        document_publications(broker, self.settings.service)
-        return broker
 
     async def _connect_broker(self) -> None:
         backoff = 0.5

@@ -81,6 +81,19 @@ class ServiceSettings(BaseSettings):
         ge=1024,
         description="largest request body accepted; a bigger one is a 413 stating the limit",
     )
+    max_batch_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="largest body of a batch route (a path ending in /batch), 413 above",
+    )
+    rate_limit_per_second: float = Field(
+        default=1000.0,
+        gt=0,
+        description="requests a caller (one principal) may send each second, per replica",
+    )
+    rate_limit_burst: int = Field(
+        default=2000, ge=1, description="requests a caller may send at once after a quiet spell"
+    )
     consumer_batch_size: int = Field(default=500, ge=1, le=5000)
     consumer_max_poll_interval_seconds: float = Field(
         default=300,

@@ -27,6 +27,7 @@ from jwt.algorithms import OKPAlgorithm
 
 from keel_contracts import SERVICES
 from keel_contracts.roles import Role
+from keel_kit import sealing
 from keel_kit.identity import SERVICE_KEY_PREFIX
 from keel_kit.settings import ServiceSettings
 
@@ -111,7 +112,12 @@ class StackKeys:
     def ensure(cls, folder: Path) -> StackKeys:
         """The folder's keys, made first if any is missing (then all are made anew)."""
         keys = cls(folder)
-        wanted = [keys.jwks_file, keys.issuer_key_file, *map(keys.service_key_file, SERVICES)]
+        wanted = [
+            keys.jwks_file,
+            keys.issuer_key_file,
+            *map(keys.service_key_file, SERVICES),
+            *(sealing.private_key_file(folder, receiver) for receiver in sealing.SEALED_FOR),
+        ]
         if not all(path.exists() for path in wanted):
             keys._create()
         return keys
@@ -125,6 +131,8 @@ class StackKeys:
             key = Ed25519PrivateKey.generate()
             _write_private(self.service_key_file(service), key)
             public.append(_public_jwk(key, SERVICE_KEY_PREFIX + service))
+        for receiver in sealing.SEALED_FOR:
+            sealing.make_keys(self.folder, receiver)
         # Written last and atomically: a service that reads it finds every key it names.
         partial = self.jwks_file.with_suffix(".partial")
         partial.write_text(json.dumps({"keys": public}, indent=2))

@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from keel_contracts import Message
 from keel_contracts.commands import (
     AuthorizePayment,
+    AuthorizeSealedPayment,
     CapturePayment,
     ResolvePaymentReview,
     VoidPayment,
@@ -26,6 +27,7 @@ from keel_kit.replicas import replicate_items
 
 PAYMENT_MESSAGES = (
     AuthorizePayment,
+    AuthorizeSealedPayment,
     CapturePayment,
     VoidPayment,
     ResolvePaymentReview,
@@ -76,6 +78,13 @@ async def on_order_placed(ctx: MessageContext[FinanceContext], event: OrderPlace
 @handlers.on(AuthorizePayment)
 async def on_authorize_payment(ctx: MessageContext[FinanceContext], cmd: AuthorizePayment) -> None:
     await payment_service.authorize_payment(uow=ctx, cmd=cmd, cause=ctx.envelope)
+
+
+@handlers.on(AuthorizeSealedPayment)
+async def on_authorize_sealed_payment(
+    ctx: MessageContext[FinanceContext], cmd: AuthorizeSealedPayment
+) -> None:
+    await payment_service.authorize_sealed_payment(uow=ctx, cmd=cmd, cause=ctx.envelope)
 
 
 @handlers.on(CapturePayment)

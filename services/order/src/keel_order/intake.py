@@ -20,10 +20,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from keel_contracts import new_event_id
-from keel_contracts.commands import AuthorizePayment, ReserveStock
+from keel_contracts.commands import AuthorizeSealedPayment, ReserveStock
 from keel_contracts.events import OrderedLine, OrderPlaced
 from keel_contracts.roles import Role
 from keel_contracts.values import Line, Money
+from keel_kit import sealing
 from keel_kit.access import ForbiddenActor
 from keel_kit.catchup import ReplicaBehind
 from keel_kit.idempotency import Answer, Outcome, recall_many
@@ -281,8 +282,12 @@ def _ask_for_validation(
         lines=lines,
         backorder=channel.backorder_policy == BackorderPolicy.BACKORDER,
     )
-    authorize = AuthorizePayment(
-        order_id=order_id, amount=total, method=cmd.payment.method, token=cmd.payment.token
+    authorize = AuthorizeSealedPayment(
+        order_id=order_id,
+        amount=total,
+        method=cmd.payment.method,
+        # The card token leaves this service sealed for finance alone.
+        sealed_token=sealing.seal(uow.service.settings.auth_folder, "finance", cmd.payment.token),
     )
     for message in (placed, reserve, authorize):
         uow.outbox.add(uow.session, message, key=order_id)

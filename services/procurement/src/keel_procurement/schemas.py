@@ -1,7 +1,7 @@
 """HTTP models of the procurement API. Bad input is a 422 naming the field; unknown fields are
 refused so a typo never passes silently."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -183,6 +183,10 @@ class DaySales(RequestBody):
     quantity: Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 
+# Older sales say little about today's demand, and a long series only costs the signal's fold.
+MAX_HISTORY_DAYS = 400
+
+
 class DemandSeries(RequestBody):
     sku: Sku
     location_id: Code
@@ -194,8 +198,11 @@ class DemandSeries(RequestBody):
         seen = {d.date for d in days}
         if len(seen) != len(days):
             raise ValueError("each date may appear once")
-        if max(seen) >= utcnow().date():
+        today = utcnow().date()
+        if max(seen) >= today:
             raise ValueError("history ends before today (today's sales are being counted)")
+        if min(seen) < today - timedelta(days=MAX_HISTORY_DAYS):
+            raise ValueError(f"history reaches back at most {MAX_HISTORY_DAYS} days")
         return days
 
 

@@ -27,10 +27,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from keel_cli import stack
 from keel_cli.demo import catalog
-from keel_cli.people import OPERATIONS, WAREHOUSE
-from keel_cli.topic_reader import partitions_of
+from keel_cli.demo.shoppers import CHANNELS
+from keel_cli.people import OPERATIONS, WAREHOUSE, Staff
 from keel_contracts import Envelope
 from keel_kit.stats import percentile
+from keel_kit.topic_reader import partitions_of
 
 WATCHED = {"orders.order.v1": "order.confirmed", "fulfillment.shipment.v1": "shipment.created"}
 
@@ -86,19 +87,21 @@ class EventClock:
 
 async def drive(
     run: Run,
-    order: httpx.AsyncClient,
+    channels: Mapping[str, httpx.AsyncClient],
     body: Callable[[int], dict[str, Any]],
     concurrency: int,
     batch: int,
 ) -> None:
     """Offer orders at `run.offered_rate` (or as fast as `concurrency` allows) for the run,
-    one per request or `batch` per request to the batch endpoint."""
+    one per request or `batch` per request to the batch endpoint, each request through its
+    orders' channel's client in `channels` (a request's orders share their channel)."""
     limit = asyncio.Semaphore(concurrency)
     start = time.monotonic()
     tasks: list[asyncio.Task[None]] = []
     n = 0
 
     async def place(payloads: list[dict[str, Any]]) -> None:
+        order = channels[payloads[0]["channel"]]
         try:
             if batch == 1:
                 accepted = await _post_one(order, payloads[0])
@@ -216,11 +219,15 @@ async def seed_stock(skus: int, state_dir: Path | None = None) -> list[catalog.I
     return items
 
 
-def order_body(tag: str, items: list[catalog.Item]) -> Callable[[int], dict[str, Any]]:
+def order_body(
+    tag: str, items: list[catalog.Item], batch: int = 1
+) -> Callable[[int], dict[str, Any]]:
+    """The n-th order; the orders of one request (`batch` of them) share a channel."""
+
     def body(n: int) -> dict[str, Any]:
         item = items[n % len(items)]
         return {
-            "channel": ("web", "marketplace-a", "marketplace-b")[n % 3],
+            "channel": CHANNELS[(n // batch) % len(CHANNELS)],
             "external_id": f"{tag}-{n}",
             "customer": {"customer_id": f"bench-{n % 1000}", "email": "bench@example.com"},
             "currency": "USD",
@@ -279,19 +286,16 @@ async def run_bench(
     runs = [Run("fixed rate", rate, duration), Run("saturation", None, duration)]
     results = []
     try:
-        # Channels will sign their own orders; until then order entry staff takes them.
-        entry = OPERATIONS.headers(state_dir)
-        async with httpx.AsyncClient(
-            base_url=stack.url("order"), timeout=60, headers=entry
-        ) as order:
+        # The channels sign their own orders, as marketplaces do.
+        async with Staff(_order_client, state_dir) as staff:
+            channels = {c: await staff.partner("channel", c, "order") for c in CHANNELS}
             for run in runs:
                 on_phase(
                     f"{run.name}: {run.offered_rate or 'as fast as possible'} orders/s "
                     f"for {duration:.0f}s"
                 )
-                await drive(
-                    run, order, order_body(f"{tag}-{run.name[:3]}", items), concurrency, batch
-                )
+                orders = order_body(f"{tag}-{run.name[:3]}", items, batch)
+                await drive(run, channels, orders, concurrency, batch)
                 on_phase(f"{run.name}: waiting for the pipeline to drain")
                 drained = await _drain(run, clock, services)
                 results.append({**summarise(run, clock), "drain": drained})
@@ -314,6 +318,10 @@ async def run_bench(
             "bench driver": round(time.process_time() - driver_before, 1),
         },
     }
+
+
+def _order_client(service: str, headers: Mapping[str, str]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=stack.url(service), timeout=60, headers=headers)
 
 
 def drain_state(

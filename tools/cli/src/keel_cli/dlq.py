@@ -1,61 +1,20 @@
-"""Dead-letter inspection and replay, straight from the `<group>.dlq` topics; and beside them
-the outbox rows a service parked because the broker can never accept them, asked of each
-service over HTTP (`/v1/outbox/parked`) as the person the caller's `headers` name."""
+"""Dead letters, read straight from the `<group>.dlq` topics and replayed by the service that
+owns them (`POST /v1/dead-letters/{offset}/replay`, admin's, audited); and beside them the outbox
+rows a service parked because the broker can never accept them, asked of each service over HTTP
+(`/v1/outbox/parked`) as the person the caller's `headers` name."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
-from keel_cli.topic_reader import read_topic
-from keel_contracts import SERVICES, consumer_group, dead_letter_topic
-from keel_kit.relay import create_producer
-
-# Headers the consumer added when it dead-lettered the message; the replay drops them.
-DEAD_LETTER_HEADERS = frozenset(
-    {
-        "keel-original-topic",
-        "keel-original-partition",
-        "keel-original-offset",
-        "keel-consumer",
-        "keel-error",
-        "keel-failed-at",
-    }
-)
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    topic: str
-    partition: int
-    offset: int
-    key: str
-    value: bytes
-    headers: dict[str, str]
-
-    @property
-    def original_topic(self) -> str:
-        return self.headers.get("keel-original-topic", "?")
-
-    @property
-    def error(self) -> str:
-        return self.headers.get("keel-error", "?")
-
-    def summary(self) -> dict[str, object]:
-        return {
-            "kind": "dead_letter",
-            "dlq": self.topic,
-            "offset": self.offset,
-            "original": f"{self.original_topic}[{self.headers.get('keel-original-partition')}]"
-            f"@{self.headers.get('keel-original-offset')}",
-            "type": self.headers.get("keel-type", "?"),
-            "key": self.key,
-            "error": self.error,
-            "failed_at": self.headers.get("keel-failed-at", "?"),
-        }
+from keel_contracts import SERVICES, consumer_group
+from keel_kit import dead_letters
+from keel_kit.dead_letters import DeadLetter
 
 
 def groups() -> list[str]:
@@ -63,48 +22,39 @@ def groups() -> list[str]:
 
 
 async def read_all(bootstrap: str, group: str) -> list[DeadLetter]:
-    """Every dead letter of a group, oldest first."""
-    topic = dead_letter_topic(group)
-    return [
-        DeadLetter(
-            topic=topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=(record.key or b"").decode(errors="replace"),
-            value=record.value or b"",
-            headers={k: v.decode(errors="replace") for k, v in record.headers},
-        )
-        for record in await read_topic(bootstrap, topic)
-    ]
+    """Every dead letter of a group, oldest first, read straight from its topic (so a service
+    that is down does not hide them)."""
+    return await dead_letters.read_all(bootstrap, group)
 
 
-async def replay(
-    bootstrap: str, group: str, offsets: list[int] | None, body: bytes | None
-) -> list[DeadLetter]:
-    """Re-publish dead letters to their original topic and key (all of them, or `offsets`).
-
-    With `body`, the one selected letter is replaced by those bytes: the way an operator
-    re-sends a message they corrected by hand.
-    """
-    letters = await read_all(bootstrap, group)
-    chosen = [d for d in letters if offsets is None or d.offset in offsets]
-    if body is not None and len(chosen) != 1:
+def replay(
+    service: str,
+    base_url: str,
+    offsets: Sequence[int],
+    body: Any | None,
+    *,
+    headers: Mapping[str, str],
+    client: httpx.Client | None = None,
+) -> list[dict[str, Any]]:
+    """Ask `service` to apply its dead letters at `offsets` again (one of them with a corrected
+    `body`, as JSON), as the person `headers` name (admin); returns each outcome. Raises
+    ServiceUnavailable if the service cannot be asked, LookupError for an offset it has no
+    letter at (those before it are replayed)."""
+    if body is not None and len(offsets) != 1:
         raise ValueError("--body replaces exactly one dead letter: name it with --offset")
-    producer = create_producer(bootstrap, "keel-cli-dlq-replay")
-    await producer.start()
-    try:
-        for letter in chosen:
-            value = body if body is not None else letter.value
-            headers = [
-                (k, v.encode()) for k, v in letter.headers.items() if k not in DEAD_LETTER_HEADERS
-            ]
-            headers.append(("keel-replayed-from", f"{letter.topic}@{letter.offset}".encode()))
-            await producer.send_and_wait(
-                letter.original_topic, value=value, key=letter.key.encode(), headers=headers
-            )
-    finally:
-        await producer.stop()
-    return chosen
+    outcomes = []
+    with _client(client) as http:
+        try:
+            for offset in offsets:
+                url = f"{base_url}/v1/dead-letters/{offset}/replay"
+                response = http.post(url, json={"body": body}, headers=headers)
+                if response.status_code == 404:
+                    raise LookupError(f"{service} has no dead letter at offset {offset}")
+                response.raise_for_status()
+                outcomes.append(response.json())
+        except httpx.HTTPError as error:
+            raise ServiceUnavailable(f"{service} {_why(error)} at {base_url}") from error
+    return outcomes
 
 
 HTTP_TIMEOUT_SECONDS = 5.0
@@ -112,7 +62,7 @@ PARKED_PAGE_SIZE = 500
 
 
 class ServiceUnavailable(Exception):
-    """A service could not be asked about its parked rows."""
+    """A service could not be asked about its parked rows or dead letters."""
 
 
 @dataclass(frozen=True)

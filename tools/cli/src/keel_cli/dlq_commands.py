@@ -74,19 +74,37 @@ def dlq_replay(
     offset: Annotated[
         list[int] | None, typer.Option(help="dead-letter offset(s); default all")
     ] = None,
-    body: Annotated[Path | None, typer.Option(help="send this corrected body instead")] = None,
+    body: Annotated[
+        Path | None, typer.Option(help="apply this corrected message (JSON) instead")
+    ] = None,
     bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
 ) -> None:
-    """Re-deliver dead letters to their original topic (optionally with a corrected body)."""
+    """Have the service that owns the group apply its dead letters again (optionally one with a
+    corrected body), as admin; each replay is audited."""
+    service = dlq.service_of_group(group)
+    if service is None:
+        raise typer.BadParameter(f"{group} is no service's consumer group", param_hint="GROUP")
     try:
-        corrected = body.read_bytes() if body is not None else None
-        replayed = asyncio.run(dlq.replay(bootstrap, group, offset, corrected))
-    except ValueError as error:
+        corrected = json.loads(body.read_bytes()) if body is not None else None
+        offsets = offset or [d.offset for d in asyncio.run(dlq.read_all(bootstrap, group))]
+        outcomes = dlq.replay(
+            service, stack.url(service), offsets, corrected, headers=ADMIN.headers()
+        )
+    except (ValueError, LookupError) as error:
         console.print(f"[red]{error}")
         raise typer.Exit(2) from error
-    for letter in replayed:
-        console.print(f"replayed {letter.topic}@{letter.offset} -> {letter.original_topic}")
-    console.print(f"{len(replayed)} message(s) replayed")
+    except dlq.ServiceUnavailable as error:
+        console.print(f"[red]{error}")
+        raise typer.Exit(1) from error
+    for outcome in outcomes:
+        if outcome["applied"]:
+            console.print(f"replayed {group}.dlq@{outcome['offset']}: applied")
+        else:
+            console.print(f"[red]replayed {group}.dlq@{outcome['offset']}: {outcome['error']}")
+    applied = sum(1 for outcome in outcomes if outcome["applied"])
+    console.print(f"{len(outcomes)} message(s) replayed, {applied} applied")
+    if applied < len(outcomes):
+        raise typer.Exit(1)
 
 
 @app.command("replay-parked")

@@ -8,7 +8,9 @@ ones; a kept secret the stack no longer knows (its databases were reset) is repl
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Generator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from keel_kit.partners import partner_name, signature_headers
 # What a partner may read, to learn whether the stack still knows its kept secret.
 _PROBES = {"channel": "/v1/orders/keel-probe", "warehouse": "/v1/shipments?order_id=keel-probe"}
 _ISSUERS = {"channel": "channels", "warehouse": "warehouses"}
+LEARN_TIMEOUT_SECONDS = 60.0
 
 
 class PartnerSigning(httpx.Auth):
@@ -49,7 +52,7 @@ async def signing(
     kept: dict[str, str] = json.loads(store.read_text()) if store.is_file() else {}
     if partner in kept and await _still_known(admin, kind, PartnerSigning(partner, kept[partner])):
         return PartnerSigning(partner, kept[partner])
-    response = await admin.post(f"/v1/{_ISSUERS[kind]}/{partner_id}/secrets")
+    response = await _issue(admin, kind, partner_id)
     if response.status_code != 201:
         raise RuntimeError(f"no secret for {partner}: {response.status_code} {response.text}")
     kept[partner] = response.json()["secret"]
@@ -57,6 +60,17 @@ async def signing(
     store.write_text(json.dumps(kept, indent=2))
     store.chmod(0o600)
     return PartnerSigning(partner, kept[partner])
+
+
+async def _issue(admin: httpx.AsyncClient, kind: str, partner_id: str) -> httpx.Response:
+    """Ask for a secret, waiting a while for a partner the service has not learnt yet (a
+    warehouse registered at inventory a moment ago reaches fulfillment through Kafka)."""
+    deadline = time.monotonic() + LEARN_TIMEOUT_SECONDS
+    while True:
+        response = await admin.post(f"/v1/{_ISSUERS[kind]}/{partner_id}/secrets")
+        if response.status_code != 404 or time.monotonic() > deadline:
+            return response
+        await asyncio.sleep(0.5)
 
 
 async def _still_known(admin: httpx.AsyncClient, kind: str, auth: PartnerSigning) -> bool:

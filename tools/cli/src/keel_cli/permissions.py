@@ -13,8 +13,8 @@ import sys
 from keel_cli.stack import REPO_ROOT
 from keel_contracts import SERVICES
 from keel_contracts.roles import Role
-from keel_kit import audit_api, checks, parked_api
 from keel_kit.access import Permissions
+from keel_kit.app import KIT_PERMISSIONS
 
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- permissions:begin -->", "<!-- permissions:end -->"
@@ -24,7 +24,7 @@ COLUMNS = [r for r in Role if r is not Role.ADMIN]  # admin may use every route
 def service_permissions(service: str) -> Permissions:
     """The service's whole table: its own routes and the kit's."""
     own: Permissions = importlib.import_module(f"keel_{service}.permissions").PERMISSIONS
-    return own | checks.PERMISSIONS | parked_api.PERMISSIONS | audit_api.PERMISSIONS
+    return own | KIT_PERMISSIONS
 
 
 def render() -> str:

@@ -181,7 +181,9 @@ def wait_ready(services: tuple[str, ...] = SERVICES, timeout: float = 120.0) -> 
 
 
 def url(service: str) -> str:
-    return f"http://127.0.0.1:{PORTS[service]}"
+    """Where the CLI finds `service`: the local stack's port, unless `KEEL_<SERVICE>_URL`
+    names another place."""
+    return os.environ.get(f"KEEL_{service.upper()}_URL") or f"http://127.0.0.1:{PORTS[service]}"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from decimal import Decimal
 from keel_contracts import Envelope, Message, money
 from keel_contracts.commands import (
     AuthorizePayment,
+    AuthorizeSealedPayment,
     CapturePayment,
     ResolvePaymentReview,
     VoidPayment,
@@ -37,6 +38,7 @@ from keel_finance.models import Payment, Refund
 from keel_finance.payments.provider import Authorization, Outcome, PaymentProvider, ProviderRefused
 from keel_finance.schemas import PaymentPublic
 from keel_finance.service import post_entry
+from keel_kit import sealing
 from keel_kit.handlers import PermanentError
 from keel_kit.problems import NotFound
 
@@ -66,6 +68,22 @@ async def authorize_payment(*, uow: Work, cmd: AuthorizePayment, cause: Envelope
         repository.add_payment(uow.session, payment)
     _announce(uow, payment, cause)
     return payment
+
+
+async def authorize_sealed_payment(
+    *, uow: Work, cmd: AuthorizeSealedPayment, cause: Envelope
+) -> Payment:
+    """As `authorize_payment`, with the card token opened from its seal; a token finance's key
+    cannot open is dead-lettered (sealed with another key: the keys were rotated under it)."""
+    folder = uow.service.settings.auth_folder
+    try:
+        token = sealing.unseal(folder, "finance", cmd.sealed_token)
+    except sealing.Unsealable as error:
+        raise PermanentError(f"order {cmd.order_id}: {error}") from error
+    opened = AuthorizePayment(
+        order_id=cmd.order_id, amount=cmd.amount, method=cmd.method, token=token
+    )
+    return await authorize_payment(uow=uow, cmd=opened, cause=cause)
 
 
 async def capture_payment(*, uow: Work, cmd: CapturePayment, cause: Envelope) -> Payment:

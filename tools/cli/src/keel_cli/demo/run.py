@@ -40,12 +40,6 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
         # Who does what: the people in `keel_cli.people`, each at the services they use.
         desk = staff.client(ORDER_DESK, "order")  # customers' cancellations, order lookups
         shipping = staff.client(WAREHOUSE, "fulfillment")  # looks up shipments
-        # The channels place their orders and the warehouses' systems report their shipments
-        # themselves, each signing its requests.
-        channels = {c: await staff.partner("channel", c, "order") for c in shoppers.CHANNELS}
-        systems = {
-            w: await staff.partner("warehouse", w, "fulfillment") for w, *_ in catalog.WAREHOUSES
-        }
         buyer = staff.client(BUYER, "procurement")
         items = catalog.items(run, skus, rng)
         with console.status(f"seeding {skus} SKUs, suppliers and sales history"):
@@ -61,6 +55,13 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
             await catalog.wait_until_replicated(replicas, [item.sku for item in items])
             daily_demand = orders * shoppers.UNITS_PER_ORDER / skus
             await procure.seed(buyer, holdings, daily_demand, rng)
+            # The channels place their orders and the warehouses' systems report their
+            # shipments themselves, each signing its requests.
+            channels = {c: await staff.partner("channel", c, "order") for c in shoppers.CHANNELS}
+            systems = {
+                w: await staff.partner("warehouse", w, "fulfillment")
+                for w, *_ in catalog.WAREHOUSES
+            }
         units = sum(h.quantity for h in holdings)
         console.print(f"catalog {run}: {skus} SKUs, {units} units on hand")
         with _progress(console) as progress:

@@ -13,7 +13,7 @@ from keel_kit.broker_lag import stop_groupless_consumer
 async def read_topic(bootstrap: str, topic: str) -> list[Any]:
     """Every record now on `topic`, partition by partition, oldest first.
 
-    Used by the dead-letter tools and tests: nothing is committed and no group is joined, so
+    Used for dead letters, by tools and tests: nothing is committed and no group is joined, so
     reading never moves a service's offsets.
     """
     assigned = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
