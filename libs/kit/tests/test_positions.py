@@ -61,6 +61,18 @@ async def test_a_stale_batch_never_moves_a_position_back(db: Database) -> None:
     assert found == {TopicPartition(STOCK, 0): 91}
 
 
+async def test_a_batch_with_nothing_to_write_leaves_its_position(db: Database) -> None:
+    """Only duplicates: the transaction stays read-only (no wait for the disk), and reading
+    them again after a restart is as harmless as it was the first time."""
+    consumer = processor(db, Behaviour())
+    first = receipt(1).to_bytes()
+    await consumer.process([record(first, 5)])
+    await consumer.process([record(first, 6), record(first, 7)])  # the same event, redelivered
+
+    found = await positions.load(db, "finance-service", [TopicPartition(STOCK, 0)])
+    assert found == {TopicPartition(STOCK, 0): 6}
+
+
 async def test_positions_belong_to_their_consumer(db: Database) -> None:
     await processor(db, Behaviour()).process([record(receipt(1).to_bytes(), 5)])
 

@@ -152,6 +152,7 @@ async def test_release_gives_stock_back_and_a_repeat_says_nothing(inventory: Inv
         "order_id": "O-1",
         "reservation_id": held.payload["reservation_id"],
         "reason": "cancelled",
+        "expired": False,
     }
     assert await inventory.stock("MUG") == {"WH-A": (2, 0)}
     assert (await inventory.client.get("/v1/reservations/O-1")).json()["status"] == "released"
@@ -248,6 +249,7 @@ async def test_expiry_job_releases_reservations_past_their_time(inventory: Inven
         "order_id": "O-1",
         "reservation_id": first.payload["reservation_id"],
         "reason": "expired",
+        "expired": True,
     }
     assert (await inventory.client.get("/v1/reservations/O-1")).json()["status"] == "expired"
     assert (await inventory.client.get("/v1/reservations/O-2")).json()["status"] == "held"

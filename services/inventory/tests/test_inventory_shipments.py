@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from inventory_harness import Inventory, reserve
-from keel_contracts.events import Allocation, OrderReleased, ShipmentShipped
+from keel_contracts.events import Allocation, OrderConfirmed, OrderReleased, ShipmentShipped
 from keel_contracts.values import Line
 from keel_kit.tables import utcnow
 
@@ -78,3 +78,17 @@ async def test_a_released_orders_hold_outlives_the_short_ttl(inventory: Inventor
     expired = await inventory.expire_due(at=utcnow() + timedelta(days=1))
     assert expired == 0
     assert (await inventory.client.get("/v1/reservations/o-3")).json()["status"] == "held"
+
+
+async def test_a_confirmed_orders_hold_outlives_the_short_ttl(inventory: Inventory) -> None:
+    """A confirmed order waits out its channel's release delay without losing its stock; an
+    expired reservation announces that it expired."""
+    await inventory.receive("MUG", "WH-A", 2)
+    await inventory.publish(reserve("o-4", ("MUG", 1)))
+    await inventory.publish(reserve("o-5", ("MUG", 1)))
+    await inventory.publish(OrderConfirmed(order_id="o-4", lines=(Line(sku="MUG", quantity=1),)))
+
+    assert await inventory.expire_due(at=utcnow() + timedelta(days=1)) == 1  # o-5 only
+    assert (await inventory.client.get("/v1/reservations/o-4")).json()["status"] == "held"
+    released = [e.payload for e in await inventory.staged() if e.type == "stock.released"]
+    assert [(r["order_id"], r["expired"]) for r in released] == [("o-5", True)]

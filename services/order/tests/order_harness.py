@@ -46,6 +46,16 @@ ORDER: dict[str, Any] = {
 }
 
 
+# A channel that releases confirmed orders an hour late (and backorders what is short).
+SLOW_CHANNEL: dict[str, Any] = {
+    "channel_id": "slow",
+    "name": "Slow",
+    "market_country": "US",
+    "backorder_policy": "backorder",
+    "release_delay_seconds": 3600,
+}
+
+
 class Stack(ServiceUnderTest):
     @property
     def context(self) -> OrderContext:

@@ -23,7 +23,7 @@ from keel_kit import sealing
 from keel_kit.tables import OutboxRecord
 from keel_order import saga
 from keel_order.models import Order
-from order_harness import ORDER, Stack, authorized, reserved
+from order_harness import ORDER, SLOW_CHANNEL, Stack, authorized, reserved
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -314,14 +314,7 @@ def shipped(order_id: str, shipment_id: str, location: str) -> ShipmentShipped:
 async def test_a_channel_release_delay_holds_a_confirmed_order_back_until_it_passes(
     stack: Stack,
 ) -> None:
-    channel = {
-        "channel_id": "slow",
-        "name": "Slow",
-        "market_country": "US",
-        "backorder_policy": "backorder",
-        "release_delay_seconds": 3600,
-    }
-    assert (await stack.client.post("/v1/channels", json=channel)).status_code == 201
+    assert (await stack.client.post("/v1/channels", json=SLOW_CHANNEL)).status_code == 201
     order_id = await stack.place({**ORDER, "channel": "slow", "external_id": "S-1"})
     await stack.publish(reserved(order_id, ("WH-1", 2)))
     await stack.publish(authorized(order_id))

@@ -251,7 +251,11 @@ class BatchProcessor:
                 )
             for failure in failures:
                 self._dead_letter(session, failure)
-            await positions.advance(session, self.consumer, records)
+            if applied or failures:
+                # Only a transaction that writes anyway moves the positions: a read-only one
+                # commits without waiting for the disk, and what it read (types for other
+                # readers, duplicates) is harmless to read again after a restart.
+                await positions.advance(session, self.consumer, records)
             if alongside is not None:
                 await alongside(session, failures[0].error if failures else None)
         for item in applied:

@@ -1,12 +1,14 @@
 """Where each consumer stands in each partition, kept in the service's own database.
 
 The next offset to read is written in the transaction that applies a batch, so the database
-knows exactly how far its effects reach. On assignment the consumer resumes there, whatever
-the broker answers: a broker that restarts mid-request may report no committed offset for a
-partition the group has read for weeks, and the client would then jump to the start of the
-log (or to its end). Kafka's committed offset is only adopted for partitions this database has
-never known (its first start, or a database older than this table); a partition neither knows
-starts at the log's start, by an explicit decision rather than the client's reset policy.
+knows exactly how far its effects reach (a batch with nothing to apply or dead-letter writes
+nothing, its position included: reading it again changes nothing). On assignment the consumer
+resumes there, whatever the broker answers: a broker that restarts mid-request may report no
+committed offset for a partition the group has read for weeks, and the client would then jump
+to the start of the log (or to its end). Kafka's committed offset is only adopted for partitions
+this database has never known (its first start, or a database older than this table); a
+partition neither knows starts at the log's start, by a decision rather than the client's reset
+policy.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from keel_contracts.commands import ReleaseStock, ReserveStock
 from keel_contracts.events import (
+    OrderConfirmed,
     OrderReleased,
     PurchaseOrderCancelled,
     PurchaseOrderClosed,
@@ -36,9 +37,14 @@ async def on_shipment_shipped(
     await shipments.issue_shipment(uow=ctx, event=event, cause=ctx.envelope)
 
 
+@handlers.on(OrderConfirmed)
+async def on_order_confirmed(ctx: MessageContext[InventoryContext], event: OrderConfirmed) -> None:
+    await shipments.hold_for_shipment(uow=ctx, order_id=event.order_id)
+
+
 @handlers.on(OrderReleased)
 async def on_order_released(ctx: MessageContext[InventoryContext], event: OrderReleased) -> None:
-    await shipments.hold_for_shipment(uow=ctx, event=event)
+    await shipments.hold_for_shipment(uow=ctx, order_id=event.order_id)
 
 
 @handlers.on(PurchaseOrderConfirmed)

@@ -275,7 +275,12 @@ async def _release(
     for h in held:
         outbox.add(
             session,
-            StockReleased(order_id=h.order_id, reservation_id=h.reservation_id, reason=reason),
+            StockReleased(
+                order_id=h.order_id,
+                reservation_id=h.reservation_id,
+                reason=reason,
+                expired=status == EXPIRED,
+            ),
             key=h.order_id,
             causation=cause,
         )

@@ -7,21 +7,22 @@ reservation has meanwhile expired; only the units still held for it come off `re
 from datetime import datetime, timedelta
 
 from keel_contracts import Envelope, new_event_id
-from keel_contracts.events import OrderReleased, ShipmentShipped, StockIssued
+from keel_contracts.events import ShipmentShipped, StockIssued
 from keel_contracts.values import Money
 from keel_inventory import repository
 from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
 from keel_kit.handlers import PermanentError
 
-# A released order is the warehouse's to ship: its hold no longer expires with the short TTL
-# that protects stock from orders that never complete validation.
+# A confirmed order is going to ship (after its channel's release delay, the warehouse's work):
+# its hold no longer expires with the short TTL that protects stock from orders that never
+# complete validation.
 SHIPMENT_WINDOW = timedelta(days=30)
 
 
-async def hold_for_shipment(*, uow: Work, event: OrderReleased) -> None:
+async def hold_for_shipment(*, uow: Work, order_id: str) -> None:
     until = uow.service.clock() + SHIPMENT_WINDOW
-    await repository.extend_hold(uow.session, event.order_id, until)
+    await repository.extend_hold(uow.session, order_id, until)
 
 
 async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) -> None:

@@ -38,7 +38,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.ON_HOLD: frozenset(
         {Status.VALIDATING, Status.CONFIRMED, Status.BACKORDERED, Status.REJECTED, Status.CANCELLED}
     ),
-    Status.CONFIRMED: frozenset({Status.RELEASED, Status.CANCELLED}),
+    # Back to validating when its reservation expired before it was released (a race with the
+    # confirmation reaching inventory): the stock is asked for again.
+    Status.CONFIRMED: frozenset({Status.RELEASED, Status.VALIDATING, Status.CANCELLED}),
     Status.RELEASED: frozenset({Status.PARTIALLY_SHIPPED, Status.SHIPPED, Status.CANCELLED}),
     Status.PARTIALLY_SHIPPED: frozenset({Status.SHIPPED}),
     Status.SHIPPED: frozenset({Status.DELIVERED}),
@@ -67,6 +69,9 @@ class StockState(StrEnum):
     RESERVED = "reserved"
     WAITING = "waiting"  # short, backordered until stock comes
     FAILED = "failed"  # short on a channel that does not backorder: nothing is held
+    # Held past its time while the order waited (on a person, say) and given back, so an order
+    # on hold hoards nothing; asked for again once the order may go on.
+    EXPIRED = "expired"
 
 
 class PaymentState(StrEnum):

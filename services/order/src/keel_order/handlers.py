@@ -15,6 +15,7 @@ from keel_contracts.events import (
     ShipmentCreated,
     ShipmentDelivered,
     ShipmentShipped,
+    StockReleased,
     StockReservationFailed,
     StockReserved,
 )
@@ -25,6 +26,7 @@ from keel_order.context import OrderContext
 
 ABOUT_AN_ORDER = (
     StockReserved,
+    StockReleased,
     StockReservationFailed,
     PaymentAuthorized,
     PaymentDeclined,
@@ -56,6 +58,11 @@ Ctx = MessageContext[OrderContext]
 @handlers.on(StockReserved)
 async def on_stock_reserved(ctx: Ctx, event: StockReserved) -> None:
     await saga.on_stock_reserved(uow=ctx, event=event, cause=ctx.envelope)
+
+
+@handlers.on(StockReleased)
+async def on_stock_released(ctx: Ctx, event: StockReleased) -> None:
+    await saga.on_stock_released(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(StockReservationFailed)

@@ -8,7 +8,7 @@ failure releases what the order holds.
 from datetime import datetime
 
 from keel_contracts import Envelope
-from keel_contracts.commands import ReleaseStock, VoidPayment
+from keel_contracts.commands import ReleaseStock, ReserveStock, VoidPayment
 from keel_contracts.events import (
     Allocation,
     OrderCancelled,
@@ -20,7 +20,7 @@ from keel_contracts.values import Line
 from keel_kit import staged
 from keel_order import domain, repository
 from keel_order.context import Work
-from keel_order.domain import PaymentState, Resolution, Status, StockState
+from keel_order.domain import BackorderPolicy, PaymentState, Resolution, Status, StockState
 from keel_order.models import Order, OrderEvent, OrderHold, core_table
 
 # Where an order waits for its answers (and a person): it confirms from any of them.
@@ -86,8 +86,13 @@ def close_holds(
 
 
 async def try_confirm(uow: Work, order: Order, *, cause: Envelope | None) -> None:
-    """Confirm (and release) once stock is held, payment authorized and no hold stops it."""
+    """Confirm (and release) once stock is held, payment authorized and no hold stops it; ask
+    for the stock again if its reservation expired while the order waited."""
     if Status(order.status) not in WAITING:
+        return
+    ready = order.payment_state == PaymentState.AUTHORIZED and not has_blocking_holds(order)
+    if order.stock_state == StockState.EXPIRED and ready:
+        await ask_for_stock(uow, order, cause=cause)
         return
     if order.stock_state != StockState.RESERVED or order.payment_state != PaymentState.AUTHORIZED:
         return
@@ -106,6 +111,25 @@ async def try_confirm(uow: Work, order: Order, *, cause: Envelope | None) -> Non
     channel = await repository.get_channel(uow.session, order.channel)
     if channel is not None and channel.release_delay_seconds == 0:
         release(uow, order, cause=cause)
+
+
+async def ask_for_stock(uow: Work, order: Order, *, cause: Envelope | None) -> None:
+    """Ask inventory to hold the order's lines again (its channel's backorder policy applies)."""
+    channel = await repository.get_channel(uow.session, order.channel)
+    backorder = channel is not None and channel.backorder_policy == BackorderPolicy.BACKORDER
+    order.stock_state = StockState.PENDING
+    uow.session.add(order)
+    uow.outbox.add(
+        uow.session,
+        ReserveStock(
+            order_id=order.order_id,
+            channel=order.channel,
+            lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in order.lines),
+            backorder=backorder,
+        ),
+        key=order.order_id,
+        causation=cause,
+    )
 
 
 def release(uow: Work, order: Order, *, cause: Envelope | None) -> None:

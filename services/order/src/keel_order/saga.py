@@ -15,6 +15,7 @@ from keel_contracts.events import (
     PaymentAuthorized,
     PaymentDeclined,
     PaymentHeld,
+    StockReleased,
     StockReservationFailed,
     StockReserved,
 )
@@ -72,6 +73,32 @@ async def on_reservation_failed(
     uow.session.add(order)
     if Status(order.status) == Status.VALIDATING:
         lifecycle.move(uow, order, Status.BACKORDERED, f"waiting for stock: {short}")
+
+
+async def on_stock_released(*, uow: Work, event: StockReleased, cause: Envelope) -> None:
+    """The order's reservation expired while it waited (validation slow, a person deciding a
+    hold): the stock went back to sellable, so the order holds nothing and cannot ship what
+    someone else may buy. It asks again once it may go on; at once if it was confirmed.
+    A release the order asked for itself (cancelled, rejected) needs nothing more."""
+    if not event.expired:
+        return
+    order = await _open_order(uow.session, event.order_id)
+    if order is None or order.reservation_id != event.reservation_id:
+        return
+    # Released orders are the warehouses' now: their holds no longer expire.
+    not_released = lifecycle.WAITING | {Status.CONFIRMED}
+    if order.stock_state != StockState.RESERVED or Status(order.status) not in not_released:
+        return
+    order.stock_state = StockState.EXPIRED
+    order.allocations = []
+    for line in order.lines:
+        line.reserved = 0
+        uow.session.add(line)
+    uow.session.add(order)
+    if Status(order.status) == Status.CONFIRMED:
+        reason = "its reservation expired before release; asking for the stock again"
+        lifecycle.move(uow, order, Status.VALIDATING, reason)
+    await lifecycle.try_confirm(uow, order, cause=cause)
 
 
 async def on_payment_authorized(*, uow: Work, event: PaymentAuthorized, cause: Envelope) -> None:

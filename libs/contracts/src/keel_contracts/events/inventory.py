@@ -83,10 +83,14 @@ class StockReservationFailed(Message):
 
 
 class StockReleased(Message):
+    """The order's held stock went back to sellable: released on request, or `expired` (held
+    past its time without the order being confirmed)."""
+
     type = "stock.released"
     order_id: str
     reservation_id: str
     reason: str
+    expired: bool = False
 
 
 class StockIssued(Message):

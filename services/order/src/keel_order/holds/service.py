@@ -168,6 +168,8 @@ async def _release(uow: Work, order: Order, hold: OrderHold, cmd: HoldResolve) -
         return
     target = Status.BACKORDERED if stock == StockState.WAITING else Status.VALIDATING
     lifecycle.move(uow, order, target, domain.cut(f"{hold.type} released: {cmd.note}"))
+    # A reservation that expired during the hold is asked for again now.
+    await lifecycle.try_confirm(uow, order, cause=None)
 
 
 def _reject(
