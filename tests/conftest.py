@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from keel_cli.runtime import kafka, postgres, processes
+from keel_kit.kafka_access import KafkaAccess
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_STATE_DIR = REPO_ROOT / ".keel" / "test"
@@ -30,6 +31,10 @@ TEST_POSTGRES_PORT = 15432
 class Infra:
     bootstrap: str
     postgres_url: str  # server URL without a database name
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        return KafkaAccess(self.bootstrap)
 
     def database_url(self, name: str) -> str:
         return f"{self.postgres_url}/{name}"

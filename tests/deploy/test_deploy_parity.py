@@ -106,6 +106,9 @@ def assert_env_reaches_settings(env: dict[str, str], code: Code, mp: pytest.Monk
     settings = code.settings_type()
     assert settings.database_url == env[code.database_env]
     assert settings.kafka_bootstrap_servers == env[KAFKA_ENV]
+    login = settings.kafka_access()
+    assert login.username == code.name, "the service logs in to the broker as itself"
+    assert login.password == env[f"{code.env_prefix}KAFKA_PASSWORD"]
 
 
 def compose_service(code: Code) -> Doc:
@@ -143,7 +146,7 @@ def test_compose_env_points_the_service_at_its_database_and_kafka(
     env = {k: str(v) for k, v in compose_service(code)["environment"].items()}
     assert_database_url(env[code.database_env], code)
     advertised = compose()["services"]["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
-    assert f"PLAINTEXT://{env[KAFKA_ENV]}" in advertised.split(",")
+    assert f"BROKER://{env[KAFKA_ENV]}" in advertised.split(",")
     assert_env_reaches_settings(env, code, monkeypatch)
 
 
@@ -185,9 +188,10 @@ def test_k8s_deployment_env_points_the_service_at_its_database_and_kafka(
     env: dict[str, str] = {}
     for source in container["envFrom"]:
         env |= k8s("ConfigMap", source["configMapRef"]["name"])["data"]
-    [database] = [e for e in container["env"] if e["name"] == code.database_env]
-    ref = database["valueFrom"]["secretKeyRef"]
-    env[code.database_env] = k8s("Secret", ref["name"])["stringData"][ref["key"]]
+    for variable in container["env"]:
+        if "secretKeyRef" in variable.get("valueFrom", {}):
+            ref = variable["valueFrom"]["secretKeyRef"]
+            env[variable["name"]] = k8s("Secret", ref["name"])["stringData"][ref["key"]]
 
     assert_database_url(env[code.database_env], code)
     advertised = next(
@@ -195,7 +199,7 @@ def test_k8s_deployment_env_points_the_service_at_its_database_and_kafka(
         for e in k8s("StatefulSet", "kafka")["spec"]["template"]["spec"]["containers"][0]["env"]
         if e["name"] == "KAFKA_ADVERTISED_LISTENERS"
     )
-    assert f"PLAINTEXT://{env[KAFKA_ENV]}" in advertised.split(",")
+    assert f"BROKER://{env[KAFKA_ENV]}" in advertised.split(",")
     assert_env_reaches_settings(env, code, monkeypatch)
 
 

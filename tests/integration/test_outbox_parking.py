@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlmodel import col, select
 
 from keel_kit.db import Database
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.relay import OutboxRelay
@@ -54,7 +55,7 @@ async def run_relay_until_drained(db: Database, bootstrap: str, metrics: KitMetr
     relay = OutboxRelay(
         db=db,
         outbox=Outbox("parking-test"),
-        bootstrap_servers=bootstrap,
+        kafka=KafkaAccess(bootstrap),
         client_id="parking-test",
         metrics=metrics,
         batch_size=100,
@@ -111,7 +112,7 @@ async def test_row_the_broker_never_accepts_is_parked_and_the_rows_behind_it_arr
     assert metrics.registry.get_sample_value("keel_outbox_parked") == 1
     delivered = [
         json.loads(record.value)["n"] if record.value != too_large else "the refused row"
-        for record in await read_topic(infra.bootstrap, topic)
+        for record in await read_topic(infra.kafka, topic)
     ]
     # Each small row (at least once: the row before may have been retried alongside the
     # refused one), first occurrences in order, and the refused row never.

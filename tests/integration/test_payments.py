@@ -45,7 +45,7 @@ def send(infra: Infra, *commands: AuthorizePayment | CapturePayment | VoidPaymen
 def answers_for(infra: Infra, order_ids: list[str]) -> Answers:
     """Every answer on finance.payment.v1 for these orders, in order, with envelope checks."""
     found: Answers = {order_id: [] for order_id in order_ids}
-    for record in asyncio.run(read_topic(infra.bootstrap, ANSWERS)):
+    for record in asyncio.run(read_topic(infra.kafka, ANSWERS)):
         envelope = Envelope.from_bytes(record.value)
         order_id = envelope.payload.get("order_id")
         if order_id in found:

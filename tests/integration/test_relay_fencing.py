@@ -24,6 +24,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from keel_kit.db import Database
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.relay import OutboxRelay, create_producer
@@ -55,8 +56,8 @@ class RecordingRelay(OutboxRelay):
         self.sends = 0
         self._timeline = timeline
 
-    def _counting_producer(self, bootstrap: str, client_id: str) -> AIOKafkaProducer:
-        return _CountingProducer(create_producer(bootstrap, client_id), self)
+    def _counting_producer(self, kafka: KafkaAccess, client_id: str) -> AIOKafkaProducer:
+        return _CountingProducer(create_producer(kafka, client_id), self)
 
     async def publish_batch(self) -> int:
         sends_before, started = self.sends, time.monotonic()
@@ -179,7 +180,7 @@ async def test_two_relays_through_a_database_restart_publish_in_order_one_at_a_t
             timeline,
             db=db,
             outbox=Outbox("fencing-test"),
-            bootstrap_servers=infra.bootstrap,
+            kafka=infra.kafka,
             client_id=f"fencing-{name}",
             metrics=relay_metrics,
             batch_size=50,
@@ -216,7 +217,7 @@ async def test_two_relays_through_a_database_restart_publish_in_order_one_at_a_t
 
     # Every row arrived, and per key the first occurrences run 1, 2, 3 ... with no gap.
     first_seen: dict[str, list[int]] = defaultdict(list)
-    for record in await read_topic(infra.bootstrap, topic):
+    for record in await read_topic(infra.kafka, topic):
         message = json.loads(record.value)
         assert record.key.decode() == message["key"]
         if message["seq"] not in first_seen[message["key"]]:

@@ -61,7 +61,7 @@ def _command(order_id: str, lines: dict[str, int]) -> tuple[str, bytes]:
 def _answers(infra: Infra, orders: set[str]) -> list[Envelope]:
     """Every answer on the reservation topic for `orders` (other tests' answers share it)."""
     envelopes = [
-        Envelope.from_bytes(r.value) for r in asyncio.run(read_topic(infra.bootstrap, ANSWERS))
+        Envelope.from_bytes(r.value) for r in asyncio.run(read_topic(infra.kafka, ANSWERS))
     ]
     return [e for e in envelopes if e.payload.get("order_id") in orders]
 

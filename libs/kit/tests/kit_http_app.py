@@ -10,6 +10,8 @@ from typing import Annotated, Any, ClassVar
 import httpx
 from fastapi import APIRouter, FastAPI, Query, status
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from keel_contracts import ServiceName
 from keel_contracts.roles import Role
@@ -23,6 +25,24 @@ from keel_kit.settings import ServiceSettings
 from keel_kit.signing import StackKeys
 
 BODY_LIMIT = 4096
+
+
+class _Refusal(Exception):
+    """A driver's error carrying a SQLSTATE, as asyncpg's do."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+DATABASE_FAILURES: dict[str, Exception] = {
+    "refused": OperationalError("SELECT 1", None, ConnectionRefusedError("connection refused")),
+    "shutting-down": OperationalError("SELECT 1", None, _Refusal("57P01")),
+    "dropped": DBAPIError("SELECT 1", None, _Refusal("XX000"), connection_invalidated=True),
+    "locked": OperationalError("SELECT 1", None, Exception("database is locked")),
+    "pool-exhausted": PoolTimeout("QueuePool limit reached"),
+    "defect": ProgrammingError("SELECT nope", None, _Refusal("42703")),
+}
 
 
 class TinySettings(ServiceSettings):
@@ -79,6 +99,11 @@ def _router() -> APIRouter:
     async def boom() -> None:
         raise RuntimeError("a defect")
 
+    @router.get("/database/{how}")
+    async def database(how: str) -> None:
+        # What a use case meets when the database is away, or refuses for another reason.
+        raise DATABASE_FAILURES[how]
+
     return router
 
 
@@ -91,6 +116,7 @@ PERMISSIONS = table(
         ("GET", "/v1/late", roles(Role.OPERATIONS)),
         ("GET", "/v1/cents", roles(Role.OPERATIONS)),
         ("GET", "/v1/boom", roles(Role.OPERATIONS)),
+        ("GET", "/v1/database/{how}", roles(Role.OPERATIONS)),
     ]
 )
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from keel_kit.broker_lag import BrokerLag
 from keel_kit.catchup import FixedLag, ReplicaBehind, ReplicaCatchup
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.problems import install_problem_handlers
 
 pytestmark = [pytest.mark.unit, pytest.mark.asyncio]
@@ -43,7 +44,7 @@ async def test_a_lag_that_cannot_be_told_counts_as_behind() -> None:
 
 
 async def test_a_broker_that_cannot_be_reached_gives_no_lag() -> None:
-    source = BrokerLag("127.0.0.1:1", "order-service", timeout=1.0)
+    source = BrokerLag(KafkaAccess("127.0.0.1:1"), "order-service", timeout=1.0)
     try:
         assert await source.lag(ITEMS, keys=["MUG-1"]) is None
     finally:

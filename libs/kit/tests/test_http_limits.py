@@ -154,6 +154,26 @@ async def test_an_unexpected_error_is_a_500_problem_document(http: httpx.AsyncCl
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("how", ["refused", "shutting-down", "dropped", "locked", "pool-exhausted"])
+async def test_a_database_away_is_a_503_to_retry(http: httpx.AsyncClient, how: str) -> None:
+    response = await http.get(f"/v1/database/{how}")
+
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["retry-after"] == "1"
+
+
+@pytest.mark.asyncio
+async def test_a_database_refusing_a_defective_statement_stays_a_500(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.get("/v1/database/defect")
+
+    assert response.status_code == 500
+    assert "retry-after" not in response.headers
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("path", ["/v1/late", "/v1/cents"])
 async def test_a_date_or_amount_overflowing_in_a_use_case_is_a_422(
     http: httpx.AsyncClient, path: str

@@ -8,6 +8,7 @@ from aiokafka.errors import KafkaConnectionError
 
 from keel_contracts import Envelope
 from keel_kit.db import Database
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.relay import OutboxRelay
@@ -44,7 +45,7 @@ def relay(db: Database, outbox: Outbox, producer: FakeProducer) -> OutboxRelay:
     return OutboxRelay(
         db=db,
         outbox=outbox,
-        bootstrap_servers="unused:9092",
+        kafka=KafkaAccess("unused:9092"),
         client_id="test",
         metrics=KitMetrics("inventory"),
         batch_size=100,
@@ -99,7 +100,7 @@ async def test_run_leads_and_leaves_nothing_committed_behind_when_stopped(db: Da
     publisher = OutboxRelay(
         db=db,
         outbox=outbox,
-        bootstrap_servers="unused:9092",
+        kafka=KafkaAccess("unused:9092"),
         client_id="test",
         metrics=metrics,
         batch_size=100,

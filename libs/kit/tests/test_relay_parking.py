@@ -21,6 +21,7 @@ from keel_kit.access import AccessGuard, token_verifier
 from keel_kit.catchup import FixedLag, ReplicaCatchup
 from keel_kit.context import ServiceContext
 from keel_kit.db import Database
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.parked_api import router as parked_rows_router
@@ -99,7 +100,7 @@ def relay(db: Database, producer: RefusingProducer, metrics: KitMetrics) -> Outb
     return OutboxRelay(
         db=db,
         outbox=Outbox("inventory"),
-        bootstrap_servers="unused:9092",
+        kafka=KafkaAccess("unused:9092"),
         client_id="test",
         metrics=metrics,
         batch_size=100,

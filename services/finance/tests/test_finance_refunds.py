@@ -15,6 +15,7 @@ from keel_contracts import Envelope
 from keel_contracts.commands import AuthorizePayment, CapturePayment
 from keel_contracts.events import RefundLine, RefundRequested
 from keel_finance.payments.simulated import authorization_id_for
+from keel_kit import audit
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -184,3 +185,20 @@ async def test_refund_after_a_full_refund_is_dead_lettered(finance: Finance) -> 
     (error,) = await finance.dead_letters(event.return_id)
     assert "already refunded in full" in error
     assert len(await refunds(finance, order_id)) == 1
+
+
+async def test_each_refund_paid_is_on_finances_audit_chain_under_the_service(
+    finance: Finance,
+) -> None:
+    order_id = await captured(finance, "45.00")
+    event = refund_request(order_id, "50.00")  # more than captured: capped
+    await request(finance, event)
+    await request(finance, event)  # a redelivery pays nothing and records nothing
+
+    entries = (await finance.get_json("/v1/audit", object_id=event.refund_id))["items"]
+    assert [(e["action"], e["actor"], e["role"]) for e in entries] == [
+        ("refund.paid", "service:finance", "service")
+    ]
+    assert (entries[0]["after"]["requested"], entries[0]["after"]["paid"]) == ("50.00", "45.00")
+    chain = await finance.get_json("/v1/audit/chain")
+    assert audit.broken_link(chain["entries"], chain["head"]) is None

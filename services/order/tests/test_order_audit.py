@@ -164,7 +164,7 @@ async def test_a_new_channel_is_recorded_with_its_policies(stack: Stack) -> None
     )
     assert (entry["object_type"], entry["owner_role"]) == ("channel", "admin")
     assert entry["before"] is None
-    assert entry["after"] == {**channel, "release_delay_seconds": 0}
+    assert entry["after"] == {**channel, "release_delay_seconds": 0, "max_units_per_customer": None}
     assert entry["request_id"] is not None
     await assert_chain_holds(stack)
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from keel_contracts.roles import Role
 from keel_kit import audit
-from keel_kit.partners import signature_headers
+from keel_kit.partners import PartnerVerifier, signature_headers
 from order_harness import ORDER, Stack
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -198,3 +199,20 @@ async def test_only_admin_issues_secrets_and_no_token_may_claim_a_partner_role(
 async def _shop(stack: Stack) -> bool:
     response = await stack.client.post("/v1/channels", json=SHOP)
     return response.status_code in (201, 409)
+
+
+@pytest.mark.parametrize("step", ["verify", "take"])
+async def test_a_database_away_while_checking_a_signature_is_a_503_to_retry(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    secret = await secret_for(stack)
+
+    async def away(*_args: Any) -> None:
+        raise OperationalError("SELECT", None, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(PartnerVerifier, step, away)
+    response = await place_signed(stack, secret, ORDER, webhook_id="msg_away")
+
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["content-type"] == "application/problem+json"

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.topic_reader import read_topic
 
 
@@ -40,7 +41,7 @@ async def produce_many(bootstrap: str, topic: str, messages: list[tuple[str, byt
 
 async def find_record(bootstrap: str, topic: str, predicate: Callable[[bytes], bool]) -> Any:
     """The first record on `topic` whose value satisfies `predicate`."""
-    for record in await read_topic(bootstrap, topic):
+    for record in await read_topic(KafkaAccess(bootstrap), topic):
         if predicate(record.value or b""):
             return record
     return None

@@ -6,6 +6,7 @@ import pytest
 
 from keel_cli import bench
 from keel_cli.bench_load import Run
+from keel_kit.kafka_access import KafkaAccess
 
 pytestmark = pytest.mark.unit
 
@@ -57,7 +58,7 @@ def test_reasons_say_which_run_and_what_was_left() -> None:
 
 def _run_with(accepted: list[str], shipped: list[str]) -> tuple[Run, bench.EventClock]:
     run = Run("fixed rate", 10.0, 5.0, accepted={o: 0.0 for o in accepted})
-    clock = bench.EventClock("never-contacted:9092")
+    clock = bench.EventClock(KafkaAccess("never-contacted:9092"))
     clock.seen["shipment.created"].update({o: 1.0 for o in shipped})
     return run, clock
 

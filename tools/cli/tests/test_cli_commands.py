@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from keel_cli import bench, stack
 from keel_cli.main import app
-from keel_cli.runtime import kafka, postgres, processes
+from keel_cli.runtime import kafka, kafka_security, postgres, processes
 from keel_contracts import SERVICES
 
 pytestmark = pytest.mark.unit
@@ -33,6 +33,11 @@ class FakeStack:
     foreign_postgres: bool = False  # someone else's server takes the keel login on the port
     started: list[tuple[str, str]] = field(default_factory=list)  # (component, database)
     stopped: list[str] = field(default_factory=list)
+    broker_asked: list[bool | None] = field(default_factory=list)  # each start's `secure`
+
+    def start_broker(self, secure: bool | None) -> None:
+        self.broker_asked.append(secure)
+        self.start("kafka")
 
     def run_all(self, database: str) -> None:
         self.alive |= {"kafka", *SERVICES, *(["postgres"] if database == "postgres" else [])}
@@ -70,7 +75,9 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeStack:
     monkeypatch.setattr(processes, "is_running", lambda name, *, state_dir: name in fake.alive)
     monkeypatch.setattr(processes, "stop", lambda name, *, state_dir, timeout: fake.stop(name))
     monkeypatch.setattr(kafka, "ensure_installed", lambda state_dir: state_dir)
-    monkeypatch.setattr(kafka, "start", lambda state_dir, *, port: fake.start("kafka"))
+    monkeypatch.setattr(
+        kafka, "start", lambda state_dir, *, port, secure: fake.start_broker(secure)
+    )
     monkeypatch.setattr(kafka, "is_running", lambda state_dir: "kafka" in fake.alive)
     monkeypatch.setattr(kafka, "stop", lambda state_dir: fake.stop("kafka"))
     monkeypatch.setattr(postgres, "ensure_installed", lambda: Path("/usr/lib/postgresql"))
@@ -105,6 +112,25 @@ def _said(result: Result) -> str:
 
 
 # keel up
+
+
+def test_up_asks_for_the_secured_broker_only_when_told(fake: FakeStack) -> None:
+    assert _keel("up", "--secure-broker").exit_code == 0
+    assert _keel("up").exit_code == 0  # as the state folder's broker last ran
+    assert _keel("up", "--plain-broker").exit_code == 0
+    assert fake.broker_asked == [True, None, False]
+
+
+def test_up_says_why_the_broker_cannot_start_as_asked(
+    fake: FakeStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(state_dir: Path, *, port: int, secure: bool | None) -> None:
+        raise RuntimeError("the broker runs with SASL logins; `keel down` first")
+
+    monkeypatch.setattr(kafka, "start", refuse)
+    result = _keel("up", "--plain-broker")
+    assert result.exit_code == 1
+    assert "`keel down` first" in _said(result)
 
 
 def test_up_after_every_service_crashed_restarts_them_on_the_recorded_postgres(
@@ -247,6 +273,17 @@ def test_status_json_names_every_component_with_url_and_state(fake: FakeStack) -
         "ok": True,
         "alarms": [],
     }
+
+
+def test_status_says_when_the_broker_takes_logins_only(fake: FakeStack) -> None:
+    fake.run_all("sqlite")
+    (fake.state_dir / "kafka").mkdir(parents=True)
+    kafka_security.mark(fake.state_dir / "kafka", True)
+
+    code, document = _status_json()
+
+    assert code == 0
+    assert document["components"]["kafka"]["state"] == "running, SASL logins only"
 
 
 def test_status_on_sqlite_has_no_server_to_be_down(fake: FakeStack) -> None:

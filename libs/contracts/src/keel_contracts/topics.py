@@ -29,7 +29,12 @@ DAY_MS = 24 * 60 * 60 * 1000
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """One topic: its name, what its key is, its layout and the messages it may carry."""
+    """One topic: its name, what its key is, its layout and the messages it may carry.
+
+    A command topic belongs to the service that carries the commands out; the services that
+    send them are its `senders`. On a secured broker the owner and the senders are the only
+    ones allowed to write to it, and the consumers the only ones to read it.
+    """
 
     name: str
     key: str
@@ -39,6 +44,11 @@ class TopicSpec:
     partitions: int = 6
     retention_ms: int = 7 * DAY_MS
     compacted: bool = False
+    senders: tuple[ServiceName, ...] = ()
+
+    @property
+    def writers(self) -> tuple[ServiceName, ...]:
+        return (self.owner, *self.senders)
 
     def config(self) -> dict[str, str]:
         """Broker-side topic configuration to create the topic with."""
@@ -92,6 +102,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="inventory.commands.v1",
         key="order_id",
         owner="inventory",
+        senders=("order",),
         consumers=("inventory",),
         messages=(cmd.ReserveStock, cmd.ReleaseStock),
     ),
@@ -149,6 +160,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="finance.commands.v1",
         key="order_id",
         owner="finance",
+        senders=("order",),
         consumers=("finance",),
         messages=(
             cmd.AuthorizePayment,
@@ -164,6 +176,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="finance.commands.v2",
         key="order_id",
         owner="finance",
+        senders=("order",),
         consumers=("finance",),
         messages=(cmd.AuthorizeSealedPayment,),
     ),
@@ -223,8 +236,8 @@ def topic(name: str) -> TopicSpec:
 
 
 def topics_for(service: ServiceName) -> tuple[TopicSpec, ...]:
-    """What a service must find on the broker: topics it owns or reads, and its dead letters."""
-    used = tuple(t for t in TOPICS if t.owner == service or service in t.consumers)
+    """What a service must find on the broker: topics it writes or reads, and its dead letters."""
+    used = tuple(t for t in TOPICS if service in t.writers or service in t.consumers)
     return (*used, dead_letter_spec(service))
 
 

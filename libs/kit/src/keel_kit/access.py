@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel_contracts.roles import Role
 from keel_kit.audit import current_request_id, new_request_id
+from keel_kit.faults import is_transient
 from keel_kit.http_limits import (
     DEFAULT_BODY_LIMITS,
     BodyLimits,
@@ -44,7 +45,7 @@ from keel_kit.identity import (
     current_caller,
 )
 from keel_kit.partners import PARTNER_HEADER, PartnerVerifier, SignedRequest
-from keel_kit.problems import DomainError, problem
+from keel_kit.problems import DomainError, database_unavailable, problem
 from keel_kit.rate_limits import RateLimiter
 from keel_kit.settings import ServiceSettings
 
@@ -96,6 +97,16 @@ def table(entries: Iterable[tuple[str, str, frozenset[Role]]]) -> Permissions:
     return Permissions(routes)
 
 
+@dataclass(frozen=True)
+class _Caller:
+    """An authenticated request: who sent it, and for a partner's, its signature and body."""
+
+    principal: Principal
+    receive: Receive
+    signed: SignedRequest | None = None
+    body: bytes = b""
+
+
 class AccessGuard:
     """ASGI middleware: authenticate every `/v1` request (a bearer token, or a partner's
     signature), then authorize it by the table."""
@@ -121,56 +132,73 @@ class AccessGuard:
         if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIX):
             await self.app(scope, receive, send)
             return
+        caller = await self._authenticate(scope, receive, send)
+        if caller is None:
+            return  # refused and answered, or nobody is left to answer
+        refusal = self._refusal(caller.principal, scope)
+        if refusal is not None:
+            await refusal(scope, caller.receive, send)
+            return
+        await self._run(caller, scope, send)
+
+    async def _authenticate(self, scope: Scope, receive: Receive, send: Send) -> _Caller | None:
+        """Who sends the request: a partner by its signature, or the bearer of a token. None
+        once a refusal (401, 413, or 503 while the partners' secrets cannot be read) is sent."""
         headers = Headers(scope=scope)
-        signed: SignedRequest | None = None
-        body = b""
         try:
-            if self.partners is not None and _signed_by_partner(headers):
-                # The signature covers the body, so it is read here (within the size limit)
-                # and handed on to the app as it came.
-                limit = self.body_limits.for_path(scope["path"])
-                read = await read_body(receive, limit=limit)
-                if read is None:
-                    await too_large(limit)(scope, receive, send)
-                    return
-                body, receive = read, replay_body(read, receive)
-                signed = await self.partners.verify(headers, body)
-                principal = signed.principal
-            else:
-                principal = await self.verifier.principal(_bearer(headers))
+            if self.partners is None or not _signed_by_partner(headers):
+                return _Caller(await self.verifier.principal(_bearer(headers)), receive)
+            # The signature covers the body, so it is read here (within the size limit) and
+            # handed on to the app as it came.
+            limit = self.body_limits.for_path(scope["path"])
+            body = await read_body(receive, limit=limit)
+            if body is None:
+                await too_large(limit)(scope, receive, send)
+                return None
+            signed = await self.partners.verify(headers, body)
+            return _Caller(signed.principal, replay_body(body, receive), signed, body)
         except ClientGone:
-            return  # nobody is left to answer
+            return None
         except Unauthenticated as refusal:
             response = problem(401, "Unauthenticated", str(refusal))
             response.headers["WWW-Authenticate"] = 'Bearer realm="keel"'
             await response(scope, receive, send)
-            return
+            return None
+        except Exception as error:
+            # Outside the app's problem handlers: a partner's secrets are read from the database.
+            if not is_transient(error):
+                raise
+            await database_unavailable()(scope, receive, send)
+            return None
+
+    def _refusal(self, principal: Principal, scope: Scope) -> Response | None:
+        """A 429 for a caller over its rate, a 403 for a route its role may not use."""
         if self.limiter is not None:
             wait = self.limiter.retry_after(principal.subject)
             if wait is not None:
-                await _too_many(principal, wait, self.limiter)(scope, receive, send)
-                return
+                return _too_many(principal, wait, self.limiter)
         method = scope["method"]
         template = self.permissions.template(method, scope["path"])
-        if not self._may(principal, method, template):
-            # Default deny: a path no entry names is refused like a route the role lacks, so
-            # neither tells the caller anything.
-            what = f"{method} {template or scope['path']}"
-            detail = f"{principal.subject} ({principal.role}) may not {what}"
-            await problem(403, "Forbidden", detail)(scope, receive, send)
-            return
+        if self._may(principal, method, template):
+            return None
+        # Default deny: a path no entry names is refused like a route the role lacks, so
+        # neither tells the caller anything.
+        what = f"{method} {template or scope['path']}"
+        return problem(403, "Forbidden", f"{principal.subject} ({principal.role}) may not {what}")
+
+    async def _run(self, caller: _Caller, scope: Scope, send: Send) -> None:
         state = scope.setdefault("state", {})
-        state["principal"] = principal
+        state["principal"] = caller.principal
         # The audit trail names the request an action came in (the caller's id, if it sent one).
-        request_id = headers.get("x-request-id") or new_request_id()
+        request_id = Headers(scope=scope).get("x-request-id") or new_request_id()
         request_token = current_request_id.set(request_id[:100])
-        caller_token = current_caller.set(principal.subject)
+        caller_token = current_caller.set(caller.principal.subject)
         try:
-            if signed is None or method == "GET":
-                await self.app(scope, receive, send)
+            if caller.signed is None or scope["method"] == "GET":
+                await self.app(scope, caller.receive, send)
             else:
-                state["webhook_id"] = signed.webhook_id
-                await self._once(signed, body, scope, receive, send)
+                state["webhook_id"] = caller.signed.webhook_id
+                await self._once(caller.signed, caller.body, scope, caller.receive, send)
         finally:
             current_caller.reset(caller_token)
             current_request_id.reset(request_token)
@@ -180,7 +208,13 @@ class AccessGuard:
     ) -> None:
         """Run a signed request once per webhook id; a repeat gets the first answer."""
         assert self.partners is not None
-        taken = await self.partners.take(signed, body)
+        try:
+            taken = await self.partners.take(signed, body)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            await database_unavailable()(scope, receive, send)
+            return
         if isinstance(taken, str):
             conflict = problem(
                 409, "Conflict", taken, errors=[{"field": "header.webhook-id", "message": taken}]

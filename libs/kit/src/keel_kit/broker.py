@@ -22,6 +22,7 @@ from faststream.middlewares import AckPolicy
 from keel_contracts import TOPICS
 from keel_kit import positions
 from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.metrics import KitMetrics
 from keel_kit.stalls import StallWatch
 
@@ -30,9 +31,10 @@ log = logging.getLogger(__name__)
 GRACEFUL_SHUTDOWN_SECONDS = 20.0
 
 
-def create_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+def create_broker(kafka: KafkaAccess, client_id: str) -> KafkaBroker:
     return KafkaBroker(
-        bootstrap_servers,
+        kafka.bootstrap_servers,
+        security=kafka.faststream_security(),
         client_id=client_id,
         enable_idempotence=True,
         allow_auto_create_topics=False,
@@ -108,14 +110,23 @@ class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
         self._metrics = metrics
         self._processor = processor
         self.subscriber: Any = None  # set once the subscriber exists; its consumer on start
+        self._guarded: Any = None  # the consumer whose fetches guard_fetches watches
+
+    def _skipped(self, tp: TopicPartition, offsets: int, why: str) -> None:
+        labels = {"topic": tp.topic, "partition": str(tp.partition), "why": why}
+        self._metrics.offsets_skipped.labels(**labels).inc(offsets)
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         for tp in revoked:
             self._metrics.assigned_partitions.labels(topic=tp.topic).dec()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
+        consumer = self.subscriber.consumer
+        if consumer is not self._guarded:
+            positions.guard_fetches(consumer, self._skipped)
+            self._guarded = consumer
         await positions.resume(
-            self.subscriber.consumer, self._processor.db, self._processor.consumer, assigned
+            consumer, self._processor.db, self._processor.consumer, assigned, self._skipped
         )
         for tp in assigned:
             self._metrics.assigned_partitions.labels(topic=tp.topic).inc()

@@ -21,11 +21,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
+from keel_kit.kafka_access import KafkaAccess
+
 log = logging.getLogger(__name__)
 
 
 class BrokerLag:
-    """`group`'s lag on a topic, asked of the broker at `bootstrap_servers`.
+    """`group`'s lag on a topic, asked of the broker `kafka` reaches.
 
     A partition found behind is remembered for `remember_seconds` (its lag can only have
     shrunk, and a retry is due anyway); a caught-up partition is always asked afresh, because
@@ -35,13 +37,13 @@ class BrokerLag:
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         group: str,
         *,
         timeout: float = 2.0,
         remember_seconds: float = 1.0,
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.group = group
         self.timeout = timeout
         self.remember_seconds = remember_seconds
@@ -122,12 +124,12 @@ class BrokerLag:
             if self._admin is None or self._consumer is None:
                 timeout_ms = int(self.timeout * 1000)
                 admin = AIOKafkaAdminClient(
-                    bootstrap_servers=self.bootstrap_servers,
+                    **self.kafka.client_options(),
                     client_id=f"{self.group}-catchup",
                     request_timeout_ms=timeout_ms,
                 )
                 consumer = AIOKafkaConsumer(
-                    bootstrap_servers=self.bootstrap_servers,
+                    **self.kafka.client_options(),
                     client_id=f"{self.group}-catchup",
                     enable_auto_commit=False,
                     request_timeout_ms=timeout_ms,

@@ -27,6 +27,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from keel_kit.broker_lag import BrokerLag
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.problems import PROBLEM_JSON, DomainError
 
 RETRY_AFTER_SECONDS = 1
@@ -122,9 +123,9 @@ class ReplicaCatchup:
         self.source = source
 
     @classmethod
-    def on_broker(cls, bootstrap_servers: str, group: str) -> ReplicaCatchup:
+    def on_broker(cls, kafka: KafkaAccess, group: str) -> ReplicaCatchup:
         """The running service's: `group`'s committed offsets against the broker's ends."""
-        return cls(BrokerLag(bootstrap_servers, group))
+        return cls(BrokerLag(kafka, group))
 
     async def behind(self, topic: str, keys: Iterable[str] | None = None) -> ReplicaBehind | None:
         """None when this service has applied all of `topic` (only the partitions `keys` are

@@ -68,9 +68,7 @@ class ServiceContext:
             settings=settings,
             db=Database(settings.resolved_database_url()),
             outbox=Outbox(settings.service),
-            catchup=ReplicaCatchup.on_broker(
-                settings.kafka_bootstrap_servers, settings.consumer_group
-            ),
+            catchup=ReplicaCatchup.on_broker(settings.kafka_access(), settings.consumer_group),
             **ports,
         )
 

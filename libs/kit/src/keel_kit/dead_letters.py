@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from keel_contracts import dead_letter_topic
 from keel_kit.consumer import Record
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.topic_reader import read_topic
 
 # Headers the consumer added when it dead-lettered the message; a replay drops them.
@@ -71,7 +72,7 @@ class DeadLetter:
         )
 
 
-async def read_all(bootstrap: str, group: str) -> list[DeadLetter]:
+async def read_all(kafka: KafkaAccess, group: str) -> list[DeadLetter]:
     """Every dead letter of a group, oldest first."""
     topic = dead_letter_topic(group)
     return [
@@ -83,5 +84,5 @@ async def read_all(bootstrap: str, group: str) -> list[DeadLetter]:
             value=record.value or b"",
             headers={k: v.decode(errors="replace") for k, v in record.headers},
         )
-        for record in await read_topic(bootstrap, topic)
+        for record in await read_topic(kafka, topic)
     ]

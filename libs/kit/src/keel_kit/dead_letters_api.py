@@ -130,9 +130,7 @@ async def replay_dead_letter(
 async def _letters(runtime: ServiceRuntime) -> list[dead_letters.DeadLetter]:
     settings = runtime.settings
     try:
-        return await dead_letters.read_all(
-            settings.kafka_bootstrap_servers, settings.consumer_group
-        )
+        return await dead_letters.read_all(settings.kafka_access(), settings.consumer_group)
     except KafkaError as error:
         raise Unavailable(
             f"the dead letters cannot be read now (the broker: {error}); retry"

@@ -56,6 +56,12 @@ class Principal:
     def has_any(self, roles: frozenset[Role]) -> bool:
         return bool(self.roles & roles)
 
+    @classmethod
+    def of_service(cls, service: str) -> Principal:
+        """A service acting on its own (a consumer, a periodic job), as the audit trail names
+        it: the same principal its own calls to other services carry."""
+        return cls(SERVICE_KEY_PREFIX + service, frozenset({Role.SERVICE}))
+
 
 @dataclass(frozen=True)
 class TokenRules:

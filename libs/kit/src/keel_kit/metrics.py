@@ -71,6 +71,13 @@ class KitMetrics:
             ["topic", "partition"],
             registry=self.registry,
         )
+        self.offsets_skipped = Counter(
+            "keel_consumer_offsets_skipped",
+            "Offsets a consumer went past because its position was no longer on the log: "
+            "records deleted unread (retention), or a log that lost what it had",
+            ["topic", "partition", "why"],
+            registry=self.registry,
+        )
         self.batch_retries = Counter(
             "keel_consumer_batch_retries",
             "Consumer batches retried after a transient failure",

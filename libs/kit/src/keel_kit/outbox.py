@@ -36,7 +36,12 @@ class Outbox:
         """Wrap `message` in an envelope and stage it on its registry topic.
 
         A message caused by another inherits its correlation id, and names it as its cause.
+        A topic the registry does not let this service write is refused here, at once, rather
+        than by a secured broker's ACLs when the relay sends it.
         """
+        topic = topic_for_message(type(message))
+        if self.source not in topic.writers:
+            raise PermissionError(f"{self.source} may not write {topic.name} (registry writers)")
         if correlation_id is None:
             correlation_id = causation.correlation_id if causation else key
         envelope = Envelope.wrap(
@@ -48,7 +53,7 @@ class Outbox:
         )
         self.add_raw(
             session,
-            topic=topic_for_message(type(message)).name,
+            topic=topic.name,
             key=key,
             event_id=str(envelope.event_id),
             type=envelope.type,

@@ -9,6 +9,12 @@ to the start of the log (or to its end). Kafka's committed offset is only adopte
 this database has never known (its first start, or a database older than this table); a
 partition neither knows starts at the log's start, by a decision rather than the client's reset
 policy.
+
+A position no longer on the log is never waited on: below the log's start, retention deleted
+records nobody read; past its end, the broker lost records it had acknowledged. Either way the
+consumer goes on from the nearer end of the log, with an error and a count, at assignment and
+when a fetch finds it out (the client's reset policy being none, it would otherwise repeat the
+failing fetch forever).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from aiokafka import TopicPartition
+from aiokafka.errors import OffsetOutOfRangeError
 from sqlalchemy import case
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -104,9 +111,53 @@ class _Seekable(Protocol):
         self, partitions: list[TopicPartition]
     ) -> dict[TopicPartition, int]: ...
 
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]: ...
+
+
+# Told of each partition moved off a position no longer on its log: how many offsets were
+# skipped, and why ("deleted unread" or "past the log's end").
+Skipped = Callable[[TopicPartition, int, str], None]
+
+
+async def place(
+    consumer: _Seekable, wanted: dict[TopicPartition, int], skipped: Skipped
+) -> dict[TopicPartition, int]:
+    """Seek each partition to its wanted offset, or to the nearer end of its log when that
+    offset is no longer on it (see the module doc); returns where each one went."""
+    if not wanted:
+        return {}
+    partitions = list(wanted)
+    starts = await consumer.beginning_offsets(partitions)
+    ends = await consumer.end_offsets(partitions)
+    placed: dict[TopicPartition, int] = {}
+    for tp, offset in wanted.items():
+        placed[tp] = min(max(offset, starts[tp]), ends[tp])
+        consumer.seek(tp, placed[tp])
+        if placed[tp] == offset:
+            continue
+        why = "deleted unread" if offset < starts[tp] else "past the log's end"
+        log.error(
+            "%s[%d]: offset %d is no longer on the log (%s; it holds %d to %d): going on "
+            "from %d, %d offsets skipped",
+            tp.topic,
+            tp.partition,
+            offset,
+            why,
+            starts[tp],
+            ends[tp],
+            placed[tp],
+            abs(placed[tp] - offset),
+        )
+        skipped(tp, abs(placed[tp] - offset), why)
+    return placed
+
 
 async def resume(
-    consumer: _Seekable, db: Database, group: str, assigned: Iterable[TopicPartition]
+    consumer: _Seekable,
+    db: Database,
+    group: str,
+    assigned: Iterable[TopicPartition],
+    skipped: Skipped,
 ) -> None:
     """Place each newly assigned partition where this service's database says it stands.
 
@@ -116,18 +167,17 @@ async def resume(
     """
     assigned = list(assigned)
     known = await _patiently(lambda: load(db, group, assigned))
+    recorded = {tp: offset for tp, offset in (known or {}).items()}
     adopted: dict[TopicPartition, int] = {}
     for tp in assigned:
-        if known and tp in known:
-            consumer.seek(tp, known[tp])
-        elif (committed := await consumer.committed(tp)) is not None:
+        if tp not in recorded and (committed := await consumer.committed(tp)) is not None:
             adopted[tp] = committed
-    never_read = [tp for tp in assigned if tp not in (known or {}) and tp not in adopted]
+    never_read = [tp for tp in assigned if tp not in recorded and tp not in adopted]
     if never_read:
         log.info("%s reads %d never-read partitions from their start", group, len(never_read))
         adopted.update(await consumer.beginning_offsets(never_read))
-    for tp, offset in adopted.items():
-        consumer.seek(tp, offset)
+    placed = await place(consumer, recorded | adopted, skipped)
+    adopted = {tp: placed[tp] for tp in adopted}
     if known is None:
         log.error(
             "could not read %s's consumer positions; resumed from the broker's committed offsets "
@@ -137,6 +187,23 @@ async def resume(
         return
     following = {(tp.topic, tp.partition): offset for tp, offset in adopted.items()}
     await _patiently(lambda: _save(db, group, following))
+
+
+def guard_fetches(consumer: Any, skipped: Skipped) -> None:
+    """Make a fetch that finds a position no longer on the log move on (`place`) instead of
+    failing: the client raises it from `getmany`, which FastStream's loop would log and retry,
+    on the same offset, every few seconds, forever."""
+    fetch = consumer.getmany
+
+    async def getmany(*partitions: TopicPartition, **options: Any) -> dict[Any, Any]:
+        try:
+            fetched: dict[Any, Any] = await fetch(*partitions, **options)
+        except OffsetOutOfRangeError as error:
+            await place(consumer, dict(error.args[0]), skipped)
+            return {}
+        return fetched
+
+    consumer.getmany = getmany
 
 
 async def _save(db: Database, group: str, following: Following) -> None:

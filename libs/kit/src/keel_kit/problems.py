@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,16 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+RETRY_AFTER_SECONDS = 1
+
+
+def database_unavailable() -> JSONResponse:
+    detail = "the database is unavailable or busy; retry later"
+    response = problem(503, "Service unavailable", detail)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -121,8 +132,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _domain(_request: Request, error: DomainError) -> JSONResponse:
         return JSONResponse(error.document(), status_code=error.status, media_type=PROBLEM_JSON)
 
-    # A 503 with Retry-After; imported here because catchup builds on DomainError.
+    # Imported here because both build on this module: catchup on DomainError, faults (through
+    # the handlers and the service context) on catchup.
     from keel_kit.catchup import ReplicaBehind, replica_behind_response
+    from keel_kit.faults import is_transient
 
     app.add_exception_handler(ReplicaBehind, replica_behind_response)
 
@@ -137,6 +150,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _unstorable(_request: Request, error: DBAPIError) -> JSONResponse:
+        if is_transient(error):
+            log.warning("the database is away or busy: %s", error.orig)
+            return database_unavailable()
         # A DB-API DataError, or SQLSTATE class 22 (PostgreSQL refusing a value: out of range,
         # NUL in text, too long), is input the API's validation should have caught: a 422.
         sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
@@ -152,6 +168,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         # were missed. The input is at fault, not the server.
         log.warning("a value overflowed: %r", error)
         return problem(422, "Invalid request", "a date or number is outside the range handled")
+
+    async def _away(_request: Request, error: Exception) -> JSONResponse:
+        log.warning("the database is away: %r", error)
+        return database_unavailable()
+
+    for away in (ConnectionError, PoolTimeout):
+        app.add_exception_handler(away, _away)
 
     for overflow in (OverflowError, decimal.InvalidOperation, decimal.Overflow):
         app.add_exception_handler(overflow, _out_of_range)

@@ -40,6 +40,7 @@ from sqlmodel import col, select
 
 from keel_kit import parked, telemetry
 from keel_kit.db import Database
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.relay_lock import RelayLock
@@ -52,10 +53,10 @@ LOCK_RETRY_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 5.0
 
 
-def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+def create_producer(kafka: KafkaAccess, client_id: str) -> AIOKafkaProducer:
     """The only producer settings Keel uses: idempotent, acks=all, small linger for batching."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka.client_options(),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -78,16 +79,16 @@ class OutboxRelay:
         *,
         db: Database,
         outbox: Outbox,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         client_id: str,
         metrics: KitMetrics,
         batch_size: int,
-        producer_factory: Callable[[str, str], AIOKafkaProducer] = create_producer,
+        producer_factory: Callable[[KafkaAccess, str], AIOKafkaProducer] = create_producer,
         lock_retry_seconds: float = LOCK_RETRY_SECONDS,
     ) -> None:
         self._db = db
         self._outbox = outbox
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self._client_id = client_id
         self._producer_factory = producer_factory
         self._metrics = metrics
@@ -290,7 +291,7 @@ class OutboxRelay:
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = self._producer_factory(self._bootstrap, self._client_id)
+            producer = self._producer_factory(self._kafka, self._client_id)
             try:
                 await producer.start()
             except Exception:

@@ -62,7 +62,7 @@ class ServiceRuntime:
         self._relay = OutboxRelay(
             db=self.db,
             outbox=self.outbox,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            kafka=settings.kafka_access(),
             client_id=f"keel-{settings.service}-relay",
             metrics=self.metrics,
             batch_size=settings.relay_batch_size,
@@ -129,9 +129,7 @@ class ServiceRuntime:
 
     def build_broker(self) -> KafkaBroker:
         """A broker with this service's subscriber attached (also used for AsyncAPI docs)."""
-        broker = create_broker(
-            self.settings.kafka_bootstrap_servers, f"keel-{self.settings.service}"
-        )
+        broker = create_broker(self.settings.kafka_access(), f"keel-{self.settings.service}")
         subscribe(
             broker,
             topics=self.handlers.topics(),
@@ -164,9 +162,7 @@ class ServiceRuntime:
         while True:
             broker = self.build_broker()
             try:
-                await ensure_topics(
-                    self.settings.kafka_bootstrap_servers, topics_for(self.settings.service)
-                )
+                await ensure_topics(self.settings.kafka_access(), topics_for(self.settings.service))
                 await broker.start()
             except Exception as error:
                 log.warning("broker not reachable (%s); retrying in %.1fs", error, backoff)

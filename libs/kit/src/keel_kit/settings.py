@@ -3,10 +3,11 @@
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from keel_contracts import ServiceName
+from keel_kit.kafka_access import KafkaAccess
 
 # Never `none`, never a shared secret: anyone holding the public keys could forge those.
 ASYMMETRIC_ALGORITHMS = ("EdDSA", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
@@ -31,6 +32,14 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KEEL_KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
+    )
+    kafka_password: SecretStr | None = Field(
+        default=None,
+        description="this service's SASL/SCRAM-SHA-512 password on a secured broker; unset: "
+        "the broker takes clients without a login (the local default)",
+    )
+    kafka_username: str | None = Field(
+        default=None, description="the login's name; the service's own name when unset"
     )
     otlp_endpoint: str | None = Field(
         default=None,
@@ -123,6 +132,16 @@ class ServiceSettings(BaseSettings):
     @property
     def consumer_group(self) -> str:
         return f"{self.service}-service"
+
+    def kafka_access(self) -> KafkaAccess:
+        """The broker's address, with this service's login when it has one."""
+        if self.kafka_password is None:
+            return KafkaAccess(self.kafka_bootstrap_servers)
+        return KafkaAccess(
+            self.kafka_bootstrap_servers,
+            username=self.kafka_username or self.service,
+            password=self.kafka_password.get_secret_value(),
+        )
 
     @property
     def auth_folder(self) -> Path:

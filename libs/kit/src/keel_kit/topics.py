@@ -9,16 +9,17 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from keel_contracts import TopicSpec
+from keel_kit.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec]) -> list[str]:
+async def ensure_topics(kafka: KafkaAccess, specs: Iterable[TopicSpec]) -> list[str]:
     """Create the topics that do not exist yet; returns the names created.
 
     Several services start at once and race to create shared topics: "already exists" is success.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=10_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

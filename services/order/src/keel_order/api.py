@@ -13,6 +13,7 @@ from keel_order.context import OrderDep
 from keel_order.schemas import (
     BatchAccepted,
     CancelRequest,
+    ChannelChange,
     ChannelCreate,
     ChannelPublic,
     OrderAccepted,
@@ -31,6 +32,18 @@ async def create_channel(
 ) -> ChannelPublic:
     async with orders.unit_of_work() as uow:
         return await service.create_channel(uow=uow, cmd=body, actor=principal)
+
+
+@router.patch("/channels/{channel_id}")
+async def change_channel(
+    channel_id: str, body: ChannelChange, orders: OrderDep, principal: PrincipalDep
+) -> ChannelPublic:
+    """Change a channel's policies (admin's, audited with before and after); they govern the
+    orders it brings from now on."""
+    async with orders.unit_of_work() as uow:
+        return await service.change_channel(
+            uow=uow, channel_id=channel_id, cmd=body, actor=principal
+        )
 
 
 @router.get("/channels")

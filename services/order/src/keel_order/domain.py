@@ -50,6 +50,19 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CLOSED: frozenset(),
 }
 CANCELLABLE = frozenset(s for s, targets in TRANSITIONS.items() if Status.CANCELLED in targets)
+# An order in these still holds stock or may still take it: the units a customer holds on a
+# channel (its cap against hoarding) are counted over them.
+TAKING_STOCK = frozenset(
+    {
+        Status.RECEIVED,
+        Status.VALIDATING,
+        Status.CONFIRMED,
+        Status.BACKORDERED,
+        Status.ON_HOLD,
+        Status.RELEASED,
+        Status.PARTIALLY_SHIPPED,
+    }
+)
 FINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 
 

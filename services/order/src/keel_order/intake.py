@@ -54,6 +54,8 @@ class _Known:
     taken: dict[tuple[str, str], str]  # (channel, external id) -> order id
     customers: set[str]
     items_behind: ReplicaBehind | None = None  # set when a SKU is missing and the replica lags
+    # (channel, customer) -> units held in open orders, for channels that cap them
+    held: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,6 +124,10 @@ async def _accept_orders(
             session, {o.customer.customer_id for o in orders}
         ),
     )
+    known.held = await repository.units_held(
+        session,
+        {(o.channel, o.customer.customer_id) for o in orders if _cap(known, o) is not None},
+    )
     if missing := wanted - known.skus:
         known.items_behind = await uow.service.catchup.behind(ITEMS_TOPIC, keys=missing)
         if known.items_behind is None:  # caught up: what arrived while we asked is in now
@@ -165,7 +171,29 @@ def _refusal(cmd: OrderCreate, known: _Known, signed_channel: str | None) -> Dom
             f"{cmd.channel} order {cmd.external_id} is already order {existing}",
             field="external_id",
         )
-    return None
+    return _beyond_cap(cmd, known)
+
+
+def _cap(known: _Known, cmd: OrderCreate) -> int | None:
+    channel = known.channels.get(cmd.channel)
+    return None if channel is None else channel.max_units_per_customer
+
+
+def _beyond_cap(cmd: OrderCreate, known: _Known) -> DomainError | None:
+    """The channel's cap on the units one customer may hold: an order that would pass it is
+    refused before it reserves anything."""
+    cap = _cap(known, cmd)
+    if cap is None:
+        return None
+    held = known.held.get((cmd.channel, cmd.customer.customer_id), 0)
+    units = sum(line.quantity for line in cmd.lines)
+    if held + units <= cap:
+        return None
+    return DomainError(
+        f"customer {cmd.customer.customer_id} holds {held} units in open {cmd.channel} orders; "
+        f"{units} more would pass the {cap} one customer may hold on this channel",
+        field="lines",
+    )
 
 
 def _accept(
@@ -174,6 +202,9 @@ def _accept(
     channel = known.channels[cmd.channel]
     order_id = str(new_event_id())
     known.taken[(cmd.channel, cmd.external_id)] = order_id
+    if channel.max_units_per_customer is not None:  # the batch's next orders count this one
+        holder = (cmd.channel, cmd.customer.customer_id)
+        known.held[holder] = known.held.get(holder, 0) + sum(line.quantity for line in cmd.lines)
     new_customer = cmd.customer.customer_id not in known.customers
     if new_customer:
         known.customers.add(cmd.customer.customer_id)

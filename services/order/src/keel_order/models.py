@@ -27,6 +27,8 @@ class Channel(SQLModel, table=True):
     market_country: str = Field(max_length=2)
     backorder_policy: str = Field(max_length=20)  # a domain.BackorderPolicy
     release_delay_seconds: int = 0
+    # Units one customer may have in this channel's orders still taking stock; None: no cap.
+    max_units_per_customer: int | None = None
 
 
 class Customer(SQLModel, table=True):
@@ -46,7 +48,7 @@ class Order(SQLModel, table=True):
     order_id: str = Field(primary_key=True, max_length=36)
     channel: str = Field(foreign_key="channel.channel_id", max_length=64)
     external_id: str = Field(max_length=100)
-    customer_id: str = Field(max_length=100)
+    customer_id: str = Field(index=True, max_length=100)
     currency: str = Field(max_length=3)
     goods_total: Decimal = Field(sa_type=Numeric(18, 2))
     shipping_amount: Decimal = Field(sa_type=Numeric(18, 2))

@@ -18,6 +18,7 @@ PERMISSIONS = (
     | table(
         [
             ("POST", "/v1/channels", roles()),
+            ("PATCH", "/v1/channels/{channel_id}", roles()),
             ("GET", "/v1/channels", roles(Role.OPERATIONS, Role.CUSTOMER_SERVICE, read=True)),
             ("POST", "/v1/orders", CHANNEL_ORDERS),
             ("POST", "/v1/orders/batch", CHANNEL_ORDERS),

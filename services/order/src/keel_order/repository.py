@@ -5,13 +5,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, insert, tuple_
+from sqlalchemy import ColumnElement, func, insert, tuple_
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit.db import upsert_insert
 from keel_kit.replicas import ItemReplica
-from keel_order.domain import Status, StockState
+from keel_order.domain import TAKING_STOCK, Status, StockState
 from keel_order.models import (
     Channel,
     Customer,
@@ -166,6 +166,26 @@ async def orders_by_external_id(
         tuple_(col(Order.channel), col(Order.external_id)).in_(references)
     )
     return {(channel, external): order for channel, external, order in await session.exec(query)}
+
+
+async def units_held(
+    session: AsyncSession, customers: set[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """(channel, customer id) -> the units its orders on that channel still hold or may take
+    (lines' units not yet shipped, over orders in domain.TAKING_STOCK); absent means none."""
+    if not customers:
+        return {}
+    units = func.sum(col(OrderLine.quantity) - col(OrderLine.shipped))
+    query = (
+        select(Order.channel, Order.customer_id, units)
+        .join(OrderLine, col(OrderLine.order_id) == col(Order.order_id))
+        .where(
+            tuple_(col(Order.channel), col(Order.customer_id)).in_(customers),
+            col(Order.status).in_([s.value for s in TAKING_STOCK]),
+        )
+        .group_by(col(Order.channel), col(Order.customer_id))
+    )
+    return {(channel, customer): int(held) for channel, customer, held in await session.exec(query)}
 
 
 async def insert_new_orders(

@@ -42,6 +42,26 @@ class ChannelCreate(RequestBody):
     market_country: Country
     backorder_policy: BackorderPolicy
     release_delay_seconds: Annotated[int, Field(ge=0, le=86_400)] = 0
+    max_units_per_customer: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=1_000_000,
+            description="units one customer may have in this channel's orders still taking "
+            "stock (not yet shipped, cancelled or rejected); an order that would pass it is "
+            "refused, so nobody hoards stock; unset: no cap",
+        ),
+    ] = None
+
+
+class ChannelChange(RequestBody):
+    """The policies to change; a field left out stays as it is, and
+    `"max_units_per_customer": null` lifts the cap."""
+
+    name: Text | None = None
+    backorder_policy: BackorderPolicy | None = None
+    release_delay_seconds: Annotated[int | None, Field(ge=0, le=86_400)] = None
+    max_units_per_customer: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
 
 
 class ChannelPublic(ChannelCreate):

@@ -7,12 +7,13 @@ from keel_contracts.roles import Role
 from keel_kit import audit
 from keel_kit.identity import Principal
 from keel_kit.partners import partner_id
-from keel_kit.problems import Conflict, NotFound
+from keel_kit.problems import Conflict, DomainError, NotFound
 from keel_order import domain, lifecycle, repository
 from keel_order.context import Work
 from keel_order.domain import Status
 from keel_order.models import Channel
 from keel_order.schemas import (
+    ChannelChange,
     ChannelCreate,
     ChannelPublic,
     HistoryEntry,
@@ -43,6 +44,34 @@ async def create_channel(*, uow: Work, cmd: ChannelCreate, actor: Principal) -> 
         after=cmd.model_dump(mode="json"),
     )
     return ChannelPublic.model_validate(channel, from_attributes=True)
+
+
+async def change_channel(
+    *, uow: Work, channel_id: str, cmd: ChannelChange, actor: Principal
+) -> ChannelPublic:
+    """Change the policies `cmd` names (only those it sets; a null cap lifts the cap)."""
+    channel = await repository.get_channel(uow.session, channel_id)
+    if channel is None:
+        raise NotFound(f"no channel {channel_id}")
+    changes = cmd.model_dump(exclude_unset=True)
+    for required in ("name", "backorder_policy", "release_delay_seconds"):
+        if required in changes and changes[required] is None:
+            raise DomainError(f"{required} cannot be null", field=required)
+    before = ChannelPublic.model_validate(channel, from_attributes=True)
+    for field, value in changes.items():
+        setattr(channel, field, value)
+    after = ChannelPublic.model_validate(channel, from_attributes=True)
+    await audit.record(
+        uow,
+        actor=actor,
+        action="channel.changed",
+        object_type="channel",
+        object_id=channel_id,
+        owner_role=Role.ADMIN,
+        before=before.model_dump(mode="json"),
+        after=after.model_dump(mode="json"),
+    )
+    return after
 
 
 async def list_channels(*, uow: Work) -> list[ChannelPublic]:

@@ -27,6 +27,7 @@ from keel_cli.bench_load import Run, drive, order_body, order_client, seed_stock
 from keel_cli.demo.shoppers import CHANNELS
 from keel_cli.people import Staff
 from keel_contracts import Envelope
+from keel_kit.kafka_access import KafkaAccess
 from keel_kit.stats import percentile
 from keel_kit.topic_reader import partitions_of
 
@@ -36,17 +37,17 @@ WATCHED = {"orders.order.v1": "order.confirmed", "fulfillment.shipment.v1": "shi
 class EventClock:
     """Remembers when each watched event happened, per order, as the services stamped it."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaAccess) -> None:
+        self.kafka = kafka
         self.seen: dict[str, dict[str, float]] = {t: {} for t in WATCHED.values()}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**self.kafka.client_options(), enable_auto_commit=False)
         await consumer.start()
         assigned = [
-            TopicPartition(t, p) for t in WATCHED for p in await partitions_of(self.bootstrap, t)
+            TopicPartition(t, p) for t in WATCHED for p in await partitions_of(self.kafka, t)
         ]
         consumer.assign(assigned)
         await consumer.seek_to_end(*assigned)
@@ -131,7 +132,7 @@ async def run_bench(
     concurrency: int,
     batch: int,
     skus: int,
-    bootstrap: str,
+    kafka: KafkaAccess,
     state_dir: Path,
     services: tuple[str, ...],
     on_phase: Callable[[str], None],
@@ -146,7 +147,7 @@ async def run_bench(
     }
     on_phase(f"seeding {skus} SKUs")
     items = await seed_stock(skus, state_dir)
-    clock = EventClock(bootstrap)
+    clock = EventClock(kafka)
     await clock.start()
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
     driver_before = time.process_time()

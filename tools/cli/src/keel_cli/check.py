@@ -26,6 +26,7 @@ from keel_cli.people import LEADERSHIP
 from keel_contracts import SERVICES, ServiceName, consumer_group
 from keel_kit.broker_lag import BrokerLag
 from keel_kit.checks import OUTBOX_DRAINED
+from keel_kit.kafka_access import KafkaAccess
 
 Severity = Literal["violation", "warning"]
 HTTP_TIMEOUT_SECONDS = 30.0  # a service recomputes over its whole ledger
@@ -77,11 +78,11 @@ def consumed_topics(service: ServiceName) -> list[str]:
     return topics
 
 
-async def group_lags(bootstrap: str) -> dict[tuple[ServiceName, str], int | None]:
+async def group_lags(kafka: KafkaAccess) -> dict[tuple[ServiceName, str], int | None]:
     """(service, topic) -> messages its group has not applied (None: cannot tell)."""
     lags: dict[tuple[ServiceName, str], int | None] = {}
     for service in SERVICES:
-        source = BrokerLag(bootstrap, consumer_group(service), timeout=10.0)
+        source = BrokerLag(kafka, consumer_group(service), timeout=10.0)
         try:
             for topic in consumed_topics(service):
                 lags[(service, topic)] = await source.lag(topic)
@@ -91,7 +92,7 @@ async def group_lags(bootstrap: str) -> dict[tuple[ServiceName, str], int | None
 
 
 async def run_check(
-    urls: Mapping[ServiceName, str], bootstrap: str, *, quiet_timeout: float = 60.0
+    urls: Mapping[ServiceName, str], kafka: KafkaAccess, *, quiet_timeout: float = 60.0
 ) -> CheckReport:
     """Wait for quiet, then check everything; `urls` maps each service to its base URL."""
     started = time.monotonic()
@@ -100,7 +101,7 @@ async def run_check(
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS, headers=headers) as http:
         while True:
             reports = await _service_reports(http, urls)
-            lags = await group_lags(bootstrap)
+            lags = await group_lags(kafka)
             if _quiet(reports, lags) or time.monotonic() - started > quiet_timeout:
                 break
             await asyncio.sleep(1.0)
@@ -109,7 +110,7 @@ async def run_check(
         await _add_reconciliation(report, http, urls)
         await _add_sales_cross_check(report, http, urls)
     _add_lags(report, lags)
-    await _add_dead_letters(report, bootstrap)
+    await _add_dead_letters(report, kafka)
     _add_parked(report, urls, headers)
     return report
 
@@ -265,11 +266,11 @@ def _add_lags(report: CheckReport, lags: Mapping[tuple[ServiceName, str], int | 
         report.findings.append(Finding("kafka", name, "violation", detail))
 
 
-async def _add_dead_letters(report: CheckReport, bootstrap: str) -> None:
+async def _add_dead_letters(report: CheckReport, kafka: KafkaAccess) -> None:
     name = "dead letters, kept with their reasons for replay"
     report.checked.append(f"kafka: {name}")
     for group in dlq.groups():
-        letters = await dlq.read_all(bootstrap, group)
+        letters = await dlq.read_all(kafka, group)
         for letter in letters[:DEAD_LETTERS_NAMED]:
             detail = f"{group}: {letter.original_topic} {letter.summary()['type']}: {letter.error}"
             report.findings.append(Finding("kafka", name, "warning", detail))

@@ -15,16 +15,17 @@ import httpx
 from keel_contracts import SERVICES, consumer_group
 from keel_kit import dead_letters
 from keel_kit.dead_letters import DeadLetter
+from keel_kit.kafka_access import KafkaAccess
 
 
 def groups() -> list[str]:
     return [consumer_group(s) for s in SERVICES]
 
 
-async def read_all(bootstrap: str, group: str) -> list[DeadLetter]:
+async def read_all(kafka: KafkaAccess, group: str) -> list[DeadLetter]:
     """Every dead letter of a group, oldest first, read straight from its topic (so a service
     that is down does not hide them)."""
-    return await dead_letters.read_all(bootstrap, group)
+    return await dead_letters.read_all(kafka, group)
 
 
 def replay(

@@ -31,10 +31,11 @@ def dlq_list(
 ) -> None:
     """List dead letters of one consumer group, or of all, and beside them the outbox rows
     the service(s) parked because the broker can never accept them."""
+    kafka = stack.tools_kafka(bootstrap)
     letters = [
         letter
         for g in ([group] if group else dlq.groups())
-        for letter in asyncio.run(dlq.read_all(bootstrap, g))
+        for letter in asyncio.run(dlq.read_all(kafka, g))
     ]
     services = [dlq.service_of_group(group)] if group else list(SERVICES)
     urls = {s: stack.url(s) for s in services if s is not None}
@@ -86,7 +87,9 @@ def dlq_replay(
         raise typer.BadParameter(f"{group} is no service's consumer group", param_hint="GROUP")
     try:
         corrected = json.loads(body.read_bytes()) if body is not None else None
-        offsets = offset or [d.offset for d in asyncio.run(dlq.read_all(bootstrap, group))]
+        offsets = offset or [
+            d.offset for d in asyncio.run(dlq.read_all(stack.tools_kafka(bootstrap), group))
+        ]
         outcomes = dlq.replay(
             service, stack.url(service), offsets, corrected, headers=ADMIN.headers()
         )

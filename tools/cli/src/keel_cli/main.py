@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -55,12 +56,23 @@ def _config(database: str | None = None) -> stack.StackConfig:
 
 
 @app.command()
-def up(database: DatabaseOption = None) -> None:
+def up(
+    database: DatabaseOption = None,
+    secure_broker: Annotated[
+        bool | None,
+        typer.Option(
+            "--secure-broker/--plain-broker",
+            help="Kafka with SASL/SCRAM logins and per-service ACLs, as deploy/ runs it, or "
+            "without; default: as this state folder's broker last ran, else plain",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Start Kafka, the databases and the six services; return when all are ready.
 
     Safe to repeat: only what is missing starts, on the database the stack already uses.
     """
-    config = _config(database)
+    config = dataclasses.replace(_config(database), secure_broker=secure_broker)
     started = time.monotonic()
     already = _bring_up(config)
     if already:
@@ -74,7 +86,11 @@ def _bring_up(config: stack.StackConfig) -> bool:
     running = [s for s in SERVICES if processes.is_running(s, state_dir=config.state_dir)]
     with console.status("Kafka broker"):
         kafka.ensure_installed(config.state_dir)
-        kafka.start(config.state_dir, port=config.kafka_port)
+        try:
+            kafka.start(config.state_dir, port=config.kafka_port, secure=config.secure_broker)
+        except RuntimeError as error:
+            console.print(f"[red]{error}")
+            raise typer.Exit(1) from error
     if config.database == "postgres":
         with console.status("PostgreSQL"):
             postgres.ensure_installed()
@@ -148,7 +164,7 @@ def bench(
             concurrency=concurrency,
             batch=batch,
             skus=skus,
-            bootstrap=config.bootstrap,
+            kafka=config.kafka,
             state_dir=config.state_dir,
             services=SERVICES,
             on_phase=lambda phase: console.print(f"[bold]{phase}"),
@@ -229,7 +245,7 @@ def check(
     from keel_cli.check import render, run_check
 
     urls = {service: stack.url(service) for service in SERVICES}
-    report = asyncio.run(run_check(urls, bootstrap, quiet_timeout=wait))
+    report = asyncio.run(run_check(urls, stack.tools_kafka(bootstrap), quiet_timeout=wait))
     if as_json:
         print(json.dumps(report.document(), indent=2))
     else:

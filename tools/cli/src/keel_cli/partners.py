@@ -26,7 +26,11 @@ LEARN_TIMEOUT_SECONDS = 60.0
 
 
 class PartnerSigning(httpx.Auth):
-    """Signs each request as `partner`, over its body exactly as sent."""
+    """Signs each request as `partner`, over its body exactly as sent.
+
+    A request's Idempotency-Key becomes its webhook-id (a signed request's idempotency key), so
+    a retry of the same request is answered with the first answer, as for staff.
+    """
 
     requires_request_body = True
 
@@ -36,8 +40,9 @@ class PartnerSigning(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers.pop("authorization", None)
+        key = request.headers.pop("idempotency-key", None)
         request.headers.update(
-            signature_headers(self._secret, request.content, partner=self._partner)
+            signature_headers(self._secret, request.content, partner=self._partner, webhook_id=key)
         )
         yield request
 

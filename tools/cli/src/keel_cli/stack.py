@@ -16,6 +16,8 @@ import httpx
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import SERVICES
 from keel_contracts.roles import Role
+from keel_kit.kafka_access import KafkaAccess
+from keel_kit.kafka_grants import TOOLS_LOGIN
 from keel_kit.signing import StackKeys
 
 
@@ -38,10 +40,33 @@ class StackConfig:
     database: str  # "sqlite" (embedded default) or "postgres"
     kafka_port: int = 9092
     postgres_port: int = 5432
+    secure_broker: bool | None = None  # None: as this state folder's broker last ran
 
     @property
     def bootstrap(self) -> str:
         return kafka.bootstrap(self.kafka_port)
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The operator tools' access to this stack's broker."""
+        return tools_kafka(self.bootstrap, self.state_dir)
+
+
+def tools_kafka(bootstrap: str, state_dir: Path | None = None) -> KafkaAccess:
+    """How keel's own commands reach the broker at `bootstrap`: with the login named in
+    KEEL_KAFKA_USERNAME and KEEL_KAFKA_PASSWORD (a broker secured elsewhere, as in
+    docker-compose), with the tools' login when this state folder's broker runs secured, or
+    without a login."""
+    username, password = (
+        os.environ.get("KEEL_KAFKA_USERNAME"),
+        os.environ.get("KEEL_KAFKA_PASSWORD"),
+    )
+    if username and password:
+        return KafkaAccess(bootstrap, username=username, password=password)
+    state_dir = state_dir or default_state_dir()
+    if kafka.is_secured(state_dir):
+        return kafka.login_access(state_dir, bootstrap, TOOLS_LOGIN)
+    return KafkaAccess(bootstrap)
 
 
 def default_state_dir() -> Path:
@@ -120,6 +145,9 @@ def service_env(config: StackConfig, service: str) -> dict[str, str]:
     }
     prefix = f"KEEL_{service.upper()}_"
     env[f"{prefix}PORT"] = str(PORTS[service])
+    if kafka.is_secured(config.state_dir):
+        login = kafka.login_access(config.state_dir, config.bootstrap, service)
+        env[f"{prefix}KAFKA_PASSWORD"] = login.password or ""
     if config.database == "postgres":
         env[f"{prefix}DATABASE_URL"] = postgres.url(f"keel_{service}", port=config.postgres_port)
     return env
@@ -200,8 +228,9 @@ class ComponentState:
 def component_states(config: StackConfig) -> list[ComponentState]:
     """Kafka, the databases and every service, probed now."""
     kafka_up = kafka.is_running(config.state_dir)
+    running = "running, SASL logins only" if kafka.is_secured(config.state_dir) else "running"
     states = [
-        ComponentState("kafka", config.bootstrap, "running" if kafka_up else "stopped", kafka_up)
+        ComponentState("kafka", config.bootstrap, running if kafka_up else "stopped", kafka_up)
     ]
     if config.database == "postgres":
         pg_up = postgres.is_running(config.state_dir, config.postgres_port)

@@ -30,6 +30,7 @@ from keel_contracts.events import (
     PaymentVoided,
     RefundRequested,
 )
+from keel_contracts.roles import Role
 from keel_contracts.values import Money
 from keel_finance import domain, repository
 from keel_finance.context import Work
@@ -38,8 +39,9 @@ from keel_finance.models import Payment, Refund
 from keel_finance.payments.provider import Authorization, Outcome, PaymentProvider, ProviderRefused
 from keel_finance.schemas import PaymentPublic
 from keel_finance.service import post_entry
-from keel_kit import sealing
+from keel_kit import audit, sealing
 from keel_kit.handlers import PermanentError
+from keel_kit.identity import Principal
 from keel_kit.problems import NotFound
 
 log = logging.getLogger(__name__)
@@ -268,6 +270,7 @@ async def refund_payment(*, uow: Work, event: RefundRequested, cause: Envelope) 
         )
     payment.refunded_amount += amount
     payment.updated_at = uow.service.clock()
+    await _audit_refund(uow, refund)
     await post_entry(
         uow=uow,
         entry=domain.refund_entry(payment.currency, amount),
@@ -291,6 +294,27 @@ async def payment(*, uow: Work, order_id: str) -> PaymentPublic:
         amount=money.shown(row.amount, row.currency),
         captured_amount=money.shown(row.captured_amount, row.currency),
         refunded_amount=money.shown(row.refunded_amount, row.currency),
+    )
+
+
+async def _audit_refund(uow: Work, refund: Refund) -> None:
+    """Money leaving: finance's own chain records each refund it pays, as the service itself
+    (the approval is on the returns service's chain, under the approver's name)."""
+    await audit.record(
+        uow,
+        actor=Principal.of_service("finance"),
+        action="refund.paid",
+        object_type="refund",
+        object_id=refund.refund_id,
+        owner_role=Role.FINANCE,
+        after={
+            "order_id": refund.order_id,
+            "return_id": refund.return_id,
+            "currency": refund.currency,
+            "requested": money.shown(refund.requested_amount, refund.currency),
+            "paid": money.shown(refund.amount, refund.currency),
+        },
+        reason=f"refund requested for return {refund.return_id}",
     )
 
 

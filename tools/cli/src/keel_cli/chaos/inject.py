@@ -137,7 +137,7 @@ class Injector:
     async def _duplicate(self, topic: str) -> None:
         """Deliver the topic's latest records again, byte for byte (as a producer retry
         without idempotence would): consumers must apply each once."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.config.bootstrap)
+        consumer = AIOKafkaConsumer(**self.config.kafka.client_options())
         try:
             await consumer.start()
             numbers = consumer.partitions_for_topic(topic) or set()
@@ -190,7 +190,7 @@ class Injector:
 
     @contextlib.asynccontextmanager
     async def _producer(self) -> AsyncIterator[AIOKafkaProducer]:
-        producer = create_producer(self.config.bootstrap, "keel-chaos")
+        producer = create_producer(self.config.kafka, "keel-chaos")
         try:
             await producer.start()
             yield producer

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -34,7 +34,7 @@ class Traffic:
 
 
 async def offer_orders(
-    order: httpx.AsyncClient,
+    channels: Mapping[str, httpx.AsyncClient],
     run: str,
     catalog: list[Item],
     rng: random.Random,
@@ -43,8 +43,8 @@ async def offer_orders(
     duration: float,
     traffic: Traffic,
 ) -> None:
-    """Offer `rate` orders a second for `duration` seconds; waits for every one to be answered
-    (or given up on) before returning."""
+    """Offer `rate` orders a second for `duration` seconds, each by its channel (signing its
+    requests); waits for every one to be answered (or given up on) before returning."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     pending: list[asyncio.Task[None]] = []
@@ -52,17 +52,18 @@ async def offer_orders(
     while loop.time() - started < duration:
         body = shoppers.order_body(run, n, catalog, rng)
         traffic.offered += 1
-        pending.append(asyncio.create_task(_place(order, body, traffic)))
+        channel = channels[str(body["channel"])]
+        pending.append(asyncio.create_task(_place(channel, body, traffic)))
         n += 1
         await asyncio.sleep(max(0.0, started + n / rate - loop.time()))
     await asyncio.gather(*pending)
 
 
-async def _place(order: httpx.AsyncClient, body: dict[str, object], traffic: Traffic) -> None:
+async def _place(channel: httpx.AsyncClient, body: dict[str, object], traffic: Traffic) -> None:
     key = str(body["external_id"])
 
     async def post() -> httpx.Response:
-        return await order.post("/v1/orders", json=body, headers={"Idempotency-Key": key})
+        return await channel.post("/v1/orders", json=body, headers={"Idempotency-Key": key})
 
     response = await _patiently(post)
     if response is None:
@@ -90,19 +91,24 @@ async def _patiently(
     return None
 
 
-async def ship_orders(
-    order: httpx.AsyncClient, fulfillment: httpx.AsyncClient, traffic: Traffic
-) -> None:
+@dataclass(frozen=True)
+class Warehouses:
+    """Where the shipments are read (a warehouse person's client of fulfillment), and each
+    location's system, which reports its shipments' events signed."""
+
+    reader: httpx.AsyncClient
+    systems: Mapping[str, httpx.AsyncClient]
+
+
+async def ship_orders(order: httpx.AsyncClient, warehouses: Warehouses, traffic: Traffic) -> None:
     """Warehouses: move every accepted order's shipments along, round after round, until
     cancelled; what each order's status was last seen as is kept in `traffic.statuses`."""
     while True:
-        await ship_round(order, fulfillment, traffic)
+        await ship_round(order, warehouses, traffic)
         await asyncio.sleep(1.0)
 
 
-async def ship_round(
-    order: httpx.AsyncClient, fulfillment: httpx.AsyncClient, traffic: Traffic
-) -> int:
+async def ship_round(order: httpx.AsyncClient, warehouses: Warehouses, traffic: Traffic) -> int:
     """One pass over the orders not yet settled; returns how many are still open."""
     open_orders = [o for o in traffic.accepted if traffic.statuses.get(o) not in SETTLED]
     limit = asyncio.Semaphore(16)
@@ -113,7 +119,7 @@ async def ship_round(
                 status = (await order.get(f"/v1/orders/{order_id}")).json()["status"]
                 traffic.statuses[order_id] = status
                 if status in MOVING:
-                    await _advance_shipments(fulfillment, order_id)
+                    await _advance_shipments(warehouses.reader, order_id, warehouses.systems)
             except (httpx.HTTPError, KeyError, ValueError):
                 pass  # a service is down: the next round tries again
 

@@ -23,10 +23,11 @@ from keel_cli.chaos import load
 from keel_cli.chaos.inject import Injector, Poison
 from keel_cli.chaos.schedule import Fault, draw
 from keel_cli.check import CheckReport, consumed_topics, run_check
-from keel_cli.demo import catalog
+from keel_cli.demo import catalog, shoppers
 from keel_cli.people import LEADERSHIP, OPERATIONS, WAREHOUSE, Staff
 from keel_cli.runtime import kafka, postgres, processes
 from keel_contracts import SERVICES, consumer_group
+from keel_kit.kafka_access import KafkaAccess
 
 CATALOG_SKUS = 40
 REPLICATING = ("order", "fulfillment", "procurement", "returns", "finance")  # keep item copies
@@ -89,11 +90,11 @@ async def run_chaos(
     rng = random.Random(seed)
     run = f"X{seed % 1000:03d}{int(time.time()) % 10000:04d}"
     async with Staff(_client, config.state_dir) as staff:
-        # As in `keel bench`: operations registers the catalog and takes the channels' orders,
-        # a warehouse person receives the stock and moves the shipments; the verdict reads as
-        # leadership.
+        # As in `keel demo`: operations registers the catalog and follows the orders, a
+        # warehouse person receives the stock; the channels place their orders and the
+        # warehouses' systems report their shipments, each signing its requests; the verdict
+        # reads as leadership.
         order = staff.client(OPERATIONS, "order")
-        fulfillment = staff.client(WAREHOUSE, "fulfillment")
         items = catalog.items(run, CATALOG_SKUS, rng)
         say(f"seeding {CATALOG_SKUS} SKUs")
         await catalog.seed(
@@ -105,27 +106,32 @@ async def run_chaos(
         )
         replicas = {s: staff.client(OPERATIONS, s) for s in REPLICATING}
         await catalog.wait_until_replicated(replicas, [i.sku for i in items])
-        before = await _dead_letters(config.bootstrap)
+        channels = {c: await staff.partner("channel", c, "order") for c in shoppers.CHANNELS}
+        warehouses = load.Warehouses(
+            staff.client(WAREHOUSE, "fulfillment"),
+            {w: await staff.partner("warehouse", w, "fulfillment") for w, *_ in catalog.WAREHOUSES},
+        )
+        before = await _dead_letters(config.kafka)
         say(f"load at {rate:g} orders/s for {duration:g}s with {len(faults)} faults")
-        shipping = asyncio.create_task(load.ship_orders(order, fulfillment, result.traffic))
+        shipping = asyncio.create_task(load.ship_orders(order, warehouses, result.traffic))
         injecting = [asyncio.create_task(_at(f, injector, result)) for f in faults]
         await load.offer_orders(
-            order, run, items, rng, rate=rate, duration=duration, traffic=result.traffic
+            channels, run, items, rng, rate=rate, duration=duration, traffic=result.traffic
         )
         await asyncio.gather(*injecting)
         say("healing: every component back, orders shipped")
         injector.resume_all()
         await asyncio.to_thread(_heal, config)
         shipping.cancel()
-        await _settle(order, fulfillment, result.traffic)
+        await _settle(order, warehouses, result.traffic)
         result.missing_orders = await _missing(
             staff.client(LEADERSHIP, "order"), result.traffic.accepted
         )
     say("waiting for quiet, then checking every invariant")
     result.check = await run_check(
-        {s: stack.url(s) for s in SERVICES}, config.bootstrap, quiet_timeout=180
+        {s: stack.url(s) for s in SERVICES}, config.kafka, quiet_timeout=180
     )
-    after = await _dead_letters(config.bootstrap)
+    after = await _dead_letters(config.kafka)
     _compare_dead_letters(result, injector.poison, after - before, after)
     return result
 
@@ -150,11 +156,11 @@ def _heal(config: stack.StackConfig) -> None:
 
 
 async def _settle(
-    order: httpx.AsyncClient, fulfillment: httpx.AsyncClient, traffic: load.Traffic
+    order: httpx.AsyncClient, warehouses: load.Warehouses, traffic: load.Traffic
 ) -> None:
     deadline = time.monotonic() + SETTLE_PATIENCE_SECONDS
     for _ in range(int(SETTLE_PATIENCE_SECONDS)):
-        if not await load.ship_round(order, fulfillment, traffic) or time.monotonic() > deadline:
+        if not await load.ship_round(order, warehouses, traffic) or time.monotonic() > deadline:
             return
         await asyncio.sleep(1.0)
 
@@ -167,10 +173,10 @@ async def _missing(order: httpx.AsyncClient, accepted: list[str]) -> list[str]:
     return missing
 
 
-async def _dead_letters(bootstrap: str) -> set[DeadLetterKey]:
+async def _dead_letters(kafka: KafkaAccess) -> set[DeadLetterKey]:
     found: set[DeadLetterKey] = set()
     for group in dlq.groups():
-        for letter in await dlq.read_all(bootstrap, group):
+        for letter in await dlq.read_all(kafka, group):
             partition = int(letter.headers.get("keel-original-partition", -1))
             offset = int(letter.headers.get("keel-original-offset", -1))
             found.add((group, letter.original_topic, partition, offset, letter.key))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -18,7 +19,9 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from keel_cli.runtime import processes
+from keel_cli.runtime import kafka_security, processes
+from keel_kit import kafka_setup
+from keel_kit.kafka_access import KafkaAccess
 
 NAME = "kafka"
 HOST = "127.0.0.1"
@@ -108,20 +111,31 @@ def ensure_installed(state_dir: Path) -> Path:
     return libs
 
 
-def _server_properties(state_dir: Path, port: int, controller_port: int) -> str:
-    data = _home(state_dir) / "data"
+def _plain_listeners(port: int, controller_port: int) -> str:
+    return f"""\
+listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
+advertised.listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+"""
+
+
+def _server_properties(state_dir: Path, port: int, controller_port: int, secure: bool) -> str:
+    home = _home(state_dir)
+    listeners = (
+        kafka_security.listener_properties(home, HOST, port, controller_port)
+        if secure
+        else _plain_listeners(port, controller_port)
+    )
     # Static voters rather than controller.quorum.bootstrap.servers: the voter endpoint then
     # lives only in this file, so a later start on other ports works without re-formatting.
     return f"""\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@{HOST}:{controller_port}
-listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
-advertised.listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
-inter.broker.listener.name=PLAINTEXT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs={data}
+{listeners.rstrip()}
+log.dirs={home / "data"}
 num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1
@@ -178,8 +192,19 @@ def _format_storage(state_dir: Path, libs: Path, config: Path) -> None:
         raise RuntimeError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 
 
-async def _answers(port: int) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap(port), request_timeout_ms=5000)
+class _OwnLoginOnLoopback(logging.Filter):
+    """aiokafka warns at every PLAIN login over plain text; the broker's own login on loopback,
+    used only here to probe and provision, is meant to be so."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "in the clear" not in record.getMessage()
+
+
+logging.getLogger("aiokafka.conn").addFilter(_OwnLoginOnLoopback())
+
+
+async def _answers(access: KafkaAccess) -> bool:
+    admin = AIOKafkaAdminClient(**access.client_options(), request_timeout_ms=5000)
     try:
         await asyncio.wait_for(admin.start(), 10)
         await asyncio.wait_for(admin.describe_cluster(), 10)
@@ -192,24 +217,60 @@ async def _answers(port: int) -> bool:
 
 def _wait_ready(state_dir: Path, port: int) -> None:
     """Wait for a metadata answer, not just an open port: KRaft listens before it serves."""
+    access = broker_access(state_dir, port)
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if not processes.is_running(NAME, state_dir=state_dir):
             tail = processes.log_tail(NAME, state_dir=state_dir)
             raise RuntimeError(f"Kafka exited during start-up; log tail:\n{tail}")
-        if processes.port_open(HOST, port) and processes.run_sync(lambda: _answers(port)) is True:
+        if processes.port_open(HOST, port) and processes.run_sync(lambda: _answers(access)) is True:
             return
         time.sleep(0.25)
     tail = processes.log_tail(NAME, state_dir=state_dir)
     raise TimeoutError(f"Kafka did not answer on {bootstrap(port)} in {READY_TIMEOUT:g}s:\n{tail}")
 
 
+def broker_access(state_dir: Path, port: int = 9092) -> KafkaAccess:
+    """How the broker's own login reaches it: in plain text, or with SASL when secured."""
+    home = _home(state_dir.resolve())
+    if kafka_security.is_secured(home):
+        return kafka_security.broker_access(home, bootstrap(port))
+    return KafkaAccess(bootstrap(port))
+
+
+def login_access(state_dir: Path, bootstrap_servers: str, login: str) -> KafkaAccess:
+    """A SCRAM login of this state folder's secured broker: a service's, or the tools' (keel)."""
+    return kafka_security.login_access(_home(state_dir.resolve()), bootstrap_servers, login)
+
+
+def is_secured(state_dir: Path) -> bool:
+    """Whether this state folder's broker takes only SASL logins (`keel up --secure-broker`)."""
+    return kafka_security.is_secured(_home(state_dir.resolve()))
+
+
 def start(
-    state_dir: Path, *, port: int = 9092, controller_port: int = 9093, heap: str = "512m"
+    state_dir: Path,
+    *,
+    port: int = 9092,
+    controller_port: int = 9093,
+    heap: str = "512m",
+    secure: bool | None = None,
 ) -> None:
-    """Start the broker unless it already runs; returns once it serves metadata requests."""
+    """Start the broker unless it already runs; returns once it serves metadata requests.
+
+    `secure` starts it with SASL logins and the registry's ACLs (then provisioned), or without;
+    None keeps what this state folder's broker last ran with.
+    """
     state_dir = state_dir.resolve()
+    home = _home(state_dir)
+    if secure is None:
+        secure = kafka_security.is_secured(home)
     if processes.is_running(NAME, state_dir=state_dir):
+        if secure != kafka_security.is_secured(home):
+            wanted, running = ("with", "without") if secure else ("without", "with")
+            raise RuntimeError(
+                f"the broker runs {running} SASL logins; `keel down` first to start it {wanted}"
+            )
         if not processes.port_open(HOST, port):
             _wait_ready(state_dir, port)  # a previous call's broker still starting
         return
@@ -217,10 +278,10 @@ def start(
         if processes.port_open(HOST, p):
             raise RuntimeError(f"port {p} is taken by a process this state dir did not start")
     libs = ensure_installed(state_dir)
-    home = _home(state_dir)
     (home / "data").mkdir(parents=True, exist_ok=True)
+    kafka_security.mark(home, secure)
     config = home / "server.properties"
-    config.write_text(_server_properties(state_dir, port, controller_port))
+    config.write_text(_server_properties(state_dir, port, controller_port, secure))
     _format_storage(state_dir, libs, config)
     argv = [
         _java(),
@@ -242,6 +303,11 @@ def start(
     ]
     processes.start_detached(NAME, argv, state_dir=state_dir, cwd=home)
     _wait_ready(state_dir, port)
+    if secure:
+        kafka_setup.provision(
+            kafka_security.broker_access(home, bootstrap(port)),
+            kafka_security.service_passwords(home),
+        )
 
 
 def stop(state_dir: Path) -> None:
