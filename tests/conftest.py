@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from keel_cli.runtime import kafka, postgres, processes
+from keel_cli.runtime import kafka, postgres, processes, zipkin
 from keel_kit.kafka_access import KafkaAccess
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +94,8 @@ def _containers() -> Iterator[Infra]:
 
 def _local_runtime() -> Iterator[Infra]:
     kafka.ensure_installed(TEST_STATE_DIR)
+    # Fetched here once (130 MB on a new machine), not inside a `keel up` under its timeout.
+    zipkin.ensure_installed(TEST_STATE_DIR)
     started_kafka = not kafka.is_running(TEST_STATE_DIR)
     kafka.start(TEST_STATE_DIR, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_PORT + 1)
     postgres.ensure_installed()

@@ -7,13 +7,24 @@ import pytest
 
 from keel_cli import stack
 from keel_cli.runtime.processes import port_open
+from keel_cli.trace import order_traces
 from tests.integration.support import Endpoint, eventually, journal_entries, keel, new_sku, stock
 
 pytestmark = pytest.mark.integration
 
+TRACED = {"keel-order", "keel-inventory", "keel-finance", "keel-fulfillment"}
+
+
+def placement_trace_services(order_id: str) -> set[str]:
+    """The services in the trace the order's placement started, as Zipkin's API answers it."""
+    for spans in order_traces(order_id):
+        if any(s["name"] == "post /v1/orders" and "parentId" not in s for s in spans):
+            return {span.get("localEndpoint", {}).get("serviceName") for span in spans}
+    return set()
+
 
 def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
-    taken = [p for p in (9092, *stack.PORTS.values()) if port_open("127.0.0.1", p)]
+    taken = [p for p in (9092, 9411, *stack.PORTS.values()) if port_open("127.0.0.1", p)]
     assert not taken, f"ports {taken} are busy: stop the running stack (keel down) first"
     state_dir = tmp_path / "state"
     try:
@@ -60,6 +71,20 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         assert "matches: True" in demo.stdout  # the inventory reconciliation
         assert "delivered" in demo.stdout
 
+        # The tracing UI finds a shipped order's traces by its id, and the one its placement
+        # started follows it through the services its messages reached.
+        shipped = order.get("/v1/shipped-orders").json()["items"][0]["order_id"]
+        followed = eventually(
+            lambda: placement_trace_services(shipped) >= TRACED,
+            timeout=60,
+            what="the order's trace",
+        )
+        assert followed
+        traced = keel(state_dir, "trace", shipped)
+        assert traced.returncode == 0, traced.stdout + traced.stderr
+        assert "keel-fulfillment" in traced.stdout
+        assert "/zipkin/traces/" in traced.stdout
+
         check = keel(state_dir, "check", "--json")
         assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
         report = json.loads(check.stdout)
@@ -70,4 +95,4 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
     finally:
         down = keel(state_dir, "down")
     assert down.returncode == 0, down.stdout + down.stderr
-    assert not any(port_open("127.0.0.1", p) for p in (9092, *stack.PORTS.values()))
+    assert not any(port_open("127.0.0.1", p) for p in (9092, 9411, *stack.PORTS.values()))

@@ -50,7 +50,7 @@ def test_the_suite_runs_on_a_secured_broker_that_refuses_what_the_registry_does_
     assert not taken, f"ports {taken} are busy: stop the running stack (keel down) first"
     state_dir = tmp_path / "state"
     try:
-        up = keel(state_dir, "up", "--secure-broker")
+        up = keel(state_dir, "up", "--secure-broker", "--no-observe")
         assert up.returncode == 0, up.stdout + up.stderr
         assert kafka.is_secured(state_dir)
 

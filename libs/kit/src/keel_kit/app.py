@@ -54,6 +54,7 @@ def create_service_app(
     provider = telemetry.setup_tracing(
         settings.service,
         otlp_endpoint=settings.otlp_endpoint,
+        zipkin_endpoint=settings.zipkin_endpoint,
         trace_file=settings.trace_file,
         sample_ratio=settings.trace_sample_ratio,
     )

@@ -310,6 +310,7 @@ class BatchProcessor:
             attributes={
                 "messaging.message.id": str(item.envelope.event_id),
                 "messaging.consumer.group.name": self.consumer,
+                **telemetry.about_order(item.payload),
             },
         ):
             try:
@@ -326,6 +327,7 @@ class BatchProcessor:
                 if not isolate:
                     raise _IsolateMessages from error
                 staged.discard(session)
+                telemetry.failed(error)  # its span shows as failed: it goes to dead letters
                 return f"{type(error).__name__}: {error}"
         return None
 

@@ -194,6 +194,7 @@ class OutboxRelay:
             attributes={
                 "messaging.destination.name": row.topic,
                 "messaging.message.id": row.event_id,
+                **({"order.id": row.key} if row.topic in telemetry.ORDER_KEYED else {}),
             },
         ) or headers.get("traceparent", "")
         ack: Awaitable[Any] = await producer.send(

@@ -45,6 +45,11 @@ class ServiceSettings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
     )
+    zipkin_endpoint: str | None = Field(
+        default=None,
+        description="a Zipkin v2 spans endpoint to export to (`keel up` sets its own Zipkin's)",
+        validation_alias=AliasChoices("KEEL_ZIPKIN_ENDPOINT", "zipkin_endpoint"),
+    )
     trace_file: Path | None = Field(
         default=None,
         description="append finished spans as JSON lines here (local debugging and tests)",

@@ -23,22 +23,29 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from keel_contracts import TOPICS
 
 _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("keel")
 
 
 def setup_tracing(
-    service: str, *, otlp_endpoint: str | None, trace_file: Path | None, sample_ratio: float = 1.0
+    service: str,
+    *,
+    otlp_endpoint: str | None,
+    trace_file: Path | None,
+    zipkin_endpoint: str | None = None,
+    sample_ratio: float = 1.0,
 ) -> TracerProvider:
     """Install the process-wide tracer provider (OpenTelemetry allows this once per process).
 
     With no exporter nothing is recorded: spans would be built only to be dropped, a cost paid
     on every message. Trace ids are still made and propagated, so logs and headers carry them.
     """
-    exporting = bool(otlp_endpoint or trace_file)
+    exporting = bool(otlp_endpoint or zipkin_endpoint or trace_file)
     sampler = ParentBased(TraceIdRatioBased(sample_ratio)) if exporting else ALWAYS_OFF
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"keel-{service}"}), sampler=sampler
@@ -47,6 +54,15 @@ def setup_tracing(
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    if zipkin_endpoint:
+        from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+        # Every span of every message is kept by default: a queue deep enough for a burst's
+        # spans (the default 2,048 drops some), sent each second.
+        exporter = ZipkinExporter(endpoint=zipkin_endpoint)
+        provider.add_span_processor(
+            BatchSpanProcessor(exporter, max_queue_size=32_768, schedule_delay_millis=1000)
+        )
     if trace_file:
         provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(trace_file)))
     trace.set_tracer_provider(provider)
@@ -70,6 +86,21 @@ class JsonLinesSpanExporter(SpanExporter):
         self._file.close()
 
 
+# Topics keyed by order id: a message published on one is about that order.
+ORDER_KEYED = frozenset(t.name for t in TOPICS if t.key == "order_id")
+
+
+def about_order(payload: object) -> dict[str, str]:
+    """The span attributes naming the order (and its channel) a message is about, if any:
+    `order.id` is what the tracing UI finds an order's trace by."""
+    attributes = {}
+    for field, attribute in (("order_id", "order.id"), ("channel", "keel.channel")):
+        value = getattr(payload, field, None)
+        if isinstance(value, str):
+            attributes[attribute] = value
+    return attributes
+
+
 def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
@@ -86,6 +117,13 @@ def span(
         name, context=parent, kind=kind, attributes=attributes or {}
     ):
         yield
+
+
+def failed(error: BaseException) -> None:
+    """Mark the current span as failed by `error` (a message going to the dead letters)."""
+    current = trace.get_current_span()
+    current.record_exception(error)
+    current.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
 
 
 def child_traceparent(name: str, *, parent: str | None, attributes: dict[str, str]) -> str | None:

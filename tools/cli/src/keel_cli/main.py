@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel_cli import audit, dlq_commands, stack
+from keel_cli import audit, dlq_commands, stack, trace
 from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
-from keel_cli.runtime import kafka, postgres, processes
+from keel_cli.runtime import kafka, postgres, processes, zipkin
 from keel_contracts import SERVICES
 from keel_contracts.roles import STAFF_ROLES, Role
 
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(dlq_commands.app, name="dlq")
 app.add_typer(audit.app, name="audit")
+app.command("trace")(trace.command)
 console = Console()
 MAX_TOKEN_TTL = timedelta(days=30)
 
@@ -67,12 +68,20 @@ def up(
             show_default=False,
         ),
     ] = None,
+    observe: Annotated[
+        bool,
+        typer.Option(
+            help="start Zipkin's tracing UI on 127.0.0.1:9411 and have the services send it "
+            "their spans (every trace, by default)"
+        ),
+    ] = True,
 ) -> None:
-    """Start Kafka, the databases and the six services; return when all are ready.
+    """Start Kafka, the databases, the tracing UI and the six services; return when all are
+    ready.
 
     Safe to repeat: only what is missing starts, on the database the stack already uses.
     """
-    config = dataclasses.replace(_config(database), secure_broker=secure_broker)
+    config = dataclasses.replace(_config(database), secure_broker=secure_broker, observe=observe)
     started = time.monotonic()
     already = _bring_up(config)
     if already:
@@ -97,6 +106,9 @@ def _bring_up(config: stack.StackConfig) -> bool:
             postgres.start(config.state_dir, port=config.postgres_port)
             for service in SERVICES:
                 postgres.create_database(f"keel_{service}", port=config.postgres_port)
+    if config.observe:
+        with console.status("Zipkin, the tracing UI"):
+            zipkin.start(config.state_dir)
     # Recorded before the services start, so a crash from here on still leaves the trace.
     stack.record_database(config)
     missing = [s for s in SERVICES if s not in running]
@@ -191,7 +203,8 @@ def bench(
 def down(
     keep_infra: Annotated[bool, typer.Option(help="stop only the services")] = False,
 ) -> None:
-    """Stop the services gracefully (they flush their outboxes), then Kafka and PostgreSQL."""
+    """Stop the services gracefully (they flush their outboxes), then Kafka, Zipkin and
+    PostgreSQL."""
     state_dir = stack.default_state_dir()
     for service in SERVICES:
         if processes.stop(service, state_dir=state_dir, timeout=30):
@@ -201,6 +214,9 @@ def down(
     if kafka.is_running(state_dir):
         kafka.stop(state_dir)
         console.print("stopped kafka")
+    if zipkin.is_running(state_dir):
+        zipkin.stop(state_dir)
+        console.print("stopped zipkin")
     # Only this folder's own server: a PostgreSQL that merely answers on the port is not ours.
     if processes.is_running(postgres.NAME, state_dir=state_dir):
         postgres.stop(state_dir)

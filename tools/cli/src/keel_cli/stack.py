@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from keel_cli.runtime import kafka, postgres, processes
+from keel_cli.runtime import kafka, postgres, processes, zipkin
 from keel_contracts import SERVICES
 from keel_contracts.roles import Role
 from keel_kit.kafka_access import KafkaAccess
@@ -41,6 +41,7 @@ class StackConfig:
     kafka_port: int = 9092
     postgres_port: int = 5432
     secure_broker: bool | None = None  # None: as this state folder's broker last ran
+    observe: bool = True  # start the tracing UI, and have the services export to it
 
     @property
     def bootstrap(self) -> str:
@@ -145,6 +146,8 @@ def service_env(config: StackConfig, service: str) -> dict[str, str]:
     }
     prefix = f"KEEL_{service.upper()}_"
     env[f"{prefix}PORT"] = str(PORTS[service])
+    if zipkin.is_running(config.state_dir):
+        env["KEEL_ZIPKIN_ENDPOINT"] = zipkin.spans_endpoint()
     if kafka.is_secured(config.state_dir):
         login = kafka.login_access(config.state_dir, config.bootstrap, service)
         env[f"{prefix}KAFKA_PASSWORD"] = login.password or ""
@@ -232,6 +235,8 @@ def component_states(config: StackConfig) -> list[ComponentState]:
     states = [
         ComponentState("kafka", config.bootstrap, running if kafka_up else "stopped", kafka_up)
     ]
+    if zipkin.is_running(config.state_dir):
+        states.append(ComponentState("zipkin", f"{zipkin.url()}/zipkin/", "running", True))
     if config.database == "postgres":
         pg_up = postgres.is_running(config.state_dir, config.postgres_port)
         pg_url = f"127.0.0.1:{config.postgres_port}"

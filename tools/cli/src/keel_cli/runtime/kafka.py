@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import logging
-import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -19,7 +16,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from keel_cli.runtime import kafka_security, processes
+from keel_cli.runtime import kafka_security, maven, processes
 from keel_kit import kafka_setup
 from keel_kit.kafka_access import KafkaAccess
 
@@ -27,7 +24,6 @@ NAME = "kafka"
 HOST = "127.0.0.1"
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 60.0
-_MARKER = ".keel-pom-sha256"
 
 
 def bootstrap(port: int = 9092) -> str:
@@ -35,80 +31,13 @@ def bootstrap(port: int = 9092) -> str:
     return f"{HOST}:{port}"
 
 
-def _deploy_dir() -> Path:
-    """Find deploy/local/kafka from this source tree or the working directory.
-
-    KEEL_KAFKA_DEPLOY_DIR wins so an installed (non-editable) CLI can still be pointed at it.
-    """
-    override = os.environ.get("KEEL_KAFKA_DEPLOY_DIR")
-    if override:
-        return Path(override)
-    for base in (*Path(__file__).resolve().parents, *Path.cwd().resolve().parents, Path.cwd()):
-        candidate = base / "deploy" / "local" / "kafka"
-        if (candidate / "pom.xml").is_file():
-            return candidate
-    raise FileNotFoundError("deploy/local/kafka/pom.xml not found; set KEEL_KAFKA_DEPLOY_DIR")
-
-
 def _home(state_dir: Path) -> Path:
     return state_dir / "kafka"
 
 
-def _java() -> str:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").is_file():
-        return str(Path(java_home) / "bin" / "java")
-    found = shutil.which("java")
-    if found is None:
-        processes.apt_install("openjdk-17-jre-headless")
-        found = shutil.which("java")
-    if found is None:
-        raise RuntimeError("no java on PATH after installing openjdk-17-jre-headless")
-    return found
-
-
 def ensure_installed(state_dir: Path) -> Path:
-    """Fetch the broker's jars into <state>/kafka/libs unless the same pom already did.
-
-    A hash of pom.xml is kept beside the jars so a version bump in the pom re-fetches them
-    instead of silently running the old broker.
-    """
-    pom = _deploy_dir() / "pom.xml"
-    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
-    libs = _home(state_dir) / "libs"
-    marker = libs / _MARKER
-    if marker.is_file() and marker.read_text().strip() == digest:
-        return libs
-    _java()
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        processes.apt_install("maven")
-        mvn = shutil.which("mvn")
-    if mvn is None:
-        raise RuntimeError("no mvn on PATH after installing maven")
-    # Copy into a sibling and swap, so an interrupted download never looks complete.
-    staging = libs.with_name("libs.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    result = subprocess.run(
-        [
-            mvn,
-            "-B",
-            "-q",
-            "-f",
-            str(pom),
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={staging}",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-        raise RuntimeError(f"maven could not fetch Kafka (exit {result.returncode}):\n{tail}")
-    (staging / _MARKER).write_text(digest + "\n")
-    shutil.rmtree(libs, ignore_errors=True)
-    staging.replace(libs)
-    return libs
+    """Fetch the broker's jars into <state>/kafka/libs unless the same pom already did."""
+    return maven.fetch(NAME, _home(state_dir) / "libs")
 
 
 def _plain_listeners(port: int, controller_port: int) -> str:
@@ -173,7 +102,7 @@ def _format_storage(state_dir: Path, libs: Path, config: Path) -> None:
         return
     result = subprocess.run(
         [
-            _java(),
+            maven.java(),
             "-Xmx256m",
             "-cp",
             f"{libs}/*",
@@ -284,7 +213,7 @@ def start(
     config.write_text(_server_properties(state_dir, port, controller_port, secure))
     _format_storage(state_dir, libs, config)
     argv = [
-        _java(),
+        maven.java(),
         f"-Xms{heap}",
         f"-Xmx{heap}",
         # kafka-server-start.sh's GC settings, so local latency resembles production.
@@ -294,7 +223,7 @@ def start(
         "-XX:+ExplicitGCInvokesConcurrent",
         "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true",
-        f"-Dlog4j2.configurationFile={_deploy_dir() / 'log4j2.properties'}",
+        f"-Dlog4j2.configurationFile={maven.deploy_dir(NAME) / 'log4j2.properties'}",
         f"-Dkafka.logs.dir={home / 'logs'}",
         "-cp",
         f"{libs}/*",
