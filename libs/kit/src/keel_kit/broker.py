@@ -125,9 +125,17 @@ class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
         if consumer is not self._guarded:
             positions.guard_fetches(consumer, self._skipped)
             self._guarded = consumer
-        await positions.resume(
-            consumer, self._processor.db, self._processor.consumer, assigned, self._skipped
-        )
+        # Nothing is handed out from these partitions until they stand where the database says:
+        # the client fetches from the broker's committed offset meanwhile, and a batch applied
+        # from there and then rewound by the seek would be applied twice (a dead letter, which
+        # no inbox dedupes, written twice).
+        consumer.pause(*assigned)
+        try:
+            await positions.resume(
+                consumer, self._processor.db, self._processor.consumer, assigned, self._skipped
+            )
+        finally:
+            consumer.resume(*assigned)
         for tp in assigned:
             self._metrics.assigned_partitions.labels(topic=tp.topic).inc()
 
