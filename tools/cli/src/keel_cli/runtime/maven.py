@@ -39,12 +39,17 @@ def java() -> str:
     java_home = os.environ.get("JAVA_HOME")
     if java_home and (Path(java_home) / "bin" / "java").is_file():
         return str(Path(java_home) / "bin" / "java")
-    found = shutil.which("java")
+    return _command("java", package="openjdk-17-jre-headless")
+
+
+def _command(name: str, *, package: str) -> str:
+    """The command `name` on PATH, installing Debian's `package` first if it is missing."""
+    found = shutil.which(name)
     if found is None:
-        processes.apt_install("openjdk-17-jre-headless")
-        found = shutil.which("java")
+        processes.apt_install(package)
+        found = shutil.which(name)
     if found is None:
-        raise RuntimeError("no java on PATH after installing openjdk-17-jre-headless")
+        raise RuntimeError(f"no {name} on PATH after installing {package}")
     return found
 
 
@@ -60,12 +65,7 @@ def fetch(name: str, libs: Path) -> Path:
     if marker.is_file() and marker.read_text().strip() == digest:
         return libs
     java()
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        processes.apt_install("maven")
-        mvn = shutil.which("mvn")
-    if mvn is None:
-        raise RuntimeError("no mvn on PATH after installing maven")
+    mvn = _command("mvn", package="maven")
     # Copy into a sibling and swap, so an interrupted download never looks complete.
     staging = libs.with_name(f"{libs.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
