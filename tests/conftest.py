@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,16 +81,66 @@ def infra() -> Iterator[Infra]:
 
 
 def _containers() -> Iterator[Infra]:
-    from testcontainers.community.kafka import KafkaContainer
     from testcontainers.community.postgres import PostgresContainer
 
     with (
-        KafkaContainer("confluentinc/cp-kafka:7.9.0").with_kraft() as broker,
+        _apache_kafka("apache/kafka:4.4.0") as bootstrap,  # the local runtime's kafka.version
         PostgresContainer("postgres:15", username="keel", password="keel") as database,
     ):
         host = database.get_container_host_ip()
         port = database.get_exposed_port(5432)
-        yield Infra(broker.get_bootstrap_server(), f"postgresql+asyncpg://keel:keel@{host}:{port}")
+        yield Infra(bootstrap, f"postgresql+asyncpg://keel:keel@{host}:{port}")
+
+
+# A single KRaft node on plain listeners: clients on PLAINTEXT (published), the broker's own
+# traffic on BROKER, the controller on CONTROLLER; the image reads KAFKA_A_B as a.b.
+_KAFKA_ENV = {
+    "KAFKA_NODE_ID": "1",
+    "KAFKA_PROCESS_ROLES": "broker,controller",
+    "KAFKA_LISTENERS": "PLAINTEXT://:9092,BROKER://:29092,CONTROLLER://:9093",
+    "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": (
+        "PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    ),
+    "KAFKA_INTER_BROKER_LISTENER_NAME": "BROKER",
+    "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+    "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
+    "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
+    "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+    "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
+    "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+    "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": "1",
+    "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
+    "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+}
+
+
+@contextmanager
+def _apache_kafka(image: str) -> Iterator[str]:
+    """A broker on the official image, as compose and deploy/k8s run it; yields its address.
+
+    testcontainers' KafkaContainer drives Confluent's start scripts, which this image lacks.
+    The address clients must be given is known only once Docker has mapped the port, so the
+    container waits for it in a file before the image's own start script runs.
+    """
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+    given = "/tmp/advertised-listeners"
+    start = (
+        f"while [ ! -f {given} ]; do sleep 0.1; done; "
+        f'KAFKA_ADVERTISED_LISTENERS="$(cat {given})" exec /etc/kafka/docker/run'
+    )
+    container = DockerContainer(image).with_exposed_ports(9092)
+    for name, value in _KAFKA_ENV.items():
+        container = container.with_env(name, value)
+    with container.with_command(["sh", "-c", start]) as kafka:
+        address = f"{kafka.get_container_host_ip()}:{kafka.get_exposed_port(9092)}"
+        listeners = f"PLAINTEXT://{address},BROKER://localhost:29092"
+        kafka.exec(["sh", "-c", f"echo {listeners} > {given}.tmp && mv {given}.tmp {given}"])
+        LogMessageWaitStrategy("Kafka Server started").with_startup_timeout(90).wait_until_ready(
+            kafka
+        )
+        yield address
 
 
 def _local_runtime() -> Iterator[Infra]:

@@ -4,16 +4,31 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from keel_cli import stack
+from keel_cli.runtime import prometheus, zipkin
 from keel_cli.runtime.processes import port_open
 from keel_cli.trace import order_traces
+from keel_contracts import SERVICES
 from tests.integration.support import Endpoint, eventually, journal_entries, keel, new_sku, stock
+from tests.integration.support.observability import (
+    exemplar_trace_ids,
+    prometheus_api,
+    query,
+    render,
+    targets_up,
+)
 
 pytestmark = pytest.mark.integration
 
 TRACED = {"keel-order", "keel-inventory", "keel-finance", "keel-fulfillment"}
+PORTS = (9092, zipkin.PORT, prometheus.PORT, *stack.PORTS.values())
+# Kept after the run, for a person to look at: what the tracing UI showed of one order.
+SCREENSHOT = (
+    Path(__file__).resolve().parents[2] / ".keel" / "test" / "artifacts" / "order-trace.png"
+)
 
 
 def straight_through(view: dict[str, Any]) -> bool:
@@ -22,16 +37,32 @@ def straight_through(view: dict[str, Any]) -> bool:
     return "on_hold" not in statuses and "backordered" not in statuses
 
 
-def placement_trace_services(order_id: str) -> set[str]:
-    """The services in the trace the order's placement started, as Zipkin's API answers it."""
+def placement_trace(order_id: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """The trace the order's placement started (its id, and its spans), as Zipkin's API
+    answers it once it reaches every service in TRACED."""
     for spans in order_traces(order_id):
         if any(s["name"] == "post /v1/orders" and "parentId" not in s for s in spans):
-            return {span.get("localEndpoint", {}).get("serviceName") for span in spans}
-    return set()
+            services = {span.get("localEndpoint", {}).get("serviceName") for span in spans}
+            return (spans[0]["traceId"], spans) if services >= TRACED else None
+    return None
+
+
+def every_service_scraped() -> bool:
+    up = targets_up()
+    return set(up) == set(SERVICES) and all(up.values())
+
+
+def alert_states() -> dict[str, str]:
+    return {
+        rule["name"]: rule["state"]
+        for group in prometheus_api("rules")["groups"]
+        for rule in group["rules"]
+        if rule["type"] == "alerting"
+    }
 
 
 def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
-    taken = [p for p in (9092, 9411, *stack.PORTS.values()) if port_open("127.0.0.1", p)]
+    taken = [p for p in PORTS if port_open("127.0.0.1", p)]
     assert not taken, f"ports {taken} are busy: stop the running stack (keel down) first"
     state_dir = tmp_path / "state"
     try:
@@ -88,16 +119,36 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
             for o in order.get("/v1/shipped-orders").json()["items"]
             if straight_through(order.get(f"/v1/orders/{o['order_id']}").json())
         )
-        followed = eventually(
-            lambda: placement_trace_services(shipped) >= TRACED,
-            timeout=60,
-            what="the order's trace",
+        trace_id, spans = eventually(
+            lambda: placement_trace(shipped), timeout=60, what="the order's trace"
         )
-        assert followed
         traced = keel(state_dir, "trace", shipped)
         assert traced.returncode == 0, traced.stdout + traced.stderr
         assert "keel-fulfillment" in traced.stdout
         assert "/zipkin/traces/" in traced.stdout
+        # The same trace in Zipkin's UI, as a browser draws it (the screenshot is kept), tall
+        # enough to show every span: the request's statements, each hop, each consumer's.
+        page = f"{zipkin.url()}/zipkin/traces/{trace_id}"
+        drawn = render(page, screenshot=SCREENSHOT, height=40 * len(spans) + 400)
+        assert trace_id in drawn
+        assert {service for service in TRACED if service in drawn} == TRACED
+
+        # Prometheus scrapes every service, counts the demo's orders, and keeps exemplars that
+        # lead from a latency bucket to a trace Zipkin has.
+        assert eventually(every_service_scraped, what="every service scraped")
+        eventually(
+            lambda: sum(query("keel_orders_accepted_total").values()) >= 40,
+            what="the demo's orders counted",
+        )
+        assert eventually(lambda: query("keel:fill_rate:ratio_1h"), what="the fill rate rule")
+        exemplar = eventually(
+            lambda: exemplar_trace_ids("keel_http_request_duration_seconds_bucket"),
+            what="an exemplar",
+        )[-1]
+        assert httpx.get(f"{zipkin.url()}/api/v2/trace/{exemplar}").status_code == 200
+        alerts = alert_states()
+        assert {"KeelOversold", "KeelRelayStalled", "KeelPartitionStuck"} <= set(alerts)
+        assert alerts["KeelOversold"] == "inactive"  # the demo sold nothing it did not hold
 
         check = keel(state_dir, "check", "--json")
         assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
@@ -109,4 +160,4 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
     finally:
         down = keel(state_dir, "down")
     assert down.returncode == 0, down.stdout + down.stderr
-    assert not any(port_open("127.0.0.1", p) for p in (9092, 9411, *stack.PORTS.values()))
+    assert not any(port_open("127.0.0.1", p) for p in PORTS)

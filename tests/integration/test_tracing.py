@@ -55,3 +55,34 @@ def test_one_trace_id_from_http_request_to_consumer(
         inventory_names_with_publish, timeout=30, what="inventory's publish span in the trace"
     )
     assert any(str(name).startswith("POST /v1/receipts") for name in inventory_names)
+
+    # Inside the trace, the statements finance's handler ran, under its span; the writes the
+    # batch shares (inbox, positions, flushed rows) are in the batch's own trace, which points
+    # at the message's.
+    def handled_in_trace() -> tuple[dict[str, object], list[dict[str, object]]] | None:
+        in_trace = [
+            span
+            for span in _spans(finance_spans)
+            if span["context"]["trace_id"] == f"0x{trace_id}"  # type: ignore[index]
+        ]
+        process = [s for s in in_trace if s["name"] == "inventory.stock.v1 process"]
+        statements = [s for s in in_trace if "db.system.name" in s["attributes"]]  # type: ignore[operator]
+        return (process[0], statements) if process and statements else None
+
+    process, statements = eventually(handled_in_trace, timeout=30, what="finance's statements")
+    process_id = process["context"]["span_id"]  # type: ignore[index]
+    assert {s["parent_id"] for s in statements} == {process_id}
+    batches = [
+        span
+        for span in _spans(finance_spans)
+        if str(span["name"]).endswith(" batch")
+        and any(
+            link["context"]["trace_id"] == f"0x{trace_id}"
+            for link in span["links"]  # type: ignore[attr-defined]
+        )
+    ]
+    assert len(batches) == 1
+    batch_trace = batches[0]["context"]["trace_id"]  # type: ignore[index]
+    assert batch_trace != f"0x{trace_id}"
+    shared = {s["name"] for s in _spans(finance_spans) if s["context"]["trace_id"] == batch_trace}  # type: ignore[index]
+    assert "INSERT inbox" in shared

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from keel_contracts.events import StockReceived
+from keel_kit import observed
 from keel_kit.consumer import BatchProcessor
 from keel_kit.db import Database
 from keel_kit.handlers import Handlers, MessageContext, TransientError
@@ -24,6 +25,7 @@ class Behaviour:
     def __init__(self) -> None:
         self.transient_failures = 0
         self.reject_quantity: int | None = None
+        self.counted: list[int] = []  # what the handler's after-commit observations saw
 
 
 def processor(db: Database, behaviour: Behaviour, *, max_attempts: int = 3) -> BatchProcessor:
@@ -32,6 +34,7 @@ def processor(db: Database, behaviour: Behaviour, *, max_attempts: int = 3) -> B
     @handlers.on(StockReceived)
     async def on_received(ctx: MessageContext[None], event: StockReceived) -> None:
         ctx.session.add(Applied(movement_id=event.movement_id, quantity=event.quantity))
+        observed.after_commit(ctx.session, lambda: behaviour.counted.append(event.quantity))
         await ctx.session.flush()  # the write happens, so a rollback must really undo it
         if behaviour.transient_failures:
             behaviour.transient_failures -= 1
@@ -112,6 +115,9 @@ async def test_failing_handler_is_rolled_back_and_dead_lettered(db: Database) ->
 
     assert applied == 1
     assert await applied_quantities(db) == [6]  # the refused event's own write was undone
+    # Both were observed in the batch that failed and again when isolated: only what committed
+    # counts, once.
+    assert behaviour.counted == [6]
     (letter,) = await outbox_rows(db)
     assert letter.headers["keel-error"] == "ValueError: quantity 4 is refused"
 
@@ -135,6 +141,7 @@ async def test_transient_failure_is_retried_until_it_succeeds(db: Database) -> N
     assert await processor(db, behaviour, max_attempts=3).process([record(receipt(1).to_bytes())])
     assert await applied_quantities(db) == [1]
     assert await outbox_rows(db) == []
+    assert behaviour.counted == [1]  # three attempts, one commit
 
 
 async def test_persistent_transient_failure_raises_and_commits_nothing(db: Database) -> None:
@@ -147,6 +154,7 @@ async def test_persistent_transient_failure_raises_and_commits_nothing(db: Datab
 
     assert await applied_quantities(db) == []
     assert await outbox_rows(db) == []
+    assert behaviour.counted == []
 
 
 async def test_database_errors_count_as_transient(db: Database, tmp_path: Path) -> None:

@@ -3,23 +3,23 @@ message's span marked as failed."""
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
+from sqlalchemy import text
 
 from keel_kit import telemetry
+from keel_kit.db import Database
+from keel_kit.statement_spans import trace_statements
 
 pytestmark = pytest.mark.unit
-
-
-@dataclass
-class Placed:
-    order_id: str
-    channel: str
 
 
 @dataclass
@@ -27,10 +27,18 @@ class Received:
     sku: str
 
 
-def test_a_message_about_an_order_names_it_and_its_channel() -> None:
-    assert telemetry.about_order(Placed("O-1", "web")) == {
+@dataclass
+class Placed:
+    order_id: str
+    channel: str
+    lines: list[Received]
+
+
+def test_a_message_about_an_order_names_it_its_channel_and_its_sku_count() -> None:
+    assert telemetry.about_order(Placed("O-1", "web", [Received("MUG"), Received("MUG")])) == {
         "order.id": "O-1",
         "keel.channel": "web",
+        "keel.sku_count": 1,
     }
     assert telemetry.about_order(Received("MUG-1")) == {}
 
@@ -52,3 +60,112 @@ def test_a_failed_message_marks_its_span_failed_with_the_error() -> None:
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == "ValueError: no such sku"
     assert [event.name for event in span.events] == ["exception"]
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> tuple[TracerProvider, InMemorySpanExporter]:
+    """A provider of this test's own whose spans are kept, and the kit's spans made with it
+    (the process-wide provider is set once, by whichever test built an app first)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(telemetry, "_tracer", provider.get_tracer("keel"))
+    return provider, exporter
+
+
+def test_an_order_of_a_batch_is_traced_on_its_own_linked_both_ways_with_the_batch(
+    recorded: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    provider, exporter = recorded
+    elsewhere = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with (
+        provider.get_tracer("test").start_as_current_span("post /v1/orders/batch"),
+        telemetry.trace_of_its_own("order accepted", linked=[elsewhere, None]),
+    ):
+        telemetry.name_order("O-1", channel="web", sku_count=2)
+
+    own, batch = exporter.get_finished_spans()
+    assert own.context.trace_id != batch.context.trace_id
+    assert own.parent is None
+    assert own.attributes == {"order.id": "O-1", "keel.channel": "web", "keel.sku_count": 2}
+    assert [link.context.span_id for link in own.links] == [
+        batch.context.span_id,
+        int("b7ad6b7169203331", 16),
+    ]
+    assert [link.context.span_id for link in batch.links] == [own.context.span_id]
+
+
+def test_log_lines_name_the_trace_and_the_order_the_work_is_about(
+    recorded: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    formatter = telemetry.JsonLogFormatter()
+
+    def logged() -> dict[str, str]:
+        record = logging.LogRecord("keel", logging.INFO, __file__, 1, "applied", None, None)
+        line: dict[str, str] = json.loads(formatter.format(record))
+        return line
+
+    with telemetry.span(
+        "orders.order.v1 process",
+        kind=SpanKind.CONSUMER,
+        traceparent=None,
+        attributes={"order.id": "O-7"},
+    ):
+        inside = logged()
+    assert inside["order.id"] == "O-7"
+    assert len(inside["trace_id"]) == 32
+    assert "order.id" not in logged()  # the work about the order is over
+
+
+@pytest.mark.asyncio
+async def test_statements_of_traced_work_are_its_child_spans_and_no_others(
+    tmp_path: Path,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'traced.db'}")
+    trace_statements(db.engine.sync_engine, provider.get_tracer("keel.database"))
+    async with db.transaction() as session:
+        await (await session.connection()).execute(
+            text("SELECT 1")
+        )  # outside any traced work: no span
+    with provider.get_tracer("test").start_as_current_span("post /v1/orders"):
+        async with db.transaction() as session:
+            await (await session.connection()).execute(
+                text("CREATE TABLE sales_order (id INTEGER)")
+            )
+            await (await session.connection()).execute(text("SELECT id FROM sales_order"))
+    await db.dispose()
+
+    *statements, work = exporter.get_finished_spans()
+    assert work.name == "post /v1/orders"
+    assert [s.name for s in statements] == ["BEGIN", "CREATE", "SELECT sales_order"]  # SQLite
+    assert all(
+        s.parent is not None and s.parent.span_id == work.context.span_id for s in statements
+    )
+    assert statements[2].attributes == {
+        "db.system.name": "sqlite",
+        "db.query.text": "SELECT id FROM sales_order",
+    }
+
+
+def test_a_job_run_is_a_trace_that_names_each_order_it_stages_a_message_about(
+    recorded: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _provider, exporter = recorded
+    outside = telemetry.staging_traceparent("orders.order.v1", Placed("O-0", "web", []))
+    with telemetry.job_run("order-validation-timeout"):
+        staged = telemetry.staging_traceparent("orders.order.v1", Placed("O-1", "web", []))
+        not_about_an_order = telemetry.staging_traceparent("inventory.item.v1", Received("MUG"))
+
+    assert outside is None  # no work traced, no span made
+    stage, run = exporter.get_finished_spans()
+    assert run.name == "job order-validation-timeout"
+    assert stage.name == "orders.order.v1 stage"
+    assert dict(stage.attributes or {})["order.id"] == "O-1"
+    assert stage.parent is not None
+    assert stage.parent.span_id == run.context.span_id
+    # The order's next steps go on under the stage span; other messages under the run's.
+    assert f"{stage.context.span_id:016x}" in str(staged)
+    assert f"{run.context.span_id:016x}" in str(not_about_an_order)

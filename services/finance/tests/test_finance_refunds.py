@@ -146,6 +146,8 @@ async def test_redelivered_refund_request_refunds_once_and_reannounces(
     refund_entries = [e for e in await finance.journal(order_id) if e[0][0] == "4200"]
     assert refund_entries == [[("4200", "20.00", "0.00"), ("1000", "0.00", "20.00")]]
     assert balance_of(await trial_balance(finance), "1000") == "25.00"
+    assert await finance.metric("keel_refunds_paid_total", currency="USD") == 1
+    assert await finance.metric("keel_refunds_paid_amount_total", currency="USD") == 20.0
 
 
 async def test_refund_of_an_order_with_nothing_captured_is_dead_lettered(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from keel_contracts import Envelope
 from order_harness import ORDER, Stack
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -129,3 +130,16 @@ async def test_a_malformed_batch_is_refused_whole_naming_the_field(stack: Stack)
     assert empty.status_code == 422
     replay = await post_batch(stack, ("x-0", order("X-0")))
     assert replay["results"][0]["replayed"] is False  # nothing of the refused batch was kept
+
+
+async def test_each_order_of_a_batch_goes_on_in_a_trace_of_its_own(stack: Stack) -> None:
+    answer = await post_batch(stack, ("t-1", order("T-1")), ("t-2", order("T-2")))
+    order_ids = [result["order"]["order_id"] for result in answer["results"]]
+
+    def trace_ids(sent: list[Envelope]) -> set[str]:
+        return {str(envelope.traceparent).split("-")[1] for envelope in sent}
+
+    first, second = [trace_ids(await stack.sent(order_id)) for order_id in order_ids]
+    # Every message about an order carries its order's trace, and no other order's.
+    assert len(first) == len(second) == 1
+    assert first != second

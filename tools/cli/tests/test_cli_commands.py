@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from keel_cli import bench, stack
 from keel_cli.main import app
-from keel_cli.runtime import kafka, kafka_security, postgres, processes, zipkin
+from keel_cli.runtime import kafka, kafka_security, postgres, processes, prometheus, zipkin
 from keel_contracts import SERVICES
 
 pytestmark = pytest.mark.unit
@@ -83,6 +83,9 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeStack:
     monkeypatch.setattr(zipkin, "start", lambda state_dir: fake.start("zipkin"))
     monkeypatch.setattr(zipkin, "is_running", lambda state_dir: "zipkin" in fake.alive)
     monkeypatch.setattr(zipkin, "stop", lambda state_dir: fake.stop("zipkin"))
+    monkeypatch.setattr(prometheus, "start", lambda state_dir, targets: fake.start("prometheus"))
+    monkeypatch.setattr(prometheus, "is_running", lambda state_dir: "prometheus" in fake.alive)
+    monkeypatch.setattr(prometheus, "stop", lambda state_dir: fake.stop("prometheus"))
     monkeypatch.setattr(postgres, "ensure_installed", lambda: Path("/usr/lib/postgresql"))
     monkeypatch.setattr(postgres, "start", lambda state_dir, *, port: fake.start("postgres"))
     monkeypatch.setattr(postgres, "create_database", lambda name, *, port: None)
@@ -117,18 +120,20 @@ def _said(result: Result) -> str:
 # keel up
 
 
-def test_up_starts_the_tracing_ui_unless_told_not_to(fake: FakeStack) -> None:
+def test_up_starts_the_tracing_ui_and_prometheus_unless_told_not_to(fake: FakeStack) -> None:
     assert _keel("up", "--no-observe").exit_code == 0
     assert "zipkin" not in fake.alive
+    assert "prometheus" not in fake.alive
     assert _keel("down").exit_code == 0
 
     result = _keel("up")
 
     assert result.exit_code == 0, result.output
-    assert "zipkin" in fake.alive
+    assert {"zipkin", "prometheus"} <= fake.alive
     assert "http://127.0.0.1:9411/zipkin/" in _said(result)
+    assert "http://127.0.0.1:9090/targets" in _said(result)
     assert _keel("down").exit_code == 0
-    assert "zipkin" in fake.stopped
+    assert {"zipkin", "prometheus"} <= set(fake.stopped)
 
 
 def test_up_asks_for_the_secured_broker_only_when_told(fake: FakeStack) -> None:

@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import choose_encoder
 
 from keel_kit import audit_api, checks, dead_letters_api, parked_api, telemetry
 from keel_kit.access import AccessGuard, Permissions, document_bearer_auth, token_verifier
@@ -18,6 +18,7 @@ from keel_kit.checks import Invariant, checks_router
 from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
 from keel_kit.http_limits import BodyLimits, RequestBodyGuard
+from keel_kit.http_metrics import HttpMetrics
 from keel_kit.parked_api import router as parked_rows_router
 from keel_kit.partners import PartnerVerifier
 from keel_kit.periodic import PeriodicJob
@@ -25,6 +26,7 @@ from keel_kit.problems import PROBLEM_RESPONSES, install_problem_handlers
 from keel_kit.query import reject_control_characters
 from keel_kit.rate_limits import RateLimiter
 from keel_kit.runtime import RuntimeDep, ServiceRuntime
+from keel_kit.statement_spans import trace_statements
 
 # Who may use the kit's own routes, which every service serves.
 KIT_PERMISSIONS = (
@@ -58,6 +60,7 @@ def create_service_app(
         trace_file=settings.trace_file,
         sample_ratio=settings.trace_sample_ratio,
     )
+    trace_statements(context.db.engine.sync_engine, provider.get_tracer("keel.database"))
     runtime = ServiceRuntime(context, handlers, migrations, periodic)
 
     @asynccontextmanager
@@ -93,6 +96,9 @@ def create_service_app(
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         body_limits=body_limits,
     )
+    # Outside the guard, so refused requests count too; inside tracing (which wraps the whole
+    # stack), so a request's exemplar is its trace.
+    app.add_middleware(HttpMetrics, metrics=runtime.metrics, permissions=app.state.permissions)
     document_bearer_auth(app)
     app.include_router(_health_router())
     app.include_router(checks_router(settings.service, invariants))
@@ -139,7 +145,10 @@ def _health_router() -> APIRouter:
         )
 
     @router.get("/metrics")
-    async def metrics(runtime: RuntimeDep) -> Response:
-        return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    async def metrics(request: Request, runtime: RuntimeDep) -> Response:
+        # Prometheus asks for OpenMetrics, the text format that carries exemplars; a person
+        # with curl gets the classic one.
+        encode, media_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(runtime.metrics.registry), media_type=media_type)
 
     return router

@@ -69,14 +69,30 @@ class BrokerLag:
                     return remembered
                 lags = await self._measure(partitions)
         except Exception as error:
-            log.warning("cannot tell %s's lag on %s: %r", self.group, topic, error)
-            self._unreachable_until = now + self.remember_seconds
-            await self._reset()
+            await self._cannot_tell(topic, error)
             return None
         for tp, lag in lags.items():
             if lag > 0:
                 self._behind[tp] = (now, lag)
         return sum(lags.values())
+
+    async def partition_lags(self, topic: str) -> dict[int, int] | None:
+        """The lag of each of `topic`'s partitions, measured now; None when the broker cannot
+        be asked. For the metrics, which must show a consumer that stopped committing."""
+        if time.monotonic() < self._unreachable_until:
+            return None
+        try:
+            async with asyncio.timeout(self.timeout):
+                lags = await self._measure(await self._partitions_of(topic, None))
+        except Exception as error:
+            await self._cannot_tell(topic, error)
+            return None
+        return {tp.partition: lag for tp, lag in lags.items()}
+
+    async def _cannot_tell(self, topic: str, error: Exception) -> None:
+        log.warning("cannot tell %s's lag on %s: %r", self.group, topic, error)
+        self._unreachable_until = time.monotonic() + self.remember_seconds
+        await self._reset()
 
     async def close(self) -> None:
         await self._reset()

@@ -37,7 +37,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import TOPICS, Envelope, Message, dead_letter_topic
-from keel_kit import positions, staged, telemetry
+from keel_kit import observed, positions, staged, telemetry
 from keel_kit.db import Database
 from keel_kit.faults import is_transient
 from keel_kit.handlers import Handler, Handlers, MessageContext
@@ -85,6 +85,10 @@ class _Decoded:
     payload: Message
     handler: Handler
 
+    @property
+    def traceparent(self) -> str | None:
+        return self.record.header("traceparent") or self.envelope.traceparent
+
 
 @dataclass(frozen=True)
 class _Failure:
@@ -128,6 +132,14 @@ class BatchProcessor:
         per message, so only the failing messages are dead-lettered.
         """
         decoded, undecodable = self._decode(records)
+        # The batch's own trace, linked to each message's: its shared statements are there.
+        traced = [item.traceparent for item in decoded]
+        with telemetry.trace_of_its_own(f"{self.consumer} batch", linked=traced):
+            return await self._process(records, decoded, undecodable)
+
+    async def _process(
+        self, records: Sequence[Record], decoded: list[_Decoded], undecodable: list[_Failure]
+    ) -> int:
         isolate = False
         attempt = 0
         while True:
@@ -164,11 +176,7 @@ class BatchProcessor:
         self._metrics.batch_retries.inc()
         delay = self._backoff * 2 ** (attempt - 1)
         log.warning(
-            "batch of %d failed (attempt %d); retrying in %.2fs",
-            size,
-            attempt,
-            delay,
-            exc_info=True,
+            "batch of %d failed (try %d); again in %.2fs", size, attempt, delay, exc_info=True
         )
         await asyncio.sleep(delay)
         return attempt
@@ -262,13 +270,8 @@ class BatchProcessor:
             self._metrics.consumed.labels(topic=item.record.topic).inc()
         for failure in failures:
             self._metrics.dead_letters.labels(topic=failure.record.topic).inc()
-            log.error(
-                "dead-lettered %s[%d]@%d: %s",
-                failure.record.topic,
-                failure.record.partition,
-                failure.record.offset,
-                failure.error,
-            )
+            where = f"{failure.record.topic}[{failure.record.partition}]@{failure.record.offset}"
+            log.error("dead-lettered %s: %s", where, failure.error)
         return len(applied), failures
 
     async def replay(self, record: Record, alongside: Alongside) -> str | None:
@@ -306,7 +309,7 @@ class BatchProcessor:
         with telemetry.span(
             f"{record.topic} process",
             kind=SpanKind.CONSUMER,
-            traceparent=record.header("traceparent") or item.envelope.traceparent,
+            traceparent=item.traceparent,
             attributes={
                 "messaging.message.id": str(item.envelope.event_id),
                 "messaging.consumer.group.name": self.consumer,
@@ -321,12 +324,14 @@ class BatchProcessor:
                     await self._handlers.prepare(session, [item.payload])
                     await item.handler(context, item.payload)
                     await staged.write(session)  # inside the savepoint, to go if it goes
+                observed.keep(session)
             except Exception as error:
                 if is_transient(error):
                     raise
                 if not isolate:
                     raise _IsolateMessages from error
                 staged.discard(session)
+                observed.discard(session)
                 telemetry.failed(error)  # its span shows as failed: it goes to dead letters
                 return f"{type(error).__name__}: {error}"
         return None

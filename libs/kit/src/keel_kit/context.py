@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Self, TypeVar
 
@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit.catchup import ReplicaCatchup
 from keel_kit.db import Database
+from keel_kit.kpis import Kpis
 from keel_kit.outbox import Outbox
 from keel_kit.settings import ServiceSettings
 
@@ -52,13 +53,14 @@ class UnitOfWork(Generic[C]):
 @dataclass(frozen=True, kw_only=True)
 class ServiceContext:
     """The kit's part of every service's context: settings, database, the outbox its messages
-    are staged in, replica catch-up, clock."""
+    are staged in, replica catch-up, clock, business metrics."""
 
     settings: ServiceSettings
     db: Database
     outbox: Outbox
     catchup: ReplicaCatchup
     clock: Clock = utc_now
+    kpis: Kpis = field(default_factory=Kpis)  # the service's business metrics
 
     @classmethod
     def create(cls, settings: ServiceSettings, **ports: Any) -> Self:

@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_kit import staged
+from keel_kit import observed, staged
 
 
 class Database:
@@ -34,9 +34,11 @@ class Database:
 
         Request and message boundaries open it; use cases only add to it, never commit.
         """
-        async with self._sessions() as session, session.begin():
-            yield session
-            await staged.write(session)
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+                await staged.write(session)
+            observed.record(session)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -1,6 +1,20 @@
-"""Prometheus metrics of the kit: what an operator needs to see a service falling behind."""
+"""Prometheus metrics of the kit: what an operator needs to see a service falling behind.
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+The rules in deploy/prometheus/rules and the dashboards in deploy/grafana read these names.
+"""
+
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
+
+# Request durations from a cached read (a few ms) to the body limits' worst case (seconds).
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class KitMetrics:
@@ -8,10 +22,32 @@ class KitMetrics:
 
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
+        # The process's CPU, memory, file descriptors, GC and Python version, as a default
+        # registry would have them (they describe the process, so one registry may share them).
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
         labels = {"service": service}
+        self.http_requests = Counter(
+            "keel_http_requests",
+            "HTTP requests answered, by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_duration = Histogram(
+            "keel_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template (exemplars carry trace ids)",
+            ["method", "route"],
+            buckets=HTTP_BUCKETS,
+            registry=self.registry,
+        )
         self.outbox_backlog = Gauge(
             "keel_outbox_backlog",
             "Outbox rows not yet published",
+            registry=self.registry,
+        )
+        self.outbox_oldest_age = Gauge(
+            "keel_outbox_oldest_age_seconds",
+            "Age of the oldest outbox row not yet published (0 when none waits), sampled",
             registry=self.registry,
         )
         self.outbox_published = Counter(
@@ -55,7 +91,8 @@ class KitMetrics:
         )
         self.consumer_lag = Gauge(
             "keel_consumer_lag",
-            "Messages behind the partition's high watermark after the last batch",
+            "Messages behind the partition's end: after each batch, and sampled from the "
+            "broker's committed offsets, so a consumer that stopped still shows its lag",
             ["topic", "partition"],
             registry=self.registry,
         )

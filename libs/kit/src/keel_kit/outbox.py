@@ -49,7 +49,7 @@ class Outbox:
             source=self.source,
             correlation_id=correlation_id,
             causation_id=str(causation.event_id) if causation else None,
-            traceparent=telemetry.current_traceparent(),
+            traceparent=telemetry.staging_traceparent(topic.name, message),
         )
         self.add_raw(
             session,

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from keel_kit import telemetry
 from keel_kit.context import Clock, UnitOfWork
 from keel_kit.db import Database, upsert_insert
 from keel_kit.outbox import Outbox
@@ -65,7 +66,8 @@ async def run_if_due(
         )
         if last is None or last >= period:
             return False  # being run by another replica, or already run for this period
-        await job.run(UnitOfWork(session, outbox, service))
+        with telemetry.job_run(job.name):
+            await job.run(UnitOfWork(session, outbox, service))
         await session.exec(
             update(JobSchedule)
             .where(JobSchedule.name == job.name)

@@ -31,6 +31,7 @@ from keel_kit.migrations import upgrade
 from keel_kit.outbox import Outbox
 from keel_kit.periodic import PeriodicJob, run_forever
 from keel_kit.relay import OutboxRelay
+from keel_kit.sampler import MetricSampler
 from keel_kit.stalls import StallWatch
 from keel_kit.topics import ensure_topics
 
@@ -56,6 +57,7 @@ class ServiceRuntime:
         self.handlers = handlers
         self.migrations = migrations
         self.metrics = KitMetrics(settings.service)
+        self.metrics.registry.register(context.kpis)  # the service's business metrics
         self.stalls = StallWatch(self.metrics, alarm_after=settings.stall_alarm_seconds)
         self.broker: KafkaBroker | None = None
         self.broker_connected = False
@@ -82,6 +84,13 @@ class ServiceRuntime:
         await self.migrate()
         self._tasks.append(asyncio.create_task(self._relay.run(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._connect_broker(), name="broker-connect"))
+        sampler = MetricSampler(
+            self.context,
+            self.metrics,
+            topics=self.handlers.topics(),
+            every=self.settings.metrics_sample_seconds,
+        )
+        self._tasks.append(asyncio.create_task(sampler.run(), name="metrics-sampler"))
         for job in self._periodic:
             run = run_forever(
                 self.db, self.outbox, job, clock=self.context.clock, service=self.context

@@ -63,6 +63,12 @@ class ServiceSettings(BaseSettings):
         "their trace id unrecorded); a trace started elsewhere follows its caller's choice",
         validation_alias=AliasChoices("KEEL_TRACE_SAMPLE_RATIO", "trace_sample_ratio"),
     )
+    metrics_sample_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="how often the gauges of state (outbox age, consumer lag from the broker, "
+        "business gauges) are read; Prometheus scrapes every 15 s",
+    )
     auth_issuer: str = Field(
         default="keel-local",
         description="the `iss` every token must carry: the stack's own, or the company's OIDC "

@@ -11,10 +11,13 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO
 
 from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -23,13 +26,18 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from keel_contracts import TOPICS
 
 _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("keel")
+# The order the work at hand is about, for log lines (a span's attributes are there only when
+# it is recorded; logs name the order whether or not it is sampled).
+_order_of_logs: ContextVar[str | None] = ContextVar("keel_order_of_logs", default=None)
+MAX_LINKS = 128  # the SDK's default cap on a span's links: a bigger batch links its first ones
+_in_job_run: ContextVar[bool] = ContextVar("keel_in_job_run", default=False)
 
 
 def setup_tracing(
@@ -66,6 +74,10 @@ def setup_tracing(
     if trace_file:
         provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(trace_file)))
     trace.set_tracer_provider(provider)
+    http_clients = HTTPXClientInstrumentor()
+    if not http_clients.is_instrumented_by_opentelemetry:  # once per process
+        # Calls to other services join the caller's trace (finance asking inventory's stock).
+        http_clients.instrument(tracer_provider=provider)
     return provider
 
 
@@ -90,15 +102,36 @@ class JsonLinesSpanExporter(SpanExporter):
 ORDER_KEYED = frozenset(t.name for t in TOPICS if t.key == "order_id")
 
 
-def about_order(payload: object) -> dict[str, str]:
-    """The span attributes naming the order (and its channel) a message is about, if any:
-    `order.id` is what the tracing UI finds an order's trace by."""
-    attributes = {}
+def about_order(payload: object) -> dict[str, str | int]:
+    """The span attributes naming the order (its channel, its SKU count) a message is about, if
+    any: `order.id` is what the tracing UI finds an order's trace by."""
+    attributes: dict[str, str | int] = {}
     for field, attribute in (("order_id", "order.id"), ("channel", "keel.channel")):
         value = getattr(payload, field, None)
         if isinstance(value, str):
             attributes[attribute] = value
+    lines = getattr(payload, "lines", None)
+    if isinstance(lines, Sequence):
+        attributes["keel.sku_count"] = len({getattr(line, "sku", None) for line in lines})
     return attributes
+
+
+def name_order(order_id: str, *, channel: str, sku_count: int) -> None:
+    """Say that the current span (a request's, say) is about an order, as `about_order` does
+    for a message's; the log lines written from here on name it too."""
+    trace.get_current_span().set_attributes(
+        {"order.id": order_id, "keel.channel": channel, "keel.sku_count": sku_count}
+    )
+    _order_of_logs.set(order_id)
+
+
+def exemplar() -> dict[str, str] | None:
+    """The current trace's id as a metric exemplar (OpenMetrics), so that a slow bucket leads to
+    a trace; None when the trace is not recorded, as it would lead nowhere."""
+    context = trace.get_current_span().get_span_context()
+    if not (context.is_valid and context.trace_flags.sampled):
+        return None
+    return {"trace_id": format(context.trace_id, "032x")}
 
 
 def current_traceparent() -> str | None:
@@ -109,14 +142,65 @@ def current_traceparent() -> str | None:
 
 @contextmanager
 def span(
-    name: str, *, kind: SpanKind, traceparent: str | None, attributes: dict[str, str] | None = None
+    name: str,
+    *,
+    kind: SpanKind,
+    traceparent: str | None,
+    attributes: dict[str, str | int] | None = None,
 ) -> Iterator[None]:
     """Run a block in a span whose parent is the given remote context (if any)."""
     parent = _propagator.extract({"traceparent": traceparent}) if traceparent else None
-    with _tracer.start_as_current_span(
-        name, context=parent, kind=kind, attributes=attributes or {}
-    ):
-        yield
+    attributes = attributes or {}
+    order = attributes.get("order.id")
+    logs_name = _order_of_logs.set(order if isinstance(order, str) else None)
+    try:
+        with _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes):
+            yield
+    finally:
+        _order_of_logs.reset(logs_name)
+
+
+@contextmanager
+def trace_of_its_own(name: str, *, linked: Sequence[str | None] = ()) -> Iterator[None]:
+    """Run a block in a new trace, linked both ways with the current span: an order that came
+    in a batch request is traced on its own from here, its trace and the batch's each pointing
+    at the other. `linked` adds more traces to point at (the items a consumer batch carries)."""
+    current = trace.get_current_span()
+    links = [Link(current.get_span_context())] if current.get_span_context().is_valid else []
+    for traceparent in linked[:MAX_LINKS]:
+        if traceparent:
+            context = trace.get_current_span(_propagator.extract({"traceparent": traceparent}))
+            links.append(Link(context.get_span_context()))
+    logs_name = _order_of_logs.set(None)  # until the block names its order
+    try:
+        with _tracer.start_as_current_span(name, context=Context(), links=links) as own:
+            if own.get_span_context().is_valid:
+                current.add_link(own.get_span_context())
+            yield
+    finally:
+        _order_of_logs.reset(logs_name)
+
+
+@contextmanager
+def job_run(name: str) -> Iterator[None]:
+    """A periodic job's run, in a trace of its own. Each message it stages about an order gets a
+    span naming that order (`staging_traceparent`), so that searching for the order finds the
+    run that touched it, and the order's next steps go on from there."""
+    in_job = _in_job_run.set(True)
+    try:
+        with trace_of_its_own(f"job {name}"):
+            yield
+    finally:
+        _in_job_run.reset(in_job)
+
+
+def staging_traceparent(topic: str, message: object) -> str | None:
+    """The trace a message staged now goes on in: the current span's, or, in a job's run, a
+    span of its own about the order the message names."""
+    about = about_order(message)
+    if _in_job_run.get() and "order.id" in about:
+        return child_traceparent(f"{topic} stage", parent=current_traceparent(), attributes=about)
+    return current_traceparent()
 
 
 def failed(error: BaseException) -> None:
@@ -126,7 +210,9 @@ def failed(error: BaseException) -> None:
     current.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
 
 
-def child_traceparent(name: str, *, parent: str | None, attributes: dict[str, str]) -> str | None:
+def child_traceparent(
+    name: str, *, parent: str | None, attributes: dict[str, str | int]
+) -> str | None:
     """Record a zero-length producer span under `parent` and return its own traceparent."""
     with span(name, kind=SpanKind.PRODUCER, traceparent=parent, attributes=attributes):
         return current_traceparent()
@@ -146,6 +232,8 @@ class JsonLogFormatter(logging.Formatter):
         if ctx.is_valid:
             payload["trace_id"] = format(ctx.trace_id, "032x")
             payload["span_id"] = format(ctx.span_id, "016x")
+        if (order := _order_of_logs.get()) is not None:
+            payload["order.id"] = order
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload)

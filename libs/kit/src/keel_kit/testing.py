@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, TestKafkaBroker
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 from sqlmodel import col, select
 
@@ -30,6 +31,7 @@ from keel_kit.checks import OUTBOX_DRAINED
 from keel_kit.consumer import BatchProcessor, Record
 from keel_kit.db import Database
 from keel_kit.runtime import ServiceRuntime
+from keel_kit.sampler import MetricSampler
 from keel_kit.signing import ServiceCredentials, StackKeys
 from keel_kit.tables import OutboxRecord, PartnerSecret
 
@@ -205,6 +207,21 @@ class ServiceUnderTest:
         response = await self.client.get(path, params=params)
         assert response.status_code == 200, response.text
         return response.json()
+
+    async def metric(self, name: str, **labels: str) -> float:
+        """A sample's value on the service's `/metrics`; 0 when there is none yet."""
+        response = await self.client.get("/metrics")
+        assert response.status_code == 200, response.text
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                if sample.name == name and sample.labels == labels:
+                    return float(sample.value)
+        return 0.0
+
+    async def sample_metrics(self) -> None:
+        """Read the gauges of state now, as the running service does on its timer (all but
+        the broker's lag: there is no broker here)."""
+        await MetricSampler(self.context, self.runtime.metrics, topics=(), every=1).sample()
 
 
 S = TypeVar("S", bound=ServiceUnderTest)

@@ -1,11 +1,12 @@
 """What finance's routers, handlers and use cases work with (see `keel_kit.context`)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
 
 from keel_finance.inventory_client import InventoryClient
+from keel_finance.kpis import FinanceKpis
 from keel_finance.payments import PaymentProvider
 from keel_finance.settings import Settings
 from keel_kit.context import ServiceContext, UnitOfWork, service_context
@@ -19,6 +20,7 @@ class FinanceContext(ServiceContext):
     settings: Settings
     payments: PaymentProvider
     inventory: InventoryClient
+    kpis: FinanceKpis = field(default_factory=FinanceKpis)
 
 
 FinanceDep = Annotated[FinanceContext, Depends(service_context)]

@@ -1,11 +1,12 @@
 """What inventory's routers, handlers and jobs work with (see `keel_kit.context`)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends
 
+from keel_inventory.kpis import InventoryKpis
 from keel_inventory.settings import Settings
 from keel_kit.context import ServiceContext, UnitOfWork, service_context
 
@@ -13,6 +14,7 @@ from keel_kit.context import ServiceContext, UnitOfWork, service_context
 @dataclass(frozen=True, kw_only=True)
 class InventoryContext(ServiceContext):
     settings: Settings
+    kpis: InventoryKpis = field(default_factory=InventoryKpis)
 
     @property
     def reservation_ttl(self) -> timedelta:

@@ -1,6 +1,6 @@
 """What order's routers, handlers and periodic jobs work with (see `keel_kit.context`)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated
 
@@ -8,6 +8,7 @@ from fastapi import Depends
 
 from keel_kit.context import ServiceContext, UnitOfWork, service_context
 from keel_order.domain import RULES, RuleSet
+from keel_order.kpis import OrderKpis
 from keel_order.settings import Settings
 
 
@@ -17,6 +18,7 @@ class OrderContext(ServiceContext):
     # An order still validating after this goes on hold (settings.validation_timeout_seconds).
     validation_timeout: timedelta
     rules: RuleSet = RULES  # the caps and fraud score every new order is judged by
+    kpis: OrderKpis = field(default_factory=OrderKpis)
 
 
 OrderDep = Annotated[OrderContext, Depends(service_context)]

@@ -12,6 +12,7 @@ a moment, and a retry with the same Idempotency-Key is judged afresh.
 """
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -24,7 +25,7 @@ from keel_contracts.commands import AuthorizeSealedPayment, ReserveStock
 from keel_contracts.events import OrderedLine, OrderPlaced
 from keel_contracts.roles import Role
 from keel_contracts.values import Line, Money
-from keel_kit import sealing
+from keel_kit import sealing, telemetry
 from keel_kit.access import ForbiddenActor
 from keel_kit.catchup import ReplicaBehind
 from keel_kit.idempotency import Answer, Outcome, recall_many
@@ -139,7 +140,10 @@ async def _accept_orders(
         if refusal is not None:
             answers.append(refusal)
             continue
-        answers.append(_accept(uow, cmd, known, rows, now=uow.service.clock()))
+        # One of several is traced on its own, from here to its last posting, linked with
+        # the batch request's trace.
+        with telemetry.trace_of_its_own("order accepted") if len(orders) > 1 else nullcontext():
+            answers.append(_accept(uow, cmd, known, rows, now=uow.service.clock()))
     await repository.insert_new_orders(
         session,
         customers=rows.customers,
@@ -201,6 +205,8 @@ def _accept(
 ) -> OrderAccepted:
     channel = known.channels[cmd.channel]
     order_id = str(new_event_id())
+    skus = {line.sku for line in cmd.lines}
+    telemetry.name_order(order_id, channel=cmd.channel, sku_count=len(skus))
     known.taken[(cmd.channel, cmd.external_id)] = order_id
     if channel.max_units_per_customer is not None:  # the batch's next orders count this one
         holder = (cmd.channel, cmd.customer.customer_id)
@@ -280,6 +286,7 @@ def _accept(
         for n, line in enumerate(cmd.lines, start=1)
     )
     _ask_for_validation(uow, cmd, order_id, channel, goods + cmd.shipping.amount)
+    uow.service.kpis.order_accepted(uow.session, cmd.channel)
     return OrderAccepted(order_id=order_id, status=status)
 
 

@@ -33,6 +33,8 @@ def move(uow: Work, order: Order, target: Status, reason: str) -> None:
     now = uow.service.clock()
     order.status = target
     order.updated_at = now
+    if target is Status.SHIPPED:
+        uow.service.kpis.order_shipped(uow.session, order.created_at, now)
     uow.session.add(order)
     history = {"order_id": order.order_id, "status": target.value, "reason": reason, "at": now}
     staged.stage(uow.session, core_table(OrderEvent), history)

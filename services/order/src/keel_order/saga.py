@@ -40,6 +40,7 @@ async def on_stock_reserved(*, uow: Work, event: StockReserved, cause: Envelope)
     order = await _open_order(uow.session, event.order_id)
     if order is None:
         return
+    _count_first_stock_answer(uow, order, reserved=True)
     order.stock_state = StockState.RESERVED
     order.reservation_id = event.reservation_id
     order.allocations = [a.model_dump(mode="json") for a in event.allocations]
@@ -64,6 +65,7 @@ async def on_reservation_failed(
     order = await _open_order(uow.session, event.order_id)
     if order is None:
         return
+    _count_first_stock_answer(uow, order, reserved=False)
     short = ", ".join(f"{line.quantity} x {line.sku}" for line in event.short_lines)
     if not event.waiting:
         order.stock_state = StockState.FAILED
@@ -73,6 +75,13 @@ async def on_reservation_failed(
     uow.session.add(order)
     if Status(order.status) == Status.VALIDATING:
         lifecycle.move(uow, order, Status.BACKORDERED, f"waiting for stock: {short}")
+
+
+def _count_first_stock_answer(uow: Work, order: Order, *, reserved: bool) -> None:
+    """The fill rate counts each order once, by inventory's first answer about it."""
+    if order.stock_state == StockState.PENDING:
+        units = sum(line.quantity for line in order.lines)
+        uow.service.kpis.first_stock_answer(uow.session, units, reserved=reserved)
 
 
 async def on_stock_released(*, uow: Work, event: StockReleased, cause: Envelope) -> None:

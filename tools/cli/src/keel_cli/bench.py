@@ -142,7 +142,7 @@ async def run_bench(
 
     pids = {
         name: pid
-        for name in (*services, "kafka", "postgres")
+        for name in (*services, "kafka", "postgres", "zipkin", "prometheus")
         if (pid := processes.read_pid(name, state_dir=state_dir)) is not None
     }
     on_phase(f"seeding {skus} SKUs")

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from keel_cli import audit, dlq_commands, stack, trace
 from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
-from keel_cli.runtime import kafka, postgres, processes, zipkin
+from keel_cli.runtime import kafka, observability, postgres, processes
 from keel_contracts import SERVICES
 from keel_contracts.roles import STAFF_ROLES, Role
 
@@ -71,8 +71,8 @@ def up(
     observe: Annotated[
         bool,
         typer.Option(
-            help="start Zipkin's tracing UI on 127.0.0.1:9411 and have the services send it "
-            "their spans (every trace, by default)"
+            help="start Zipkin's tracing UI on 127.0.0.1:9411 (the services send it every "
+            "trace, by default) and Prometheus on 127.0.0.1:9090 (it scrapes them)"
         ),
     ] = True,
 ) -> None:
@@ -107,8 +107,8 @@ def _bring_up(config: stack.StackConfig) -> bool:
             for service in SERVICES:
                 postgres.create_database(f"keel_{service}", port=config.postgres_port)
     if config.observe:
-        with console.status("Zipkin, the tracing UI"):
-            zipkin.start(config.state_dir)
+        with console.status("Zipkin, the tracing UI, and Prometheus"):
+            observability.start(config.state_dir, stack.PORTS)
     # Recorded before the services start, so a crash from here on still leaves the trace.
     stack.record_database(config)
     missing = [s for s in SERVICES if s not in running]
@@ -203,8 +203,8 @@ def bench(
 def down(
     keep_infra: Annotated[bool, typer.Option(help="stop only the services")] = False,
 ) -> None:
-    """Stop the services gracefully (they flush their outboxes), then Kafka, Zipkin and
-    PostgreSQL."""
+    """Stop the services gracefully (they flush their outboxes), then Kafka, Zipkin, Prometheus
+    and PostgreSQL."""
     state_dir = stack.default_state_dir()
     for service in SERVICES:
         if processes.stop(service, state_dir=state_dir, timeout=30):
@@ -214,9 +214,8 @@ def down(
     if kafka.is_running(state_dir):
         kafka.stop(state_dir)
         console.print("stopped kafka")
-    if zipkin.is_running(state_dir):
-        zipkin.stop(state_dir)
-        console.print("stopped zipkin")
+    for tool in observability.stop(state_dir):
+        console.print(f"stopped {tool}")
     # Only this folder's own server: a PostgreSQL that merely answers on the port is not ours.
     if processes.is_running(postgres.NAME, state_dir=state_dir):
         postgres.stop(state_dir)

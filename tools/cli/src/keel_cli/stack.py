@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from keel_cli.runtime import kafka, postgres, processes, zipkin
+from keel_cli.runtime import kafka, observability, postgres, processes, zipkin
 from keel_contracts import SERVICES
 from keel_contracts.roles import Role
 from keel_kit.kafka_access import KafkaAccess
@@ -41,7 +41,7 @@ class StackConfig:
     kafka_port: int = 9092
     postgres_port: int = 5432
     secure_broker: bool | None = None  # None: as this state folder's broker last ran
-    observe: bool = True  # start the tracing UI, and have the services export to it
+    observe: bool = True  # start Zipkin (the services export to it) and Prometheus
 
     @property
     def bootstrap(self) -> str:
@@ -235,8 +235,8 @@ def component_states(config: StackConfig) -> list[ComponentState]:
     states = [
         ComponentState("kafka", config.bootstrap, running if kafka_up else "stopped", kafka_up)
     ]
-    if zipkin.is_running(config.state_dir):
-        states.append(ComponentState("zipkin", f"{zipkin.url()}/zipkin/", "running", True))
+    for tool, link in observability.urls(config.state_dir).items():
+        states.append(ComponentState(tool, link, "running", True))
     if config.database == "postgres":
         pg_up = postgres.is_running(config.state_dir, config.postgres_port)
         pg_url = f"127.0.0.1:{config.postgres_port}"

@@ -271,6 +271,7 @@ async def refund_payment(*, uow: Work, event: RefundRequested, cause: Envelope) 
     payment.refunded_amount += amount
     payment.updated_at = uow.service.clock()
     await _audit_refund(uow, refund)
+    uow.service.kpis.refund_paid(uow.session, refund.amount, refund.currency)
     await post_entry(
         uow=uow,
         entry=domain.refund_entry(payment.currency, amount),

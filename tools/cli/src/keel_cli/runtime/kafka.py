@@ -10,7 +10,6 @@ import asyncio
 import base64
 import logging
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -147,16 +146,15 @@ async def _answers(access: KafkaAccess) -> bool:
 def _wait_ready(state_dir: Path, port: int) -> None:
     """Wait for a metadata answer, not just an open port: KRaft listens before it serves."""
     access = broker_access(state_dir, port)
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if not processes.is_running(NAME, state_dir=state_dir):
-            tail = processes.log_tail(NAME, state_dir=state_dir)
-            raise RuntimeError(f"Kafka exited during start-up; log tail:\n{tail}")
-        if processes.port_open(HOST, port) and processes.run_sync(lambda: _answers(access)) is True:
-            return
-        time.sleep(0.25)
-    tail = processes.log_tail(NAME, state_dir=state_dir)
-    raise TimeoutError(f"Kafka did not answer on {bootstrap(port)} in {READY_TIMEOUT:g}s:\n{tail}")
+    processes.wait_ready(
+        NAME,
+        state_dir=state_dir,
+        ready=lambda: (
+            processes.port_open(HOST, port) and processes.run_sync(lambda: _answers(access)) is True
+        ),
+        what=f"Kafka did not answer on {bootstrap(port)}",
+        timeout=READY_TIMEOUT,
+    )
 
 
 def broker_access(state_dir: Path, port: int = 9092) -> KafkaAccess:

@@ -20,37 +20,15 @@ _MARKER = ".keel-pom-sha256"
 
 
 def deploy_dir(name: str) -> Path:
-    """Find deploy/local/<name> from this source tree or the working directory.
-
-    KEEL_DEPLOY_LOCAL_DIR (the deploy/local folder) wins, so an installed (non-editable) CLI can
-    still be pointed at it.
-    """
-    override = os.environ.get("KEEL_DEPLOY_LOCAL_DIR")
-    if override:
-        return Path(override) / name
-    for base in (*Path(__file__).resolve().parents, *Path.cwd().resolve().parents, Path.cwd()):
-        candidate = base / "deploy" / "local" / name
-        if (candidate / "pom.xml").is_file():
-            return candidate
-    raise FileNotFoundError(f"deploy/local/{name}/pom.xml not found; set KEEL_DEPLOY_LOCAL_DIR")
+    """deploy/local/<name>, where the server's pom.xml is."""
+    return processes.deploy_path(f"local/{name}", marker="pom.xml")
 
 
 def java() -> str:
     java_home = os.environ.get("JAVA_HOME")
     if java_home and (Path(java_home) / "bin" / "java").is_file():
         return str(Path(java_home) / "bin" / "java")
-    return _command("java", package="openjdk-17-jre-headless")
-
-
-def _command(name: str, *, package: str) -> str:
-    """The command `name` on PATH, installing Debian's `package` first if it is missing."""
-    found = shutil.which(name)
-    if found is None:
-        processes.apt_install(package)
-        found = shutil.which(name)
-    if found is None:
-        raise RuntimeError(f"no {name} on PATH after installing {package}")
-    return found
+    return processes.installed_command("java", package="openjdk-17-jre-headless")
 
 
 def fetch(name: str, libs: Path) -> Path:
@@ -65,7 +43,7 @@ def fetch(name: str, libs: Path) -> Path:
     if marker.is_file() and marker.read_text().strip() == digest:
         return libs
     java()
-    mvn = _command("mvn", package="maven")
+    mvn = processes.installed_command("mvn", package="maven")
     # Copy into a sibling and swap, so an interrupted download never looks complete.
     staging = libs.with_name(f"{libs.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)

@@ -14,7 +14,6 @@ import pwd
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -208,17 +207,13 @@ def _accepts_login(port: int) -> bool:
 
 
 def _wait_ready(state_dir: Path, port: int) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if not processes.is_running(NAME, state_dir=state_dir):
-            tail = processes.log_tail(NAME, state_dir=state_dir)
-            raise RuntimeError(f"PostgreSQL exited during start-up; log tail:\n{tail}")
-        if _accepts_login(port):
-            return
-        time.sleep(0.2)
-    tail = processes.log_tail(NAME, state_dir=state_dir)
-    raise TimeoutError(
-        f"PostgreSQL did not accept logins on {HOST}:{port} in {READY_TIMEOUT:g}s:\n{tail}"
+    processes.wait_ready(
+        NAME,
+        state_dir=state_dir,
+        ready=lambda: _accepts_login(port),
+        what=f"PostgreSQL did not accept logins on {HOST}:{port}",
+        timeout=READY_TIMEOUT,
+        poll=0.2,
     )
 
 

@@ -21,6 +21,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+
 T = TypeVar("T")
 
 # Popen objects of the children this Python process started. Holding them lets us reap a child
@@ -277,4 +279,72 @@ def apt_install(*packages: str) -> None:
         [*prefix, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
         check=True,
         env=env,
+    )
+
+
+def installed_command(name: str, *, package: str) -> str:
+    """The command `name` on PATH, installing Debian's `package` first if it is missing."""
+    found = shutil.which(name)
+    if found is None:
+        apt_install(package)
+        found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"no {name} on PATH after installing {package}")
+    return found
+
+
+def deploy_path(relative: str, *, marker: str) -> Path:
+    """deploy/<relative>, found from this source tree or the working directory by the `marker`
+    file it holds. KEEL_DEPLOY_DIR (the deploy folder) wins, so an installed (non-editable) CLI
+    can still be pointed at it."""
+    override = os.environ.get("KEEL_DEPLOY_DIR")
+    if override:
+        return Path(override) / relative
+    for base in (*Path(__file__).resolve().parents, *Path.cwd().resolve().parents, Path.cwd()):
+        candidate = base / "deploy" / relative
+        if (candidate / marker).is_file():
+            return candidate
+    raise FileNotFoundError(f"deploy/{relative}/{marker} not found; set KEEL_DEPLOY_DIR")
+
+
+def wait_ready(
+    name: str,
+    *,
+    state_dir: Path,
+    ready: Callable[[], bool],
+    what: str,
+    timeout: float,
+    poll: float = 0.25,
+) -> None:
+    """Wait until `ready()` holds for the process started as `name`; `what` says in an error
+    what it did not do ("Kafka did not answer on ..."). A process that exits while we wait
+    fails at once, with its log's tail, rather than after the whole timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_running(name, state_dir=state_dir):
+            tail = log_tail(name, state_dir=state_dir)
+            raise RuntimeError(f"{name} exited during start-up; log tail:\n{tail}")
+        if ready():
+            return
+        time.sleep(poll)
+    tail = log_tail(name, state_dir=state_dir)
+    raise TimeoutError(f"{what} in {timeout:g}s:\n{tail}")
+
+
+def wait_for_http(name: str, *, state_dir: Path, url: str, timeout: float) -> None:
+    """`wait_ready` for a server that says it is ready by answering `url` with a 200."""
+
+    def answers() -> bool:
+        try:
+            return httpx.get(url, timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_ready(
+        name,
+        state_dir=state_dir,
+        ready=answers,
+        what=f"{name} did not answer {url}",
+        timeout=timeout,
+        poll=0.5,
     )

@@ -8,10 +8,7 @@ stack never outgrows its heap; a restart forgets them.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
-
-import httpx
 
 from keel_cli.runtime import maven, processes
 
@@ -65,27 +62,9 @@ def start(state_dir: Path, *, port: int = PORT, heap: str = "384m") -> None:
             "QUERY_PORT": str(port),
         }
         processes.start_detached(NAME, argv, state_dir=state_dir, env=env)
-    _wait_ready(state_dir, port)
-
-
-def _wait_ready(state_dir: Path, port: int) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if not processes.is_running(NAME, state_dir=state_dir):
-            tail = processes.log_tail(NAME, state_dir=state_dir)
-            raise RuntimeError(f"Zipkin exited during start-up; log tail:\n{tail}")
-        if answers(port):
-            return
-        time.sleep(0.5)
-    tail = processes.log_tail(NAME, state_dir=state_dir)
-    raise TimeoutError(f"Zipkin did not answer on {url(port)} in {READY_TIMEOUT:g}s:\n{tail}")
-
-
-def answers(port: int = PORT) -> bool:
-    try:
-        return httpx.get(f"{url(port)}/health", timeout=2.0).status_code == 200
-    except httpx.HTTPError:
-        return False
+    processes.wait_for_http(
+        NAME, state_dir=state_dir, url=f"{url(port)}/health", timeout=READY_TIMEOUT
+    )
 
 
 def stop(state_dir: Path) -> None:
