@@ -19,6 +19,7 @@ from tests.integration.support.observability import (
     query,
     render,
     targets_up,
+    zipkin_traces,
 )
 
 pytestmark = pytest.mark.integration
@@ -132,6 +133,12 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         drawn = render(page, screenshot=SCREENSHOT, height=40 * len(spans) + 400)
         assert trace_id in drawn
         assert {service for service in TRACED if service in drawn} == TRACED
+
+        # A call to another service joins the caller's trace: finance asking inventory's stock
+        # for the reconciliation the demo printed.
+        asked = zipkin_traces(serviceName="keel-inventory", spanName="get /v1/balances")
+        services_of = [{s.get("localEndpoint", {}).get("serviceName") for s in t} for t in asked]
+        assert any({"keel-finance", "keel-inventory"} <= services for services in services_of)
 
         # Prometheus scrapes every service, counts the demo's orders, and keeps exemplars that
         # lead from a latency bucket to a trace Zipkin has.

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from keel_cli.runtime import processes, prometheus
+from keel_cli.runtime import processes, prometheus, zipkin
 
 # As a new machine's probe runs it: no sandbox as root, and none of the background calls a
 # closed network refuses by the dozen.
@@ -65,6 +65,16 @@ def exemplar_trace_ids(metric: str, *, within_seconds: float = 3600) -> list[str
         for exemplar in found["exemplars"]
         if "trace_id" in exemplar["labels"]
     ]
+
+
+def zipkin_traces(**query: str) -> list[list[dict[str, Any]]]:
+    """Traces Zipkin's API finds for `query` (serviceName, spanName, annotationQuery...)."""
+    response = httpx.get(
+        f"{zipkin.url()}/api/v2/traces", params={**query, "limit": "50"}, timeout=10.0
+    )
+    response.raise_for_status()
+    found: list[list[dict[str, Any]]] = response.json()
+    return found
 
 
 def render(url: str, *, screenshot: Path, height: int = 1000) -> str:

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import IO
 
+import httpx
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -74,11 +75,15 @@ def setup_tracing(
     if trace_file:
         provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(trace_file)))
     trace.set_tracer_provider(provider)
-    http_clients = HTTPXClientInstrumentor()
-    if not http_clients.is_instrumented_by_opentelemetry:  # once per process
-        # Calls to other services join the caller's trace (finance asking inventory's stock).
-        http_clients.instrument(tracer_provider=provider)
     return provider
+
+
+def traced_client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """`client`, whose calls to another service join the caller's trace (finance asking
+    inventory's stock). Each client is instrumented, not httpx as a whole, which would also
+    stamp a trace of its own on the calls of whatever else shares the process (a test's)."""
+    HTTPXClientInstrumentor.instrument_client(client)
+    return client
 
 
 class JsonLinesSpanExporter(SpanExporter):

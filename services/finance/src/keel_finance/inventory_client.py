@@ -6,6 +6,7 @@ from collections.abc import Callable
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from keel_kit import telemetry
 from keel_kit.problems import DomainError
 
 # Inventory's largest page of balances: the fewest round trips.
@@ -55,8 +56,10 @@ class InventoryClient:
         quarantine and damaged), a page at a time."""
         quantities: dict[str, int] = {}
         cursor: str | None = None
-        async with httpx.AsyncClient(
-            base_url=self.base_url, transport=self._transport, timeout=self._timeout
+        async with telemetry.traced_client(
+            httpx.AsyncClient(
+                base_url=self.base_url, transport=self._transport, timeout=self._timeout
+            )
         ) as client:
             while True:
                 page = await self._page(client, cursor)
