@@ -152,7 +152,11 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
             lambda: exemplar_trace_ids("keel_http_request_duration_seconds_bucket"),
             what="an exemplar",
         )[-1]
-        assert httpx.get(f"{zipkin.url()}/api/v2/trace/{exemplar}").status_code == 200
+        # Its spans may still be on their way (services send them each second).
+        traced_request = f"{zipkin.url()}/api/v2/trace/{exemplar}"
+        assert eventually(
+            lambda: httpx.get(traced_request).status_code == 200, what="the exemplar's trace"
+        )
         alerts = alert_states()
         assert {"KeelOversold", "KeelRelayStalled", "KeelPartitionStuck"} <= set(alerts)
         assert alerts["KeelOversold"] == "inactive"  # the demo sold nothing it did not hold

@@ -59,19 +59,22 @@ def test_one_trace_id_from_http_request_to_consumer(
     # Inside the trace, the statements finance's handler ran, under its span; the writes the
     # batch shares (inbox, positions, flushed rows) are in the batch's own trace, which points
     # at the message's.
-    def handled_in_trace() -> tuple[dict[str, object], list[dict[str, object]]] | None:
+    def handled_in_trace() -> tuple[set[object], list[dict[str, object]]] | None:
         in_trace = [
             span
             for span in _spans(finance_spans)
             if span["context"]["trace_id"] == f"0x{trace_id}"  # type: ignore[index]
         ]
-        process = [s for s in in_trace if s["name"] == "inventory.stock.v1 process"]
+        processing = {
+            s["context"]["span_id"]  # type: ignore[index]
+            for s in in_trace
+            if s["name"] == "inventory.stock.v1 process"
+        }
         statements = [s for s in in_trace if "db.system.name" in s["attributes"]]  # type: ignore[operator]
-        return (process[0], statements) if process and statements else None
+        return (processing, statements) if processing and statements else None
 
-    process, statements = eventually(handled_in_trace, timeout=30, what="finance's statements")
-    process_id = process["context"]["span_id"]  # type: ignore[index]
-    assert {s["parent_id"] for s in statements} == {process_id}
+    processing, statements = eventually(handled_in_trace, timeout=30, what="finance's statements")
+    assert {s["parent_id"] for s in statements} <= processing
     batches = [
         span
         for span in _spans(finance_spans)
