@@ -214,3 +214,29 @@ def test_compose_grafana_provisions_the_dashboards_for_anonymous_viewers() -> No
     # No plugin fetched at start.
     assert "GF_INSTALL_PLUGINS" not in env
     assert "GF_PLUGINS_PREINSTALL" not in env
+
+
+def test_a_cluster_prometheus_labels_each_keel_pod_with_its_service() -> None:
+    """deploy/prometheus/kubernetes.yml keeps the pods deploy/k8s annotates, and gives each
+    the `service` label the rules and dashboards group by."""
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "kubernetes.yml").read_text())
+    [job] = config["scrape_configs"]
+    relabels = job["relabel_configs"]
+    kept = {r["source_labels"][0]: r["regex"] for r in relabels if r.get("action") == "keep"}
+    assert kept == {
+        "__meta_kubernetes_pod_annotation_prometheus_io_scrape": "true",
+        "__meta_kubernetes_pod_label_app_kubernetes_io_part_of": "keel",
+    }
+    named = [r for r in relabels if r.get("target_label") == "service"]
+    assert named == [
+        {
+            "source_labels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"],
+            "target_label": "service",
+        }
+    ]
+    assert config["rule_files"] == ["rules/*.rules.yml"]
+    # The pods say what to scrape with the annotations the job reads.
+    for service in SERVICES:
+        pod = k8s("Deployment", service)["spec"]["template"]
+        assert pod["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+        assert pod["metadata"]["labels"]["app.kubernetes.io/name"] == service
