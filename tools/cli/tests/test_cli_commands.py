@@ -124,6 +124,9 @@ def test_up_starts_the_tracing_ui_and_prometheus_unless_told_not_to(fake: FakeSt
     assert _keel("up", "--no-observe").exit_code == 0
     assert "zipkin" not in fake.alive
     assert "prometheus" not in fake.alive
+    # A stack running without them keeps its choice (its services send no spans anyway).
+    assert _keel("up").exit_code == 0
+    assert not {"zipkin", "prometheus"} & fake.alive
     assert _keel("down").exit_code == 0
 
     result = _keel("up")

@@ -106,7 +106,8 @@ def _bring_up(config: stack.StackConfig) -> bool:
             postgres.start(config.state_dir, port=config.postgres_port)
             for service in SERVICES:
                 postgres.create_database(f"keel_{service}", port=config.postgres_port)
-    if config.observe:
+    # A stack already running keeps its choice (`keel demo` after `keel up --no-observe`).
+    if config.observe and (not running or observability.urls(config.state_dir)):
         with console.status("Zipkin, the tracing UI, and Prometheus"):
             observability.start(config.state_dir, stack.PORTS)
     # Recorded before the services start, so a crash from here on still leaves the trace.
