@@ -87,12 +87,22 @@ def test_an_order_of_a_batch_is_traced_on_its_own_linked_both_ways_with_the_batc
     own, batch = exporter.get_finished_spans()
     assert own.context.trace_id != batch.context.trace_id
     assert own.parent is None
-    assert own.attributes == {"order.id": "O-1", "keel.channel": "web", "keel.sku_count": 2}
     assert [link.context.span_id for link in own.links] == [
         batch.context.span_id,
         int("b7ad6b7169203331", 16),
     ]
     assert [link.context.span_id for link in batch.links] == [own.context.span_id]
+    # Zipkin drops links: each side also names the other's trace in a tag.
+    assert own.attributes == {
+        "order.id": "O-1",
+        "keel.channel": "web",
+        "keel.sku_count": 2,
+        "keel.linked_traces": (
+            f"{batch.context.trace_id:032x}",
+            "0af7651916cd43dd8448eb211c80319c",
+        ),
+    }
+    assert dict(batch.attributes or {})["keel.linked_traces"] == (f"{own.context.trace_id:032x}",)
 
 
 def test_log_lines_name_the_trace_and_the_order_the_work_is_about(

@@ -38,6 +38,7 @@ _tracer = trace.get_tracer("keel")
 # it is recorded; logs name the order whether or not it is sampled).
 _order_of_logs: ContextVar[str | None] = ContextVar("keel_order_of_logs", default=None)
 MAX_LINKS = 128  # the SDK's default cap on a span's links: a bigger batch links its first ones
+LINKED_TRACES = "keel.linked_traces"
 _in_job_run: ContextVar[bool] = ContextVar("keel_in_job_run", default=False)
 
 
@@ -176,14 +177,26 @@ def trace_of_its_own(name: str, *, linked: Sequence[str | None] = ()) -> Iterato
         if traceparent:
             context = trace.get_current_span(_propagator.extract({"traceparent": traceparent}))
             links.append(Link(context.get_span_context()))
+    # Zipkin's model has no links (its exporter drops them): the trace ids go in a tag too.
+    pointing_at = {LINKED_TRACES: [format(link.context.trace_id, "032x") for link in links]}
     logs_name = _order_of_logs.set(None)  # until the block names its order
     try:
-        with _tracer.start_as_current_span(name, context=Context(), links=links) as own:
-            if own.get_span_context().is_valid:
+        with _tracer.start_as_current_span(
+            name, context=Context(), links=links, attributes=pointing_at if links else None
+        ) as own:
+            already = _linked_traces(current)
+            if own.get_span_context().is_valid and len(already) < MAX_LINKS:
                 current.add_link(own.get_span_context())
+                mine = format(own.get_span_context().trace_id, "032x")
+                current.set_attribute(LINKED_TRACES, [*already, mine])
             yield
     finally:
         _order_of_logs.reset(logs_name)
+
+
+def _linked_traces(span: trace.Span) -> list[str]:
+    recorded = getattr(span, "attributes", None) or {}
+    return list(recorded.get(LINKED_TRACES, ()))
 
 
 @contextmanager
