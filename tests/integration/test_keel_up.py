@@ -134,6 +134,10 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         assert trace_id in drawn
         assert {service for service in TRACED if service in drawn} == TRACED
 
+        # A service's API page, as a browser draws it with nothing loaded from outside.
+        api_page = render(f"{stack.url('order')}/docs", screenshot=SCREENSHOT.with_name("docs.png"))
+        assert "/v1/orders/batch" in api_page
+
         # A call to another service joins the caller's trace: finance asking inventory's stock
         # for the reconciliation the demo printed.
         asked = zipkin_traces(serviceName="keel-inventory", spanName="get /v1/balances")

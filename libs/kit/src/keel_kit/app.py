@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client.exposition import choose_encoder
 
@@ -72,7 +73,11 @@ def create_service_app(
             await runtime.stop()
             provider.force_flush()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets the app serves itself: a page that loaded them from a
+    # CDN would be blank on a machine without internet.
+    app = FastAPIOffline(
+        favicon_url="data:,",  # none: the package brings no icon
+        swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
         title=f"Keel {settings.service} service",
         description=description,
         version="0.1.0",
