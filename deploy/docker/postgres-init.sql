@@ -6,3 +6,4 @@ CREATE DATABASE keel_fulfillment OWNER keel;
 CREATE DATABASE keel_procurement OWNER keel;
 CREATE DATABASE keel_returns OWNER keel;
 CREATE DATABASE keel_finance OWNER keel;
+CREATE DATABASE keel_console OWNER keel;

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from starlette.routing import Match
 
+import keel_console
 from keel_contracts import SERVICES
 from keel_kit.settings import ServiceSettings
 
@@ -31,6 +32,8 @@ K8S = ROOT / "deploy" / "k8s"
 DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
 INIT_SQL = ROOT / "deploy" / "docker" / "postgres-init.sql"
 KAFKA_ENV = "KEEL_KAFKA_BOOTSTRAP_SERVERS"
+# The web console, deployed beside the services but not one of them (keel_contracts.SERVICES).
+CONSOLE = keel_console.__name__.removeprefix("keel_")
 PART_OF = {"app.kubernetes.io/part-of": "keel"}
 
 Doc = dict[str, Any]
@@ -233,7 +236,8 @@ def test_k8s_postgres_init_matches_the_compose_init_script() -> None:
     sql = INIT_SQL.read_text(encoding="utf-8")
     scripts = k8s("ConfigMap", "postgres-init")["data"]
     assert list(scripts.values()) == [sql]
-    assert created_databases(sql) == {f"keel_{name}" for name in SERVICES}
+    # One database per service, and the console's own for its users and sessions.
+    assert created_databases(sql) == {f"keel_{name}" for name in (*SERVICES, CONSOLE)}
 
 
 def test_kafka_never_creates_topics_on_its_own() -> None:

@@ -1,5 +1,6 @@
 """`keel up` and `keel demo` on the embedded SQLite default, then `keel down`."""
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from keel_cli.runtime.processes import port_open
 from keel_cli.trace import order_traces
 from keel_contracts import SERVICES
 from tests.integration.support import Endpoint, eventually, journal_entries, keel, new_sku, stock
+from tests.integration.support.browser import first_page_after_sign_in
 from tests.integration.support.observability import (
     exemplar_trace_ids,
     prometheus_api,
@@ -71,6 +73,7 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stdout + up.stderr
         assert "ready in" in up.stdout
         assert sorted(p.name for p in (state_dir / "data").glob("*.db")) == [
+            "console.db",
             "finance.db",
             "fulfillment.db",
             "inventory.db",
@@ -97,6 +100,24 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
             what="order's item replica",
         )
         assert replica
+
+        # A newcomer adds themselves and signs in to the console, as README says.
+        added = keel(
+            state_dir,
+            "user",
+            "add",
+            "olga",
+            "--role",
+            "operations",
+            "--password-stdin",
+            input_text="a long local password\n",
+        )
+        assert added.returncode == 0, added.stdout + added.stderr
+        console_url = stack.url("console")
+        landed = first_page_after_sign_in(
+            console_url, "olga", "a long local password", "console-first-sign-in"
+        )
+        assert asyncio.run(landed) == "Exceptions"
 
         again = keel(state_dir, "up")
         assert again.returncode == 0, again.stdout + again.stderr

@@ -196,8 +196,12 @@ async def test_the_notice_names_the_order_supplier_skus_and_dates_for_customer_s
     (item,) = await stack.queue(type="supplier_delay")
     (notice,) = await stack.notices(order_id)
     assert set(item) == {
+        "exception_id",
         "hold_id",
         "order_id",
+        "priority",
+        "claimed_by",
+        "claimed_at",
         "type",
         "reason",
         "reference",

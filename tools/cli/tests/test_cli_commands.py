@@ -40,14 +40,14 @@ class FakeStack:
         self.start("kafka")
 
     def run_all(self, database: str) -> None:
-        self.alive |= {"kafka", *SERVICES, *(["postgres"] if database == "postgres" else [])}
-        self.ready |= set(SERVICES)
+        self.alive |= {"kafka", *stack.APPS, *(["postgres"] if database == "postgres" else [])}
+        self.ready |= set(stack.APPS)
         stack.record_database(stack.StackConfig(self.state_dir, database))
 
     def start(self, name: str, database: str = "") -> None:
         self.started.append((name, database))
         self.alive.add(name)
-        if name in SERVICES:
+        if name in stack.APPS:
             self.ready.add(name)
 
     def stop(self, name: str) -> bool:
@@ -234,7 +234,8 @@ def test_down_stops_the_postgres_the_stack_ran_on_and_forgets_the_record(
     result = _keel("down")
 
     assert result.exit_code == 0, result.output
-    assert set(fake.stopped) == {*SERVICES, "kafka", "postgres"}
+    assert set(fake.stopped) == {*stack.APPS, "kafka", "postgres"}
+    assert fake.stopped[0] == "console"  # before the services it calls
     assert stack.recorded_database(fake.state_dir) is None
 
 
@@ -244,7 +245,7 @@ def test_down_keeping_the_infrastructure_keeps_the_record(fake: FakeStack) -> No
     result = _keel("down", "--keep-infra")
 
     assert result.exit_code == 0, result.output
-    assert set(fake.stopped) == set(SERVICES)
+    assert set(fake.stopped) == set(stack.APPS)
     assert stack.recorded_database(fake.state_dir) == "postgres"
 
 
@@ -285,7 +286,7 @@ def test_status_json_names_every_component_with_url_and_state(fake: FakeStack) -
     assert code == 0
     assert document["ok"] is True
     assert document["database"] == "postgres"
-    assert list(document["components"]) == ["kafka", "postgres", *SERVICES]
+    assert list(document["components"]) == ["kafka", "postgres", *SERVICES, "console"]
     assert document["components"]["kafka"] == {
         "url": "127.0.0.1:9092",
         "state": "running",
@@ -431,3 +432,10 @@ def test_status_exits_non_zero_and_names_a_stalled_partition(fake: FakeStack) ->
     assert document["components"]["finance"]["ok"] is False
     assert document["components"]["finance"]["alarms"] == ["orders.order.v1[2] stalled for 412s"]
     assert document["components"]["finance"]["state"].startswith("alarm: orders.order.v1[2]")
+
+
+def test_up_starts_the_console_after_the_services(fake: FakeStack) -> None:
+    assert _keel("up").exit_code == 0
+    started = [name for name, _ in fake.started if name in stack.APPS]
+    assert started[-1] == "console"
+    assert set(started) == set(stack.APPS)

@@ -17,6 +17,9 @@ import binascii
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
 
 from keel_kit.problems import DomainError
 from keel_kit.query import bounded_utc
@@ -67,3 +70,10 @@ def cursor_datetime(text: str) -> datetime:
         return bounded_utc(datetime.fromisoformat(text))
     except ValueError as error:
         raise not_a_cursor() from error
+
+
+def after(first: Any, second: Any, position: tuple[Any, Any]) -> ColumnElement[bool]:
+    """Rows after `position` in the order (first, second): the filter of a page that goes on
+    from the last (first, second) a client was shown."""
+    one, two = position
+    return or_(first > one, and_(first == one, second > two))

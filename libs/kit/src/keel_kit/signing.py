@@ -138,10 +138,27 @@ class StackKeys:
         partial.write_text(json.dumps({"keys": public}, indent=2))
         partial.replace(self.jwks_file)
 
-    def staff_token(self, *, user: str, role: Role, ttl: timedelta = STAFF_TOKEN_TTL) -> str:
-        """A person's token, as `keel token` prints it."""
+    def staff_token(
+        self,
+        *,
+        user: str,
+        role: Role,
+        ttl: timedelta = STAFF_TOKEN_TTL,
+        issuer: str = LOCAL_ISSUER,
+        audience: str = AUDIENCE,
+    ) -> str:
+        """A person's token, as `keel token` prints it (for the stack's issuer and audience
+        unless others are named, as the services' settings may)."""
         key = read_private(self.issuer_key_file)
-        return sign(key, kid=_thumbprint(key), subject=user, roles=[role], ttl=ttl)
+        return sign(
+            key,
+            kid=_thumbprint(key),
+            subject=user,
+            roles=[role],
+            ttl=ttl,
+            issuer=issuer,
+            audience=audience,
+        )
 
 
 class ServiceCredentials:

@@ -4,15 +4,24 @@ A warehouse's system, signing as `warehouse:<location_id>`, reports and reads on
 location's shipments: another location's is not found, as if it did not exist.
 """
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
 
 from keel_contracts.roles import Role
 from keel_fulfillment import service
 from keel_fulfillment.context import FulfillmentDep
-from keel_fulfillment.schemas import EventAccepted, ShipmentPublic, WarehouseEventIn
+from keel_fulfillment.schemas import (
+    EventAccepted,
+    ShipmentPublic,
+    ShipmentsPage,
+    WarehouseEventIn,
+)
+from keel_fulfillment.service import QueueStatus
 from keel_kit.access import PrincipalDep
 from keel_kit.partners import partner_id
 from keel_kit.problems import NotFound
+from keel_kit.query import CursorQuery
 
 router = APIRouter(prefix="/v1", tags=["fulfillment"])
 
@@ -39,3 +48,24 @@ async def list_shipments(
         shipments = await service.shipments(uow=uow, order_id=order_id)
     own = partner_id(principal, Role.WAREHOUSE_SYSTEM)
     return [s for s in shipments if own is None or s.location_id == own]
+
+
+@router.get("/warehouses/{location_id}/shipments")
+async def location_shipments(
+    location_id: Annotated[str, Path(max_length=64)],
+    fulfillment: FulfillmentDep,
+    principal: PrincipalDep,
+    status: QueueStatus = "open",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+) -> ShipmentsPage:
+    """A location's shipments in pick order, the oldest first: by default those still to pick,
+    pack or ship (`status=open`), or those in one status. Each names the warehouse events it
+    may take next. Pass `next_cursor` back as `cursor` for more."""
+    own = partner_id(principal, Role.WAREHOUSE_SYSTEM)
+    if own is not None and own != location_id:
+        raise NotFound(f"no location {location_id}")
+    async with fulfillment.unit_of_work() as uow:
+        return await service.location_queue(
+            uow=uow, location_id=location_id, status=status, limit=limit, cursor=cursor
+        )

@@ -39,6 +39,20 @@ NEXT: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
 OPEN = frozenset({ShipmentStatus.CREATED, ShipmentStatus.PICKED, ShipmentStatus.PACKED})
 
 
+# What a warehouse reports, in the order a shipment goes through them (cancelling is the order's).
+WAREHOUSE_EVENTS = (
+    ShipmentStatus.PICKED,
+    ShipmentStatus.PACKED,
+    ShipmentStatus.SHIPPED,
+    ShipmentStatus.DELIVERED,
+)
+
+
+def next_events(current: ShipmentStatus) -> list[str]:
+    """The warehouse events a shipment in `current` may take now."""
+    return [event.value for event in WAREHOUSE_EVENTS if event in NEXT[current]]
+
+
 class IllegalShipmentEvent(ValueError):
     pass
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from keel_kit.tables import utcnow
@@ -10,6 +10,8 @@ from keel_kit.tables import utcnow
 
 class Shipment(SQLModel, table=True):
     __tablename__ = "shipment"
+    # A location's queue, in pick order (GET /v1/warehouses/{location_id}/shipments).
+    __table_args__ = (Index("ix_shipment_location_queue", "location_id", "status", "created_at"),)
 
     shipment_id: str = Field(primary_key=True, max_length=36)
     order_id: str = Field(index=True, max_length=36)

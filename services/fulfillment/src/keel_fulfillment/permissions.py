@@ -19,6 +19,11 @@ PERMISSIONS = (
             ),
             (
                 "GET",
+                "/v1/warehouses/{location_id}/shipments",
+                roles(Role.WAREHOUSE, Role.WAREHOUSE_SYSTEM, Role.OPERATIONS, read=True),
+            ),
+            (
+                "GET",
                 "/v1/shipments",
                 roles(
                     Role.WAREHOUSE,

@@ -1,11 +1,13 @@
 """Every fulfillment query lives here."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
+from keel_kit import cursors
 
 # session.info: the shipments of the orders this transaction has locked, by order id. Kept here
 # (the session's identity map holds objects only weakly) so a batch asks the database once.
@@ -69,3 +71,24 @@ async def lines(session: AsyncSession, shipment_ids: Sequence[str]) -> Sequence[
 
 async def get_warehouse_event(session: AsyncSession, event_id: str) -> WarehouseEvent | None:
     return await session.get(WarehouseEvent, event_id)
+
+
+async def location_queue(
+    session: AsyncSession,
+    *,
+    location_id: str,
+    statuses: Collection[str],
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> Sequence[Shipment]:
+    """A location's shipments in the given statuses, oldest first (the pick order), from after
+    the (created_at, shipment id) position `after`."""
+    query = select(Shipment).where(
+        Shipment.location_id == location_id, col(Shipment.status).in_(statuses)
+    )
+    if after is not None:
+        query = query.where(
+            cursors.after(col(Shipment.created_at), col(Shipment.shipment_id), after)
+        )
+    query = query.order_by(col(Shipment.created_at), col(Shipment.shipment_id)).limit(limit)
+    return (await session.exec(query)).all()

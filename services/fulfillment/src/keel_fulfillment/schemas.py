@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, StringConstraints, model_validator
 
 from keel_contracts.limits import NoControl
+from keel_contracts.times import UtcDatetime
 from keel_kit.schemas import RequestBody
 
 # As long as the columns they land in: a warehouse's event id, a carrier, a tracking number.
@@ -40,10 +41,19 @@ class ShipmentLinePublic(BaseModel):
 
 
 class ShipmentPublic(BaseModel):
+    """A shipment; `next_events` are the warehouse events it may take now, in their order."""
+
     shipment_id: str
     order_id: str
     location_id: str
     status: str
     carrier: str | None
     tracking_number: str | None
+    created_at: UtcDatetime
+    next_events: list[str]
     lines: list[ShipmentLinePublic]
+
+
+class ShipmentsPage(BaseModel):
+    items: list[ShipmentPublic]
+    next_cursor: str | None

@@ -1,6 +1,8 @@
 """Fulfillment use cases: plan shipments for released orders, apply warehouse events."""
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import (
@@ -11,6 +13,7 @@ from keel_contracts.events import (
     ShipmentDelivered,
     ShipmentShipped,
 )
+from keel_contracts.times import as_utc
 from keel_contracts.values import Line
 from keel_fulfillment import domain, repository
 from keel_fulfillment.context import Work
@@ -20,9 +23,15 @@ from keel_fulfillment.schemas import (
     EventAccepted,
     ShipmentLinePublic,
     ShipmentPublic,
+    ShipmentsPage,
     WarehouseEventIn,
 )
+from keel_kit import cursors
 from keel_kit.problems import Conflict, DomainError, NotFound
+
+# A location's queue shows one status, or `open`: every shipment still to pick, pack or ship.
+QueueStatus = Literal["open", "created", "picked", "packed", "shipped", "delivered", "cancelled"]
+SHIPMENT_ID_LENGTH = 36
 
 
 async def plan_shipments(*, uow: Work, event: OrderReleased, cause: Envelope) -> None:
@@ -151,6 +160,38 @@ async def record_warehouse_event(
 
 async def shipments(*, uow: Work, order_id: str) -> list[ShipmentPublic]:
     found = await repository.shipments_for_order(uow.session, order_id)
+    return await _public(uow, found)
+
+
+async def location_queue(
+    *, uow: Work, location_id: str, status: QueueStatus, limit: int, cursor: str | None
+) -> ShipmentsPage:
+    """One page of a location's shipments in pick order (oldest first); `open` means those
+    still to pick, pack or ship."""
+    statuses = domain.OPEN if status == "open" else frozenset({ShipmentStatus(status)})
+    found = await repository.location_queue(
+        uow.session,
+        location_id=location_id,
+        statuses=statuses,
+        after=_decode_cursor(cursor) if cursor is not None else None,
+        limit=limit + 1,  # one more tells whether another page follows
+    )
+    items = await _public(uow, found[:limit])
+    last = found[limit - 1] if len(found) > limit else None
+    next_cursor = (
+        cursors.encode_cursor([as_utc(last.created_at), last.shipment_id]) if last else None
+    )
+    return ShipmentsPage(items=items, next_cursor=next_cursor)
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    created_at, shipment_id = cursors.decode_cursor(cursor, parts=2)
+    if not 0 < len(shipment_id) <= SHIPMENT_ID_LENGTH:
+        raise cursors.not_a_cursor()
+    return cursors.cursor_datetime(created_at), shipment_id
+
+
+async def _public(uow: Work, found: Sequence[Shipment]) -> list[ShipmentPublic]:
     lines = await repository.lines(uow.session, [s.shipment_id for s in found])
     return [
         ShipmentPublic(
@@ -160,6 +201,8 @@ async def shipments(*, uow: Work, order_id: str) -> list[ShipmentPublic]:
             status=s.status,
             carrier=s.carrier,
             tracking_number=s.tracking_number,
+            created_at=s.created_at,
+            next_events=domain.next_events(ShipmentStatus(s.status)),
             lines=[
                 ShipmentLinePublic(sku=line.sku, quantity=line.quantity)
                 for line in lines

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from keel_contracts.exception_queue import Priority
 from keel_contracts.roles import Role
 
 
@@ -150,6 +151,12 @@ def may_resolve(owner: Role, roles: frozenset[Role]) -> bool:
     return owner in roles or bool(roles & HOLD_OVERSEERS)
 
 
+def may_take_claim(claimed_by: str | None, subject: str, roles: frozenset[Role]) -> bool:
+    """Whether `subject` may decide or unclaim a hold `claimed_by` someone (or nobody) has: its
+    claimer may, and so may an overseer taking it over."""
+    return claimed_by in (None, subject) or bool(roles & HOLD_OVERSEERS)
+
+
 class HoldState(StrEnum):
     """Whether a hold still waits for a decision, or has had one (`resolved_at` is set)."""
 
@@ -176,6 +183,17 @@ HOLD_SLA = {
     HoldType.LIMIT_REVIEW: timedelta(hours=8),
     HoldType.VALIDATION_TIMEOUT: timedelta(hours=1),
     HoldType.SUPPLIER_DELAY: timedelta(hours=24),
+}
+
+# Which holds a person should look at first once the overdue ones are done: money and a customer
+# wait on a payment or fraud review and on an order whose answers never came; a notice waits on
+# nothing.
+HOLD_PRIORITY = {
+    HoldType.PAYMENT_HOLD: Priority.HIGH,
+    HoldType.FRAUD_REVIEW: Priority.HIGH,
+    HoldType.LIMIT_REVIEW: Priority.NORMAL,
+    HoldType.VALIDATION_TIMEOUT: Priority.HIGH,
+    HoldType.SUPPLIER_DELAY: Priority.LOW,
 }
 
 REASON_MAX = 500  # the hold's and the order history's reason columns

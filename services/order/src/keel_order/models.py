@@ -122,6 +122,9 @@ class OrderHold(SQLModel, table=True):
     resolution: str | None = Field(default=None, max_length=500)  # a domain.Resolution
     resolution_note: str | None = Field(default=None, max_length=500)
     resolved_by: str | None = Field(default=None, max_length=100)
+    # Who is working on it (claimed from the exception queue), so two people do not both act.
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # What the hold is about beside the order (a supplier_delay's purchase order), so that one
     # query finds every order it touches.
     reference: str | None = Field(default=None, index=True, max_length=REFERENCE_LENGTH)

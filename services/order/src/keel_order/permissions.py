@@ -33,6 +33,9 @@ PERMISSIONS = (
             ("GET", "/v1/shipped-orders", roles(Role.OPERATIONS, Role.FINANCE, read=True)),
             ("GET", "/v1/exceptions", roles(*HOLD_RESOLVERS, read=True)),
             ("POST", "/v1/orders/{order_id}/holds/{hold_id}/resolve", HOLD_RESOLVERS),
+            ("POST", "/v1/exceptions/{exception_id}/claim", HOLD_RESOLVERS),
+            ("POST", "/v1/exceptions/{exception_id}/unclaim", HOLD_RESOLVERS),
+            ("POST", "/v1/exceptions/{exception_id}/resolve", HOLD_RESOLVERS),
         ]
     )
 )

@@ -3,14 +3,15 @@ look returns up, sum them up, and set the return policies."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from keel_contracts.values import Sku
 from keel_kit.access import PrincipalDep, acting_person
 from keel_kit.idempotency import IdempotencyKey, idempotent
-from keel_kit.query import SinceQuery
+from keel_kit.query import CursorQuery, SinceQuery
 from keel_returns import inspections, refunds, service, summary
 from keel_returns.context import ReturnsDep
+from keel_returns.domain import RefundStatus
 from keel_returns.schemas import (
     ChannelName,
     ChannelPolicyIn,
@@ -19,6 +20,7 @@ from keel_returns.schemas import (
     ReceiptCreate,
     RefundApproval,
     RefundPublic,
+    RefundsPage,
     ReturnAccepted,
     ReturnCreate,
     ReturnPublic,
@@ -113,6 +115,19 @@ async def record_inspection(
         cmd=body,
         actor=principal,
     )
+
+
+@router.get("/refunds")
+async def list_refunds(
+    returns: ReturnsDep,
+    status: RefundStatus = RefundStatus.PENDING_APPROVAL,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+) -> RefundsPage:
+    """Refunds in one status, the oldest first: by default those waiting for a finance
+    approver. Pass `next_cursor` back as `cursor` for more."""
+    async with returns.unit_of_work() as uow:
+        return await refunds.refunds_page(uow=uow, status=status, limit=limit, cursor=cursor)
 
 
 @router.post("/refunds/{refund_id}/approve", response_model=RefundPublic)

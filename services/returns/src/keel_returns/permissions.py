@@ -18,6 +18,11 @@ PERMISSIONS = replicas.PERMISSIONS | table(
         ("POST", "/v1/returns/{return_id}/receipt", roles(Role.WAREHOUSE)),
         ("POST", "/v1/returns/{return_id}/inspection", roles(Role.WAREHOUSE)),
         # Approving refunds is finance's.
+        (
+            "GET",
+            "/v1/refunds",
+            roles(Role.FINANCE, Role.CUSTOMER_SERVICE, Role.OPERATIONS, read=True),
+        ),
         ("POST", "/v1/refunds/{refund_id}/approve", roles(Role.FINANCE)),
         ("PUT", "/v1/return-policies/skus/{sku}", roles(Role.OPERATIONS)),
         ("GET", "/v1/return-policies/skus/{sku}", POLICY_READERS),

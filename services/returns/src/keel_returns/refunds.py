@@ -5,6 +5,7 @@ port and caps at what was captured), and learn what it paid (`payment.refunded`)
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,7 @@ from keel_contracts.money import shown, shown_money
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_contracts.values import Money
-from keel_kit import audit
+from keel_kit import audit, cursors
 from keel_kit.handlers import PermanentError
 from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, NotFound
@@ -22,7 +23,7 @@ from keel_returns import domain, repository, settlement
 from keel_returns.context import Work
 from keel_returns.domain import Grade, RefundStatus, ReturnStatus
 from keel_returns.models import Refund, ReturnAuthorization, ShippedOrder
-from keel_returns.schemas import RefundLinePublic, RefundPublic
+from keel_returns.schemas import RefundLinePublic, RefundPublic, RefundsPage
 
 log = logging.getLogger(__name__)
 
@@ -326,3 +327,29 @@ def public(refund: Refund) -> RefundPublic:
         shortfall=None if refund.shortfall is None else money(refund.shortfall),
         refunded_at=as_utc(refund.refunded_at) if refund.refunded_at else None,
     )
+
+
+REFUND_ID_LENGTH = 36
+
+
+async def refunds_page(
+    *, uow: Work, status: RefundStatus, limit: int, cursor: str | None
+) -> RefundsPage:
+    """One page of the refunds in `status`, the oldest first (finance's approval queue is
+    `pending_approval`)."""
+    found = await repository.refunds_by_status(
+        uow.session,
+        status=status,
+        after=_decode_cursor(cursor) if cursor is not None else None,
+        limit=limit + 1,  # one more tells whether another page follows
+    )
+    last = found[limit - 1] if len(found) > limit else None
+    next_cursor = cursors.encode_cursor([as_utc(last.created_at), last.refund_id]) if last else None
+    return RefundsPage(items=[public(r) for r in found[:limit]], next_cursor=next_cursor)
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    created_at, refund_id = cursors.decode_cursor(cursor, parts=2)
+    if not 0 < len(refund_id) <= REFUND_ID_LENGTH:
+        raise cursors.not_a_cursor()
+    return cursors.cursor_datetime(created_at), refund_id

@@ -12,6 +12,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit import cursors
 from keel_returns.domain import RefundStatus
 from keel_returns.models import (
     ChannelReturnPolicy,
@@ -308,3 +309,15 @@ async def refunded_returns(session: AsyncSession, since: datetime | None) -> lis
         for authorized, received, refunded in (await session.exec(query)).all()
         if refunded is not None
     ]
+
+
+async def refunds_by_status(
+    session: AsyncSession, *, status: str, after: tuple[datetime, str] | None, limit: int
+) -> Sequence[Refund]:
+    """Refunds in one status, the oldest first, from after the (created_at, refund id)
+    position `after`."""
+    query = select(Refund).where(Refund.status == status)
+    if after is not None:
+        query = query.where(cursors.after(col(Refund.created_at), col(Refund.refund_id), after))
+    query = query.order_by(col(Refund.created_at), col(Refund.refund_id)).limit(limit)
+    return (await session.exec(query)).all()

@@ -175,6 +175,11 @@ class RefundPublic(BaseModel):
     refunded_at: datetime | None = None
 
 
+class RefundsPage(BaseModel):
+    items: list[RefundPublic]
+    next_cursor: str | None
+
+
 # --- summary ---
 
 

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel_cli import audit, dlq_commands, stack, trace
+from keel_cli import audit, dlq_commands, stack, trace, users
 from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
 from keel_cli.runtime import kafka, observability, postgres, processes
 from keel_contracts import SERVICES
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(dlq_commands.app, name="dlq")
 app.add_typer(audit.app, name="audit")
+app.add_typer(users.app, name="user")
 app.command("trace")(trace.command)
 console = Console()
 MAX_TOKEN_TTL = timedelta(days=30)
@@ -92,7 +93,7 @@ def up(
 
 def _bring_up(config: stack.StackConfig) -> bool:
     """Start whatever is not running; returns whether everything already was."""
-    running = [s for s in SERVICES if processes.is_running(s, state_dir=config.state_dir)]
+    running = [s for s in stack.APPS if processes.is_running(s, state_dir=config.state_dir)]
     with console.status("Kafka broker"):
         kafka.ensure_installed(config.state_dir)
         try:
@@ -109,23 +110,23 @@ def _bring_up(config: stack.StackConfig) -> bool:
     # A stack already running keeps its choice (`keel demo` after `keel up --no-observe`).
     if config.observe and (not running or observability.urls(config.state_dir)):
         with console.status("Zipkin, the tracing UI, and Prometheus"):
-            observability.start(config.state_dir, stack.PORTS)
+            observability.start(config.state_dir, {s: stack.PORTS[s] for s in SERVICES})
     # Recorded before the services start, so a crash from here on still leaves the trace.
     stack.record_database(config)
-    missing = [s for s in SERVICES if s not in running]
-    for service in running:
-        console.print(f"{service}: already running")
+    missing = [s for s in stack.APPS if s not in running]
+    for name in running:
+        console.print(f"{name}: already running")
     if missing:
         console.print(f"starting {', '.join(missing)} on {config.database}")
-    for service in missing:
-        stack.start_service(config, service)
+    for name in missing:
+        stack.start_service(config, name)
     with console.status("waiting for every /health/ready"):
         try:
             stack.wait_ready()
         except TimeoutError as error:
             console.print(f"[red]{error}[/]\nSee `keel logs SERVICE`.")
             raise typer.Exit(1) from error
-    return len(running) == len(SERVICES)
+    return len(running) == len(stack.APPS)
 
 
 @app.command()
@@ -207,7 +208,7 @@ def down(
     """Stop the services gracefully (they flush their outboxes), then Kafka, Zipkin, Prometheus
     and PostgreSQL."""
     state_dir = stack.default_state_dir()
-    for service in SERVICES:
+    for service in (stack.CONSOLE, *SERVICES):
         if processes.stop(service, state_dir=state_dir, timeout=30):
             console.print(f"stopped {service}")
     if keep_infra:
@@ -246,6 +247,7 @@ def _print_status(states: list[stack.ComponentState]) -> None:
     table = Table("component", "url", "state")
     for c in states:
         shown_url = f"{c.url}/docs" if c.name in SERVICES else c.url
+        shown_url = f"{c.url}/signin" if c.name == stack.CONSOLE else shown_url
         table.add_row(c.name, shown_url, c.state if c.ok else f"[red]{c.state}[/]")
     console.print(table)
 

@@ -28,7 +28,11 @@ def _default_port(service: str) -> int:
     return port
 
 
-PORTS: dict[str, int] = {service: _default_port(service) for service in SERVICES}
+# The staff's web console: started and stopped with the services, but not one of them (it owns
+# no business data and reads no topic).
+CONSOLE = "console"
+APPS = (*SERVICES, CONSOLE)
+PORTS: dict[str, int] = {app: _default_port(app) for app in APPS}
 REPO_ROOT = Path(__file__).resolve().parents[4]
 DATABASES = ("sqlite", "postgres")
 DEFAULT_DATABASE = "sqlite"
@@ -146,6 +150,8 @@ def service_env(config: StackConfig, service: str) -> dict[str, str]:
     }
     prefix = f"KEEL_{service.upper()}_"
     env[f"{prefix}PORT"] = str(PORTS[service])
+    if service == CONSOLE:
+        return env  # its own SQLite file beside the services' (users and sessions only)
     if zipkin.is_running(config.state_dir):
         env["KEEL_ZIPKIN_ENDPOINT"] = zipkin.spans_endpoint()
     if kafka.is_secured(config.state_dir):
@@ -198,7 +204,7 @@ def ready(service: str, timeout: float = 2.0) -> tuple[bool, str]:
     return response.status_code == 200, response.text
 
 
-def wait_ready(services: tuple[str, ...] = SERVICES, timeout: float = 120.0) -> None:
+def wait_ready(services: tuple[str, ...] = APPS, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     pending = list(services)
     while pending:
@@ -245,7 +251,7 @@ def component_states(config: StackConfig) -> list[ComponentState]:
         # Embedded files: there is no server that could be down.
         data = str(config.state_dir / "data")
         states.append(ComponentState("databases", data, "sqlite files", True))
-    for service in SERVICES:
+    for service in APPS:
         is_ready, detail = ready(service)
         alarms = _alarms(detail) if is_ready else ()
         if alarms:

@@ -4,13 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from keel_contracts.exception_queue import ExceptionDecision
 from keel_contracts.roles import Role
 from keel_kit.access import PrincipalDep
 from keel_kit.query import CursorQuery
 from keel_order.context import OrderDep
 from keel_order.domain import HoldState, HoldType
+from keel_order.holds import claims
 from keel_order.holds import service as holds
 from keel_order.holds.schemas import (
+    ExceptionPublic,
     ExceptionsPage,
     HoldResolution,
     HoldResolve,
@@ -66,3 +69,37 @@ async def resolve_hold(
         return await holds.resolve_hold(
             uow=uow, order_id=order_id, hold_id=hold_id, cmd=body, actor=principal
         )
+
+
+@router.post("/exceptions/{exception_id}/claim")
+async def claim_exception(
+    exception_id: str, orders: OrderDep, principal: PrincipalDep
+) -> ExceptionPublic:
+    """Take an open exception to work on it; the queue shows who has it.
+
+    Claiming your own claim again changes nothing; one someone else holds is a 409 until they
+    (or operations) unclaim it. Whoever may resolve the exception may claim it (403 otherwise).
+    """
+    async with orders.unit_of_work() as uow:
+        return await claims.claim(uow=uow, exception_id=exception_id, actor=principal)
+
+
+@router.post("/exceptions/{exception_id}/unclaim")
+async def unclaim_exception(
+    exception_id: str, orders: OrderDep, principal: PrincipalDep
+) -> ExceptionPublic:
+    """Let an exception go back to the queue: its claimer may, and operations or admin may take
+    anyone's claim back (403 for others). Unclaiming one nobody has changes nothing."""
+    async with orders.unit_of_work() as uow:
+        return await claims.unclaim(uow=uow, exception_id=exception_id, actor=principal)
+
+
+@router.post("/exceptions/{exception_id}/resolve")
+async def resolve_exception(
+    exception_id: str, body: ExceptionDecision, orders: OrderDep, principal: PrincipalDep
+) -> HoldResolution:
+    """Decide an exception (`release` or `reject`, with a note): the same decision as the order's
+    hold route, under the same rules. A claimed exception is decided by its claimer, or by
+    operations or admin (409 for anyone else)."""
+    async with orders.unit_of_work() as uow:
+        return await claims.resolve(uow=uow, exception_id=exception_id, cmd=body, actor=principal)

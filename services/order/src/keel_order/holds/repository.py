@@ -4,9 +4,10 @@ uses)."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import and_, col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit import cursors
 from keel_order.models import OrderHold
 
 # OrderHold.id is a 32-bit integer on PostgreSQL: a cursor naming a bigger one is not ours.
@@ -36,12 +37,6 @@ async def exception_queue(
     if reference is not None:
         query = query.where(OrderHold.reference == reference)
     if after is not None:
-        due_at, hold_id = after
-        query = query.where(
-            or_(
-                col(OrderHold.due_at) > due_at,
-                and_(col(OrderHold.due_at) == due_at, col(OrderHold.id) > hold_id),
-            )
-        )
+        query = query.where(cursors.after(col(OrderHold.due_at), col(OrderHold.id), after))
     query = query.order_by(col(OrderHold.due_at), col(OrderHold.id)).limit(limit)
     return (await session.exec(query)).all()

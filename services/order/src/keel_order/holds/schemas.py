@@ -4,8 +4,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, StringConstraints
 
+from keel_contracts.exception_queue import ExceptionItem
 from keel_contracts.limits import NoControl
-from keel_contracts.times import UtcDatetime
 from keel_kit.schemas import RequestBody
 
 # A person's decision: a hold's resolution other than the system's `closed`. A Literal, not
@@ -28,25 +28,12 @@ class HoldResolve(RequestBody):
     ) = None
 
 
-class ExceptionPublic(BaseModel):
-    """One hold as the exception queue shows it. `overdue`: resolved (or, while open, still
-    unresolved now) after `due_at`; `reference`: what the hold is about beside the order (a
-    supplier_delay's purchase order id), or null."""
+class ExceptionPublic(ExceptionItem):
+    """One hold in the shape every exception queue shares, with the order's own fields: the
+    hold's number on its order and the rule-set version that opened it."""
 
     hold_id: int
-    order_id: str
-    type: str
-    reason: str
-    reference: str | None
-    owner_role: str
     rule_set_version: str
-    opened_at: UtcDatetime
-    due_at: UtcDatetime
-    overdue: bool
-    resolved_at: UtcDatetime | None
-    resolution: str | None
-    resolution_note: str | None
-    resolved_by: str | None
 
 
 class ExceptionsPage(BaseModel):

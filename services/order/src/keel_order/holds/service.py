@@ -113,6 +113,11 @@ async def resolve_hold(
             f"hold {hold_id} was already resolved ({hold.resolution}) at "
             f"{as_utc(hold.resolved_at).isoformat()}"
         )
+    if not domain.may_take_claim(hold.claimed_by, actor.subject, actor.roles):
+        raise Conflict(
+            f"hold {hold_id} is claimed by {hold.claimed_by}: they decide it, or operations "
+            "unclaims it first"
+        )
     decision = Resolution(cmd.decision)
     if decision == Resolution.REJECT and Status.REJECTED not in domain.TRANSITIONS[status]:
         raise Conflict(f"an order that is {status} can no longer be rejected; cancel it instead")
@@ -217,21 +222,33 @@ def to_public(hold: OrderHold, now: datetime) -> ExceptionPublic:
     due_at = as_utc(hold.due_at)
     ended = as_utc(hold.resolved_at) if hold.resolved_at is not None else now
     return ExceptionPublic(
+        exception_id=exception_id(hold.id),
         hold_id=hold.id,
         order_id=hold.order_id,
         type=hold.type,
         reason=hold.reason,
         reference=hold.reference,
         owner_role=hold.owner_role,
+        priority=domain.HOLD_PRIORITY[HoldType(hold.type)],
         rule_set_version=hold.rule_set_version,
         opened_at=hold.opened_at,
         due_at=due_at,
         overdue=ended > due_at,
+        claimed_by=hold.claimed_by,
+        claimed_at=hold.claimed_at,
         resolved_at=hold.resolved_at,
         resolution=hold.resolution,
         resolution_note=hold.resolution_note,
         resolved_by=hold.resolved_by,
     )
+
+
+EXCEPTION_PREFIX = "hold-"
+
+
+def exception_id(hold_id: int) -> str:
+    """A hold's name in the queue every service shares (`keel_contracts.exception_queue`)."""
+    return f"{EXCEPTION_PREFIX}{hold_id}"
 
 
 # The cursor is opaque to clients: the (due_at, hold id) position of the last hold they saw.

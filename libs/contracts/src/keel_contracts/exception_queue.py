@@ -1,0 +1,64 @@
+"""One shape for every service's exception queue (DESIGN §5), so the console shows them together.
+
+A service that owns exceptions answers `GET /v1/exceptions` with pages of `ExceptionItem` (it may
+add fields of its own) and takes `POST /v1/exceptions/{exception_id}/claim`, `/unclaim` and
+`/resolve` with an `ExceptionDecision`. The `exception_id` is a string the owning service makes
+and alone parses; the console names an exception by its service and that id.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from keel_contracts.limits import NoControl
+from keel_contracts.times import UtcDatetime
+
+
+class Priority(StrEnum):
+    """How soon a person should look, after what is overdue: the queue's second sort key."""
+
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+# A person's decision on an exception: release what it held back, or reject what it was about.
+Decision = Literal["release", "reject"]
+Note = Annotated[
+    str, StringConstraints(min_length=1, max_length=400, strip_whitespace=True), NoControl
+]
+
+
+class ExceptionDecision(BaseModel):
+    """The body of `POST /v1/exceptions/{exception_id}/resolve`: the decision and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Decision
+    note: Note
+
+
+class ExceptionItem(BaseModel):
+    """One exception as every queue shows it. `overdue`: resolved (or, while open, still
+    unresolved now) after `due_at`; `reference`: what it is about beside the order, or null;
+    `claimed_by`: who is working on it, or null when nobody is."""
+
+    exception_id: str
+    order_id: str | None
+    type: str
+    reason: str
+    reference: str | None
+    owner_role: str
+    priority: Priority
+    opened_at: UtcDatetime
+    due_at: UtcDatetime
+    overdue: bool
+    claimed_by: str | None
+    claimed_at: UtcDatetime | None
+    resolved_at: UtcDatetime | None
+    resolution: str | None
+    resolution_note: str | None
+    resolved_by: str | None

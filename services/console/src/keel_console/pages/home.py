@@ -1,0 +1,21 @@
+"""The way in: each role's home is the page of the work waiting for it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from keel_console.web import PersonDep, home_of, render
+
+router = APIRouter()
+
+
+@router.get("/")
+async def home(person: PersonDep) -> Response:
+    return RedirectResponse(home_of(person.role), status_code=303)
+
+
+@router.get("/welcome")
+async def welcome(request: Request, person: PersonDep) -> Response:
+    """A role whose pages the console does not have yet: say so plainly."""
+    return render(request, "welcome.html", person)

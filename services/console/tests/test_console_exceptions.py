@@ -1,0 +1,145 @@
+"""Service tests of the exception queue page: every row from the services' own answers, overdue
+first, buttons only for who may act, and a service's refusal shown as it said it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from console_harness import Console, running_console
+
+pytestmark = [pytest.mark.service, pytest.mark.asyncio]
+
+NOW = datetime.now(UTC)
+
+
+def exception(
+    number: int, kind: str, owner: str, due_in: timedelta, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "exception_id": f"hold-{number}",
+        "hold_id": number,
+        "order_id": f"order-{number}",
+        "type": kind,
+        "reason": f"reason {number}",
+        "reference": None,
+        "owner_role": owner,
+        "priority": "high",
+        "rule_set_version": "2026-11",
+        "opened_at": (NOW - timedelta(hours=30)).isoformat(),
+        "due_at": (NOW + due_in).isoformat(),
+        "overdue": due_in < timedelta(0),
+        "claimed_by": None,
+        "claimed_at": None,
+        "resolved_at": None,
+        "resolution": None,
+        "resolution_note": None,
+        "resolved_by": None,
+        **extra,
+    }
+
+
+QUEUE = {
+    "items": [
+        exception(1, "payment_hold", "finance", timedelta(hours=-2)),
+        exception(2, "fraud_review", "customer_service", timedelta(hours=3), claimed_by="kim"),
+        exception(3, "limit_review", "operations", timedelta(hours=5)),
+    ],
+    "next_cursor": "abc",
+}
+
+
+@pytest_asyncio.fixture
+async def console(tmp_path: Path) -> AsyncIterator[Console]:
+    async with running_console(tmp_path) as console:
+        for name, role in (("ann", "operations"), ("fay", "finance"), ("lea", "leadership")):
+            await console.add_user(name, role)
+        console.services.answers[("GET", "/v1/exceptions")] = QUEUE
+        yield console
+
+
+def buttons(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'action="/exceptions/order/(hold-\d+)/(\w+)"', html)
+
+
+async def test_operations_sees_every_exception_with_its_clock_and_actions(console: Console) -> None:
+    await console.sign_in("ann")
+    page = await console.client.get("/exceptions")
+    assert page.status_code == 200
+    rows = re.findall(r'<tr id="(hold-\d+)"', page.text)
+    assert rows == ["hold-1", "hold-2", "hold-3"]
+    assert "overdue by 1 h 59 min" in page.text or "overdue by 2 h 0 min" in page.text
+    assert "due in 2 h 59 min" in page.text or "due in 3 h 0 min" in page.text
+    # Kim holds hold-2: operations may still decide it, but not claim it from under her.
+    assert buttons(page.text) == [
+        ("hold-1", "claim"),
+        ("hold-1", "resolve"),
+        ("hold-2", "resolve"),
+        ("hold-3", "claim"),
+        ("hold-3", "resolve"),
+    ]
+    assert "cursor=abc" in page.text
+    assert console.services.calls[-1]["url"].params.get("owner_role") is None
+
+
+async def test_finance_sees_its_own_and_leadership_only_reads(console: Console) -> None:
+    await console.sign_in("fay")
+    page = await console.client.get("/exceptions")
+    assert console.services.calls[-1]["url"].params["owner_role"] == "finance"
+    assert ("hold-1", "resolve") in buttons(page.text)
+    assert ("hold-3", "resolve") not in buttons(page.text)  # operations' own
+
+    console.client.cookies.clear()
+    await console.sign_in("lea")
+    page = await console.client.get("/exceptions")
+    assert buttons(page.text) == []
+    assert "csrf_token" in page.text  # the sign-out form alone
+
+
+async def test_a_services_refusal_is_shown_and_nothing_else_happens(console: Console) -> None:
+    console.services.answers[("POST", "/v1/exceptions/hold-2/resolve")] = (
+        409,
+        "hold 2 is claimed by kim: they decide it, or operations unclaims it first",
+    )
+    await console.sign_in("fay")
+    token = await console.csrf()
+    response = await console.client.post(
+        "/exceptions/order/hold-2/resolve",
+        data={"csrf_token": token, "decision": "release", "note": "ok"},
+    )
+    assert response.status_code == 409
+    assert "claimed by kim" in response.text
+    sent = console.services.calls[-2]
+    assert sent["body"] == {"decision": "release", "note": "ok"}
+    assert sent["claims"]["sub"] == "fay"
+
+
+async def test_a_resolution_posts_the_decision_and_returns_to_the_queue(console: Console) -> None:
+    console.services.answers[("POST", "/v1/exceptions/hold-1/resolve")] = {"status": "released"}
+    await console.sign_in("ann")
+    token = await console.csrf()
+    response = await console.client.post(
+        "/exceptions/order/hold-1/resolve",
+        data={"csrf_token": token, "decision": "release", "note": "issuer confirmed"},
+    )
+    assert response.status_code == 303
+    page = await console.client.get(response.headers["location"])
+    assert "Resolved hold-1." in page.text
+
+
+@pytest.mark.parametrize(
+    "target", ["/exceptions/billing/hold-1/claim", "/exceptions/order/..%2Fx/claim"]
+)
+async def test_only_known_queues_are_posted_to(console: Console, target: str) -> None:
+    await console.sign_in("ann")
+    token = await console.csrf()
+    calls = len(console.services.calls)
+    response = await console.client.post(target, data={"csrf_token": token})
+    assert response.status_code in (403, 404)
+    assert len(console.services.calls) == calls

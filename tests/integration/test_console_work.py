@@ -1,0 +1,120 @@
+"""Each role's own work through the console in a real browser, against real services on the
+broker and PostgreSQL: the warehouse ships, finance approves a refund and it is paid."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from keel_contracts.roles import Role
+from tests.integration.support import StartService, eventually, new_sku, order_body, people
+from tests.integration.support.browser import (
+    accessibility_violations,
+    chromium,
+    screenshot,
+    sign_in,
+)
+from tests.integration.support.console import PASSWORD, ConsoleStack
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+
+@pytest.fixture
+def stack(start_service: StartService) -> ConsoleStack:
+    return ConsoleStack(start_service)
+
+
+async def test_the_warehouse_picks_and_ships_a_shipment_and_the_order_is_shipped(
+    stack: ConsoleStack,
+) -> None:
+    stack.add_user("wes", Role.WAREHOUSE)
+    sku = new_sku()
+    stack.stock(sku, {"WH-EAST": 5})
+    order_id = stack.place(order_body(sku, quantity=1))
+    shipments = eventually(
+        lambda: stack.fulfillment.get("/v1/shipments", order_id=order_id).json(),
+        what="the shipment planned",
+    )
+    shipment_id = shipments[0]["shipment_id"]
+    short = shipment_id[-8:]
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await sign_in(page, stack.console.url, "wes", PASSWORD)
+        await expect(page.get_by_role("heading", name="Shipments")).to_be_visible()
+        await page.get_by_label("Location").fill("WH-EAST")
+        await page.get_by_role("button", name="Show").click()
+        row = page.locator(f"tr#shipment-{shipment_id}")
+        await expect(row).to_contain_text(sku)
+        assert await accessibility_violations(page) == []
+        await screenshot(page, "console-warehouse")
+
+        await row.get_by_role("button", name=f"Picked {short}").click()
+        await expect(page.get_by_role("status")).to_have_text("Recorded picked.")
+        row = page.locator(f"tr#shipment-{shipment_id}")
+        await expect(row).to_contain_text("picked")
+        await row.get_by_label("Carrier").fill("UPS")
+        await row.get_by_label("Tracking").fill("1Z-CONSOLE")
+        await row.get_by_role("button", name=f"Shipped {short}").click()
+        await expect(page.get_by_role("status")).to_have_text("Recorded shipped.")
+        await expect(page.locator(f"tr#shipment-{shipment_id}")).to_have_count(0)
+
+    eventually(lambda: stack.order_status(order_id) == "shipped", what="the order shipped")
+    (shipped,) = stack.fulfillment.get("/v1/shipments", order_id=order_id).json()
+    assert (shipped["status"], shipped["tracking_number"]) == ("shipped", "1Z-CONSOLE")
+
+
+def refund_waiting_for_approval(stack: ConsoleStack) -> tuple[str, str]:
+    """A delivered order of 600.00 that came back whole: its refund (above the 500.00 approval
+    threshold) waits for a finance approver. The order and the return."""
+    sku = new_sku()
+    stack.stock(sku, {"WH-EAST": 2})
+    order_id = stack.place(order_body(sku, quantity=2, unit_price="300.00"))
+    stack.deliver(order_id)
+    body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": 2, "reason": "fit"}]}
+    customer_service = stack.returns.as_person(people.CUSTOMER_SERVICE)
+
+    def authorized() -> str | None:
+        response = customer_service.post("/v1/returns", body)
+        return str(response.json()["return_id"]) if response.status_code == 201 else None
+
+    return_id = eventually(authorized, what="the returns service to know the delivered order")
+    warehouse = stack.returns.as_person(people.WAREHOUSE)
+    units = {"location_id": "WH-EAST", "lines": [{"sku": sku, "quantity": 2}]}
+    assert warehouse.post(f"/v1/returns/{return_id}/receipt", units).status_code == 200
+    graded = {"lines": [{"sku": sku, "quantity": 2, "grade": "A"}]}
+    assert warehouse.post(f"/v1/returns/{return_id}/inspection", graded).status_code == 200
+    return order_id, return_id
+
+
+async def test_finance_approves_a_refund_and_it_is_paid(stack: ConsoleStack) -> None:
+    stack.add_user("fay", Role.FINANCE)
+    order_id, return_id = refund_waiting_for_approval(stack)
+    (refund,) = stack.returns.get(f"/v1/returns/{return_id}").json()["refunds"]
+    assert refund["status"] == "pending_approval"
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await sign_in(page, stack.console.url, "fay", PASSWORD)
+        await expect(
+            page.get_by_role("heading", name="Refunds waiting for approval")
+        ).to_be_visible()
+        row = page.locator(f"tr#refund-{refund['refund_id']}")
+        await expect(row).to_contain_text("604.99 USD")  # both units, and the shipping paid
+        assert await accessibility_violations(page) == []
+        await screenshot(page, "console-finance")
+
+        await row.get_by_role("button", name=f"Approve refund {refund['refund_id'][-8:]}").click()
+        await expect(page.get_by_role("status")).to_have_text(
+            f"Approved refund {refund['refund_id'][-8:]}."
+        )
+
+        def paid() -> dict[str, object] | None:
+            (now,) = stack.returns.get(f"/v1/returns/{return_id}").json()["refunds"]
+            return now if now["status"] == "refunded" else None
+
+        settled = eventually(paid, what="finance to pay the refund")
+        assert settled["approver"] == "fay"
+        await page.goto(f"{stack.console.url}/finance/books?source_id={order_id}")
+        await expect(page.get_by_role("heading", name="Trial balance")).to_be_visible()
+        await expect(page.locator("main")).to_contain_text("Balanced in every currency")
+        await expect(page.locator("main")).to_contain_text("refund")
+        assert await accessibility_violations(page) == []
