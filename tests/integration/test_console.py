@@ -22,9 +22,10 @@ from tests.integration.support.console import PASSWORD, ConsoleStack
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
-@pytest.fixture
-def stack(start_service: StartService) -> ConsoleStack:
-    return ConsoleStack(start_service)
+@pytest.fixture(scope="module")
+def stack(start_module_service: StartService) -> ConsoleStack:
+    """One stack for the module: each test makes its own SKUs, orders and people."""
+    return ConsoleStack(start_module_service)
 
 
 def payment_hold(stack: ConsoleStack) -> tuple[str, dict[str, Any]]:

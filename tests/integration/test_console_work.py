@@ -1,5 +1,6 @@
 """Each role's own work through the console in a real browser, against real services on the
-broker and PostgreSQL: the warehouse ships, finance approves a refund and it is paid."""
+broker and PostgreSQL: the warehouse ships, finance approves a refund and it is paid, customer
+service cancels an order, two buyers approve a large purchase order."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from tests.integration.support.browser import (
     sign_in,
 )
 from tests.integration.support.console import PASSWORD, ConsoleStack
+from tests.integration.support.purchasing import draft_purchase_order
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
-@pytest.fixture
-def stack(start_service: StartService) -> ConsoleStack:
-    return ConsoleStack(start_service)
+@pytest.fixture(scope="module")
+def stack(start_module_service: StartService) -> ConsoleStack:
+    """One stack for the module: each test makes its own SKUs, orders and people."""
+    return ConsoleStack(start_module_service)
 
 
 async def test_the_warehouse_picks_and_ships_a_shipment_and_the_order_is_shipped(
@@ -118,3 +121,83 @@ async def test_finance_approves_a_refund_and_it_is_paid(stack: ConsoleStack) -> 
         await expect(page.locator("main")).to_contain_text("Balanced in every currency")
         await expect(page.locator("main")).to_contain_text("refund")
         assert await accessibility_violations(page) == []
+
+
+async def test_customer_service_finds_an_order_and_cancels_it(stack: ConsoleStack) -> None:
+    stack.add_user("cora", Role.CUSTOMER_SERVICE)
+    sku = new_sku()
+    stack.stock(sku, {"WH-EAST": 3})
+    body = order_body(sku, quantity=1)
+    order_id = stack.place(body)
+    eventually(lambda: stack.order_status(order_id) == "released", what="the order released")
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await sign_in(page, stack.console.url, "cora", PASSWORD)
+        await page.get_by_label("Channel's order number").fill(body["external_id"])
+        await page.get_by_role("button", name="Find").click()
+        await expect(page.get_by_role("link", name=order_id[-8:])).to_be_visible()
+        assert await accessibility_violations(page) == []
+        await screenshot(page, "console-customer-service")
+        await page.get_by_role("link", name=order_id[-8:]).click()
+        told = page.locator("main")
+        await expect(told).to_contain_text(f"Your order {body['external_id']} is confirmed.")
+        assert await accessibility_violations(page) == []
+        await screenshot(page, "console-order")
+
+        await page.get_by_label("Reason").fill("the customer called to cancel")
+        await page.get_by_role("button", name="Cancel the order").click()
+        await expect(page.get_by_role("status")).to_have_text("Cancelled the order.")
+        await expect(page.locator(".status")).to_have_text("cancelled")
+        await expect(told).to_contain_text(f"Your order {body['external_id']} is cancelled.")
+    audit = stack.order.get("/v1/audit", object_id=order_id).json()["items"]
+    assert [(e["action"], e["actor"], e["reason"]) for e in audit] == [
+        ("order.cancelled", "cora", "the customer called to cancel")
+    ]
+
+
+async def test_two_buyers_approve_a_large_purchase_order(stack: ConsoleStack) -> None:
+    for buyer in ("kim", "lee"):
+        stack.add_user(buyer, Role.PROCUREMENT)
+    sku = new_sku()
+    stack.stock(sku, {"WH-EAST": 0})
+    po_id = draft_purchase_order(stack.procurement, sku, 2000)  # 14,000.00: two approvals
+    row = f"tr#po-{po_id}"
+    async with chromium() as browser:
+        for buyer, after in (("kim", "1 of 2: kim"), ("lee", None)):
+            page = await browser.new_page()
+            await sign_in(page, stack.console.url, buyer, PASSWORD)
+            await expect(page.locator(row)).to_contain_text("two different people")
+            if buyer == "kim":
+                assert await accessibility_violations(page) == []
+                await screenshot(page, "console-procurement")
+            await page.locator(row).get_by_role("button", name=f"Approve {po_id[-8:]}").click()
+            await expect(page.get_by_role("status")).to_have_text(f"Approved {po_id[-8:]}.")
+            if after is not None:
+                await expect(page.locator(row)).to_contain_text(after)
+                await expect(page.locator(row)).to_contain_text("you approved it")
+        await expect(page.locator(row)).to_have_count(0)  # no longer waiting for approval
+    po = stack.procurement.get(f"/v1/purchase-orders/{po_id}").json()
+    assert (po["status"], po["approvers"]) == ("approved", ["kim", "lee"])
+
+
+async def test_leadership_reads_every_services_kpis_from_postgresql(stack: ConsoleStack) -> None:
+    stack.add_user("lea", Role.LEADERSHIP)
+    sku = new_sku()
+    stack.stock(sku, {"WH-EAST": 2})
+    order_id = stack.place(order_body(sku, quantity=1))
+    eventually(lambda: stack.order_status(order_id) == "released", what="the order released")
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await sign_in(page, stack.console.url, "lea", PASSWORD)
+        await expect(page.get_by_role("heading", name="KPIs", exact=True)).to_be_visible()
+        await page.get_by_role("link", name="Last 48 hours, by hour").click()
+        await expect(page.get_by_role("alert")).to_have_count(0)  # every service answered
+        for chart in ("orders_placed", "fill_rate", "oversell_rate", "returns_authorized",
+                      "purchase_orders_drafted"):  # fmt: skip
+            await expect(page.locator(f"#chart-{chart} svg")).to_be_visible()
+        assert await accessibility_violations(page) == []
+        await screenshot(page, "console-leadership")
+        orders = page.locator("#chart-orders_placed")
+        await orders.locator("summary").click()
+        figures = await orders.locator("tbody td.num").all_inner_texts()
+        assert sum(int(f) for f in figures) >= 1

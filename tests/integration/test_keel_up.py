@@ -14,7 +14,7 @@ from keel_cli.runtime.processes import port_open
 from keel_cli.trace import order_traces
 from keel_contracts import SERVICES
 from tests.integration.support import Endpoint, eventually, journal_entries, keel, new_sku, stock
-from tests.integration.support.browser import first_page_after_sign_in
+from tests.integration.support.browser import chart_figures, first_page_after_sign_in
 from tests.integration.support.observability import (
     exemplar_trace_ids,
     prometheus_api,
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 
 TRACED = {"keel-order", "keel-inventory", "keel-finance", "keel-fulfillment"}
 PORTS = (9092, zipkin.PORT, prometheus.PORT, *stack.PORTS.values())
+PASSWORD = "a long local password"  # the console's people's
 # Kept after the run, for a person to look at: what the tracing UI showed of one order.
 SCREENSHOT = (
     Path(__file__).resolve().parents[2] / ".keel" / "test" / "artifacts" / "order-trace.png"
@@ -102,22 +103,27 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         assert replica
 
         # A newcomer adds themselves and signs in to the console, as README says.
-        added = keel(
-            state_dir,
-            "user",
-            "add",
-            "olga",
-            "--role",
-            "operations",
-            "--password-stdin",
-            input_text="a long local password\n",
-        )
-        assert added.returncode == 0, added.stdout + added.stderr
+        def add_person(name: str, role: str) -> None:
+            added = keel(
+                state_dir, "user", "add", name, "--role", role, "--password-stdin",
+                input_text=f"{PASSWORD}\n",
+            )  # fmt: skip
+            assert added.returncode == 0, added.stdout + added.stderr
+
+        add_person("olga", "operations")
         console_url = stack.url("console")
-        landed = first_page_after_sign_in(
-            console_url, "olga", "a long local password", "console-first-sign-in"
-        )
+        landed = first_page_after_sign_in(console_url, "olga", PASSWORD, "console-first-sign-in")
         assert asyncio.run(landed) == "Exceptions"
+        add_person("lea", "leadership")
+
+        def orders_placed() -> int:
+            """Orders placed over the last 48 hours, as leadership's chart's figures add up."""
+            figures = chart_figures(
+                console_url, "lea", PASSWORD, "orders_placed", "console-leadership-demo"
+            )
+            return sum(int(figure) for figure in asyncio.run(figures))
+
+        before_the_demo = orders_placed()
 
         again = keel(state_dir, "up")
         assert again.returncode == 0, again.stdout + again.stderr
@@ -130,6 +136,8 @@ def test_keel_up_runs_a_receipt_through_sqlite_services(tmp_path: Path) -> None:
         assert "balanced: True" in demo.stdout
         assert "matches: True" in demo.stdout  # the inventory reconciliation
         assert "delivered" in demo.stdout
+        # Leadership's chart of orders placed moved with the demo's orders.
+        assert orders_placed() >= before_the_demo + 40
 
         # The tracing UI finds a shipped order's traces by its id, and the one its placement
         # started follows it through the services its messages reached.

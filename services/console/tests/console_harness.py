@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import jwt
 
+from fake_provider import FakeProvider, provider_for
 from keel_console import accounts
 from keel_console.db import open_database
 from keel_console.main import create_app
@@ -29,8 +30,11 @@ class FakeServices:
 
     answers: dict[tuple[str, str], Any] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    provider: FakeProvider | None = None  # the company's identity provider, when one is used
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.provider is not None and self.provider.handles(request):
+            return self.provider.handle(request)
         token = request.headers["authorization"].removeprefix("Bearer ")
         claims = jwt.decode(token, options={"verify_signature": False})
         body = json.loads(request.content) if request.content else None
@@ -84,7 +88,7 @@ class Console:
 async def running_console(tmp_path: Path, **overrides: Any) -> AsyncIterator[Console]:
     StackKeys.ensure(tmp_path / "auth")
     settings = Settings(state_dir=tmp_path, **overrides)
-    services = FakeServices()
+    services = FakeServices(provider=provider_for(tmp_path) if settings.oidc_issuer else None)
     app = create_app(settings, httpx.MockTransport(services.handle))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

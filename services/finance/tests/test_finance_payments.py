@@ -381,3 +381,9 @@ async def test_margins_per_channel_come_from_sales_and_issued_stock(finance: Fin
     later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
     since_later = await finance.client.get("/v1/margins", params={"since": later})
     assert since_later.json()["channels"] == []  # nothing posted after that moment
+    # The same margin over time, for leadership's chart: this hour's bucket.
+    report = (await finance.client.get("/v1/kpis", params={"bucket": "hour"})).json()
+    (series,) = report["series"]
+    assert (series["name"], series["unit"]) == ("margin_percent:marketplace-a:USD", "percent")
+    assert series["points"][-1]["value"] == "73.3"
+    assert series["points"][0]["value"] is None  # nothing posted 48 hours ago

@@ -181,7 +181,7 @@ async def test_the_expiry_job_runs_with_the_configured_time_to_live(tmp_path: Pa
     async with started(settings) as inventory:
         await receive(inventory, 1)
         await inventory.apply(reserve("O-1", 1), max_attempts=3)
-        (job,) = inventory.runtime._periodic
+        (job,) = [j for j in inventory.runtime._periodic if j.name == "expire-reservations"]
         await asyncio.sleep(0.05)
 
         async with inventory.context.unit_of_work() as uow:

@@ -63,3 +63,22 @@ async def first_page_after_sign_in(console_url: str, name: str, password: str, s
         await screenshot(page, shot)
         heading: str = await page.get_by_role("heading", level=1).inner_text()
         return heading
+
+
+async def chart_figures(
+    console_url: str, name: str, password: str, chart: str, shot: str
+) -> list[str]:
+    """The figures behind leadership's chart `chart` (by hour), as its table gives them to
+    anyone who opens it, signed in as `name`; the page screenshotted as `shot` and checked
+    with axe-core."""
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await sign_in(page, console_url, name, password)
+        await page.goto(f"{console_url}/leadership?bucket=hour")
+        violations = await accessibility_violations(page)
+        assert violations == [], violations
+        await screenshot(page, shot)  # before the figures are opened: the charts as they show
+        figure = page.locator(f"#chart-{chart}")
+        await figure.locator("summary").click()
+        cells: list[str] = await figure.locator("tbody td.num").all_inner_texts()
+        return cells

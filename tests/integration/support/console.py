@@ -13,10 +13,10 @@ PASSWORD = "a long local password"
 
 
 class ConsoleStack(Stack):
-    """Inventory, finance, order, fulfillment and returns, and the console in front of them."""
+    """All six services, and the console in front of them."""
 
     def __init__(self, start_service: StartService) -> None:
-        super().__init__(start_service, fulfillment=True, returns=True)
+        super().__init__(start_service, fulfillment=True, returns=True, procurement=True)
         self.console: ServiceProcess = start_service(
             "console",
             env={
@@ -25,6 +25,7 @@ class ConsoleStack(Stack):
                 "KEEL_FINANCE_URL": self.finance.url,
                 "KEEL_INVENTORY_URL": self.inventory.url,
                 "KEEL_RETURNS_URL": self.returns.url,
+                "KEEL_PROCUREMENT_URL": self.procurement.url,
                 "KEEL_CONSOLE_REFRESH_SECONDS": "2",
             },
         )

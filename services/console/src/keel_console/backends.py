@@ -28,6 +28,12 @@ class Refused(Exception):
         self.status = status
         self.detail = detail
 
+    @property
+    def page_status(self) -> int:
+        """The status of a page that shows this refusal: the service's own for a mistake the
+        person can correct (4xx), a bad gateway for a service that failed."""
+        return self.status if 400 <= self.status < 500 else 502
+
 
 class Services:
     """One HTTP client for every service, and the person's token for each call."""
@@ -42,6 +48,8 @@ class Services:
         await self._client.aclose()
 
     def _headers(self, person: SignedIn) -> dict[str, str]:
+        if person.access_token is not None:  # the company provider's, passed on as it is
+            return {"Authorization": f"Bearer {person.access_token}"}
         token = self._keys.staff_token(user=person.username, role=person.role, ttl=self._token_life)
         return {"Authorization": f"Bearer {token}"}
 
@@ -51,6 +59,15 @@ class Services:
         """The JSON a service answers to a GET; `Refused` for a problem."""
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         return await self._call(person, "GET", service, path, params=query)
+
+    async def read(
+        self, person: SignedIn, service: str, path: str, params: dict[str, Any] | None = None
+    ) -> tuple[Any, Refused | None]:
+        """`get`, for a page that shows what it can: the answer, or None and the refusal."""
+        try:
+            return await self.get(person, service, path, params), None
+        except Refused as refused:
+            return None, refused
 
     async def post(
         self,

@@ -11,11 +11,30 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from keel_console.backends import Services
+from keel_console.backends import TIMEOUT, Services
 from keel_console.db import open_database
-from keel_console.pages import exceptions, finance, home, orders, signin, warehouse
+from keel_console.oidc import Provider
+from keel_console.pages import (
+    company_signin,
+    exceptions,
+    finance,
+    home,
+    leadership,
+    order_actions,
+    orders,
+    procurement,
+    signin,
+    warehouse,
+)
 from keel_console.settings import Settings
-from keel_console.web import BadForm, Console, NotYours, SignInRequired, render
+from keel_console.web import (
+    REFRESH_HEADER,
+    BadForm,
+    Console,
+    NotYours,
+    SignInRequired,
+    render,
+)
 
 # Every script, style and image comes from the console itself; no page may be framed.
 CONTENT_SECURITY_POLICY = (
@@ -25,25 +44,39 @@ CONTENT_SECURITY_POLICY = (
 
 
 def create_app(
-    settings: Settings | None = None, services_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
-    """The console; `services_transport` stands in for the network to the services in tests."""
+    """The console; `transport` stands in for the network (the services and the identity
+    provider) in tests."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings.resolved_database_url())
-        services = Services(settings, services_transport)
-        app.state.console = Console(settings=settings, database=database, services=services)
-        try:
-            yield
-        finally:
-            await services.close()
-            await database.dispose()
+        services = Services(settings, transport)
+        async with httpx.AsyncClient(timeout=TIMEOUT, transport=transport) as http:
+            provider = Provider(settings, http) if settings.oidc_issuer else None
+            app.state.console = Console(settings, database, services, provider)
+            try:
+                yield
+            finally:
+                await services.close()
+                await database.dispose()
 
     app = FastAPI(title="Keel console", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for page in (signin, home, exceptions, orders, warehouse, finance):
+    for page in (
+        signin,
+        company_signin,
+        home,
+        exceptions,
+        orders,
+        order_actions,
+        warehouse,
+        finance,
+        procurement,
+        leadership,
+    ):
         app.include_router(page.router)
 
     @app.middleware("http")
@@ -60,7 +93,7 @@ def create_app(
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _error: SignInRequired) -> Response:
-        if request.headers.get("X-Keel-Refresh"):
+        if request.headers.get(REFRESH_HEADER):
             return Response(status_code=401)  # the refreshing script reloads the whole page
         return RedirectResponse("/signin", status_code=303)
 

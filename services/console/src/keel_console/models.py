@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -38,3 +38,6 @@ class ConsoleSession(SQLModel, table=True):
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     last_seen_at: datetime = Field(sa_type=DateTime(timezone=True))
     expires_at: datetime = Field(index=True, sa_type=DateTime(timezone=True))  # the hard end
+    # Signed in through the company's provider: its access token, passed on to the services
+    # (the session ends when it does). None for a local password's session.
+    access_token: str | None = Field(default=None, sa_type=Text)

@@ -39,6 +39,7 @@ class SignedIn:
     username: str
     role: Role
     csrf_token: str
+    access_token: str | None = None  # the company provider's, when signed in there
 
     def csrf_matches(self, sent: str | None) -> bool:
         return sent is not None and hmac.compare_digest(sent, self.csrf_token)
@@ -49,10 +50,19 @@ def _digest(secret: str) -> str:
 
 
 async def start(
-    session: AsyncSession, *, username: str, role: str, rules: SessionRules, now: datetime
+    session: AsyncSession,
+    *,
+    username: str,
+    role: str,
+    rules: SessionRules,
+    now: datetime,
+    access_token: str | None = None,
+    token_expires_at: datetime | None = None,
 ) -> str:
-    """A new session for the person; returns the secret for the cookie (shown only once)."""
+    """A new session for the person (with the provider's access token, which ends it when it
+    expires); returns the secret for the cookie (shown only once)."""
     secret = secrets.token_urlsafe(32)
+    ends = now + rules.longest
     session.add(
         ConsoleSession(
             secret_hash=_digest(secret),
@@ -61,7 +71,8 @@ async def start(
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             last_seen_at=now,
-            expires_at=now + rules.longest,
+            expires_at=min(ends, token_expires_at) if token_expires_at else ends,
+            access_token=access_token,
         )
     )
     # Ended sessions go as new ones start, so the table holds only live ones and a few stale.
@@ -84,7 +95,12 @@ async def find(
     if now - as_utc(row.last_seen_at) >= TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
-    return SignedIn(username=row.username, role=Role(row.role), csrf_token=row.csrf_token)
+    return SignedIn(
+        username=row.username,
+        role=Role(row.role),
+        csrf_token=row.csrf_token,
+        access_token=row.access_token,
+    )
 
 
 async def end(session: AsyncSession, secret: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,33 @@ class Settings(BaseSettings):
     )
     auth_audience: str = Field(
         default="keel", validation_alias=AliasChoices("KEEL_AUTH_AUDIENCE", "auth_audience")
+    )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="the issuer's public keys (OIDC `jwks_uri`); empty: the stack's own keys",
+        validation_alias=AliasChoices("KEEL_AUTH_JWKS_URL", "auth_jwks_url"),
+    )
+    auth_algorithms: tuple[str, ...] = Field(
+        default=("EdDSA", "RS256"),
+        validation_alias=AliasChoices("KEEL_AUTH_ALGORITHMS", "auth_algorithms"),
+    )
+    auth_role_claim: str = Field(
+        default="role", validation_alias=AliasChoices("KEEL_AUTH_ROLE_CLAIM", "auth_role_claim")
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="the company's OpenID Connect provider (its issuer URL); set, people sign "
+        "in there instead of with a local password",
+    )
+    oidc_client_id: str = Field(default="keel-console", description="the console's client id")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="the console's client secret; unset for a public client"
+    )
+    oidc_scopes: str = Field(default="openid profile email")
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="the callback URL registered with the provider; unset: this console's "
+        "own /signin/oidc/callback as the browser reaches it",
     )
     session_idle_minutes: int = Field(
         default=30, ge=1, description="a session unused this long is over; sign in again"

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from keel_console import sessions
 from keel_console.backends import Services
+from keel_console.oidc import Provider
 from keel_console.sessions import SessionRules, SignedIn
 from keel_console.settings import Settings
 from keel_contracts.roles import Role
@@ -33,8 +34,12 @@ TEMPLATES.env.filters["short"] = short_id
 # The pages each role works in, first its home. A role sees only its own pages and buttons;
 # the services refuse anything else anyway, whatever a browser sends.
 PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
-    Role.OPERATIONS: (("Exceptions", "/exceptions"), ("Orders", "/orders")),
-    Role.CUSTOMER_SERVICE: (("Exceptions", "/exceptions"), ("Orders", "/orders")),
+    Role.OPERATIONS: (
+        ("Exceptions", "/exceptions"),
+        ("Orders", "/orders"),
+        ("KPIs", "/leadership"),
+    ),
+    Role.CUSTOMER_SERVICE: (("Orders", "/orders"), ("Exceptions", "/exceptions")),
     Role.FINANCE: (
         ("Refunds", "/finance"),
         ("Exceptions", "/exceptions"),
@@ -42,20 +47,29 @@ PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
         ("Orders", "/orders"),
     ),
     Role.LEADERSHIP: (
+        ("KPIs", "/leadership"),
         ("Exceptions", "/exceptions"),
         ("Orders", "/orders"),
         ("Refunds", "/finance"),
         ("Books", "/finance/books"),
+        ("Purchase orders", "/procurement"),
+        ("Suppliers", "/procurement/suppliers"),
     ),
     Role.ADMIN: (
         ("Exceptions", "/exceptions"),
+        ("KPIs", "/leadership"),
         ("Orders", "/orders"),
         ("Shipments", "/warehouse"),
         ("Refunds", "/finance"),
         ("Books", "/finance/books"),
+        ("Purchase orders", "/procurement"),
     ),
     Role.WAREHOUSE: (("Shipments", "/warehouse"),),
-    Role.PROCUREMENT: (),
+    Role.PROCUREMENT: (
+        ("Purchase orders", "/procurement"),
+        ("Suggestions", "/procurement/suggestions"),
+        ("Suppliers", "/procurement/suppliers"),
+    ),
 }
 
 
@@ -66,6 +80,7 @@ class Console:
     settings: Settings
     database: Database
     services: Services
+    provider: Provider | None = None  # the company's OIDC provider, when people sign in there
 
     @property
     def session_rules(self) -> SessionRules:
@@ -73,6 +88,9 @@ class Console:
             idle=timedelta(minutes=self.settings.session_idle_minutes),
             longest=timedelta(hours=self.settings.session_max_hours),
         )
+
+
+REFRESH_HEADER = "X-Keel-Refresh"
 
 
 class SignInRequired(Exception):
@@ -166,6 +184,12 @@ def render(
     )
 
 
+def page_or_rows(request: Request, page: str, rows: str) -> str:
+    """The template to answer with: a queue's rows alone when its page's script refreshes them
+    (the X-Keel-Refresh header, see static/console.js), else the whole page."""
+    return rows if request.headers.get(REFRESH_HEADER) else page
+
+
 def home_of(role: Role) -> str:
-    pages = PAGES.get(role, ())
-    return pages[0][1] if pages else "/welcome"
+    """A person's first page: the work waiting for their role."""
+    return PAGES[role][0][1]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from keel_finance import reconciliation, sales, service
 from keel_finance.context import FinanceDep
+from keel_finance.margins import service as margins
 from keel_finance.payments import service as payment_service
 from keel_finance.schemas import (
     InventoryReconciliation,
@@ -33,7 +34,7 @@ async def get_margins(finance: FinanceDep, since: SinceQuery = None) -> MarginsP
     """Revenue, cost of goods sold and margin per sales channel, from the journal entries
     posted since `since` (ISO 8601; all of them without it)."""
     async with finance.unit_of_work() as uow:
-        return await service.margins(uow=uow, since=since)
+        return await margins.by_channel(uow=uow, since=since)
 
 
 @router.get("/journal")

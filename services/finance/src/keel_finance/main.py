@@ -14,10 +14,12 @@ from keel_finance.checks import INVARIANTS
 from keel_finance.context import FinanceContext
 from keel_finance.handlers import handlers
 from keel_finance.inventory_client import InventoryClient
+from keel_finance.margins import service as margins
 from keel_finance.payments import PaymentProvider
 from keel_finance.permissions import PERMISSIONS
 from keel_finance.settings import Settings
 from keel_kit.app import create_service_app
+from keel_kit.kpi_series import kpi_router
 from keel_kit.replicas import replica_router
 from keel_kit.signing import ServiceCredentials
 
@@ -43,7 +45,7 @@ def create_app(
     return create_service_app(
         context,
         handlers=handlers,
-        routers=[router, replica_router()],
+        routers=[router, replica_router(), kpi_router(margins.report)],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="The double-entry journal, valuation and payments.",

@@ -2,21 +2,25 @@
 Finance's data is for finance and leadership."""
 
 from keel_contracts.roles import Role
-from keel_kit import replicas
+from keel_kit import kpi_series, replicas
 from keel_kit.access import roles, table
 
 FINANCE_READERS = roles(Role.FINANCE, read=True)
 
-PERMISSIONS = replicas.PERMISSIONS | table(
-    ("GET", path, FINANCE_READERS)
-    for path in (
-        "/v1/trial-balance",
-        "/v1/margins",
-        "/v1/journal",
-        "/v1/payments/{order_id}",
-        "/v1/valuation",
-        "/v1/valuation/{sku}",
-        "/v1/sales",
-        "/v1/reconciliation/inventory",
+PERMISSIONS = (
+    replicas.PERMISSIONS
+    | kpi_series.PERMISSIONS
+    | table(
+        ("GET", path, FINANCE_READERS)
+        for path in (
+            "/v1/trial-balance",
+            "/v1/margins",
+            "/v1/journal",
+            "/v1/payments/{order_id}",
+            "/v1/valuation",
+            "/v1/valuation/{sku}",
+            "/v1/sales",
+            "/v1/reconciliation/inventory",
+        )
     )
 )

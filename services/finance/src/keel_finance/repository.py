@@ -1,27 +1,21 @@
 """Every finance query lives here."""
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, union_all
+from sqlalchemy import func, or_, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_finance.domain import (
-    COST_OF_GOODS_SOLD,
     INVENTORY,
-    SALES_RETURNS,
-    SALES_REVENUE,
-    SHIPPING_INCOME,
 )
 from keel_finance.models import (
     ISSUED_STOCK,
     RETURNED_STOCK,
     JournalEntry,
     JournalLine,
-    OrderChannel,
     Payment,
     Refund,
     ReturnedStock,
@@ -30,9 +24,6 @@ from keel_finance.models import (
 from keel_kit import staged
 from keel_kit.db import upsert_insert
 from keel_kit.tables import utcnow
-
-# Sales returns is contra-revenue: its debits (refunds) reduce a channel's revenue.
-REVENUE_ACCOUNTS = (SALES_REVENUE, SHIPPING_INCOME, SALES_RETURNS)
 
 
 async def entries_for_source(
@@ -61,35 +52,6 @@ async def entries_for_source(
         ).all()
         result.append((entry, lines))
     return result
-
-
-async def margins_by_channel(
-    session: AsyncSession, *, since: datetime | None = None
-) -> list[tuple[str, str, Decimal, Decimal]]:
-    """(channel, currency, revenue, cost of goods sold) from the journal, for orders of known
-    channel, per currency their entries were posted in, counting the entries posted since
-    `since` if given."""
-    revenue = case(
-        (col(JournalLine.account).in_(REVENUE_ACCOUNTS), JournalLine.credit - JournalLine.debit),
-        else_=0,
-    )
-    cost = case(
-        (col(JournalLine.account) == COST_OF_GOODS_SOLD, JournalLine.debit - JournalLine.credit),
-        else_=0,
-    )
-    query = (
-        select(OrderChannel.channel, JournalEntry.currency, func.sum(revenue), func.sum(cost))
-        .join(JournalEntry, col(JournalEntry.order_id) == OrderChannel.order_id)
-        .join(JournalLine, col(JournalLine.entry_id) == JournalEntry.entry_id)
-        .group_by(col(OrderChannel.channel), col(JournalEntry.currency))
-        .order_by(col(OrderChannel.channel), col(JournalEntry.currency))
-    )
-    if since is not None:
-        query = query.where(col(JournalEntry.posted_at) >= since)
-    rows = (await session.exec(query)).all()
-    return [
-        (channel, currency, Decimal(r or 0), Decimal(c or 0)) for channel, currency, r, c in rows
-    ]
 
 
 async def totals_by_account(session: AsyncSession) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:

@@ -24,11 +24,9 @@ from keel_finance.models import (
 )
 from keel_finance.schemas import (
     AccountBalance,
-    ChannelMargin,
     CurrencyTrialBalance,
     JournalEntryPublic,
     JournalLinePublic,
-    MarginsPublic,
     StockValuationPage,
     StockValuationPublic,
     TrialBalance,
@@ -38,8 +36,6 @@ from keel_kit.handlers import PermanentError
 from keel_kit.problems import NotFound
 
 log = logging.getLogger(__name__)
-
-PERCENT_PLACES = Decimal("0.01")  # a margin's share of revenue, in percent: a ratio, not money
 
 
 async def post_entry(
@@ -307,25 +303,6 @@ def _valuation_public(row: StockValuation) -> StockValuationPublic:
 def remember_channel(*, uow: Work, event: OrderPlaced) -> None:
     # Staged for one bulk insert with the batch's others: nothing reads it back before then.
     staged.stage(uow.session, ORDER_CHANNEL, {"order_id": event.order_id, "channel": event.channel})
-
-
-async def margins(*, uow: Work, since: datetime | None = None) -> MarginsPublic:
-    rows = await repository.margins_by_channel(uow.session, since=since)
-    channels = []
-    for channel, currency, revenue, cost in rows:
-        margin = revenue - cost
-        percent = (margin / revenue * 100).quantize(PERCENT_PLACES) if revenue else domain.ZERO
-        channels.append(
-            ChannelMargin(
-                channel=channel,
-                currency=currency,
-                revenue=money.shown(revenue, currency),
-                cost_of_goods=money.shown(cost, currency),
-                margin=money.shown(margin, currency),
-                margin_percent=percent,
-            )
-        )
-    return MarginsPublic(channels=channels)
 
 
 async def trial_balance(*, uow: Work) -> TrialBalance:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from keel_inventory import models  # noqa: F401  (registers the tables)
+from keel_inventory import kpi_report, models  # noqa: F401  (registers the tables)
 from keel_inventory.api import router
 from keel_inventory.checks import INVARIANTS
 from keel_inventory.context import InventoryContext
@@ -13,6 +13,7 @@ from keel_inventory.permissions import PERMISSIONS
 from keel_inventory.reservations import expire_reservations
 from keel_inventory.settings import Settings
 from keel_kit.app import create_service_app
+from keel_kit.kpi_series import kpi_router
 from keel_kit.periodic import PeriodicJob
 
 
@@ -21,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         InventoryContext.create(settings),
         handlers=handlers,
-        routers=[router],
+        routers=[router, kpi_router(kpi_report.report)],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Item master, locations, the stock movement ledger, balances and reservations.",
@@ -31,6 +32,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 name="expire-reservations",
                 every=settings.reservation_expiry_every_seconds,
                 run=expire_reservations,
-            )
+            ),
+            PeriodicJob(
+                name="record-oversell-check",
+                every=settings.oversell_check_every_seconds,
+                run=kpi_report.record_oversell_check,
+            ),
         ],
     )

@@ -171,3 +171,16 @@ class ReturnStockStep(SQLModel, table=True):
     location_id: str = Field(max_length=64)
     quantity: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class OversellCheck(SQLModel, table=True):
+    """A count of the oversold units (reserved beyond sellable, over every location), kept each
+    time a periodic check makes it: the oversell rate over time rests on these, zeros included,
+    which also show that the check ran."""
+
+    __tablename__ = "oversell_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checked_at: datetime = Field(index=True, sa_type=DateTime(timezone=True))
+    oversold_units: int
+    locations: int

@@ -1,6 +1,7 @@
 """Who may use each of the inventory service's routes (admin may use all; see keel_kit.access)."""
 
 from keel_contracts.roles import Role
+from keel_kit import kpi_series
 from keel_kit.access import roles, table
 
 STOCK_READERS = roles(
@@ -12,7 +13,7 @@ STOCK_READERS = roles(
     read=True,
 )
 
-PERMISSIONS = table(
+PERMISSIONS = kpi_series.PERMISSIONS | table(
     [
         ("POST", "/v1/items", roles(Role.OPERATIONS, Role.PROCUREMENT)),
         ("POST", "/v1/locations", roles(Role.OPERATIONS)),

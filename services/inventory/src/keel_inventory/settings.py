@@ -21,3 +21,9 @@ class Settings(ServiceSettings):
     reservation_expiry_batch_size: int = Field(
         default=500, ge=1, le=10_000, description="most reservations expired per run"
     )
+    oversell_check_every_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="how often the oversold units are counted and the count kept (the "
+        "leadership chart's oversell rate)",
+    )

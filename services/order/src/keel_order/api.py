@@ -10,6 +10,7 @@ from keel_kit.problems import DomainError
 from keel_kit.query import CursorQuery
 from keel_order import intake, service
 from keel_order.context import OrderDep
+from keel_order.domain import Status
 from keel_order.schemas import (
     BatchAccepted,
     CancelRequest,
@@ -20,6 +21,7 @@ from keel_order.schemas import (
     OrderBatch,
     OrderCreate,
     OrderPublic,
+    OrdersPage,
     ShippedOrdersPage,
 )
 
@@ -88,6 +90,33 @@ async def place_orders(
     """
     async with orders.unit_of_work() as uow:
         return await intake.place_orders(uow=uow, cmd=body, caller=principal)
+
+
+@router.get("/orders")
+async def search_orders(
+    orders: OrderDep,
+    principal: PrincipalDep,
+    external_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    customer_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    status: Status | None = None,
+    channel: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+) -> OrdersPage:
+    """Orders matching every filter given (a channel's external id, a customer, a status, a
+    channel), the newest first; pass `next_cursor` back as `cursor` for more. A signed channel
+    finds its own orders only."""
+    async with orders.unit_of_work() as uow:
+        return await service.search_orders(
+            uow=uow,
+            viewer=principal,
+            external_id=external_id,
+            customer_id=customer_id,
+            status=status,
+            channel=channel,
+            limit=limit,
+            cursor=cursor,
+        )
 
 
 @router.get("/orders/{order_id}")

@@ -9,6 +9,7 @@ from fastapi import Depends
 from keel_kit.context import ServiceContext, UnitOfWork, service_context
 from keel_order.domain import RULES, RuleSet
 from keel_order.kpis import OrderKpis
+from keel_order.notifications.port import CustomerNotifier, RecordingNotifier
 from keel_order.settings import Settings
 
 
@@ -19,6 +20,8 @@ class OrderContext(ServiceContext):
     validation_timeout: timedelta
     rules: RuleSet = RULES  # the caps and fraud score every new order is judged by
     kpis: OrderKpis = field(default_factory=OrderKpis)
+    # How messages reach customers; the built-in one only records (notifications.port).
+    notifier: CustomerNotifier = field(default_factory=RecordingNotifier)
 
 
 OrderDep = Annotated[OrderContext, Depends(service_context)]

@@ -10,6 +10,7 @@ from keel_contracts.events import (
     PaymentAuthorized,
     PaymentDeclined,
     PaymentHeld,
+    PaymentRefunded,
     PurchaseOrderDelayed,
     ShipmentCancelled,
     ShipmentCreated,
@@ -23,6 +24,7 @@ from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.replicas import replicate_items
 from keel_order import repository, saga, shipping, supplier_delays
 from keel_order.context import OrderContext
+from keel_order.notifications import service as notifications
 
 ABOUT_AN_ORDER = (
     StockReserved,
@@ -108,3 +110,8 @@ async def on_shipment_cancelled(ctx: Ctx, event: ShipmentCancelled) -> None:
 @handlers.on(PurchaseOrderDelayed)
 async def on_purchase_order_delayed(ctx: Ctx, event: PurchaseOrderDelayed) -> None:
     await supplier_delays.on_purchase_order_delayed(uow=ctx, event=event)
+
+
+@handlers.on(PaymentRefunded)
+async def on_payment_refunded(ctx: Ctx, event: PaymentRefunded) -> None:
+    await notifications.on_refunded(uow=ctx, event=event)

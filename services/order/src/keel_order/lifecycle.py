@@ -22,6 +22,7 @@ from keel_order import domain, repository
 from keel_order.context import Work
 from keel_order.domain import BackorderPolicy, PaymentState, Resolution, Status, StockState
 from keel_order.models import Order, OrderEvent, OrderHold, core_table
+from keel_order.notifications import service as notifications
 
 # Where an order waits for its answers (and a person): it confirms from any of them.
 WAITING = frozenset({Status.VALIDATING, Status.BACKORDERED, Status.ON_HOLD})
@@ -38,6 +39,7 @@ def move(uow: Work, order: Order, target: Status, reason: str) -> None:
     uow.session.add(order)
     history = {"order_id": order.order_id, "status": target.value, "reason": reason, "at": now}
     staged.stage(uow.session, core_table(OrderEvent), history)
+    notifications.on_status(uow, order, target)
 
 
 def open_hold(order: Order, hold: domain.Hold, *, now: datetime) -> None:

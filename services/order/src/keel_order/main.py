@@ -6,10 +6,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from keel_kit.app import create_service_app
+from keel_kit.kpi_series import kpi_router
 from keel_kit.periodic import PeriodicJob
 from keel_kit.replicas import replica_router
 from keel_order import (
     checks,
+    kpi_report,
     models,  # noqa: F401  (registers the tables)
     partners,
     saga,
@@ -18,6 +20,8 @@ from keel_order.api import router
 from keel_order.context import OrderContext
 from keel_order.handlers import handlers
 from keel_order.holds.api import router as holds_router
+from keel_order.notifications import service as notifications
+from keel_order.notifications.api import router as notifications_router
 from keel_order.permissions import PERMISSIONS
 from keel_order.settings import Settings
 
@@ -30,7 +34,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         context,
         handlers=handlers,
-        routers=[router, holds_router, partners.router, replica_router()],
+        routers=[
+            router,
+            holds_router,
+            notifications_router,
+            partners.router,
+            replica_router(),
+            kpi_router(kpi_report.report),
+        ],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Orders and lines, sales channels, customer accounts and the order saga.",
@@ -38,5 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         periodic=[
             PeriodicJob(name="release-delayed-orders", every=1.0, run=saga.release_delayed),
             PeriodicJob(name="hold-stuck-validations", every=10.0, run=saga.hold_stuck_validations),
+            PeriodicJob(
+                name="send-customer-notifications", every=2.0, run=notifications.send_unsent
+            ),
         ],
     )

@@ -47,7 +47,7 @@ class Order(SQLModel, table=True):
 
     order_id: str = Field(primary_key=True, max_length=36)
     channel: str = Field(foreign_key="channel.channel_id", max_length=64)
-    external_id: str = Field(max_length=100)
+    external_id: str = Field(index=True, max_length=100)  # found by itself in a search
     customer_id: str = Field(index=True, max_length=100)
     currency: str = Field(max_length=3)
     goods_total: Decimal = Field(sa_type=Numeric(18, 2))
@@ -139,6 +139,21 @@ class OrderShipment(SQLModel, table=True):
     order_id: str = Field(foreign_key="sales_order.order_id", index=True, max_length=36)
     location_id: str = Field(max_length=64)
     status: str = Field(max_length=20)  # a domain.ShipmentStatus
+
+
+class CustomerNotification(SQLModel, table=True):
+    """A message to the customer about their order, recorded when the change it tells of
+    commits; `sent_at` is set once the notification port has taken it."""
+
+    __tablename__ = "customer_notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(index=True, max_length=36)
+    customer_id: str = Field(max_length=100)
+    kind: str = Field(max_length=20)
+    message: str = Field(max_length=500)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, index=True, sa_type=DateTime(timezone=True))
 
 
 def core_table(model: type[SQLModel]) -> Table:

@@ -1,7 +1,7 @@
 """Who may use each of the order service's routes (admin may use all; see keel_kit.access)."""
 
 from keel_contracts.roles import Role
-from keel_kit import replicas
+from keel_kit import kpi_series, replicas
 from keel_kit.access import roles, table
 from keel_order import partners
 
@@ -14,6 +14,7 @@ HOLD_RESOLVERS = roles(Role.OPERATIONS, Role.CUSTOMER_SERVICE, Role.FINANCE)
 
 PERMISSIONS = (
     replicas.PERMISSIONS
+    | kpi_series.PERMISSIONS
     | partners.PERMISSIONS
     | table(
         [
@@ -22,6 +23,18 @@ PERMISSIONS = (
             ("GET", "/v1/channels", roles(Role.OPERATIONS, Role.CUSTOMER_SERVICE, read=True)),
             ("POST", "/v1/orders", CHANNEL_ORDERS),
             ("POST", "/v1/orders/batch", CHANNEL_ORDERS),
+            (
+                "GET",
+                "/v1/orders",
+                roles(
+                    Role.OPERATIONS, Role.CUSTOMER_SERVICE, Role.FINANCE, Role.CHANNEL, read=True
+                ),
+            ),
+            (
+                "GET",
+                "/v1/orders/{order_id}/notifications",
+                roles(Role.CUSTOMER_SERVICE, Role.OPERATIONS, read=True),
+            ),
             (
                 "GET",
                 "/v1/orders/{order_id}",

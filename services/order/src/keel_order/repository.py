@@ -266,3 +266,29 @@ async def earned_orders(
         query = query.where(col(Order.order_id) > cursor)
     rows = await session.exec(query.order_by(col(Order.order_id)).limit(limit + 1))
     return [EarnedOrder(oid, currency, goods + shipping) for oid, currency, goods, shipping in rows]
+
+
+async def search_orders(
+    session: AsyncSession,
+    *,
+    external_id: str | None,
+    customer_id: str | None,
+    status: str | None,
+    channel: str | None,
+    before: str | None,
+    limit: int,
+) -> Sequence[Order]:
+    """Orders matching every filter given, the newest first (order ids are UUIDv7s, which sort
+    by time), from before the order id `before`."""
+    query = select(Order)
+    for column, value in (
+        (Order.external_id, external_id),
+        (Order.customer_id, customer_id),
+        (Order.status, status),
+        (Order.channel, channel),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if before is not None:
+        query = query.where(col(Order.order_id) < before)
+    return (await session.exec(query.order_by(col(Order.order_id).desc()).limit(limit))).all()

@@ -14,6 +14,7 @@ from keel_contracts.limits import (
     check_total,
     check_units_per_sku,
 )
+from keel_contracts.times import UtcDatetime
 from keel_contracts.values import Currency, Sku
 from keel_kit.schemas import RequestBody
 from keel_order.domain import BackorderPolicy
@@ -200,10 +201,14 @@ class HistoryEntry(BaseModel):
 
 
 class OrderPublic(BaseModel):
+    """One order; `cancellable` says whether a cancellation would be taken now."""
+
     order_id: str
     channel: str
     external_id: str
+    customer_id: str
     status: str
+    cancellable: bool
     currency: str
     total: Decimal
     rule_set_version: str
@@ -211,6 +216,24 @@ class OrderPublic(BaseModel):
     lines: list[LinePublic]
     holds: list[HoldPublic]
     history: list[HistoryEntry]
+
+
+class OrderSummary(BaseModel):
+    """An order as a search lists it; `GET /v1/orders/{order_id}` has the rest."""
+
+    order_id: str
+    channel: str
+    external_id: str
+    customer_id: str
+    status: str
+    currency: str
+    total: Decimal
+    created_at: UtcDatetime
+
+
+class OrdersPage(BaseModel):
+    items: list[OrderSummary]
+    next_cursor: str | None  # null at the end
 
 
 class CancelRequest(RequestBody):

@@ -21,6 +21,8 @@ from keel_order.schemas import (
     LinePublic,
     OrderAccepted,
     OrderPublic,
+    OrdersPage,
+    OrderSummary,
     ShippedOrderPublic,
     ShippedOrdersPage,
 )
@@ -116,7 +118,9 @@ async def view_order(*, uow: Work, order_id: str, viewer: Principal) -> OrderPub
         order_id=order.order_id,
         channel=order.channel,
         external_id=order.external_id,
+        customer_id=order.customer_id,
         status=order.status,
+        cancellable=Status(order.status) in domain.CANCELLABLE,
         currency=order.currency,
         total=money.shown(order.total, order.currency),
         rule_set_version=order.rule_set_version,
@@ -152,6 +156,48 @@ async def shipped_orders(*, uow: Work, cursor: str | None, limit: int) -> Shippe
         ],
         next_cursor=page[-1].order_id if len(rows) > limit else None,
     )
+
+
+async def search_orders(
+    *,
+    uow: Work,
+    viewer: Principal,
+    external_id: str | None,
+    customer_id: str | None,
+    status: Status | None,
+    channel: str | None,
+    limit: int,
+    cursor: str | None,
+) -> OrdersPage:
+    """One page of the orders matching every filter given, the newest first; a signed channel
+    searches its own orders only."""
+    own = partner_id(viewer, Role.CHANNEL)
+    if own is not None and channel not in (None, own):
+        return OrdersPage(items=[], next_cursor=None)  # another channel's: none for it
+    found = await repository.search_orders(
+        uow.session,
+        external_id=external_id,
+        customer_id=customer_id,
+        status=status,
+        channel=own or channel,
+        before=cursor,
+        limit=limit + 1,  # one more tells whether another page follows
+    )
+    items = [
+        OrderSummary(
+            order_id=o.order_id,
+            channel=o.channel,
+            external_id=o.external_id,
+            customer_id=o.customer_id,
+            status=o.status,
+            currency=o.currency,
+            total=money.shown(o.total, o.currency),
+            created_at=o.created_at,
+        )
+        for o in found[:limit]
+    ]
+    next_cursor = items[-1].order_id if len(found) > limit else None
+    return OrdersPage(items=items, next_cursor=next_cursor)
 
 
 def _visible_to(principal: Principal, channel: str) -> bool:

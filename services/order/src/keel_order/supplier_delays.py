@@ -17,6 +17,7 @@ from keel_order import domain, lifecycle, repository
 from keel_order.context import Work
 from keel_order.domain import HoldType
 from keel_order.models import REFERENCE_LENGTH, Order, OrderHold
+from keel_order.notifications import service as notifications
 
 
 async def on_purchase_order_delayed(*, uow: Work, event: PurchaseOrderDelayed) -> None:
@@ -41,6 +42,7 @@ async def on_purchase_order_delayed(*, uow: Work, event: PurchaseOrderDelayed) -
             lifecycle.open_hold(order, notice, now=now)
         else:
             lifecycle.renew_hold(known, notice, now=now)
+        notifications.on_delay(uow, order, event.expected_at.date().isoformat())
         uow.session.add(order)
 
 

@@ -9,12 +9,14 @@ from keel_kit.idempotency import IdempotencyKey, idempotent
 from keel_kit.query import CursorQuery
 from keel_procurement import (
     purchase_order_drafts,
+    purchase_order_views,
     purchase_orders,
     replenishment,
     replenishment_runs,
     service,
 )
 from keel_procurement.context import ProcurementDep
+from keel_procurement.domain import Status
 from keel_procurement.schemas import (
     ApprovalCreate,
     CancelRequest,
@@ -26,6 +28,7 @@ from keel_procurement.schemas import (
     PolicyPut,
     PurchaseOrderCreate,
     PurchaseOrderPublic,
+    PurchaseOrdersPage,
     ReceiptCreate,
     ReceiptPublic,
     ReplenishmentRunCreate,
@@ -34,6 +37,7 @@ from keel_procurement.schemas import (
     SuggestionsPage,
     SupplierCreate,
     SupplierPublic,
+    SuppliersPage,
 )
 
 router = APIRouter(prefix="/v1", tags=["procurement"])
@@ -56,6 +60,18 @@ async def create_supplier(
         cmd=body,
         actor=principal,
     )
+
+
+@router.get("/suppliers")
+async def list_suppliers(
+    procurement: ProcurementDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: CursorQuery = None,
+) -> SuppliersPage:
+    """Suppliers by id, each with what its purchase orders measured of it (lead time, on-time
+    rate, fill rate); pass `next_cursor` back as `cursor` for more."""
+    async with procurement.unit_of_work() as uow:
+        return await service.suppliers_page(uow=uow, limit=limit, cursor=cursor)
 
 
 @router.get("/suppliers/{supplier_id}")
@@ -106,6 +122,21 @@ async def create_purchase_order(
         cmd=body,
         created_by=principal.subject,
     )
+
+
+@router.get("/purchase-orders")
+async def list_purchase_orders(
+    procurement: ProcurementDep,
+    status: Status = Status.DRAFT,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: CursorQuery = None,
+) -> PurchaseOrdersPage:
+    """Purchase orders in one status, the oldest first: by default the drafts waiting for their
+    approvals. Each shows its approvals so far and how many it needs."""
+    async with procurement.unit_of_work() as uow:
+        return await purchase_order_views.purchase_orders_page(
+            uow.session, status=status, limit=limit, cursor=cursor
+        )
 
 
 @router.get("/purchase-orders/{po_id}")

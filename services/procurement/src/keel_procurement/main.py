@@ -5,9 +5,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from keel_kit.app import create_service_app
+from keel_kit.kpi_series import kpi_router
 from keel_kit.periodic import PeriodicJob
 from keel_kit.replicas import replica_router
 from keel_procurement import (
+    kpi_report,
     models,  # noqa: F401  (registers the tables)
     replenishment,
 )
@@ -26,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         context,
         handlers=handlers,
-        routers=[router, replica_router()],
+        routers=[router, replica_router(), kpi_router(kpi_report.report)],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Suppliers, demand, replenishment, purchase orders and receipts.",

@@ -10,7 +10,7 @@ from keel_contracts import money
 from keel_contracts.events import PurchaseOrderLine as EventLine
 from keel_procurement import repository
 from keel_procurement.models import PurchaseOrder, PurchaseOrderLine
-from keel_procurement.schemas import LinePublic, PurchaseOrderPublic
+from keel_procurement.schemas import LinePublic, PurchaseOrderPublic, PurchaseOrdersPage
 
 
 async def view_of(
@@ -45,6 +45,20 @@ def public(
             for line in lines
         ],
         approvers=approvers,
+    )
+
+
+async def purchase_orders_page(
+    session: AsyncSession, *, status: str, limit: int, cursor: str | None
+) -> PurchaseOrdersPage:
+    """One page of the purchase orders in `status`, the oldest first, each with its lines and
+    who approved it so far."""
+    found = await repository.purchase_orders_in(
+        session, status=status, after=cursor, limit=limit + 1
+    )
+    items = [await view_of(session, po) for po in found[:limit]]
+    return PurchaseOrdersPage(
+        items=items, next_cursor=items[-1].po_id if len(found) > limit else None
     )
 
 

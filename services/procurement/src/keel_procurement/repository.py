@@ -220,3 +220,22 @@ async def suggestions_of_run(
         ).limit(limit)
     )
     return rows.all()
+
+
+async def purchase_orders_in(
+    session: AsyncSession, *, status: str, after: str | None, limit: int
+) -> Sequence[PurchaseOrder]:
+    """Purchase orders in one status, the oldest first (ids are UUIDv7s, which sort by time),
+    from after the id `after`."""
+    query = select(PurchaseOrder).where(PurchaseOrder.status == status)
+    if after is not None:
+        query = query.where(col(PurchaseOrder.po_id) > after)
+    return (await session.exec(query.order_by(col(PurchaseOrder.po_id)).limit(limit))).all()
+
+
+async def suppliers(session: AsyncSession, *, after: str | None, limit: int) -> Sequence[Supplier]:
+    """Suppliers by id, from after the id `after`."""
+    query = select(Supplier)
+    if after is not None:
+        query = query.where(col(Supplier.supplier_id) > after)
+    return (await session.exec(query.order_by(col(Supplier.supplier_id)).limit(limit))).all()

@@ -271,6 +271,16 @@ class ReplenishmentRunsPage(BaseModel):
     next_cursor: str | None  # null at the end
 
 
+class SuppliersPage(BaseModel):
+    items: list[SupplierPublic]
+    next_cursor: str | None  # null at the end
+
+
+class PurchaseOrdersPage(BaseModel):
+    items: list[PurchaseOrderPublic]
+    next_cursor: str | None  # null at the end
+
+
 class SuggestionsPage(BaseModel):
     items: list[SuggestionPublic]
     next_cursor: str | None  # null at the end

@@ -5,6 +5,8 @@ decides what gets ordered from whom."""
 from decimal import Decimal
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from keel_contracts.roles import Role
 from keel_kit import audit
 from keel_kit.identity import Principal
@@ -12,7 +14,13 @@ from keel_kit.problems import Conflict, DomainError, NotFound
 from keel_procurement import domain, references, repository
 from keel_procurement.context import Work
 from keel_procurement.models import ReplenishmentPolicy, Supplier
-from keel_procurement.schemas import PolicyPublic, PolicyPut, SupplierCreate, SupplierPublic
+from keel_procurement.schemas import (
+    PolicyPublic,
+    PolicyPut,
+    SupplierCreate,
+    SupplierPublic,
+    SuppliersPage,
+)
 
 SERVICE_LEVEL_PLACES = Decimal("0.0001")  # ReplenishmentPolicy.service_level is Numeric(5, 4)
 
@@ -37,10 +45,23 @@ async def register_supplier(*, uow: Work, cmd: SupplierCreate, actor: Principal)
 
 async def view_supplier(*, uow: Work, supplier_id: str) -> SupplierPublic:
     """The supplier with its delivery and fill record measured from its own purchase orders."""
-    session = uow.session
-    supplier = await repository.get_supplier(session, supplier_id)
+    supplier = await repository.get_supplier(uow.session, supplier_id)
     if supplier is None:
         raise NotFound(f"unknown supplier {supplier_id}")
+    return await _measured(uow.session, supplier)
+
+
+async def suppliers_page(*, uow: Work, limit: int, cursor: str | None) -> SuppliersPage:
+    """One page of the suppliers by id, each with its measured record (its scorecard)."""
+    found = await repository.suppliers(uow.session, after=cursor, limit=limit + 1)
+    items = [await _measured(uow.session, supplier) for supplier in found[:limit]]
+    return SuppliersPage(
+        items=items, next_cursor=items[-1].supplier_id if len(found) > limit else None
+    )
+
+
+async def _measured(session: AsyncSession, supplier: Supplier) -> SupplierPublic:
+    supplier_id = supplier.supplier_id
     record = domain.delivery_record(
         await repository.arrivals(session, supplier_id), supplier.lead_time_days
     )

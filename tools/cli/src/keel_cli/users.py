@@ -3,13 +3,17 @@
 They live in the console's own database (`.keel/data/console.db`, or
 `KEEL_CONSOLE_DATABASE_URL`); the console need not be running. In production people sign in
 through the company's identity provider instead.
+
+The console's modules are imported by each command, not with this module: importing them
+registers the console's tables in SQLModel's shared metadata, and `keel migrations-new` must
+see only the service's own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,18 +22,23 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_cli import stack
-from keel_console import accounts
-from keel_console.db import open_database
-from keel_console.models import ConsoleSession, ConsoleUser
-from keel_console.settings import Settings
 from keel_contracts.roles import STAFF_ROLES, Role
+
+if TYPE_CHECKING:
+    from keel_console.models import ConsoleUser
+    from keel_kit.db import Database
 
 app = typer.Typer(help="People who sign in to the console (local passwords).")
 console = Console()
 
 
-def _database_url() -> str:
-    return Settings(state_dir=stack.default_state_dir() / "data").resolved_database_url()
+async def _database() -> Database:
+    """The console's database, migrated (the console need not have run yet)."""
+    from keel_console.db import open_database
+    from keel_console.settings import Settings
+
+    settings = Settings(state_dir=stack.default_state_dir() / "data")
+    return await open_database(settings.resolved_database_url())
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -40,6 +49,8 @@ def _read_password(from_stdin: bool) -> str:
 
 
 async def _end_sessions(session: AsyncSession, name: str) -> None:
+    from keel_console.models import ConsoleSession
+
     await session.exec(delete(ConsoleSession).where(col(ConsoleSession.username) == name))
 
 
@@ -56,15 +67,14 @@ def add(
     if role not in STAFF_ROLES:
         raise typer.BadParameter("a person's role", param_hint="--role")
     password = _read_password(password_stdin)
+    from keel_console import accounts
 
     async def run() -> bool:
-        database = await open_database(_database_url())
+        database = await _database()
         try:
             async with database.transaction() as session:
                 added = await accounts.set_user(session, name, role, password)
-                await session.exec(
-                    delete(ConsoleSession).where(col(ConsoleSession.username) == name)
-                )
+                await _end_sessions(session, name)
                 return added
         finally:
             await database.dispose()
@@ -81,9 +91,10 @@ def add(
 @app.command("list")
 def list_users() -> None:
     """Everyone who may sign in with a password, and their role."""
+    from keel_console.models import ConsoleUser
 
     async def run() -> list[ConsoleUser]:
-        database = await open_database(_database_url())
+        database = await _database()
         try:
             async with database.transaction() as session:
                 found = await session.exec(select(ConsoleUser).order_by(col(ConsoleUser.username)))
@@ -100,14 +111,13 @@ def list_users() -> None:
 @app.command("remove")
 def remove(name: str) -> None:
     """Take a person's password away and end their sessions."""
+    from keel_console.models import ConsoleUser
 
     async def run() -> int:
-        database = await open_database(_database_url())
+        database = await _database()
         try:
             async with database.transaction() as session:
-                await session.exec(
-                    delete(ConsoleSession).where(col(ConsoleSession.username) == name)
-                )
+                await _end_sessions(session, name)
                 gone = await session.exec(
                     delete(ConsoleUser).where(col(ConsoleUser.username) == name)
                 )

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from keel_console.backends import Refused
 from keel_console.sessions import SignedIn
-from keel_console.web import ConsoleDep, FormDep, NotYours, render, role_in
+from keel_console.web import ConsoleDep, FormDep, NotYours, page_or_rows, render, role_in
 from keel_contracts.exception_queue import ExceptionItem
 from keel_contracts.roles import Role
 
@@ -109,7 +109,7 @@ async def exceptions(
     exception_id: Annotated[str | None, Query(pattern=EXCEPTION_ID)] = None,
 ) -> Response:
     rows, next_cursor, problems = await _page(console, person, status, cursor)
-    template = "_exceptions.html" if request.headers.get("X-Keel-Refresh") else "exceptions.html"
+    template = page_or_rows(request, "exceptions.html", "_exceptions.html")
     done = NOTICES[notice].format(id=exception_id) if notice and exception_id else None
     return render(
         request,
@@ -147,7 +147,7 @@ async def act(
             request,
             "exceptions.html",
             person,
-            status_code=refused.status if 400 <= refused.status < 500 else 502,
+            status_code=refused.page_status,
             rows=rows,
             status="open",
             next_cursor=next_cursor,

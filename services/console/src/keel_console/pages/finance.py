@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from keel_console.backends import Refused
 from keel_console.sessions import SignedIn
-from keel_console.web import ConsoleDep, FormDep, NotYours, render, role_in, short_id
+from keel_console.web import ConsoleDep, FormDep, NotYours, page_or_rows, render, role_in, short_id
 from keel_contracts.roles import Role
 
 router = APIRouter()
@@ -26,10 +26,8 @@ async def _read(
     console: Any, person: SignedIn, service: str, path: str, params: dict[str, Any] | None = None
 ) -> tuple[Any, str | None]:
     """A service's answer, or None and what it said instead."""
-    try:
-        return await console.services.get(person, service, path, params), None
-    except Refused as refused:
-        return None, f"{service}: {refused.detail}"
+    answer, refused = await console.services.read(person, service, path, params)
+    return answer, f"{service}: {refused.detail}" if refused else None
 
 
 async def _refunds_page(
@@ -44,7 +42,7 @@ async def _refunds_page(
 ) -> Response:
     params = {"status": "pending_approval", "cursor": cursor}
     page, read_error = await _read(console, person, "returns", "/v1/refunds", params)
-    template = "_refunds.html" if request.headers.get("X-Keel-Refresh") else "finance.html"
+    template = page_or_rows(request, "finance.html", "_refunds.html")
     return render(
         request,
         template,
@@ -94,7 +92,7 @@ async def approve(
             console,
             person,
             error=f"approve {short_id(refund_id)}: {refused.detail}",
-            status_code=refused.status if 400 <= refused.status < 500 else 502,
+            status_code=refused.page_status,
         )
     return RedirectResponse(f"/finance?approved={refund_id}", status_code=303)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
-from keel_console.web import PersonDep, home_of, render
+from keel_console.web import PersonDep, home_of
 
 router = APIRouter()
 
@@ -13,9 +13,3 @@ router = APIRouter()
 @router.get("/")
 async def home(person: PersonDep) -> Response:
     return RedirectResponse(home_of(person.role), status_code=303)
-
-
-@router.get("/welcome")
-async def welcome(request: Request, person: PersonDep) -> Response:
-    """A role whose pages the console does not have yet: say so plainly."""
-    return render(request, "welcome.html", person)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,17 +24,33 @@ router = APIRouter()
 SIGNIN_COOKIE = "keel_console_signin"
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    """A cookie no script can read and no other site can send: HttpOnly, SameSite=Strict, and
-    Secure over https."""
+def set_cookie(
+    request: Request,
+    response: Response,
+    name: str,
+    value: str,
+    *,
+    samesite: Literal["strict", "lax"] = "strict",
+    max_age: int | None = None,
+) -> None:
+    """A cookie no script can read and no other site can send: HttpOnly, SameSite=Strict
+    (Lax only where the browser must bring it back from another site), Secure over https."""
     secure = request.url.scheme == "https" or console_of(request).settings.secure_cookies
-    response.set_cookie(name, value, httponly=True, samesite="strict", secure=secure, path="/")
+    response.set_cookie(
+        name, value, httponly=True, samesite=samesite, secure=secure, path="/", max_age=max_age
+    )
 
 
 def _form(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
     token = secrets.token_urlsafe(32)
     response = render(
-        request, "signin.html", None, status_code=status_code, signin_token=token, error=error
+        request,
+        "signin.html",
+        None,
+        status_code=status_code,
+        signin_token=token,
+        error=error,
+        company=console_of(request).provider is not None,
     )
     set_cookie(request, response, SIGNIN_COOKIE, token)
     return response
@@ -53,6 +69,9 @@ async def signin(
     password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
     signin_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    if console.provider is not None:
+        detail = "People sign in with the company's account here, not a local password."
+        return _form(request, error=detail, status_code=403)
     expected = request.cookies.get(SIGNIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, signin_token):
         return _form(request, error="The form had expired; please sign in again.", status_code=403)

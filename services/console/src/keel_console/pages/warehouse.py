@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from keel_console.backends import Refused
 from keel_console.sessions import SignedIn
-from keel_console.web import ConsoleDep, FormDep, NotYours, render, role_in, short_id
+from keel_console.web import ConsoleDep, FormDep, NotYours, page_or_rows, render, role_in, short_id
 from keel_contracts.roles import Role
 
 router = APIRouter()
@@ -53,7 +53,7 @@ async def _queue_page(
             error = error or f"fulfillment: {refused.detail}"
     for shipment in shipments:
         shipment["form_event_id"] = str(uuid.uuid4())
-    template = "_shipments.html" if request.headers.get("X-Keel-Refresh") else "warehouse.html"
+    template = page_or_rows(request, "warehouse.html", "_shipments.html")
     return render(
         request,
         template,
@@ -122,7 +122,7 @@ async def record_event(
             status="open",
             cursor=None,
             error=f"{type} {short_id(shipment_id)}: {refused.detail}",
-            status_code=refused.status if 400 <= refused.status < 500 else 502,
+            status_code=refused.page_status,
         )
     return RedirectResponse(
         f"/warehouse?location_id={location_id}&recorded={type}", status_code=303

@@ -1,0 +1,1 @@
+"""Margins per sales channel (see `service`)."""

@@ -1,0 +1,1 @@
+"""What the customer is told about their order, and when (see `service`)."""
