@@ -131,3 +131,20 @@ async def test_a_session_ends_when_idle_or_too_old(console: Console, clock: str)
 async def test_a_refresh_of_an_ended_session_says_401(console: Console) -> None:
     response = await console.client.get("/exceptions", headers={"X-Keel-Refresh": "1"})
     assert response.status_code == 401
+
+
+async def test_a_name_is_locked_after_five_wrong_passwords_in_a_row(console: Console) -> None:
+    for _ in range(4):
+        assert (await console.sign_in("ann", "wrong password!")).status_code == 401
+    assert (await console.sign_in("ann")).status_code == 303  # the right one resets the count
+    console.client.cookies.clear()
+    for _ in range(5):
+        refused = await console.sign_in("ann", "wrong password!")
+        assert refused.status_code == 401
+    assert "locked for 15 minutes" in refused.text
+    locked = await console.sign_in("ann")  # the right password, but the name is locked
+    assert locked.status_code == 401
+    assert COOKIE not in console.client.cookies
+
+    await console.add_user("ann", "operations")  # an administrator's reset (keel user add)
+    assert (await console.sign_in("ann")).status_code == 303

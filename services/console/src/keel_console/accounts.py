@@ -3,7 +3,7 @@ its current default cost). `keel user add` writes them; sign-in reads them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,7 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_console.models import ConsoleUser
 from keel_contracts.roles import STAFF_ROLES, Role
+from keel_contracts.times import as_utc
 
+# Guessing is slowed per name: after this many wrong passwords in a row the name is locked for
+# a while, whatever password comes (the right one included).
+MAX_FAILED_SIGNINS = 5
+LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
 MAX_NAME_LENGTH = 100
@@ -50,20 +55,34 @@ async def set_user(session: AsyncSession, username: str, role: str, password: st
     user.role = checked
     user.password_hash = password_hash
     user.password_changed_at = datetime.now(UTC)
+    user.failed_signins, user.locked_until = 0, None  # an administrator's reset unlocks
     session.add(user)
     return False
 
 
-async def authenticate(session: AsyncSession, username: str, password: str) -> ConsoleUser | None:
-    """The user whose name and password these are, or None (the same for either mistake)."""
+async def authenticate(
+    session: AsyncSession, username: str, password: str, *, now: datetime
+) -> ConsoleUser | None:
+    """The user whose name and password these are, or None (the same for either mistake, and
+    for a name locked after too many wrong passwords)."""
     user = await session.get(ConsoleUser, username) if username else None
     try:
         _hasher.verify(user.password_hash if user else _DECOY_HASH, password)
+        right = True
     except (VerificationError, InvalidHashError):
-        return None
+        right = False
     if user is None:
         return None
+    if user.locked_until is not None and as_utc(user.locked_until) > now:
+        return None
+    if not right:
+        user.failed_signins += 1
+        if user.failed_signins >= MAX_FAILED_SIGNINS:
+            user.failed_signins, user.locked_until = 0, now + LOCKOUT
+        session.add(user)
+        return None
+    user.failed_signins, user.locked_until = 0, None
     if _hasher.check_needs_rehash(user.password_hash):  # the library's cost moved up
         user.password_hash = _hasher.hash(password)
-        session.add(user)
+    session.add(user)
     return user

@@ -23,6 +23,9 @@ class ConsoleUser(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
     password_changed_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    # Wrong passwords in a row, and the time until which the name is locked after too many.
+    failed_signins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class ConsoleSession(SQLModel, table=True):

@@ -76,9 +76,8 @@ async def _page(
     problems: list[str] = []
     next_cursor = None
     for service in SOURCES:
-        try:
-            page = await console.services.get(person, service, "/v1/exceptions", params)
-        except Refused as refused:
+        page, refused = await console.services.read(person, service, "/v1/exceptions", params)
+        if refused is not None:
             problems.append(f"{service}: {refused.detail}")
             continue
         rows += [(ExceptionItem.model_validate(i), service) for i in page["items"]]
@@ -104,7 +103,7 @@ async def exceptions(
     console: ConsoleDep,
     person: QueueReader,
     status: Literal["open", "resolved"] = "open",
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     notice: Literal["claim", "unclaim", "resolve"] | None = None,
     exception_id: Annotated[str | None, Query(pattern=EXCEPTION_ID)] = None,
 ) -> Response:

@@ -4,6 +4,7 @@ customer was told, and the link to its trace, each read from the service that ow
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from keel_console.sessions import SignedIn
-from keel_console.web import ConsoleDep, render, role_in
+from keel_console.web import ConsoleDep, NotYours, render, role_in
 from keel_contracts.roles import Role
 
 router = APIRouter()
@@ -151,4 +152,6 @@ async def view_order(
     order_id: str,
     done: Literal["cancelled", "return"] | None = None,
 ) -> Response:
+    if not re.match(ORDER_ID, order_id):
+        raise NotYours(f"no order {order_id}")
     return await order_page(request, console, person, order_id, notice=DONE[done] if done else None)

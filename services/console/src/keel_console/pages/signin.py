@@ -22,6 +22,10 @@ from keel_contracts.roles import Role
 router = APIRouter()
 
 SIGNIN_COOKIE = "keel_console_signin"
+WRONG = (
+    f"Wrong name or password. After {accounts.MAX_FAILED_SIGNINS} wrong passwords in a row a "
+    f"name is locked for {accounts.LOCKOUT.seconds // 60} minutes."
+)
 
 
 def set_cookie(
@@ -76,15 +80,16 @@ async def signin(
     if not expected or not hmac.compare_digest(expected, signin_token):
         return _form(request, error="The form had expired; please sign in again.", status_code=403)
     async with console.database.transaction() as session:
-        user = await accounts.authenticate(session, username.strip(), password)
+        now = datetime.now(UTC)
+        user = await accounts.authenticate(session, username.strip(), password, now=now)
         if user is None:
-            return _form(request, error="Wrong name or password.", status_code=401)
+            return _form(request, error=WRONG, status_code=401)
         secret = await sessions.start(
             session,
             username=user.username,
             role=user.role,
             rules=console.session_rules,
-            now=datetime.now(UTC),
+            now=now,
         )
     response = RedirectResponse(home_of(Role(user.role)), status_code=303)
     set_cookie(request, response, sessions.COOKIE, secret)

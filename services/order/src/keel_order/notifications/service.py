@@ -55,8 +55,9 @@ def record(uow: Work, order: Order, kind: str, message: str) -> None:
 
 
 def on_delay(uow: Work, order: Order, expected_at: str) -> None:
-    message = f"Your order {order.external_id} is delayed: our supplier now expects it by "
-    record(uow, order, "delayed", message + f"{expected_at}.")
+    ref = order.external_id
+    message = f"Your order {ref} is delayed: our supplier now expects it by {expected_at}."
+    record(uow, order, "delayed", message)
 
 
 async def on_refunded(*, uow: Work, event: PaymentRefunded) -> None:
@@ -70,7 +71,8 @@ async def on_refunded(*, uow: Work, event: PaymentRefunded) -> None:
 
 async def send_unsent(work: Work) -> None:
     """Hand the messages not yet sent to the port, oldest first, and mark them sent (a
-    periodic job)."""
+    periodic job). At least once: were the marks lost after the port took the messages (the
+    database gone before the commit), the next run would hand them over again."""
     unsent = await notifications.unsent(work.session, limit=SEND_BATCH)
     if not unsent:
         return
