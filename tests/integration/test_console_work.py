@@ -16,7 +16,7 @@ from tests.integration.support.browser import (
     sign_in,
 )
 from tests.integration.support.console import PASSWORD, ConsoleStack
-from tests.integration.support.purchasing import draft_purchase_order
+from tests.integration.support.purchasing import approve_send_confirm, draft_purchase_order
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -201,3 +201,25 @@ async def test_leadership_reads_every_services_kpis_from_postgresql(stack: Conso
         await orders.locator("summary").click()
         figures = await orders.locator("tbody td.num").all_inner_texts()
         assert sum(int(f) for f in figures) >= 1
+
+
+async def test_the_warehouse_receives_a_purchase_orders_goods(stack: ConsoleStack) -> None:
+    stack.add_user("wes", Role.WAREHOUSE)
+    sku = new_sku()
+    stack.stock(sku, {"WH-EAST": 0})
+    po_id = draft_purchase_order(stack.procurement, sku, 20)
+    approve_send_confirm(stack.procurement, po_id, "2030-01-15")
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await sign_in(page, stack.console.url, "wes", PASSWORD)
+        await page.get_by_label("Location").fill("WH-EAST")
+        await page.get_by_role("button", name="Show").click()
+        form = page.locator(f"#po-{po_id}")
+        await form.get_by_label(f"Units of {sku} counted (0 of 20 in so far)").fill("20")
+        assert await accessibility_violations(page) == []
+        await form.get_by_role("button", name=f"Receive purchase order {po_id[-8:]}").click()
+        await expect(page.get_by_role("status")).to_have_text("Recorded received.")
+        await expect(page.locator(f"#po-{po_id}")).to_have_count(0)
+    po = stack.procurement.get(f"/v1/purchase-orders/{po_id}").json()
+    assert (po["status"], po["lines"][0]["received_quantity"]) == ("received", 20)
+    eventually(lambda: stack.available(sku) == 20, what="the goods sellable in inventory")

@@ -22,7 +22,10 @@ from tests.integration.support import (
     order_body,
     people,
 )
-from tests.integration.support.purchasing import draft_purchase_order
+from tests.integration.support.purchasing import (
+    approve_send_confirm,
+    draft_purchase_order,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -41,14 +44,6 @@ def run_suggestions(procurement: ServiceHttp, run_id: str) -> list[dict[str, Any
         cursor = response.json()["next_cursor"]
         if cursor is None:
             return items
-
-
-def advance(caller: ServiceHttp, po_id: str, step: str, body: Any = None) -> dict[str, Any]:
-    """Take one step of the purchase order's life as `caller`'s person; the order after it."""
-    response = caller.post(f"/v1/purchase-orders/{po_id}/{step}", body)
-    assert response.status_code in (200, 201), response.text
-    po: dict[str, Any] = response.json()
-    return po
 
 
 def receive_goods(
@@ -81,22 +76,6 @@ def grni_credit(stack: Stack, sku: str) -> Decimal | None:
                     if line["account"] == GOODS_RECEIVED_NOT_INVOICED
                 )
     return credit or None
-
-
-def approve_send_confirm(procurement: ServiceHttp, po_id: str, expected_date: str) -> None:
-    """Approve the purchase order as the approvers it needs (two different people above the
-    threshold, never its drafter: each approver is the caller, no body names them), then send
-    and confirm it as the buyer."""
-    buyer = procurement.as_person(people.BUYER)
-    required = buyer.get(f"/v1/purchase-orders/{po_id}").json()["approvals_required"]
-    approvers = people.APPROVERS[:required]
-    for approver in approvers:
-        approved = advance(procurement.as_person(approver), po_id, "approve")
-    assert approved["status"] == "approved", approved
-    assert sorted(approved["approvers"]) == [person.user for person in approvers]
-    assert advance(buyer, po_id, "send")["status"] == "sent"
-    confirmed = advance(buyer, po_id, "confirm", {"expected_date": expected_date})
-    assert confirmed["status"] == "confirmed"
 
 
 def wait_backordered(stack: Stack, count: int, sku: str) -> list[str]:

@@ -74,3 +74,27 @@ async def test_customer_service_may_not_read_purchase_orders(procurement: Procur
     kim = procurement.as_person("kim", Role.CUSTOMER_SERVICE)
     for path in ("/v1/purchase-orders", "/v1/suppliers"):
         assert (await procurement.client.get(path, headers=kim)).status_code == 403
+
+
+async def test_the_warehouse_sees_what_it_may_still_receive_at_its_location(
+    procurement: Procurement,
+) -> None:
+    await procurement.draft()  # a draft: nothing to receive yet
+    sent = await procurement.sent_order()
+    warehouse = procurement.as_person("wes", Role.WAREHOUSE)
+    response = await procurement.client.get(
+        "/v1/purchase-orders",
+        params={"receivable": "true", "location_id": "WH-EAST"},
+        headers=warehouse,
+    )
+    assert response.status_code == 200, response.text
+    assert [p["po_id"] for p in response.json()["items"]] == [sent]
+    elsewhere = await listed(
+        procurement, "/v1/purchase-orders", receivable="true", location_id="WH-WEST"
+    )
+    assert elsewhere["items"] == []
+    both = await procurement.client.get(
+        "/v1/purchase-orders", params={"receivable": "true", "status": "sent"}
+    )
+    assert both.status_code == 422
+    assert "status" in both.text

@@ -6,8 +6,10 @@ from fastapi import APIRouter, Query, Response, status
 
 from keel_kit.access import PrincipalDep, acting_person
 from keel_kit.idempotency import IdempotencyKey, idempotent
+from keel_kit.problems import DomainError
 from keel_kit.query import CursorQuery
 from keel_procurement import (
+    domain,
     purchase_order_drafts,
     purchase_order_views,
     purchase_orders,
@@ -16,7 +18,7 @@ from keel_procurement import (
     service,
 )
 from keel_procurement.context import ProcurementDep
-from keel_procurement.domain import Status
+from keel_procurement.domain import Action, Status
 from keel_procurement.schemas import (
     ApprovalCreate,
     CancelRequest,
@@ -127,15 +129,22 @@ async def create_purchase_order(
 @router.get("/purchase-orders")
 async def list_purchase_orders(
     procurement: ProcurementDep,
-    status: Status = Status.DRAFT,
+    status: Status | None = None,
+    receivable: bool = False,
+    location_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: CursorQuery = None,
 ) -> PurchaseOrdersPage:
     """Purchase orders in one status, the oldest first: by default the drafts waiting for their
-    approvals. Each shows its approvals so far and how many it needs."""
+    approvals. Each shows its approvals so far and how many it needs. `receivable=true` lists,
+    instead of one status, those goods may still be received against; `location_id` keeps the
+    ones bound for that location."""
+    if receivable and status is not None:
+        raise DomainError("ask for one status or for the receivable ones, not both", field="status")
+    statuses = domain.ALLOWED_FROM[Action.RECEIVE] if receivable else {status or Status.DRAFT}
     async with procurement.unit_of_work() as uow:
         return await purchase_order_views.purchase_orders_page(
-            uow.session, status=status, limit=limit, cursor=cursor
+            uow.session, statuses=statuses, location_id=location_id, limit=limit, cursor=cursor
         )
 
 

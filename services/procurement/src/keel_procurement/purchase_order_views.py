@@ -1,7 +1,7 @@
 """A purchase order as the API shows it (the order, its lines, who approved it) and its lines as
 events carry them."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,12 +49,17 @@ def public(
 
 
 async def purchase_orders_page(
-    session: AsyncSession, *, status: str, limit: int, cursor: str | None
+    session: AsyncSession,
+    *,
+    statuses: Collection[str],
+    location_id: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> PurchaseOrdersPage:
-    """One page of the purchase orders in `status`, the oldest first, each with its lines and
-    who approved it so far."""
+    """One page of the purchase orders in `statuses` (bound for `location_id`, if given), the
+    oldest first, each with its lines and who approved it so far."""
     found = await repository.purchase_orders_in(
-        session, status=status, after=cursor, limit=limit + 1
+        session, statuses=statuses, location_id=location_id, after=cursor, limit=limit + 1
     )
     items = [await view_of(session, po) for po in found[:limit]]
     return PurchaseOrdersPage(

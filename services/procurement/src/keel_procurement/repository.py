@@ -1,6 +1,6 @@
 """Every procurement query lives here."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import case, func, tuple_
 from sqlmodel import col, select
@@ -223,11 +223,18 @@ async def suggestions_of_run(
 
 
 async def purchase_orders_in(
-    session: AsyncSession, *, status: str, after: str | None, limit: int
+    session: AsyncSession,
+    *,
+    statuses: Collection[str],
+    location_id: str | None,
+    after: str | None,
+    limit: int,
 ) -> Sequence[PurchaseOrder]:
-    """Purchase orders in one status, the oldest first (ids are UUIDv7s, which sort by time),
-    from after the id `after`."""
-    query = select(PurchaseOrder).where(PurchaseOrder.status == status)
+    """Purchase orders in the statuses (for one location, if given), the oldest first (ids are
+    UUIDv7s, which sort by time), from after the id `after`."""
+    query = select(PurchaseOrder).where(col(PurchaseOrder.status).in_(statuses))
+    if location_id is not None:
+        query = query.where(PurchaseOrder.location_id == location_id)
     if after is not None:
         query = query.where(col(PurchaseOrder.po_id) > after)
     return (await session.exec(query.order_by(col(PurchaseOrder.po_id)).limit(limit))).all()

@@ -39,18 +39,25 @@ async def _queue_page(
     status_code: int = 200,
 ) -> Response:
     shipments: list[dict[str, object]] = []
+    inbound: list[dict[str, object]] = []
     next_cursor = None
     if location_id:
-        try:
-            page = await console.services.get(
-                person,
-                "fulfillment",
-                f"/v1/warehouses/{location_id}/shipments",
-                {"status": status, "cursor": cursor, "limit": 50},
-            )
-            shipments, next_cursor = page["items"], page["next_cursor"]
-        except Refused as refused:
+        path = f"/v1/warehouses/{location_id}/shipments"
+        params = {"status": status, "cursor": cursor, "limit": 50}
+        page, refused = await console.services.read(person, "fulfillment", path, params)
+        if refused is not None:
             error = error or f"fulfillment: {refused.detail}"
+        else:
+            shipments, next_cursor = page["items"], page["next_cursor"]
+        # The goods the location may still receive against purchase orders (the first 100).
+        params = {"receivable": "true", "location_id": location_id, "limit": 100}
+        due, refused = await console.services.read(
+            person, "procurement", "/v1/purchase-orders", params
+        )
+        if refused is not None:
+            error = error or f"procurement: {refused.detail}"
+        else:
+            inbound = due["items"]
     for shipment in shipments:
         shipment["form_event_id"] = str(uuid.uuid4())
     template = page_or_rows(request, "warehouse.html", "_shipments.html")
@@ -62,9 +69,33 @@ async def _queue_page(
         location_id=location_id,
         status=status,
         shipments=shipments,
+        inbound=inbound,
+        # This render's own key: a receipt form sent twice books the goods once.
+        idempotency_key=str(uuid.uuid4()),
         next_cursor=next_cursor,
         notice=notice,
         error=error,
+    )
+
+
+async def _refused(
+    request: Request,
+    console: ConsoleDep,
+    person: SignedIn,
+    location_id: str,
+    what: str,
+    refused: Refused,
+) -> Response:
+    """The location's page again, with what a service refused and why."""
+    return await _queue_page(
+        request,
+        console,
+        person,
+        location_id=location_id,
+        status="open",
+        cursor=None,
+        error=f"{what}: {refused.detail}",
+        status_code=refused.page_status,
     )
 
 
@@ -76,7 +107,9 @@ async def warehouse(
     location_id: Annotated[str | None, Query(pattern=LOCATION)] = None,
     status: Status = "open",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    recorded: Annotated[Literal["picked", "packed", "shipped", "delivered"] | None, Query()] = None,
+    recorded: Annotated[
+        Literal["picked", "packed", "shipped", "delivered", "received"] | None, Query()
+    ] = None,
 ) -> Response:
     notice = f"Recorded {recorded}." if recorded else None
     return await _queue_page(
@@ -114,16 +147,41 @@ async def record_event(
             person, "fulfillment", f"/v1/warehouses/{location_id}/events", body
         )
     except Refused as refused:
-        return await _queue_page(
-            request,
-            console,
-            person,
-            location_id=location_id,
-            status="open",
-            cursor=None,
-            error=f"{type} {short_id(shipment_id)}: {refused.detail}",
-            status_code=refused.page_status,
-        )
+        what = f"{type} {short_id(shipment_id)}"
+        return await _refused(request, console, person, location_id, what, refused)
     return RedirectResponse(
         f"/warehouse?location_id={location_id}&recorded={type}", status_code=303
+    )
+
+
+@router.post("/warehouse/{location_id}/purchase-orders/{po_id}/receipts")
+async def receive_goods(
+    request: Request,
+    console: ConsoleDep,
+    person: FormDep,
+    location_id: str,
+    po_id: str,
+    idempotency_key: Annotated[str, Form(min_length=1, max_length=100)],
+    sku: Annotated[list[str], Form()],
+    quantity: Annotated[list[int], Form()],
+) -> Response:
+    """Book the goods that came in against a purchase order: each line's units as counted
+    (lines left at 0 are not booked)."""
+    if person.role not in (Role.WAREHOUSE, Role.ADMIN):
+        raise NotYours(f"{person.username} ({person.role}) receives no goods")
+    if not re.match(LOCATION, location_id) or not re.match(LOCATION, po_id):
+        raise NotYours(f"no purchase order {po_id} at {location_id}")
+    lines = [{"sku": s, "quantity": q} for s, q in zip(sku, quantity, strict=False) if q > 0]
+    path = f"/v1/purchase-orders/{po_id}/receipts"
+    try:
+        if not lines:
+            raise Refused("procurement", 422, "count at least one unit")
+        await console.services.post(
+            person, "procurement", path, {"lines": lines}, key=idempotency_key
+        )
+    except Refused as refused:
+        what = f"receive {short_id(po_id)}"
+        return await _refused(request, console, person, location_id, what, refused)
+    return RedirectResponse(
+        f"/warehouse?location_id={location_id}&recorded=received", status_code=303
     )
