@@ -119,3 +119,14 @@ async def test_leadership_reads_purchase_orders_without_buttons(console: Console
         "/procurement/purchase-orders/po-bea-draft/approve", data={"csrf_token": token}
     )
     assert refused.status_code == 403
+
+
+async def test_a_run_the_service_refuses_is_shown_not_a_500(console: Console) -> None:
+    console.services.answers[("POST", "/v1/replenishment-runs")] = (503, "the database is busy")
+    await console.sign_in("bea")
+    token = await console.csrf("/procurement")
+    response = await console.client.post(
+        "/procurement/replenishment-runs", data={"csrf_token": token, "idempotency_key": "k"}
+    )
+    assert response.status_code == 502
+    assert "procurement: the database is busy" in response.text

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from keel_console.backends import TIMEOUT, Services
+from keel_console.backends import TIMEOUT, Refused, Services
 from keel_console.db import open_database
 from keel_console.oidc import Provider
 from keel_console.pages import (
@@ -96,6 +96,16 @@ def create_app(
         if request.headers.get(REFRESH_HEADER):
             return Response(status_code=401)  # the refreshing script reloads the whole page
         return RedirectResponse("/signin", status_code=303)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, refused: Refused) -> Response:
+        # A page that has no better place to show a service's refusal (its own page shown
+        # again with the message) shows it on its own, never as a 500.
+        detail = f"{refused.service}: {refused.detail}"
+        return render(
+            request, "problem.html", None, status_code=refused.page_status, title="Refused",
+            detail=detail,
+        )  # fmt: skip
 
     @app.exception_handler(NotYours)
     async def _not_yours(request: Request, error: NotYours) -> Response:
