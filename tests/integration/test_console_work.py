@@ -1,6 +1,7 @@
 """Each role's own work through the console in a real browser, against real services on the
-broker and PostgreSQL: the warehouse ships, finance approves a refund and it is paid, customer
-service cancels an order, two buyers approve a large purchase order."""
+broker and PostgreSQL: the warehouse ships, the warehouse receives and grades a return and
+finance approves its refund, which is paid, customer service cancels an order, two buyers
+approve a large purchase order."""
 
 from __future__ import annotations
 
@@ -66,9 +67,9 @@ async def test_the_warehouse_picks_and_ships_a_shipment_and_the_order_is_shipped
     assert (shipped["status"], shipped["tracking_number"]) == ("shipped", "1Z-CONSOLE")
 
 
-def refund_waiting_for_approval(stack: ConsoleStack) -> tuple[str, str]:
-    """A delivered order of 600.00 that came back whole: its refund (above the 500.00 approval
-    threshold) waits for a finance approver. The order and the return."""
+def authorized_return(stack: ConsoleStack) -> tuple[str, str, str]:
+    """A delivered order of two units at 300.00 whose return customer service authorized: the
+    order, its SKU and the return."""
     sku = new_sku()
     stack.stock(sku, {"WH-EAST": 2})
     order_id = stack.place(order_body(sku, quantity=2, unit_price="300.00"))
@@ -81,21 +82,43 @@ def refund_waiting_for_approval(stack: ConsoleStack) -> tuple[str, str]:
         return str(response.json()["return_id"]) if response.status_code == 201 else None
 
     return_id = eventually(authorized, what="the returns service to know the delivered order")
-    warehouse = stack.returns.as_person(people.WAREHOUSE)
-    units = {"location_id": "WH-EAST", "lines": [{"sku": sku, "quantity": 2}]}
-    assert warehouse.post(f"/v1/returns/{return_id}/receipt", units).status_code == 200
-    graded = {"lines": [{"sku": sku, "quantity": 2, "grade": "A"}]}
-    assert warehouse.post(f"/v1/returns/{return_id}/inspection", graded).status_code == 200
-    return order_id, return_id
+    return order_id, sku, return_id
 
 
 async def test_finance_approves_a_refund_and_it_is_paid(stack: ConsoleStack) -> None:
+    """The warehouse receives and grades the returned units; the refund, above the 500.00
+    approval threshold, waits for finance, who approves it, and it is paid."""
+    stack.add_user("wes", Role.WAREHOUSE)
     stack.add_user("fay", Role.FINANCE)
-    order_id, return_id = refund_waiting_for_approval(stack)
-    (refund,) = stack.returns.get(f"/v1/returns/{return_id}").json()["refunds"]
-    assert refund["status"] == "pending_approval"
+    order_id, sku, return_id = authorized_return(stack)
+    short = return_id[-8:]
     async with chromium() as browser:
         page = await browser.new_page()
+        await sign_in(page, stack.console.url, "wes", PASSWORD)
+        await page.get_by_role("link", name="Returns", exact=True).click()
+        await page.get_by_label("Location").fill("WH-EAST")
+        await page.get_by_role("button", name="Show").click()
+        receipt = page.locator(f"#receive-{return_id}")
+        counted = receipt.get_by_label(f"Units of {sku} that came in (2 authorized)")
+        await expect(counted).to_have_value("2")  # as authorized, unless counted otherwise
+        assert await accessibility_violations(page) == []
+        await receipt.get_by_role("button", name=f"Receive return {short}").click()
+        await expect(page.get_by_role("status")).to_have_text(f"Received return {short}.")
+        await expect(page.locator(f"#receive-{return_id}")).to_have_count(0)
+
+        inspection = page.locator(f"#inspect-{return_id}")
+        await inspection.get_by_label(f"{sku} graded A (restock)").fill("2")
+        assert await accessibility_violations(page) == []
+        await screenshot(page, "console-warehouse-returns")
+        await inspection.get_by_role("button", name=f"Inspect return {short}").click()
+        await expect(page.get_by_role("status")).to_have_text(f"Inspected return {short}.")
+        await expect(page.locator(f"#inspect-{return_id}")).to_have_count(0)
+
+        graded = stack.returns.get(f"/v1/returns/{return_id}").json()
+        assert (graded["location_id"], graded["items"][0]["received"]) == ("WH-EAST", 2)
+        (refund,) = graded["refunds"]
+        assert refund["status"] == "pending_approval"
+        page = await browser.new_page()  # a browser context of its own: finance's session
         await sign_in(page, stack.console.url, "fay", PASSWORD)
         await expect(
             page.get_by_role("heading", name="Refunds waiting for approval")

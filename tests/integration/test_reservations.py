@@ -14,6 +14,7 @@ import pytest
 from keel_contracts import Envelope
 from keel_contracts.commands import ReserveStock
 from keel_contracts.values import Line
+from keel_kit.testing import check_findings
 from keel_kit.topic_reader import read_topic
 from tests.conftest import Infra
 from tests.integration.support import (
@@ -49,10 +50,10 @@ def _consumed(replica: ServiceProcess) -> float:
     return replica.metric("keel_messages_consumed_total", topic=COMMANDS)
 
 
-def _command(order_id: str, lines: dict[str, int]) -> tuple[str, bytes]:
+def _command(order_id: str, lines: dict[str, int], channel: str = "web") -> tuple[str, bytes]:
     command = ReserveStock(
         order_id=order_id,
-        channel="web",
+        channel=channel,
         lines=tuple(Line(sku=sku, quantity=n) for sku, n in lines.items()),
     )
     return order_id, Envelope.wrap(command, source="order", correlation_id=order_id).to_bytes()
@@ -99,6 +100,8 @@ def _assert_clean(inventory: ServiceProcess) -> None:
     invariants = inventory.get("/v1/invariants").json()
     assert invariants["ledger_matches_balances"] is True, invariants
     assert (invariants["oversold_locations"], invariants["oversold_units"]) == (0, 0), invariants
+    # `keel check`'s invariants too, what each channel holds among them.
+    assert check_findings(inventory.get("/v1/checks").json()) == {}
 
 
 def test_two_replicas_hold_exactly_the_stock_there_is(
@@ -108,12 +111,32 @@ def test_two_replicas_hold_exactly_the_stock_there_is(
     sku = new_sku()
     stock(first, sku, {"WH-EAST": 60, "WH-WEST": 40})
     orders = [f"ORD-{uuid.uuid4()}" for _ in range(300)]
+    # Beside them, a marketplace may hold 30% of another SKU's 100 units: 60 of its one-unit
+    # orders, mixed in, confirm exactly 30 however the replicas share them.
+    capped = new_sku()
+    stock(first, capped, {"WH-EAST": 100})
+    rule = first.put(f"/v1/allocations/market/{capped}", {"cap_percent": 30})
+    assert rule.status_code == 200, rule.text
+    market = [f"MKT-{uuid.uuid4()}" for _ in range(60)]
+    commands = [_command(o, {sku: 1}) for o in orders]
+    commands += [_command(o, {capped: 1}, channel="market") for o in market]
+    random.Random(7).shuffle(commands)
 
-    asyncio.run(produce_many(infra.bootstrap, COMMANDS, [_command(o, {sku: 1}) for o in orders]))
+    asyncio.run(produce_many(infra.bootstrap, COMMANDS, commands))
 
     answers = eventually(
         lambda: _all_answered(infra, set(orders)), timeout=120, what="an answer for every order"
     )
+    market_answers = eventually(
+        lambda: _all_answered(infra, set(market)), what="an answer for every marketplace order"
+    )
+    assert Counter(e.type for e in market_answers) == {
+        "stock.reserved": 30,
+        "stock.reservation_failed": 30,
+    }
+    for_market = first.get(f"/v1/availability/{capped}", channel="market").json()
+    assert (for_market["available_to_sell"], for_market["channel"]["held"]) == (0, 30)
+    assert first.get(f"/v1/availability/{capped}", channel="web").json()["available_to_sell"] == 70
     assert len(answers) == 300  # one answer per order, none twice
     assert Counter(e.type for e in answers) == {
         "stock.reserved": 100,

@@ -26,7 +26,8 @@ PASSWORD = "correct horse battery"
 
 @dataclass
 class FakeServices:
-    """Answers by (method, path): a JSON body, or a (status, problem detail) pair."""
+    """Answers by (method, path): a JSON body, a (status, problem detail) pair, or a function of
+    the request giving either (for a path whose answer depends on its query)."""
 
     answers: dict[tuple[str, str], Any] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -48,6 +49,8 @@ class FakeServices:
             }
         )
         answer = self.answers.get((request.method, request.url.path))
+        if callable(answer):
+            answer = answer(request)
         if answer is None:
             return httpx.Response(404, json={"status": 404, "detail": "no such thing"})
         if isinstance(answer, tuple):

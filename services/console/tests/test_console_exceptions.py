@@ -47,7 +47,14 @@ def exception(
 
 QUEUE = {
     "items": [
-        exception(1, "payment_hold", "finance", timedelta(hours=-2)),
+        exception(
+            1,
+            "payment_hold",
+            "finance",
+            timedelta(hours=-2),
+            escalated_to="operations",
+            escalated_at=NOW.isoformat(),
+        ),
         exception(2, "fraud_review", "customer_service", timedelta(hours=3), claimed_by="kim"),
         exception(3, "limit_review", "operations", timedelta(hours=5)),
     ],
@@ -76,6 +83,7 @@ async def test_operations_sees_every_exception_with_its_clock_and_actions(consol
     assert rows == ["hold-1", "hold-2", "hold-3"]
     assert "overdue by 1 h 59 min" in page.text or "overdue by 2 h 0 min" in page.text
     assert "due in 2 h 59 min" in page.text or "due in 3 h 0 min" in page.text
+    assert re.findall(r"escalated to (\w+)", page.text) == ["operations"]  # hold-1 only
     # Kim holds hold-2: operations may still decide it, but not claim it from under her.
     assert buttons(page.text) == [
         ("hold-1", "claim"),

@@ -2,6 +2,7 @@
 
 import pytest
 
+from keel_inventory.channel_rules import EVERY_SKU, ChannelBook, ChannelRule, effective_rules, room
 from keel_inventory.domain import Pick, Stock, allocate, allocate_in_turn, available, merge_lines
 
 pytestmark = pytest.mark.unit
@@ -51,9 +52,45 @@ def test_free_stock_is_never_negative() -> None:
 def test_queue_is_served_oldest_first_and_younger_requests_get_the_leftovers() -> None:
     stock: Stock = {"MUG": {"A": 4}, "PLATE": {"A": 0}}
     requests = [{"MUG": 3}, {"MUG": 1, "PLATE": 1}, {"MUG": 2}, {"MUG": 1}]
-    results = allocate_in_turn(requests, stock)
+    results = allocate_in_turn([("web", lines) for lines in requests], stock, ChannelBook())
     assert [r.ok for r in results] == [True, False, False, True]
     assert results[0].picks == (Pick("A", "MUG", 3),)
     assert results[3].picks == (Pick("A", "MUG", 1),)
     assert results[2].short == {"MUG": 1}
     assert stock["MUG"]["A"] == 0
+
+
+def test_a_cap_is_the_smaller_of_its_share_and_its_units_rounded_down() -> None:
+    assert ChannelRule(cap_percent=30).cap(sellable=99) == 29
+    assert ChannelRule(cap_percent=30, cap_units=10).cap(sellable=100) == 10
+    assert ChannelRule(cap_units=10).cap(sellable=3) == 10  # free stock limits it elsewhere
+    assert ChannelRule(pool_units=5).cap(sellable=100) is None
+
+
+def test_room_takes_pools_of_others_safety_and_cap_into_account() -> None:
+    rules = {
+        "market": ChannelRule(cap_percent=30, safety_units=5),
+        "wholesale": ChannelRule(pool_units=20),
+    }
+    held = {"market": 10, "wholesale": 15}
+
+    def room_of(channel: str) -> int:
+        return room(channel, sellable=100, free=75, rules=rules, held=held)
+
+    assert room_of("market") == 20  # its cap of 30 less the 10 it holds; 75 - 5 - 5 is more
+    assert room_of("wholesale") == 75
+    assert room_of("web") == 70  # 5 of wholesale's pool still unfilled
+    assert room("market", sellable=100, free=3, rules=rules, held=held) == 0  # never negative
+
+
+def test_a_channels_own_rule_for_a_sku_replaces_its_default() -> None:
+    rows = [
+        ("market", EVERY_SKU, ChannelRule(cap_units=2)),
+        ("market", "MUG", ChannelRule()),
+        ("web", EVERY_SKU, ChannelRule(safety_units=1)),
+    ]
+    assert effective_rules(rows, "MUG") == {
+        "market": ChannelRule(),
+        "web": ChannelRule(safety_units=1),
+    }
+    assert effective_rules(rows, "PLATE")["market"] == ChannelRule(cap_units=2)

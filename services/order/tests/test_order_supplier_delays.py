@@ -214,6 +214,8 @@ async def test_the_notice_names_the_order_supplier_skus_and_dates_for_customer_s
         "resolution",
         "resolution_note",
         "resolved_by",
+        "escalated_to",
+        "escalated_at",
     }
     assert item["hold_id"] == notice["hold_id"]
     assert (item["order_id"], item["type"], item["owner_role"]) == (

@@ -44,7 +44,8 @@ class ExceptionDecision(BaseModel):
 class ExceptionItem(BaseModel):
     """One exception as every queue shows it. `overdue`: resolved (or, while open, still
     unresolved now) after `due_at`; `reference`: what it is about beside the order, or null;
-    `claimed_by`: who is working on it, or null when nobody is."""
+    `claimed_by`: who is working on it, or null when nobody is; `escalated_to`: the role an
+    overdue exception went up to (its escalation path), or null while it has not."""
 
     exception_id: str
     order_id: str | None
@@ -62,3 +63,6 @@ class ExceptionItem(BaseModel):
     resolution: str | None
     resolution_note: str | None
     resolved_by: str | None
+    # Added after the first release, so with defaults: a queue without escalation still fits.
+    escalated_to: str | None = None
+    escalated_at: UtcDatetime | None = None

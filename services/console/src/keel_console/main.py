@@ -25,6 +25,7 @@ from keel_console.pages import (
     procurement,
     signin,
     warehouse,
+    warehouse_returns,
 )
 from keel_console.settings import Settings
 from keel_console.web import (
@@ -73,6 +74,7 @@ def create_app(
         orders,
         order_actions,
         warehouse,
+        warehouse_returns,
         finance,
         procurement,
         leadership,

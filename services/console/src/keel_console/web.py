@@ -60,11 +60,12 @@ PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
         ("KPIs", "/leadership"),
         ("Orders", "/orders"),
         ("Shipments", "/warehouse"),
+        ("Returns", "/warehouse/returns"),
         ("Refunds", "/finance"),
         ("Books", "/finance/books"),
         ("Purchase orders", "/procurement"),
     ),
-    Role.WAREHOUSE: (("Shipments", "/warehouse"),),
+    Role.WAREHOUSE: (("Shipments", "/warehouse"), ("Returns", "/warehouse/returns")),
     Role.PROCUREMENT: (
         ("Purchase orders", "/procurement"),
         ("Suggestions", "/procurement/suggestions"),

@@ -83,10 +83,19 @@ async def create_receipt(
     )
 
 
-@router.get("/availability/{sku}")
-async def get_availability(sku: str, inventory: InventoryDep) -> AvailabilityPublic:
+# Unset fields left out: `channel` appears only when asked for, so the answer keeps its shape.
+@router.get("/availability/{sku}", response_model_exclude_unset=True)
+async def get_availability(
+    sku: str,
+    inventory: InventoryDep,
+    channel: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    ] = None,
+) -> AvailabilityPublic:
+    """The SKU's stock for sale per location. With `channel`, `available_to_sell` is what that
+    channel may sell under its allocation rule, explained in `channel`."""
     async with inventory.unit_of_work() as uow:
-        return await service.availability(uow=uow, sku=sku)
+        return await service.availability(uow=uow, sku=sku, channel=channel)
 
 
 @router.get("/balances")

@@ -57,6 +57,15 @@ async def _reservations_off_their_lines(uow: Work) -> list[str]:
     return findings
 
 
+async def _channel_holds_off_the_ledger(uow: Work) -> list[str]:
+    totals = await repository.channel_holds_beside_ledger(uow.session)
+    return [
+        f"channel {channel} holds {held} {sku} by its hold row, {ledger} by the ledger"
+        for (channel, sku), (ledger, held) in sorted(totals.items())
+        if ledger != held
+    ]
+
+
 INVARIANTS = (
     Invariant("every balance equals the sum of its ledger movements", _balances_off_the_ledger),
     Invariant("no balance is negative", _negative_balances),
@@ -65,5 +74,10 @@ INVARIANTS = (
         "reserved stock is exactly what live reservations hold (held: their lines; "
         "committed: what has not shipped yet; released and expired: nothing)",
         _reservations_off_their_lines,
+    ),
+    Invariant(
+        "what each channel holds reserved (which its caps read) is what the ledger says its "
+        "reservations hold",
+        _channel_holds_off_the_ledger,
     ),
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from keel_inventory.channel_rules import ChannelBook
+
 SELLABLE = "sellable"
 RESERVED = "reserved"
 # Returned units wait here, not sellable, until inspected (DESIGN §3).
@@ -84,18 +86,24 @@ def available(sellable: int, reserved: int) -> int:
     return max(0, sellable - reserved)
 
 
-def allocate(lines: Mapping[str, int], stock: Mapping[str, Mapping[str, int]]) -> Allocation:
-    """Cover every line or nothing.
+def allocate(
+    lines: Mapping[str, int],
+    stock: Mapping[str, Mapping[str, int]],
+    limits: Mapping[str, int] | None = None,
+) -> Allocation:
+    """Cover every line or nothing, taking no more of a SKU than its `limits` entry (what the
+    order's channel may still sell of it, where a channel rule applies).
 
     One location that can ship the whole order is preferred (one parcel); among several, the one
     with the most of the order's SKUs free, then the lowest location id. Otherwise each line is
     taken greedily from the locations with the most of it free (ties by location id), so a line
     stays whole where it can and is split only when no single location holds it.
     """
+    limits = limits or {}
     short = {
         sku: need - total
         for sku, need in lines.items()
-        if (total := sum(max(0, n) for n in stock.get(sku, {}).values())) < need
+        if (total := min(free_units(stock, sku), limits.get(sku, need))) < need
     }
     if short:
         return Allocation(short=short)
@@ -113,6 +121,11 @@ def allocate(lines: Mapping[str, int], stock: Mapping[str, Mapping[str, int]]) -
                 picks.append(Pick(location_id, sku, take))
                 need -= take
     return Allocation(picks=tuple(picks))
+
+
+def free_units(stock: Mapping[str, Mapping[str, int]], sku: str) -> int:
+    """A SKU's free units over every location."""
+    return sum(max(0, n) for n in stock.get(sku, {}).values())
 
 
 def _single_location(
@@ -137,17 +150,22 @@ def take(stock: Stock, picks: Iterable[Pick]) -> None:
         stock[pick.sku][pick.location_id] -= pick.quantity
 
 
-def allocate_in_turn(requests: Sequence[Mapping[str, int]], stock: Stock) -> list[Allocation]:
-    """Serve requests in the given order (oldest first) from one pool of stock.
+def allocate_in_turn(
+    requests: Sequence[tuple[str, Mapping[str, int]]], stock: Stock, book: ChannelBook
+) -> list[Allocation]:
+    """Serve (channel, lines) requests in the given order (oldest first) from one pool of
+    stock, each within what its channel may still sell (`book`).
 
     An earlier request gets first pick; a later one is served only from what the earlier ones
     could not use. A request that cannot be covered takes nothing (all or nothing), so it never
     blocks a later one that fits in what is left.
     """
     results = []
-    for lines in requests:
-        result = allocate(lines, stock)
+    for channel, lines in requests:
+        free = {sku: free_units(stock, sku) for sku in lines}
+        result = allocate(lines, stock, book.limits(channel, lines, free))
         if result.ok:
             take(stock, result.picks)
+            book.take(channel, lines)
         results.append(result)
     return results

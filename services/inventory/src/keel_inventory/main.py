@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from keel_inventory import kpi_report, models  # noqa: F401  (registers the tables)
 from keel_inventory.api import router
+from keel_inventory.channel_api import router as channel_router
 from keel_inventory.checks import INVARIANTS
 from keel_inventory.context import InventoryContext
 from keel_inventory.handlers import handlers
@@ -22,7 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         InventoryContext.create(settings),
         handlers=handlers,
-        routers=[router, kpi_router(kpi_report.report)],
+        routers=[router, channel_router, kpi_router(kpi_report.report)],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Item master, locations, the stock movement ledger, balances and reservations.",

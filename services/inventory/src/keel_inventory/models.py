@@ -184,3 +184,33 @@ class OversellCheck(SQLModel, table=True):
     checked_at: datetime = Field(index=True, sa_type=DateTime(timezone=True))
     oversold_units: int
     locations: int
+
+
+class ChannelRule(SQLModel, table=True):
+    """A sales channel's allocation rule (keel_inventory.channel_rules): its default for every
+    SKU (`sku` ""), or its rule for one SKU. `version` counts its changes; the audit trail
+    keeps each one, who made it and what it was before."""
+
+    __tablename__ = "channel_rule"
+
+    channel_id: str = Field(primary_key=True, max_length=CHANNEL_LENGTH)
+    sku: str = Field(primary_key=True, max_length=64)
+    cap_percent: int | None = None
+    cap_units: int | None = None
+    pool_units: int | None = None
+    safety_units: int | None = None
+    version: int = 1
+    updated_by: str = Field(max_length=100)
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class ChannelHold(SQLModel, table=True):
+    """Units of a SKU a channel holds reserved, over every location: a projection of the
+    reserved movements, by the channel of the reservation each names, that the caps read
+    instead of summing every held reservation."""
+
+    __tablename__ = "channel_hold"
+
+    channel: str = Field(primary_key=True, max_length=CHANNEL_LENGTH)
+    sku: str = Field(primary_key=True, max_length=64)
+    quantity: int = 0

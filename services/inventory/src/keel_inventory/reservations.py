@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.commands import ReleaseStock, ReserveStock
 from keel_contracts.events import (
@@ -23,6 +25,7 @@ from keel_contracts.events import (
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line
 from keel_inventory import domain, repository
+from keel_inventory.channel_rules import ChannelBook, effective_rules
 from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, EXPIRED, HELD, RELEASED, RESERVED, Pick
 from keel_inventory.models import CHANNEL_LENGTH, ORDER_ID_LENGTH
@@ -70,8 +73,9 @@ async def reserve(*, uow: Work, cmd: ReserveStock, cause: Envelope | None) -> No
         await _announce_held(uow, cmd.order_id, cause)
         return
     lines = domain.merge_lines((line.sku, line.quantity) for line in cmd.lines)
-    stock = await repository.lock_stock(session, lines)
-    result = domain.allocate(lines, stock)
+    stock, book = await _lock_for_channels(session, lines)
+    free = {sku: domain.free_units(stock, sku) for sku in lines}
+    result = domain.allocate(lines, stock, book.limits(cmd.channel, lines, free))
     if result.ok:
         previous = None
         if known is not None and known.status is not None:  # released or expired: hold again
@@ -163,8 +167,9 @@ async def _serve_backorders(
         queued = await repository.queued_for_skus(session, skus, after=after, limit=BACKORDER_PAGE)
         if not queued:
             return
-        stock = await repository.lock_stock(session, {sku for q in queued for sku in q.lines})
-        results = domain.allocate_in_turn([q.lines for q in queued], stock)
+        wanted = {sku for q in queued for sku in q.lines}
+        stock, book = await _lock_for_channels(session, wanted)
+        results = domain.allocate_in_turn([(q.channel, q.lines) for q in queued], stock, book)
         served = [(q, r) for q, r in zip(queued, results, strict=True) if r.ok]
         if served:
             known = await repository.reservations_for_orders(
@@ -243,6 +248,9 @@ async def _hold(
     await repository.rehold_reservations(session, again)
     await repository.insert_allocations(session, allocations)
     await repository.add_movements(session, movements)
+    await repository.move_channel_holds(
+        session, ((hold.channel, p.sku, p.quantity) for hold in holds for p in hold.picks)
+    )
 
 
 async def _release(
@@ -272,6 +280,14 @@ async def _release(
         ],
     )
     await repository.set_status(session, [h.reservation_id for h in held], status)
+    await repository.move_channel_holds(
+        session,
+        (
+            (h.channel, sku, -quantity)
+            for h in held
+            for _, sku, quantity in allocations[h.reservation_id]
+        ),
+    )
     for h in held:
         outbox.add(
             session,
@@ -303,6 +319,28 @@ async def _announce_held(uow: Work, order_id: str, cause: Envelope | None) -> No
         ),
         key=order_id,
         causation=cause,
+    )
+
+
+async def _lock_for_channels(
+    session: AsyncSession, skus: Collection[str]
+) -> tuple[domain.Stock, ChannelBook]:
+    """Lock the SKUs' stock and read what channel rules need of them: the free units per
+    location, and the book of sellable units, rules and channel holds (empty when no rule
+    touches these SKUs, the common case, which then costs one cached query)."""
+    levels = await repository.lock_stock_levels(session, skus)
+    stock = {
+        sku: {loc: domain.available(s, r) for loc, (s, r) in levels[sku].items()} for sku in skus
+    }
+    rows = await repository.rules_for(session, skus)
+    applying = {sku: rules for sku in skus if (rules := effective_rules(rows[sku], sku))}
+    if not applying:
+        return stock, ChannelBook()
+    held = await repository.channel_holds(session, applying)
+    return stock, ChannelBook(
+        sellable={sku: sum(s for s, _ in levels[sku].values()) for sku in applying},
+        rules=applying,
+        held={sku: dict(by_channel) for sku, by_channel in held.items()},  # the book's own
     )
 
 

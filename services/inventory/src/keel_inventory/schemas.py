@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from keel_contracts.limits import NoControl, UnitCost
+from keel_contracts.limits import MAX_QUANTITY, NoControl, UnitCost
 from keel_contracts.values import Currency, Quantity, Sku
 from keel_kit.schemas import RequestBody
 
@@ -79,6 +79,9 @@ class AvailabilityPublic(BaseModel):
     sku: str
     available_to_sell: int
     locations: list[LocationAvailability]
+    channel: "ChannelAvailability | None" = Field(
+        default=None, description="with `?channel=`: what that channel may sell"
+    )
 
 
 class BalancePublic(BaseModel):
@@ -182,3 +185,49 @@ class InvariantsPublic(BaseModel):
     mismatched_balances: int = Field(description="balances whose movements sum to another figure")
     oversold_locations: int = Field(description="SKU-locations with more reserved than sellable")
     oversold_units: int = Field(description="units reserved beyond sellable, over them all")
+
+
+# --- channel allocation ---
+
+Units = Annotated[int, Field(ge=0, le=MAX_QUANTITY * 1000)]
+
+
+class ChannelRuleIn(RequestBody):
+    """A channel's allocation rule (see keel_inventory.channel_rules); a field left out (or
+    null) does not limit the channel."""
+
+    cap_percent: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None, description="the most the channel may hold, as a share of sellable units"
+    )
+    cap_units: Units | None = Field(default=None, description="the most the channel may hold")
+    pool_units: Units | None = Field(
+        default=None, description="units kept for this channel alone: others cannot take them"
+    )
+    safety_units: Units | None = Field(
+        default=None, description="free units this channel never sells (a marketplace's buffer)"
+    )
+
+
+class ChannelRulePublic(ChannelRuleIn):
+    channel_id: str
+    sku: str | None = Field(description="null: the channel's default, for every SKU")
+    version: int = Field(description="1 when first set, one more with each change")
+    updated_by: str
+    updated_at: datetime
+
+
+class ChannelRulesPublic(BaseModel):
+    channel_id: str
+    default: ChannelRulePublic | None
+    skus: list[ChannelRulePublic] = Field(description="rules for one SKU, replacing the default")
+
+
+class ChannelAvailability(BaseModel):
+    """What one channel may sell of a SKU: `available_to_sell` is the smaller of the SKU's
+    free units (less other channels' unfilled pools and this channel's safety buffer) and its
+    cap less what it holds."""
+
+    channel_id: str
+    available_to_sell: int
+    held: int = Field(description="units the channel holds reserved")
+    rule: ChannelRuleIn | None = Field(description="the rule that applies, if any")

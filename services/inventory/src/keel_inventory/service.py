@@ -8,7 +8,7 @@ from keel_contracts import Envelope, money, new_event_id
 from keel_contracts.events import ItemRegistered, LocationRegistered, StockReceived
 from keel_contracts.roles import Role
 from keel_contracts.values import Money
-from keel_inventory import domain, repository, reservations
+from keel_inventory import channel_allocation, domain, repository, reservations
 from keel_inventory.context import Work
 from keel_inventory.domain import RESERVED, SELLABLE
 from keel_inventory.models import Item, Location, StockMovement
@@ -178,7 +178,9 @@ def _field(receipts: Sequence[ReceiptCreate], index: int, name: str) -> str:
     return name if len(receipts) == 1 else f"lines.{index}.{name}"
 
 
-async def availability(*, uow: Work, sku: str) -> AvailabilityPublic:
+async def availability(*, uow: Work, sku: str, channel: str | None = None) -> AvailabilityPublic:
+    """The SKU's stock for sale per location; with `channel`, `available_to_sell` is what that
+    channel may sell under its allocation rule."""
     session = uow.session
     if await repository.get_item(session, sku) is None:
         raise NotFound(f"unknown sku {sku}")
@@ -208,8 +210,21 @@ async def availability(*, uow: Work, sku: str) -> AvailabilityPublic:
         )
         for location_id, states in sorted(by_location.items())
     ]
+    free = sum(loc.available for loc in locations)
+    if channel is None:
+        return AvailabilityPublic(sku=sku, available_to_sell=free, locations=locations)
+    for_channel = await channel_allocation.availability(
+        uow=uow,
+        channel_id=channel,
+        sku=sku,
+        sellable=sum(loc.sellable for loc in locations),
+        free=free,
+    )
     return AvailabilityPublic(
-        sku=sku, available_to_sell=sum(loc.available for loc in locations), locations=locations
+        sku=sku,
+        available_to_sell=for_channel.available_to_sell,
+        locations=locations,
+        channel=for_channel,
     )
 
 

@@ -30,9 +30,11 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
     await repository.lock_stock_changes(session)
     held: dict[tuple[str, str], int] = {}
     held_under = ""  # the reservation whose held units this shipment consumes
+    held_for = ""  # its channel
+    unheld: list[tuple[str, str, int]] = []  # (channel, sku, -units) it no longer holds
     reservation = await repository.get_reservation(session, event.order_id)
     if reservation is not None and reservation.status in (HELD, COMMITTED):
-        held_under = reservation.reservation_id
+        held_under, held_for = reservation.reservation_id, reservation.channel
         allocations = await repository.allocations_of(session, [reservation.reservation_id])
         for location_id, sku, quantity in allocations[reservation.reservation_id]:
             held[(location_id, sku)] = held.get((location_id, sku), 0) + quantity
@@ -55,6 +57,7 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
         movements.append(issue)
         unreserve = min(line.quantity, held.get((event.location_id, line.sku), 0))
         if unreserve:
+            unheld.append((held_for, line.sku, -unreserve))
             movements.append(
                 _movement(
                     line.sku,
@@ -81,6 +84,7 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
             causation=cause,
         )
     await repository.add_movements(session, movements)
+    await repository.move_channel_holds(session, unheld)
 
 
 def _movement(

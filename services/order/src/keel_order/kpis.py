@@ -52,6 +52,12 @@ class OrderKpis(Kpis):
             ["type"],
             registry=None,
         )
+        self.exceptions_escalated = Counter(
+            "keel_exceptions_escalated",
+            "Holds that went up their escalation path, by the role they went to",
+            ["type", "to"],
+            registry=None,
+        )
 
     def metrics(self) -> Sequence[MetricWrapperBase]:
         return (
@@ -61,6 +67,7 @@ class OrderKpis(Kpis):
             self.units_filled,
             self.exceptions_open,
             self.exceptions_overdue,
+            self.exceptions_escalated,
         )
 
     def order_accepted(self, session: AsyncSession, channel: str) -> None:
@@ -73,6 +80,10 @@ class OrderKpis(Kpis):
                 self.units_filled.inc(units)
 
         observed.after_commit(session, count)
+
+    def exception_escalated(self, session: AsyncSession, hold_type: str, to: str) -> None:
+        counter = self.exceptions_escalated.labels(type=hold_type, to=to)
+        observed.after_commit(session, counter.inc)
 
     def order_shipped(self, session: AsyncSession, accepted_at: datetime, now: datetime) -> None:
         seconds = (now - as_utc(accepted_at)).total_seconds()

@@ -20,6 +20,7 @@ from keel_order.api import router
 from keel_order.context import OrderContext
 from keel_order.handlers import handlers
 from keel_order.holds.api import router as holds_router
+from keel_order.holds.escalation import escalate_overdue_holds
 from keel_order.notifications import service as notifications
 from keel_order.notifications.api import router as notifications_router
 from keel_order.permissions import PERMISSIONS
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         periodic=[
             PeriodicJob(name="release-delayed-orders", every=1.0, run=saga.release_delayed),
             PeriodicJob(name="hold-stuck-validations", every=10.0, run=saga.hold_stuck_validations),
+            PeriodicJob(name="escalate-overdue-holds", every=30.0, run=escalate_overdue_holds),
             PeriodicJob(
                 name="send-customer-notifications", every=2.0, run=notifications.send_unsent
             ),

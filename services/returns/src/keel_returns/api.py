@@ -1,5 +1,5 @@
 """Returns HTTP API: authorize returns, record their receipt and inspection, approve refunds,
-look returns up, sum them up, and set the return policies."""
+look returns up or list them by status, sum them up, and set the return policies."""
 
 from typing import Annotated
 
@@ -11,7 +11,7 @@ from keel_kit.idempotency import IdempotencyKey, idempotent
 from keel_kit.query import CursorQuery, SinceQuery
 from keel_returns import inspections, refunds, service, summary
 from keel_returns.context import ReturnsDep
-from keel_returns.domain import RefundStatus
+from keel_returns.domain import RefundStatus, ReturnStatus
 from keel_returns.schemas import (
     ChannelName,
     ChannelPolicyIn,
@@ -24,6 +24,7 @@ from keel_returns.schemas import (
     ReturnAccepted,
     ReturnCreate,
     ReturnPublic,
+    ReturnsPage,
     ReturnsSummary,
     SkuPolicyIn,
     SkuPolicyPublic,
@@ -54,6 +55,26 @@ async def create_return(
         cmd=body,
         actor=principal,
     )
+
+
+@router.get("/returns")
+async def list_returns(
+    returns: ReturnsDep,
+    status: ReturnStatus = ReturnStatus.AUTHORIZED,
+    location_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
+) -> ReturnsPage:
+    """Returns in one status, the oldest first: by default those authorized and waiting to be
+    received; `received` ones wait for their inspection, and `location_id` keeps those received
+    there (an authorized return is at no location yet: a 422). Pass `next_cursor` back as
+    `cursor` for more."""
+    async with returns.unit_of_work() as uow:
+        return await service.returns_page(
+            uow=uow, status=status, location_id=location_id, limit=limit, cursor=cursor
+        )
 
 
 # Declared before /returns/{return_id}, which would otherwise take "summary" for a return id.

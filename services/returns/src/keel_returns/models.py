@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Numeric, false
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Numeric, false
 from sqlmodel import Field, SQLModel
 
 from keel_kit.tables import utcnow
@@ -69,6 +69,11 @@ class ShipmentSeen(SQLModel, table=True):
 
 class ReturnAuthorization(SQLModel, table=True):
     __tablename__ = "return_authorization"
+    # The returns in one status, oldest first (GET /v1/returns): the warehouse's queues of
+    # returns to receive and to inspect are a few among every return ever made.
+    __table_args__ = (
+        Index("ix_return_authorization_status_queue", "status", "created_at", "return_id"),
+    )
 
     return_id: str = Field(primary_key=True, max_length=36)
     order_id: str = Field(index=True, max_length=36)

@@ -15,6 +15,8 @@ PERMISSIONS = (
     | table(
         [
             ("POST", "/v1/returns", roles(Role.CUSTOMER_SERVICE, Role.OPERATIONS)),
+            # The warehouse's queues: returns to receive, and received ones to inspect.
+            ("GET", "/v1/returns", RETURN_READERS),
             ("GET", "/v1/returns/summary", RETURN_READERS),
             ("GET", "/v1/returns/{return_id}", RETURN_READERS),
             # The goods come back to, and are graded by, the warehouse.

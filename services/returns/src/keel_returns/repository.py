@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -113,28 +113,42 @@ async def get_return(
 
 
 async def return_lines(session: AsyncSession, return_id: str) -> Sequence[ReturnLine]:
+    return await lines_of_returns(session, [return_id])
+
+
+async def lines_of_returns(
+    session: AsyncSession, return_ids: Collection[str]
+) -> Sequence[ReturnLine]:
     query = (
         select(ReturnLine)
-        .where(ReturnLine.return_id == return_id)
-        .order_by(col(ReturnLine.line_no))
+        .where(col(ReturnLine.return_id).in_(return_ids))
+        .order_by(col(ReturnLine.return_id), col(ReturnLine.line_no))
     )
     return (await session.exec(query)).all()
 
 
 async def receipt_lines(session: AsyncSession, return_id: str) -> Sequence[ReturnReceiptLine]:
+    return await receipt_lines_of_returns(session, [return_id])
+
+
+async def receipt_lines_of_returns(
+    session: AsyncSession, return_ids: Collection[str]
+) -> Sequence[ReturnReceiptLine]:
     query = (
         select(ReturnReceiptLine)
-        .where(ReturnReceiptLine.return_id == return_id)
-        .order_by(col(ReturnReceiptLine.sku))
+        .where(col(ReturnReceiptLine.return_id).in_(return_ids))
+        .order_by(col(ReturnReceiptLine.return_id), col(ReturnReceiptLine.sku))
     )
     return (await session.exec(query)).all()
 
 
-async def grades(session: AsyncSession, return_id: str) -> Sequence[ReturnGrade]:
+async def grades_of_returns(
+    session: AsyncSession, return_ids: Collection[str]
+) -> Sequence[ReturnGrade]:
     query = (
         select(ReturnGrade)
-        .where(ReturnGrade.return_id == return_id)
-        .order_by(col(ReturnGrade.sku), col(ReturnGrade.grade))
+        .where(col(ReturnGrade.return_id).in_(return_ids))
+        .order_by(col(ReturnGrade.return_id), col(ReturnGrade.sku), col(ReturnGrade.grade))
     )
     return (await session.exec(query)).all()
 
@@ -150,8 +164,14 @@ async def graded_units_of_order(session: AsyncSession, order_id: str) -> dict[st
     return {sku: int(total) for sku, total in (await session.exec(query)).all()}
 
 
-async def refunds_of_return(session: AsyncSession, return_id: str) -> Sequence[Refund]:
-    query = select(Refund).where(Refund.return_id == return_id).order_by(col(Refund.created_at))
+async def refunds_of_returns(
+    session: AsyncSession, return_ids: Collection[str]
+) -> Sequence[Refund]:
+    query = (
+        select(Refund)
+        .where(col(Refund.return_id).in_(return_ids))
+        .order_by(col(Refund.return_id), col(Refund.created_at))
+    )
     return (await session.exec(query)).all()
 
 
@@ -321,3 +341,26 @@ async def refunds_by_status(
         query = query.where(cursors.after(col(Refund.created_at), col(Refund.refund_id), after))
     query = query.order_by(col(Refund.created_at), col(Refund.refund_id)).limit(limit)
     return (await session.exec(query)).all()
+
+
+async def returns_in(
+    session: AsyncSession,
+    *,
+    status: str,
+    location_id: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> Sequence[ReturnAuthorization]:
+    """Returns in one status (received at one location, if given), the oldest first, from
+    after the (created_at, return id) position `after`."""
+    query = select(ReturnAuthorization).where(ReturnAuthorization.status == status)
+    if location_id is not None:
+        query = query.where(ReturnAuthorization.location_id == location_id)
+    if after is not None:
+        query = query.where(
+            cursors.after(
+                col(ReturnAuthorization.created_at), col(ReturnAuthorization.return_id), after
+            )
+        )
+    order = (col(ReturnAuthorization.created_at), col(ReturnAuthorization.return_id))
+    return (await session.exec(query.order_by(*order).limit(limit))).all()

@@ -180,6 +180,11 @@ class RefundsPage(BaseModel):
     next_cursor: str | None
 
 
+class ReturnsPage(BaseModel):
+    items: list[ReturnPublic]
+    next_cursor: str | None
+
+
 # --- summary ---
 
 

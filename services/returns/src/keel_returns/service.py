@@ -1,10 +1,13 @@
-"""Returns use cases: authorize a return, look one up, set the return policies.
+"""Returns use cases: authorize a return, look one up or list them by status, set the return
+policies.
 
 Receipt and inspection live in `inspections`, refunds in `refunds`. Authorizing a return and
 setting a policy are on the audit trail, naming who did it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +16,7 @@ from keel_contracts.events import ReturnAuthorized, ShipmentShipped
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line
-from keel_kit import audit
+from keel_kit import audit, cursors
 from keel_kit.identity import Principal
 from keel_kit.problems import DomainError, NotFound
 from keel_returns import domain, refunds, repository
@@ -21,6 +24,7 @@ from keel_returns.context import Work
 from keel_returns.domain import GRADES, Clock, Grade, RequestedLine, Returnable, ReturnStatus
 from keel_returns.models import (
     ChannelReturnPolicy,
+    Refund,
     ReturnAuthorization,
     ReturnLine,
     SkuReturnPolicy,
@@ -34,6 +38,7 @@ from keel_returns.schemas import (
     ReturnItemPublic,
     ReturnLinePublic,
     ReturnPublic,
+    ReturnsPage,
     SkuPolicyIn,
     SkuPolicyPublic,
 )
@@ -149,18 +154,77 @@ async def _returnable(uow: Work, cmd: ReturnCreate) -> repository.OrderFacts:
 
 
 async def get_return(*, uow: Work, return_id: str) -> ReturnPublic:
-    session = uow.session
-    authorization = await repository.get_return(session, return_id)
+    authorization = await repository.get_return(uow.session, return_id)
     if authorization is None:
         raise NotFound(f"no return {return_id}")
-    lines = await repository.return_lines(session, return_id)
-    received = {x.sku: x.quantity for x in await repository.receipt_lines(session, return_id)}
-    graded: dict[str, list[GradedPublic]] = {}
-    for row in await repository.grades(session, return_id):
+    (view,) = await _views(uow, [authorization])
+    return view
+
+
+RETURN_ID_LENGTH = 36
+
+
+async def returns_page(
+    *, uow: Work, status: ReturnStatus, location_id: str | None, limit: int, cursor: str | None
+) -> ReturnsPage:
+    """One page of the returns in `status`, the oldest first: the warehouse receives the
+    `authorized` ones and inspects the `received` ones (at `location_id`, where they came in)."""
+    if location_id is not None and status == ReturnStatus.AUTHORIZED:
+        raise DomainError(
+            "an authorized return is at no location until it is received", field="location_id"
+        )
+    found = await repository.returns_in(
+        uow.session,
+        status=status,
+        location_id=location_id,
+        after=_decode_cursor(cursor) if cursor is not None else None,
+        limit=limit + 1,  # one more tells whether another page follows
+    )
+    last = found[limit - 1] if len(found) > limit else None
+    next_cursor = cursors.encode_cursor([as_utc(last.created_at), last.return_id]) if last else None
+    return ReturnsPage(items=await _views(uow, found[:limit]), next_cursor=next_cursor)
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    created_at, return_id = cursors.decode_cursor(cursor, parts=2)
+    if not 0 < len(return_id) <= RETURN_ID_LENGTH:
+        raise cursors.not_a_cursor()
+    return cursors.cursor_datetime(created_at), return_id
+
+
+async def _views(uow: Work, found: Sequence[ReturnAuthorization]) -> list[ReturnPublic]:
+    """The returns as the API shows them, their lines, receipts, grades and refunds read in one
+    query each however many there are."""
+    session = uow.session
+    ids = [x.return_id for x in found]
+    lines: dict[str, list[ReturnLine]] = defaultdict(list)
+    for line in await repository.lines_of_returns(session, ids):
+        lines[line.return_id].append(line)
+    received: dict[str, dict[str, int]] = defaultdict(dict)
+    for receipt in await repository.receipt_lines_of_returns(session, ids):
+        received[receipt.return_id][receipt.sku] = receipt.quantity
+    graded: dict[str, dict[str, list[GradedPublic]]] = defaultdict(dict)
+    for row in await repository.grades_of_returns(session, ids):
         grade = Grade(row.grade)
-        graded.setdefault(row.sku, []).append(
+        graded[row.return_id].setdefault(row.sku, []).append(
             GradedPublic(grade=grade, quantity=row.quantity, disposition=GRADES[grade].disposition)
         )
+    paid: dict[str, list[Refund]] = defaultdict(list)
+    for refund in await repository.refunds_of_returns(session, ids):
+        paid[refund.return_id].append(refund)
+    return [
+        _view(x, lines[x.return_id], received[x.return_id], graded[x.return_id], paid[x.return_id])
+        for x in found
+    ]
+
+
+def _view(
+    authorization: ReturnAuthorization,
+    lines: list[ReturnLine],
+    received: dict[str, int],
+    graded: dict[str, list[GradedPublic]],
+    refunds_made: list[Refund],
+) -> ReturnPublic:
     authorized = domain.per_sku((x.sku, x.quantity) for x in lines)
     return ReturnPublic(
         return_id=authorization.return_id,
@@ -184,7 +248,7 @@ async def get_return(*, uow: Work, return_id: str) -> ReturnPublic:
             )
             for sku, quantity in authorized.items()
         ],
-        refunds=[refunds.public(x) for x in await repository.refunds_of_return(session, return_id)],
+        refunds=[refunds.public(x) for x in refunds_made],
     )
 
 

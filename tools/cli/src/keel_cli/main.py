@@ -363,7 +363,8 @@ def run_tests(
         [sys.executable, "-m", "mypy", *_test_dirs(root)],
         [sys.executable, "-m", "keel_cli.asyncapi", "--check"],
         [sys.executable, "-m", "keel_cli.permissions", "--check"],
-        [sys.executable, "-m", "pytest", *(pytest_args or [])],
+        # The slowest tests named at the end, to keep the suite's time in view.
+        [sys.executable, "-m", "pytest", "--durations=20", *(pytest_args or [])],
     ]
     for argv in steps:
         console.print(f"[bold]$ {' '.join(argv[2:])}")

@@ -6,6 +6,14 @@ per SKU and state over all locations), and `batch`, what a consumer's batch tran
 memory and writes when it commits."""
 
 from keel_inventory.repository.batch import flush
+from keel_inventory.repository.channels import (
+    channel_holds,
+    channel_holds_beside_ledger,
+    get_rule,
+    move_channel_holds,
+    rules_for,
+    rules_of_channel,
+)
 from keel_inventory.repository.invariants import (
     MismatchKey,
     OversoldKey,
@@ -55,6 +63,7 @@ from keel_inventory.repository.stock import (
     ledger_and_balances,
     lock_stock,
     lock_stock_changes,
+    lock_stock_levels,
     movements,
 )
 from keel_inventory.repository.totals import sku_page, state_totals
@@ -75,6 +84,8 @@ __all__ = [
     "balance",
     "balances_for_sku",
     "booked_receipt_skus",
+    "channel_holds",
+    "channel_holds_beside_ledger",
     "count_ledger_mismatches",
     "count_oversold",
     "due_reservations",
@@ -85,6 +96,7 @@ __all__ = [
     "get_item",
     "get_location",
     "get_reservation",
+    "get_rule",
     "insert_allocations",
     "insert_reservations",
     "ledger_and_balances",
@@ -92,6 +104,8 @@ __all__ = [
     "lines_of_backorder",
     "lock_stock",
     "lock_stock_changes",
+    "lock_stock_levels",
+    "move_channel_holds",
     "movements",
     "open_lines_for_sku",
     "order_state",
@@ -105,6 +119,8 @@ __all__ = [
     "reservations_for_orders",
     "reserved_holdings",
     "return_steps",
+    "rules_for",
+    "rules_of_channel",
     "set_status",
     "sku_page",
     "state_totals",

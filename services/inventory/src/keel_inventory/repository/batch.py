@@ -31,6 +31,7 @@ RESERVATION = _tables[models.Reservation.__tablename__]
 ALLOCATION = _tables[models.ReservationAllocation.__tablename__]
 BACKORDER = _tables[models.Backorder.__tablename__]
 BACKORDER_LINE = _tables[models.BackorderLine.__tablename__]
+CHANNEL_HOLD = _tables[models.ChannelHold.__tablename__]
 
 # A newly held order leaves the backorder queue if it was waiting there.
 _UNQUEUE_LINES = delete(BACKORDER_LINE).where(
@@ -45,7 +46,7 @@ _EXTEND_HOLD = (
     .where(RESERVATION.c.order_id == bindparam("order"), RESERVATION.c.status == HELD)
     .values(expires_at=bindparam("until"))
 )
-_UPSERTS: dict[str, Any] = {}
+_UPSERTS: dict[tuple[str, str], Any] = {}
 _KEY = "keel_inventory.batch_work"
 
 Writes = list[tuple[Any, list[dict[str, Any]] | dict[str, Any]]]
@@ -62,11 +63,23 @@ class BatchWork:
         self.deltas: dict[tuple[str, str, str], int] = {}
         self.new_orders: set[str] = set()  # orders whose reservation row is pending
         self.holds: dict[str, datetime] = {}  # order -> until when its held reservation stays
+        # sku -> channel -> units held, for the SKUs read (pending deltas included), and the
+        # (channel, sku) deltas not yet written.
+        self.channel_held: dict[str, dict[str, int]] = {}
+        self.channel_deltas: dict[tuple[str, str], int] = {}
+        # The channel rules read for each SKU (a rule changed meanwhile applies from the next
+        # transaction on).
+        self.rules: dict[str, list[tuple[str, str, Any]]] = {}
 
     @property
     def pending(self) -> bool:
         return bool(
-            self.reservations or self.allocations or self.movements or self.deltas or self.holds
+            self.reservations
+            or self.allocations
+            or self.movements
+            or self.deltas
+            or self.holds
+            or self.channel_deltas
         )
 
     def drain(self, dialect: str) -> Writes:
@@ -76,11 +89,17 @@ class BatchWork:
             for (sku, loc, state), delta in sorted(self.deltas.items())  # lock order
             if delta
         ]
+        channel_deltas = [
+            {"channel": channel, "sku": sku, "quantity": delta}
+            for (channel, sku), delta in sorted(self.channel_deltas.items())
+            if delta
+        ]
         writes: Writes = [
             (insert(RESERVATION), self.reservations),
             (insert(ALLOCATION), self.allocations),
             (insert(MOVEMENT), self.movements),
             (balance_upsert(dialect), deltas),
+            (channel_hold_upsert(dialect), channel_deltas),
         ]
         if self.new_orders:
             orders = {"orders": sorted(self.new_orders)}
@@ -89,6 +108,7 @@ class BatchWork:
         writes.append((_EXTEND_HOLD, holds))
         self.reservations, self.allocations, self.movements = [], [], []
         self.deltas, self.new_orders, self.holds = {}, set(), {}
+        self.channel_deltas = {}
         return [(statement, params) for statement, params in writes if params]
 
 
@@ -101,7 +121,9 @@ async def batch_work(session: AsyncSession) -> BatchWork | None:
                 # Written inside the savepoint they would vanish if it rolled back. The kit
                 # never opens one after a fast-path message: it redoes the batch afresh.
                 raise RuntimeError("stock writes are pending outside the savepoint")
-            work.locked.clear()  # values moved inside a savepoint may be rolled back
+            # Values moved inside a savepoint may be rolled back.
+            work.locked.clear()
+            work.channel_held.clear()
         return None
     if work is None:
         work = session.info[_KEY] = _start(session)
@@ -166,19 +188,22 @@ def balance_upsert(dialect: str) -> Any:
 
     Relative, so concurrent writers to one balance add up instead of overwriting each other.
     """
-    statement = _UPSERTS.get(dialect)
+    return _adding_upsert(BALANCE, ("sku", "location_id", "state"), dialect)
+
+
+def channel_hold_upsert(dialect: str) -> Any:
+    """Add `quantity` to what a channel holds of a SKU, as `balance_upsert` does a balance."""
+    return _adding_upsert(CHANNEL_HOLD, ("channel", "sku"), dialect)
+
+
+def _adding_upsert(table: Any, keys: tuple[str, ...], dialect: str) -> Any:
+    statement = _UPSERTS.get((table.name, dialect))
     if statement is None:
-        if dialect == "postgresql":
-            pg = postgresql.insert(BALANCE)
-            statement = pg.on_conflict_do_update(
-                index_elements=["sku", "location_id", "state"],
-                set_={"quantity": BALANCE.c.quantity + pg.excluded.quantity},
-            )
-        else:
-            lite = sqlite.insert(BALANCE)
-            statement = lite.on_conflict_do_update(
-                index_elements=["sku", "location_id", "state"],
-                set_={"quantity": BALANCE.c.quantity + lite.excluded.quantity},
-            )
-        _UPSERTS[dialect] = statement
+        module = postgresql if dialect == "postgresql" else sqlite
+        adding = module.insert(table)
+        statement = adding.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={"quantity": table.c.quantity + adding.excluded.quantity},
+        )
+        _UPSERTS[(table.name, dialect)] = statement
     return statement

@@ -38,6 +38,7 @@ class HeldRow(NamedTuple):
     order_id: str
     status: str
     expires_at: datetime
+    channel: str
 
 
 class OrderState(NamedTuple):
@@ -111,6 +112,7 @@ async def reservations_for_orders(
         RESERVATION.c.order_id,
         RESERVATION.c.status,
         RESERVATION.c.expires_at,
+        RESERVATION.c.channel,
     ).where(RESERVATION.c.order_id.in_(list(order_ids)))
     if lock:
         query = query.with_for_update()
@@ -128,6 +130,7 @@ async def due_reservations(session: AsyncSession, now: datetime, limit: int) -> 
             RESERVATION.c.order_id,
             RESERVATION.c.status,
             RESERVATION.c.expires_at,
+            RESERVATION.c.channel,
         )
         .where(RESERVATION.c.status == HELD, RESERVATION.c.expires_at <= now)
         .order_by(RESERVATION.c.expires_at)

@@ -62,7 +62,16 @@ async def lock_stock_changes(session: AsyncSession) -> None:
 
 
 async def lock_stock(session: AsyncSession, skus: Collection[str]) -> Stock:
-    """Lock the sellable and reserved balances of `skus` and return what is free per location.
+    """Lock the sellable and reserved balances of `skus` and return what is free per location."""
+    levels = await lock_stock_levels(session, skus)
+    return {
+        sku: {loc: available(s, r) for loc, (s, r) in levels.get(sku, {}).items()} for sku in skus
+    }
+
+
+async def lock_stock_levels(session: AsyncSession, skus: Collection[str]) -> Locked:
+    """Lock the sellable and reserved balances of `skus` and return them per location, as
+    [sellable, reserved] (read only: the batch keeps them current).
 
     Rows are locked in (sku, location, state) order. A reserved row must exist to be locked:
     receipts create it beside the sellable row, and a location that lacks one (older data) gets
@@ -82,9 +91,7 @@ async def lock_stock(session: AsyncSession, skus: Collection[str]) -> Stock:
             for pair in by_location.values():
                 pair[1] = pair[1] or 0
         known.update(found)
-    return {
-        sku: {loc: available(s, r) for loc, (s, r) in known.get(sku, {}).items()} for sku in skus
-    }
+    return {sku: known.get(sku, {}) for sku in skus}
 
 
 async def _lock_balances(connection: AsyncConnection, skus: Sequence[str]) -> Locked:

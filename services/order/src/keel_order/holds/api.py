@@ -32,13 +32,15 @@ async def exception_queue(
     hold_type: Annotated[HoldType | None, Query(alias="type")] = None,
     reference: Annotated[str | None, Query(min_length=1, max_length=REFERENCE_LENGTH)] = None,
     status: HoldState = HoldState.OPEN,
+    escalated_to: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: CursorQuery = None,
 ) -> ExceptionsPage:
     """Holds by due date, the oldest due first; pass `next_cursor` back as `cursor` for more.
 
     `reference` picks the holds about one thing: `type=supplier_delay&reference={po}` lists
-    every order a purchase order's delay touches.
+    every order a purchase order's delay touches; `escalated_to=admin` those overdue long
+    enough to have gone up to admin.
     """
     async with orders.unit_of_work() as uow:
         return await holds.exception_queue(
@@ -47,6 +49,7 @@ async def exception_queue(
             owner_role=owner_role,
             hold_type=hold_type,
             reference=reference,
+            escalated_to=escalated_to,
             limit=limit,
             cursor=cursor,
         )

@@ -21,6 +21,7 @@ async def exception_queue(
     owner_role: str | None,
     hold_type: str | None,
     reference: str | None,
+    escalated_to: str | None = None,
     after: tuple[datetime, int] | None,
     limit: int,
 ) -> Sequence[OrderHold]:
@@ -36,7 +37,27 @@ async def exception_queue(
         query = query.where(OrderHold.type == hold_type)
     if reference is not None:
         query = query.where(OrderHold.reference == reference)
+    if escalated_to is not None:
+        query = query.where(OrderHold.escalated_to == escalated_to)
     if after is not None:
         query = query.where(cursors.after(col(OrderHold.due_at), col(OrderHold.id), after))
     query = query.order_by(col(OrderHold.due_at), col(OrderHold.id)).limit(limit)
+    return (await session.exec(query)).all()
+
+
+async def escalation_candidates(
+    session: AsyncSession, *, due_by: datetime, top: str, limit: int
+) -> Sequence[OrderHold]:
+    """Open holds due by `due_by` that have not reached the `top` of their escalation path, the
+    oldest due first, locked; those another transaction holds (being decided, or escalated by
+    another replica) are skipped until the next run."""
+    escalated_to = col(OrderHold.escalated_to)
+    query = (
+        select(OrderHold)
+        .where(col(OrderHold.resolved_at).is_(None), col(OrderHold.due_at) <= due_by)
+        .where(escalated_to.is_(None) | (escalated_to != top))
+        .order_by(col(OrderHold.due_at), col(OrderHold.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return (await session.exec(query)).all()

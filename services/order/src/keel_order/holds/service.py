@@ -57,6 +57,7 @@ async def exception_queue(
     reference: str | None,
     limit: int,
     cursor: str | None,
+    escalated_to: Role | None = None,
 ) -> ExceptionsPage:
     """One page of holds, the oldest due first; `next_cursor` continues after the last one."""
     after = decode_cursor(cursor) if cursor is not None else None
@@ -66,6 +67,7 @@ async def exception_queue(
         owner_role=owner_role,
         hold_type=hold_type,
         reference=reference,
+        escalated_to=escalated_to,
         after=after,
         limit=limit + 1,  # one more tells whether another page follows
     )
@@ -240,6 +242,8 @@ def to_public(hold: OrderHold, now: datetime) -> ExceptionPublic:
         resolution=hold.resolution,
         resolution_note=hold.resolution_note,
         resolved_by=hold.resolved_by,
+        escalated_to=hold.escalated_to,
+        escalated_at=hold.escalated_at,
     )
 
 
