@@ -13,6 +13,7 @@ import pytest
 
 from keel_contracts import Envelope
 from keel_contracts.commands import ReserveStock
+from keel_contracts.events import ChannelRegistered
 from keel_contracts.values import Line
 from keel_kit.testing import check_findings
 from keel_kit.topic_reader import read_topic
@@ -29,6 +30,8 @@ from tests.integration.support import (
 pytestmark = pytest.mark.integration
 
 COMMANDS = "inventory.commands.v1"
+CHANNELS = "orders.channel.v1"
+FEED = "inventory.availability.v1"
 ANSWERS = "inventory.reservation.v1"
 
 
@@ -70,6 +73,19 @@ def _answers(infra: Infra, orders: set[str]) -> list[Envelope]:
 def _all_answered(infra: Infra, orders: set[str]) -> list[Envelope] | None:
     answers = _answers(infra, orders)
     return answers if len({e.payload["order_id"] for e in answers}) == len(orders) else None
+
+
+def _latest_availability(infra: Infra, sku: str) -> dict[str, int] | None:
+    """The free units and the market's on the latest `availability.changed` of `sku`."""
+    published = [
+        Envelope.from_bytes(r.value).payload
+        for r in asyncio.run(read_topic(infra.kafka, FEED))
+        if r.key == sku.encode()
+    ]
+    if not published:
+        return None
+    latest = published[-1]
+    return {"available_to_sell": latest["available_to_sell"], **latest["channels"]}
 
 
 def _reserved_by_location(answers: list[Envelope], sku: str) -> Counter[str]:
@@ -115,8 +131,16 @@ def test_two_replicas_hold_exactly_the_stock_there_is(
     # orders, mixed in, confirm exactly 30 however the replicas share them.
     capped = new_sku()
     stock(first, capped, {"WH-EAST": 100})
-    rule = first.put(f"/v1/allocations/market/{capped}", {"cap_percent": 30})
-    assert rule.status_code == 200, rule.text
+    announced = ChannelRegistered(channel_id="market", name="Market", market_country="US")
+    envelope = Envelope.wrap(announced, source="order", correlation_id="market")
+    asyncio.run(produce_many(infra.bootstrap, CHANNELS, [("market", envelope.to_bytes())]))
+
+    def cap_set() -> bool:
+        rule = first.put(f"/v1/allocations/market/{capped}", {"cap_percent": 30})
+        assert rule.status_code in (200, 404), rule.text  # 404 until the channel is known
+        return rule.status_code == 200
+
+    eventually(cap_set, what="inventory to know the market channel and take its cap")
     market = [f"MKT-{uuid.uuid4()}" for _ in range(60)]
     commands = [_command(o, {sku: 1}) for o in orders]
     commands += [_command(o, {capped: 1}, channel="market") for o in market]
@@ -137,6 +161,11 @@ def test_two_replicas_hold_exactly_the_stock_there_is(
     for_market = first.get(f"/v1/availability/{capped}", channel="market").json()
     assert (for_market["available_to_sell"], for_market["channel"]["held"]) == (0, 30)
     assert first.get(f"/v1/availability/{capped}", channel="web").json()["available_to_sell"] == 70
+    # The feed tells the marketplace it may sell no more of it.
+    eventually(
+        lambda: _latest_availability(infra, capped) == {"available_to_sell": 70, "market": 0},
+        what="the availability feed to publish what the market may sell",
+    )
     assert len(answers) == 300  # one answer per order, none twice
     assert Counter(e.type for e in answers) == {
         "stock.reserved": 100,

@@ -7,10 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from inventory_harness import Inventory
 from keel_contracts.commands import ReleaseStock, ReserveStock
-from keel_contracts.events import ShipmentShipped, StockReservationFailed, StockReserved
+from keel_contracts.events import (
+    ChannelRegistered,
+    ShipmentShipped,
+    StockReservationFailed,
+    StockReserved,
+)
 from keel_contracts.roles import Role
 from keel_contracts.values import Line
 
@@ -24,6 +30,19 @@ def order(order_id: str, channel: str, *lines: tuple[str, int], backorder: bool 
         lines=tuple(Line(sku=sku, quantity=n) for sku, n in lines),
         backorder=backorder,
     )
+
+
+async def announce(inventory: Inventory, *channels: str) -> None:
+    """The order service announced these channels."""
+    for channel in channels:
+        await inventory.publish(
+            ChannelRegistered(channel_id=channel, name=channel.title(), market_country="US")
+        )
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def channels(inventory: Inventory) -> None:
+    await announce(inventory, "market", "wholesale", "web")
 
 
 async def set_rule(inventory: Inventory, path: str, **rule: int) -> dict[str, Any]:
@@ -174,6 +193,9 @@ async def test_rules_are_versioned_audited_and_checked(inventory: Inventory) -> 
         assert response.status_code == 422, (bad, response.text)
     unknown = await inventory.client.put("/v1/allocations/market/NOPE", json={})
     assert unknown.status_code == 404
+    no_channel = await inventory.client.put("/v1/allocations/markte", json={"cap_percent": 1})
+    assert no_channel.status_code == 404
+    assert "no channel markte" in no_channel.json()["detail"]
     missing = await inventory.client.get("/v1/allocations/market/MUG")
     assert missing.status_code == 404
     bad_channel = await inventory.client.get("/v1/availability/MUG", params={"channel": "a b"})

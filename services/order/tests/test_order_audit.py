@@ -16,6 +16,7 @@ from keel_contracts.events import PaymentHeld
 from keel_contracts.roles import Role
 from keel_kit import audit
 from keel_kit.testing import TEST_ADMIN
+from keel_order import service
 from order_harness import running_order
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -181,3 +182,30 @@ async def test_every_action_on_an_order_chains_in_turn(stack: Stack) -> None:
 
     assert newest_first == ["order.cancelled", "hold.resolved"]
     await assert_chain_holds(stack)
+
+
+async def test_channels_are_announced_once_and_again_when_changed(stack: Stack) -> None:
+    async def announced() -> list[tuple[str, str]]:
+        await stack.run_job(service.announce_channels)
+        envelopes = await stack.staged("orders.channel.v1")
+        return [(e.payload["channel_id"], e.payload["name"]) for e in envelopes]
+
+    seeded = await announced()  # the channels the first migration made
+    assert sorted(seeded) == [
+        ("marketplace-a", "Marketplace A"),
+        ("marketplace-b", "Marketplace B"),
+        ("web", "Web store"),
+    ]
+    channel = {
+        "channel_id": "b2b",
+        "name": "B2B",
+        "market_country": "DE",
+        "backorder_policy": "reject",
+    }
+    assert (await stack.client.post("/v1/channels", json=channel)).status_code == 201
+    assert (await announced())[3:] == [("b2b", "B2B")]
+    assert (await announced())[4:] == []  # nothing new to say
+
+    renamed = await stack.client.patch("/v1/channels/b2b", json={"name": "Wholesale"})
+    assert renamed.status_code == 200, renamed.text
+    assert (await announced())[4:] == [("b2b", "Wholesale")]

@@ -120,6 +120,15 @@ TOPICS: tuple[TopicSpec, ...] = (
         ),
     ),
     TopicSpec(
+        name="orders.channel.v1",
+        key="channel_id",
+        owner="order",
+        consumers=("inventory",),
+        messages=(ev.ChannelRegistered,),
+        partitions=1,
+        compacted=True,
+    ),
+    TopicSpec(
         name="fulfillment.shipment.v1",
         key="order_id",
         owner="fulfillment",

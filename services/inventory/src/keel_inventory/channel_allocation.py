@@ -7,11 +7,13 @@ after, so what limited a channel on any day can be told. The reservation paths a
 
 from __future__ import annotations
 
+from keel_contracts.events import ChannelRegistered
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_inventory import channel_rules, repository
 from keel_inventory.channel_rules import EVERY_SKU, ChannelRule
 from keel_inventory.context import Work
+from keel_inventory.models import CHANNEL_LENGTH, KnownChannel
 from keel_inventory.models import ChannelRule as RuleRow
 from keel_inventory.schemas import (
     ChannelAvailability,
@@ -20,6 +22,7 @@ from keel_inventory.schemas import (
     ChannelRulesPublic,
 )
 from keel_kit import audit
+from keel_kit.handlers import PermanentError
 from keel_kit.identity import Principal
 from keel_kit.problems import NotFound
 
@@ -30,6 +33,11 @@ async def set_rule(
     """Store the channel's rule for `sku` (None: its default), counting the version up when it
     changes; the same rule again changes nothing and is not audited twice."""
     session = uow.session
+    if await repository.get_channel(session, channel_id) is None:
+        raise NotFound(
+            f"no channel {channel_id}: inventory knows the channels the order service announces "
+            "(one created before that is announced again when it is next changed)"
+        )
     if sku is not None and await repository.get_item(session, sku) is None:
         raise NotFound(f"unknown sku {sku}")
     key = sku or EVERY_SKU
@@ -48,6 +56,10 @@ async def set_rule(
         setattr(row, name, value)
     session.add(row)
     await session.flush()
+    if sku is None:  # a default touches every SKU the channel may sell
+        await repository.mark_every_sku_changed(session)
+    else:
+        await repository.mark_changed(session, [sku])
     await audit.record(
         uow,
         actor=actor,
@@ -59,6 +71,23 @@ async def set_rule(
         after={**after, "version": row.version},
     )
     return _public(row)
+
+
+async def learn_channel(*, uow: Work, event: ChannelRegistered) -> None:
+    """Keep a channel the order service announced; a new one is told what it may sell of
+    every SKU on the availability feed."""
+    if len(event.channel_id) > CHANNEL_LENGTH or len(event.name) > 200:
+        # Refused here, not by the database at commit, so it is dead-lettered alone.
+        raise PermanentError(f"channel id or name too long (limits {CHANNEL_LENGTH}, 200)")
+    if len(event.market_country) > 2:
+        raise PermanentError(f"market country {event.market_country!r} is not a country code")
+    session = uow.session
+    known = await repository.get_channel(session, event.channel_id)
+    if known is None:
+        known = KnownChannel(channel_id=event.channel_id, name="", market_country="")
+        await repository.mark_every_sku_changed(session)
+    known.name, known.market_country = event.name, event.market_country
+    session.add(known)
 
 
 async def rules_of(*, uow: Work, channel_id: str) -> ChannelRulesPublic:

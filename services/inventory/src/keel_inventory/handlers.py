@@ -2,6 +2,7 @@
 
 from keel_contracts.commands import ReleaseStock, ReserveStock
 from keel_contracts.events import (
+    ChannelRegistered,
     OrderConfirmed,
     OrderReleased,
     PurchaseOrderCancelled,
@@ -13,7 +14,7 @@ from keel_contracts.events import (
     ReturnReceived,
     ShipmentShipped,
 )
-from keel_inventory import purchase_orders, reservations, returns, shipments
+from keel_inventory import channel_allocation, purchase_orders, reservations, returns, shipments
 from keel_inventory.context import InventoryContext
 from keel_kit.handlers import Handlers, MessageContext
 
@@ -92,3 +93,10 @@ async def on_return_inspected(
     ctx: MessageContext[InventoryContext], event: ReturnInspected
 ) -> None:
     await returns.inspect(uow=ctx, event=event, cause=ctx.envelope)
+
+
+@handlers.on(ChannelRegistered)
+async def on_channel_registered(
+    ctx: MessageContext[InventoryContext], event: ChannelRegistered
+) -> None:
+    await channel_allocation.learn_channel(uow=ctx, event=event)

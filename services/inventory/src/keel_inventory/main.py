@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from keel_inventory import kpi_report, models  # noqa: F401  (registers the tables)
+from keel_inventory import availability_feed, kpi_report, models  # noqa: F401  (registers the tables)
 from keel_inventory.api import router
 from keel_inventory.channel_api import router as channel_router
 from keel_inventory.checks import INVARIANTS
@@ -33,6 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 name="expire-reservations",
                 every=settings.reservation_expiry_every_seconds,
                 run=expire_reservations,
+            ),
+            PeriodicJob(
+                name="publish-availability",
+                every=settings.availability_feed_every_seconds,
+                run=availability_feed.publish_changed,
             ),
             PeriodicJob(
                 name="record-oversell-check",

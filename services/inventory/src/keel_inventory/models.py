@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from keel_kit.tables import utcnow
@@ -214,3 +214,29 @@ class ChannelHold(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=CHANNEL_LENGTH)
     sku: str = Field(primary_key=True, max_length=64)
     quantity: int = 0
+
+
+class KnownChannel(SQLModel, table=True):
+    """A sales channel as the order service announced it (`channel.registered`): allocation
+    rules are kept only for channels that exist, and the availability feed tells each one what
+    it may sell."""
+
+    __tablename__ = "known_channel"
+
+    channel_id: str = Field(primary_key=True, max_length=CHANNEL_LENGTH)
+    name: str = Field(max_length=200)
+    market_country: str = Field(max_length=2)
+
+
+class AvailabilityFeed(SQLModel, table=True):
+    """Per SKU, whether what may be sold of it has changed since it was last published on
+    inventory.availability.v1 (`dirty`), and what was published last (its JSON payload), so
+    a change that comes back to the same numbers is not sent again."""
+
+    __tablename__ = "availability_feed"
+    # The publishing job looks for the dirty ones.
+    __table_args__ = (Index("ix_availability_feed_dirty", "dirty"),)
+
+    sku: str = Field(primary_key=True, max_length=64)
+    dirty: bool = True
+    published: str | None = Field(default=None, sa_type=Text)

@@ -27,3 +27,12 @@ class Settings(ServiceSettings):
         description="how often the oversold units are counted and the count kept (the "
         "leadership chart's oversell rate)",
     )
+    availability_feed_every_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="how often what changed is published on inventory.availability.v1 (the "
+        "debounce: a SKU that changes many times in between is published once)",
+    )
+    availability_feed_batch_size: int = Field(
+        default=1000, ge=1, le=10_000, description="most SKUs published per run"
+    )

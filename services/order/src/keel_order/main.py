@@ -15,6 +15,7 @@ from keel_order import (
     models,  # noqa: F401  (registers the tables)
     partners,
     saga,
+    service,
 )
 from keel_order.api import router
 from keel_order.context import OrderContext
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         periodic=[
             PeriodicJob(name="release-delayed-orders", every=1.0, run=saga.release_delayed),
             PeriodicJob(name="hold-stuck-validations", every=10.0, run=saga.hold_stuck_validations),
+            PeriodicJob(name="announce-channels", every=2.0, run=service.announce_channels),
             PeriodicJob(name="escalate-overdue-holds", every=30.0, run=escalate_overdue_holds),
             PeriodicJob(
                 name="send-customer-notifications", every=2.0, run=notifications.send_unsent

@@ -29,6 +29,8 @@ class Channel(SQLModel, table=True):
     release_delay_seconds: int = 0
     # Units one customer may have in this channel's orders still taking stock; None: no cap.
     max_units_per_customer: int | None = None
+    # Told to the other services as it is now (`channel.registered`): cleared by a change.
+    announced: bool = False
 
 
 class Customer(SQLModel, table=True):

@@ -41,6 +41,13 @@ _LAST_LOCKED = "keel_order.last_locked"
 _WAITING_FOR = "keel_order.waiting_for"
 
 
+async def unannounced_channels(session: AsyncSession) -> Sequence[Channel]:
+    query = (
+        select(Channel).where(col(Channel.announced).is_(False)).order_by(col(Channel.channel_id))
+    )
+    return (await session.exec(query.with_for_update(skip_locked=True))).all()
+
+
 async def get_channel(session: AsyncSession, channel_id: str) -> Channel | None:
     """A channel, read at most once per transaction: batches ask for the same few again and
     again."""

@@ -3,6 +3,7 @@
 the order's currency (`money.shown`: 1500 JPY, 15.00 USD, 1.500 KWD)."""
 
 from keel_contracts import money
+from keel_contracts.events import ChannelRegistered
 from keel_contracts.roles import Role
 from keel_kit import audit
 from keel_kit.identity import Principal
@@ -34,7 +35,7 @@ async def create_channel(*, uow: Work, cmd: ChannelCreate, actor: Principal) -> 
     every order it brings, so its creation is audited."""
     if await repository.get_channel(uow.session, cmd.channel_id) is not None:
         raise Conflict(f"channel {cmd.channel_id} already exists", field="channel_id")
-    channel = Channel(**cmd.model_dump())
+    channel = Channel(**cmd.model_dump())  # not yet announced: the job announces it
     uow.session.add(channel)
     await audit.record(
         uow,
@@ -63,6 +64,7 @@ async def change_channel(
     for field, value in changes.items():
         setattr(channel, field, value)
     after = ChannelPublic.model_validate(channel, from_attributes=True)
+    channel.announced = False  # announced again as it is now
     await audit.record(
         uow,
         actor=actor,
@@ -74,6 +76,24 @@ async def change_channel(
         after=after.model_dump(mode="json"),
     )
     return after
+
+
+async def announce_channels(work: Work) -> None:
+    """The periodic job: tell the other services each channel created or changed since it was
+    last announced (those the first migration made too), as it is now; inventory keeps its
+    allocation rules per channel. On a compacted topic, so the latest of each stays."""
+    for channel in await repository.unannounced_channels(work.session):
+        work.outbox.add(
+            work.session,
+            ChannelRegistered(
+                channel_id=channel.channel_id,
+                name=channel.name,
+                market_country=channel.market_country,
+            ),
+            key=channel.channel_id,
+        )
+        channel.announced = True
+        work.session.add(channel)
 
 
 async def list_channels(*, uow: Work) -> list[ChannelPublic]:

@@ -33,6 +33,7 @@ from keel_contracts.events.inventory import (
     StockReturned,
 )
 from keel_contracts.events.orders import (
+    ChannelRegistered,
     OrderCancelled,
     OrderConfirmed,
     OrderedLine,
@@ -65,6 +66,7 @@ from keel_contracts.events.returns import (
 __all__ = [
     "Allocation",
     "AvailabilityChanged",
+    "ChannelRegistered",
     "Disposition",
     "Grade",
     "InspectedLine",

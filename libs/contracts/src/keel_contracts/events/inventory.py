@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import Literal
 
+from pydantic import Field
+
 from keel_contracts.envelope import Message
 from keel_contracts.events.returns import Disposition
 from keel_contracts.values import Line, Money, Quantity, Sku
@@ -110,9 +112,15 @@ class StockIssued(Message):
 
 
 class AvailabilityChanged(Message):
+    """What may be sold of a SKU now, sent (debounced) when it changes: `available_to_sell`
+    is its free units over every location; `channels` what each sales channel inventory knows
+    may sell of it under its allocation rule (added after the first release: empty from an
+    older producer)."""
+
     type = "availability.changed"
     sku: Sku
     available_to_sell: int
+    channels: dict[str, int] = Field(default_factory=dict)
 
 
 # --- inventory.stock.v1: returned stock ---

@@ -57,3 +57,16 @@ class OrderReleased(Message):
     order_id: str
     channel: str
     allocations: tuple[Allocation, ...]
+
+
+# --- orders.channel.v1: compacted, each sales channel as the order service has it now ---
+
+
+class ChannelRegistered(Message):
+    """A sales channel as the order service has it now: sent when the channel is created and
+    again whenever it changes, so the compacted topic holds every channel there is."""
+
+    type = "channel.registered"
+    channel_id: str
+    name: str
+    market_country: str

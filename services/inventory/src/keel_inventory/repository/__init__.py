@@ -9,10 +9,19 @@ from keel_inventory.repository.batch import flush
 from keel_inventory.repository.channels import (
     channel_holds,
     channel_holds_beside_ledger,
+    get_channel,
     get_rule,
+    known_channels,
     move_channel_holds,
     rules_for,
     rules_of_channel,
+)
+from keel_inventory.repository.feed import (
+    changed_skus,
+    last_published,
+    mark_every_sku_changed,
+    record_published,
+    stock_for_sale,
 )
 from keel_inventory.repository.invariants import (
     MismatchKey,
@@ -64,6 +73,7 @@ from keel_inventory.repository.stock import (
     lock_stock,
     lock_stock_changes,
     lock_stock_levels,
+    mark_changed,
     movements,
 )
 from keel_inventory.repository.totals import sku_page, state_totals
@@ -84,6 +94,7 @@ __all__ = [
     "balance",
     "balances_for_sku",
     "booked_receipt_skus",
+    "changed_skus",
     "channel_holds",
     "channel_holds_beside_ledger",
     "count_ledger_mismatches",
@@ -93,18 +104,23 @@ __all__ = [
     "extend_hold",
     "flush",
     "get_backorder",
+    "get_channel",
     "get_item",
     "get_location",
     "get_reservation",
     "get_rule",
     "insert_allocations",
     "insert_reservations",
+    "known_channels",
+    "last_published",
     "ledger_and_balances",
     "ledger_mismatches",
     "lines_of_backorder",
     "lock_stock",
     "lock_stock_changes",
     "lock_stock_levels",
+    "mark_changed",
+    "mark_every_sku_changed",
     "move_channel_holds",
     "movements",
     "open_lines_for_sku",
@@ -114,6 +130,7 @@ __all__ = [
     "purchase_order_lines",
     "queue_backorder",
     "queued_for_skus",
+    "record_published",
     "rehold_reservations",
     "remove_backorders",
     "reservations_for_orders",
@@ -124,4 +141,5 @@ __all__ = [
     "set_status",
     "sku_page",
     "state_totals",
+    "stock_for_sale",
 ]

@@ -32,6 +32,7 @@ ALLOCATION = _tables[models.ReservationAllocation.__tablename__]
 BACKORDER = _tables[models.Backorder.__tablename__]
 BACKORDER_LINE = _tables[models.BackorderLine.__tablename__]
 CHANNEL_HOLD = _tables[models.ChannelHold.__tablename__]
+FEED = _tables[models.AvailabilityFeed.__tablename__]
 
 # A newly held order leaves the backorder queue if it was waiting there.
 _UNQUEUE_LINES = delete(BACKORDER_LINE).where(
@@ -70,6 +71,7 @@ class BatchWork:
         # The channel rules read for each SKU (a rule changed meanwhile applies from the next
         # transaction on).
         self.rules: dict[str, list[tuple[str, str, Any]]] = {}
+        self.changed_skus: set[str] = set()  # for the availability feed
 
     @property
     def pending(self) -> bool:
@@ -80,6 +82,7 @@ class BatchWork:
             or self.deltas
             or self.holds
             or self.channel_deltas
+            or self.changed_skus
         )
 
     def drain(self, dialect: str) -> Writes:
@@ -100,6 +103,7 @@ class BatchWork:
             (insert(MOVEMENT), self.movements),
             (balance_upsert(dialect), deltas),
             (channel_hold_upsert(dialect), channel_deltas),
+            (feed_upsert(dialect), [{"sku": sku} for sku in sorted(self.changed_skus)]),
         ]
         if self.new_orders:
             orders = {"orders": sorted(self.new_orders)}
@@ -108,7 +112,7 @@ class BatchWork:
         writes.append((_EXTEND_HOLD, holds))
         self.reservations, self.allocations, self.movements = [], [], []
         self.deltas, self.new_orders, self.holds = {}, set(), {}
-        self.channel_deltas = {}
+        self.channel_deltas, self.changed_skus = {}, set()
         return [(statement, params) for statement, params in writes if params]
 
 
@@ -194,6 +198,17 @@ def balance_upsert(dialect: str) -> Any:
 def channel_hold_upsert(dialect: str) -> Any:
     """Add `quantity` to what a channel holds of a SKU, as `balance_upsert` does a balance."""
     return _adding_upsert(CHANNEL_HOLD, ("channel", "sku"), dialect)
+
+
+def feed_upsert(dialect: str) -> Any:
+    """Mark SKUs' availability changed, so the feed publishes them (built once per dialect)."""
+    statement = _UPSERTS.get((FEED.name, dialect))
+    if statement is None:
+        module = postgresql if dialect == "postgresql" else sqlite
+        marking = module.insert(FEED).values(dirty=True)
+        statement = marking.on_conflict_do_update(index_elements=["sku"], set_={"dirty": True})
+        _UPSERTS[(FEED.name, dialect)] = statement
+    return statement
 
 
 def _adding_upsert(table: Any, keys: tuple[str, ...], dialect: str) -> Any:

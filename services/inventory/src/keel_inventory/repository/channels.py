@@ -128,3 +128,13 @@ async def channel_holds_beside_ledger(
     for channel, sku, units in holds.all():
         found[(channel, sku)][1] = units
     return {key: (by_ledger, held) for key, (by_ledger, held) in found.items()}
+
+
+async def known_channels(session: AsyncSession) -> list[str]:
+    """The channels the order service has announced, by id."""
+    query = orm_select(models.KnownChannel.channel_id).order_by(col(models.KnownChannel.channel_id))
+    return list((await session.exec(query)).all())
+
+
+async def get_channel(session: AsyncSession, channel_id: str) -> models.KnownChannel | None:
+    return await session.get(models.KnownChannel, channel_id)

@@ -20,6 +20,7 @@ from keel_inventory.repository.batch import (
     MOVEMENT,
     balance_upsert,
     batch_work,
+    feed_upsert,
     flush,
 )
 from keel_kit.db import upsert_insert
@@ -132,9 +133,11 @@ async def add_movements(session: AsyncSession, movements: Sequence[dict[str, Any
                 pair[_TRACKED[key[2]]] += m["quantity"]
     if work is not None:
         work.movements.extend(movements)
+        work.changed_skus.update(m["sku"] for m in movements)
         return
     connection = await session.connection()
     await connection.execute(insert(MOVEMENT), list(movements))
+    await mark_changed(session, {m["sku"] for m in movements})
     await connection.execute(
         balance_upsert(session.get_bind().dialect.name),
         [
@@ -151,6 +154,7 @@ async def add_movement(session: AsyncSession, movement: models.StockMovement) ->
     if work is not None:
         work.locked.pop(movement.sku, None)  # read it afresh when next locked
     session.add(movement)
+    await mark_changed(session, [movement.sku])
     await (await session.connection()).execute(
         balance_upsert(session.get_bind().dialect.name),
         {
@@ -160,6 +164,18 @@ async def add_movement(session: AsyncSession, movement: models.StockMovement) ->
             "quantity": movement.quantity,
         },
     )
+
+
+async def mark_changed(session: AsyncSession, skus: Collection[str]) -> None:
+    """Mark what may be sold of `skus` changed, for the availability feed to publish."""
+    work = await batch_work(session)
+    if work is not None:
+        work.changed_skus.update(skus)
+        return
+    if skus:
+        dialect = session.get_bind().dialect.name
+        rows = [{"sku": sku} for sku in sorted(skus)]
+        await (await session.connection()).execute(feed_upsert(dialect), rows)
 
 
 async def get_item(session: AsyncSession, sku: str) -> models.Item | None:
