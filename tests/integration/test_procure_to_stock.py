@@ -90,6 +90,14 @@ def wait_backordered(stack: Stack, count: int, sku: str) -> list[str]:
     return waiting
 
 
+def promise(stack: Stack, sku: str) -> tuple[str | None, str, int]:
+    """(date, confidence, short) of inventory's promise of one more unit of `sku`."""
+    response = stack.inventory.get(f"/v1/availability/{sku}/promise", quantity=1)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["date"], body["confidence"], body["short"]
+
+
 def test_a_received_purchase_order_serves_the_backorders_oldest_first(
     start_service: StartService,
 ) -> None:
@@ -107,6 +115,8 @@ def test_a_received_purchase_order_serves_the_backorders_oldest_first(
         lambda: on_order(stack, sku) == (2, "2030-01-15"), what="inventory to show it on order"
     )
     assert stack.availability(sku)["available_to_sell"] == 0  # on order is not sellable
+    # Three orders wait ahead of the two units coming: one more cannot be promised yet.
+    assert promise(stack, sku) == (None, "0.0000", 1)
 
     receipt = receive_goods(procurement, po_id, [{"sku": sku, "quantity": 2}])
     assert receipt.status_code == 201, receipt.text
@@ -120,6 +130,15 @@ def test_a_received_purchase_order_serves_the_backorders_oldest_first(
 
     assert eventually(lambda: grni_credit(stack, sku), what="GRNI credited") == Decimal("14.00")
     assert stack.finance.get("/v1/trial-balance").json()["balanced"] is True
+
+    # The supplier came before the date it promised: procurement rates it on time, and the
+    # next order's goods are promised (after the one order still waiting) as sure as that.
+    second = draft_purchase_order(procurement, sku, quantity=5)
+    approve_send_confirm(procurement, second, "2030-02-01")
+    eventually(
+        lambda: promise(stack, sku) == ("2030-02-01", "1.0000", 0),
+        what="a promise weighed by the supplier's measured punctuality",
+    )
 
 
 def test_a_sku_below_its_reorder_point_is_replenished_and_its_receipt_confirms_the_backorders(

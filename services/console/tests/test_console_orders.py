@@ -111,6 +111,14 @@ async def test_the_order_page_shows_what_the_customer_was_told(console: Console)
     assert "Authorize the return" not in page.text  # nothing has shipped
 
 
+async def test_a_backordered_order_shows_when_it_is_expected(console: Console) -> None:
+    waiting = {**order("backordered", cancellable=True), "promised_date": "2030-01-10"}
+    console.services.answers[("GET", f"/v1/orders/{ORDER_ID}")] = waiting
+    await console.sign_in("kim")
+    page = await console.client.get(f"/orders/{ORDER_ID}")
+    assert "<dt>Expected by</dt><dd>2030-01-10 (goods on order)</dd>" in page.text
+
+
 async def test_customer_service_cancels_with_a_reason(console: Console) -> None:
     path = f"/v1/orders/{ORDER_ID}/cancel"
     console.services.answers[("POST", path)] = {"order_id": ORDER_ID, "status": "cancelled"}

@@ -1,9 +1,13 @@
 """Unit tests: how a reservation picks its locations, and how the backorder queue is served."""
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
 from keel_inventory.channel_rules import EVERY_SKU, ChannelBook, ChannelRule, effective_rules, room
 from keel_inventory.domain import Pick, Stock, allocate, allocate_in_turn, available, merge_lines
+from keel_inventory.promises import Inbound, promise
 
 pytestmark = pytest.mark.unit
 
@@ -94,3 +98,20 @@ def test_a_channels_own_rule_for_a_sku_replaces_its_default() -> None:
         "web": ChannelRule(safety_units=1),
     }
     assert effective_rules(rows, "PLATE")["market"] == ChannelRule(cap_units=2)
+
+
+def test_an_unmeasured_supplier_is_even_odds_and_a_promise_is_never_in_the_past() -> None:
+    today = date(2030, 5, 4)
+    overdue = Inbound("PO-1", "WH-A", date(2030, 4, 1), 3, None, None)
+    found = promise(2, today=today, on_hand=0, queued=0, inbound=[overdue])
+    assert (found.date, found.confidence) == (today, Decimal("0.5"))
+
+
+def test_a_promise_takes_the_least_punctual_supplier_it_counts_on() -> None:
+    soon = Inbound("PO-1", "WH-A", date(2030, 5, 1), 2, "A", Decimal("0.4"))
+    later = Inbound("PO-2", "WH-A", date(2030, 6, 1), 5, "B", Decimal("0.9"))
+    found = promise(5, today=date(2030, 4, 1), on_hand=1, queued=1, inbound=[later, soon])
+    # 1 from stock; the queue takes 1 of PO-1, leaving 1; then 3 of PO-2.
+    taken = [(line.purchase_order_id, n) for line, n in found.inbound]
+    assert taken == [("PO-1", 1), ("PO-2", 3)]
+    assert (found.date, found.confidence) == (date(2030, 6, 1), Decimal("0.4"))

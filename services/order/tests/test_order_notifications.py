@@ -4,7 +4,7 @@ of, handed to the notification port by its job, and read back for customer servi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -113,9 +113,11 @@ async def test_backorders_delays_rejections_and_refunds_are_told(stack: Stack) -
             short_lines=(Line(sku="MUG-1", quantity=2),),
             reason="short",
             waiting=True,
+            promise_date=date(2030, 1, 10),
         )
     )
     await stack.publish(authorized(waiting))
+    assert (await stack.order(waiting))["promised_date"] == "2030-01-10"
     await stack.publish(
         PurchaseOrderDelayed(
             purchase_order_id="PO-1",
@@ -127,7 +129,12 @@ async def test_backorders_delays_rejections_and_refunds_are_told(stack: Stack) -
         )
     )
     kinds = [(i["kind"], i["message"]) for i in await told(stack, waiting)]
-    assert kinds[0][0] == "backordered"
+    assert kinds[0] == (
+        "backordered",
+        "Part of your order W-1 is waiting for stock, expected by 2030-01-10; we will write "
+        "again when it ships.",
+    )
+    assert (await stack.order(waiting))["promised_date"] == "2030-01-24"  # moved with the goods
     assert kinds[-1] == (
         "delayed",
         "Your order W-1 is delayed: our supplier now expects it by 2030-01-24.",

@@ -123,6 +123,12 @@ async def test_supplier_lead_time_and_on_time_rate_are_measured_from_receipts(
     assert body["lead_time_spread_days"] == "1.41"  # sqrt(((3 - 4)^2 + (5 - 4)^2) / (2 - 1))
     assert body["on_time_rate"] == "0.5000"
     assert (body["orders_measured"], body["orders_on_time"]) == (2, 1)
+    # Each first arrival (not the later receipts) announced the record as it then stood.
+    rated = await procurement.staged("procurement.supplier.v1", key="ACME")
+    assert [(e.payload["orders_measured"], e.payload["on_time_rate"]) for e in rated] == [
+        (1, "1.0000"),
+        (2, "0.5000"),
+    ]
 
 
 async def test_supplier_reliability_is_measured_from_its_own_purchase_orders(

@@ -158,6 +158,15 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=3,
     ),
     TopicSpec(
+        name="procurement.supplier.v1",
+        key="supplier_id",
+        owner="procurement",
+        consumers=("inventory",),
+        messages=(ev.SupplierRated,),
+        partitions=1,
+        compacted=True,
+    ),
+    TopicSpec(
         name="returns.return.v1",
         key="return_id",
         owner="returns",

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from keel_inventory import invariants, reservations, service
+from keel_contracts.limits import MAX_QUANTITY
+from keel_inventory import invariants, promises, reservation_view, service
 from keel_inventory.context import InventoryDep
 from keel_inventory.schemas import (
     AvailabilityPublic,
@@ -17,6 +18,7 @@ from keel_inventory.schemas import (
     LocationCreate,
     MovementPublic,
     OversoldPage,
+    PromisePublic,
     ReceiptCreate,
     ReservationPublic,
     StockTotalsPage,
@@ -26,6 +28,10 @@ from keel_kit.idempotency import IdempotencyKey, idempotent
 from keel_kit.query import CursorQuery
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
+
+ChannelQuery = Annotated[
+    str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+]
 
 
 @router.post("/items", status_code=status.HTTP_201_CREATED, response_model=ItemPublic)
@@ -88,14 +94,26 @@ async def create_receipt(
 async def get_availability(
     sku: str,
     inventory: InventoryDep,
-    channel: Annotated[
-        str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    ] = None,
+    channel: ChannelQuery = None,
 ) -> AvailabilityPublic:
     """The SKU's stock for sale per location. With `channel`, `available_to_sell` is what that
     channel may sell under its allocation rule, explained in `channel`."""
     async with inventory.unit_of_work() as uow:
         return await service.availability(uow=uow, sku=sku, channel=channel)
+
+
+@router.get("/availability/{sku}/promise")
+async def get_promise(
+    sku: str,
+    inventory: InventoryDep,
+    quantity: Annotated[int, Query(ge=1, le=MAX_QUANTITY)],
+    channel: ChannelQuery = None,
+) -> PromisePublic:
+    """The earliest date `quantity` units can be promised (for `channel`, within its allocation
+    rule), how sure it is, and the stock or purchase-order lines it counts on; `date` is null
+    when stock and inbound goods together fall short."""
+    async with inventory.unit_of_work() as uow:
+        return await promises.promise_for(uow=uow, sku=sku, quantity=quantity, channel=channel)
 
 
 @router.get("/balances")
@@ -121,7 +139,7 @@ async def get_balances(sku: str, inventory: InventoryDep) -> BalancesPublic:
 @router.get("/reservations/{order_id}")
 async def get_reservation(order_id: str, inventory: InventoryDep) -> ReservationPublic:
     async with inventory.unit_of_work() as uow:
-        return await reservations.view(uow=uow, order_id=order_id)
+        return await reservation_view.view(uow=uow, order_id=order_id)
 
 
 @router.get("/invariants")

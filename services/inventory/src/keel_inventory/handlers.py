@@ -13,6 +13,7 @@ from keel_contracts.events import (
     ReturnInspected,
     ReturnReceived,
     ShipmentShipped,
+    SupplierRated,
 )
 from keel_inventory import channel_allocation, purchase_orders, reservations, returns, shipments
 from keel_inventory.context import InventoryContext
@@ -100,3 +101,8 @@ async def on_channel_registered(
     ctx: MessageContext[InventoryContext], event: ChannelRegistered
 ) -> None:
     await channel_allocation.learn_channel(uow=ctx, event=event)
+
+
+@handlers.on(SupplierRated)
+async def on_supplier_rated(ctx: MessageContext[InventoryContext], event: SupplierRated) -> None:
+    await purchase_orders.record_rating(uow=ctx, event=event)

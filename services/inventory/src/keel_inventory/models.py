@@ -17,6 +17,7 @@ CHANNEL_LENGTH = 64
 # Longest purchase order and receipt ids kept from procurement's events.
 PURCHASE_ORDER_ID_LENGTH = 100
 RECEIPT_ID_LENGTH = 100
+SUPPLIER_ID_LENGTH = 100
 # Longest return id kept from the returns service's events.
 RETURN_ID_LENGTH = 100
 
@@ -138,6 +139,9 @@ class OnOrderLine(SQLModel, table=True):
     purchase_order_id: str = Field(primary_key=True, max_length=PURCHASE_ORDER_ID_LENGTH)
     sku: str = Field(primary_key=True, max_length=64)
     location_id: str = Field(max_length=64)
+    # Whose goods they are (null on lines confirmed before it was kept): promises weigh them by
+    # how often the supplier comes on time.
+    supplier_id: str | None = Field(default=None, max_length=SUPPLIER_ID_LENGTH)
     ordered: int
     received: int = 0
     expected_date: date
@@ -240,3 +244,14 @@ class AvailabilityFeed(SQLModel, table=True):
     sku: str = Field(primary_key=True, max_length=64)
     dirty: bool = True
     published: str | None = Field(default=None, sa_type=Text)
+
+
+class SupplierRating(SQLModel, table=True):
+    """A supplier's punctuality as procurement measures it (`supplier.rated`): the share of its
+    orders whose first goods came by the date first promised, over `orders_measured`."""
+
+    __tablename__ = "supplier_rating"
+
+    supplier_id: str = Field(primary_key=True, max_length=SUPPLIER_ID_LENGTH)
+    orders_measured: int
+    on_time_rate: Decimal | None = Field(default=None, sa_type=Numeric(5, 4))

@@ -20,6 +20,7 @@ PERMISSIONS = kpi_series.PERMISSIONS | table(
         # A receipt creates stock: only the people who hold the goods post one.
         ("POST", "/v1/receipts", roles(Role.WAREHOUSE)),
         ("GET", "/v1/availability/{sku}", STOCK_READERS),
+        ("GET", "/v1/availability/{sku}/promise", STOCK_READERS),
         # Operations decides what each channel may sell; the readers of stock may see it.
         ("PUT", "/v1/allocations/{channel_id}", roles(Role.OPERATIONS)),
         ("PUT", "/v1/allocations/{channel_id}/{sku}", roles(Role.OPERATIONS)),

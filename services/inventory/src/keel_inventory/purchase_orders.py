@@ -16,14 +16,17 @@ from keel_contracts.events import (
     PurchaseOrderConfirmed,
     PurchaseOrderDelayed,
     PurchaseOrderReceived,
+    SupplierRated,
 )
 from keel_inventory import domain, repository, service
 from keel_inventory.context import Work
 from keel_inventory.models import (
     PURCHASE_ORDER_ID_LENGTH,
     RECEIPT_ID_LENGTH,
+    SUPPLIER_ID_LENGTH,
     OnOrderLine,
     PurchaseReceiptLine,
+    SupplierRating,
 )
 from keel_inventory.schemas import ReceiptCreate
 from keel_kit.handlers import PermanentError
@@ -39,6 +42,8 @@ async def record_confirmed(*, uow: Work, event: PurchaseOrderConfirmed) -> None:
     session = uow.session
     po_id = event.purchase_order_id
     _check_id(po_id)
+    if len(event.supplier_id) > SUPPLIER_ID_LENGTH:
+        raise PermanentError(f"purchase order {po_id}: supplier id too long")
     if await repository.get_location(session, event.location_id) is None:
         raise PermanentError(f"purchase order {po_id}: unknown location {event.location_id}")
     ordered = domain.merge_lines((line.sku, line.quantity) for line in event.lines)
@@ -56,15 +61,31 @@ async def record_confirmed(*, uow: Work, event: PurchaseOrderConfirmed) -> None:
                     purchase_order_id=po_id,
                     sku=sku,
                     location_id=event.location_id,
+                    supplier_id=event.supplier_id,
                     ordered=quantity,
                     expected_date=expected,
                 ),
             )
         elif line.is_open:
             line.location_id = event.location_id
+            line.supplier_id = event.supplier_id
             line.ordered = quantity
             line.expected_date = expected
             session.add(line)
+
+
+async def record_rating(*, uow: Work, event: SupplierRated) -> None:
+    """Keep the supplier's latest measured punctuality (a later record replaces it)."""
+    if len(event.supplier_id) > SUPPLIER_ID_LENGTH:
+        raise PermanentError(f"supplier id longer than {SUPPLIER_ID_LENGTH}")
+    rate = event.on_time_rate
+    if rate is not None and not 0 <= rate <= 1:
+        raise PermanentError(f"supplier {event.supplier_id}: on-time rate {rate} is not a share")
+    rating = await uow.session.get(SupplierRating, event.supplier_id)
+    if rating is None:
+        rating = SupplierRating(supplier_id=event.supplier_id, orders_measured=0)
+    rating.orders_measured, rating.on_time_rate = event.orders_measured, event.on_time_rate
+    uow.session.add(rating)
 
 
 async def record_delayed(*, uow: Work, event: PurchaseOrderDelayed) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,19 +24,12 @@ from keel_contracts.events import (
 )
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line
-from keel_inventory import domain, repository
+from keel_inventory import domain, promises, repository
 from keel_inventory.channel_rules import ChannelBook, effective_rules
 from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, EXPIRED, HELD, RELEASED, RESERVED, Pick
 from keel_inventory.models import CHANNEL_LENGTH, ORDER_ID_LENGTH
-from keel_inventory.schemas import (
-    AllocationPublic,
-    ReservationLine,
-    ReservationPublic,
-    ReservationStatus,
-)
 from keel_kit.handlers import PermanentError
-from keel_kit.problems import NotFound
 
 # Queued requests are examined this many at a time when stock comes back.
 BACKORDER_PAGE = 500
@@ -95,13 +88,18 @@ async def reserve(*, uow: Work, cmd: ReserveStock, cause: Envelope | None) -> No
         await repository.queue_backorder(
             session, order_id=cmd.order_id, channel=cmd.channel, lines=lines, now=now
         )
+    waiting = cmd.backorder or known.backorder_id is not None
+    promise_date = None
+    if waiting:  # the order is told when the goods on order should cover it
+        promise_date = await promises.backorder_promise(uow=uow, lines=lines, free=free)
     outbox.add(
         session,
         StockReservationFailed(
             order_id=cmd.order_id,
             short_lines=tuple(Line(sku=sku, quantity=n) for sku, n in result.short.items()),
             reason="insufficient stock",
-            waiting=cmd.backorder or known.backorder_id is not None,
+            waiting=waiting,
+            promise_date=promise_date,
         ),
         key=cmd.order_id,
         causation=cause,
@@ -359,39 +357,3 @@ def _movement(
         "reference": reservation_id,
         "created_at": now,
     }
-
-
-async def view(*, uow: Work, order_id: str) -> ReservationPublic:
-    """The order's reservation, else its queued request; unknown orders are a 404."""
-    session = uow.session
-    reservation = await repository.get_reservation(session, order_id)
-    if reservation is not None:
-        rid = reservation.reservation_id
-        picks = (await repository.allocations_of(session, [rid]))[rid]
-        lines = domain.merge_lines((sku, n) for _, sku, n in picks)
-        return ReservationPublic(
-            order_id=order_id,
-            reservation_id=rid,
-            channel=reservation.channel,
-            status=cast(ReservationStatus, reservation.status),
-            lines=[ReservationLine(sku=sku, quantity=n) for sku, n in lines.items()],
-            allocations=[
-                AllocationPublic(location_id=loc, sku=sku, quantity=n) for loc, sku, n in picks
-            ],
-            expires_at=as_utc(reservation.expires_at),
-            created_at=as_utc(reservation.created_at),
-        )
-    queued = await repository.get_backorder(session, order_id)
-    if queued is None or queued.id is None:
-        raise NotFound(f"no reservation for order {order_id}")
-    lines = await repository.lines_of_backorder(session, queued.id)
-    return ReservationPublic(
-        order_id=order_id,
-        reservation_id=None,
-        channel=queued.channel,
-        status="waiting",
-        lines=[ReservationLine(sku=sku, quantity=n) for sku, n in lines.items()],
-        allocations=[],
-        expires_at=None,
-        created_at=as_utc(queued.created_at),
-    )

@@ -231,3 +231,38 @@ class ChannelAvailability(BaseModel):
     available_to_sell: int
     held: int = Field(description="units the channel holds reserved")
     rule: ChannelRuleIn | None = Field(description="the rule that applies, if any")
+
+
+# --- available to promise ---
+
+Day = date  # `PromisePublic.date` names a field what the type is called
+
+
+class PromiseSource(BaseModel):
+    """What a promise counts on: stock that may be sold now, or a purchase order's line."""
+
+    kind: Literal["stock", "purchase_order"]
+    quantity: int
+    purchase_order_id: str | None = None
+    location_id: str | None = None
+    expected_date: date | None = None
+    supplier_id: str | None = None
+    on_time_rate: Decimal | None = Field(
+        default=None, description="the supplier's measured share of orders on time; null: none"
+    )
+
+
+class PromisePublic(BaseModel):
+    sku: str
+    quantity: int
+    channel: str | None
+    date: Day | None = Field(
+        description="the earliest date the quantity can be promised; null: stock and inbound "
+        "goods together fall `short`"
+    )
+    confidence: Decimal = Field(
+        description="1 from stock; from inbound goods, the least punctual supplier's on-time "
+        "rate (0.5 for one never measured); 0 without a date"
+    )
+    sources: list[PromiseSource]
+    short: int = Field(description="units nothing covers yet")

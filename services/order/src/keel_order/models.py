@@ -5,7 +5,7 @@ Statuses and states are stored as the plain strings of their domain enums (`Stat
 database, and read back as strings.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +60,8 @@ class Order(SQLModel, table=True):
     stock_state: str = Field(default=StockState.PENDING, max_length=20)
     payment_state: str = Field(default=PaymentState.PENDING, max_length=20)
     reservation_id: str | None = Field(default=None, max_length=36)
+    # While backordered: when inventory expects goods on order to cover it (None: not known).
+    promised_date: date | None = None
     allocations: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )

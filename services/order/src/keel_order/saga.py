@@ -72,6 +72,7 @@ async def on_reservation_failed(
         lifecycle.reject(uow, order, f"out of stock: {short}", cause=cause)
         return
     order.stock_state = StockState.WAITING
+    order.promised_date = event.promise_date
     uow.session.add(order)
     if Status(order.status) == Status.VALIDATING:
         lifecycle.move(uow, order, Status.BACKORDERED, f"waiting for stock: {short}")

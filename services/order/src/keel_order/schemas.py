@@ -1,7 +1,7 @@
 """HTTP models of the order API. Bad input is a 422 naming the field; unknown fields are refused
 so a typo never passes silently."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -216,6 +216,10 @@ class OrderPublic(BaseModel):
     lines: list[LinePublic]
     holds: list[HoldPublic]
     history: list[HistoryEntry]
+    promised_date: date | None = Field(
+        default=None,
+        description="while backordered: when inventory expects goods on order to cover it",
+    )
 
 
 class OrderSummary(BaseModel):

@@ -157,6 +157,7 @@ async def view_order(*, uow: Work, order_id: str, viewer: Principal) -> OrderPub
         ],
         holds=[HoldPublic.model_validate(hold, from_attributes=True) for hold in order.holds],
         history=[HistoryEntry.model_validate(event, from_attributes=True) for event in history],
+        promised_date=order.promised_date if order.status == Status.BACKORDERED else None,
     )
 
 

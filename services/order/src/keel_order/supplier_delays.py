@@ -42,7 +42,11 @@ async def on_purchase_order_delayed(*, uow: Work, event: PurchaseOrderDelayed) -
             lifecycle.open_hold(order, notice, now=now)
         else:
             lifecycle.renew_hold(known, notice, now=now)
-        notifications.on_delay(uow, order, event.expected_at.date().isoformat())
+        # The order's promise moves with the goods it waits for: never earlier than they come.
+        expected = event.expected_at.date()
+        if order.promised_date is not None and order.promised_date < expected:
+            order.promised_date = expected
+        notifications.on_delay(uow, order, expected.isoformat())
         uow.session.add(order)
 
 

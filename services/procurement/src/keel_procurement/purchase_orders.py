@@ -26,7 +26,7 @@ from keel_contracts.values import Line
 from keel_kit.access import ForbiddenActor
 from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, DomainError, NotFound
-from keel_procurement import domain, repository
+from keel_procurement import domain, repository, supplier_ratings
 from keel_procurement import purchase_order_audit as trail
 from keel_procurement import purchase_order_views as views
 from keel_procurement.context import Work
@@ -254,6 +254,8 @@ async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate, actor: Principal
     _move(uow, po, status)
     if po.first_received_at is None:
         po.first_received_at = receipt.received_at  # the supplier's lead time ends here
+        session.add(po)
+        await supplier_ratings.announce(uow, po.supplier_id)
     if status is Status.RECEIVED:
         po.received_at = receipt.received_at
     outbox.add(

@@ -11,7 +11,7 @@ from keel_contracts.roles import Role
 from keel_kit import audit
 from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, DomainError, NotFound
-from keel_procurement import domain, references, repository
+from keel_procurement import domain, references, repository, supplier_ratings
 from keel_procurement.context import Work
 from keel_procurement.models import ReplenishmentPolicy, Supplier
 from keel_procurement.schemas import (
@@ -61,11 +61,8 @@ async def suppliers_page(*, uow: Work, limit: int, cursor: str | None) -> Suppli
 
 
 async def _measured(session: AsyncSession, supplier: Supplier) -> SupplierPublic:
-    supplier_id = supplier.supplier_id
-    record = domain.delivery_record(
-        await repository.arrivals(session, supplier_id), supplier.lead_time_days
-    )
-    fill = domain.fill_record(await repository.fills(session, supplier_id))
+    record = await supplier_ratings.delivery_record(session, supplier)
+    fill = domain.fill_record(await repository.fills(session, supplier.supplier_id))
     return SupplierPublic(
         supplier_id=supplier.supplier_id,
         name=supplier.name,

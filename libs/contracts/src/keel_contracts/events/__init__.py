@@ -51,6 +51,7 @@ from keel_contracts.events.procurement import (
     PurchaseOrderLine,
     PurchaseOrderReceived,
     PurchaseOrderSent,
+    SupplierRated,
 )
 from keel_contracts.events.returns import (
     Disposition,
@@ -111,4 +112,5 @@ __all__ = [
     "StockReservationFailed",
     "StockReserved",
     "StockReturned",
+    "SupplierRated",
 ]

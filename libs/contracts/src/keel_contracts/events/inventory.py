@@ -1,6 +1,6 @@
 """Inventory's events: the item master, locations, stock movements, reservations, availability."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
@@ -75,13 +75,16 @@ class StockReserved(Message):
 
 class StockReservationFailed(Message):
     """Nothing was held. With `waiting`, the request joined the SKU's backorder queue and a
-    `stock.reserved` follows when receipts cover it (oldest request first)."""
+    `stock.reserved` follows when receipts cover it (oldest request first); `promise_date` is
+    when inventory expects to cover it from purchase orders still to come (null: they do not
+    cover it, or not known)."""
 
     type = "stock.reservation_failed"
     order_id: str
     short_lines: tuple[Line, ...]
     reason: str
     waiting: bool = False
+    promise_date: date | None = None
 
 
 class StockReleased(Message):

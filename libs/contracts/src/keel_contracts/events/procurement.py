@@ -2,6 +2,7 @@
 purchase order."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from keel_contracts.envelope import Message
 from keel_contracts.values import Line, Money, Quantity, Sku
@@ -103,3 +104,19 @@ class PurchaseOrderClosed(Message):
     supplier_id: str
     location_id: str
     short_lines: tuple[Line, ...]
+
+
+# --- procurement.supplier.v1: compacted, each supplier's latest measured record ---
+
+
+class SupplierRated(Message):
+    """A supplier's measured delivery record, sent each time one of its orders' first goods
+    arrive (the measure moves then): over `orders_measured` orders, `on_time_rate` is the share
+    whose first goods came by the date the supplier first promised (null before any), and
+    `measured_lead_time_days` the mean days from sending to the first goods."""
+
+    type = "supplier.rated"
+    supplier_id: str
+    orders_measured: int
+    on_time_rate: Decimal | None
+    measured_lead_time_days: Decimal | None = None

@@ -37,6 +37,7 @@ from keel_inventory.repository.purchase_orders import (
     booked_receipt_skus,
     open_lines_for_sku,
     purchase_order_lines,
+    supplier_ratings,
 )
 from keel_inventory.repository.reservations import (
     HeldRow,
@@ -55,6 +56,7 @@ from keel_inventory.repository.reservations import (
     order_state_unless_batched,
     queue_backorder,
     queued_for_skus,
+    queued_units,
     rehold_reservations,
     remove_backorders,
     reservations_for_orders,
@@ -130,6 +132,7 @@ __all__ = [
     "purchase_order_lines",
     "queue_backorder",
     "queued_for_skus",
+    "queued_units",
     "record_published",
     "rehold_reservations",
     "remove_backorders",
@@ -142,4 +145,5 @@ __all__ = [
     "sku_page",
     "state_totals",
     "stock_for_sale",
+    "supplier_ratings",
 ]

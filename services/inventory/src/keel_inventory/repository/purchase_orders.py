@@ -4,11 +4,13 @@ None of these tables is part of a batch's deferred writes (see `batch`): they ar
 written straight through the session, so a savepoint rolls them back with its message.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from decimal import Decimal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_inventory import models
 from keel_inventory.models import OnOrderLine, PurchaseReceiptLine
 
 
@@ -45,3 +47,17 @@ async def booked_receipt_skus(session: AsyncSession, receipt_id: str) -> set[str
 
 def add_receipt_lines(session: AsyncSession, lines: Sequence[PurchaseReceiptLine]) -> None:
     session.add_all(lines)
+
+
+async def supplier_ratings(
+    session: AsyncSession, supplier_ids: Collection[str]
+) -> dict[str, Decimal | None]:
+    """Each supplier's measured on-time rate, for those procurement has rated."""
+    if not supplier_ids:
+        return {}
+    rows = await session.exec(
+        select(models.SupplierRating).where(
+            col(models.SupplierRating.supplier_id).in_(list(supplier_ids))
+        )
+    )
+    return {row.supplier_id: row.on_time_rate for row in rows.all()}

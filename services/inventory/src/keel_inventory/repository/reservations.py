@@ -274,6 +274,15 @@ async def lines_of_backorder(session: AsyncSession, backorder_id: int) -> dict[s
     return dict(rows.all())
 
 
+async def queued_units(session: AsyncSession, sku: str) -> int:
+    """Units of `sku` the backorder queue waits for, every order in it together."""
+    await flush(session)
+    total = await session.exec(
+        orm_select(func.sum(models.BackorderLine.quantity)).where(models.BackorderLine.sku == sku)
+    )
+    return int(total.one() or 0)
+
+
 async def remove_backorders(session: AsyncSession, backorder_ids: Iterable[int]) -> None:
     ids = list(backorder_ids)
     if not ids:

@@ -36,10 +36,19 @@ TOLD = {
 SEND_BATCH = 500
 
 
+# A backordered order whose stock is on order is told when to expect it.
+PROMISED = (
+    "Part of your order {ref} is waiting for stock, expected by {date}; we will write again "
+    "when it ships."
+)
+
+
 def on_status(uow: Work, order: Order, status: Status) -> None:
     """Tell the customer of the order's new status, if it is one they hear of."""
     if status in TOLD:
         kind, text = TOLD[status]
+        if status == Status.BACKORDERED and order.promised_date is not None:
+            text = PROMISED.replace("{date}", order.promised_date.isoformat())
         record(uow, order, kind, text.format(ref=order.external_id))
 
 
