@@ -74,6 +74,7 @@ async def test_receipt_books_sellable_stock_and_stages_its_event(
             "available": 7,
             "on_order": 0,
             "next_expected_date": None,
+            "in_transit": 0,
         }
     ]
     ledger = (await client.get("/v1/ledger", params={"sku": "MUG-1"})).json()

@@ -74,6 +74,7 @@ async def test_a_delay_moves_the_orders_on_order_stock_to_the_new_date(
                 "available": 0,
                 "on_order": on_order,
                 "next_expected_date": "2030-06-10",
+                "in_transit": 0,
             }
         }
 
@@ -144,6 +145,7 @@ async def test_a_delay_of_a_cancelled_or_unknown_order_puts_nothing_on_order(
             "available": 0,
             "on_order": 3,
             "next_expected_date": "2030-05-04",
+            "in_transit": 0,
         }
     }
     assert await locations(inventory, "PLATE") == {}

@@ -178,6 +178,7 @@ async def test_a_confirmed_purchase_order_is_on_order_and_not_sellable(
                 "available": 0,
                 "on_order": 10,
                 "next_expected_date": "2030-05-04",
+                "in_transit": 0,
             }
         ],
     }
@@ -204,6 +205,7 @@ async def test_on_order_stands_beside_sellable_stock_and_shows_the_earliest_date
             "available": 3,
             "on_order": 15,
             "next_expected_date": "2030-05-15",
+            "in_transit": 0,
         }
     }
     assert (await inventory.client.get("/v1/availability/MUG")).json()["available_to_sell"] == 3
@@ -228,6 +230,7 @@ async def test_a_receipt_takes_what_arrived_off_order_and_never_below_zero(
             "available": 11,
             "on_order": 0,
             "next_expected_date": None,
+            "in_transit": 0,
         }
     }
     assert (await locations(inventory, "PLATE"))["WH-A"]["on_order"] == 0
@@ -287,6 +290,7 @@ async def test_a_closed_purchase_order_clears_what_never_came(inventory: Invento
             "available": 4,
             "on_order": 0,
             "next_expected_date": None,
+            "in_transit": 0,
         }
     }
 

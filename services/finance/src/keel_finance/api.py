@@ -82,7 +82,7 @@ async def get_valuation(sku: str, finance: FinanceDep) -> StockValuationPublic:
 @router.get("/reconciliation/inventory")
 async def get_inventory_reconciliation(finance: FinanceDep) -> InventoryReconciliation:
     """The inventory account against the valuations, and each SKU's valued quantity against the
-    units inventory holds in sellable (reserved included), quarantine and damaged. A 503 if
-    inventory cannot be asked."""
+    units inventory holds in sellable (reserved included), quarantine, damaged and in transit.
+    A 503 if inventory cannot be asked."""
     async with finance.unit_of_work() as uow:
         return await reconciliation.reconcile_inventory(uow=uow)

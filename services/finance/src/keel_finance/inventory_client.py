@@ -53,7 +53,7 @@ class InventoryClient:
 
     async def valued_quantities(self) -> dict[str, int]:
         """Every SKU's units in the states finance values (sellable, reserved ones included,
-        quarantine and damaged), a page at a time."""
+        quarantine, damaged and in transit between locations), a page at a time."""
         quantities: dict[str, int] = {}
         cursor: str | None = None
         async with telemetry.traced_client(

@@ -66,6 +66,16 @@ async def _channel_holds_off_the_ledger(uow: Work) -> list[str]:
     ]
 
 
+async def _transfers_off_the_ledger(uow: Work) -> list[str]:
+    totals = await repository.in_transit_by_transfer(uow.session)
+    return [
+        f"transfer {reference}: {ledger} in transit by the ledger, {expected} shipped and not "
+        "received"
+        for reference, (ledger, expected) in sorted(totals.items())
+        if ledger != expected
+    ]
+
+
 INVARIANTS = (
     Invariant("every balance equals the sum of its ledger movements", _balances_off_the_ledger),
     Invariant("no balance is negative", _negative_balances),
@@ -79,5 +89,9 @@ INVARIANTS = (
         "what each channel holds reserved (which its caps read) is what the ledger says its "
         "reservations hold",
         _channel_holds_off_the_ledger,
+    ),
+    Invariant(
+        "what is in transit is what transfers shipped and have not received",
+        _transfers_off_the_ledger,
     ),
 )

@@ -14,6 +14,8 @@ PENDING_INSPECTION = "pending_inspection"
 # Not sellable either: units to refurbish, and units too damaged to sell.
 QUARANTINE = "quarantine"
 DAMAGED = "damaged"
+# Units shipped between locations and not yet received, kept at the destination.
+IN_TRANSIT = "in_transit"
 
 # Where an inspection disposition sends units out of pending_inspection; a write-off sends them
 # out of stock (no state). Refurbishment waits in quarantine at the same location: a
@@ -28,9 +30,10 @@ DISPOSITION_STATES: dict[str, str | None] = {
 WRITTEN_OFF = "written_off"
 
 # The states whose units are valued stock, as finance's reconciliation counts them: sellable
-# (its reserved units included: they are sellable units set aside) and the units inspection
-# kept, in quarantine or damaged; not units pending inspection, on order or written off.
-VALUED_STATES = (SELLABLE, QUARANTINE, DAMAGED)
+# (its reserved units included: they are sellable units set aside), the units inspection kept,
+# in quarantine or damaged, and units moving between locations (still ours, at the same cost);
+# not units pending inspection, on order or written off.
+VALUED_STATES = (SELLABLE, QUARANTINE, DAMAGED, IN_TRANSIT)
 
 # Reservation statuses. Only a held reservation still holds stock.
 HELD = "held"

@@ -13,6 +13,7 @@ from keel_inventory.handlers import handlers
 from keel_inventory.permissions import PERMISSIONS
 from keel_inventory.reservations import expire_reservations
 from keel_inventory.settings import Settings
+from keel_inventory.transfer_api import router as transfer_router
 from keel_kit.app import create_service_app
 from keel_kit.kpi_series import kpi_router
 from keel_kit.periodic import PeriodicJob
@@ -23,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         InventoryContext.create(settings),
         handlers=handlers,
-        routers=[router, channel_router, kpi_router(kpi_report.report)],
+        routers=[router, channel_router, transfer_router, kpi_router(kpi_report.report)],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Item master, locations, the stock movement ledger, balances and reservations.",

@@ -255,3 +255,26 @@ class SupplierRating(SQLModel, table=True):
     supplier_id: str = Field(primary_key=True, max_length=SUPPLIER_ID_LENGTH)
     orders_measured: int
     on_time_rate: Decimal | None = Field(default=None, sa_type=Numeric(5, 4))
+
+
+class Transfer(SQLModel, table=True):
+    """Stock of one SKU moved from one location to another (keel_inventory.transfers):
+    requested, approved, shipped (in transit at the destination), received in one or more
+    receipts. Who did each step is on the audit trail as well."""
+
+    __tablename__ = "transfer"
+    # Lists page by status, the oldest first.
+    __table_args__ = (Index("ix_transfer_status_created_at", "status", "created_at"),)
+
+    transfer_id: str = Field(primary_key=True, max_length=36)
+    sku: str = Field(foreign_key="item.sku", max_length=64)
+    from_location_id: str = Field(foreign_key="location.location_id", max_length=64)
+    to_location_id: str = Field(foreign_key="location.location_id", max_length=64)
+    quantity: int
+    received: int = 0
+    status: str = Field(max_length=20)  # a transfers.TransferStatus
+    requested_by: str = Field(max_length=100)
+    approved_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    shipped_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    received_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

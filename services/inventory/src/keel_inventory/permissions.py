@@ -29,6 +29,13 @@ PERMISSIONS = kpi_series.PERMISSIONS | table(
         # Finance's reconciliation reads the balances as itself.
         ("GET", "/v1/balances", STOCK_READERS | {Role.SERVICE}),
         ("GET", "/v1/balances/{sku}", STOCK_READERS),
+        # Operations decides what moves between locations; the people at them move it.
+        ("POST", "/v1/transfers", roles(Role.OPERATIONS)),
+        ("POST", "/v1/transfers/{transfer_id}/approve", roles(Role.OPERATIONS)),
+        ("POST", "/v1/transfers/{transfer_id}/ship", roles(Role.WAREHOUSE)),
+        ("POST", "/v1/transfers/{transfer_id}/receive", roles(Role.WAREHOUSE)),
+        ("GET", "/v1/transfers", STOCK_READERS),
+        ("GET", "/v1/transfers/{transfer_id}", STOCK_READERS),
         (
             "GET",
             "/v1/reservations/{order_id}",

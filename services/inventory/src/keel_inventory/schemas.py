@@ -73,6 +73,9 @@ class LocationAvailability(BaseModel):
     available: int
     on_order: int = 0
     next_expected_date: date | None = None
+    in_transit: int = Field(
+        default=0, description="units shipped here from another location, not yet received"
+    )
 
 
 class AvailabilityPublic(BaseModel):
@@ -266,3 +269,40 @@ class PromisePublic(BaseModel):
     )
     sources: list[PromiseSource]
     short: int = Field(description="units nothing covers yet")
+
+
+# --- transfers ---
+
+
+class TransferCreate(RequestBody):
+    sku: Sku
+    from_location_id: Code
+    to_location_id: Code
+    quantity: Quantity
+
+
+class TransferReceipt(RequestBody):
+    quantity: Quantity = Field(description="units counted in at the destination")
+
+
+class TransferPublic(BaseModel):
+    transfer_id: str
+    status: str = Field(
+        description="requested, approved, shipped, partially_received, received or cancelled"
+    )
+    sku: str
+    from_location_id: str
+    to_location_id: str
+    quantity: int
+    received: int
+    in_transit: int = Field(description="shipped and not yet received")
+    requested_by: str
+    approved_by: str | None
+    created_at: datetime
+    shipped_at: datetime | None
+    received_at: datetime | None = Field(description="when the last units came in")
+
+
+class TransfersPage(BaseModel):
+    items: list[TransferPublic]
+    next_cursor: str | None

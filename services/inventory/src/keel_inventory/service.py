@@ -10,7 +10,7 @@ from keel_contracts.roles import Role
 from keel_contracts.values import Money
 from keel_inventory import channel_allocation, domain, repository, reservations
 from keel_inventory.context import Work
-from keel_inventory.domain import RESERVED, SELLABLE
+from keel_inventory.domain import IN_TRANSIT, RESERVED, SELLABLE
 from keel_inventory.models import Item, Location, StockMovement
 from keel_inventory.schemas import (
     AvailabilityPublic,
@@ -187,7 +187,7 @@ async def availability(*, uow: Work, sku: str, channel: str | None = None) -> Av
     by_location: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for balance in await repository.balances_for_sku(session, sku):
         # Units pending inspection, in quarantine or damaged are stock, but not for sale.
-        if balance.state in (SELLABLE, RESERVED):
+        if balance.state in (SELLABLE, RESERVED, IN_TRANSIT):
             by_location[balance.location_id][balance.state] += balance.quantity
     on_order: dict[str, int] = defaultdict(int)
     expected: dict[str, date] = {}
@@ -207,6 +207,7 @@ async def availability(*, uow: Work, sku: str, channel: str | None = None) -> Av
             available=max(0, states[SELLABLE] - states[RESERVED]),
             on_order=on_order[location_id],
             next_expected_date=expected.get(location_id),
+            in_transit=states[IN_TRANSIT],
         )
         for location_id, states in sorted(by_location.items())
     ]

@@ -79,6 +79,7 @@ from keel_inventory.repository.stock import (
     movements,
 )
 from keel_inventory.repository.totals import sku_page, state_totals
+from keel_inventory.repository.transfers import get_transfer, in_transit_by_transfer, transfers
 
 __all__ = [
     "HeldRow",
@@ -111,6 +112,8 @@ __all__ = [
     "get_location",
     "get_reservation",
     "get_rule",
+    "get_transfer",
+    "in_transit_by_transfer",
     "insert_allocations",
     "insert_reservations",
     "known_channels",
@@ -146,4 +149,5 @@ __all__ = [
     "state_totals",
     "stock_for_sale",
     "supplier_ratings",
+    "transfers",
 ]
