@@ -119,6 +119,6 @@ async def test_registering_a_location_is_recorded_for_operations_to_read(
         "location.registered",
     )
     assert (entry["object_type"], entry["owner_role"]) == ("location", "operations")
-    assert (entry["before"], entry["after"]) == (None, location)
+    assert (entry["before"], entry["after"]) == (None, {**location, "parent_id": None})
     assert entry["request_id"] is not None
     await assert_chain_holds(inventory)

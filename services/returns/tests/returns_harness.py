@@ -152,6 +152,24 @@ class Stack(ServiceUnderTest):
         body: dict[str, Any] = await self.get_json(f"/v1/returns/{return_id}")
         return body
 
+    async def listed(self, path: str, **params: Any) -> dict[str, Any]:
+        """One page of a list (`/v1/returns`, `/v1/refunds`) with these filters."""
+        response = await self.client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def every_page(self, path: str, id_field: str) -> list[str]:
+        """The ids a list shows, page after page of two, following its cursor to the end."""
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = await self.listed(path, limit=2, **({"cursor": cursor} if cursor else {}))
+            seen += [item[id_field] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return seen
+
     async def sent(self, *types: str) -> list[Envelope]:
         """What returns staged on returns.return.v1 (of these types, if given), oldest first."""
         envelopes = await self.staged("returns.return.v1")

@@ -15,10 +15,7 @@ pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 
 async def listed(stack: Stack, **params: Any) -> dict[str, Any]:
-    response = await stack.client.get("/v1/returns", params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await stack.listed("/v1/returns", **params)
 
 
 async def received(stack: Stack, order_id: str, location: str) -> str:
@@ -63,15 +60,7 @@ async def test_received_returns_are_listed_by_where_they_came_in(stack: Stack) -
 
 async def test_the_list_pages_with_its_cursor(stack: Stack) -> None:
     returns = [await stack.authorized(f"o-{n}", "MUG-1", "12.00") for n in range(5)]
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = await listed(stack, limit=2, **({"cursor": cursor} if cursor else {}))
-        seen += [r["return_id"] for r in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == returns
+    assert await stack.every_page("/v1/returns", "return_id") == returns
 
 
 async def test_a_page_is_read_in_the_same_few_queries_however_long(stack: Stack) -> None:

@@ -13,10 +13,7 @@ pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 
 async def listed(stack: Stack, **params: Any) -> dict[str, Any]:
-    response = await stack.client.get("/v1/refunds", params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await stack.listed("/v1/refunds", **params)
 
 
 async def test_refunds_waiting_for_approval_are_listed_oldest_first(stack: Stack) -> None:
@@ -34,15 +31,7 @@ async def test_refunds_waiting_for_approval_are_listed_oldest_first(stack: Stack
 
 async def test_the_list_pages_with_its_cursor(stack: Stack) -> None:
     returns = [await stack.returned(f"o-{n}", "TV-1", "800.00") for n in range(5)]
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = await listed(stack, limit=2, **({"cursor": cursor} if cursor else {}))
-        seen += [r["return_id"] for r in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == returns
+    assert await stack.every_page("/v1/refunds", "return_id") == returns
 
 
 @pytest.mark.parametrize("params", [{"status": "lost"}, {"limit": 500}, {"cursor": "x"}])

@@ -40,6 +40,8 @@ class Location(SQLModel, table=True):
     kind: str = Field(max_length=20)
     country: str = Field(max_length=2)
     postal_code: str = Field(max_length=20)
+    # The location it is part of (region > site > zone); availability rolls up the tree.
+    parent_id: str | None = Field(default=None, foreign_key="location.location_id", max_length=64)
 
 
 class StockMovement(SQLModel, table=True):

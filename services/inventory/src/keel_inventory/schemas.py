@@ -37,6 +37,9 @@ class LocationCreate(RequestBody):
     kind: Literal["warehouse", "store", "3pl"]
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20), NoControl]
+    parent_id: Code | None = Field(
+        default=None, description="the location this one is part of (a site's region), if any"
+    )
 
 
 class ReceiptCreate(RequestBody):
@@ -78,10 +81,26 @@ class LocationAvailability(BaseModel):
     )
 
 
+class LocationRollup(BaseModel):
+    """A location's tree (itself and every location part of it, at any depth), summed."""
+
+    location_id: str
+    sellable: int
+    reserved: int
+    available: int
+    on_order: int
+    in_transit: int
+
+
 class AvailabilityPublic(BaseModel):
     sku: str
     available_to_sell: int
     locations: list[LocationAvailability]
+    rollup: list[LocationRollup] = Field(
+        default_factory=list,
+        description="each location that has others as parts, with its whole tree summed "
+        "(left out where no location has a parent)",
+    )
     channel: "ChannelAvailability | None" = Field(
         default=None, description="with `?channel=`: what that channel may sell"
     )

@@ -21,6 +21,7 @@ from keel_inventory.schemas import (
     LedgerPage,
     LocationAvailability,
     LocationCreate,
+    LocationRollup,
     MovementPublic,
     ReceiptCreate,
     StockTotalsPage,
@@ -70,6 +71,9 @@ async def register_location(*, uow: Work, cmd: LocationCreate, actor: Principal)
     session = uow.session
     if await repository.get_location(session, cmd.location_id) is not None:
         raise Conflict(f"location {cmd.location_id} already exists", field="location_id")
+    # A parent must exist first, so the tree can have no cycle (locations are never moved).
+    if cmd.parent_id is not None and await repository.get_location(session, cmd.parent_id) is None:
+        raise DomainError(f"unknown parent location {cmd.parent_id}", field="parent_id")
     location = Location(**cmd.model_dump())
     session.add(location)
     uow.outbox.add(session, LocationRegistered(**cmd.model_dump()), key=location.location_id)
@@ -212,8 +216,9 @@ async def availability(*, uow: Work, sku: str, channel: str | None = None) -> Av
         for location_id, states in sorted(by_location.items())
     ]
     free = sum(loc.available for loc in locations)
+    rollup = _rollup(locations, await repository.location_parents(session))
     if channel is None:
-        return AvailabilityPublic(sku=sku, available_to_sell=free, locations=locations)
+        return AvailabilityPublic(sku=sku, available_to_sell=free, locations=locations, **rollup)
     for_channel = await channel_allocation.availability(
         uow=uow,
         channel_id=channel,
@@ -226,7 +231,28 @@ async def availability(*, uow: Work, sku: str, channel: str | None = None) -> Av
         available_to_sell=for_channel.available_to_sell,
         locations=locations,
         channel=for_channel,
+        **rollup,
     )
+
+
+def _rollup(
+    locations: Sequence[LocationAvailability], parents: dict[str, str | None]
+) -> dict[str, list[LocationRollup]]:
+    """Each ancestor of a location with stock, its tree summed; no key at all without one, so
+    a flat set of locations answers as it always has."""
+    totals: dict[str, LocationRollup] = {}
+    for loc in locations:
+        ancestor, seen = parents.get(loc.location_id), set()
+        while ancestor is not None and ancestor not in seen:  # `seen`: a cycle cannot loop
+            seen.add(ancestor)
+            node = totals.setdefault(ancestor, LocationRollup(location_id=ancestor, **ZERO))
+            for field in ZERO:
+                setattr(node, field, getattr(node, field) + getattr(loc, field))
+            ancestor = parents.get(ancestor)
+    return {"rollup": sorted(totals.values(), key=lambda r: r.location_id)} if totals else {}
+
+
+ZERO = {"sellable": 0, "reserved": 0, "available": 0, "on_order": 0, "in_transit": 0}
 
 
 async def balances(*, uow: Work, sku: str) -> BalancesPublic:

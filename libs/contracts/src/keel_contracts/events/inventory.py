@@ -23,12 +23,15 @@ class ItemRegistered(Message):
 
 
 class LocationRegistered(Message):
+    """`parent_id`: the location it is part of (a site's region, a zone's site), or null."""
+
     type = "location.registered"
     location_id: str
     name: str
     kind: LocationKind
     country: str
     postal_code: str
+    parent_id: str | None = None
 
 
 # --- inventory.stock.v1: movements of the stock ledger ---

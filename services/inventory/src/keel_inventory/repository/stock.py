@@ -178,6 +178,12 @@ async def mark_changed(session: AsyncSession, skus: Collection[str]) -> None:
         await (await session.connection()).execute(feed_upsert(dialect), rows)
 
 
+async def location_parents(session: AsyncSession) -> dict[str, str | None]:
+    """Every location's parent (None at the top of its tree)."""
+    rows = await session.exec(orm_select(models.Location.location_id, models.Location.parent_id))
+    return {location_id: parent for location_id, parent in rows.all()}
+
+
 async def get_item(session: AsyncSession, sku: str) -> models.Item | None:
     return await session.get(models.Item, sku)
 
