@@ -1,5 +1,6 @@
-"""Service tests of the exception queue page: every row from the services' own answers, overdue
-first, buttons only for who may act, and a service's refusal shown as it said it."""
+"""Service tests of the exception queue page: every row from the services' own answers (order's
+and inventory's in one list), overdue first, buttons only for who may act, each queue paged on
+with its own cursor, and a service's refusal shown as it said it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from console_harness import Console, running_console
+from console_harness import Console, page_problems, running_console
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -60,6 +61,7 @@ QUEUE = {
     ],
     "next_cursor": "abc",
 }
+EMPTY: dict[str, Any] = {"items": [], "next_cursor": None}
 
 
 @pytest_asyncio.fixture
@@ -67,7 +69,8 @@ async def console(tmp_path: Path) -> AsyncIterator[Console]:
     async with running_console(tmp_path) as console:
         for name, role in (("ann", "operations"), ("fay", "finance"), ("lea", "leadership")):
             await console.add_user(name, role)
-        console.services.answers[("GET", "/v1/exceptions")] = QUEUE
+        console.services.answers[("GET", "order", "/v1/exceptions")] = QUEUE
+        console.services.answers[("GET", "inventory", "/v1/exceptions")] = EMPTY
         yield console
 
 
@@ -92,16 +95,16 @@ async def test_operations_sees_every_exception_with_its_clock_and_actions(consol
         ("hold-3", "claim"),
         ("hold-3", "resolve"),
     ]
-    assert "cursor=abc" in page.text
-    assert console.services.calls[-1]["url"].params.get("owner_role") is None
+    assert 'href="/exceptions?status=open&amp;order_cursor=abc"' in page.text
+    assert [c["url"].params.get("owner_role") for c in console.services.calls] == [None, None]
 
 
 async def test_finance_sees_its_own_and_leadership_only_reads(console: Console) -> None:
     await console.sign_in("fay")
     page = await console.client.get("/exceptions")
-    assert console.services.calls[-1]["url"].params["owner_role"] == "finance"
+    assert [c["url"].params["owner_role"] for c in console.services.calls] == ["finance"] * 2
     assert ("hold-1", "resolve") in buttons(page.text)
-    assert ("hold-3", "resolve") not in buttons(page.text)  # operations' own
+    assert 'id="hold-3"' not in page.text  # operations' own, though the queue answered it
 
     console.client.cookies.clear()
     await console.sign_in("lea")
@@ -123,7 +126,8 @@ async def test_a_services_refusal_is_shown_and_nothing_else_happens(console: Con
     )
     assert response.status_code == 409
     assert "claimed by kim" in response.text
-    sent = console.services.calls[-2]
+    (sent,) = [c for c in console.services.calls if c["method"] == "POST"]
+    assert sent["service"] == "order"
     assert sent["body"] == {"decision": "release", "note": "ok"}
     assert sent["claims"]["sub"] == "fay"
 
@@ -151,3 +155,103 @@ async def test_only_known_queues_are_posted_to(console: Console, target: str) ->
     response = await console.client.post(target, data={"csrf_token": token})
     assert response.status_code in (403, 404)
     assert len(console.services.calls) == calls
+
+
+# --- inventory's exceptions, beside order's ---
+
+STOCK_ID = "0195f000-0000-7000-8000-00000000c0de"
+ADJUSTMENT = "0195f000-0000-7000-8000-0000000ad1u5"
+
+
+def stock_exception(kind: str, due_in: timedelta, **extra: Any) -> dict[str, Any]:
+    """One of inventory's: about an adjustment or transfer (`reference`), never an order."""
+    item = exception(0, kind, "operations", due_in, **extra)
+    del item["hold_id"]
+    return item | {
+        "exception_id": STOCK_ID,
+        "order_id": None,
+        "reference": ADJUSTMENT,
+        "priority": "normal",
+    }
+
+
+def inventory_queue(console: Console, *items: dict[str, Any], more: str | None = None) -> None:
+    console.services.answers[("GET", "inventory", "/v1/exceptions")] = {
+        "items": list(items),
+        "next_cursor": more,
+    }
+
+
+async def test_inventory_exceptions_are_listed_beside_order_ones(console: Console) -> None:
+    inventory_queue(console, stock_exception("count_discrepancy", timedelta(hours=4)))
+    await console.sign_in("ann")
+    page = await console.client.get("/exceptions")
+    assert page.status_code == 200
+    rows = re.findall(r'<tr id="([^"]+)"', page.text)
+    assert rows == ["hold-1", "hold-2", STOCK_ID, "hold-3"]  # by due time, whoever owns it
+    row = page.text.split(f'<tr id="{STOCK_ID}"')[1].split("</tr>")[0]
+    assert "count discrepancy" in row
+    assert f"inventory {ADJUSTMENT[-8:]}" in row  # what it is about: no order
+    assert "/orders/" not in row
+    assert re.findall(rf'action="/exceptions/inventory/{STOCK_ID}/(\w+)"', row) == [
+        "claim",
+        "resolve",
+    ]
+    assert "release: approve the adjustment" in row
+    assert "reject: reject the adjustment" in row
+    assert {c["service"] for c in console.services.calls} == {"order", "inventory"}
+    assert page_problems(page.text) == []
+
+
+async def test_an_inventory_exception_is_resolved_at_inventory(console: Console) -> None:
+    inventory_queue(console, stock_exception("transfer_discrepancy", timedelta(hours=4)))
+    path = f"/v1/exceptions/{STOCK_ID}/resolve"
+    console.services.answers[("POST", "inventory", path)] = {"exception_id": STOCK_ID}
+    await console.sign_in("ann")
+    token = await console.csrf()
+    response = await console.client.post(
+        f"/exceptions/inventory/{STOCK_ID}/resolve",
+        data={"csrf_token": token, "decision": "release", "note": "lost in the van"},
+    )
+    assert response.status_code == 303
+    (sent,) = [c for c in console.services.calls if c["method"] == "POST"]
+    assert (sent["service"], sent["url"].path, sent["body"]) == (
+        "inventory",
+        path,
+        {"decision": "release", "note": "lost in the van"},
+    )
+    assert sent["claims"]["sub"] == "ann"
+    page = await console.client.get(response.headers["location"])
+    assert f"Resolved {STOCK_ID}." in page.text
+
+
+async def test_each_queue_pages_on_with_its_own_cursor(console: Console) -> None:
+    inventory_queue(console, stock_exception("adjustment_approval", timedelta(hours=4)), more="i-2")
+    await console.sign_in("ann")
+    page = await console.client.get("/exceptions")
+    assert (
+        'href="/exceptions?status=open&amp;order_cursor=abc&amp;inventory_cursor=i-2"' in page.text
+    )
+
+    inventory_queue(console)  # its last page
+    console.services.calls.clear()
+    await console.client.get("/exceptions?status=open&inventory_cursor=i-2")
+    (asked,) = console.services.calls  # order's first page is not shown again
+    assert (asked["service"], asked["url"].params["cursor"]) == ("inventory", "i-2")
+
+
+async def test_a_queue_that_cannot_be_read_leaves_the_others_shown(console: Console) -> None:
+    console.services.answers[("GET", "inventory", "/v1/exceptions")] = (503, "database down")
+    await console.sign_in("ann")
+    page = await console.client.get("/exceptions")
+    assert page.status_code == 200
+    assert "Could not read inventory: database down" in page.text
+    assert re.findall(r'<tr id="(hold-\d+)"', page.text) == ["hold-1", "hold-2", "hold-3"]
+
+
+async def test_leadership_reads_inventory_exceptions_without_buttons(console: Console) -> None:
+    inventory_queue(console, stock_exception("count_discrepancy", timedelta(hours=-1)))
+    await console.sign_in("lea")
+    page = await console.client.get("/exceptions")
+    assert f'<tr id="{STOCK_ID}" class="overdue"' in page.text
+    assert f"/exceptions/inventory/{STOCK_ID}/" not in page.text

@@ -16,6 +16,7 @@ from keel_finance.domain import (
     refund_entry,
     refundable,
     sale_entry,
+    shrinkage_entry,
 )
 
 pytestmark = pytest.mark.unit
@@ -34,6 +35,22 @@ def test_a_purchase_receipt_is_inventory_against_goods_received_not_invoiced() -
     assert entry.postings == (
         Posting("1300", debit=Decimal("12.50"), credit=Decimal("0.00")),
         Posting("2100", debit=Decimal("0.00"), credit=Decimal("12.50")),
+    )
+
+
+def test_lost_units_are_shrinkage_against_inventory() -> None:
+    entry = shrinkage_entry("USD", Decimal("-9.00"))
+    assert entry.postings == (
+        Posting("5810", debit=Decimal("9.00"), credit=Decimal("0.00")),
+        Posting("1300", debit=Decimal("0.00"), credit=Decimal("9.00")),
+    )
+
+
+def test_found_units_are_inventory_against_shrinkage() -> None:
+    entry = shrinkage_entry("USD", Decimal("6.00"))
+    assert entry.postings == (
+        Posting("1300", debit=Decimal("6.00"), credit=Decimal("0.00")),
+        Posting("5810", debit=Decimal("0.00"), credit=Decimal("6.00")),
     )
 
 

@@ -147,6 +147,30 @@ def test_a_receipt_into_stock_below_zero_adds_to_what_is_owed() -> None:
     assert stock.average_cost == Decimal("4.7500")
 
 
+def test_found_units_come_in_at_the_moving_average_and_leave_it_as_it_was() -> None:
+    stock = StockValue("USD", 20, Decimal("60.00"))
+
+    stock, value = stock.find(2, Decimal("9.99"), "EUR")  # the event's cost is not used
+
+    assert value == Decimal("6.00")
+    assert stock == StockValue("USD", 22, Decimal("66.00"))
+    assert stock.average_cost == Decimal("3.0000")
+
+
+def test_found_units_with_nothing_on_hand_come_in_at_the_given_cost() -> None:
+    stock, value = EMPTY.find(3, Decimal("0.3333"), "EUR")
+    assert value == Decimal("1.00")
+    assert stock == StockValue("EUR", 3, Decimal("1.00"))
+
+
+def test_found_units_into_stock_below_zero_make_up_what_is_owed_at_the_given_cost() -> None:
+    stock, value = StockValue("USD", -2, Decimal("-12.00")).find(3, Decimal("5.00"), "USD")
+    assert value == Decimal("15.00")
+    assert stock == StockValue("USD", 1, Decimal("3.00"))
+    with pytest.raises(CurrencyMismatch, match="found units at a EUR cost"):
+        StockValue("USD", -2, Decimal("-12.00")).find(3, Decimal("5.00"), "EUR")
+
+
 def test_what_an_order_sold_is_its_issues_less_its_returns() -> None:
     sold = SoldStock.tally(
         [("USD", 3, Decimal("1.00")), ("USD", 2, Decimal("5.00")), ("USD", -1, Decimal("-0.33"))]

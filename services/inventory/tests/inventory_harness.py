@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 
 from keel_contracts import Envelope
 from keel_contracts.commands import ReserveStock
+from keel_contracts.roles import Role
 from keel_contracts.values import Line
 from keel_inventory import reservations
 from keel_inventory.main import create_app
@@ -22,6 +24,15 @@ ANSWERS = "inventory.reservation.v1"
 
 
 class Inventory(ServiceUnderTest):
+    async def act(
+        self, path: str, by: tuple[str, Role], body: Any = None, expect: int = 200
+    ) -> dict[str, Any]:
+        """POST `body` to `path` as a person (user, role), expecting `expect`; the answer."""
+        response = await self.client.post(path, json=body, headers=self.as_person(*by))
+        assert response.status_code == expect, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
     async def answers(self) -> list[Envelope]:
         """Everything inventory said on the reservation topic, oldest first."""
         return await self.staged(ANSWERS)

@@ -19,6 +19,7 @@ from keel_contracts.events import (
 )
 from keel_contracts.roles import Role
 from keel_contracts.values import Line
+from keel_inventory import repository
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -174,6 +175,56 @@ async def test_the_backorder_queue_is_served_within_each_channels_cap(
     view = (await inventory.client.get("/v1/reservations/M-2")).json()
     assert view["status"] == "waiting"
     await inventory.assert_invariants_hold()
+
+
+async def test_a_shipment_that_frees_cap_room_serves_the_channels_queue(
+    inventory: Inventory,
+) -> None:
+    await set_rule(inventory, "market", cap_percent=50)
+    await inventory.receive("MUG", "WH-A", 10)
+    await inventory.publish(order("M-1", "market", ("MUG", 5)))
+    await inventory.publish(order("M-2", "market", ("MUG", 2), backorder=True))  # over the cap
+    await inventory.publish(
+        ShipmentShipped(
+            shipment_id="S-1",
+            order_id="M-1",
+            location_id="WH-A",
+            lines=(Line(sku="MUG", quantity=5),),
+            carrier="UPS",
+            tracking_number="1Z",
+        )
+    )
+
+    # 5 sellable, none held: market may hold 2 again, and its waiting order takes them.
+    view = (await inventory.client.get("/v1/reservations/M-2")).json()
+    assert view["status"] == "held"
+    await inventory.assert_invariants_hold()
+
+
+async def test_when_stock_is_short_the_channel_of_higher_priority_is_served_first(
+    inventory: Inventory,
+) -> None:
+    await set_rule(inventory, "wholesale", priority=10)
+    await set_rule(inventory, "market", priority=5)
+    for order_id, channel in (("W-1", "web"), ("H-1", "wholesale"), ("M-1", "market")):
+        await inventory.publish(order(order_id, channel, ("MUG", 2), backorder=True))
+        await inventory.publish(order(f"{order_id}b", channel, ("MUG", 2), backorder=True))
+
+    # One page at a time, as the queue is read when it is long: priority holds across pages.
+    async with inventory.context.unit_of_work() as uow:
+        seen, after = [], None
+        while page := await repository.queued_for_skus(uow.session, ["MUG"], after=after, limit=1):
+            seen.append(page[0].order_id)
+            after = (page[0].priority, page[0].backorder_id)
+    assert seen == ["H-1", "H-1b", "M-1", "M-1b", "W-1", "W-1b"]
+
+    await inventory.receive("MUG", "WH-A", 6)  # three of the six orders
+
+    reserved = [a.correlation_id for a in await inventory.answers() if a.type == StockReserved.type]
+    assert reserved == ["H-1", "H-1b", "M-1"]
+    refused = await inventory.client.put("/v1/allocations/market/MUG", json={"priority": 1})
+    assert refused.status_code == 422
+    assert "priority is the channel's" in refused.json()["detail"]
 
 
 async def test_rules_are_versioned_audited_and_checked(inventory: Inventory) -> None:

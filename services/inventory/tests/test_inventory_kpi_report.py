@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import col, update
 
 from inventory_harness import Inventory, reserve
+from keel_contracts.roles import Role
 from keel_inventory.kpi_report import record_oversell_check
 from keel_inventory.models import StockBalance
 
@@ -49,3 +50,19 @@ async def test_the_check_counts_units_reserved_beyond_sellable(inventory: Invent
     await check(inventory)
     found = await kpis(inventory)
     assert (found["oversold_units"], found["oversell_rate"]) == ("1", "25.0")
+
+
+async def test_inventory_accuracy_is_the_share_of_lines_counted_within_tolerance(
+    inventory: Inventory,
+) -> None:
+    assert (await kpis(inventory))["inventory_accuracy"] is None  # nothing counted yet
+    await inventory.receive("MUG", "WH-A", 100)
+    await inventory.receive("PLATE", "WH-A", 100)
+    warehouse = ("wes", Role.WAREHOUSE)
+    made = await inventory.act(
+        "/v1/counts", warehouse, {"location_id": "WH-A", "skus": ["MUG", "PLATE"]}, 201
+    )
+    lines = [{"sku": "MUG", "counted": 99}, {"sku": "PLATE", "counted": 80}]
+    await inventory.act(f"/v1/counts/{made['count_id']}/results", warehouse, {"lines": lines})
+
+    assert (await kpis(inventory))["inventory_accuracy"] == "50.0"

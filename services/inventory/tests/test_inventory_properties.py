@@ -1,8 +1,10 @@
-"""Property-based tests: any sequence of receipts, reservations (some backordered), releases,
-shipments and transfers, some of them refused, keeps every stock invariant: balances equal the
-ledger, nothing negative, nothing oversold, reserved equals the live reservations, each channel
-holds what its reservations hold (a capped one never more than its cap), transfers in transit
-match the ledger; and units are conserved: what came in less what shipped is what is valued.
+"""Property-based tests: any sequence of receipts (some of lots), reservations (some
+backordered), releases, shipments, transfers (some short, their shortfall written off), counts
+and adjustments (some approved, some rejected), some of them refused, keeps every stock
+invariant: balances equal the ledger, nothing negative, nothing oversold, reserved equals the
+live reservations, each channel holds what its reservations hold (a capped one never more than
+its cap), transfers in transit match the ledger, lots match theirs and stay within sellable; and
+units are conserved: what came in less what shipped, plus what was adjusted, is what is valued.
 
 Each example works on SKUs of its own in one running service, so the invariants are checked over
 everything every example left behind."""
@@ -25,18 +27,34 @@ from keel_contracts.values import Line
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 LOCATIONS = ("WH-A", "WH-B")
+LOTS = {"A": "2027-02-01", "B": "2027-01-01"}  # each lot's expiry date
 _examples = itertools.count()
 
 location = st.sampled_from(LOCATIONS)
 units = st.integers(min_value=1, max_value=6)
 order_no = st.integers(min_value=0, max_value=4)
+counted = st.integers(min_value=0, max_value=12)
+change = st.integers(min_value=-6, max_value=6)
+decided = st.booleans()
 steps = st.lists(
     st.one_of(
-        st.tuples(st.just("receive"), location, units),
+        st.tuples(st.just("receive"), location, units, st.sampled_from(sorted(LOTS)) | st.none()),
         st.tuples(st.just("reserve"), order_no, units, st.booleans()),
         st.tuples(st.just("release"), order_no),
         st.tuples(st.just("ship"), order_no),
-        st.tuples(st.just("transfer"), location, units, st.integers(min_value=0, max_value=6)),
+        st.tuples(
+            st.just("transfer"),
+            location,
+            units,
+            st.integers(min_value=0, max_value=6),
+            st.booleans(),
+        ),
+        st.tuples(
+            st.just("count"), location, st.integers(min_value=0, max_value=12), st.booleans()
+        ),
+        st.tuples(
+            st.just("adjust"), location, st.integers(min_value=-6, max_value=6), st.booleans()
+        ),
     ),
     min_size=1,
     max_size=12,
@@ -52,6 +70,7 @@ class Run:
         self.sku = f"P{self.n}"
         self.received = 0
         self.shipped = 0
+        self.adjusted = 0
 
     def order(self, number: int) -> str:
         return f"P{self.n}-O{number}"
@@ -67,8 +86,17 @@ class Run:
         kind, *args = step
         await getattr(self, kind)(*args)
 
-    async def receive(self, location_id: str, quantity: int) -> None:
-        await self.inventory.receive(self.sku, location_id, quantity)
+    async def receive(self, location_id: str, quantity: int, lot: str | None) -> None:
+        body = {
+            "sku": self.sku,
+            "location_id": location_id,
+            "quantity": quantity,
+            "unit_cost": "1.00",
+            "reference": "delivery",
+        }
+        if lot is not None:
+            body |= {"lot": lot, "expires_on": LOTS[lot]}
+        assert (await self.post("/v1/receipts", body, WES)).status_code == 201
         self.received += quantity
 
     async def reserve(self, number: int, quantity: int, backorder: bool) -> None:
@@ -102,8 +130,9 @@ class Run:
             )
             self.shipped += quantity
 
-    async def transfer(self, source: str, quantity: int, counted: int) -> None:
-        """Request, approve and ship (refused when the source is short), then count in."""
+    async def transfer(self, source: str, quantity: int, counted: int, write_off: bool) -> None:
+        """Request, approve and ship (refused when the source is short), then count in; what
+        does not come is written off, or left in transit."""
         to = LOCATIONS[1 - LOCATIONS.index(source)]
         body = {"sku": self.sku, "from_location_id": source, "to_location_id": to}
         made = await self.post("/v1/transfers", {**body, "quantity": quantity}, OLGA)
@@ -113,14 +142,48 @@ class Run:
         if shipped.status_code == 200 and counted:
             receipt = {"quantity": min(counted, quantity)}
             await self.post(f"/v1/transfers/{transfer_id}/receive", receipt, WES)
+        missing = quantity - min(counted, quantity)
+        if shipped.status_code == 200 and missing and write_off:
+            queue = await self.inventory.client.get(
+                "/v1/exceptions", params={"type": "transfer_discrepancy", "limit": 200}
+            )
+            (exception,) = [e for e in queue.json()["items"] if e["reference"] == transfer_id]
+            decision = {"decision": "release", "note": "lost"}
+            await self.post(f"/v1/exceptions/{exception['exception_id']}/resolve", decision, OTTO)
+            self.adjusted -= missing
+
+    async def count(self, location_id: str, counted: int, approve: bool) -> None:
+        """Count the SKU at a location; approve or reject what waits for approval."""
+        body = {"location_id": location_id, "skus": [self.sku]}
+        made = (await self.post("/v1/counts", body, OLGA)).json()
+        lines = {"lines": [{"sku": self.sku, "counted": counted}]}
+        done = await self.post(f"/v1/counts/{made['count_id']}/results", lines, WES)
+        for adjustment in done.json()["adjustments"]:
+            await self.settle(adjustment, approve)
+
+    async def adjust(self, location_id: str, quantity: int, approve: bool) -> None:
+        body = {"sku": self.sku, "location_id": location_id, "quantity": quantity}
+        reason = "found" if quantity > 0 else "loss"
+        made = await self.post("/v1/adjustments", {**body, "reason_code": reason}, WES)
+        if made.status_code == 201:
+            await self.settle(made.json(), approve)
+
+    async def settle(self, adjustment: dict[str, Any], approve: bool) -> None:
+        if adjustment["status"] == "pending_approval":
+            decision = "approve" if approve else "reject"
+            path = f"/v1/adjustments/{adjustment['adjustment_id']}/{decision}"
+            adjustment = (await self.post(path, None, OTTO)).json()
+        if adjustment.get("status") == "applied":
+            self.adjusted += adjustment["quantity"]
 
 
 OLGA = ("olga", Role.OPERATIONS)
+OTTO = ("otto", Role.OPERATIONS)
 WES = ("wes", Role.WAREHOUSE)
 
 
 @settings(
-    max_examples=60,
+    max_examples=80,
     deadline=None,
     derandomize=True,  # the same examples every run: CI never meets a new one by chance
     suppress_health_check=[HealthCheck.function_scoped_fixture],  # SKUs of its own per example
@@ -143,4 +206,4 @@ async def test_any_sequence_keeps_every_invariant_and_conserves_units(
     market = await inventory.client.get(f"/v1/availability/{run.sku}", params={"channel": "market"})
     assert market.json()["channel"]["held"] <= 3  # never past its cap
     totals = (await inventory.client.get(f"/v1/balances/{run.sku}")).json()
-    assert totals["valued_quantity"] == run.received - run.shipped
+    assert totals["valued_quantity"] == run.received - run.shipped + run.adjusted

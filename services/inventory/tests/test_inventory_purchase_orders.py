@@ -15,8 +15,8 @@ from keel_contracts.events import (
     PurchaseOrderCancelled,
     PurchaseOrderClosed,
     PurchaseOrderConfirmed,
-    PurchaseOrderLine,
     PurchaseOrderReceived,
+    ReceivedLine,
 )
 from keel_contracts.values import Line, Money
 
@@ -49,7 +49,7 @@ def received(
         supplier_id="SUP-1",
         location_id=location_id,
         lines=tuple(
-            PurchaseOrderLine(
+            ReceivedLine(
                 sku=sku, quantity=n, unit_cost=Money(amount=Decimal(cost), currency=currency)
             )
             for sku, n, cost in lines

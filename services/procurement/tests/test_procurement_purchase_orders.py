@@ -103,11 +103,19 @@ async def test_purchase_order_goes_from_draft_to_received_with_an_event_for_each
         "supplier_id": "ACME",
         "location_id": "WH-EAST",
         "lines": [
-            {"sku": "MUG-1", "quantity": 40, "unit_cost": {"amount": "2.50", "currency": "USD"}},
+            {
+                "sku": "MUG-1",
+                "quantity": 40,
+                "unit_cost": {"amount": "2.50", "currency": "USD"},
+                "lot": None,
+                "expires_on": None,
+            },
             {
                 "sku": "PLATE-2",
                 "quantity": 40,
                 "unit_cost": {"amount": "4.125", "currency": "USD"},
+                "lot": None,
+                "expires_on": None,
             },
         ],
         "received_at": received["received_at"],

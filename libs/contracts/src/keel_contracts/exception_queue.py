@@ -14,7 +14,22 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from keel_contracts.limits import NoControl
+from keel_contracts.roles import Role
 from keel_contracts.times import UtcDatetime
+
+# Who may work on any exception, beside the role that owns it.
+OVERSEERS = frozenset({Role.OPERATIONS, Role.ADMIN})
+
+
+def may_work_on(owner: Role, roles: frozenset[Role]) -> bool:
+    """Whether a principal with `roles` may claim or decide an exception owned by `owner`."""
+    return owner in roles or bool(roles & OVERSEERS)
+
+
+def may_take_claim(claimed_by: str | None, subject: str, roles: frozenset[Role]) -> bool:
+    """Whether `subject` may decide or unclaim an exception `claimed_by` someone (or nobody)
+    has: its claimer may, and so may an overseer taking it over."""
+    return claimed_by in (None, subject) or bool(roles & OVERSEERS)
 
 
 class Priority(StrEnum):

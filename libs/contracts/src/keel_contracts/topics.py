@@ -81,7 +81,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         key="sku",
         owner="inventory",
         consumers=("order", "procurement", "finance"),
-        messages=(ev.StockReceived, ev.StockIssued, ev.StockReturned),
+        messages=(ev.StockReceived, ev.StockIssued, ev.StockReturned, ev.StockAdjusted),
     ),
     TopicSpec(
         name="inventory.reservation.v1",

@@ -15,6 +15,7 @@ from keel_console.backends import TIMEOUT, Refused, Services
 from keel_console.db import open_database
 from keel_console.oidc import Provider
 from keel_console.pages import (
+    adjustments,
     company_signin,
     exceptions,
     finance,
@@ -25,7 +26,9 @@ from keel_console.pages import (
     procurement,
     signin,
     warehouse,
+    warehouse_counts,
     warehouse_returns,
+    warehouse_transfers,
 )
 from keel_console.settings import Settings
 from keel_console.web import (
@@ -75,6 +78,9 @@ def create_app(
         order_actions,
         warehouse,
         warehouse_returns,
+        warehouse_counts,
+        warehouse_transfers,
+        adjustments,
         finance,
         procurement,
         leadership,

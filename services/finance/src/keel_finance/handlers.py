@@ -15,11 +15,12 @@ from keel_contracts.commands import (
 from keel_contracts.events import (
     OrderPlaced,
     RefundRequested,
+    StockAdjusted,
     StockIssued,
     StockReceived,
     StockReturned,
 )
-from keel_finance import repository, service
+from keel_finance import adjustments, repository, service
 from keel_finance.context import FinanceContext
 from keel_finance.payments import service as payment_service
 from keel_kit.handlers import Handlers, MessageContext
@@ -42,7 +43,8 @@ replicate_items(handlers)
 async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> None:
     """Look up what the batch's messages need, a whole batch's at once: each payment command and
     refund request its order's payment (and a refund request its refund), each graded return
-    whether it was valued already and what its order's issues of the SKU cost."""
+    whether it was valued already and what its order's issues of the SKU cost, each adjustment
+    whether it was valued already."""
     order_ids = {m.order_id for m in messages if isinstance(m, PAYMENT_MESSAGES)}
     await repository.load_payments(session, order_ids)
     refund_ids = {m.refund_id for m in messages if isinstance(m, RefundRequested)}
@@ -53,6 +55,8 @@ async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> 
         if isinstance(m, StockReturned) and m.disposition is not None
     ]
     await repository.load_returns(session, graded)
+    adjusted = {m.movement_id for m in messages if isinstance(m, StockAdjusted)}
+    await repository.load_adjustments(session, adjusted)
 
 
 @handlers.on(StockReceived)
@@ -68,6 +72,11 @@ async def on_stock_issued(ctx: MessageContext[FinanceContext], event: StockIssue
 @handlers.on(StockReturned)
 async def on_stock_returned(ctx: MessageContext[FinanceContext], event: StockReturned) -> None:
     await service.post_stock_return(uow=ctx, event=event, cause=ctx.envelope)
+
+
+@handlers.on(StockAdjusted)
+async def on_stock_adjusted(ctx: MessageContext[FinanceContext], event: StockAdjusted) -> None:
+    await adjustments.post_stock_adjustment(uow=ctx, event=event, cause=ctx.envelope)
 
 
 @handlers.on(OrderPlaced)

@@ -148,3 +148,25 @@ class ReturnedStock(SQLModel, table=True):
 
 
 RETURNED_STOCK = SQLModel.metadata.tables[ReturnedStock.__tablename__]
+
+
+class AdjustedStock(SQLModel, table=True):
+    """One adjustment of a SKU's units that finance valued (units found, or lost: the quantity
+    is signed), keyed by inventory's movement id, so a `stock.adjusted` delivered again under a
+    new event id moves nothing twice, free goods included. `value` is what the units changed
+    inventory's value by, signed as the quantity is."""
+
+    __tablename__ = "stock_adjustment_cost"
+
+    movement_id: str = Field(primary_key=True, max_length=64)
+    adjustment_id: str = Field(max_length=64)
+    sku: str = Field(max_length=64)
+    location_id: str = Field(max_length=64)
+    reason_code: str = Field(max_length=30)
+    currency: str = Field(max_length=3)
+    quantity: int
+    value: Decimal = Field(sa_type=Numeric(18, 2))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+ADJUSTED_STOCK = SQLModel.metadata.tables[AdjustedStock.__tablename__]

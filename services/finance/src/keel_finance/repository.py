@@ -12,8 +12,10 @@ from keel_finance.domain import (
     INVENTORY,
 )
 from keel_finance.models import (
+    ADJUSTED_STOCK,
     ISSUED_STOCK,
     RETURNED_STOCK,
+    AdjustedStock,
     JournalEntry,
     JournalLine,
     Payment,
@@ -351,3 +353,39 @@ def record_return(session: AsyncSession, returned: ReturnedStock) -> None:
     pair = (returned.order_id, returned.sku)
     if pair in known:
         known[pair].append((returned.currency, -returned.quantity, -returned.value))
+
+
+# --- what adjustments moved ---
+
+# Per adjustment movement id: whether finance has valued it (loaded for the batch, then marked).
+_ADJUSTED = "keel_finance.adjusted_movements"
+
+
+async def load_adjustments(session: AsyncSession, movement_ids: Collection[str]) -> None:
+    """Read which of a batch's adjustment movements finance valued already, in one query;
+    `is_adjusted` then answers from memory. Read afresh, as `load_returns` is."""
+    if not movement_ids:
+        return
+    query = select(AdjustedStock.movement_id).where(
+        col(AdjustedStock.movement_id).in_(movement_ids)
+    )
+    with session.no_autoflush:
+        valued = set((await session.exec(query)).all())
+    known: dict[str, bool] = session.info.setdefault(_ADJUSTED, {})
+    known.update((movement_id, movement_id in valued) for movement_id in movement_ids)
+
+
+async def is_adjusted(session: AsyncSession, movement_id: str) -> bool:
+    """Whether finance has valued this adjustment movement (see `load_adjustments`)."""
+    known: dict[str, bool] = session.info.get(_ADJUSTED, {})
+    if movement_id in known:
+        return known[movement_id]
+    with session.no_autoflush:
+        return await session.get(AdjustedStock, movement_id) is not None
+
+
+def record_adjustment(session: AsyncSession, adjusted: AdjustedStock) -> None:
+    """Remember an adjustment movement as valued, staged for the batch's bulk insert; its primary
+    key refuses a second one for the same movement."""
+    staged.stage(session, ADJUSTED_STOCK, adjusted.model_dump())
+    session.info.setdefault(_ADJUSTED, {})[adjusted.movement_id] = True

@@ -94,12 +94,12 @@ async def post_stock_receipt(*, uow: Work, event: StockReceived, cause: Envelope
     if row is None:
         row = await repository.create_valuation(session, event.sku, event.unit_cost.currency)
     try:
-        stock, value = _stock_value(row).receive(
+        stock, value = stock_value(row).receive(
             event.quantity, event.unit_cost.amount, event.unit_cost.currency
         )
     except domain.CurrencyMismatch as error:
         raise PermanentError(f"{event.sku}: {error}") from error
-    _store(row, stock, now=uow.service.clock())
+    store_valuation(row, stock, now=uow.service.clock())
     if not value:
         return  # goods received free lower the average cost; there is no money to post
     currency = event.unit_cost.currency
@@ -133,14 +133,14 @@ async def post_cost_of_goods(*, uow: Work, event: StockIssued, cause: Envelope) 
     if row is None:  # never received here: all of it is costed at the event's unit cost
         row = await repository.create_valuation(session, event.sku, event.unit_cost.currency)
     try:
-        stock, cost = _stock_value(row).issue(
+        stock, cost = stock_value(row).issue(
             event.quantity, event.unit_cost.amount, event.unit_cost.currency
         )
     except domain.CurrencyMismatch as error:
         raise PermanentError(f"{event.sku}: {error}") from error
     if cost.unvalued_quantity:
         _warn_unvalued(event, cost, stock)
-    _store(row, stock, now=uow.service.clock())
+    store_valuation(row, stock, now=uow.service.clock())
     repository.record_issue(
         session,
         movement_id=event.movement_id,
@@ -185,7 +185,7 @@ async def post_stock_return(*, uow: Work, event: StockReturned, cause: Envelope)
     stock = (
         domain.StockValue(event.unit_cost.currency, 0, domain.ZERO)
         if row is None
-        else _stock_value(row)
+        else stock_value(row)
     )
     sold = domain.SoldStock.tally(await repository.sold_moves(session, event.order_id, event.sku))
     write_off = event.disposition == "write_off"
@@ -205,7 +205,7 @@ async def post_stock_return(*, uow: Work, event: StockReturned, cause: Envelope)
         # Written-off units come back and leave at one value: their valuation stays as it was.
         if row is None:
             row = await repository.create_valuation(session, event.sku, cost.currency)
-        _store(row, stock, now=uow.service.clock())
+        store_valuation(row, stock, now=uow.service.clock())
     repository.record_return(
         session,
         ReturnedStock(
@@ -243,11 +243,13 @@ async def post_stock_return(*, uow: Work, event: StockReturned, cause: Envelope)
         )
 
 
-def _stock_value(row: StockValuation) -> domain.StockValue:
+def stock_value(row: StockValuation) -> domain.StockValue:
+    """The valuation row as the domain's value (see `store_valuation` for the way back)."""
     return domain.StockValue(row.currency, row.quantity, row.value)
 
 
-def _store(row: StockValuation, stock: domain.StockValue, *, now: datetime) -> None:
+def store_valuation(row: StockValuation, stock: domain.StockValue, *, now: datetime) -> None:
+    """Write what an event made of the SKU's stock back to its (locked) valuation row."""
     row.currency = stock.currency
     row.quantity = stock.quantity
     row.value = stock.value
@@ -290,7 +292,7 @@ async def valuations(*, uow: Work, cursor: str | None, limit: int) -> StockValua
 
 
 def _valuation_public(row: StockValuation) -> StockValuationPublic:
-    average = _stock_value(row).average_cost
+    average = stock_value(row).average_cost
     return StockValuationPublic(
         sku=row.sku,
         currency=row.currency,

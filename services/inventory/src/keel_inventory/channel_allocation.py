@@ -24,7 +24,7 @@ from keel_inventory.schemas import (
 from keel_kit import audit
 from keel_kit.handlers import PermanentError
 from keel_kit.identity import Principal
-from keel_kit.problems import NotFound
+from keel_kit.problems import DomainError, NotFound
 
 
 async def set_rule(
@@ -40,6 +40,10 @@ async def set_rule(
         )
     if sku is not None and await repository.get_item(session, sku) is None:
         raise NotFound(f"unknown sku {sku}")
+    if sku is not None and cmd.priority is not None:
+        raise DomainError(
+            f"priority is the channel's: set it on /v1/allocations/{channel_id}", field="priority"
+        )
     key = sku or EVERY_SKU
     row = await repository.get_rule(session, channel_id, key)
     before = _limits(row) if row is not None else None
@@ -136,7 +140,8 @@ def _as_fields(rule: ChannelRule) -> dict[str, int | None]:
 
 
 def _limits(row: RuleRow) -> dict[str, int | None]:
-    return _as_fields(ChannelRule(row.cap_percent, row.cap_units, row.pool_units, row.safety_units))
+    caps = ChannelRule(row.cap_percent, row.cap_units, row.pool_units, row.safety_units)
+    return {**_as_fields(caps), "priority": row.priority}
 
 
 def _public(row: RuleRow) -> ChannelRulePublic:

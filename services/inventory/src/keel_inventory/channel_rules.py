@@ -28,6 +28,10 @@ class ChannelRule:
     pool_units: int | None = None
     safety_units: int | None = None
 
+    @property
+    def capped(self) -> bool:
+        return self.cap_percent is not None or self.cap_units is not None
+
     def cap(self, sellable: int) -> int | None:
         """The most units of the SKU the channel may hold, or None without a cap."""
         caps = [self.cap_units] if self.cap_units is not None else []

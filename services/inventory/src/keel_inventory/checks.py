@@ -3,6 +3,7 @@
 from keel_inventory import repository
 from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
+from keel_inventory.repository.lots import lots_beside_sellable
 from keel_kit.checks import Invariant
 
 
@@ -69,11 +70,24 @@ async def _channel_holds_off_the_ledger(uow: Work) -> list[str]:
 async def _transfers_off_the_ledger(uow: Work) -> list[str]:
     totals = await repository.in_transit_by_transfer(uow.session)
     return [
-        f"transfer {reference}: {ledger} in transit by the ledger, {expected} shipped and not "
-        "received"
+        f"transfer {reference}: {ledger} in transit by the ledger, {expected} shipped and "
+        "neither received nor written off"
         for reference, (ledger, expected) in sorted(totals.items())
         if ledger != expected
     ]
+
+
+async def _lots_off_their_ledger(uow: Work) -> list[str]:
+    findings = []
+    for sku, location, lot, ledger, stock in await lots_beside_sellable(uow.session):
+        if lot:
+            findings.append(
+                f"{sku} lot {lot} at {location}: its lot ledger sums to {ledger}, its stock "
+                f"says {stock}"
+            )
+        else:
+            findings.append(f"{sku} at {location}: {ledger} in lots, {stock} sellable")
+    return findings
 
 
 INVARIANTS = (
@@ -93,5 +107,10 @@ INVARIANTS = (
     Invariant(
         "what is in transit is what transfers shipped and have not received",
         _transfers_off_the_ledger,
+    ),
+    Invariant(
+        "every lot's stock is the sum of its lot movements, never negative, and a location's "
+        "lots come to no more than its sellable units",
+        _lots_off_their_ledger,
     ),
 )

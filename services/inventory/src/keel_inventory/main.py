@@ -4,12 +4,19 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from keel_inventory import availability_feed, kpi_report, models  # noqa: F401  (registers the tables)
+from keel_inventory import (  # noqa: F401  (models and lot_models register the tables)
+    availability_feed,
+    kpi_report,
+    lot_models,
+    models,
+)
 from keel_inventory.api import router
 from keel_inventory.channel_api import router as channel_router
 from keel_inventory.checks import INVARIANTS
 from keel_inventory.context import InventoryContext
+from keel_inventory.count_api import router as count_router
 from keel_inventory.handlers import handlers
+from keel_inventory.lot_api import router as lot_router
 from keel_inventory.permissions import PERMISSIONS
 from keel_inventory.reservations import expire_reservations
 from keel_inventory.settings import Settings
@@ -24,7 +31,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         InventoryContext.create(settings),
         handlers=handlers,
-        routers=[router, channel_router, transfer_router, kpi_router(kpi_report.report)],
+        routers=[
+            router,
+            channel_router,
+            transfer_router,
+            count_router,
+            lot_router,
+            kpi_router(kpi_report.report),
+        ],
         permissions=PERMISSIONS,
         migrations=Path(__file__).parent / "migrations",
         description="Item master, locations, the stock movement ledger, balances and reservations.",

@@ -205,6 +205,8 @@ class ChannelRule(SQLModel, table=True):
     cap_units: int | None = None
     pool_units: int | None = None
     safety_units: int | None = None
+    # Which channel's backorders are served first when stock is short (the default rule's).
+    priority: int | None = None
     version: int = 1
     updated_by: str = Field(max_length=100)
     updated_at: datetime = Field(sa_type=DateTime(timezone=True))
@@ -274,9 +276,98 @@ class Transfer(SQLModel, table=True):
     to_location_id: str = Field(foreign_key="location.location_id", max_length=64)
     quantity: int
     received: int = 0
+    # Units that never arrived, written off when the discrepancy was accepted.
+    written_off: int = 0
     status: str = Field(max_length=20)  # a transfers.TransferStatus
     requested_by: str = Field(max_length=100)
     approved_by: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     shipped_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     received_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class CycleCount(SQLModel, table=True):
+    """A blind count of some SKUs at one location (keel_inventory.counts): open until the
+    counter posts what they found, then counted, each line beside what the ledger held."""
+
+    __tablename__ = "cycle_count"
+    __table_args__ = (Index("ix_cycle_count_status_created_at", "status", "created_at"),)
+
+    count_id: str = Field(primary_key=True, max_length=36)
+    location_id: str = Field(foreign_key="location.location_id", max_length=64)
+    status: str = Field(max_length=20)  # a counts.CountStatus
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    counted_by: str | None = Field(default=None, max_length=100)
+    counted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class CycleCountLine(SQLModel, table=True):
+    """One SKU of a count: what was counted, and what the ledger held then (kept from the
+    counter until they have counted)."""
+
+    __tablename__ = "cycle_count_line"
+
+    count_id: str = Field(foreign_key="cycle_count.count_id", primary_key=True, max_length=36)
+    sku: str = Field(foreign_key="item.sku", primary_key=True, max_length=64)
+    expected: int | None = None
+    counted: int | None = None
+    # Whether the variance was small enough to post without approval: the accuracy KPI.
+    within_tolerance: bool | None = None
+
+
+class StockAdjustment(SQLModel, table=True):
+    """A signed change to a SKU's sellable units at a location (keel_inventory.adjustments),
+    from a count's variance or a person: applied at once within tolerance, else pending until
+    operations approves or rejects it."""
+
+    __tablename__ = "stock_adjustment"
+    __table_args__ = (Index("ix_stock_adjustment_status_created_at", "status", "created_at"),)
+
+    adjustment_id: str = Field(primary_key=True, max_length=36)
+    sku: str = Field(foreign_key="item.sku", max_length=64)
+    location_id: str = Field(foreign_key="location.location_id", max_length=64)
+    quantity: int
+    reason_code: str = Field(max_length=30)
+    count_id: str | None = Field(default=None, foreign_key="cycle_count.count_id", max_length=36)
+    lot: str | None = Field(default=None, max_length=64)  # the lot it names, if any
+    # The transfer whose missing units it writes off: its movement names the transfer, as the
+    # transfer's own do, so the units in transit per transfer stay a sum of the ledger.
+    transfer_id: str | None = Field(default=None, foreign_key="transfer.transfer_id", max_length=36)
+    # The units the ledger held when it was asked for, and their value at the item's cost.
+    expected: int
+    # The state it changes: sellable, or in_transit for transfer units written off.
+    state: str = Field(max_length=30)
+    unit_cost: Decimal = Field(sa_type=Numeric(18, 4))
+    currency: str = Field(max_length=3)
+    status: str = Field(max_length=20)  # an adjustments.AdjustmentStatus
+    requested_by: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    movement_id: str | None = Field(default=None, max_length=36)
+
+
+class StockException(SQLModel, table=True):
+    """An inventory exception waiting on a person (count_discrepancy, transfer_discrepancy,
+    adjustment_approval), in the shape every service's queue shares
+    (keel_contracts.exception_queue); `reference` names the adjustment or transfer."""
+
+    __tablename__ = "stock_exception"
+    # The queue lists open (or resolved) exceptions by due time.
+    __table_args__ = (Index("ix_stock_exception_open_due", "is_open", "due_at", "exception_id"),)
+
+    exception_id: str = Field(primary_key=True, max_length=36)
+    type: str = Field(max_length=30)
+    reason: str = Field(max_length=400)
+    reference: str = Field(max_length=100, index=True)
+    owner_role: str = Field(max_length=30)
+    is_open: bool = True
+    opened_at: datetime = Field(sa_type=DateTime(timezone=True))
+    due_at: datetime = Field(sa_type=DateTime(timezone=True))
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    resolved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    resolution: str | None = Field(default=None, max_length=20)
+    resolution_note: str | None = Field(default=None, max_length=400)
+    resolved_by: str | None = Field(default=None, max_length=100)

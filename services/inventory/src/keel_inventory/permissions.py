@@ -34,6 +34,23 @@ PERMISSIONS = kpi_series.PERMISSIONS | table(
         ("POST", "/v1/transfers/{transfer_id}/approve", roles(Role.OPERATIONS)),
         ("POST", "/v1/transfers/{transfer_id}/ship", roles(Role.WAREHOUSE)),
         ("POST", "/v1/transfers/{transfer_id}/receive", roles(Role.WAREHOUSE)),
+        # The warehouse counts (blind) and reports what it finds; operations approves what
+        # goes beyond tolerance, and works the exceptions.
+        ("POST", "/v1/counts", roles(Role.OPERATIONS, Role.WAREHOUSE)),
+        ("POST", "/v1/counts/{count_id}/results", roles(Role.WAREHOUSE)),
+        ("GET", "/v1/counts", STOCK_READERS),
+        ("GET", "/v1/counts/{count_id}", STOCK_READERS),
+        ("POST", "/v1/adjustments", roles(Role.OPERATIONS, Role.WAREHOUSE)),
+        ("POST", "/v1/adjustments/{adjustment_id}/approve", roles(Role.OPERATIONS)),
+        ("POST", "/v1/adjustments/{adjustment_id}/reject", roles(Role.OPERATIONS)),
+        ("GET", "/v1/adjustments", STOCK_READERS),
+        ("GET", "/v1/adjustments/{adjustment_id}", STOCK_READERS),
+        ("GET", "/v1/exceptions", STOCK_READERS),
+        ("POST", "/v1/exceptions/{exception_id}/claim", roles(Role.OPERATIONS)),
+        ("POST", "/v1/exceptions/{exception_id}/unclaim", roles(Role.OPERATIONS)),
+        ("POST", "/v1/exceptions/{exception_id}/resolve", roles(Role.OPERATIONS)),
+        ("GET", "/v1/lots", STOCK_READERS),
+        ("GET", "/v1/lots/{lot}", STOCK_READERS),
         ("GET", "/v1/transfers", STOCK_READERS),
         ("GET", "/v1/transfers/{transfer_id}", STOCK_READERS),
         (

@@ -3,8 +3,8 @@
 A confirmed order opens a line per SKU at its location, on order until received, cancelled or
 closed; on-order stock is never sellable. A supplier's delay moves the open lines to its new
 date. A receipt books its lines through the same path as `POST /v1/receipts` (ledger movement,
-`stock.received`, the backorder queue served), marked with its purchase order, once per
-(receipt, SKU) however often it is delivered.
+`stock.received`, the backorder queue served), marked with its purchase order, in the lot its
+line names (if any), once per (receipt, SKU) however often it is delivered.
 """
 
 from pydantic import ValidationError
@@ -106,7 +106,12 @@ async def record_delayed(*, uow: Work, event: PurchaseOrderDelayed) -> None:
 
 
 async def receive(*, uow: Work, event: PurchaseOrderReceived, cause: Envelope) -> None:
-    """Book the receipt's lines not booked yet as sellable stock and take them off order."""
+    """Book the receipt's lines not booked yet as sellable stock, in their lots, and take them
+    off order.
+
+    A receipt that cannot be booked whole (an unknown SKU or location, a lot known to expire on
+    another day, an expiry without a lot) is dead-lettered with the reason, and none of its
+    lines is booked: the message's changes roll back together."""
     session = uow.session
     po_id, receipt_id = event.purchase_order_id, event.receipt_id
     _check_id(po_id)
@@ -135,6 +140,8 @@ async def receive(*, uow: Work, event: PurchaseOrderReceived, cause: Envelope) -
                 quantity=line.quantity,
                 unit_cost=line.unit_cost.amount,
                 reference=f"PO {po_id} receipt {receipt_id}",
+                lot=line.lot,
+                expires_on=line.expires_on,
             )
             for line in lines
         ]

@@ -29,6 +29,7 @@ from keel_inventory.channel_rules import ChannelBook, effective_rules
 from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, EXPIRED, HELD, RELEASED, RESERVED, Pick
 from keel_inventory.models import CHANNEL_LENGTH, ORDER_ID_LENGTH
+from keel_inventory.repository.reservations import QueuePosition
 from keel_kit.handlers import PermanentError
 
 # Queued requests are examined this many at a time when stock comes back.
@@ -160,7 +161,7 @@ async def _serve_backorders(
     uow: Work, skus: Collection[str], *, cause: Envelope | None, now: datetime
 ) -> None:
     session = uow.session
-    after = 0
+    after: QueuePosition | None = None
     while True:
         queued = await repository.queued_for_skus(session, skus, after=after, limit=BACKORDER_PAGE)
         if not queued:
@@ -188,7 +189,7 @@ async def _serve_backorders(
         nothing_left = not any(n > 0 for sku in skus for n in stock.get(sku, {}).values())
         if len(queued) < BACKORDER_PAGE or nothing_left:
             return
-        after = queued[-1].backorder_id
+        after = (queued[-1].priority, queued[-1].backorder_id)
 
 
 async def _hold(

@@ -52,6 +52,11 @@ class ReceiptCreate(RequestBody):
     quantity: Quantity
     unit_cost: UnitCost
     reference: Annotated[str, StringConstraints(min_length=1, max_length=200), NoControl]
+    lot: Code | None = Field(default=None, description="the lot the units belong to, if any")
+    expires_on: date | None = Field(
+        default=None,
+        description="when the lot expires (only with `lot`); issues pick the first to expire first",
+    )
 
 
 class MovementPublic(BaseModel):
@@ -228,6 +233,11 @@ class ChannelRuleIn(RequestBody):
     safety_units: Units | None = Field(
         default=None, description="free units this channel never sells (a marketplace's buffer)"
     )
+    priority: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None,
+        description="when stock is short, the backorder queue serves a channel of higher "
+        "priority first (0 when not set; the channel's default rule only)",
+    )
 
 
 class ChannelRulePublic(ChannelRuleIn):
@@ -307,14 +317,16 @@ class TransferReceipt(RequestBody):
 class TransferPublic(BaseModel):
     transfer_id: str
     status: str = Field(
-        description="requested, approved, shipped, partially_received, received or cancelled"
+        description="requested, approved, shipped, partially_received, received or "
+        "closed_short (what never came written off)"
     )
     sku: str
     from_location_id: str
     to_location_id: str
     quantity: int
     received: int
-    in_transit: int = Field(description="shipped and not yet received")
+    in_transit: int = Field(description="shipped and not yet received (nor written off)")
+    written_off: int = Field(description="units that never came, written off as a loss")
     requested_by: str
     approved_by: str | None
     created_at: datetime
@@ -325,3 +337,42 @@ class TransferPublic(BaseModel):
 class TransfersPage(BaseModel):
     items: list[TransferPublic]
     next_cursor: str | None
+
+
+class LotLocation(BaseModel):
+    location_id: str
+    quantity: int
+
+
+class LotReceipt(LotLocation):
+    reference: str
+    received_at: datetime
+
+
+class LotOrder(LotLocation):
+    order_id: str | None
+    shipment_id: str
+
+
+class LotPublic(BaseModel):
+    """One lot of a SKU, with its units on hand per location and its age."""
+
+    sku: str
+    lot: str
+    expires_on: date | None
+    first_received_at: datetime
+    age_days: int = Field(description="days since its first units came in")
+    on_hand: int
+    locations: list[LotLocation]
+
+
+class LotRecall(LotPublic):
+    """A lot as a recall needs it: what came in, what is still here, and the orders its units
+    were shipped to."""
+
+    received: list[LotReceipt]
+    orders: list[LotOrder]
+
+
+class LotsPage(BaseModel):
+    items: list[LotPublic]

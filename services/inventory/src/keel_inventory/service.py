@@ -8,7 +8,7 @@ from keel_contracts import Envelope, money, new_event_id
 from keel_contracts.events import ItemRegistered, LocationRegistered, StockReceived
 from keel_contracts.roles import Role
 from keel_contracts.values import Money
-from keel_inventory import channel_allocation, domain, repository, reservations
+from keel_inventory import channel_allocation, domain, lots, repository, reservations
 from keel_inventory.context import Work
 from keel_inventory.domain import IN_TRANSIT, RESERVED, SELLABLE
 from keel_inventory.models import Item, Location, StockMovement
@@ -143,6 +143,11 @@ async def book_receipts(
                 field=_field(receipts, index, "location_id"),
             )
         items[cmd.sku] = item
+        if cmd.expires_on is not None and cmd.lot is None:
+            raise DomainError(
+                "an expiry date belongs to a lot: name the lot",
+                field=_field(receipts, index, "expires_on"),
+            )
     await repository.lock_stock_changes(session)
     movements = []
     for cmd in receipts:
@@ -157,6 +162,16 @@ async def book_receipts(
             reference=cmd.reference,
         )
         await repository.add_movement(session, movement)
+        if cmd.lot is not None:
+            await lots.receive(
+                uow,
+                sku=cmd.sku,
+                location_id=cmd.location_id,
+                lot=cmd.lot,
+                expires_on=cmd.expires_on,
+                quantity=cmd.quantity,
+                reference=movement.movement_id,
+            )
         outbox.add(
             session,
             StockReceived(

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import ClassVar
 
 from pydantic import Field
@@ -35,4 +36,20 @@ class Settings(ServiceSettings):
     )
     availability_feed_batch_size: int = Field(
         default=1000, ge=1, le=10_000, description="most SKUs published per run"
+    )
+    adjustment_tolerance_percent: Decimal = Field(
+        default=Decimal(2),
+        ge=0,
+        le=100,
+        description="the largest variance, as a share of the units expected, that a count or "
+        "adjustment posts without approval (it must also stay below the value threshold)",
+    )
+    adjustment_value_threshold: Decimal = Field(
+        default=Decimal(500),
+        ge=0,
+        description="the value (units x the item's cost, in its currency) from which an "
+        "adjustment waits for approval however small its share",
+    )
+    exception_due_hours: float = Field(
+        default=24, gt=0, description="how long a person has to resolve an inventory exception"
     )

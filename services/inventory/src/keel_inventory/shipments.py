@@ -6,10 +6,13 @@ reservation has meanwhile expired; only the units still held for it come off `re
 
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import ShipmentShipped, StockIssued
 from keel_contracts.values import Money
-from keel_inventory import repository
+from keel_inventory import lots, repository, reservations
+from keel_inventory.channel_rules import effective_rules
 from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
 from keel_kit.handlers import PermanentError
@@ -55,6 +58,15 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
             now,
         )
         movements.append(issue)
+        await lots.take(
+            uow,
+            sku=line.sku,
+            location_id=event.location_id,
+            quantity=line.quantity,
+            kind=lots.ISSUED,
+            reference=event.shipment_id,
+            order_id=event.order_id,
+        )
         unreserve = min(line.quantity, held.get((event.location_id, line.sku), 0))
         if unreserve:
             unheld.append((held_for, line.sku, -unreserve))
@@ -85,6 +97,28 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
         )
     await repository.add_movements(session, movements)
     await repository.move_channel_holds(session, unheld)
+    roomier = await _skus_with_cap_room(session, unheld)
+    if roomier:
+        await reservations.serve_backorders(uow=uow, skus=roomier, cause=cause)
+
+
+async def _skus_with_cap_room(
+    session: AsyncSession, unheld: list[tuple[str, str, int]]
+) -> list[str]:
+    """The SKUs whose shipped units a capped channel held: it holds fewer now, so its waiting
+    requests may fit under its cap again (its cap shrinks with the sellable units, but only by
+    its share of them)."""
+    skus = sorted({sku for _, sku, _ in unheld})
+    rules = await repository.rules_for(session, skus) if skus else {}
+    return [
+        sku
+        for sku in skus
+        if any(
+            (rule := effective_rules(rules[sku], sku).get(channel)) is not None and rule.capped
+            for channel, shipped_sku, _ in unheld
+            if shipped_sku == sku
+        )
+    ]
 
 
 def _movement(

@@ -82,13 +82,22 @@ async def receive_transfer(
 async def list_transfers(
     inventory: InventoryDep,
     status: TransferStatus | None = None,
+    from_location_id: Annotated[str | None, Query(max_length=64)] = None,
+    to_location_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: CursorQuery = None,
 ) -> TransfersPage:
-    """Transfers (in one status, if given), the oldest first; pass `next_cursor` back as
-    `cursor` for more."""
+    """Transfers (in one status, from or to a location, if given), the oldest first; pass
+    `next_cursor` back as `cursor` for more."""
     async with inventory.unit_of_work() as uow:
-        return await transfers.page(uow=uow, status=status, limit=limit, cursor=cursor)
+        return await transfers.page(
+            uow=uow,
+            status=status,
+            limit=limit,
+            cursor=cursor,
+            from_location_id=from_location_id,
+            to_location_id=to_location_id,
+        )
 
 
 @router.get("/transfers/{transfer_id}")

@@ -18,12 +18,16 @@ from typing import Any
 from keel_contracts import new_event_id
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
-from keel_inventory import repository, reservations
+from keel_inventory import adjustments, lots, repository, reservations, stock_exceptions
+from keel_inventory.adjustment_rules import AdjustmentStatus, ReasonCode
 from keel_inventory.context import Work
 from keel_inventory.domain import IN_TRANSIT, SELLABLE
-from keel_inventory.models import Transfer
+from keel_inventory.models import StockAdjustment, Transfer
+from keel_inventory.paging import next_cursor, position
+from keel_inventory.repository.governance import oldest_first, open_exceptions_about
 from keel_inventory.schemas import TransferCreate, TransferPublic, TransferReceipt, TransfersPage
-from keel_kit import audit, cursors
+from keel_inventory.stock_exceptions import ExceptionType
+from keel_kit import audit
 from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, DomainError, NotFound
 
@@ -34,6 +38,8 @@ class TransferStatus(StrEnum):
     SHIPPED = "shipped"
     PARTIALLY_RECEIVED = "partially_received"
     RECEIVED = "received"
+    # Received short, and what never came written off.
+    CLOSED_SHORT = "closed_short"
 
 
 async def request(*, uow: Work, cmd: TransferCreate, actor: Principal) -> TransferPublic:
@@ -94,6 +100,14 @@ async def ship(*, uow: Work, transfer_id: str, actor: Principal) -> TransferPubl
             _movement(transfer, there, IN_TRANSIT, transfer.quantity, unit_cost, out, now),
         ],
     )
+    await lots.take(
+        uow,
+        sku=transfer.sku,
+        location_id=source,
+        quantity=transfer.quantity,
+        kind="transfer_out",
+        reference=transfer.transfer_id,
+    )
     transfer.status, transfer.shipped_at = TransferStatus.SHIPPED, now
     session.add(transfer)
     await _audit(uow, transfer, actor, "transfer.shipped", before=before)
@@ -110,7 +124,7 @@ async def receive(
     transfer = await _get(uow, transfer_id, lock=True)
     if transfer.status not in (TransferStatus.SHIPPED, TransferStatus.PARTIALLY_RECEIVED):
         raise Conflict(f"transfer {transfer_id} is {transfer.status}: only a shipped one arrives")
-    in_transit = transfer.quantity - transfer.received
+    in_transit = repository.in_transit(transfer)
     if cmd.quantity > in_transit:
         raise DomainError(
             f"{cmd.quantity} counted in, but {in_transit} {transfer.sku} are in transit",
@@ -127,18 +141,83 @@ async def receive(
             _movement(transfer, here, SELLABLE, cmd.quantity, unit_cost, "transfer_in", now),
         ],
     )
+    await lots.arrive(
+        uow,
+        transfer_id=transfer.transfer_id,
+        sku=transfer.sku,
+        source=transfer.from_location_id,
+        destination=here,
+        quantity=cmd.quantity,
+    )
     transfer.received += cmd.quantity
     transfer.received_at = now
-    transfer.status = (
-        TransferStatus.RECEIVED
-        if transfer.received == transfer.quantity
-        else TransferStatus.PARTIALLY_RECEIVED
-    )
+    short = repository.in_transit(transfer)
+    transfer.status = TransferStatus.PARTIALLY_RECEIVED if short else TransferStatus.RECEIVED
     session.add(transfer)
     await repository.ensure_reserved_rows(session, [transfer.sku])  # reservations lock them
     await reservations.serve_backorders(uow=uow, skus=[transfer.sku], cause=None)
     await _audit(uow, transfer, actor, "transfer.received", before=before)
+    if short and not await open_exceptions_about(session, transfer.transfer_id):
+        await stock_exceptions.open_exception(
+            uow,
+            ExceptionType.TRANSFER_DISCREPANCY,
+            reference=transfer.transfer_id,
+            reason=f"transfer {transfer.transfer_id} of {transfer.quantity} {transfer.sku} from "
+            f"{transfer.from_location_id}: {cmd.quantity} received at {here}, {short} missing",
+        )
+    elif not short:
+        await stock_exceptions.close_about(
+            uow,
+            transfer.transfer_id,
+            resolution=stock_exceptions.CLOSED,
+            by=actor.subject,
+            note="the missing units arrived",
+        )
     return public(transfer)
+
+
+async def settle_shortfall(
+    *, uow: Work, transfer_id: str, write_off: bool, actor: Principal, note: str
+) -> None:
+    """Decide a short transfer: write off what never came (it leaves in transit as a loss,
+    which finance posts to shrinkage, and the transfer closes short), or keep waiting for it."""
+    transfer = await _get(uow, transfer_id, lock=True)
+    missing = repository.in_transit(transfer)
+    if write_off and missing:
+        await repository.lock_stock_changes(uow.session)
+        before = _state(transfer)
+        item = await adjustments.known_item(uow, transfer.sku)
+        now = uow.service.clock()
+        loss = StockAdjustment(
+            adjustment_id=str(new_event_id()),
+            sku=transfer.sku,
+            location_id=transfer.to_location_id,
+            quantity=-missing,
+            reason_code=ReasonCode.TRANSIT_LOSS,
+            transfer_id=transfer.transfer_id,
+            expected=missing,
+            state=IN_TRANSIT,
+            unit_cost=item.unit_cost,
+            currency=item.currency,
+            status=AdjustmentStatus.PENDING_APPROVAL,
+            requested_by=actor.subject,
+            created_at=now,
+            decided_by=actor.subject,
+            decided_at=now,
+        )
+        await adjustments.apply(uow, loss)
+        uow.session.add(loss)
+        transfer.written_off += missing
+        transfer.status = TransferStatus.CLOSED_SHORT
+        uow.session.add(transfer)
+        await _audit(uow, transfer, actor, "transfer.closed_short", before=before, reason=note)
+    await stock_exceptions.close_about(
+        uow,
+        transfer_id,
+        resolution="release" if write_off else "reject",
+        by=actor.subject,
+        note=note,
+    )
 
 
 async def view(*, uow: Work, transfer_id: str) -> TransferPublic:
@@ -146,19 +225,34 @@ async def view(*, uow: Work, transfer_id: str) -> TransferPublic:
 
 
 async def page(
-    *, uow: Work, status: TransferStatus | None, limit: int, cursor: str | None
+    *,
+    uow: Work,
+    status: TransferStatus | None,
+    limit: int,
+    cursor: str | None,
+    from_location_id: str | None = None,
+    to_location_id: str | None = None,
 ) -> TransfersPage:
-    """Transfers (in `status`, if given) the oldest first; `next_cursor` continues."""
-    after = None
-    if cursor is not None:
-        created_at, transfer_id = cursors.decode_cursor(cursor, parts=2)
-        after = (cursors.cursor_datetime(created_at), str(transfer_id))
-    found = await repository.transfers(uow.session, status=status, after=after, limit=limit + 1)
-    last = found[limit - 1] if len(found) > limit else None
-    next_cursor = (
-        cursors.encode_cursor([as_utc(last.created_at), last.transfer_id]) if last else None
+    """Transfers (in `status`, from and to the locations, if given) the oldest first;
+    `next_cursor` continues."""
+    where = [] if status is None else [Transfer.status == status]
+    if from_location_id is not None:
+        where.append(Transfer.from_location_id == from_location_id)
+    if to_location_id is not None:
+        where.append(Transfer.to_location_id == to_location_id)
+    found = await oldest_first(
+        uow.session,
+        Transfer,
+        at=Transfer.created_at,
+        key=Transfer.transfer_id,
+        where=where,
+        after=position(cursor),
+        limit=limit + 1,
     )
-    return TransfersPage(items=[public(t) for t in found[:limit]], next_cursor=next_cursor)
+    return TransfersPage(
+        items=[public(t) for t in found[:limit]],
+        next_cursor=next_cursor(found, limit, lambda t: (t.created_at, t.transfer_id)),
+    )
 
 
 def public(transfer: Transfer) -> TransferPublic:
@@ -171,7 +265,8 @@ def public(transfer: Transfer) -> TransferPublic:
         to_location_id=transfer.to_location_id,
         quantity=transfer.quantity,
         received=transfer.received,
-        in_transit=transfer.quantity - transfer.received if shipped else 0,
+        in_transit=repository.in_transit(transfer) if shipped else 0,
+        written_off=transfer.written_off,
         requested_by=transfer.requested_by,
         approved_by=transfer.approved_by,
         created_at=as_utc(transfer.created_at),
@@ -224,11 +319,21 @@ def _movement(
 
 
 def _state(transfer: Transfer) -> dict[str, Any]:
-    return {"status": transfer.status, "received": transfer.received}
+    return {
+        "status": transfer.status,
+        "received": transfer.received,
+        "written_off": transfer.written_off,
+    }
 
 
 async def _audit(
-    uow: Work, transfer: Transfer, actor: Principal, action: str, *, before: Any
+    uow: Work,
+    transfer: Transfer,
+    actor: Principal,
+    action: str,
+    *,
+    before: Any,
+    reason: str | None = None,
 ) -> None:
     await audit.record(
         uow,
@@ -245,4 +350,5 @@ async def _audit(
             "to": transfer.to_location_id,
             "quantity": transfer.quantity,
         },
+        reason=reason,
     )

@@ -142,19 +142,8 @@ HOLD_OWNER = {
     HoldType.SUPPLIER_DELAY: Role.CUSTOMER_SERVICE,
 }
 # Operations runs the exception queue and may take over any hold (one whose owner is away, one
-# overdue); admin may do anything. Anyone else resolves only the holds their role owns.
-HOLD_OVERSEERS = frozenset({Role.OPERATIONS, Role.ADMIN})
-
-
-def may_resolve(owner: Role, roles: frozenset[Role]) -> bool:
-    """Whether a principal with `roles` may decide a hold owned by `owner`."""
-    return owner in roles or bool(roles & HOLD_OVERSEERS)
-
-
-def may_take_claim(claimed_by: str | None, subject: str, roles: frozenset[Role]) -> bool:
-    """Whether `subject` may decide or unclaim a hold `claimed_by` someone (or nobody) has: its
-    claimer may, and so may an overseer taking it over."""
-    return claimed_by in (None, subject) or bool(roles & HOLD_OVERSEERS)
+# overdue); admin may do anything. Anyone else resolves only the holds their role owns:
+# keel_contracts.exception_queue.may_work_on and may_take_claim.
 
 
 class HoldState(StrEnum):

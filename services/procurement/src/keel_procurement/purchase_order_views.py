@@ -8,8 +8,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import money
 from keel_contracts.events import PurchaseOrderLine as EventLine
+from keel_contracts.events import ReceivedLine
 from keel_procurement import repository
 from keel_procurement.models import PurchaseOrder, PurchaseOrderLine
+from keel_procurement.receipt_lots import LotOf
 from keel_procurement.schemas import LinePublic, PurchaseOrderPublic, PurchaseOrdersPage
 
 
@@ -70,4 +72,17 @@ async def purchase_orders_page(
 def event_line(po: PurchaseOrder, sku: str, quantity: int, unit_cost: Decimal) -> EventLine:
     return EventLine(
         sku=sku, quantity=quantity, unit_cost=money.shown_money(unit_cost, po.currency)
+    )
+
+
+def received_line(
+    po: PurchaseOrder, sku: str, quantity: int, unit_cost: Decimal, lot: LotOf
+) -> ReceivedLine:
+    code, expires_on = lot
+    return ReceivedLine(
+        sku=sku,
+        quantity=quantity,
+        unit_cost=money.shown_money(unit_cost, po.currency),
+        lot=code,
+        expires_on=expires_on,
     )

@@ -26,7 +26,7 @@ from keel_contracts.values import Line
 from keel_kit.access import ForbiddenActor
 from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, DomainError, NotFound
-from keel_procurement import domain, repository, supplier_ratings
+from keel_procurement import domain, receipt_lots, repository, supplier_ratings
 from keel_procurement import purchase_order_audit as trail
 from keel_procurement import purchase_order_views as views
 from keel_procurement.context import Work
@@ -207,9 +207,10 @@ async def _move_date(
 
 
 async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate, actor: Principal) -> ReceiptPublic:
-    """Book goods that arrived. Every line is checked before anything is booked: a SKU not on
-    the order, or a line taken beyond its ordered quantity plus the tolerance, refuses the whole
-    receipt. The audit trail's entry is warehouse's: its people count the goods."""
+    """Book goods that arrived, in the lots the lines name (`receipt_lots`). Every line is
+    checked before anything is booked: a SKU not on the order, a line taken beyond its ordered
+    quantity plus the tolerance, or a lot a receipt cannot carry refuses the whole receipt. The
+    audit trail's entry is warehouse's: its people count the goods."""
     session, outbox, rules = uow.session, uow.outbox, uow.service.rules
     po = await _get(uow, po_id, lock=True)
     _check(po, Action.RECEIVE)
@@ -222,6 +223,7 @@ async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate, actor: Principal
                 f"sku {given.sku} is not on purchase order {po_id}", field=f"lines.{index}.sku"
             )
         first_index.setdefault(given.sku, index)
+    lots = receipt_lots.lots_by_sku(cmd.lines)
     arriving = domain.merge_lines((given.sku, given.quantity) for given in cmd.lines)
     for sku, quantity in arriving.items():
         if quantity > MAX_QUANTITY:  # more than purchase_order.received carries on a line
@@ -266,7 +268,7 @@ async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate, actor: Principal
             supplier_id=po.supplier_id,
             location_id=po.location_id,
             lines=tuple(
-                views.event_line(po, sku, quantity, by_sku[sku].unit_cost)
+                views.received_line(po, sku, quantity, by_sku[sku].unit_cost, lots[sku])
                 for sku, quantity in arriving.items()
             ),
             received_at=receipt.received_at,
@@ -275,7 +277,11 @@ async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate, actor: Principal
         key=po_id,
     )
     after = trail.state(
-        po, received=trail.received(lines), receipt_id=receipt.receipt_id, arrived=arriving
+        po,
+        received=trail.received(lines),
+        receipt_id=receipt.receipt_id,
+        arrived=arriving,
+        **trail.lots(lots),
     )
     await trail.record(
         uow,
@@ -290,7 +296,10 @@ async def receive(*, uow: Work, po_id: str, cmd: ReceiptCreate, actor: Principal
         receipt_id=receipt.receipt_id,
         po_id=po_id,
         received_at=receipt.received_at,
-        lines=[ReceiptLinePublic(sku=sku, quantity=n) for sku, n in arriving.items()],
+        lines=[
+            ReceiptLinePublic(sku=sku, quantity=n, lot=lots[sku][0], expires_on=lots[sku][1])
+            for sku, n in arriving.items()
+        ],
         purchase_order=await views.view_of(session, po),
     )
 

@@ -112,6 +112,13 @@ class CancelRequest(RequestBody):
 class ReceiptLineCreate(RequestBody):
     sku: Sku
     quantity: Quantity
+    lot: Code | None = Field(
+        default=None,
+        description="the lot the units belong to, if any; one lot of a SKU per receipt",
+    )
+    expires_on: date | None = Field(
+        default=None, description="when the lot expires (only with `lot`)"
+    )
 
 
 class ReceiptCreate(RequestBody):
@@ -155,6 +162,8 @@ class PurchaseOrderPublic(BaseModel):
 class ReceiptLinePublic(BaseModel):
     sku: str
     quantity: int
+    lot: str | None = None
+    expires_on: date | None = None
 
 
 class ReceiptPublic(BaseModel):

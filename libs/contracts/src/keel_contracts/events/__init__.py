@@ -25,6 +25,7 @@ from keel_contracts.events.inventory import (
     ItemRegistered,
     LocationKind,
     LocationRegistered,
+    StockAdjusted,
     StockIssued,
     StockReceived,
     StockReleased,
@@ -51,6 +52,7 @@ from keel_contracts.events.procurement import (
     PurchaseOrderLine,
     PurchaseOrderReceived,
     PurchaseOrderSent,
+    ReceivedLine,
     SupplierRated,
 )
 from keel_contracts.events.returns import (
@@ -97,6 +99,7 @@ __all__ = [
     "PurchaseOrderLine",
     "PurchaseOrderReceived",
     "PurchaseOrderSent",
+    "ReceivedLine",
     "RefundLine",
     "RefundRequested",
     "ReturnAuthorized",
@@ -106,6 +109,7 @@ __all__ = [
     "ShipmentCreated",
     "ShipmentDelivered",
     "ShipmentShipped",
+    "StockAdjusted",
     "StockIssued",
     "StockReceived",
     "StockReleased",

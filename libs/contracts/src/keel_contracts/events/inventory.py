@@ -1,12 +1,13 @@
 """Inventory's events: the item master, locations, stock movements, reservations, availability."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from keel_contracts.envelope import Message
 from keel_contracts.events.returns import Disposition
+from keel_contracts.limits import MAX_QUANTITY
 from keel_contracts.values import Line, Money, Quantity, Sku
 from keel_contracts.wire import WireModel
 
@@ -154,3 +155,31 @@ class StockReturned(Message):
     disposition: Disposition | None = None
     unit_cost: Money
     movement_id: str
+
+
+# --- inventory.stock.v1: adjustments ---
+
+
+class StockAdjusted(Message):
+    """Units of one SKU found (`quantity` above 0) or lost (below 0) at a location: a cycle
+    count's variance or a person's adjustment of sellable stock, applied once within tolerance or
+    approved, or a transfer's units that never arrived, written off in transit. `reason_code`
+    says why (count_variance, damage, loss, found, transit_loss); `unit_cost` is the item
+    master's (informative: finance values stock at its own moving average). Finance posts it
+    against inventory shrinkage."""
+
+    type = "stock.adjusted"
+    adjustment_id: str
+    movement_id: str
+    location_id: str
+    sku: Sku
+    quantity: Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+    reason_code: Annotated[str, Field(min_length=1, max_length=30)]
+    unit_cost: Money
+
+    @field_validator("quantity")
+    @classmethod
+    def _moves_something(cls, quantity: int) -> int:
+        if quantity == 0:
+            raise ValueError("an adjustment moves at least one unit")
+        return quantity

@@ -1,12 +1,20 @@
 """Procurement's events on procurement.purchase_order.v1: the purchase-order lifecycle, keyed by
 purchase order."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
+
+from pydantic import StringConstraints
 
 from keel_contracts.envelope import Message
 from keel_contracts.values import Line, Money, Quantity, Sku
 from keel_contracts.wire import WireModel
+
+# A lot (batch) code, bounded as inventory keeps it.
+LotCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+]
 
 
 class PurchaseOrderConfirmed(Message):
@@ -24,6 +32,15 @@ class PurchaseOrderLine(WireModel):
     sku: Sku
     quantity: Quantity
     unit_cost: Money
+
+
+class ReceivedLine(PurchaseOrderLine):
+    """A line of goods that arrived: `lot` names the lot its units belong to when the warehouse
+    recorded one, and `expires_on` when that lot expires (only with a lot). A receipt carries at
+    most one lot of a SKU. Both are absent from messages sent before lots were kept."""
+
+    lot: LotCode | None = None
+    expires_on: date | None = None
 
 
 class PurchaseOrderDrafted(Message):
@@ -56,9 +73,10 @@ class PurchaseOrderSent(Message):
 class PurchaseOrderReceived(Message):
     """Goods arrived against a purchase order at its location, at the ordered unit costs.
 
-    Inventory books the lines as a sellable receipt (`receipt_id` is the dedupe key of the
-    booking); `complete` is true once every line is filled (its ordered quantity, less
-    procurement's under-receipt tolerance): nothing more is expected on the order.
+    Inventory books the lines as a sellable receipt, in their lots when they name one
+    (`receipt_id` is the dedupe key of the booking); `complete` is true once every line is
+    filled (its ordered quantity, less procurement's under-receipt tolerance): nothing more is
+    expected on the order.
     """
 
     type = "purchase_order.received"
@@ -66,7 +84,7 @@ class PurchaseOrderReceived(Message):
     receipt_id: str
     supplier_id: str
     location_id: str
-    lines: tuple[PurchaseOrderLine, ...]
+    lines: tuple[ReceivedLine, ...]
     received_at: datetime
     complete: bool
 

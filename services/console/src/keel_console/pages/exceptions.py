@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,18 +14,16 @@ from fastapi.responses import RedirectResponse, Response
 from keel_console.backends import Refused
 from keel_console.sessions import SignedIn
 from keel_console.web import ConsoleDep, FormDep, NotYours, page_or_rows, render, role_in
-from keel_contracts.exception_queue import ExceptionItem
+from keel_contracts.exception_queue import OVERSEERS, ExceptionItem
 from keel_contracts.roles import Role
 
 router = APIRouter()
 
-# The services that own exceptions (inventory's join with the inventory governance issue).
-SOURCES = ("order",)
+# The services that own exceptions, each answering the shared shape (keel_contracts.exception_
+# queue); an exception that is not about an order names what it is about in `reference`.
+SOURCES = ("order", "inventory")
 # Who sees every role's exceptions; everyone else sees those their role owns.
 SEE_ALL = frozenset({Role.OPERATIONS, Role.ADMIN, Role.LEADERSHIP})
-# Who may act on an exception beside its owning role (the services decide; this only hides the
-# buttons a person could not use).
-OVERSEERS = frozenset({Role.OPERATIONS, Role.ADMIN})
 NOTICES = {
     "claim": "Claimed {id}.",
     "unclaim": "Let {id} go back to the queue.",
@@ -32,6 +31,13 @@ NOTICES = {
 }
 # What an exception id may look like here: it goes into a service's URL path.
 EXCEPTION_ID = r"^[A-Za-z0-9_.:-]{1,80}$"
+# What each decision does to an exception about something other than an order's hold, by type.
+DECISIONS = {
+    "count_discrepancy": ("approve the adjustment", "reject the adjustment"),
+    "adjustment_approval": ("approve the adjustment", "reject the adjustment"),
+    "transfer_discrepancy": ("write off what never came", "keep waiting for the missing units"),
+}
+Cursor = Annotated[str | None, Query(max_length=200)]
 QueueReader = Annotated[
     SignedIn,
     Depends(role_in(Role.OPERATIONS, Role.CUSTOMER_SERVICE, Role.FINANCE, Role.LEADERSHIP)),
@@ -62,26 +68,28 @@ def may_act(person: SignedIn, item: ExceptionItem) -> bool:
 
 
 async def _page(
-    console: Any, person: SignedIn, status: str, cursor: str | None
+    console: Any, person: SignedIn, status: str, cursors: dict[str, str]
 ) -> tuple[list[dict[str, Any]], str | None, list[str]]:
-    """The rows to show, the next page's cursor and what could not be read."""
-    params = {
-        "status": status,
-        "cursor": cursor,
-        "limit": 50,
-        "owner_role": None if person.role in SEE_ALL else person.role.value,
-    }
+    """The rows to show, the next page's address and what could not be read. The first page
+    reads every source; a later one only the sources that had more (`cursors`)."""
+    owner_role = None if person.role in SEE_ALL else person.role.value
+    params = {"status": status, "limit": 50, "owner_role": owner_role}
     now = datetime.now(UTC)
     rows: list[tuple[ExceptionItem, str]] = []
     problems: list[str] = []
-    next_cursor = None
-    for service in SOURCES:
-        page, refused = await console.services.read(person, service, "/v1/exceptions", params)
+    more: dict[str, str] = {}
+    for service in [s for s in SOURCES if s in cursors] if cursors else SOURCES:
+        query = {**params, "cursor": cursors.get(service)}
+        page, refused = await console.services.read(person, service, "/v1/exceptions", query)
         if refused is not None:
             problems.append(f"{service}: {refused.detail}")
             continue
-        rows += [(ExceptionItem.model_validate(i), service) for i in page["items"]]
-        next_cursor = page["next_cursor"]
+        items = [ExceptionItem.model_validate(i) for i in page["items"]]
+        # A queue may not sort by owner itself (inventory's does not): another role's
+        # exceptions are left out here all the same.
+        rows += [(i, service) for i in items if owner_role in (None, i.owner_role)]
+        if page["next_cursor"]:
+            more[service] = page["next_cursor"]
     # Overdue first, then the soonest due, then the most pressing.
     order = {"high": 0, "normal": 1, "low": 2}
     rows.sort(key=lambda r: (not r[0].overdue, r[0].due_at, order[r[0].priority]))
@@ -91,10 +99,13 @@ async def _page(
             "service": service,
             "clock": sla_clock(item, now),
             "may_act": may_act(person, item),
+            "decisions": DECISIONS.get(item.type),
         }
         for item, service in rows
     ]
-    return shown, next_cursor, problems
+    following = {f"{service}_cursor": cursor for service, cursor in more.items()}
+    next_page = f"/exceptions?{urlencode({'status': status, **following})}" if more else None
+    return shown, next_page, problems
 
 
 @router.get("/exceptions")
@@ -103,11 +114,16 @@ async def exceptions(
     console: ConsoleDep,
     person: QueueReader,
     status: Literal["open", "resolved"] = "open",
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    # Where each source's next page starts (one per SOURCES): a queue's cursor is its own.
+    order_cursor: Cursor = None,
+    inventory_cursor: Cursor = None,
     notice: Literal["claim", "unclaim", "resolve"] | None = None,
     exception_id: Annotated[str | None, Query(pattern=EXCEPTION_ID)] = None,
 ) -> Response:
-    rows, next_cursor, problems = await _page(console, person, status, cursor)
+    cursors = {"order": order_cursor, "inventory": inventory_cursor}
+    rows, next_page, problems = await _page(
+        console, person, status, {s: c for s, c in cursors.items() if c}
+    )
     template = page_or_rows(request, "exceptions.html", "_exceptions.html")
     done = NOTICES[notice].format(id=exception_id) if notice and exception_id else None
     return render(
@@ -116,7 +132,7 @@ async def exceptions(
         person,
         rows=rows,
         status=status,
-        next_cursor=next_cursor,
+        next_page=next_page,
         problems=problems,
         notice=done,
     )
@@ -141,7 +157,7 @@ async def act(
             person, service, f"/v1/exceptions/{exception_id}/{action}", body
         )
     except Refused as refused:
-        rows, next_cursor, problems = await _page(console, person, "open", None)
+        rows, next_page, problems = await _page(console, person, "open", {})
         return render(
             request,
             "exceptions.html",
@@ -149,7 +165,7 @@ async def act(
             status_code=refused.page_status,
             rows=rows,
             status="open",
-            next_cursor=next_cursor,
+            next_page=next_page,
             problems=problems,
             error=f"{action} {exception_id}: {refused.detail}",
         )

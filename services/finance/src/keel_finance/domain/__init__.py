@@ -9,6 +9,7 @@ from keel_finance.domain.ledger import (
     COST_OF_GOODS_SOLD,
     GOODS_RECEIVED_NOT_INVOICED,
     INVENTORY,
+    INVENTORY_SHRINKAGE,
     INVENTORY_WRITE_OFFS,
     OPENING_BALANCE,
     RECEIVABLE,
@@ -26,6 +27,7 @@ from keel_finance.domain.ledger import (
     purchase_receipt_entry,
     returned_goods_entry,
     sale_entry,
+    shrinkage_entry,
     write_off_entry,
 )
 from keel_finance.domain.payments import (
@@ -54,6 +56,7 @@ __all__ = [
     "COST_OF_GOODS_SOLD",
     "GOODS_RECEIVED_NOT_INVOICED",
     "INVENTORY",
+    "INVENTORY_SHRINKAGE",
     "INVENTORY_WRITE_OFFS",
     "OPENING_BALANCE",
     "RECEIVABLE",
@@ -85,5 +88,6 @@ __all__ = [
     "return_cost",
     "returned_goods_entry",
     "sale_entry",
+    "shrinkage_entry",
     "write_off_entry",
 ]

@@ -44,6 +44,9 @@ CHART_OF_ACCOUNTS: tuple[Account, ...] = (
     Account("5000", "Cost of goods sold", AccountKind.EXPENSE),
     # Returned goods written off at inspection: a loss of its own, not a cost of the goods sold.
     Account("5800", "Inventory write-offs", AccountKind.EXPENSE),
+    # Units a count or a person found missing (or found again) in stock: what stock on the books
+    # and stock on the shelves differ by, kept apart from returns written off at inspection.
+    Account("5810", "Inventory shrinkage", AccountKind.EXPENSE),
 )
 ACCOUNTS = {account.code: account for account in CHART_OF_ACCOUNTS}
 CASH = "1000"
@@ -56,6 +59,7 @@ SHIPPING_INCOME = "4100"
 SALES_RETURNS = "4200"
 COST_OF_GOODS_SOLD = "5000"
 INVENTORY_WRITE_OFFS = "5800"
+INVENTORY_SHRINKAGE = "5810"
 
 
 class UnbalancedEntry(ValueError):
@@ -141,4 +145,19 @@ def write_off_entry(currency: str, cost: Decimal) -> Entry:
     """Stock written off leaves inventory as a loss."""
     return Entry.of(
         currency, Posting(INVENTORY_WRITE_OFFS, debit=cost), Posting(INVENTORY, credit=cost)
+    )
+
+
+def shrinkage_entry(currency: str, change: Decimal) -> Entry:
+    """Stock found to differ from the books changes inventory by `change`: units lost (below
+    zero) leave it as shrinkage, units found (above zero) come back into it and reduce the
+    shrinkage, so a loss later found again nets out to nothing."""
+    if change < 0:
+        return Entry.of(
+            currency,
+            Posting(INVENTORY_SHRINKAGE, debit=-change),
+            Posting(INVENTORY, credit=-change),
+        )
+    return Entry.of(
+        currency, Posting(INVENTORY, debit=change), Posting(INVENTORY_SHRINKAGE, credit=change)
     )

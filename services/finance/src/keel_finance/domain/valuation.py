@@ -78,6 +78,17 @@ class StockValue:
         amount = money.posting(unit_cost * quantity, currency)
         return self.add(quantity, amount, currency, what="a receipt"), amount
 
+    def find(self, quantity: int, unit_cost: Decimal, currency: str) -> tuple[StockValue, Decimal]:
+        """The stock after units found on the shelf are added, and their value (what the journal
+        debits). They are the same goods as those on hand, so they come in at the moving average
+        cost and leave it as it was; only with no units on hand to average (none, or fewer than
+        none) at `unit_cost` (the event's, the item master's)."""
+        average = self.average_cost
+        if average is not None:
+            unit_cost, currency = average, self.currency
+        amount = money.posting(unit_cost * quantity, currency)
+        return self.add(quantity, amount, currency, what="found units"), amount
+
     def issue(
         self, quantity: int, unit_cost: Decimal, currency: str
     ) -> tuple[StockValue, IssueCost]:

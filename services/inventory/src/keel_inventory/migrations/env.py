@@ -1,6 +1,6 @@
 from sqlmodel import SQLModel
 
-from keel_inventory import models  # noqa: F401  (registers the tables)
+from keel_inventory import lot_models, models  # noqa: F401  (they register the tables)
 from keel_kit import tables  # noqa: F401
 from keel_kit.migrations import run_env
 

@@ -80,7 +80,7 @@ from keel_inventory.repository.stock import (
     movements,
 )
 from keel_inventory.repository.totals import sku_page, state_totals
-from keel_inventory.repository.transfers import get_transfer, in_transit_by_transfer, transfers
+from keel_inventory.repository.transfers import get_transfer, in_transit, in_transit_by_transfer
 
 __all__ = [
     "HeldRow",
@@ -114,6 +114,7 @@ __all__ = [
     "get_reservation",
     "get_rule",
     "get_transfer",
+    "in_transit",
     "in_transit_by_transfer",
     "insert_allocations",
     "insert_reservations",
@@ -151,5 +152,4 @@ __all__ = [
     "state_totals",
     "stock_for_sale",
     "supplier_ratings",
-    "transfers",
 ]

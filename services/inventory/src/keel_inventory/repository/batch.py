@@ -33,6 +33,7 @@ BACKORDER = _tables[models.Backorder.__tablename__]
 BACKORDER_LINE = _tables[models.BackorderLine.__tablename__]
 CHANNEL_HOLD = _tables[models.ChannelHold.__tablename__]
 FEED = _tables[models.AvailabilityFeed.__tablename__]
+RULE = _tables[models.ChannelRule.__tablename__]
 
 # A newly held order leaves the backorder queue if it was waiting there.
 _UNQUEUE_LINES = delete(BACKORDER_LINE).where(

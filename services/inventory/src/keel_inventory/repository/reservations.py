@@ -8,12 +8,13 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_inventory import models
+from keel_inventory.channel_rules import EVERY_SKU
 from keel_inventory.domain import HELD, RESERVED
 from keel_inventory.repository.batch import (
     ALLOCATION,
@@ -21,6 +22,7 @@ from keel_inventory.repository.batch import (
     BACKORDER_LINE,
     MOVEMENT,
     RESERVATION,
+    RULE,
     batch_work,
     flush,
 )
@@ -31,6 +33,11 @@ _ORDER_STATE = select(
     .scalar_subquery(),
     select(BACKORDER.c.id).where(BACKORDER.c.order_id == bindparam("order_id")).scalar_subquery(),
 )
+# A queued request's channel priority: its channel's default rule's (0 when it has none).
+_CHANNEL_DEFAULT = and_(RULE.c.channel_id == BACKORDER.c.channel, RULE.c.sku == EVERY_SKU)
+_channel_priority = func.coalesce(RULE.c.priority, 0)
+# Where a page of the backorder queue ended: the last request's (priority, id).
+QueuePosition = tuple[int, int]
 
 
 class HeldRow(NamedTuple):
@@ -53,6 +60,7 @@ class QueuedRequest(NamedTuple):
     order_id: str
     channel: str
     lines: dict[str, int]
+    priority: int = 0
 
 
 async def order_state(session: AsyncSession, order_id: str) -> OrderState:
@@ -231,24 +239,33 @@ async def queue_backorder(
 
 
 async def queued_for_skus(
-    session: AsyncSession, skus: Collection[str], *, after: int, limit: int
+    session: AsyncSession, skus: Collection[str], *, after: QueuePosition | None, limit: int
 ) -> list[QueuedRequest]:
-    """Queued requests that want any of `skus`, oldest first, locked against other servers."""
+    """Queued requests that want any of `skus`, locked against other servers: those of channels
+    of higher priority first, then the oldest first (paged from after `after`)."""
     await flush(session)
     connection = await session.connection()
     wanted = select(BACKORDER_LINE.c.backorder_id).where(BACKORDER_LINE.c.sku.in_(list(skus)))
-    heads = (
-        await connection.execute(
-            select(BACKORDER.c.id, BACKORDER.c.order_id, BACKORDER.c.channel)
-            .where(BACKORDER.c.id.in_(wanted), BACKORDER.c.id > after)
-            .order_by(BACKORDER.c.id)
-            .limit(limit)
-            .with_for_update()
+    query = (
+        select(BACKORDER.c.id, BACKORDER.c.order_id, BACKORDER.c.channel, _channel_priority)
+        .select_from(BACKORDER.outerjoin(RULE, _CHANNEL_DEFAULT))
+        .where(BACKORDER.c.id.in_(wanted))
+        .order_by(_channel_priority.desc(), BACKORDER.c.id)
+        .limit(limit)
+        .with_for_update(of=BACKORDER)
+    )
+    if after is not None:
+        priority, backorder_id = after
+        query = query.where(
+            or_(
+                _channel_priority < priority,
+                and_(_channel_priority == priority, BACKORDER.c.id > backorder_id),
+            )
         )
-    ).all()
+    heads = (await connection.execute(query)).all()
     if not heads:
         return []
-    lines: dict[int, dict[str, int]] = {bid: {} for bid, _, _ in heads}
+    lines: dict[int, dict[str, int]] = {bid: {} for bid, *_ in heads}
     rows = await connection.execute(
         select(BACKORDER_LINE.c.backorder_id, BACKORDER_LINE.c.sku, BACKORDER_LINE.c.quantity)
         .where(BACKORDER_LINE.c.backorder_id.in_(list(lines)))
@@ -256,7 +273,10 @@ async def queued_for_skus(
     )
     for bid, sku, quantity in rows.all():
         lines[bid][sku] = quantity
-    return [QueuedRequest(bid, order_id, channel, lines[bid]) for bid, order_id, channel in heads]
+    return [
+        QueuedRequest(bid, order_id, channel, lines[bid], priority)
+        for bid, order_id, channel, priority in heads
+    ]
 
 
 async def get_backorder(session: AsyncSession, order_id: str) -> models.Backorder | None:

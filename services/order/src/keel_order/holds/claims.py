@@ -11,13 +11,13 @@ as `POST /v1/orders/{order_id}/holds/{hold_id}/resolve`.
 
 from __future__ import annotations
 
-from keel_contracts.exception_queue import ExceptionDecision
+from keel_contracts.exception_queue import ExceptionDecision, may_take_claim, may_work_on
 from keel_contracts.roles import Role
 from keel_kit import audit
 from keel_kit.access import ForbiddenActor
 from keel_kit.identity import Principal
 from keel_kit.problems import Conflict, NotFound
-from keel_order import domain, repository
+from keel_order import repository
 from keel_order.context import Work
 from keel_order.holds import service as holds
 from keel_order.holds.schemas import ExceptionPublic, HoldResolution, HoldResolve
@@ -41,7 +41,7 @@ async def unclaim(*, uow: Work, exception_id: str, actor: Principal) -> Exceptio
     """The claimer lets the hold go, or an overseer takes it back; unclaimed already is a no-op."""
     order, hold = await _open_hold(uow, exception_id, actor)
     if hold.claimed_by is not None:
-        if not domain.may_take_claim(hold.claimed_by, actor.subject, actor.roles):
+        if not may_take_claim(hold.claimed_by, actor.subject, actor.roles):
             raise ForbiddenActor(
                 f"{actor.subject} ({actor.role}) may not unclaim {exception_id}: "
                 f"{hold.claimed_by} has it, and only they, operations or admin may let it go"
@@ -92,7 +92,7 @@ async def _open_hold(uow: Work, exception_id: str, actor: Principal) -> tuple[Or
     if order is None or hold is None:
         raise NotFound(f"no exception {exception_id}")
     owner = Role(hold.owner_role)
-    if not domain.may_resolve(owner, actor.roles):
+    if not may_work_on(owner, actor.roles):
         raise ForbiddenActor(
             f"{actor.subject} ({actor.role}) may not work on {exception_id}: a {hold.type} is "
             f"worked by {owner}, operations or admin"

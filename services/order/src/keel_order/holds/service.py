@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from keel_contracts.commands import ResolvePaymentReview
+from keel_contracts.exception_queue import may_take_claim, may_work_on
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_kit import audit, cursors
@@ -86,7 +87,7 @@ async def resolve_hold(
     """Record the actor's decision on a hold, carry it out, and audit it.
 
     The actor (the caller's principal) resolves: a body naming someone else is a 403, and so is
-    an actor whose roles neither own the hold nor oversee the queue (domain.may_resolve). The
+    an actor whose roles neither own the hold nor oversee the queue (may_work_on). The
     route lets every owning role in, since which hold it is decides who may act on it.
 
     A hold is decided once: resolving it again is a 409 whatever the decision, the same one
@@ -102,7 +103,7 @@ async def resolve_hold(
         raise NotFound(f"order {order_id} has no hold {hold_id}")
     # Before the conflicts below: a refused actor learns nothing of how the hold stands.
     owner = Role(hold.owner_role)
-    if not domain.may_resolve(owner, actor.roles):
+    if not may_work_on(owner, actor.roles):
         raise ForbiddenActor(
             f"{actor.subject} ({actor.role}) may not resolve hold {hold_id}: a "
             f"{hold.type} is resolved by {owner}, operations or admin"
@@ -115,7 +116,7 @@ async def resolve_hold(
             f"hold {hold_id} was already resolved ({hold.resolution}) at "
             f"{as_utc(hold.resolved_at).isoformat()}"
         )
-    if not domain.may_take_claim(hold.claimed_by, actor.subject, actor.roles):
+    if not may_take_claim(hold.claimed_by, actor.subject, actor.roles):
         raise Conflict(
             f"hold {hold_id} is claimed by {hold.claimed_by}: they decide it, or operations "
             "unclaims it first"

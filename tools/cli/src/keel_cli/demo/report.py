@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from keel_cli.demo.governance import Governance
 from keel_cli.demo.procure import Replenishment
 from keel_cli.demo.shoppers import Placed
 from keel_kit.stats import percentile
@@ -39,6 +40,7 @@ class Report:
     replenishment: Replenishment
     returns: dict[str, Any]
     reconciliation: dict[str, Any]
+    governance: Governance = field(default_factory=Governance)
     channels: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -50,6 +52,7 @@ async def build(
     backordered: list[str],
     replenishment: Replenishment,
     since: datetime,
+    governance: Governance | None = None,
 ) -> Report:
     limit = asyncio.Semaphore(16)
 
@@ -89,6 +92,7 @@ async def build(
         replenishment=replenishment,
         returns=returned.json() if returned.status_code == 200 else {},
         reconciliation=await reconciliation(clients.finance),
+        governance=governance or Governance(),
         channels=margins.json()["channels"] if margins.status_code == 200 else [],
     )
 

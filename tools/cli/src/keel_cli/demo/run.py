@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keel_cli import stack
-from keel_cli.demo import catalog, procure, report, shoppers, warehouses
+from keel_cli.demo import catalog, governance, procure, report, shoppers, warehouses
 from keel_cli.demo import returns as customer_returns
 from keel_cli.demo.patience import RetryAfterTransport
 from keel_cli.people import (
@@ -30,6 +30,7 @@ from keel_cli.people import (
 
 RETURN_SHARE = 0.1  # of delivered orders
 WRITE_OFFS_ACCOUNT = "5800"
+SHRINKAGE_ACCOUNT = "5810"
 
 
 async def run_day(orders: int, skus: int, seed: int, console: Console) -> report.Report:
@@ -62,6 +63,8 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
                 w: await staff.partner("warehouse", w, "fulfillment")
                 for w, *_ in catalog.WAREHOUSES
             }
+            await governance.cap_marketplace(staff.client(OPERATIONS, "inventory"))
+            governed = await governance.receive_lots(staff.client(WAREHOUSE, "inventory"), items)
         units = sum(h.quantity for h in holdings)
         console.print(f"catalog {run}: {skus} SKUs, {units} units on hand")
         with _progress(console) as progress:
@@ -113,6 +116,15 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
                 finance=staff.client(CONTROLLER, "returns"),
                 patience=120.0,
             )
+        with console.status("transfer, cycle count and approval"):
+            governed = await governance.close_the_day(
+                governed,
+                operations=staff.client(OPERATIONS, "inventory"),
+                warehouse=staff.client(WAREHOUSE, "inventory"),
+                reader=staff.client(LEADERSHIP, "inventory"),
+                items=items,
+                channels=shoppers.CHANNELS,
+            )
         # Leadership reads everything, finance's books included.
         return await report.build(
             report.Clients(
@@ -125,6 +137,7 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
             statuses,
             backordered=[p.order_id for p in waiting],
             replenishment=replenishment,
+            governance=governed,
             since=started,
         )
 
@@ -172,13 +185,15 @@ def render(result: report.Report, console: Console) -> None:
     )
     _render_replenishment(result.replenishment, console)
     _render_returns(result.returns, console)
-    written_off = [
-        f"{a['debits']} {books['currency']}"
-        for books in tb["currencies"]
-        for a in books["accounts"]
-        if a["account"] == WRITE_OFFS_ACCOUNT
-    ]
-    console.print(f"write-offs (account {WRITE_OFFS_ACCOUNT}): {', '.join(written_off) or 'none'}")
+    for account, what in ((WRITE_OFFS_ACCOUNT, "write-offs"), (SHRINKAGE_ACCOUNT, "shrinkage")):
+        debits = [
+            f"{a['debits']} {books['currency']}"
+            for books in tb["currencies"]
+            for a in books["accounts"]
+            if a["account"] == account
+        ]
+        console.print(f"{what} (account {account}): {', '.join(debits) or 'none'}")
+    _render_governance(result.governance, console)
     rec = result.reconciliation
     console.print(
         f"inventory reconciliation: journal {rec.get('account_balance')} "
@@ -257,6 +272,37 @@ def _render_returns(summary: dict[str, Any], console: Console) -> None:
         f"return processing (received to refund paid): p50 {_seconds(received_to_paid['p50'])}, "
         f"p95 {_seconds(received_to_paid['p95'])}"
     )
+
+
+def _render_governance(governed: governance.Governance, console: Console) -> None:
+    count = governed.count
+    adjusted = ", ".join(
+        f"{a['sku']} {a['quantity']:+d} ({a['status']})" for a in count.get("adjustments", [])
+    )
+    approved = ", ".join(f"{a['sku']} by {a['decided_by']}" for a in governed.approved)
+    transfer = governed.transfer
+    recall = governed.recall
+    by_channel = ", ".join(f"{c} {n}" for c, n in governed.available_by_channel.items())
+    console.print(
+        f"inventory accuracy (counted lines within tolerance): {_share(governed.accuracy)}; "
+        f"adjustments {adjusted or 'none'}; approved {approved or 'none'}\n"
+        f"available to sell per channel ({governance.CAPPED_CHANNEL} capped at "
+        f"{governance.CAP_PERCENT}%): {by_channel}\n"
+        f"units in transit: {governed.in_transit}"
+        + (
+            f" (transfer of {transfer['quantity']} {transfer['sku']}: {transfer['received']} "
+            f"received, a transfer_discrepancy for operations)"
+            if transfer
+            else ""
+        )
+    )
+    if recall:
+        shipped = sum(o["quantity"] for o in recall["orders"])
+        console.print(
+            f"recall of lot {recall['lot']} ({recall['sku']}, expires {recall['expires_on']}): "
+            f"shipped to {len({o['order_id'] for o in recall['orders']})} orders ({shipped} "
+            f"units), {recall['on_hand']} units on hand"
+        )
 
 
 def _money(amounts: list[dict[str, str]]) -> str:

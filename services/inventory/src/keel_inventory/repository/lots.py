@@ -1,0 +1,122 @@
+"""Lot queries: the lots at a location in first-expiry-first-out order, the lot ledger and its
+projection. Written straight through the session: every change to a lot is read back by the
+next pick in the same transaction."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, nulls_last
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_inventory.domain import SELLABLE
+from keel_inventory.lot_models import Lot, LotMovement, LotStock
+from keel_inventory.models import StockBalance
+from keel_inventory.repository.batch import flush
+
+
+async def lots_to_pick(
+    session: AsyncSession, sku: str, location_id: str
+) -> Sequence[tuple[LotStock, Lot]]:
+    """The lots of `sku` on hand at a location, the first to expire first (those that never
+    expire last, then the oldest), locked."""
+    rows = await session.exec(
+        select(LotStock, Lot)
+        .join(Lot, (col(Lot.sku) == col(LotStock.sku)) & (col(Lot.lot) == col(LotStock.lot)))
+        .where(LotStock.sku == sku, LotStock.location_id == location_id, col(LotStock.quantity) > 0)
+        .order_by(nulls_last(col(Lot.expires_on)), col(Lot.first_received_at), col(Lot.lot))
+        .with_for_update(of=LotStock)
+    )
+    return rows.all()
+
+
+async def lot_stock(session: AsyncSession, sku: str, location_id: str, lot: str) -> LotStock | None:
+    return await session.get(LotStock, (sku, location_id, lot), with_for_update=True)
+
+
+async def get_lot(session: AsyncSession, sku: str, lot: str) -> Lot | None:
+    return await session.get(Lot, (sku, lot))
+
+
+async def lots_of(session: AsyncSession, sku: str) -> Sequence[Lot]:
+    rows = await session.exec(
+        select(Lot)
+        .where(Lot.sku == sku)
+        .order_by(nulls_last(col(Lot.expires_on)), col(Lot.first_received_at), col(Lot.lot))
+    )
+    return rows.all()
+
+
+async def on_hand(session: AsyncSession, sku: str, lots: Sequence[str]) -> Sequence[LotStock]:
+    rows = await session.exec(
+        select(LotStock)
+        .where(LotStock.sku == sku, col(LotStock.lot).in_(lots), col(LotStock.quantity) != 0)
+        .order_by(col(LotStock.lot), col(LotStock.location_id))
+    )
+    return rows.all()
+
+
+async def lot_movements(
+    session: AsyncSession, sku: str, lot: str, *, kinds: Sequence[str]
+) -> Sequence[LotMovement]:
+    rows = await session.exec(
+        select(LotMovement)
+        .where(LotMovement.sku == sku, LotMovement.lot == lot, col(LotMovement.kind).in_(kinds))
+        .order_by(col(LotMovement.movement_id))
+    )
+    return rows.all()
+
+
+async def moved_by(session: AsyncSession, reference: str) -> dict[tuple[str, str], int]:
+    """Units per (location, lot) that the movements naming `reference` moved, summed."""
+    rows = await session.exec(
+        select(LotMovement.location_id, LotMovement.lot, func.sum(LotMovement.quantity))
+        .where(LotMovement.reference == reference)
+        .group_by(col(LotMovement.location_id), col(LotMovement.lot))
+    )
+    return {(location_id, lot): int(units) for location_id, lot, units in rows.all()}
+
+
+def add_lot_movement(session: AsyncSession, stock: LotStock, movement: dict[str, Any]) -> None:
+    """Append a lot movement and move its lot's stock with it."""
+    stock.quantity += movement["quantity"]
+    session.add(stock)
+    session.add(LotMovement(**movement))
+
+
+async def lots_beside_sellable(
+    session: AsyncSession,
+) -> list[tuple[str, str, str, int, int]]:
+    """(sku, location, lot, sum of lot movements, lot stock) for every key where they differ,
+    and (sku, location, "", units in lots, sellable) where the lots come to more than is
+    sellable: the lot invariants' findings (a diagnostic: it reads both ledgers whole)."""
+    await flush(session)
+    ledger = await session.exec(
+        select(
+            LotMovement.sku,
+            LotMovement.location_id,
+            LotMovement.lot,
+            func.sum(LotMovement.quantity),
+        ).group_by(col(LotMovement.sku), col(LotMovement.location_id), col(LotMovement.lot))
+    )
+    moved = {(sku, loc, lot): int(units) for sku, loc, lot, units in ledger.all()}
+    stock = {
+        (row.sku, row.location_id, row.lot): row.quantity
+        for row in (await session.exec(select(LotStock))).all()
+    }
+    findings = [
+        (*key, moved.get(key, 0), stock.get(key, 0))
+        for key in sorted(moved.keys() | stock.keys())
+        if moved.get(key, 0) != stock.get(key, 0) or stock.get(key, 0) < 0
+    ]
+    in_lots: dict[tuple[str, str], int] = {}
+    for (sku, loc, _lot), units in stock.items():
+        in_lots[(sku, loc)] = in_lots.get((sku, loc), 0) + units
+    sellable = await session.exec(select(StockBalance).where(StockBalance.state == SELLABLE))
+    by_key = {(b.sku, b.location_id): b.quantity for b in sellable.all()}
+    findings += [
+        (sku, loc, "", units, by_key.get((sku, loc), 0))
+        for (sku, loc), units in sorted(in_lots.items())
+        if units > by_key.get((sku, loc), 0)
+    ]
+    return findings
