@@ -4,12 +4,15 @@ events and the checks after each."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from inventory_harness import Inventory, reserve
 from keel_contracts.roles import Role
+from keel_inventory import stock_exceptions
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -211,3 +214,31 @@ async def test_results_must_match_the_count(inventory: Inventory) -> None:
     await inventory.act("/v1/counts", OLGA, body, 422)
     await inventory.act("/v1/counts", OLGA, {"location_id": "WH-A", "skus": ["NOPE"]}, 422)
     await inventory.act("/v1/counts/nope/results", WES, {"lines": twice[:1]}, 404)
+
+
+async def test_an_exception_left_open_past_its_due_time_goes_up_to_admin(
+    inventory: Inventory,
+) -> None:
+    await inventory.receive("MUG", "WH-A", 10)
+    await count(inventory, ("MUG", 5))
+    (exception,) = (await inventory.client.get("/v1/exceptions")).json()["items"]
+    due = datetime.fromisoformat(exception["due_at"])
+
+    for at in (due - timedelta(minutes=1), due + timedelta(minutes=1), due + timedelta(hours=1)):
+        async with replace(inventory.context, clock=lambda at=at: at).unit_of_work() as work:
+            await stock_exceptions.escalate_overdue(work)
+
+    (escalated,) = (await inventory.client.get("/v1/exceptions")).json()["items"]
+    assert escalated["escalated_to"] == "admin"  # operations owns it: straight to admin
+    assert datetime.fromisoformat(escalated["escalated_at"]) == due + timedelta(minutes=1)
+    trail = await inventory.get_json("/v1/audit", object_id=exception["exception_id"])
+    assert [(e["action"], e["actor"]) for e in trail["items"]] == [
+        ("exception.escalated", "service:inventory")  # once, however often the job runs
+    ]
+    await inventory.sample_metrics()
+    assert (
+        await inventory.metric(
+            "keel_exceptions_escalated_total", type="count_discrepancy", to="admin"
+        )
+        == 1
+    )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from inventory_harness import Inventory, reserve
-from keel_contracts.events import PurchaseOrderConfirmed, SupplierRated
+from keel_contracts.events import ChannelRegistered, PurchaseOrderConfirmed, SupplierRated
 from keel_contracts.values import Line
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -127,3 +127,28 @@ async def test_a_backordered_order_is_told_when_the_goods_on_order_cover_it(
     assert answers["O-1"]["promise_date"] == "2030-05-01"
     assert answers["O-2"]["promise_date"] is None  # PO-1 does not cover it
     assert (answers["O-3"]["waiting"], answers["O-3"]["promise_date"]) == (False, None)
+
+
+async def test_a_capped_channel_is_promised_inbound_goods_only_within_its_cap(
+    inventory: Inventory,
+) -> None:
+    await inventory.publish(ChannelRegistered(channel_id="market", name="M", market_country="US"))
+    capped = await inventory.client.put("/v1/allocations/market", json={"cap_percent": 50})
+    assert capped.status_code == 200, capped.text
+    await inventory.receive("MUG", "WH-A", 10)
+    await inventory.publish(confirmed("PO-SOON", "FAST", 4, "2030-05-01"))
+    await inventory.publish(confirmed("PO-LATE", "FAST", 10, "2030-06-01"))
+
+    # Half of the 10 on hand now, half of 14 once the early goods are in (2 of them): 9 units
+    # wait for the later goods, and half of all 24 (12) is the most the channel may have.
+    assert [
+        (s["kind"], s["quantity"])
+        for s in (await promised(inventory, 7, channel="market"))["sources"]
+    ] == [("stock", 5), ("purchase_order", 2)]
+    later = await promised(inventory, 9, channel="market")
+    assert later["date"] == "2030-06-01"
+    assert [s["quantity"] for s in later["sources"]] == [5, 2, 2]
+    beyond = await promised(inventory, 13, channel="market")
+    assert (beyond["date"], beyond["short"]) == (None, 1)
+    everyone = await promised(inventory, 13)  # an uncapped channel is not held back
+    assert everyone["date"] == "2030-05-01"

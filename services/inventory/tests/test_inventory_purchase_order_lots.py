@@ -162,3 +162,24 @@ async def test_a_receipt_line_with_an_expiry_but_no_lot_is_dead_lettered(
     (error,) = await inventory.dead_letters()
     assert "purchase order PO-1 receipt R-1: an expiry date belongs to a lot" in error
     assert await inventory.stock("MUG") == {}
+
+
+async def test_lots_booked_earlier_in_a_batch_are_issued_by_a_shipment_later_in_it(
+    inventory: Inventory,
+) -> None:
+    """The batch first learns that MUG has no lots; its receipt of a lot must undo that, or
+    the shipment after it would leave the lot on hand beyond what is sellable."""
+    await inventory.receive("MUG", "WH-A", 2)  # without a lot
+    shipped = ShipmentShipped(
+        shipment_id="S-1",
+        order_id="O-GONE",  # its reservation is gone: the goods left all the same
+        location_id="WH-A",
+        lines=(Line(sku="MUG", quantity=4),),
+        carrier="UPS",
+        tracking_number="1Z",
+    )
+
+    await inventory.apply(received("PO-1", "R-1", ("MUG", 3, "L-1", "2031-01-15")), shipped)
+
+    assert (await lots_of(inventory, "MUG"))["L-1"]["locations"] == {}
+    await inventory.assert_invariants_hold()

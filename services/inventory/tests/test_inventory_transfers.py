@@ -176,9 +176,7 @@ async def test_rejecting_a_shortfall_keeps_waiting_for_the_units(inventory: Inve
     await inventory.act(f"/v1/exceptions/{exception['exception_id']}/resolve", OLGA, decision)
 
     assert await where(inventory) == {"WH-A": (0, 0, 0), "WH-B": (1, 0, 1)}
-    trail = (
-        await inventory.client.get("/v1/audit", params={"object_id": exception["exception_id"]})
-    ).json()
+    trail = await inventory.get_json("/v1/audit", object_id=exception["exception_id"])
     assert [(e["action"], e["actor"], e["reason"]) for e in trail["items"]] == [
         ("exception.resolved", "olga", "the carrier has it")
     ]

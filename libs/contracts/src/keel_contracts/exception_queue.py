@@ -8,6 +8,7 @@ and alone parses; the console names an exception by its service and that id.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -19,6 +20,23 @@ from keel_contracts.times import UtcDatetime
 
 # Who may work on any exception, beside the role that owns it.
 OVERSEERS = frozenset({Role.OPERATIONS, Role.ADMIN})
+
+
+# The escalation path (DESIGN §2): an exception open past its due time goes up to operations,
+# who run the queue, and a whole SLA later to admin, the head of operations; one operations owns
+# goes straight to admin. Escalating shows it to whom it went and audits it; overseers may
+# already decide any exception, so it grants nothing.
+ESCALATION_PATH = (Role.OPERATIONS, Role.ADMIN)
+
+
+def escalated_to(owner: Role, sla: timedelta, due_at: datetime, now: datetime) -> Role | None:
+    """Whom an open exception is escalated to at `now`: nobody before it is due, then one step
+    up the path for each whole `sla` it stays open past its due time."""
+    if now < due_at:
+        return None
+    path = [role for role in ESCALATION_PATH if role != owner]
+    step = int((now - due_at) / sla)
+    return path[min(step, len(path) - 1)]
 
 
 def may_work_on(owner: Role, roles: frozenset[Role]) -> bool:

@@ -1,5 +1,10 @@
 """Inventory subscribers: thin doors from commands and shipments into the use cases."""
 
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Message
 from keel_contracts.commands import ReleaseStock, ReserveStock
 from keel_contracts.events import (
     ChannelRegistered,
@@ -17,9 +22,17 @@ from keel_contracts.events import (
 )
 from keel_inventory import channel_allocation, purchase_orders, reservations, returns, shipments
 from keel_inventory.context import InventoryContext
+from keel_inventory.repository.lots import note_lotless
 from keel_kit.handlers import Handlers, MessageContext
 
 handlers = Handlers()
+
+
+@handlers.before_batch
+async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> None:
+    """Which of the batch's shipped SKUs have no lots: their issues then skip the lot lookup."""
+    shipped = {line.sku for m in messages if isinstance(m, ShipmentShipped) for line in m.lines}
+    await note_lotless(session, sorted(shipped))
 
 
 @handlers.on(ReserveStock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 from prometheus_client.metrics import MetricWrapperBase
 from sqlalchemy import func
 from sqlmodel import select
@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_inventory import repository
 from keel_inventory.models import Backorder, BackorderLine
+from keel_kit import observed
 from keel_kit.kpis import Kpis
 
 
@@ -29,13 +30,24 @@ class InventoryKpis(Kpis):
         self.backorder_units_open = Gauge(
             "keel_backorder_units_open", "Units the backorder queue waits for", registry=None
         )
+        self.exceptions_escalated = Counter(
+            "keel_exceptions_escalated",
+            "Inventory exceptions that went up their escalation path, by the role they went to",
+            ["type", "to"],
+            registry=None,
+        )
 
     def metrics(self) -> Sequence[MetricWrapperBase]:
         return (
             self.oversold_units,
             self.backorders_open,
             self.backorder_units_open,
+            self.exceptions_escalated,
         )
+
+    def exception_escalated(self, session: AsyncSession, kind: str, to: str) -> None:
+        counter = self.exceptions_escalated.labels(type=kind, to=to)
+        observed.after_commit(session, counter.inc)
 
     async def sample(self, session: AsyncSession, now: datetime) -> None:
         _locations, units = await repository.count_oversold(session)

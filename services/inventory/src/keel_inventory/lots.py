@@ -71,6 +71,8 @@ async def take(
         )
         await _move(uow, sku, location_id, lot, -quantity, kind, reference, order_id, stock)
         return
+    if await repository.lotless(uow.session, sku):
+        return
     left = quantity
     for stock, _lot in await repository.lots_to_pick(uow.session, sku, location_id):
         if not left:
@@ -175,7 +177,7 @@ async def _move(
         stock = await repository.lot_stock(uow.session, sku, location_id, lot)
     if stock is None:
         stock = LotStock(sku=sku, location_id=location_id, lot=lot, quantity=0)
-    repository.add_lot_movement(
+    await repository.add_lot_movement(
         uow.session,
         stock,
         {

@@ -9,6 +9,7 @@ from keel_inventory import (  # noqa: F401  (models and lot_models register the 
     kpi_report,
     lot_models,
     models,
+    stock_exceptions,
 )
 from keel_inventory.api import router
 from keel_inventory.channel_api import router as channel_router
@@ -53,6 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 name="publish-availability",
                 every=settings.availability_feed_every_seconds,
                 run=availability_feed.publish_changed,
+            ),
+            PeriodicJob(
+                name="escalate-overdue-exceptions",
+                every=30.0,
+                run=stock_exceptions.escalate_overdue,
             ),
             PeriodicJob(
                 name="record-oversell-check",

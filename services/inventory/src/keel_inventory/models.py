@@ -371,3 +371,6 @@ class StockException(SQLModel, table=True):
     resolution: str | None = Field(default=None, max_length=20)
     resolution_note: str | None = Field(default=None, max_length=400)
     resolved_by: str | None = Field(default=None, max_length=100)
+    # Whom it went up to once overdue (exception_queue.escalated_to), and when it last went up.
+    escalated_to: str | None = Field(default=None, max_length=30)
+    escalated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -10,14 +10,15 @@ rate, or even odds for a supplier never measured.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from keel_inventory import channel_allocation, domain, repository
+from keel_inventory.channel_rules import ChannelRule
 from keel_inventory.context import Work
-from keel_inventory.schemas import PromisePublic, PromiseSource
+from keel_inventory.schemas import ChannelAvailability, PromisePublic, PromiseSource
 from keel_kit.problems import NotFound
 
 CERTAIN = Decimal(1)
@@ -51,20 +52,31 @@ class Promise:
 
 
 def promise(
-    quantity: int, *, today: date, on_hand: int, queued: int, inbound: Iterable[Inbound]
+    quantity: int,
+    *,
+    today: date,
+    on_hand: int,
+    queued: int,
+    inbound: Iterable[Inbound],
+    cap: Callable[[int], int] | None = None,
 ) -> Promise:
     """The earliest date `quantity` units can be promised: `on_hand` (what may be sold now)
     first, then the `inbound` lines by expected date, each after the `queued` units waiting
-    ahead have taken their share of it."""
+    ahead have taken their share of it. `cap(arrived)`, for a capped channel, is the most it may
+    hold beyond what it holds now once `arrived` inbound units are in: its cap grows with the
+    sellable units, so later goods may let it take what earlier ones could not."""
     from_stock = min(quantity, max(0, on_hand))
     need = quantity - from_stock
     if need == 0:
         return Promise(today, CERTAIN, from_stock)
-    ahead, confidence, taken = queued, CERTAIN, []
+    ahead, confidence, taken, arrived = queued, CERTAIN, [], 0
     for line in sorted(inbound, key=lambda line: (line.expected_date, line.purchase_order_id)):
         served_ahead = min(ahead, line.units)
         ahead -= served_ahead
+        arrived += line.units
         take = min(need, line.units - served_ahead)
+        if cap is not None:
+            take = min(take, cap(arrived) - (quantity - need))
         if take <= 0:
             continue
         taken.append((line, take))
@@ -82,15 +94,37 @@ async def promise_for(*, uow: Work, sku: str, quantity: int, channel: str | None
     if await repository.get_item(session, sku) is None:
         raise NotFound(f"unknown sku {sku}")
     sellable, free = (await repository.stock_for_sale(session, [sku]))[sku]
+    cap = None
     if channel is not None:
         for_channel = await channel_allocation.availability(
             uow=uow, channel_id=channel, sku=sku, sellable=sellable, free=free
         )
         free = for_channel.available_to_sell
+        cap = _cap_after_arrivals(for_channel, sellable)
     queued = await repository.queued_units(session, sku)
     inbound = await _inbound(uow, sku)
-    found = promise(quantity, today=_today(uow), on_hand=free, queued=queued, inbound=inbound)
+    found = promise(
+        quantity, today=_today(uow), on_hand=free, queued=queued, inbound=inbound, cap=cap
+    )
     return _public(sku, quantity, channel, found)
+
+
+def _cap_after_arrivals(
+    for_channel: ChannelAvailability, sellable: int
+) -> Callable[[int], int] | None:
+    """How much more than it holds a capped channel may hold once `arrived` more units are
+    sellable; None for a channel without a cap."""
+    rule = for_channel.rule
+    if rule is None:
+        return None
+    limits = ChannelRule(cap_percent=rule.cap_percent, cap_units=rule.cap_units)
+    if not limits.capped:
+        return None
+
+    def room(arrived: int) -> int:
+        return (limits.cap(sellable + arrived) or 0) - for_channel.held
+
+    return room
 
 
 async def backorder_promise(

@@ -10,14 +10,25 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from keel_contracts import new_event_id
-from keel_contracts.exception_queue import Priority, may_take_claim, may_work_on
+from keel_contracts.exception_queue import (
+    ESCALATION_PATH,
+    Priority,
+    escalated_to,
+    may_take_claim,
+    may_work_on,
+)
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_inventory.context import Work
 from keel_inventory.count_schemas import StockExceptionPublic, StockExceptionsPage
 from keel_inventory.models import StockException
 from keel_inventory.paging import next_cursor, position
-from keel_inventory.repository.governance import locked, oldest_first, open_exceptions_about
+from keel_inventory.repository.governance import (
+    escalation_candidates,
+    locked,
+    oldest_first,
+    open_exceptions_about,
+)
 from keel_kit import audit
 from keel_kit.access import ForbiddenActor
 from keel_kit.identity import Principal
@@ -34,6 +45,7 @@ class ExceptionType(StrEnum):
 OWNER = Role.OPERATIONS
 # How a process closes an exception nobody had to decide (the missing units came after all).
 CLOSED = "closed"
+ESCALATED_PER_RUN = 200  # the rest wait for the next run
 
 
 async def open_exception(
@@ -163,6 +175,35 @@ async def _set_claim(
     )
 
 
+async def escalate_overdue(work: Work) -> None:
+    """Move every open exception whose escalation step has changed up its path (a periodic
+    job): audited as inventory's own act and counted. Rows another transaction holds (being
+    decided, or escalated by another replica) wait for the next run."""
+    now = work.service.clock()
+    sla = timedelta(hours=work.service.settings.exception_due_hours)
+    for row in await escalation_candidates(
+        work.session, due_by=now, top=ESCALATION_PATH[-1], limit=ESCALATED_PER_RUN
+    ):
+        target = escalated_to(Role(row.owner_role), sla, as_utc(row.due_at), now)
+        if target is None or target == row.escalated_to:
+            continue
+        before = row.escalated_to
+        row.escalated_to, row.escalated_at = target, now
+        work.session.add(row)
+        work.service.kpis.exception_escalated(work.session, row.type, target)
+        await audit.record(
+            work,
+            actor=Principal.of_service("inventory"),
+            action="exception.escalated",
+            object_type="exception",
+            object_id=row.exception_id,
+            owner_role=target,
+            before={"escalated_to": before},
+            after={"escalated_to": str(target)},
+            reason=f"{row.type} open past its due time {as_utc(row.due_at).isoformat()}",
+        )
+
+
 def public(row: StockException, now: datetime) -> StockExceptionPublic:
     due_at = as_utc(row.due_at)
     ended = as_utc(row.resolved_at) if row.resolved_at is not None else now
@@ -183,4 +224,6 @@ def public(row: StockException, now: datetime) -> StockExceptionPublic:
         resolution=row.resolution,
         resolution_note=row.resolution_note,
         resolved_by=row.resolved_by,
+        escalated_to=row.escalated_to,
+        escalated_at=row.escalated_at,
     )

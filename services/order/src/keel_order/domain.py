@@ -185,23 +185,6 @@ HOLD_PRIORITY = {
     HoldType.SUPPLIER_DELAY: Priority.LOW,
 }
 
-# A hold's escalation path (DESIGN §2): once it is overdue it goes up to operations, who run
-# the queue, and a whole SLA later to admin, the head of operations; a hold operations owns goes
-# straight to admin. Escalating shows it to whom it went and audits it; overseers may already
-# decide any hold, so it grants nothing.
-ESCALATION_PATH = (Role.OPERATIONS, Role.ADMIN)
-
-
-def escalated_to(owner: Role, hold_type: HoldType, due_at: datetime, now: datetime) -> Role | None:
-    """Whom an open hold is escalated to at `now`: nobody before it is due, then one step up the
-    path for each whole SLA it stays open past its due time."""
-    if now < due_at:
-        return None
-    path = [role for role in ESCALATION_PATH if role != owner]
-    step = int((now - due_at) / HOLD_SLA[hold_type])
-    return path[min(step, len(path) - 1)]
-
-
 REASON_MAX = 500  # the hold's and the order history's reason columns
 
 

@@ -129,7 +129,7 @@ class OrderHold(SQLModel, table=True):
     # Who is working on it (claimed from the exception queue), so two people do not both act.
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    # Whom it went up to once overdue (domain.escalated_to), and when it last went up.
+    # Whom it went up to once overdue (exception_queue.escalated_to), and when it last went up.
     escalated_to: str | None = Field(default=None, max_length=30)  # a Role
     escalated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # What the hold is about beside the order (a supplier_delay's purchase order), so that one

@@ -73,6 +73,8 @@ class BatchWork:
         # transaction on).
         self.rules: dict[str, list[tuple[str, str, Any]]] = {}
         self.changed_skus: set[str] = set()  # for the availability feed
+        # SKUs known to have no lot on hand anywhere: their issues need not look for lots.
+        self.lotless: set[str] = set()
 
     @property
     def pending(self) -> bool:

@@ -66,3 +66,20 @@ async def open_exceptions_about(session: AsyncSession, reference: str) -> Sequen
         .with_for_update()
     )
     return rows.all()
+
+
+async def escalation_candidates(
+    session: AsyncSession, *, due_by: datetime, top: str, limit: int
+) -> Sequence[StockException]:
+    """Open exceptions due by `due_by` not yet at the `top` of their escalation path, the
+    first due first, locked; those another transaction holds are skipped till the next run."""
+    escalated = col(StockException.escalated_to)
+    query = (
+        select(StockException)
+        .where(col(StockException.is_open), col(StockException.due_at) <= due_by)
+        .where(escalated.is_(None) | (escalated != top))
+        .order_by(col(StockException.due_at), col(StockException.exception_id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.exec(query)).all()

@@ -2,7 +2,7 @@
 projection. Written straight through the session: every change to a lot is read back by the
 next pick in the same transaction."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, nulls_last
@@ -12,7 +12,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from keel_inventory.domain import SELLABLE
 from keel_inventory.lot_models import Lot, LotMovement, LotStock
 from keel_inventory.models import StockBalance
-from keel_inventory.repository.batch import flush
+from keel_inventory.repository.batch import batch_work, flush
+
+
+async def note_lotless(session: AsyncSession, skus: Collection[str]) -> None:
+    """Learn, for this batch, which of `skus` have no lot on hand anywhere (one query)."""
+    work = await batch_work(session)
+    if work is None or not skus:
+        return
+    lotted = await session.exec(
+        select(LotStock.sku).where(col(LotStock.sku).in_(skus), col(LotStock.quantity) > 0)
+    )
+    work.lotless |= set(skus) - set(lotted.all())
+
+
+async def lotless(session: AsyncSession, sku: str) -> bool:
+    """Whether this batch knows `sku` has no lot on hand (False: it may have, ask)."""
+    work = await batch_work(session)
+    return work is not None and sku in work.lotless
 
 
 async def lots_to_pick(
@@ -77,8 +94,13 @@ async def moved_by(session: AsyncSession, reference: str) -> dict[tuple[str, str
     return {(location_id, lot): int(units) for location_id, lot, units in rows.all()}
 
 
-def add_lot_movement(session: AsyncSession, stock: LotStock, movement: dict[str, Any]) -> None:
+async def add_lot_movement(
+    session: AsyncSession, stock: LotStock, movement: dict[str, Any]
+) -> None:
     """Append a lot movement and move its lot's stock with it."""
+    work = await batch_work(session)
+    if work is not None:
+        work.lotless.discard(stock.sku)
     stock.quantity += movement["quantity"]
     session.add(stock)
     session.add(LotMovement(**movement))

@@ -1,4 +1,5 @@
-"""Escalation: an exception left open past its SLA goes up its path (domain.escalated_to).
+"""Escalation: an exception left open past its SLA goes up its path
+(keel_contracts.exception_queue.escalated_to).
 
 A periodic job looks at the open holds that are due and not yet at the top of the path, moves
 each one whose step has changed, counts it, and audits it as the order service's own act, so the
@@ -8,6 +9,7 @@ changes nothing, so a job run twice (two replicas) escalates each step once.
 
 from __future__ import annotations
 
+from keel_contracts.exception_queue import ESCALATION_PATH, escalated_to
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_kit import audit
@@ -23,12 +25,13 @@ HOLDS_PER_RUN = 200  # the rest wait for the next run
 async def escalate_overdue_holds(work: Work) -> None:
     """Move every open hold whose escalation step has changed up its path (a periodic job)."""
     now = work.service.clock()
-    top = domain.ESCALATION_PATH[-1]
+    top = ESCALATION_PATH[-1]
     for hold in await repository.escalation_candidates(
         work.session, due_by=now, top=top, limit=HOLDS_PER_RUN
     ):
         hold_type = HoldType(hold.type)
-        target = domain.escalated_to(Role(hold.owner_role), hold_type, as_utc(hold.due_at), now)
+        sla = domain.HOLD_SLA[hold_type]
+        target = escalated_to(Role(hold.owner_role), sla, as_utc(hold.due_at), now)
         if target is None or target == hold.escalated_to:
             continue
         before = hold.escalated_to

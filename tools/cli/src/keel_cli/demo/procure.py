@@ -48,6 +48,9 @@ class Replenishment:
     delayed_purchase_orders: int = 0
     supplier_delay_exceptions: int = 0
     suppliers: list[dict[str, Any]] = field(default_factory=list)
+    # Inventory's promise of one of the late supplier's SKUs, asked while its goods were still
+    # on order (after the delay): how available-to-promise weighed them.
+    late_promise: dict[str, Any] = field(default_factory=dict)
 
     @property
     def supplier_fill_rate(self) -> float | None:
@@ -114,6 +117,7 @@ async def replenish(
     *,
     approvers: Sequence[httpx.AsyncClient],
     warehouse: httpx.AsyncClient,
+    inventory: httpx.AsyncClient | None = None,
     patience: float = 60.0,
 ) -> Replenishment:
     """One run, then each purchase order it drafted through approval, sending, confirmation and
@@ -121,7 +125,8 @@ async def replenish(
 
     A buyer (`procurement`) runs, sends and confirms; `approvers` are other buyers' clients, as
     many different people as a large order needs (the run drafted the orders, so none of them
-    is their creator); `warehouse` receives the goods; `order` reads the exceptions raised."""
+    is their creator); `warehouse` receives the goods; `order` reads the exceptions raised;
+    `inventory`, if given, is asked for a promise of the late supplier's goods."""
     response = await procurement.post("/v1/replenishment-runs", json={})
     expect(response, 201)
     run = response.json()
@@ -141,6 +146,8 @@ async def replenish(
         expect(response, 200)
     result.delayed_purchase_orders = len(late)
     result.supplier_delay_exceptions = await _delay_exceptions(order, late, patience)
+    if inventory is not None and late:
+        result.late_promise = await _promise_beyond_stock(inventory, late[0]["lines"][0]["sku"])
     for po in sorted(pos, key=lambda p: _supplier(p).late):  # the prompt ones first
         ordered, received = await _receive(procurement, warehouse, po)
         result.units_ordered += ordered
@@ -150,6 +157,21 @@ async def replenish(
             (await procurement.get(f"/v1/suppliers/{supplier.supplier_id}")).json()
         )
     return result
+
+
+async def _promise_beyond_stock(inventory: httpx.AsyncClient, sku: str) -> dict[str, Any]:
+    """Inventory's promise of one unit more than may be sold of `sku` now, which only goods on
+    order can keep (on-order lines reach inventory moments after procurement confirms them)."""
+    for _ in range(40):
+        for_sale = (await inventory.get(f"/v1/availability/{sku}")).json()
+        wanted = for_sale["available_to_sell"] + 1
+        answer = await inventory.get(f"/v1/availability/{sku}/promise", params={"quantity": wanted})
+        expect(answer, 200)
+        promise: dict[str, Any] = answer.json()
+        if any(s["kind"] == "purchase_order" for s in promise["sources"]):
+            return promise
+        await asyncio.sleep(0.25)
+    return promise
 
 
 async def _drafted_by(procurement: httpx.AsyncClient, run_id: str) -> list[str]:

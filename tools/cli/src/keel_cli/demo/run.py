@@ -87,6 +87,7 @@ async def run_day(orders: int, skus: int, seed: int, console: Console) -> report
                 staff.client(LEADERSHIP, "order"),
                 approvers=[staff.client(a, "procurement") for a in APPROVERS],
                 warehouse=staff.client(WAREHOUSE, "procurement"),
+                inventory=staff.client(LEADERSHIP, "inventory"),
             )
         waiting = [p for p in placed if statuses[p.order_id] == "backordered"]
         with _progress(console) as progress:
@@ -253,6 +254,19 @@ def _render_replenishment(result: procure.Replenishment, console: Console) -> No
             _or_na(s["fill_rate"]),
         )
     console.print(suppliers)
+    promise = result.late_promise
+    if promise:
+        inbound = [s for s in promise["sources"] if s["kind"] == "purchase_order"]
+        counted_on = "; ".join(
+            f"{s['quantity']} on {s['purchase_order_id']} from {s['supplier_id']} expected "
+            f"{s['expected_date']} (on time {_or_na(s['on_time_rate'])})"
+            for s in inbound
+        )
+        console.print(
+            f"available to promise, {promise['quantity']} x {promise['sku']} while the late "
+            f"supplier's goods were on order: {_or_na(promise['date'])} at confidence "
+            f"{promise['confidence']}, counting on {counted_on or 'stock alone'}"
+        )
 
 
 def _render_returns(summary: dict[str, Any], console: Console) -> None:
