@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from inventory_harness import Inventory, reserve
-from keel_contracts.events import ShipmentShipped
+from keel_contracts.events import InspectedLine, ReturnInspected, ReturnReceived, ShipmentShipped
 from keel_contracts.roles import Role
 from keel_contracts.values import Line
 
@@ -139,3 +139,25 @@ async def test_bad_lots_are_refused(inventory: Inventory) -> None:
     missing = await inventory.client.get("/v1/lots/L7", params={"sku": "MUG"})
     assert missing.status_code == 404
     assert await lots_on_hand(inventory) == {"L1": {"WH-A": 2}}
+
+
+async def test_restocked_returns_go_back_into_the_lot_they_shipped_from(
+    inventory: Inventory,
+) -> None:
+    await receive_lot(inventory, "WH-A", 2, "SOON", "2027-01-15")
+    await receive_lot(inventory, "WH-A", 5, "LATE", "2027-03-01")
+    await ship(inventory, "O-1", 3)  # 2 of SOON, 1 of LATE
+    lines = (Line(sku="MUG", quantity=3),)
+    await inventory.publish(
+        ReturnReceived(return_id="R-1", order_id="O-1", location_id="WH-B", lines=lines)
+    )
+    graded = (
+        InspectedLine(sku="MUG", quantity=2, grade="A", disposition="restock"),
+        InspectedLine(sku="MUG", quantity=1, grade="C", disposition="damaged"),
+    )
+    await inventory.publish(
+        ReturnInspected(return_id="R-1", order_id="O-1", location_id="WH-B", lines=graded)
+    )
+
+    assert await lots_on_hand(inventory) == {"SOON": {"WH-B": 2}, "LATE": {"WH-A": 4}}
+    await inventory.assert_invariants_hold()

@@ -4,7 +4,8 @@ A receipt (or units found) may name a lot and its expiry; the lot ledger records
 the stock ledger's movement. Whatever takes sellable units out (an issue, a loss, a transfer)
 takes them from the location's lots, the first to expire first, before any units received
 without a lot, unless it names its lot. A transfer's lots go with it and arrive, as counted,
-at the other end. An issue keeps the order it shipped to, which is what a recall asks for.
+at the other end. An issue keeps the order it shipped to, which is what a recall asks for, and
+returned units restocked go back into the lots their order took.
 """
 
 from __future__ import annotations
@@ -105,6 +106,20 @@ async def arrive(
         units = min(left, coming)
         if units > 0:
             await _move(uow, sku, destination, known.lot, units, "transfer_in", transfer_id)
+            left -= units
+
+
+async def restock(
+    uow: Work, *, order_id: str, sku: str, location_id: str, quantity: int, reference: str
+) -> None:
+    """Returned units restocked as sellable go back into the lots the order took them from
+    (the first to expire first); units beyond those came without a lot."""
+    out = await repository.out_with_order(uow.session, order_id, sku)
+    left = quantity
+    for known in await repository.lots_of(uow.session, sku):
+        units = min(left, out.get(known.lot, 0))
+        if units > 0:
+            await _move(uow, sku, location_id, known.lot, units, "restock", reference, order_id)
             left -= units
 
 

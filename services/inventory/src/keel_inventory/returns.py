@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import InspectedLine, ReturnInspected, ReturnReceived, StockReturned
 from keel_contracts.values import Money
-from keel_inventory import domain, repository, reservations
+from keel_inventory import domain, lots, repository, reservations
 from keel_inventory.context import Work
 from keel_inventory.domain import DISPOSITION_STATES, PENDING_INSPECTION, SELLABLE, WRITTEN_OFF
 from keel_inventory.models import RETURN_ID_LENGTH, Item, ReturnStockStep, StockMovement
@@ -112,6 +112,14 @@ async def inspect(*, uow: Work, event: ReturnInspected, cause: Envelope) -> None
                 await repository.add_movement(session, moved)
             if state == SELLABLE:
                 restocked.add(sku)
+                await lots.restock(
+                    uow,
+                    order_id=event.order_id,
+                    sku=sku,
+                    location_id=event.location_id,
+                    quantity=line.quantity,
+                    reference=event.return_id,
+                )
             _announce(outbox, session, event, item, moved, line.quantity, line, cause)
         steps.append(
             ReturnStockStep(

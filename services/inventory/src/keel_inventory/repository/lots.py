@@ -84,6 +84,18 @@ async def lot_movements(
     return rows.all()
 
 
+async def out_with_order(session: AsyncSession, order_id: str, sku: str) -> dict[str, int]:
+    """Units of each lot of `sku` an order took and has not brought back (issues less
+    restocked returns)."""
+    rows = await session.exec(
+        select(LotMovement.lot, func.sum(LotMovement.quantity))
+        .where(LotMovement.order_id == order_id, LotMovement.sku == sku)
+        .group_by(col(LotMovement.lot))
+        .order_by(col(LotMovement.lot))
+    )
+    return {lot: -int(units) for lot, units in rows.all() if units < 0}
+
+
 async def moved_by(session: AsyncSession, reference: str) -> dict[tuple[str, str], int]:
     """Units per (location, lot) that the movements naming `reference` moved, summed."""
     rows = await session.exec(
