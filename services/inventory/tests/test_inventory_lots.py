@@ -34,10 +34,16 @@ async def receive_lot(
 
 
 async def lots_on_hand(inventory: Inventory) -> dict[str, dict[str, int]]:
-    """Units per lot per location, for every lot MUG has had."""
+    """Units of every lot MUG has had, per location ("WH-A") and, for units not sellable, per
+    state there ("WH-B in_transit")."""
     body = (await inventory.client.get("/v1/lots", params={"sku": "MUG"})).json()
     return {
-        lot["lot"]: {where["location_id"]: where["quantity"] for where in lot["locations"]}
+        lot["lot"]: {
+            " ".join(
+                [at["location_id"]] + ([] if at["state"] == "sellable" else [at["state"]])
+            ): at["quantity"]
+            for at in lot["locations"]
+        }
         for lot in body["items"]
     }
 
@@ -88,10 +94,10 @@ async def test_a_transfer_carries_its_lots(inventory: Inventory) -> None:
     transfer_id = (await inventory.act("/v1/transfers", OLGA, body, 201))["transfer_id"]
     await inventory.act(f"/v1/transfers/{transfer_id}/approve", OLGA)
     await inventory.act(f"/v1/transfers/{transfer_id}/ship", WES)
-    assert await lots_on_hand(inventory) == {"L1": {}}  # in transit
+    assert await lots_on_hand(inventory) == {"L1": {"WH-B in_transit": 4}}
 
     await inventory.act(f"/v1/transfers/{transfer_id}/receive", WES, {"quantity": 3})
-    assert await lots_on_hand(inventory) == {"L1": {"WH-B": 3}}
+    assert await lots_on_hand(inventory) == {"L1": {"WH-B": 3, "WH-B in_transit": 1}}
     await inventory.act(f"/v1/transfers/{transfer_id}/receive", WES, {"quantity": 1})
     assert await lots_on_hand(inventory) == {"L1": {"WH-B": 4}}
     await inventory.assert_invariants_hold()
@@ -141,7 +147,7 @@ async def test_bad_lots_are_refused(inventory: Inventory) -> None:
     assert await lots_on_hand(inventory) == {"L1": {"WH-A": 2}}
 
 
-async def test_restocked_returns_go_back_into_the_lot_they_shipped_from(
+async def test_returned_units_keep_the_lot_they_shipped_from_through_inspection(
     inventory: Inventory,
 ) -> None:
     await receive_lot(inventory, "WH-A", 2, "SOON", "2027-01-15")
@@ -151,6 +157,10 @@ async def test_restocked_returns_go_back_into_the_lot_they_shipped_from(
     await inventory.publish(
         ReturnReceived(return_id="R-1", order_id="O-1", location_id="WH-B", lines=lines)
     )
+    assert await lots_on_hand(inventory) == {
+        "SOON": {"WH-B pending_inspection": 2},
+        "LATE": {"WH-A": 4, "WH-B pending_inspection": 1},
+    }
     graded = (
         InspectedLine(sku="MUG", quantity=2, grade="A", disposition="restock"),
         InspectedLine(sku="MUG", quantity=1, grade="C", disposition="damaged"),
@@ -159,5 +169,24 @@ async def test_restocked_returns_go_back_into_the_lot_they_shipped_from(
         ReturnInspected(return_id="R-1", order_id="O-1", location_id="WH-B", lines=graded)
     )
 
-    assert await lots_on_hand(inventory) == {"SOON": {"WH-B": 2}, "LATE": {"WH-A": 4}}
+    assert await lots_on_hand(inventory) == {
+        "SOON": {"WH-B": 2},
+        "LATE": {"WH-A": 4, "WH-B damaged": 1},
+    }
+    await inventory.assert_invariants_hold()
+
+
+async def test_lots_that_never_arrive_are_written_off_in_transit(inventory: Inventory) -> None:
+    await receive_lot(inventory, "WH-A", 4, "L1", "2027-02-01")
+    body = {"sku": "MUG", "from_location_id": "WH-A", "to_location_id": "WH-B", "quantity": 4}
+    transfer_id = (await inventory.act("/v1/transfers", OLGA, body, 201))["transfer_id"]
+    await inventory.act(f"/v1/transfers/{transfer_id}/approve", OLGA)
+    await inventory.act(f"/v1/transfers/{transfer_id}/ship", WES)
+    await inventory.act(f"/v1/transfers/{transfer_id}/receive", WES, {"quantity": 3})
+    (exception,) = (await inventory.client.get("/v1/exceptions")).json()["items"]
+
+    decision = {"decision": "release", "note": "lost on the road"}
+    await inventory.act(f"/v1/exceptions/{exception['exception_id']}/resolve", OLGA, decision)
+
+    assert await lots_on_hand(inventory) == {"L1": {"WH-B": 3}}
     await inventory.assert_invariants_hold()

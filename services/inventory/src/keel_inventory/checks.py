@@ -3,7 +3,7 @@
 from keel_inventory import repository
 from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
-from keel_inventory.repository.lots import lots_beside_sellable
+from keel_inventory.repository.lots import lots_beside_balances
 from keel_kit.checks import Invariant
 
 
@@ -79,14 +79,14 @@ async def _transfers_off_the_ledger(uow: Work) -> list[str]:
 
 async def _lots_off_their_ledger(uow: Work) -> list[str]:
     findings = []
-    for sku, location, lot, ledger, stock in await lots_beside_sellable(uow.session):
+    for sku, location, state, lot, ledger, stock in await lots_beside_balances(uow.session):
         if lot:
             findings.append(
-                f"{sku} lot {lot} at {location}: its lot ledger sums to {ledger}, its stock "
-                f"says {stock}"
+                f"{sku} lot {lot} {state} at {location}: its lot ledger sums to {ledger}, its "
+                f"stock says {stock}"
             )
         else:
-            findings.append(f"{sku} at {location}: {ledger} in lots, {stock} sellable")
+            findings.append(f"{sku} {state} at {location}: {ledger} in lots, {stock} in all")
     return findings
 
 
@@ -109,8 +109,8 @@ INVARIANTS = (
         _transfers_off_the_ledger,
     ),
     Invariant(
-        "every lot's stock is the sum of its lot movements, never negative, and a location's "
-        "lots come to no more than its sellable units",
+        "every lot's stock is the sum of its lot movements, never negative, and the lots of a "
+        "state at a location come to no more than its balance",
         _lots_off_their_ledger,
     ),
 )

@@ -4,8 +4,9 @@ A receipt (or units found) may name a lot and its expiry; the lot ledger records
 the stock ledger's movement. Whatever takes sellable units out (an issue, a loss, a transfer)
 takes them from the location's lots, the first to expire first, before any units received
 without a lot, unless it names its lot. A transfer's lots go with it and arrive, as counted,
-at the other end. An issue keeps the order it shipped to, which is what a recall asks for, and
-returned units restocked go back into the lots their order took.
+at the other end (keel_inventory.lot_moves), in transit in between. An issue keeps the order it
+shipped to, which is what a recall asks for; returned units come back in the lots their order
+took, and keep them through inspection.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 from keel_contracts import new_event_id
 from keel_contracts.times import as_utc
 from keel_inventory.context import Work
+from keel_inventory.domain import SELLABLE
 from keel_inventory.lot_models import Lot, LotStock
 from keel_inventory.repository import lots as repository
 from keel_inventory.schemas import LotLocation, LotOrder, LotPublic, LotRecall, LotReceipt, LotsPage
@@ -49,7 +51,7 @@ async def receive(
             f"lot {lot} of {sku} expires on {known.expires_on or 'no date'}, not {expires_on}",
             field="expires_on",
         )
-    await _move(uow, sku, location_id, lot, quantity, kind=kind, reference=reference)
+    await move(uow, sku, location_id, lot, quantity, kind=kind, reference=reference)
 
 
 async def take(
@@ -62,25 +64,27 @@ async def take(
     reference: str,
     order_id: str | None = None,
     lot: str | None = None,
-) -> None:
+) -> dict[str, int]:
     """Units leaving sellable stock at a location: from `lot` if named (422 if it has fewer
     there), else from the lots there, the first to expire first; what the lots do not cover
-    are units without a lot."""
+    are units without a lot. The units taken of each lot."""
     if lot is not None:
         stock = await check_on_hand(
             uow, sku=sku, location_id=location_id, lot=lot, quantity=quantity
         )
-        await _move(uow, sku, location_id, lot, -quantity, kind, reference, order_id, stock)
-        return
+        await move(uow, sku, location_id, lot, -quantity, kind, reference, order_id, stock=stock)
+        return {lot: quantity}
+    taken: dict[str, int] = {}
     if await repository.lotless(uow.session, sku):
-        return
+        return taken
     left = quantity
     for stock, _lot in await repository.lots_to_pick(uow.session, sku, location_id):
         if not left:
             break
-        units = min(left, stock.quantity)
-        await _move(uow, sku, location_id, stock.lot, -units, kind, reference, order_id, stock)
+        units = taken[stock.lot] = min(left, stock.quantity)
+        await move(uow, sku, location_id, stock.lot, -units, kind, reference, order_id, stock=stock)
         left -= units
+    return taken
 
 
 async def check_on_hand(
@@ -92,35 +96,6 @@ async def check_on_hand(
     if stock is None or there < quantity:
         raise DomainError(f"{location_id} has {there} {sku} of lot {lot}", field="lot")
     return stock
-
-
-async def arrive(
-    uow: Work, *, transfer_id: str, sku: str, source: str, destination: str, quantity: int
-) -> None:
-    """A transfer's units counted in: the lots it took from the source and has not yet brought,
-    the first to expire first; units beyond them came without a lot."""
-    moved = await repository.moved_by(uow.session, transfer_id)
-    left = quantity
-    for known in await repository.lots_of(uow.session, sku):
-        coming = -moved.get((source, known.lot), 0) - moved.get((destination, known.lot), 0)
-        units = min(left, coming)
-        if units > 0:
-            await _move(uow, sku, destination, known.lot, units, "transfer_in", transfer_id)
-            left -= units
-
-
-async def restock(
-    uow: Work, *, order_id: str, sku: str, location_id: str, quantity: int, reference: str
-) -> None:
-    """Returned units restocked as sellable go back into the lots the order took them from
-    (the first to expire first); units beyond those came without a lot."""
-    out = await repository.out_with_order(uow.session, order_id, sku)
-    left = quantity
-    for known in await repository.lots_of(uow.session, sku):
-        units = min(left, out.get(known.lot, 0))
-        if units > 0:
-            await _move(uow, sku, location_id, known.lot, units, "restock", reference, order_id)
-            left -= units
 
 
 async def recall(*, uow: Work, sku: str, lot: str) -> LotRecall:
@@ -173,11 +148,14 @@ def _public(uow: Work, lot: Lot, stock: Sequence[LotStock]) -> LotPublic:
         first_received_at=first,
         age_days=(uow.service.clock().date() - first.date()).days,
         on_hand=sum(s.quantity for s in stock),
-        locations=[LotLocation(location_id=s.location_id, quantity=s.quantity) for s in stock],
+        locations=[
+            LotLocation(location_id=s.location_id, state=s.state, quantity=s.quantity)
+            for s in stock
+        ],
     )
 
 
-async def _move(
+async def move(
     uow: Work,
     sku: str,
     location_id: str,
@@ -186,12 +164,15 @@ async def _move(
     kind: str,
     reference: str,
     order_id: str | None = None,
+    *,
+    state: str = SELLABLE,
     stock: LotStock | None = None,
 ) -> None:
+    """Units of a lot into (above 0) or out of (below 0) a state at a location."""
     if stock is None:
-        stock = await repository.lot_stock(uow.session, sku, location_id, lot)
+        stock = await repository.lot_stock(uow.session, sku, location_id, lot, state)
     if stock is None:
-        stock = LotStock(sku=sku, location_id=location_id, lot=lot, quantity=0)
+        stock = LotStock(sku=sku, location_id=location_id, lot=lot, state=state, quantity=0)
     await repository.add_lot_movement(
         uow.session,
         stock,
@@ -200,6 +181,7 @@ async def _move(
             "sku": sku,
             "location_id": location_id,
             "lot": lot,
+            "state": state,
             "quantity": quantity,
             "kind": kind,
             "reference": reference,

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import InspectedLine, ReturnInspected, ReturnReceived, StockReturned
 from keel_contracts.values import Money
-from keel_inventory import domain, lots, repository, reservations
+from keel_inventory import domain, lot_moves, repository, reservations
 from keel_inventory.context import Work
 from keel_inventory.domain import DISPOSITION_STATES, PENDING_INSPECTION, SELLABLE, WRITTEN_OFF
 from keel_inventory.models import RETURN_ID_LENGTH, Item, ReturnStockStep, StockMovement
@@ -47,6 +47,14 @@ async def receive(*, uow: Work, event: ReturnReceived, cause: Envelope) -> None:
             items[sku], event.location_id, PENDING_INSPECTION, quantity, "return", what
         )
         await repository.add_movement(session, movement)
+        await lot_moves.returned(
+            uow,
+            return_id=event.return_id,
+            order_id=event.order_id,
+            sku=sku,
+            location_id=event.location_id,
+            quantity=quantity,
+        )
         _announce(outbox, session, event, items[sku], movement, quantity, None, cause)
         steps.append(
             ReturnStockStep(
@@ -110,16 +118,17 @@ async def inspect(*, uow: Work, event: ReturnInspected, cause: Envelope) -> None
             if state is not None:
                 moved = _movement(item, event.location_id, state, line.quantity, kind, reason)
                 await repository.add_movement(session, moved)
+            await lot_moves.graded(
+                uow,
+                return_id=event.return_id,
+                order_id=event.order_id,
+                sku=sku,
+                location_id=event.location_id,
+                quantity=line.quantity,
+                state=state,
+            )
             if state == SELLABLE:
                 restocked.add(sku)
-                await lots.restock(
-                    uow,
-                    order_id=event.order_id,
-                    sku=sku,
-                    location_id=event.location_id,
-                    quantity=line.quantity,
-                    reference=event.return_id,
-                )
             _announce(outbox, session, event, item, moved, line.quantity, line, cause)
         steps.append(
             ReturnStockStep(

@@ -341,15 +341,20 @@ class TransfersPage(BaseModel):
 
 class LotLocation(BaseModel):
     location_id: str
+    state: str = Field(description="sellable, in_transit, pending_inspection, quarantine, damaged")
     quantity: int
 
 
-class LotReceipt(LotLocation):
+class LotReceipt(BaseModel):
+    location_id: str
+    quantity: int
     reference: str
     received_at: datetime
 
 
-class LotOrder(LotLocation):
+class LotOrder(BaseModel):
+    location_id: str
+    quantity: int
     order_id: str | None
     shipment_id: str
 

@@ -18,7 +18,7 @@ from typing import Any
 from keel_contracts import new_event_id
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
-from keel_inventory import adjustments, lots, repository, reservations, stock_exceptions
+from keel_inventory import adjustments, lot_moves, repository, reservations, stock_exceptions
 from keel_inventory.adjustment_rules import AdjustmentStatus, ReasonCode
 from keel_inventory.context import Work
 from keel_inventory.domain import IN_TRANSIT, SELLABLE
@@ -100,13 +100,13 @@ async def ship(*, uow: Work, transfer_id: str, actor: Principal) -> TransferPubl
             _movement(transfer, there, IN_TRANSIT, transfer.quantity, unit_cost, out, now),
         ],
     )
-    await lots.take(
+    await lot_moves.ship(
         uow,
+        transfer_id=transfer.transfer_id,
         sku=transfer.sku,
-        location_id=source,
+        source=source,
+        destination=there,
         quantity=transfer.quantity,
-        kind="transfer_out",
-        reference=transfer.transfer_id,
     )
     transfer.status, transfer.shipped_at = TransferStatus.SHIPPED, now
     session.add(transfer)
@@ -141,11 +141,10 @@ async def receive(
             _movement(transfer, here, SELLABLE, cmd.quantity, unit_cost, "transfer_in", now),
         ],
     )
-    await lots.arrive(
+    await lot_moves.arrive(
         uow,
         transfer_id=transfer.transfer_id,
         sku=transfer.sku,
-        source=transfer.from_location_id,
         destination=here,
         quantity=cmd.quantity,
     )
@@ -206,6 +205,13 @@ async def settle_shortfall(
             decided_at=now,
         )
         await adjustments.apply(uow, loss)
+        await lot_moves.write_off_in_transit(
+            uow,
+            transfer_id=transfer.transfer_id,
+            sku=transfer.sku,
+            destination=transfer.to_location_id,
+            quantity=missing,
+        )
         uow.session.add(loss)
         transfer.written_off += missing
         transfer.status = TransferStatus.CLOSED_SHORT

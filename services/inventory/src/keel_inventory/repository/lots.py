@@ -6,7 +6,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, nulls_last
-from sqlmodel import col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_inventory.domain import SELLABLE
@@ -35,20 +36,27 @@ async def lotless(session: AsyncSession, sku: str) -> bool:
 async def lots_to_pick(
     session: AsyncSession, sku: str, location_id: str
 ) -> Sequence[tuple[LotStock, Lot]]:
-    """The lots of `sku` on hand at a location, the first to expire first (those that never
+    """The lots of `sku` sellable at a location, the first to expire first (those that never
     expire last, then the oldest), locked."""
     rows = await session.exec(
         select(LotStock, Lot)
         .join(Lot, (col(Lot.sku) == col(LotStock.sku)) & (col(Lot.lot) == col(LotStock.lot)))
-        .where(LotStock.sku == sku, LotStock.location_id == location_id, col(LotStock.quantity) > 0)
+        .where(
+            LotStock.sku == sku,
+            LotStock.location_id == location_id,
+            LotStock.state == SELLABLE,
+            col(LotStock.quantity) > 0,
+        )
         .order_by(nulls_last(col(Lot.expires_on)), col(Lot.first_received_at), col(Lot.lot))
         .with_for_update(of=LotStock)
     )
     return rows.all()
 
 
-async def lot_stock(session: AsyncSession, sku: str, location_id: str, lot: str) -> LotStock | None:
-    return await session.get(LotStock, (sku, location_id, lot), with_for_update=True)
+async def lot_stock(
+    session: AsyncSession, sku: str, location_id: str, lot: str, state: str = SELLABLE
+) -> LotStock | None:
+    return await session.get(LotStock, (sku, location_id, lot, state), with_for_update=True)
 
 
 async def get_lot(session: AsyncSession, sku: str, lot: str) -> Lot | None:
@@ -68,7 +76,7 @@ async def on_hand(session: AsyncSession, sku: str, lots: Sequence[str]) -> Seque
     rows = await session.exec(
         select(LotStock)
         .where(LotStock.sku == sku, col(LotStock.lot).in_(lots), col(LotStock.quantity) != 0)
-        .order_by(col(LotStock.lot), col(LotStock.location_id))
+        .order_by(col(LotStock.lot), col(LotStock.location_id), col(LotStock.state))
     )
     return rows.all()
 
@@ -85,25 +93,34 @@ async def lot_movements(
 
 
 async def out_with_order(session: AsyncSession, order_id: str, sku: str) -> dict[str, int]:
-    """Units of each lot of `sku` an order took and has not brought back (issues less
-    restocked returns)."""
+    """Units of each lot of `sku` an order took and has not returned (issues less returns)."""
     rows = await session.exec(
         select(LotMovement.lot, func.sum(LotMovement.quantity))
-        .where(LotMovement.order_id == order_id, LotMovement.sku == sku)
+        .where(
+            LotMovement.order_id == order_id,
+            LotMovement.sku == sku,
+            col(LotMovement.kind).in_(("issue", "return")),
+        )
         .group_by(col(LotMovement.lot))
         .order_by(col(LotMovement.lot))
     )
     return {lot: -int(units) for lot, units in rows.all() if units < 0}
 
 
-async def moved_by(session: AsyncSession, reference: str) -> dict[tuple[str, str], int]:
-    """Units per (location, lot) that the movements naming `reference` moved, summed."""
+async def moved_by(
+    session: AsyncSession, reference: str, *, location_id: str, state: str
+) -> dict[str, int]:
+    """Units per lot that the movements naming `reference` left in `state` at a location."""
     rows = await session.exec(
-        select(LotMovement.location_id, LotMovement.lot, func.sum(LotMovement.quantity))
-        .where(LotMovement.reference == reference)
-        .group_by(col(LotMovement.location_id), col(LotMovement.lot))
+        select(LotMovement.lot, func.sum(LotMovement.quantity))
+        .where(
+            LotMovement.reference == reference,
+            LotMovement.location_id == location_id,
+            LotMovement.state == state,
+        )
+        .group_by(col(LotMovement.lot))
     )
-    return {(location_id, lot): int(units) for location_id, lot, units in rows.all()}
+    return {lot: int(units) for lot, units in rows.all() if units}
 
 
 async def add_lot_movement(
@@ -118,24 +135,27 @@ async def add_lot_movement(
     session.add(LotMovement(**movement))
 
 
-async def lots_beside_sellable(
+async def lots_beside_balances(
     session: AsyncSession,
-) -> list[tuple[str, str, str, int, int]]:
-    """(sku, location, lot, sum of lot movements, lot stock) for every key where they differ,
-    and (sku, location, "", units in lots, sellable) where the lots come to more than is
-    sellable: the lot invariants' findings (a diagnostic: it reads both ledgers whole)."""
+) -> list[tuple[str, str, str, str, int, int]]:
+    """(sku, location, state, lot, sum of lot movements, lot stock) for every key where they
+    differ or the stock is negative, and (sku, location, state, "", units in lots, balance)
+    where a state's lots come to more than its balance: the lot invariants' findings (a
+    diagnostic: it reads both ledgers whole)."""
     await flush(session)
-    ledger = await session.exec(
-        select(
-            LotMovement.sku,
-            LotMovement.location_id,
-            LotMovement.lot,
-            func.sum(LotMovement.quantity),
-        ).group_by(col(LotMovement.sku), col(LotMovement.location_id), col(LotMovement.lot))
+    movements = SQLModel.metadata.tables[LotMovement.__tablename__].c
+    ledger = await (await session.connection()).execute(
+        sa_select(
+            movements.sku,
+            movements.location_id,
+            movements.state,
+            movements.lot,
+            func.sum(movements.quantity),
+        ).group_by(movements.sku, movements.location_id, movements.state, movements.lot)
     )
-    moved = {(sku, loc, lot): int(units) for sku, loc, lot, units in ledger.all()}
+    moved = {(sku, loc, state, lot): int(units) for sku, loc, state, lot, units in ledger.all()}
     stock = {
-        (row.sku, row.location_id, row.lot): row.quantity
+        (row.sku, row.location_id, row.state, row.lot): row.quantity
         for row in (await session.exec(select(LotStock))).all()
     }
     findings = [
@@ -143,14 +163,14 @@ async def lots_beside_sellable(
         for key in sorted(moved.keys() | stock.keys())
         if moved.get(key, 0) != stock.get(key, 0) or stock.get(key, 0) < 0
     ]
-    in_lots: dict[tuple[str, str], int] = {}
-    for (sku, loc, _lot), units in stock.items():
-        in_lots[(sku, loc)] = in_lots.get((sku, loc), 0) + units
-    sellable = await session.exec(select(StockBalance).where(StockBalance.state == SELLABLE))
-    by_key = {(b.sku, b.location_id): b.quantity for b in sellable.all()}
+    in_lots: dict[tuple[str, str, str], int] = {}
+    for (sku, loc, state, _lot), units in stock.items():
+        in_lots[(sku, loc, state)] = in_lots.get((sku, loc, state), 0) + units
+    balances = await session.exec(select(StockBalance))
+    by_key = {(b.sku, b.location_id, b.state): b.quantity for b in balances.all()}
     findings += [
-        (sku, loc, "", units, by_key.get((sku, loc), 0))
-        for (sku, loc), units in sorted(in_lots.items())
-        if units > by_key.get((sku, loc), 0)
+        (sku, loc, state, "", units, by_key.get((sku, loc, state), 0))
+        for (sku, loc, state), units in sorted(in_lots.items())
+        if units > by_key.get((sku, loc, state), 0)
     ]
     return findings
