@@ -1,10 +1,11 @@
 """Property-based tests: any sequence of receipts (some of lots), reservations (some
-backordered), releases, shipments, transfers (some short, their shortfall written off), counts
-and adjustments (some approved, some rejected), some of them refused, keeps every stock
-invariant: balances equal the ledger, nothing negative, nothing oversold, reserved equals the
-live reservations, each channel holds what its reservations hold (a capped one never more than
-its cap), transfers in transit match the ledger, lots match theirs and stay within sellable; and
-units are conserved: what came in less what shipped, plus what was adjusted, is what is valued.
+backordered), releases, shipments, returns (each grade), transfers (some short, their shortfall
+written off), counts and adjustments (some approved, some rejected), some of them refused, keeps
+every stock invariant: balances equal the ledger, nothing negative, nothing oversold, reserved
+equals the live reservations, each channel holds what its reservations hold (a capped one never
+more than its cap), transfers in transit match the ledger, each state's lots match their ledger
+and stay within its balance; and units are conserved: what came in less what left for good,
+plus what was adjusted, is what is valued.
 
 Each example works on SKUs of its own in one running service, so the invariants are checked over
 everything every example left behind."""
@@ -20,7 +21,14 @@ from hypothesis import strategies as st
 
 from inventory_harness import Inventory
 from keel_contracts.commands import ReleaseStock, ReserveStock
-from keel_contracts.events import ChannelRegistered, ShipmentShipped
+from keel_contracts.events import (
+    ChannelRegistered,
+    Disposition,
+    InspectedLine,
+    ReturnInspected,
+    ReturnReceived,
+    ShipmentShipped,
+)
 from keel_contracts.roles import Role
 from keel_contracts.values import Line
 
@@ -28,6 +36,7 @@ pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 LOCATIONS = ("WH-A", "WH-B")
 LOTS = {"A": "2027-02-01", "B": "2027-01-01"}  # each lot's expiry date
+DISPOSITIONS: tuple[Disposition, ...] = ("restock", "refurbish", "damaged", "write_off")
 _examples = itertools.count()
 
 location = st.sampled_from(LOCATIONS)
@@ -42,22 +51,13 @@ steps = st.lists(
         st.tuples(st.just("reserve"), order_no, units, st.booleans()),
         st.tuples(st.just("release"), order_no),
         st.tuples(st.just("ship"), order_no),
-        st.tuples(
-            st.just("transfer"),
-            location,
-            units,
-            st.integers(min_value=0, max_value=6),
-            st.booleans(),
-        ),
-        st.tuples(
-            st.just("count"), location, st.integers(min_value=0, max_value=12), st.booleans()
-        ),
-        st.tuples(
-            st.just("adjust"), location, st.integers(min_value=-6, max_value=6), st.booleans()
-        ),
+        st.tuples(st.just("transfer"), location, units, st.integers(0, 6), decided),
+        st.tuples(st.just("count"), location, counted, decided),
+        st.tuples(st.just("adjust"), location, change, decided),
+        st.tuples(st.just("give_back"), order_no, st.sampled_from(DISPOSITIONS)),
     ),
     min_size=1,
-    max_size=12,
+    max_size=20,
 )
 
 
@@ -71,6 +71,8 @@ class Run:
         self.received = 0
         self.shipped = 0
         self.adjusted = 0
+        self.out: dict[int, int] = {}  # units shipped per order, less those returned
+        self.returns = 0
 
     def order(self, number: int) -> str:
         return f"P{self.n}-O{number}"
@@ -129,6 +131,30 @@ class Run:
                 )
             )
             self.shipped += quantity
+            self.out[number] = self.out.get(number, 0) + quantity
+
+    async def give_back(self, number: int, disposition: Disposition) -> None:
+        """The customer returns one unit of the order (shipped first if it is still held), at
+        WH-B, graded as given."""
+        if not self.out.get(number):
+            await self.ship(number)
+        if not self.out.get(number):
+            return
+        self.out[number] -= 1
+        self.returns += 1
+        return_id, at = f"{self.order(number)}-R{self.returns}", "WH-B"
+        unit = (Line(sku=self.sku, quantity=1),)
+        order_id = self.order(number)
+        await self.inventory.publish(
+            ReturnReceived(return_id=return_id, order_id=order_id, location_id=at, lines=unit)
+        )
+        grade = {"restock": "A", "refurbish": "B", "damaged": "C", "write_off": "D"}[disposition]
+        line = InspectedLine(sku=self.sku, quantity=1, grade=grade, disposition=disposition)
+        await self.inventory.publish(
+            ReturnInspected(return_id=return_id, order_id=order_id, location_id=at, lines=(line,))
+        )
+        if disposition != "write_off":
+            self.shipped -= 1  # back in valued stock
 
     async def transfer(self, source: str, quantity: int, counted: int, write_off: bool) -> None:
         """Request, approve and ship (refused when the source is short), then count in; what
@@ -183,7 +209,7 @@ WES = ("wes", Role.WAREHOUSE)
 
 
 @settings(
-    max_examples=80,
+    max_examples=100,
     deadline=None,
     derandomize=True,  # the same examples every run: CI never meets a new one by chance
     suppress_health_check=[HealthCheck.function_scoped_fixture],  # SKUs of its own per example
