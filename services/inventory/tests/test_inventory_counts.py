@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from inventory_harness import Inventory, reserve
+from keel_contracts.events import ShipmentShipped
 from keel_contracts.roles import Role
+from keel_contracts.values import Line
 from keel_inventory import stock_exceptions
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -242,3 +244,30 @@ async def test_an_exception_left_open_past_its_due_time_goes_up_to_admin(
         )
         == 1
     )
+
+
+async def test_an_adjustment_that_stock_has_since_outrun_cannot_be_approved(
+    inventory: Inventory,
+) -> None:
+    await inventory.receive("MUG", "WH-A", 10)
+    done = await count(inventory, ("MUG", 5))  # 5 missing: waits for approval
+    (pending,) = done["adjustments"]
+    await inventory.publish(reserve("O-1", ("MUG", 8)))
+    await inventory.publish(
+        ShipmentShipped(
+            shipment_id="S-1",
+            order_id="O-1",
+            location_id="WH-A",
+            lines=(Line(sku="MUG", quantity=8),),
+            carrier="UPS",
+            tracking_number="1Z",
+        )
+    )
+
+    refused = await inventory.act(
+        f"/v1/adjustments/{pending['adjustment_id']}/approve", OLGA, expect=409
+    )
+    assert "2 MUG are left at WH-A" in refused["detail"]
+    await inventory.act(f"/v1/adjustments/{pending['adjustment_id']}/reject", OLGA)
+    assert await inventory.stock("MUG") == {"WH-A": (2, 0)}
+    await inventory.assert_invariants_hold()

@@ -127,6 +127,12 @@ async def decide(
     before = _state(adjustment)
     if approve:
         await repository.lock_stock_changes(uow.session)
+        sellable, _reserved = await levels(uow, adjustment.sku, adjustment.location_id)
+        if sellable + adjustment.quantity < 0:
+            raise Conflict(
+                f"{sellable} {adjustment.sku} are left at {adjustment.location_id}: taking "
+                f"{-adjustment.quantity} out would leave fewer than none; reject it and count again"
+            )
         blocked = await reserved_in_the_way(uow, adjustment)
         if blocked:
             raise Conflict(

@@ -118,7 +118,7 @@ async def ensure_reserved_rows(session: AsyncSession, skus: Collection[str]) -> 
 async def add_movements(session: AsyncSession, movements: Sequence[dict[str, Any]]) -> None:
     """Append movements (dicts of every StockMovement column) and move their balances.
 
-    In a batch both are written when it commits, and what it knows of locked rows moves now.
+    In a batch both are written when it commits, and what it knows of locked SKUs moves now.
     """
     if not movements:
         return
@@ -127,10 +127,11 @@ async def add_movements(session: AsyncSession, movements: Sequence[dict[str, Any
     for m in movements:
         key = (m["sku"], m["location_id"], m["state"])
         deltas[key] = deltas.get(key, 0) + m["quantity"]
-        if work is not None and key[2] in _TRACKED:
-            pair = work.locked.get(key[0], {}).get(key[1])
-            if pair is not None:
-                pair[_TRACKED[key[2]]] += m["quantity"]
+        if work is not None and key[2] in _TRACKED and key[0] in work.locked:
+            # A location the SKU had no row at when it was locked gets one now: nobody else
+            # could have made it meanwhile (the stock-changes lock is held).
+            pair = work.locked[key[0]].setdefault(key[1], [0, 0])
+            pair[_TRACKED[key[2]]] += m["quantity"]
     if work is not None:
         work.movements.extend(movements)
         work.changed_skus.update(m["sku"] for m in movements)
