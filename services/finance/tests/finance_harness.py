@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -122,9 +123,16 @@ class Finance(ServiceUnderTest):
 
 @pytest_asyncio.fixture
 async def finance(tmp_path: Path) -> AsyncIterator[Finance]:
+    async with finance_running(tmp_path) as service:
+        yield service
+
+
+@asynccontextmanager
+async def finance_running(folder: Path, name: str = "finance") -> AsyncIterator[Finance]:
+    """Finance started on its own SQLite file `name` in `folder`, asking a fake inventory."""
     settings = Settings(
-        state_dir=tmp_path,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'finance.db'}",
+        state_dir=folder,
+        database_url=f"sqlite+aiosqlite:///{folder / name}.db",
         inventory_url=INVENTORY_URL,
     )
     inventory = FakeInventory()

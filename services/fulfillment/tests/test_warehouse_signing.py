@@ -78,6 +78,30 @@ async def test_a_signed_warehouse_moves_its_own_shipments_only(stack: Stack) -> 
     assert [s["location_id"] for s in seen.json()] == ["WH-A"]
 
 
+async def test_a_signed_warehouses_batch_finds_no_other_locations_shipment(stack: Stack) -> None:
+    key = await secret(stack)
+    await stack.publish(released("o-3", ("WH-A", "X", 1), ("WH-B", "X", 1)))
+    own, other = await stack.shipments("o-3")
+
+    async def batch(location: str, *events: dict[str, Any]) -> list[int]:
+        response = await stack.signed(
+            "POST",
+            f"/v1/warehouses/{location}/events/batch",
+            partner=EAST,
+            secret=key,
+            body={"events": list(events)},
+        )
+        assert response.status_code == 200, response.text
+        return [result["status"] for result in response.json()["results"]]
+
+    # Each event alone, as a single POST: its own moves, another location's is not found.
+    mixed = await batch("WH-A", event(own["shipment_id"], "e1"), event(other["shipment_id"], "e2"))
+    elsewhere = await batch("WH-B", event(other["shipment_id"], "e3"))
+
+    assert (mixed, elsewhere) == ([202, 404], [404])
+    assert [s["status"] for s in await stack.shipments("o-3")] == ["picked", "created"]
+
+
 async def test_a_warehouse_secret_signs_for_its_location_only(stack: Stack) -> None:
     key_a = await secret(stack, "WH-A")
     await stack.publish(released("o-2", ("WH-B", "X", 1)))

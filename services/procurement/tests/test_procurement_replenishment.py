@@ -11,6 +11,7 @@ import pytest
 
 from keel_contracts.events import StockIssued, StockReceived
 from keel_contracts.values import Money
+from keel_kit.testing import statements_run
 from keel_procurement import replenishment
 from procurement_harness import Procurement
 
@@ -110,6 +111,46 @@ async def test_demand_is_an_ewma_of_daily_issues_with_empty_days_as_zero(
     assert demand["days_observed"] == 3
     assert demand["today_quantity"] == 7
     assert demand["on_hand"] == 100 - 37
+
+
+async def test_a_batch_of_movements_reads_its_signals_once_and_counts_as_one_by_one(
+    procurement: Procurement,
+) -> None:
+    def movements(sku: str) -> list[tuple[StockReceived | StockIssued, datetime]]:
+        received = StockReceived(
+            movement_id=f"m-{sku}",
+            sku=sku,
+            location_id="WH-EAST",
+            quantity=100,
+            unit_cost=COST,
+            reference="opening",
+        )
+        issued = [
+            StockIssued(
+                order_id=f"o-{sku}-{n}",
+                shipment_id=f"s-{sku}-{n}",
+                location_id="WH-EAST",
+                sku=sku,
+                quantity=units,
+                unit_cost=COST,
+            )
+            for n, units in enumerate((10, 5, 15, 7))
+        ]
+        return [(received, days_ago(0)), *zip(issued, map(days_ago, (3, 2, 2, 0)), strict=True)]
+
+    skus = [f"CUP-{n}" for n in range(12)]
+    with statements_run(procurement.db) as statements:
+        applied = await procurement.apply_at(*[m for sku in skus for m in movements(sku)])
+    await mug_history(procurement)  # the same issues, one message at a time
+    await receive(procurement, "MUG-1", 100)
+
+    assert applied == len(skus) * 5
+    signal_reads = [s for s in statements if s.startswith("SELECT") and "demand_signal" in s]
+    assert len(signal_reads) == 1, signal_reads
+    one_by_one = (await procurement.client.get("/v1/demand/MUG-1/WH-EAST")).json()
+    for sku in skus:
+        in_a_batch = (await procurement.client.get(f"/v1/demand/{sku}/WH-EAST")).json()
+        assert {**in_a_batch, "sku": "MUG-1"} == one_by_one
 
 
 async def test_run_below_reorder_point_suggests_order_up_to_and_drafts_one_purchase_order(

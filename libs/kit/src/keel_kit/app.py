@@ -63,6 +63,14 @@ def create_service_app(
     )
     trace_statements(context.db.engine.sync_engine, provider.get_tracer("keel.database"))
     runtime = ServiceRuntime(context, handlers, migrations, periodic)
+    runtime.metrics.trace_sample_ratio.set(
+        telemetry.recorded_share(
+            settings.otlp_endpoint,
+            settings.zipkin_endpoint,
+            settings.trace_file,
+            settings.trace_sample_ratio,
+        )
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -81,6 +81,7 @@ def subscribe(
         raw = message.raw_message
         consumed = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
         records = [_record(r) for r in consumed]
+        metrics.batch_records.observe(len(records))
         partitions = [(r.topic, r.partition) for r in records]
         try:
             applied = await processor.process(records)

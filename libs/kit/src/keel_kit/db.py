@@ -52,7 +52,19 @@ def _create_engine(url: str) -> AsyncEngine:
     if not url.startswith("sqlite"):
         # No pre-ping: it costs a round trip per transaction; a dead connection fails the
         # transaction instead, which the consumer retries and an HTTP client may repeat.
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+        # Kept connections cover a busy process (requests in flight, the consumer, the relay
+        # and its lock, jobs): one opened beyond them is closed again on return, and opening
+        # costs a PostgreSQL backend and the driver's setup, so a pool too small churns.
+        # Each batch size renders its own SQL (`IN` lists, multi-row inserts), and a statement
+        # not in a connection's cache is prepared again, a round trip and a plan: the driver's
+        # 100 were far too few (`keel bench`: a third more CPU per order; bench/README.md).
+        return create_async_engine(
+            url,
+            pool_size=20,
+            max_overflow=10,
+            pool_recycle=1800,
+            connect_args={"prepared_statement_cache_size": 1000},
+        )
     engine = create_async_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")

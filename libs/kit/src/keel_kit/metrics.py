@@ -40,6 +40,11 @@ class KitMetrics:
             buckets=HTTP_BUCKETS,
             registry=self.registry,
         )
+        self.trace_sample_ratio = Gauge(
+            "keel_trace_sample_ratio",
+            "Share of new traces this process records (0 without an exporter: none)",
+            registry=self.registry,
+        )
         self.outbox_backlog = Gauge(
             "keel_outbox_backlog",
             "Outbox rows not yet published",
@@ -87,6 +92,13 @@ class KitMetrics:
             "keel_dead_letters",
             "Messages sent to the dead-letter topic",
             ["topic"],
+            registry=self.registry,
+        )
+        self.batch_records = Histogram(
+            "keel_consumer_batch_records",
+            "Records per batch the consumer fetched: small batches under load mean each "
+            "message pays a transaction and an offset commit of its own",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
             registry=self.registry,
         )
         self.consumer_lag = Gauge(

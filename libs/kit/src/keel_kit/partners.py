@@ -42,6 +42,8 @@ KINDS = {"channel": Role.CHANNEL, "warehouse": Role.WAREHOUSE_SYSTEM}
 MAX_ACTIVE_SECRETS = 2  # the old and the new, while a partner rotates
 MAX_WEBHOOK_ID = 200
 KEEP_REQUEST_IDS = timedelta(hours=1)
+# Expired ids are swept this often, not by every request: they only need to go eventually.
+SWEEP_EVERY = timedelta(minutes=1)
 # A request whose id was taken but never answered (its process died) may run again after this.
 ABANDONED_AFTER = timedelta(seconds=60)
 
@@ -93,6 +95,7 @@ class PartnerVerifier:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._next_sweep = datetime.min.replace(tzinfo=UTC)
 
     async def verify(self, headers: Headers, body: bytes) -> SignedRequest:
         partner = headers.get(PARTNER_HEADER, "")
@@ -135,11 +138,13 @@ class PartnerVerifier:
         now = datetime.now(UTC)
         try:
             async with self._db.transaction() as session:
-                await session.exec(
-                    delete(PartnerRequest).where(
-                        col(PartnerRequest.received_at) < now - KEEP_REQUEST_IDS
+                if now >= self._next_sweep:
+                    self._next_sweep = now + SWEEP_EVERY
+                    await session.exec(
+                        delete(PartnerRequest).where(
+                            col(PartnerRequest.received_at) < now - KEEP_REQUEST_IDS
+                        )
                     )
-                )
                 session.add(
                     PartnerRequest(
                         partner=partner,

@@ -42,6 +42,14 @@ LINKED_TRACES = "keel.linked_traces"
 _in_job_run: ContextVar[bool] = ContextVar("keel_in_job_run", default=False)
 
 
+def recorded_share(
+    otlp_endpoint: str | None, zipkin_endpoint: str | None, trace_file: Path | None, ratio: float
+) -> float:
+    """The share of new traces `setup_tracing` has recorded: `ratio`, or none without an
+    exporter to send them to (what `keel_trace_sample_ratio` tells a benchmark)."""
+    return ratio if otlp_endpoint or zipkin_endpoint or trace_file else 0.0
+
+
 def setup_tracing(
     service: str,
     *,
@@ -67,7 +75,7 @@ def setup_tracing(
     if zipkin_endpoint:
         from opentelemetry.exporter.zipkin.json import ZipkinExporter
 
-        # Every span of every message is kept by default: a queue deep enough for a burst's
+        # `keel up` keeps every span of every message: a queue deep enough for a burst's
         # spans (the default 2,048 drops some), sent each second.
         exporter = ZipkinExporter(endpoint=zipkin_endpoint)
         provider.add_span_processor(

@@ -44,7 +44,8 @@ async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> 
     """Look up what the batch's messages need, a whole batch's at once: each payment command and
     refund request its order's payment (and a refund request its refund), each graded return
     whether it was valued already and what its order's issues of the SKU cost, each adjustment
-    whether it was valued already."""
+    whether it was valued already, and each stock event its SKU's valuation (locked, after the
+    payments: every replica locks in that order)."""
     order_ids = {m.order_id for m in messages if isinstance(m, PAYMENT_MESSAGES)}
     await repository.load_payments(session, order_ids)
     refund_ids = {m.refund_id for m in messages if isinstance(m, RefundRequested)}
@@ -57,6 +58,7 @@ async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> 
     await repository.load_returns(session, graded)
     adjusted = {m.movement_id for m in messages if isinstance(m, StockAdjusted)}
     await repository.load_adjustments(session, adjusted)
+    await service.lock_the_valuations(session, messages)
 
 
 @handlers.on(StockReceived)

@@ -46,6 +46,11 @@ class JournalLine(SQLModel, table=True):
     credit: Decimal = Field(sa_type=Numeric(18, 2))
 
 
+# The journal's tables, for entries staged as rows (`keel_finance.repository.add_entry`).
+JOURNAL_ENTRY = SQLModel.metadata.tables[JournalEntry.__tablename__]
+JOURNAL_LINE = SQLModel.metadata.tables[JournalLine.__tablename__]
+
+
 class Payment(SQLModel, table=True):
     """One order's payment: what the provider decided, and what was captured or voided since.
 

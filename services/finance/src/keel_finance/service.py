@@ -1,13 +1,17 @@
 """Finance use cases. They add to the caller's transaction; the boundary commits."""
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from keel_contracts import Envelope, money, new_event_id
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_contracts import Envelope, Message, money, new_event_id
 from keel_contracts.events import (
     JournalEntryPosted,
     OrderPlaced,
+    StockAdjusted,
     StockIssued,
     StockReceived,
     StockReturned,
@@ -15,13 +19,7 @@ from keel_contracts.events import (
 from keel_contracts.events import JournalLine as JournalLineContract
 from keel_finance import domain, repository
 from keel_finance.context import Work
-from keel_finance.models import (
-    ORDER_CHANNEL,
-    JournalEntry,
-    JournalLine,
-    ReturnedStock,
-    StockValuation,
-)
+from keel_finance.models import ORDER_CHANNEL, ReturnedStock, StockValuation
 from keel_finance.schemas import (
     AccountBalance,
     CurrencyTrialBalance,
@@ -47,7 +45,7 @@ async def post_entry(
     memo: str,
     cause: Envelope,
     order_id: str | None = None,
-) -> JournalEntry:
+) -> None:
     """Post a balanced entry for a source document.
 
     Redelivered events never get here (the inbox skips them); a second, different event for the
@@ -55,23 +53,21 @@ async def post_entry(
     than booked twice.
     """
     session = uow.session
-    row = JournalEntry(
-        entry_id=str(new_event_id()),
+    entry_id = str(new_event_id())
+    repository.add_entry(
+        session,
+        entry_id=entry_id,
         source_type=source_type,
         source_id=source_id,
         currency=entry.currency,
         memo=memo,
         order_id=order_id,
-    )
-    session.add(row)
-    session.add_all(
-        JournalLine(entry_id=row.entry_id, account=p.account, debit=p.debit, credit=p.credit)
-        for p in entry.postings
+        lines=((p.account, p.debit, p.credit) for p in entry.postings),
     )
     uow.outbox.add(
         session,
         JournalEntryPosted(
-            entry_id=row.entry_id,
+            entry_id=entry_id,
             source_id=source_id,
             source_type=source_type,
             currency=entry.currency,
@@ -83,7 +79,27 @@ async def post_entry(
         key=source_id,
         causation=cause,
     )
-    return row
+
+
+async def lock_the_valuations(session: AsyncSession, events: Sequence[Message]) -> None:
+    """Lock, in one query, the valuations a batch's stock events will move: those of the events
+    that get as far as their SKU's valuation (not an issue without a movement id, nor a return
+    not yet graded or already valued, nor an adjustment already valued). The batch's returns
+    and adjustments are looked up first (`repository.load_returns`, `load_adjustments`)."""
+    if session.in_nested_transaction():
+        return  # the kit redoing a batch message by message: each locks what it reads
+    skus: set[str] = set()
+    for event in events:
+        match event:
+            case StockReceived() | StockIssued(movement_id=str()):
+                skus.add(event.sku)
+            case StockReturned(disposition=str()):
+                if not await repository.is_returned(session, event.movement_id):
+                    skus.add(event.sku)
+            case StockAdjusted():
+                if not await repository.is_adjusted(session, event.movement_id):
+                    skus.add(event.sku)
+    await repository.lock_valuations(session, skus)
 
 
 async def post_stock_receipt(*, uow: Work, event: StockReceived, cause: Envelope) -> None:

@@ -1,4 +1,5 @@
-"""Fulfillment HTTP API: warehouses report events; staff and warehouses look up shipments.
+"""Fulfillment HTTP API: warehouses report events, one at a time or in batches; staff and
+warehouses look up shipments.
 
 A warehouse's system, signing as `warehouse:<location_id>`, reports and reads only its own
 location's shipments: another location's is not found, as if it did not exist.
@@ -6,15 +7,17 @@ location's shipments: another location's is not found, as if it did not exist.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query
 
 from keel_contracts.roles import Role
-from keel_fulfillment import service
+from keel_fulfillment import service, warehouse_events
 from keel_fulfillment.context import FulfillmentDep
 from keel_fulfillment.schemas import (
+    BatchAccepted,
     EventAccepted,
     ShipmentPublic,
     ShipmentsPage,
+    WarehouseEventBatch,
     WarehouseEventIn,
 )
 from keel_fulfillment.service import QueueStatus
@@ -26,17 +29,40 @@ from keel_kit.query import CursorQuery
 router = APIRouter(prefix="/v1", tags=["fulfillment"])
 
 
-@router.post("/warehouses/{location_id}/events", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/warehouses/{location_id}/events", status_code=warehouse_events.ACCEPTED)
 async def warehouse_event(
     location_id: str, body: WarehouseEventIn, fulfillment: FulfillmentDep, principal: PrincipalDep
 ) -> EventAccepted:
     """Picked, packed, shipped or delivered; idempotent on the warehouse's `event_id`."""
-    own = partner_id(principal, Role.WAREHOUSE_SYSTEM)
-    if own is not None and own != location_id:
-        raise NotFound(f"no shipment {body.shipment_id}")
     async with fulfillment.unit_of_work() as uow:
-        return await service.record_warehouse_event(
-            uow=uow, location_id=location_id, cmd=body, signed_by=own
+        return await warehouse_events.record_warehouse_event(
+            uow=uow,
+            location_id=location_id,
+            cmd=body,
+            signed_by=partner_id(principal, Role.WAREHOUSE_SYSTEM),
+        )
+
+
+@router.post("/warehouses/{location_id}/events/batch")
+async def warehouse_event_batch(
+    location_id: str,
+    body: WarehouseEventBatch,
+    fulfillment: FulfillmentDep,
+    principal: PrincipalDep,
+) -> BatchAccepted:
+    """Up to 500 events of one location in one request, as a warehouse system sends them.
+
+    Applied in the order sent, each judged alone and answered in `results`, in that order, with
+    the status a single POST would have had (202 with the event, a duplicate too; 404, 409 or
+    422 with the problem); refused events leave no trace. A body that does not parse is refused
+    whole (422, naming the field).
+    """
+    async with fulfillment.unit_of_work() as uow:
+        return await warehouse_events.record_warehouse_events(
+            uow=uow,
+            location_id=location_id,
+            cmd=body,
+            signed_by=partner_id(principal, Role.WAREHOUSE_SYSTEM),
         )
 
 

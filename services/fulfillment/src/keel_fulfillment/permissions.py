@@ -18,6 +18,11 @@ PERMISSIONS = (
                 roles(Role.WAREHOUSE, Role.WAREHOUSE_SYSTEM),
             ),
             (
+                "POST",
+                "/v1/warehouses/{location_id}/events/batch",
+                roles(Role.WAREHOUSE, Role.WAREHOUSE_SYSTEM),
+            ),
+            (
                 "GET",
                 "/v1/warehouses/{location_id}/shipments",
                 roles(Role.WAREHOUSE, Role.WAREHOUSE_SYSTEM, Role.OPERATIONS, read=True),

@@ -3,11 +3,11 @@
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
-from keel_kit import cursors
+from keel_kit import cursors, staged
 
 # session.info: the shipments of the orders this transaction has locked, by order id. Kept here
 # (the session's identity map holds objects only weakly) so a batch asks the database once.
@@ -56,8 +56,21 @@ def add_shipment(session: AsyncSession, shipment: Shipment) -> None:
         locked[shipment.order_id].append(shipment)
 
 
-async def get_shipment(session: AsyncSession, shipment_id: str) -> Shipment | None:
-    return await session.get(Shipment, shipment_id, with_for_update=True)
+async def lock_shipments(
+    session: AsyncSession, shipment_ids: Collection[str]
+) -> dict[str, Shipment]:
+    """Load and lock many shipments in one query, by id. They are locked in the order
+    `lock_shipments_of` locks them (order, then location), so a batch of warehouse events and a
+    consumer's batch locking overlapping shipments cannot deadlock."""
+    if not shipment_ids:
+        return {}
+    query = (
+        select(Shipment)
+        .where(col(Shipment.shipment_id).in_(shipment_ids))
+        .order_by(col(Shipment.order_id), col(Shipment.location_id))
+        .with_for_update()
+    )
+    return {shipment.shipment_id: shipment for shipment in (await session.exec(query)).all()}
 
 
 async def lines(session: AsyncSession, shipment_ids: Sequence[str]) -> Sequence[ShipmentLine]:
@@ -69,8 +82,21 @@ async def lines(session: AsyncSession, shipment_ids: Sequence[str]) -> Sequence[
     return (await session.exec(query)).all()
 
 
-async def get_warehouse_event(session: AsyncSession, event_id: str) -> WarehouseEvent | None:
-    return await session.get(WarehouseEvent, event_id)
+async def warehouse_events(
+    session: AsyncSession, event_ids: Collection[str]
+) -> dict[str, WarehouseEvent]:
+    """The warehouse events already applied among `event_ids`, by id, in one query."""
+    if not event_ids:
+        return {}
+    query = select(WarehouseEvent).where(col(WarehouseEvent.event_id).in_(event_ids))
+    return {event.event_id: event for event in (await session.exec(query)).all()}
+
+
+def add_warehouse_event(session: AsyncSession, event: WarehouseEvent) -> None:
+    """Remember an applied event. Staged (written in one INSERT with the rest of the unit of
+    work's): nothing reads it back in the transaction that applies it."""
+    table = SQLModel.metadata.tables[str(WarehouseEvent.__tablename__)]
+    staged.stage(session, table, event.model_dump())
 
 
 async def location_queue(

@@ -1,8 +1,8 @@
 """HTTP models of the fulfillment API."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from keel_contracts.limits import NoControl
 from keel_contracts.times import UtcDatetime
@@ -33,6 +33,33 @@ class EventAccepted(BaseModel):
     shipment_id: str
     status: str
     duplicate: bool
+
+
+# As many events as the order service's batch takes orders: a warehouse system's feed.
+MAX_BATCH = 500
+
+
+class WarehouseEventBatch(RequestBody):
+    """Many events of one location in one request, applied in the order sent: a shipment's
+    `picked` then `shipped` may come in the same batch."""
+
+    events: Annotated[list[WarehouseEventIn], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class BatchOutcome(BaseModel):
+    """One event's answer: `status` is what a single POST would have answered (202, 404, 409,
+    422); `event` on success (a duplicate too), `problem` (an RFC 9457 document) otherwise."""
+
+    event_id: str
+    status: int
+    event: EventAccepted | None = None
+    problem: dict[str, Any] | None = None
+
+
+class BatchAccepted(BaseModel):
+    accepted: int
+    refused: int
+    results: list[BatchOutcome]
 
 
 class ShipmentLinePublic(BaseModel):

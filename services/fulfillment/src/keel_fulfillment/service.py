@@ -1,4 +1,5 @@
-"""Fulfillment use cases: plan shipments for released orders, apply warehouse events."""
+"""Fulfillment use cases: plan shipments for released orders, cancel them, show the queues
+(warehouse events are `warehouse_events`)."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,24 +11,19 @@ from keel_contracts.events import (
     OrderReleased,
     ShipmentCancelled,
     ShipmentCreated,
-    ShipmentDelivered,
-    ShipmentShipped,
 )
 from keel_contracts.times import as_utc
 from keel_contracts.values import Line
 from keel_fulfillment import domain, repository
 from keel_fulfillment.context import Work
 from keel_fulfillment.domain import ShipmentStatus
-from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
+from keel_fulfillment.models import Shipment, ShipmentLine
 from keel_fulfillment.schemas import (
-    EventAccepted,
     ShipmentLinePublic,
     ShipmentPublic,
     ShipmentsPage,
-    WarehouseEventIn,
 )
 from keel_kit import cursors
-from keel_kit.problems import Conflict, DomainError, NotFound
 
 # A location's queue shows one status, or `open`: every shipment still to pick, pack or ship.
 QueueStatus = Literal["open", "created", "picked", "packed", "shipped", "delivered", "cancelled"]
@@ -69,7 +65,7 @@ async def cancel_shipments(*, uow: Work, event: OrderCancelled, cause: Envelope)
     for shipment in await repository.shipments_for_order(session, event.order_id, lock=True):
         if ShipmentStatus(shipment.status) not in domain.OPEN:
             continue
-        _move(shipment, ShipmentStatus.CANCELLED, now=uow.service.clock())
+        move_shipment(shipment, ShipmentStatus.CANCELLED, now=uow.service.clock())
         session.add(shipment)
         outbox.add(
             session,
@@ -82,80 +78,6 @@ async def cancel_shipments(*, uow: Work, event: OrderCancelled, cause: Envelope)
             key=shipment.order_id,
             causation=cause,
         )
-
-
-async def record_warehouse_event(
-    *, uow: Work, location_id: str, cmd: WarehouseEventIn, signed_by: str | None = None
-) -> EventAccepted:
-    """Apply a warehouse's event once; the same event id again changes nothing.
-
-    `signed_by` is the location of the warehouse system that signed the request, if one did:
-    another location's shipment is then not found, rather than named.
-    """
-    session, outbox = uow.session, uow.outbox
-    seen = await repository.get_warehouse_event(session, cmd.event_id)
-    if seen is not None:
-        if (seen.shipment_id, seen.type, seen.location_id) != (
-            cmd.shipment_id,
-            cmd.type,
-            location_id,
-        ):
-            raise Conflict(
-                f"event {cmd.event_id} was already used for another event", field="event_id"
-            )
-        shipment = await repository.get_shipment(session, cmd.shipment_id)
-        status = shipment.status if shipment else cmd.type
-        return EventAccepted(
-            event_id=cmd.event_id, shipment_id=cmd.shipment_id, status=status, duplicate=True
-        )
-    shipment = await repository.get_shipment(session, cmd.shipment_id)
-    if shipment is None or signed_by not in (None, shipment.location_id):
-        raise NotFound(f"no shipment {cmd.shipment_id}")
-    if shipment.location_id != location_id:
-        raise DomainError(
-            f"shipment {cmd.shipment_id} ships from {shipment.location_id}", field="shipment_id"
-        )
-    target = ShipmentStatus(cmd.type)
-    try:
-        _move(shipment, target, now=uow.service.clock())
-    except domain.IllegalShipmentEvent as error:
-        raise Conflict(str(error), field="type") from error
-    session.add(
-        WarehouseEvent(
-            event_id=cmd.event_id,
-            location_id=location_id,
-            shipment_id=shipment.shipment_id,
-            type=cmd.type,
-        )
-    )
-    if target == ShipmentStatus.SHIPPED:
-        shipment.carrier, shipment.tracking_number = cmd.carrier, cmd.tracking_number
-        lines = await repository.lines(session, [shipment.shipment_id])
-        outbox.add(
-            session,
-            ShipmentShipped(
-                shipment_id=shipment.shipment_id,
-                order_id=shipment.order_id,
-                location_id=shipment.location_id,
-                lines=tuple(Line(sku=line.sku, quantity=line.quantity) for line in lines),
-                carrier=cmd.carrier or "",
-                tracking_number=cmd.tracking_number or "",
-            ),
-            key=shipment.order_id,
-        )
-    elif target == ShipmentStatus.DELIVERED:
-        outbox.add(
-            session,
-            ShipmentDelivered(shipment_id=shipment.shipment_id, order_id=shipment.order_id),
-            key=shipment.order_id,
-        )
-    session.add(shipment)
-    return EventAccepted(
-        event_id=cmd.event_id,
-        shipment_id=shipment.shipment_id,
-        status=shipment.status,
-        duplicate=False,
-    )
 
 
 async def shipments(*, uow: Work, order_id: str) -> list[ShipmentPublic]:
@@ -213,7 +135,8 @@ async def _public(uow: Work, found: Sequence[Shipment]) -> list[ShipmentPublic]:
     ]
 
 
-def _move(shipment: Shipment, target: ShipmentStatus, *, now: datetime) -> None:
+def move_shipment(shipment: Shipment, target: ShipmentStatus, *, now: datetime) -> None:
+    """Move `shipment` on to `target`, or raise `IllegalShipmentEvent` leaving it as it was."""
     domain.check_next(ShipmentStatus(shipment.status), target)
     shipment.status = target
     shipment.updated_at = now

@@ -22,7 +22,6 @@ from keel_contracts.events import (
 )
 from keel_inventory import channel_allocation, purchase_orders, reservations, returns, shipments
 from keel_inventory.context import InventoryContext
-from keel_inventory.repository.lots import note_lotless
 from keel_kit.handlers import Handlers, MessageContext
 
 handlers = Handlers()
@@ -30,9 +29,9 @@ handlers = Handlers()
 
 @handlers.before_batch
 async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> None:
-    """Which of the batch's shipped SKUs have no lots: their issues then skip the lot lookup."""
-    shipped = {line.sku for m in messages if isinstance(m, ShipmentShipped) for line in m.lines}
-    await note_lotless(session, sorted(shipped))
+    """What the batch's shipments need, read for all of them at once."""
+    shipped = [m for m in messages if isinstance(m, ShipmentShipped)]
+    await shipments.load_for_shipments(session, shipped)
 
 
 @handlers.on(ReserveStock)

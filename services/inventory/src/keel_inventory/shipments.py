@@ -4,6 +4,7 @@ Physical reality wins: a shipment that left is issued from sellable stock even i
 reservation has meanwhile expired; only the units still held for it come off `reserved`.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +16,7 @@ from keel_inventory import lots, repository, reservations
 from keel_inventory.channel_rules import effective_rules
 from keel_inventory.context import Work
 from keel_inventory.domain import COMMITTED, HELD, RESERVED, SELLABLE
+from keel_inventory.repository.lots import note_lotless
 from keel_kit.handlers import PermanentError
 
 # A confirmed order is going to ship (after its channel's release delay, the warehouse's work):
@@ -28,6 +30,22 @@ async def hold_for_shipment(*, uow: Work, order_id: str) -> None:
     await repository.extend_hold(uow.session, order_id, until)
 
 
+async def load_for_shipments(session: AsyncSession, shipments: Sequence[ShipmentShipped]) -> None:
+    """Read what a batch's shipments need for all of them at once, under the stock-changes
+    lock they take anyway (taken first, so what is read stays true until the batch commits):
+    which SKUs have no lots (their issues then skip the lot lookup), the items, the SKUs'
+    channel rules, and the orders' reservations with what they hold. Not inside a savepoint
+    (the kit isolating a failing message): there each shipment reads for itself."""
+    if not shipments or session.in_nested_transaction():
+        return
+    skus = sorted({line.sku for shipment in shipments for line in shipment.lines})
+    await repository.lock_stock_changes(session)
+    await note_lotless(session, skus)
+    await repository.load_items(session, skus)
+    await repository.rules_for(session, skus)
+    await repository.load_reservations_to_ship(session, {s.order_id for s in shipments})
+
+
 async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) -> None:
     session, outbox = uow.session, uow.outbox
     await repository.lock_stock_changes(session)
@@ -35,13 +53,12 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
     held_under = ""  # the reservation whose held units this shipment consumes
     held_for = ""  # its channel
     unheld: list[tuple[str, str, int]] = []  # (channel, sku, -units) it no longer holds
-    reservation = await repository.get_reservation(session, event.order_id)
+    reservation = await repository.reservation_to_ship(session, event.order_id)
     if reservation is not None and reservation.status in (HELD, COMMITTED):
         held_under, held_for = reservation.reservation_id, reservation.channel
-        allocations = await repository.allocations_of(session, [reservation.reservation_id])
-        for location_id, sku, quantity in allocations[reservation.reservation_id]:
+        for location_id, sku, quantity in reservation.holds:
             held[(location_id, sku)] = held.get((location_id, sku), 0) + quantity
-        await repository.set_status(session, [reservation.reservation_id], COMMITTED)
+        await repository.commit_shipped(session, reservation)
     now = uow.service.clock()
     movements = []
     for line in event.lines:

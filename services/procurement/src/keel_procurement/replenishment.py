@@ -263,9 +263,14 @@ def suggestion_public(suggestion: ReplenishmentSuggestion) -> SuggestionPublic:
 
 
 async def _signal(session: AsyncSession, sku: str, location_id: str) -> DemandSignal:
-    signal = await repository.get_demand_signal(session, sku, location_id)
+    """The signal as this transaction knows it: read with its batch's (or now), else new."""
+    loaded = repository.loaded_signals(session)
+    key = (sku, location_id)
+    if key not in loaded:
+        loaded[key] = await repository.get_demand_signal(session, sku, location_id)
+    signal = loaded[key]
     if signal is None:
-        signal = DemandSignal(sku=sku, location_id=location_id)
+        signal = loaded[key] = DemandSignal(sku=sku, location_id=location_id)
     return signal
 
 

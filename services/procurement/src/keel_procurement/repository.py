@@ -137,6 +137,31 @@ async def get_demand_signal(
     return await session.get(DemandSignal, (sku, location_id))
 
 
+_LOADED_SIGNALS = "keel_procurement.signals"
+
+
+async def load_demand_signals(session: AsyncSession, keys: set[tuple[str, str]]) -> None:
+    """Read these (SKU, location) signals into `loaded_signals` (None for one not there yet),
+    afresh: a rolled-back savepoint may have left the session's copies stale."""
+    if not keys:
+        return
+    rows = await session.exec(
+        select(DemandSignal)
+        .where(tuple_(col(DemandSignal.sku), col(DemandSignal.location_id)).in_(keys))
+        .execution_options(populate_existing=True)
+    )
+    found = {(row.sku, row.location_id): row for row in rows.all()}
+    loaded_signals(session).update({key: found.get(key) for key in keys})
+
+
+def loaded_signals(session: AsyncSession) -> dict[tuple[str, str], DemandSignal | None]:
+    """The signals this transaction has read or started, by (SKU, location): kept in
+    `session.info`, as the session's identity map holds objects only weakly."""
+    signals: dict[tuple[str, str], DemandSignal | None]
+    signals = session.info.setdefault(_LOADED_SIGNALS, {})
+    return signals
+
+
 async def demand_signals(session: AsyncSession) -> dict[tuple[str, str], DemandSignal]:
     rows = await session.exec(select(DemandSignal))
     return {(row.sku, row.location_id): row for row in rows.all()}

@@ -1,82 +1,47 @@
-"""`keel bench`: orders through the intake at a fixed offered rate, and at saturation.
+"""`keel bench`: orders through the intake at a fixed offered rate, and at saturation (or, with
+`--hot-sku`, all for one SKU against too little stock), each followed to the end of its path.
 
-Latencies come from the events themselves: an order's `order.confirmed` and its first
-`shipment.created` carry `occurred_at` (when the service committed them), read straight from
-Kafka by a consumer outside every group, minus the moment the intake answered 202.
+First the ceilings of the machine's parts (`bench_ceilings`), so every figure stands beside
+what the database and the broker can do on their own. Then the orders. The bench plays the
+warehouses too (`bench_warehouse`): each shipment fulfillment creates is reported shipped, the
+order service asks finance to capture the payment, and finance posts the sale to the journal,
+the last event of an order's path.
 
-Figures count only from a pipeline that drained: after each run the bench waits for every
-accepted order to reach a shipment and every consumer to catch up, and a report whose runs did
-not get there says `"complete": false` with the reasons, instead of passing for a measurement.
+Latencies come from the events themselves (`bench_clock`): each step's `occurred_at` (when
+its service committed it), read straight from Kafka, minus the moment the intake answered 202.
+
+Figures count only from a pipeline that drained: after each run the bench waits until every
+accepted order has its sale posted (or was answered short of stock, which only a hot SKU
+should see) and every consumer has caught up; a report whose runs did not get there says
+`"complete": false` with the reasons, instead of passing for a measurement.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from keel_cli import stack
+from keel_cli import bench_ceilings, bench_hot_sku, bench_metrics
+from keel_cli.bench_clock import CONFIRMED, CREATED, POSTED, SHIPPED, EventClock
 from keel_cli.bench_load import Run, drive, order_body, order_client, seed_stock
+from keel_cli.bench_report import cpu_ms_per_order, stamp
+from keel_cli.bench_warehouse import Warehouse
+from keel_cli.bench_windows import WINDOW_SECONDS, windows
+from keel_cli.demo import catalog
 from keel_cli.demo.shoppers import CHANNELS
 from keel_cli.people import Staff
-from keel_contracts import Envelope
-from keel_kit.kafka_access import KafkaAccess
+from keel_cli.stack import StackConfig
 from keel_kit.stats import percentile
-from keel_kit.topic_reader import partitions_of
 
-WATCHED = {"orders.order.v1": "order.confirmed", "fulfillment.shipment.v1": "shipment.created"}
-
-
-class EventClock:
-    """Remembers when each watched event happened, per order, as the services stamped it."""
-
-    def __init__(self, kafka: KafkaAccess) -> None:
-        self.kafka = kafka
-        self.seen: dict[str, dict[str, float]] = {t: {} for t in WATCHED.values()}
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        consumer = AIOKafkaConsumer(**self.kafka.client_options(), enable_auto_commit=False)
-        await consumer.start()
-        assigned = [
-            TopicPartition(t, p) for t in WATCHED for p in await partitions_of(self.kafka, t)
-        ]
-        consumer.assign(assigned)
-        await consumer.seek_to_end(*assigned)
-        self._consumer = consumer
-        self._task = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
-            for records in batches.values():
-                for record in records:
-                    envelope = Envelope.from_bytes(record.value)
-                    if envelope.type in self.seen:
-                        order_id = envelope.payload["order_id"]
-                        self.seen[envelope.type].setdefault(
-                            order_id, envelope.occurred_at.timestamp()
-                        )
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-        if self._consumer:
-            await self._consumer.stop()
+DRAIN_PATIENCE_SECONDS = 180.0
 
 
 def summarise(run: Run, clock: EventClock) -> dict[str, Any]:
-    def latencies(event_type: str) -> dict[str, float | int | None]:
-        seen = clock.seen[event_type]
+    def latencies(step: str) -> dict[str, float | int | None]:
+        seen = clock.seen[step]
         values = sorted(seen[o] - t for o, t in run.accepted.items() if o in seen)
         return {
             "count": len(values),
@@ -85,6 +50,7 @@ def summarise(run: Run, clock: EventClock) -> dict[str, Any]:
             "p99_ms": _percentile_ms(values, 0.99),
         }
 
+    steps = {"confirmed": CONFIRMED, "shipment_created": CREATED, "shipped": SHIPPED}
     return {
         "name": run.name,
         "offered_rate": run.offered_rate or "saturation",
@@ -92,37 +58,45 @@ def summarise(run: Run, clock: EventClock) -> dict[str, Any]:
         "accepted": len(run.accepted),
         "refused": run.refused,
         "accepted_per_s": round(len(run.accepted) / run.duration, 1),
-        "shipment_created_per_s": _end_to_end_rate(run, clock),
-        "accept_to_confirmed": latencies("order.confirmed"),
-        "accept_to_shipment_created": latencies("shipment.created"),
+        "shipment_created_per_s": end_to_end_rate(run, clock, CREATED),
+        "journal_posted_per_s": end_to_end_rate(run, clock, POSTED),
+        "accept_to_confirmed": latencies(CONFIRMED),
+        "accept_to_shipment_created": latencies(CREATED),
+        "accept_to_journal_posted": latencies(POSTED),
+        "per_window": {
+            "window_s": WINDOW_SECONDS,
+            "windows": windows(
+                run.started_at or min(run.accepted.values(), default=0.0),
+                run.duration,
+                {
+                    "accepted": run.accepted.values(),
+                    **{kind: _times(run, clock, step) for kind, step in steps.items()},
+                    "journal_posted": _times(run, clock, POSTED),
+                },
+            ),
+        },
     }
 
 
-def _end_to_end_rate(run: Run, clock: EventClock) -> float | None:
-    """Orders through to a shipment per second, from the first acceptance to the last shipment:
-    what the whole pipeline sustained, whatever the intake accepted."""
-    shipped = [
-        clock.seen["shipment.created"][o]
-        for o in run.accepted
-        if o in clock.seen["shipment.created"]
-    ]
-    if not shipped:
+def _times(run: Run, clock: EventClock, step: str) -> list[float]:
+    """When the run's orders took `step`."""
+    seen = clock.seen[step]
+    return [seen[o] for o in run.accepted if o in seen]
+
+
+def end_to_end_rate(run: Run, clock: EventClock, step: str) -> float | None:
+    """Orders through to `step` per second, from the first acceptance to the last order that
+    took it: what the whole pipeline sustained, whatever the intake accepted."""
+    reached = _times(run, clock, step)
+    if not reached:
         return None
-    span = max(shipped) - min(run.accepted.values())
-    return round(len(shipped) / span, 1) if span > 0 else None
+    span = max(reached) - min(run.accepted.values())
+    return round(len(reached) / span, 1) if span > 0 else None
 
 
 def _percentile_ms(seconds: list[float], share: float) -> float | None:
     value = percentile(seconds, share)
     return None if value is None else round(value * 1000, 1)
-
-
-def stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-
-
-def dumps(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, default=str)
 
 
 async def run_bench(
@@ -132,32 +106,45 @@ async def run_bench(
     concurrency: int,
     batch: int,
     skus: int,
-    kafka: KafkaAccess,
-    state_dir: Path,
+    hot_sku: bool,
+    config: StackConfig,
     services: tuple[str, ...],
     on_phase: Callable[[str], None],
 ) -> dict[str, Any]:
     from keel_cli.machine import describe, tree_cpu_seconds
     from keel_cli.runtime import processes
 
+    state_dir = config.state_dir
     pids = {
         name: pid
         for name in (*services, "kafka", "postgres", "zipkin", "prometheus")
         if (pid := processes.read_pid(name, state_dir=state_dir)) is not None
     }
-    on_phase(f"seeding {skus} SKUs")
-    items = await seed_stock(skus, state_dir)
-    clock = EventClock(kafka)
-    await clock.start()
-    cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
-    driver_before = time.process_time()
+    ceilings = await bench_ceilings.measure(
+        database=config.database,
+        postgres_port=config.postgres_port,
+        kafka=config.kafka,
+        say=on_phase,
+    )
+    items, runs = await _catalog_and_runs(
+        hot_sku=hot_sku, skus=skus, rate=rate, duration=duration, config=config, say=on_phase
+    )
     tag = f"bench-{stamp()}"
-    runs = [Run("fixed rate", rate, duration), Run("saturation", None, duration)]
     results = []
-    try:
-        # The channels sign their own orders, as marketplaces do.
-        async with Staff(order_client, state_dir) as staff:
-            channels = {c: await staff.partner("channel", c, "order") for c in CHANNELS}
+    # The channels sign their own orders, as marketplaces do; the warehouses' systems sign
+    # their shipment reports.
+    async with Staff(order_client, state_dir) as staff:
+        channels = {c: await staff.partner("channel", c, "order") for c in CHANNELS}
+        systems = {
+            w: await staff.partner("warehouse", w, "fulfillment") for w, *_ in catalog.WAREHOUSES
+        }
+        warehouse = Warehouse(systems)
+        clock = EventClock(config.kafka, on_created=warehouse.ship)
+        await clock.start()
+        warehouse.start()
+        cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+        driver_before = time.process_time()
+        try:
             for run in runs:
                 on_phase(
                     f"{run.name}: {run.offered_rate or 'as fast as possible'} orders/s "
@@ -165,43 +152,77 @@ async def run_bench(
                 )
                 orders = order_body(f"{tag}-{run.name[:3]}", items, batch)
                 await drive(run, channels, orders, concurrency, batch)
-                on_phase(f"{run.name}: waiting for the pipeline to drain")
-                drained = await _drain(run, clock, services)
+                on_phase(f"{run.name}: waiting for the pipeline to drain to the journal")
+                patience = max(DRAIN_PATIENCE_SECONDS, run.duration)
+                drained = await _drain(run, clock, services, patience=patience)
                 results.append({**summarise(run, clock), "drain": drained})
-    finally:
-        await clock.stop()
+            if hot_sku:
+                totals = await bench_hot_sku.balances(items[0].sku, state_dir)
+                results[0]["hot_sku"] = bench_hot_sku.summarise(runs[0], clock, items[0], totals)
+        finally:
+            await clock.stop()
+            await warehouse.stop()
+        cpu = {
+            name: round(tree_cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()
+        }
+        cpu["bench driver"] = round(time.process_time() - driver_before, 1)
     reasons = incomplete_reasons({r["name"]: r["drain"] for r in results})
+    if warehouse.not_reported:
+        reasons.append(f"the warehouse could not report some shipments: {warehouse.not_reported}")
     return {
         "complete": not reasons,
         "incomplete_reasons": reasons,
         "machine": describe(),
         "at": datetime.now(UTC).isoformat(),
+        "ceilings": ceilings,
+        "trace_sample_ratio": await bench_metrics.trace_sample_ratios(services),
         "runs": results,
-        "consumer_lag_at_end": await _lag(services),
+        "warehouse": warehouse.document(),
+        "consumer_lag_at_end": await bench_metrics.lag(services),
         "orders_per_request": batch,
-        "cpu_seconds": {
-            **{
-                name: round(tree_cpu_seconds(pid) - cpu_before[name], 1)
-                for name, pid in pids.items()
-            },
-            "bench driver": round(time.process_time() - driver_before, 1),
-        },
+        "cpu_seconds": cpu,
+        "cpu_ms_per_accepted_order": cpu_ms_per_order(cpu, sum(r["accepted"] for r in results)),
     }
 
 
+async def _catalog_and_runs(
+    *,
+    hot_sku: bool,
+    skus: int,
+    rate: float,
+    duration: float,
+    config: StackConfig,
+    say: Callable[[str], None],
+) -> tuple[list[catalog.Item], list[Run]]:
+    """What the orders will name, seeded now, and the runs to make of them."""
+    if hot_sku:
+        say(f"seeding one hot SKU: {bench_hot_sku.UNITS} units at {bench_hot_sku.LOCATION}")
+        return [await bench_hot_sku.seed(config.state_dir)], [Run("hot sku", None, duration)]
+    say(f"seeding {skus} SKUs")
+    items = await seed_stock(skus, config.state_dir)
+    return items, [Run("fixed rate", rate, duration), Run("saturation", None, duration)]
+
+
 def drain_state(
-    accepted: Iterable[str], shipped: Collection[str], lag: Mapping[str, float | None]
+    accepted: Iterable[str],
+    posted: Mapping[str, float],
+    short_of_stock: Mapping[str, str],
+    lag: Mapping[str, float | None],
 ) -> dict[str, Any]:
-    """Whether a run's pipeline drained: every accepted order reached a shipment and no
-    consumer has messages left to read (`None`: the service's lag could not be read, which
-    proves nothing, so it counts as not drained)."""
+    """Whether a run's pipeline drained: every accepted order has its sale posted, or was
+    answered short of stock (backordered or rejected: no posting can come), and no consumer
+    has messages left to read (`None`: the service's lag could not be read, which proves
+    nothing, so it counts as not drained)."""
     orders = list(accepted)
-    without_shipment = sum(1 for o in orders if o not in shipped)
+    short = [short_of_stock[o] for o in orders if o not in posted and o in short_of_stock]
+    without_posting = sum(1 for o in orders if o not in posted and o not in short_of_stock)
     lag_left = {service: left for service, left in lag.items() if left is None or left > 0}
     return {
-        "complete": without_shipment == 0 and not lag_left,
+        "complete": without_posting == 0 and not lag_left,
         "accepted": len(orders),
-        "orders_without_shipment": without_shipment,
+        "journal_posted": sum(1 for o in orders if o in posted),
+        "short_of_stock": {a: short.count(a) for a in ("backordered", "rejected")},
+        "orders_without_posting": without_posting,
         "consumer_lag_left": lag_left,
     }
 
@@ -213,10 +234,10 @@ def incomplete_reasons(drains: Mapping[str, Mapping[str, Any]]) -> list[str]:
         if drain["complete"]:
             continue
         problems = []
-        if drain["orders_without_shipment"]:
+        if drain["orders_without_posting"]:
             problems.append(
-                f"{drain['orders_without_shipment']} of {drain['accepted']} accepted orders "
-                "never reached a shipment"
+                f"{drain['orders_without_posting']} of {drain['accepted']} accepted orders "
+                "never reached their sale's journal posting"
             )
         if drain["consumer_lag_left"]:
             left = ", ".join(
@@ -228,43 +249,30 @@ def incomplete_reasons(drains: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return reasons
 
 
+def settled(run: Run, clock: EventClock) -> bool:
+    """Whether every accepted order of the run is posted or short of stock."""
+    posted, short = clock.seen[POSTED], clock.short_of_stock()
+    return all(o in posted or o in short for o in run.accepted)
+
+
 async def _drain(
     run: Run,
     clock: EventClock,
     services: tuple[str, ...],
-    patience: float = 180.0,
+    patience: float = DRAIN_PATIENCE_SECONDS,
     poll: float = 0.5,
 ) -> dict[str, Any]:
-    """Wait until every accepted order has its shipment and every consumer has caught up (or
-    `patience` runs out); returns the `drain_state` it ended in."""
-    shipped = clock.seen["shipment.created"]  # filled from Kafka by the clock while we poll
+    """Wait until every accepted order is settled (posted, or short of stock) and every
+    consumer has caught up (or `patience` runs out); returns the `drain_state` it ended in."""
     deadline = time.monotonic() + patience
     lag: dict[str, float | None] = {}
     while True:
-        # Lag is read only once shipments are in: before that the run is undrained anyway,
-        # and six /metrics requests every poll would load the machine being measured.
-        if all(o in shipped for o in run.accepted) or time.monotonic() >= deadline:
-            lag = await _lag(services)
-        state = drain_state(run.accepted, shipped, lag)
+        # Lag is read only once the orders are settled: before that the run is undrained
+        # anyway, and six /metrics requests every poll would load the machine being measured.
+        if settled(run, clock) or time.monotonic() >= deadline:
+            lag = await bench_metrics.lag(services)
+        # The clock fills these from Kafka while we poll.
+        state = drain_state(run.accepted, clock.seen[POSTED], clock.short_of_stock(), lag)
         if state["complete"] or time.monotonic() >= deadline:
             return state
         await asyncio.sleep(poll)
-
-
-async def _lag(services: tuple[str, ...]) -> dict[str, float | None]:
-    """Messages each service's consumers have yet to read (None: its /metrics did not answer)."""
-    lag: dict[str, float | None] = {}
-    async with httpx.AsyncClient(timeout=10) as client:
-        for service in services:
-            try:
-                response = await client.get(f"{stack.url(service)}/metrics")
-                response.raise_for_status()
-            except httpx.HTTPError:
-                lag[service] = None
-                continue
-            lag[service] = sum(
-                float(line.rsplit(" ", 1)[1])
-                for line in response.text.splitlines()
-                if line.startswith("keel_consumer_lag{")
-            )
-    return lag

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ class Run:
     duration: float
     accepted: dict[str, float] = field(default_factory=dict)  # order id -> unix time of the 202
     refused: int = 0
+    started_at: float | None = None  # unix time the first order was offered
 
 
 async def drive(
@@ -41,6 +43,7 @@ async def drive(
     orders' channel's client in `channels` (a request's orders share their channel)."""
     limit = asyncio.Semaphore(concurrency)
     start = time.monotonic()
+    run.started_at = time.time()
     tasks: list[asyncio.Task[None]] = []
     n = 0
 
@@ -87,7 +90,6 @@ async def _post_batch(order: httpx.AsyncClient, payloads: list[dict[str, Any]]) 
 async def seed_stock(skus: int, state_dir: Path | None = None) -> list[catalog.Item]:
     """Plenty of stock, so every order can be confirmed: the bench measures flow, not scarcity.
     Operations registers the items and checks they replicated, a warehouse person receives."""
-    operations = OPERATIONS.headers(state_dir)
     rng = random.Random(11)
     run = f"B{int(time.time()) % 100000:05d}"
     items = [
@@ -100,24 +102,43 @@ async def seed_stock(skus: int, state_dir: Path | None = None) -> list[catalog.I
         )
         for n in range(1, skus + 1)
     ]
+    async with inventory_people(state_dir) as (registering, receiving):
+        await catalog.seed(registering, receiving, items, rng, units=(100_000, 100_000))
+    await wait_replicated([item.sku for item in items], state_dir)
+    return items
+
+
+@asynccontextmanager
+async def inventory_people(
+    state_dir: Path | None = None,
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Operations (registers items and locations) and a warehouse person (receives stock), each
+    a client of the inventory service."""
     inventory = stack.url("inventory")
     async with (
-        httpx.AsyncClient(base_url=inventory, timeout=30, headers=operations) as registering,
+        httpx.AsyncClient(
+            base_url=inventory, timeout=30, headers=OPERATIONS.headers(state_dir)
+        ) as registering,
         httpx.AsyncClient(
             base_url=inventory, timeout=30, headers=WAREHOUSE.headers(state_dir)
         ) as receiving,
     ):
-        await catalog.seed(registering, receiving, items, rng, units=(100_000, 100_000))
+        yield registering, receiving
+
+
+async def wait_replicated(skus: list[str], state_dir: Path | None = None) -> None:
+    """Return once every service that keeps a copy of the items has learnt `skus`: an order
+    naming a SKU its service has not learnt yet would be refused."""
+    operations = OPERATIONS.headers(state_dir)
     replicas: dict[str, httpx.AsyncClient] = {
         service: httpx.AsyncClient(base_url=stack.url(service), timeout=30, headers=operations)
         for service in sorted(catalog.ITEM_REPLICAS)
     }
     try:
-        await catalog.wait_until_replicated(replicas, [item.sku for item in items])
+        await catalog.wait_until_replicated(replicas, skus)
     finally:
         for client in replicas.values():
             await client.aclose()
-    return items
 
 
 def order_body(

@@ -154,6 +154,9 @@ def service_env(config: StackConfig, service: str) -> dict[str, str]:
         return env  # its own SQLite file beside the services' (users and sessions only)
     if zipkin.is_running(config.state_dir):
         env["KEEL_ZIPKIN_ENDPOINT"] = zipkin.spans_endpoint()
+        # A developer's stack keeps every order's trace (`keel trace`), unlike production's
+        # default of one in a hundred, unless told a share.
+        env.setdefault("KEEL_TRACE_SAMPLE_RATIO", "1.0")
     if kafka.is_secured(config.state_dir):
         login = kafka.login_access(config.state_dir, config.bootstrap, service)
         env[f"{prefix}KAFKA_PASSWORD"] = login.password or ""

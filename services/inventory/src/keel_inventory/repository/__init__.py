@@ -2,8 +2,9 @@
 `reservations` (reservations and the backorder queue), `invariants` (balances off the ledger
 and oversold locations, counted and paged), `purchase_orders` (on-order lines and
 booked purchase receipts), `returns` (the steps of returns applied to stock), `totals` (units
-per SKU and state over all locations), and `batch`, what a consumer's batch transaction keeps in
-memory and writes when it commits."""
+per SKU and state over all locations), `shipping` (what a batch's shipments need, read for all
+of them at once), and `batch`, what a consumer's batch transaction keeps in memory and writes
+when it commits."""
 
 from keel_inventory.repository.batch import flush
 from keel_inventory.repository.channels import (
@@ -64,6 +65,13 @@ from keel_inventory.repository.reservations import (
     set_status,
 )
 from keel_inventory.repository.returns import add_return_steps, balance, return_steps
+from keel_inventory.repository.shipping import (
+    ReservationToShip,
+    commit_shipped,
+    load_items,
+    load_reservations_to_ship,
+    reservation_to_ship,
+)
 from keel_inventory.repository.stock import (
     add_movement,
     add_movements,
@@ -88,6 +96,7 @@ __all__ = [
     "OrderState",
     "OversoldKey",
     "QueuedRequest",
+    "ReservationToShip",
     "ReservedHolding",
     "add_movement",
     "add_movements",
@@ -101,6 +110,7 @@ __all__ = [
     "changed_skus",
     "channel_holds",
     "channel_holds_beside_ledger",
+    "commit_shipped",
     "count_ledger_mismatches",
     "count_oversold",
     "due_reservations",
@@ -123,6 +133,8 @@ __all__ = [
     "ledger_and_balances",
     "ledger_mismatches",
     "lines_of_backorder",
+    "load_items",
+    "load_reservations_to_ship",
     "location_parents",
     "lock_stock",
     "lock_stock_changes",
@@ -142,6 +154,7 @@ __all__ = [
     "record_published",
     "rehold_reservations",
     "remove_backorders",
+    "reservation_to_ship",
     "reservations_for_orders",
     "reserved_holdings",
     "return_steps",

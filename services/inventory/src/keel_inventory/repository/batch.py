@@ -4,15 +4,17 @@ A consumer applies a whole batch of messages in one transaction. Balances it loc
 until the commit, so their values are kept here instead of being read again; the rows each
 message appends (movements, reservations and their allocations) and the balance deltas are
 written set-based once, just before the transaction commits. Any query that reads or changes
-those tables directly first calls `flush`.
+those tables directly first calls `flush`. What the batch's shipments need of their
+reservations and items is read for all of them at once and kept here too (see `shipping`).
 
 Inside a savepoint (the kit isolating a failing message) none of this applies: a savepoint
 rolled back would leave this memory ahead of the database, so everything is written and read
 straight through.
 """
 
+from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,7 +24,10 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_inventory import models
-from keel_inventory.domain import HELD
+from keel_inventory.domain import COMMITTED, HELD
+
+if TYPE_CHECKING:
+    from keel_inventory.repository.shipping import ReservationToShip
 
 _tables = SQLModel.metadata.tables
 BALANCE = _tables[models.StockBalance.__tablename__]
@@ -47,6 +52,12 @@ _EXTEND_HOLD = (
     update(RESERVATION)
     .where(RESERVATION.c.order_id == bindparam("order"), RESERVATION.c.status == HELD)
     .values(expires_at=bindparam("until"))
+)
+# Reservations whose stock has shipped.
+_COMMIT = (
+    update(RESERVATION)
+    .where(RESERVATION.c.reservation_id.in_(bindparam("ids", expanding=True)))
+    .values(status=COMMITTED)
 )
 _UPSERTS: dict[tuple[str, str], Any] = {}
 _KEY = "keel_inventory.batch_work"
@@ -75,6 +86,13 @@ class BatchWork:
         self.changed_skus: set[str] = set()  # for the availability feed
         # SKUs known to have no lot on hand anywhere: their issues need not look for lots.
         self.lotless: set[str] = set()
+        # What the batch's shipments need, read for all of them at once (`shipping`): their
+        # items (which no message changes), and per order its reservation with what it holds
+        # (None: it has none). Whatever writes a reservation forgets it here, to be read again.
+        self.items: dict[str, models.Item] = {}
+        self.to_ship: dict[str, ReservationToShip | None] = {}
+        # order -> its reservation, committed by a shipment, the status not yet written.
+        self.committed: dict[str, str] = {}
 
     @property
     def pending(self) -> bool:
@@ -86,7 +104,19 @@ class BatchWork:
             or self.holds
             or self.channel_deltas
             or self.changed_skus
+            or self.committed
         )
+
+    def reservations_changed(
+        self, *, orders: Iterable[str] = (), reservation_ids: Collection[str] = ()
+    ) -> None:
+        """Forget what shipments read of these reservations: written anew, they are read anew."""
+        for order_id in orders:
+            self.to_ship.pop(order_id, None)
+        if reservation_ids:
+            for order_id, known in list(self.to_ship.items()):
+                if known is not None and known.reservation_id in reservation_ids:
+                    del self.to_ship[order_id]
 
     def drain(self, dialect: str) -> Writes:
         """The pending writes as (statement, parameters), parents first; then forget them."""
@@ -113,8 +143,12 @@ class BatchWork:
             writes += [(_UNQUEUE_LINES, orders), (_UNQUEUE, orders)]
         holds = [{"order": order, "until": until} for order, until in sorted(self.holds.items())]
         writes.append((_EXTEND_HOLD, holds))
+        # After the holds extended: a hold extended before its order shipped was extended
+        # while still held (and `extend_hold` drops one that comes after).
+        if self.committed:
+            writes.append((_COMMIT, {"ids": sorted(self.committed.values())}))
         self.reservations, self.allocations, self.movements = [], [], []
-        self.deltas, self.new_orders, self.holds = {}, set(), {}
+        self.deltas, self.new_orders, self.holds, self.committed = {}, set(), {}, {}
         self.channel_deltas, self.changed_skus = {}, set()
         return [(statement, params) for statement, params in writes if params]
 
@@ -131,6 +165,7 @@ async def batch_work(session: AsyncSession) -> BatchWork | None:
             # Values moved inside a savepoint may be rolled back.
             work.locked.clear()
             work.channel_held.clear()
+            work.to_ship.clear()
         return None
     if work is None:
         work = session.info[_KEY] = _start(session)
@@ -159,6 +194,14 @@ def _start(session: AsyncSession) -> BatchWork:
 
     event.listen(session.sync_session, "before_commit", write_pending)
     event.listen(session.sync_session, "after_transaction_end", forget)
+    return work
+
+
+def current_work(session: AsyncSession) -> BatchWork | None:
+    """This transaction's BatchWork if it has one and no savepoint is open; never starts one."""
+    if session.in_nested_transaction():
+        return None
+    work: BatchWork | None = session.info.get(_KEY)
     return work
 
 

@@ -68,6 +68,8 @@ async def order_state(session: AsyncSession, order_id: str) -> OrderState:
     work = await batch_work(session)
     if work is not None and order_id in work.new_orders:
         return OrderState(HELD, None)
+    if work is not None and order_id in work.committed:
+        await flush(session)  # its shipment's commitment, not yet written
     row = (await (await session.connection()).execute(_ORDER_STATE, {"order_id": order_id})).one()
     return OrderState(row[0], row[1])
 
@@ -99,6 +101,7 @@ async def insert_reservations(session: AsyncSession, rows: Sequence[dict[str, An
         return
     work.reservations.extend(rows)
     work.new_orders.update(row["order_id"] for row in rows)
+    work.reservations_changed(orders=[row["order_id"] for row in rows])
 
 
 async def insert_allocations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -174,6 +177,8 @@ async def rehold_reservations(session: AsyncSession, rows: Sequence[dict[str, An
     if not rows:
         return
     await flush(session)
+    if (work := await batch_work(session)) is not None:
+        work.reservations_changed(orders=[r["order_id"] for r in rows])
     connection = await session.connection()
     await connection.execute(
         delete(ALLOCATION).where(
@@ -202,6 +207,8 @@ async def rehold_reservations(session: AsyncSession, rows: Sequence[dict[str, An
 
 async def set_status(session: AsyncSession, reservation_ids: Collection[str], status: str) -> None:
     await flush(session)
+    if (work := await batch_work(session)) is not None:
+        work.reservations_changed(reservation_ids=reservation_ids)
     await (await session.connection()).execute(
         update(RESERVATION)
         .where(RESERVATION.c.reservation_id.in_(list(reservation_ids)))
@@ -317,7 +324,8 @@ async def extend_hold(session: AsyncSession, order_id: str, until: datetime) -> 
     """Keep the order's held reservation until `until` (a released order waits for its ship)."""
     work = await batch_work(session)
     if work is not None:
-        work.holds[order_id] = until
+        if order_id not in work.committed:  # a shipped order's reservation is held no more
+            work.holds[order_id] = until
         return
     await (await session.connection()).execute(
         update(RESERVATION)

@@ -20,6 +20,7 @@ from keel_inventory.repository.batch import (
     MOVEMENT,
     balance_upsert,
     batch_work,
+    current_work,
     feed_upsert,
     flush,
 )
@@ -186,6 +187,10 @@ async def location_parents(session: AsyncSession) -> dict[str, str | None]:
 
 
 async def get_item(session: AsyncSession, sku: str) -> models.Item | None:
+    """The item, from the batch's memory when its shipments read it there."""
+    work = current_work(session)
+    if work is not None and sku in work.items:
+        return work.items[sku]
     return await session.get(models.Item, sku)
 
 

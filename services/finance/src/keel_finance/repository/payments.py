@@ -1,0 +1,84 @@
+"""Payment and refund queries: a batch's loaded once, then answered from memory."""
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from keel_finance.models import Payment, Refund
+
+# The payments this transaction knows of, by order id: those a batch loaded (None where the
+# order has none yet) and those it added. Kept here because the session's identity map holds
+# objects only weakly and cannot say "no such payment".
+_KNOWN_PAYMENTS = "keel_finance.known_payments"
+
+
+async def load_payments(session: AsyncSession, order_ids: set[str]) -> None:
+    """Read and lock the payments of a batch's orders in one query; `get_payment` then answers
+    from memory. Locked because refunds arrive keyed by return, so two returns of one order can
+    be refunded by two replicas at once; in order id order, so they cannot deadlock. Read
+    afresh: a rolled-back savepoint may have left the session's copies stale."""
+    if not order_ids:
+        return
+    query = (
+        select(Payment)
+        .where(col(Payment.order_id).in_(order_ids))
+        .order_by(col(Payment.order_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    with session.no_autoflush:
+        found = {payment.order_id: payment for payment in (await session.exec(query)).all()}
+    known: dict[str, Payment | None] = session.info.setdefault(_KNOWN_PAYMENTS, {})
+    for order_id in order_ids:
+        known[order_id] = found.get(order_id)
+
+
+async def get_payment(session: AsyncSession, order_id: str) -> Payment | None:
+    """The order's payment, looked up without flushing the transaction first.
+
+    The kit calls a handler per message inside one transaction per batch; letting each lookup
+    autoflush would turn the batch's bulk inserts into round trips per message.
+    """
+    known: dict[str, Payment | None] = session.info.get(_KNOWN_PAYMENTS, {})
+    if order_id in known:
+        return known[order_id]
+    with session.no_autoflush:
+        return await session.get(Payment, order_id)
+
+
+def add_payment(session: AsyncSession, payment: Payment) -> None:
+    session.add(payment)
+    session.info.setdefault(_KNOWN_PAYMENTS, {})[payment.order_id] = payment
+
+
+# The refunds this transaction knows of, by refund id, as for payments above.
+_KNOWN_REFUNDS = "keel_finance.known_refunds"
+
+
+async def load_refunds(session: AsyncSession, refund_ids: set[str]) -> None:
+    """Read a batch's refunds in one query; `get_refund` then answers from memory."""
+    if not refund_ids:
+        return
+    query = (
+        select(Refund)
+        .where(col(Refund.refund_id).in_(refund_ids))
+        .execution_options(populate_existing=True)
+    )
+    with session.no_autoflush:
+        found = {refund.refund_id: refund for refund in (await session.exec(query)).all()}
+    known: dict[str, Refund | None] = session.info.setdefault(_KNOWN_REFUNDS, {})
+    for refund_id in refund_ids:
+        known[refund_id] = found.get(refund_id)
+
+
+async def get_refund(session: AsyncSession, refund_id: str) -> Refund | None:
+    """The refund of this id, if finance carried it out; no flush first (see `get_payment`)."""
+    known: dict[str, Refund | None] = session.info.get(_KNOWN_REFUNDS, {})
+    if refund_id in known:
+        return known[refund_id]
+    with session.no_autoflush:
+        return await session.get(Refund, refund_id)
+
+
+def add_refund(session: AsyncSession, refund: Refund) -> None:
+    session.add(refund)
+    session.info.setdefault(_KNOWN_REFUNDS, {})[refund.refund_id] = refund
