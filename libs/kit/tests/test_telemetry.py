@@ -12,7 +12,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode, TraceFlags
 from sqlalchemy import text
 
 from keel_kit import telemetry
@@ -179,3 +180,28 @@ def test_a_job_run_is_a_trace_that_names_each_order_it_stages_a_message_about(
     # The order's next steps go on under the stage span; other messages under the run's.
     assert f"{stage.context.span_id:016x}" in str(staged)
     assert f"{run.context.span_id:016x}" in str(not_about_an_order)
+
+
+def test_a_new_trace_linked_to_a_recorded_one_is_recorded_whatever_the_ratio() -> None:
+    sampler = telemetry.RatioOrLinked(0.0)
+    recorded, unrecorded = (
+        Link(
+            SpanContext(
+                trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+                span_id=0xB7AD6B7169203331,
+                is_remote=True,
+                trace_flags=TraceFlags(flags),
+            )
+        )
+        for flags in (TraceFlags.SAMPLED, TraceFlags.DEFAULT)
+    )
+
+    def decision(*links: Link) -> Decision:
+        return sampler.should_sample(None, 0x1234, "finance batch", links=links).decision
+
+    assert decision(unrecorded, recorded) == Decision.RECORD_AND_SAMPLE
+    assert decision(unrecorded) == Decision.DROP
+    assert decision() == Decision.DROP
+    assert telemetry.RatioOrLinked(1.0).should_sample(None, 0x1234, "job").decision == (
+        Decision.RECORD_AND_SAMPLE
+    )

@@ -26,9 +26,17 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    Decision,
+    ParentBased,
+    SamplingResult,
+    TraceIdRatioBased,
+)
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
 from keel_contracts import TOPICS
 
@@ -40,6 +48,31 @@ _order_of_logs: ContextVar[str | None] = ContextVar("keel_order_of_logs", defaul
 MAX_LINKS = 128  # the SDK's default cap on a span's links: a bigger batch links its first ones
 LINKED_TRACES = "keel.linked_traces"
 _in_job_run: ContextVar[bool] = ContextVar("keel_in_job_run", default=False)
+
+
+class RatioOrLinked(TraceIdRatioBased):
+    """Records a share of new traces, and every new trace linked to a recorded one: a consumer
+    batch carrying a recorded order's message (its shared statements are there), or an order
+    of a recorded batch request, so that a sampled order's trace is whole."""
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if any(link.context.trace_flags.sampled for link in links or ()):
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+        return super().should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"RatioOrLinked{{{self.rate}}}"
 
 
 def recorded_share(
@@ -64,7 +97,7 @@ def setup_tracing(
     on every message. Trace ids are still made and propagated, so logs and headers carry them.
     """
     exporting = bool(otlp_endpoint or zipkin_endpoint or trace_file)
-    sampler = ParentBased(TraceIdRatioBased(sample_ratio)) if exporting else ALWAYS_OFF
+    sampler = ParentBased(RatioOrLinked(sample_ratio)) if exporting else ALWAYS_OFF
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"keel-{service}"}), sampler=sampler
     )
