@@ -17,9 +17,10 @@ from sqlmodel import Field, SQLModel, select
 
 from keel_contracts import Envelope
 from keel_contracts.events import StockReceived
-from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.consumer import BatchProcessor
 from keel_kit.context import UnitOfWork
 from keel_kit.db import Database
+from keel_kit.decoding import Record
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.metrics import KitMetrics
 from keel_kit.migrations import KIT_MIGRATIONS, alembic_config

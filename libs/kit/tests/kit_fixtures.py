@@ -12,8 +12,8 @@ from keel_contracts import Envelope, new_event_id
 from keel_contracts.events import StockReceived
 from keel_contracts.values import Money
 from keel_kit import replicas, tables
-from keel_kit.consumer import Record
 from keel_kit.db import Database
+from keel_kit.decoding import Record
 
 
 class Applied(SQLModel, table=True):

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from keel_contracts import Envelope
 from keel_contracts.events import StockReceived
 from keel_kit import observed
 from keel_kit.consumer import BatchProcessor
 from keel_kit.db import Database
+from keel_kit.decoding import Record
 from keel_kit.handlers import Handlers, MessageContext, TransientError
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
@@ -102,6 +104,34 @@ async def test_another_consumers_message_is_skipped_by_its_type_header_unparsed(
     assert applied == 1
     assert await applied_quantities(db) == [3]
     assert await outbox_rows(db) == []  # not parsed, so not dead-lettered either
+
+
+def typed(envelope: Envelope, offset: int, *, declared: str = "stock.received") -> Record:
+    """A record as the relay sends it: its type in a header too."""
+    return replace(record(envelope.to_bytes(), offset), headers=(("keel-type", declared.encode()),))
+
+
+async def test_a_record_typed_in_its_header_is_read_in_one_pass_with_the_same_verdicts(
+    db: Database,
+) -> None:
+    good = receipt(3)
+    bad = receipt(4).model_copy(update={"payload": {"movement_id": "M-9", "quantity": "many"}})
+    teleported = receipt(5).model_copy(update={"type": "stock.teleported"})
+
+    applied = await processor(db, Behaviour()).process(
+        [typed(good, 1), typed(bad, 2), typed(teleported, 3)]
+    )
+
+    assert applied == 1
+    assert await applied_quantities(db) == [3]
+    bad_letter, teleported_letter = await outbox_rows(db)
+    # A payload its header's type refuses, and a body of another type than its header says,
+    # are judged the long way: the errors are the same as without the header.
+    assert bad_letter.headers["keel-error"].startswith("invalid stock.received: ")
+    assert "quantity" in bad_letter.headers["keel-error"]
+    assert teleported_letter.headers["keel-error"].startswith(
+        "unknown message type 'stock.teleported'"
+    )
 
 
 async def test_failing_handler_is_rolled_back_and_dead_lettered(db: Database) -> None:

@@ -21,6 +21,14 @@ pytestmark = [pytest.mark.unit, pytest.mark.asyncio]
 PARTNER = "warehouse:WH-EAST"
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @pytest_asyncio.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'kit.db'}")
@@ -43,23 +51,25 @@ async def kept_ids(db: Database) -> set[str]:
         return set(rows.all())
 
 
-async def age(db: Database, webhook_id: str, by: timedelta) -> None:
+async def age(db: Database, webhook_id: str, to: datetime) -> None:
     async with db.transaction() as session:
         row = await session.get(tables.PartnerRequest, (PARTNER, webhook_id))
         assert row is not None
-        row.received_at = datetime.now(UTC) - by
+        row.received_at = to
 
 
 async def test_expired_ids_go_at_the_next_sweep_and_fresh_ones_stay(db: Database) -> None:
-    verifier = PartnerVerifier(db)
+    clock = Clock()
+    verifier = PartnerVerifier(db, clock=clock)
     assert await verifier.take(signed("old"), b"{}") is None  # the first take sweeps, too
-    await age(db, "old", KEEP_REQUEST_IDS + timedelta(minutes=1))
+    await age(db, "old", to=clock.now - KEEP_REQUEST_IDS - timedelta(minutes=1))
 
     # Not yet due: the expired id is still there after another request.
+    clock.now += SWEEP_EVERY - timedelta(seconds=1)
     assert await verifier.take(signed("fresh"), b"{}") is None
     assert await kept_ids(db) == {"old", "fresh"}
 
-    # Due once SWEEP_EVERY has passed (set back as time would): the expired one goes.
-    verifier._next_sweep -= SWEEP_EVERY
+    # Due once SWEEP_EVERY has passed since the first sweep: the expired one goes.
+    clock.now += timedelta(seconds=1)
     assert await verifier.take(signed("newer"), b"{}") is None
     assert await kept_ids(db) == {"fresh", "newer"}

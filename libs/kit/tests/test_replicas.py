@@ -5,8 +5,9 @@ import pytest
 from keel_contracts import Envelope
 from keel_contracts.events import ItemRegistered
 from keel_contracts.values import Money
-from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.consumer import BatchProcessor
 from keel_kit.db import Database
+from keel_kit.decoding import Record
 from keel_kit.handlers import Handlers
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox

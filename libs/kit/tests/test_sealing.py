@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,22 @@ def test_another_key_or_a_damaged_seal_cannot_be_opened(tmp_path: Path) -> None:
     for bad in (sealed, base64.b64encode(bytes(raw)).decode(), "not base64 at all!"):
         with pytest.raises(sealing.Unsealable):
             sealing.unseal(ours, "finance", bad)
+
+
+def test_new_keys_are_used_once_written(tmp_path: Path) -> None:
+    sealing.make_keys(tmp_path, "finance")
+    old = sealing.seal(tmp_path, "finance", "tok_visa")
+    assert sealing.unseal(tmp_path, "finance", old) == "tok_visa"
+
+    for key_file in (sealing.private_key_file, sealing.public_key_file):
+        key_file(tmp_path, "finance").unlink()
+    sealing.make_keys(tmp_path, "finance")
+    for key_file in (sealing.private_key_file, sealing.public_key_file):
+        # Written later: a file's time may not move within one tick of the kernel's clock.
+        path = key_file(tmp_path, "finance")
+        later = path.stat().st_mtime_ns + 1_000_000_000
+        os.utime(path, ns=(later, later))
+
+    with pytest.raises(sealing.Unsealable):
+        sealing.unseal(tmp_path, "finance", old)
+    assert sealing.unseal(tmp_path, "finance", sealing.seal(tmp_path, "finance", "x")) == "x"

@@ -205,3 +205,91 @@ def test_a_new_trace_linked_to_a_recorded_one_is_recorded_whatever_the_ratio() -
     assert telemetry.RatioOrLinked(1.0).should_sample(None, 0x1234, "job").decision == (
         Decision.RECORD_AND_SAMPLE
     )
+
+
+UNRECORDED = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+
+
+def test_work_under_an_unrecorded_parent_records_nothing_and_carries_its_trace_on(
+    recorded: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _provider, exporter = recorded
+    with telemetry.span(
+        "orders.order.v1 process",
+        kind=SpanKind.CONSUMER,
+        traceparent=UNRECORDED,
+        about=Placed("O-3", "web", []),
+    ):
+        staged = telemetry.staging_traceparent("orders.order.v1", Placed("O-3", "web", []))
+        published = telemetry.child_traceparent(
+            "orders.order.v1 publish", parent=staged, attributes={}
+        )
+        line = json.loads(
+            telemetry.JsonLogFormatter().format(
+                logging.LogRecord("keel", logging.INFO, __file__, 1, "applied", None, None)
+            )
+        )
+
+    assert exporter.get_finished_spans() == ()
+    assert staged == published == UNRECORDED  # the order's trace goes on, unrecorded
+    assert line["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert line["order.id"] == "O-3"
+
+
+def test_work_under_a_recorded_parent_is_its_child_named_after_the_order(
+    recorded: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _provider, exporter = recorded
+    parent = UNRECORDED[:-2] + "01"
+    with telemetry.span(
+        "orders.order.v1 process",
+        kind=SpanKind.CONSUMER,
+        traceparent=parent,
+        attributes={"messaging.message.id": "E-1"},
+        about=Placed("O-4", "web", [Received("MUG")]),
+    ):
+        pass
+
+    [span] = exporter.get_finished_spans()
+    assert span.parent is not None
+    assert span.parent.span_id == 0xB7AD6B7169203331
+    assert dict(span.attributes or {}) == {
+        "messaging.message.id": "E-1",
+        "order.id": "O-4",
+        "keel.channel": "web",
+        "keel.sku_count": 1,
+    }
+
+
+def test_a_batch_trace_links_only_the_recorded_traces_it_carries(
+    recorded: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _provider, exporter = recorded
+    sampled = UNRECORDED[:-2] + "01"
+    with telemetry.trace_of_its_own("finance batch", linked=[UNRECORDED, None, "junk", sampled]):
+        pass
+
+    [batch] = exporter.get_finished_spans()
+    assert [link.context.trace_flags.sampled for link in batch.links] == [True]
+    assert dict(batch.attributes or {})["keel.linked_traces"] == (
+        "0af7651916cd43dd8448eb211c80319c",
+    )
+
+
+@pytest.mark.parametrize(
+    ("traceparent", "span_id"),
+    [
+        ("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", 0xB7AD6B7169203331),
+        ("cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-later", 0xB7AD6B7169203331),
+        ("00-00000000000000000000000000000000-b7ad6b7169203331-01", None),
+        ("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", None),
+        ("not a traceparent", None),
+        (None, None),
+    ],
+)
+def test_a_traceparent_names_a_remote_parent_only_when_well_formed(
+    traceparent: str | None, span_id: int | None
+) -> None:
+    parent = telemetry.remote_parent(traceparent)
+    assert (parent.span_id if parent else None) == span_id
+    assert parent is None or parent.is_remote

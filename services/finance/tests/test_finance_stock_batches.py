@@ -15,6 +15,7 @@ from finance_harness import Finance, finance_running, usd
 from keel_contracts import Message
 from keel_contracts.commands import AuthorizePayment, CapturePayment
 from keel_contracts.events import StockAdjusted, StockIssued, StockReceived, StockReturned
+from keel_kit import testing
 from keel_kit.testing import selects, statements_run
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -81,18 +82,12 @@ async def batched_and_one_by_one(
 ) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """The outcome of `messages` applied as one batch, and applied one batch each; and whether
     the batch was redone message by message (the kit isolating a failure)."""
-    async with finance_running(tmp_path, "batched") as finance:
-        await stage_stock(finance)
-        with statements_run(finance.db) as statements:
-            await finance.apply(*messages, max_attempts=3)
-        isolated = any(s.upper().startswith("SAVEPOINT") for s in statements)
-        batched = await outcome(finance)
-    async with finance_running(tmp_path, "one-by-one") as finance:
-        await stage_stock(finance)
-        for message in messages:
-            await finance.apply(message, max_attempts=3)
-        one_by_one = await outcome(finance)
-    return batched, one_by_one, isolated
+    return await testing.batched_and_one_by_one(
+        lambda name: finance_running(tmp_path, name),
+        messages,
+        stage=stage_stock,
+        outcome=outcome,
+    )
 
 
 async def test_a_batch_of_stock_events_ends_where_one_at_a_time_ends(tmp_path: Path) -> None:

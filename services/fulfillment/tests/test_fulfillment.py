@@ -3,19 +3,14 @@ released and cancelled orders fed through FastStream's in-memory broker."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from keel_contracts.events import Allocation, OrderCancelled, OrderReleased
 from keel_fulfillment.domain import plan
-from keel_fulfillment.main import create_app
-from keel_fulfillment.settings import Settings
-from keel_kit.testing import ServiceUnderTest, running
+from keel_kit.testing import ServiceUnderTest
 
 
 class Stack(ServiceUnderTest):
@@ -28,15 +23,6 @@ class Stack(ServiceUnderTest):
 
     async def sent(self) -> list[str]:
         return [e.type for e in await self.staged("fulfillment.shipment.v1")]
-
-
-@pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(
-        Settings(state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
-    )
-    async with running(app, Stack) as stack:
-        yield stack
 
 
 def released(order_id: str, *allocations: tuple[str, str, int]) -> OrderReleased:

@@ -4,16 +4,14 @@ each shipment may take, and who may read it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 
 from keel_contracts.events import Allocation, OrderReleased
 from keel_contracts.roles import Role
-from keel_fulfillment.main import create_app
-from keel_fulfillment.settings import Settings
 from keel_kit.testing import ServiceUnderTest, running
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -49,10 +47,8 @@ class Stack(ServiceUnderTest):
 
 
 @pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(
-        Settings(state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
-    )
+async def stack(app: FastAPI) -> AsyncIterator[Stack]:
+    """This module's own harness (the queue's steps), on the shared `app`."""
     async with running(app, Stack) as stack:
         yield stack
 

@@ -3,32 +3,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from test_fulfillment import Stack, released
 
 from keel_contracts.roles import Role
-from keel_fulfillment.main import create_app
 from keel_fulfillment.schemas import MAX_BATCH
-from keel_fulfillment.settings import Settings
-from keel_kit.testing import running, selects, statements_run
+from keel_kit.testing import selects, statements_run
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 BATCH = "/v1/warehouses/WH-A/events/batch"
-
-
-@pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(
-        Settings(state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
-    )
-    async with running(app, Stack) as stack:
-        yield stack
 
 
 async def shipment_at(stack: Stack, order_id: str, location: str = "WH-A") -> str:

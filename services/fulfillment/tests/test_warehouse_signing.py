@@ -3,8 +3,6 @@ only its own location's shipments; another location's are not found."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +10,6 @@ import pytest_asyncio
 from test_fulfillment import Stack, released
 
 from keel_contracts.events import LocationRegistered
-from keel_fulfillment.main import create_app
-from keel_fulfillment.settings import Settings
-from keel_kit.testing import running
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -22,22 +17,20 @@ EAST = "warehouse:WH-A"
 
 
 @pytest_asyncio.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    app = create_app(
-        Settings(state_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
-    )
-    async with running(app, Stack) as stack:
-        for location in ("WH-A", "WH-B"):
-            await stack.publish(
-                LocationRegistered(
-                    location_id=location,
-                    name=location,
-                    kind="warehouse",
-                    country="US",
-                    postal_code="10001",
-                )
+async def stack(stack: Stack) -> Stack:
+    """The shared stack, once it knows warehouses WH-A and WH-B: a warehouse's secret is
+    issued for a registered location only."""
+    for location in ("WH-A", "WH-B"):
+        await stack.publish(
+            LocationRegistered(
+                location_id=location,
+                name=location,
+                kind="warehouse",
+                country="US",
+                postal_code="10001",
             )
-        yield stack
+        )
+    return stack
 
 
 async def secret(stack: Stack, location: str = "WH-A") -> str:

@@ -27,6 +27,7 @@ from keel_contracts.values import Line
 from keel_inventory import repository
 from keel_inventory.main import create_app
 from keel_inventory.settings import Settings
+from keel_kit import testing
 from keel_kit.testing import running, selects, statements_run
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
@@ -124,20 +125,15 @@ async def batched_and_one_by_one(
     tmp_path: Path, messages: Sequence[Message]
 ) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """The outcome of `messages` applied as one batch, and applied one batch each; and whether
-    the batch was redone message by message (the kit isolating a failure)."""
-    async with started(tmp_path, "batched") as inventory:
-        await stage_orders(inventory)
-        with statements_run(inventory.db) as statements:
-            await inventory.apply(*messages, max_attempts=3)
-        isolated = any(s.upper().startswith("SAVEPOINT") for s in statements)
-        batched = await outcome(inventory)
-        await inventory.assert_invariants_hold()
-    async with started(tmp_path, "one-by-one") as inventory:
-        await stage_orders(inventory)
-        for message in messages:
-            await inventory.apply(message, max_attempts=3)
-        one_by_one = await outcome(inventory)
-    return batched, one_by_one, isolated
+    the batch was redone message by message (the kit isolating a failure). The batched run must
+    keep inventory's invariants."""
+    return await testing.batched_and_one_by_one(
+        lambda name: started(tmp_path, name),
+        messages,
+        stage=stage_orders,
+        outcome=outcome,
+        check=Inventory.assert_invariants_hold,
+    )
 
 
 async def test_a_batch_of_shipments_ends_where_one_at_a_time_ends(tmp_path: Path) -> None:

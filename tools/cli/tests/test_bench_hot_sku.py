@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from keel_cli import bench_hot_sku
 from keel_cli.bench_clock import RESERVED, EventClock, Reservation
 from keel_cli.bench_hot_sku import oversold_by_balances, oversold_by_events, summarise, verdict
 from keel_cli.bench_load import Run
-from keel_cli.demo.catalog import Item
+from keel_cli.demo.catalog import WAREHOUSES, Item
 from keel_kit.kafka_access import KafkaAccess
 
 pytestmark = pytest.mark.unit
@@ -70,3 +76,64 @@ def test_summary_counts_reservations_and_orders_short_of_stock() -> None:
     assert hot["oversold_units"] == {"by_balances": 0, "by_reservation_events": 0}
     assert hot["balances_at_end"]["shipped"] == UNITS
     assert hot["stock_ran_out"] is True
+
+
+@pytest.mark.asyncio
+async def test_seed_registers_the_warehouses_and_the_item_and_receives_all_units_at_one_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[tuple[str, dict[str, Any], str | None]] = []
+
+    def inventory(request: httpx.Request) -> httpx.Response:
+        sent.append(
+            (request.url.path, json.loads(request.content), request.headers.get("Idempotency-Key"))
+        )
+        return httpx.Response(201)
+
+    @asynccontextmanager
+    async def people(
+        _state_dir: Path | None = None,
+    ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+        transport = httpx.MockTransport(inventory)
+        async with (
+            httpx.AsyncClient(base_url="http://inventory", transport=transport) as registering,
+            httpx.AsyncClient(base_url="http://inventory", transport=transport) as receiving,
+        ):
+            yield registering, receiving
+
+    replicated: list[list[str]] = []
+
+    async def wait_replicated(skus: list[str], _state_dir: Path | None = None) -> None:
+        replicated.append(skus)
+
+    monkeypatch.setattr(bench_hot_sku, "inventory_people", people)
+    monkeypatch.setattr(bench_hot_sku, "wait_replicated", wait_replicated)
+
+    item = await bench_hot_sku.seed()
+
+    locations = [body["location_id"] for path, body, _ in sent if path == "/v1/locations"]
+    assert locations == [location for location, _name, _postal in WAREHOUSES]
+    assert sent[len(WAREHOUSES) :] == [
+        (
+            "/v1/items",
+            {
+                "sku": item.sku,
+                "name": f"Bench hot item {item.sku}",
+                "unit_cost": "5.00",
+                "currency": "USD",
+            },
+            None,
+        ),
+        (
+            "/v1/receipts",
+            {
+                "sku": item.sku,
+                "location_id": bench_hot_sku.LOCATION,
+                "quantity": UNITS,
+                "unit_cost": "5.00",
+                "reference": "bench hot sku",
+            },
+            f"hot-{item.sku}",
+        ),
+    ]
+    assert replicated == [[item.sku]]

@@ -4,7 +4,14 @@ Payload models, the message envelope and the topic registry live here so that a 
 consumers agree on the wire format without importing each other. Depends on pydantic alone.
 """
 
-from keel_contracts.envelope import Envelope, Message, event_types, new_event_id, parse_payload
+from keel_contracts.envelope import (
+    Envelope,
+    Message,
+    event_types,
+    new_event_id,
+    parse_payload,
+    read_as,
+)
 from keel_contracts.topics import (
     SERVICES,
     TOPICS,
@@ -31,6 +38,7 @@ __all__ = [
     "event_types",
     "new_event_id",
     "parse_payload",
+    "read_as",
     "topic",
     "topic_for_message",
     "topics_for",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from keel_contracts.wire import WireModel
 
@@ -45,6 +46,9 @@ class Message(WireModel):
             if wire_type in Message.registry:
                 raise TypeError(f"message type {wire_type!r} is declared twice")
             Message.registry[wire_type] = cls
+
+
+M = TypeVar("M", bound=Message)
 
 
 class Envelope(WireModel):
@@ -93,6 +97,22 @@ class Envelope(WireModel):
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:
         return cls.model_validate_json(raw)
+
+
+def read_as(raw: bytes, model: type[M]) -> tuple[Envelope, M]:
+    """The envelope in `raw` and its payload read as `model`, in one pass over the bytes
+    (`Envelope.from_bytes` then `model_validate` make a dict first). The envelope's payload
+    is then the message itself, not a dict. Raises pydantic's ValidationError."""
+    envelope = _typed_envelope(model).model_validate_json(raw)
+    return envelope, cast(M, envelope.payload)
+
+
+@functools.cache
+def _typed_envelope(model: type[Message]) -> type[Envelope]:
+    typed: type[Envelope] = create_model(
+        f"{model.__name__}Envelope", __base__=Envelope, payload=(model, ...)
+    )
+    return typed
 
 
 def event_types() -> dict[str, type[Message]]:

@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client.exposition import choose_encoder
 
-from keel_kit import audit_api, checks, dead_letters_api, parked_api, telemetry
+from keel_kit import audit_api, checks, dead_letters_api, gc_tuning, parked_api, telemetry
 from keel_kit.access import AccessGuard, Permissions, document_bearer_auth, token_verifier
 from keel_kit.checks import Invariant, checks_router
 from keel_kit.context import ServiceContext
@@ -75,6 +75,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        gc_tuning.settle_heap()
         try:
             yield
         finally:

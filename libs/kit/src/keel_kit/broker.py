@@ -21,7 +21,8 @@ from faststream.middlewares import AckPolicy
 
 from keel_contracts import TOPICS
 from keel_kit import positions
-from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.consumer import BatchProcessor
+from keel_kit.decoding import Record
 from keel_kit.kafka_access import KafkaAccess
 from keel_kit.metrics import KitMetrics
 from keel_kit.stalls import StallWatch

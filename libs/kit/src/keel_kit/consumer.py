@@ -14,10 +14,8 @@ of times and then rewinds the partitions so the batch comes back later; any othe
 message sends that message, with its error, to the consumer group's dead-letter topic (through
 the outbox, so it cannot be lost) and the partition moves on.
 
-A message type this consumer does not handle is skipped only when the topic's contract names it
-(another consumer's message on a shared topic). A type no contract of the topic knows is
-dead-lettered: in a rolling upgrade it is a newer producer's message, kept to be replayed once
-this consumer knows it, never committed past unseen.
+Records are read into messages by `keel_kit.decoding`, which also says which are another
+consumer's (skipped) and which can never be applied (dead-lettered).
 """
 
 from __future__ import annotations
@@ -26,21 +24,20 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opentelemetry.trace import SpanKind
-from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_contracts import TOPICS, Envelope, Message, dead_letter_topic
+from keel_contracts import dead_letter_topic
 from keel_kit import observed, positions, staged, telemetry
 from keel_kit.db import Database
+from keel_kit.decoding import Decoded, Decoder, Failure, Record
 from keel_kit.faults import is_transient
-from keel_kit.handlers import Handler, Handlers, MessageContext
+from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.tables import InboxRecord
@@ -58,42 +55,6 @@ Alongside = Callable[[AsyncSession, str | None], Awaitable[None]]
 
 class _IsolateMessages(Exception):
     """A message failed on the fast path: redo the batch with a savepoint per message."""
-
-
-@dataclass(frozen=True)
-class Record:
-    """One consumed Kafka record, independent of the client library."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key == name:
-                return value.decode(errors="replace")
-        return None
-
-
-@dataclass(frozen=True)
-class _Decoded:
-    record: Record
-    envelope: Envelope
-    payload: Message
-    handler: Handler
-
-    @property
-    def traceparent(self) -> str | None:
-        return self.record.header("traceparent") or self.envelope.traceparent
-
-
-@dataclass(frozen=True)
-class _Failure:
-    record: Record
-    error: str
 
 
 class BatchProcessor:
@@ -121,7 +82,7 @@ class BatchProcessor:
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._dlq_topic = dead_letter_topic(consumer)
-        self._topic_types = {spec.name: {m.type for m in spec.messages} for spec in TOPICS}
+        self._decoder = Decoder(handlers)
 
     async def process(self, records: Sequence[Record]) -> int:
         """Apply a batch and return how many events took effect (not counting duplicates and
@@ -131,14 +92,14 @@ class BatchProcessor:
         bulk inserts). If any message fails for good, the batch is redone with one savepoint
         per message, so only the failing messages are dead-lettered.
         """
-        decoded, undecodable = self._decode(records)
+        decoded, undecodable = self._decoder.decode(records)
         # The batch's own trace, linked to each message's: its shared statements are there.
         traced = [item.traceparent for item in decoded]
         with telemetry.trace_of_its_own(f"{self.consumer} batch", linked=traced):
             return await self._process(records, decoded, undecodable)
 
     async def _process(
-        self, records: Sequence[Record], decoded: list[_Decoded], undecodable: list[_Failure]
+        self, records: Sequence[Record], decoded: list[Decoded], undecodable: list[Failure]
     ) -> int:
         isolate = False
         attempt = 0
@@ -181,59 +142,19 @@ class BatchProcessor:
         await asyncio.sleep(delay)
         return attempt
 
-    def _decode(self, records: Sequence[Record]) -> tuple[list[_Decoded], list[_Failure]]:
-        decoded: list[_Decoded] = []
-        failures: list[_Failure] = []
-        for record in records:
-            declared = record.header("keel-type")
-            if declared is not None and declared not in self._handlers.by_type:
-                # Not even parsed: another reader's type is skipped, an unknown one set aside.
-                if (unknown := self._unknown_type(record, declared)) is not None:
-                    failures.append(unknown)
-                continue
-            try:
-                envelope = Envelope.from_bytes(record.value)
-            except ValidationError as error:
-                failures.append(_Failure(record, f"invalid envelope: {_short(error)}"))
-                continue
-            entry = self._handlers.by_type.get(envelope.type)
-            if entry is None:
-                if (unknown := self._unknown_type(record, envelope.type)) is not None:
-                    failures.append(unknown)
-                continue
-            model, handler = entry
-            try:
-                payload = model.model_validate(envelope.payload)
-            except ValidationError as error:
-                failures.append(_Failure(record, f"invalid {envelope.type}: {_short(error)}"))
-                continue
-            decoded.append(_Decoded(record, envelope, payload, handler))
-        return decoded, failures
-
-    def _unknown_type(self, record: Record, type_: str) -> _Failure | None:
-        """A failure for a type the topic's contract does not name; None for another
-        consumer's type, which is skipped."""
-        if type_ in self._topic_types.get(record.topic, ()):
-            return None
-        return _Failure(
-            record,
-            f"unknown message type {type_!r} on {record.topic}: no contract of this consumer "
-            "names it (a newer producer?); replay it once this consumer knows the type",
-        )
-
     async def _apply(
         self,
         records: Sequence[Record],
-        decoded: list[_Decoded],
-        undecodable: list[_Failure],
+        decoded: list[Decoded],
+        undecodable: list[Failure],
         *,
         isolate: bool,
         alongside: Alongside | None = None,
-    ) -> tuple[int, list[_Failure]]:
+    ) -> tuple[int, list[Failure]]:
         """Apply in one transaction: how many took effect, and what failed (dead-lettered).
         `records` are those read from the log, whose partitions' positions move on."""
         failures = list(undecodable)
-        applied: list[_Decoded] = []
+        applied: list[Decoded] = []
         async with self.db.transaction() as session:
             fresh = await self._fresh(session, decoded)
             if not isolate:
@@ -243,7 +164,7 @@ class BatchProcessor:
                 if error is None:
                     applied.append(item)
                 else:
-                    failures.append(_Failure(item.record, error))
+                    failures.append(Failure(item.record, error))
             if applied:
                 now = datetime.now(UTC)
                 await session.exec(
@@ -281,7 +202,7 @@ class BatchProcessor:
         `alongside(session, error)` runs in the same transaction (the replay's audit entry).
         No position moves: the record was read long ago.
         """
-        decoded, undecodable = self._decode([record])
+        decoded, undecodable = self._decoder.decode([record])
         attempt = 0
         while True:
             try:
@@ -295,7 +216,7 @@ class BatchProcessor:
                 attempt = await self._back_off(attempt, 1)
 
     async def _apply_one(
-        self, session: AsyncSession, item: _Decoded, *, isolate: bool
+        self, session: AsyncSession, item: Decoded, *, isolate: bool
     ) -> str | None:
         """Run one handler; return the error if the message can never succeed.
 
@@ -313,8 +234,8 @@ class BatchProcessor:
             attributes={
                 "messaging.message.id": str(item.envelope.event_id),
                 "messaging.consumer.group.name": self.consumer,
-                **telemetry.about_order(item.payload),
             },
+            about=item.payload,
         ):
             try:
                 if not isolate:
@@ -336,7 +257,7 @@ class BatchProcessor:
                 return f"{type(error).__name__}: {error}"
         return None
 
-    async def _fresh(self, session: AsyncSession, decoded: list[_Decoded]) -> list[_Decoded]:
+    async def _fresh(self, session: AsyncSession, decoded: list[Decoded]) -> list[Decoded]:
         """The messages this consumer has not applied yet (the inbox says), each once."""
         event_ids = [str(d.envelope.event_id) for d in decoded]
         if not event_ids:
@@ -347,7 +268,7 @@ class BatchProcessor:
             )
         )
         seen = set(rows.all())
-        fresh: list[_Decoded] = []
+        fresh: list[Decoded] = []
         for item, event_id in zip(decoded, event_ids, strict=True):
             if event_id in seen:
                 self._metrics.duplicates.labels(topic=item.record.topic).inc()
@@ -356,7 +277,7 @@ class BatchProcessor:
             fresh.append(item)
         return fresh
 
-    async def _prepare(self, session: AsyncSession, fresh: list[_Decoded]) -> None:
+    async def _prepare(self, session: AsyncSession, fresh: list[Decoded]) -> None:
         """The service's batch preparation, on the fast path; a failure isolates the batch."""
         try:
             await self._handlers.prepare(session, [item.payload for item in fresh])
@@ -365,7 +286,7 @@ class BatchProcessor:
                 raise
             raise _IsolateMessages from error
 
-    def _dead_letter(self, session: AsyncSession, failure: _Failure) -> None:
+    def _dead_letter(self, session: AsyncSession, failure: Failure) -> None:
         record = failure.record
         key = record.key.decode(errors="replace") if record.key else ""
         self._outbox.add_raw(
@@ -390,10 +311,3 @@ class BatchProcessor:
                 "keel-failed-at": datetime.now(UTC).isoformat(),
             },
         )
-
-
-def _short(error: ValidationError) -> str:
-    parts = [
-        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()[:5]
-    ]
-    return "; ".join(parts)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keel_contracts import dead_letter_topic
-from keel_kit.consumer import Record
+from keel_kit.decoding import Record
 from keel_kit.kafka_access import KafkaAccess
 from keel_kit.topic_reader import read_topic
 

@@ -13,6 +13,8 @@ from prometheus_client import (
     Histogram,
 )
 
+from keel_kit.gc_tuning import GC_SECONDS, watch_collections
+
 # Request durations from a cached read (a few ms) to the body limits' worst case (seconds).
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -24,8 +26,9 @@ class KitMetrics:
         self.registry = CollectorRegistry()
         # The process's CPU, memory, file descriptors, GC and Python version, as a default
         # registry would have them (they describe the process, so one registry may share them).
-        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR, GC_SECONDS):
             self.registry.register(collector)
+        watch_collections()
         labels = {"service": service}
         self.http_requests = Counter(
             "keel_http_requests",

@@ -30,7 +30,7 @@ from starlette.datastructures import Headers
 from keel_contracts.roles import Role
 from keel_contracts.times import as_utc
 from keel_kit import audit
-from keel_kit.context import UnitOfWork
+from keel_kit.context import Clock, UnitOfWork, utc_now
 from keel_kit.db import Database
 from keel_kit.identity import Principal, Unauthenticated
 from keel_kit.problems import Conflict, NotFound
@@ -93,8 +93,10 @@ class SignedRequest:
 class PartnerVerifier:
     """Checks a partner's signature against its active secrets, read from the database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock = utc_now) -> None:
+        """`clock` stamps the ids taken and decides when they expire and are swept."""
         self._db = db
+        self._clock = clock
         self._next_sweep = datetime.min.replace(tzinfo=UTC)
 
     async def verify(self, headers: Headers, body: bytes) -> SignedRequest:
@@ -135,7 +137,7 @@ class PartnerVerifier:
         first answer's record when it repeats one, or why it is refused (a 409)."""
         partner = request.principal.subject
         digest = hashlib.sha256(body).hexdigest()
-        now = datetime.now(UTC)
+        now = self._clock()
         try:
             async with self._db.transaction() as session:
                 if now >= self._next_sweep:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 from pathlib import Path
+from typing import Any
 
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
@@ -41,25 +42,26 @@ def make_keys(folder: Path, service: str) -> None:
 
 def seal(folder: Path, service: str, secret: str) -> str:
     """`secret` sealed for `service`, as base64 text."""
-    public = PublicKey(_key_bytes(public_key_file(folder, service)))
-    return base64.b64encode(SealedBox(public).encrypt(secret.encode())).decode()
+    box = _box(public_key_file(folder, service), private=False)
+    return base64.b64encode(box.encrypt(secret.encode())).decode()
 
 
 def unseal(folder: Path, service: str, sealed: str) -> str:
     """What `seal` sealed for `service`; `Unsealable` if its key cannot open it."""
-    private = PrivateKey(_key_bytes(private_key_file(folder, service)))
+    box = _box(private_key_file(folder, service), private=True)
     try:
-        return SealedBox(private).decrypt(base64.b64decode(sealed, validate=True)).decode()
+        return box.decrypt(base64.b64decode(sealed, validate=True)).decode()
     except (CryptoError, ValueError) as error:
         raise Unsealable(f"a sealed value {service}'s key cannot open: {error}") from error
 
 
-def _key_bytes(path: Path) -> bytes:
-    # Read once per version of the file: a message each must not cost a file read, and new
-    # keys are picked up when written.
-    return _read_key(path, path.stat().st_mtime_ns)
+def _box(path: Path, *, private: bool) -> SealedBox[Any]:
+    # Built once per version of the key file: a message each must not cost a file read or a
+    # key derivation (half of an unseal's time), and new keys are picked up when written.
+    return _read_box(path, path.stat().st_mtime_ns, private)
 
 
 @functools.lru_cache(maxsize=16)
-def _read_key(path: Path, _version: int) -> bytes:
-    return base64.b64decode(path.read_text())
+def _read_box(path: Path, _version: int, private: bool) -> SealedBox[Any]:
+    key = base64.b64decode(path.read_text())
+    return SealedBox(PrivateKey(key) if private else PublicKey(key))

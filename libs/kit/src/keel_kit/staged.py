@@ -18,7 +18,8 @@ _KEY = "keel_kit.staged"
 
 
 def stage(session: AsyncSession, table: Table, row: dict[str, Any]) -> None:
-    """Insert `row` into `table` when the unit of work ends, in the order staged."""
+    """Insert `row` into `table` when the unit of work ends, in the order staged. The dict is
+    kept, not copied: what the unit of work sets in it until then goes in with it."""
     staged: dict[Table, list[dict[str, Any]]] = session.info.setdefault(_KEY, {})
     staged.setdefault(table, []).append(row)
 

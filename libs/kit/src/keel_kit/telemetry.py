@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -33,7 +35,15 @@ from opentelemetry.sdk.trace.sampling import (
     SamplingResult,
     TraceIdRatioBased,
 )
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
@@ -48,6 +58,7 @@ _order_of_logs: ContextVar[str | None] = ContextVar("keel_order_of_logs", defaul
 MAX_LINKS = 128  # the SDK's default cap on a span's links: a bigger batch links its first ones
 LINKED_TRACES = "keel.linked_traces"
 _in_job_run: ContextVar[bool] = ContextVar("keel_in_job_run", default=False)
+_VERSION_00 = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 
 
 class RatioOrLinked(TraceIdRatioBased):
@@ -152,15 +163,22 @@ ORDER_KEYED = frozenset(t.name for t in TOPICS if t.key == "order_id")
 def about_order(payload: object) -> dict[str, str | int]:
     """The span attributes naming the order (its channel, its SKU count) a message is about, if
     any: `order.id` is what the tracing UI finds an order's trace by."""
+    # Read from the instance's fields: asking a pydantic model for a field it lacks is slow.
+    fields = getattr(payload, "__dict__", {})
     attributes: dict[str, str | int] = {}
     for field, attribute in (("order_id", "order.id"), ("channel", "keel.channel")):
-        value = getattr(payload, field, None)
+        value = fields.get(field)
         if isinstance(value, str):
             attributes[attribute] = value
-    lines = getattr(payload, "lines", None)
+    lines = fields.get("lines")
     if isinstance(lines, Sequence):
         attributes["keel.sku_count"] = len({getattr(line, "sku", None) for line in lines})
     return attributes
+
+
+def _order_of(payload: object) -> str | None:
+    order_id = getattr(payload, "__dict__", {}).get("order_id")
+    return order_id if isinstance(order_id, str) else None
 
 
 def name_order(order_id: str, *, channel: str, sku_count: int) -> None:
@@ -181,6 +199,27 @@ def exemplar() -> dict[str, str] | None:
     return {"trace_id": format(context.trace_id, "032x")}
 
 
+def remote_parent(traceparent: str | None) -> SpanContext | None:
+    """The valid span context a W3C `traceparent` names, else None. Version 00, which Keel
+    writes, is read here directly (the propagator's way costs more than the span it parents)."""
+    if not traceparent:
+        return None
+    if (match := _VERSION_00.fullmatch(traceparent)) is not None:
+        trace_id, span_id, flags = (int(part, 16) for part in match.groups())
+        context = SpanContext(trace_id, span_id, is_remote=True, trace_flags=TraceFlags(flags))
+    else:
+        extracted = _propagator.extract({"traceparent": traceparent})
+        context = trace.get_current_span(extracted).get_span_context()
+    return context if context.is_valid else None
+
+
+def _flags(traceparent: str) -> int:
+    try:
+        return int(traceparent[-2:], 16)
+    except ValueError:
+        return 0
+
+
 def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
@@ -194,37 +233,61 @@ def span(
     kind: SpanKind,
     traceparent: str | None,
     attributes: dict[str, str | int] | None = None,
+    about: object = None,
 ) -> Iterator[None]:
-    """Run a block in a span whose parent is the given remote context (if any)."""
-    parent = _propagator.extract({"traceparent": traceparent}) if traceparent else None
+    """Run a block in a span whose parent is the given remote context (if any). `about` is the
+    message the work is about: its order (`about_order`) names the span and the log lines."""
+    parent = remote_parent(traceparent)
     attributes = attributes or {}
-    order = attributes.get("order.id")
+    order = _order_of(about) if about is not None else attributes.get("order.id")
     logs_name = _order_of_logs.set(order if isinstance(order, str) else None)
     try:
-        with _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes):
+        if parent is not None and not parent.trace_flags.sampled:
+            # Nothing under an unrecorded parent is recorded (every sampler here defers to the
+            # parent): its context goes on as it is, without a span the SDK would build to drop.
+            with _carrying_on(parent):
+                yield
+            return
+        if about is not None:
+            attributes = {**attributes, **about_order(about)}
+        context = trace.set_span_in_context(NonRecordingSpan(parent)) if parent else None
+        with _tracer.start_as_current_span(name, context=context, kind=kind, attributes=attributes):
             yield
     finally:
         _order_of_logs.reset(logs_name)
 
 
 @contextmanager
+def _carrying_on(parent: SpanContext) -> Iterator[None]:
+    token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(parent)))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+@contextmanager
 def trace_of_its_own(name: str, *, linked: Sequence[str | None] = ()) -> Iterator[None]:
     """Run a block in a new trace, linked both ways with the current span: an order that came
     in a batch request is traced on its own from here, its trace and the batch's each pointing
-    at the other. `linked` adds more traces to point at (the items a consumer batch carries)."""
+    at the other. `linked` adds more traces to point at (the items a consumer batch carries),
+    those recorded."""
     current = trace.get_current_span()
     links = [Link(current.get_span_context())] if current.get_span_context().is_valid else []
-    for traceparent in linked[:MAX_LINKS]:
-        if traceparent:
-            context = trace.get_current_span(_propagator.extract({"traceparent": traceparent}))
-            links.append(Link(context.get_span_context()))
-    # Zipkin's model has no links (its exporter drops them): the trace ids go in a tag too.
-    pointing_at = {LINKED_TRACES: [format(link.context.trace_id, "032x") for link in links]}
+    # Only recorded traces: a link to one never recorded would lead nowhere. (A batch links
+    # hundreds: its flags, the traceparent's last two digits, are read before the rest.)
+    recorded = (t for t in linked if t and _flags(t) & TraceFlags.SAMPLED)
+    for context in filter(None, map(remote_parent, recorded)):
+        if len(links) == MAX_LINKS:
+            break
+        links.append(Link(context))
     logs_name = _order_of_logs.set(None)  # until the block names its order
     try:
-        with _tracer.start_as_current_span(
-            name, context=Context(), links=links, attributes=pointing_at if links else None
-        ) as own:
+        with _tracer.start_as_current_span(name, context=Context(), links=links) as own:
+            if links and own.is_recording():
+                # Zipkin's model has no links (its exporter drops them): the ids go in a tag.
+                pointing_at = [format(link.context.trace_id, "032x") for link in links]
+                own.set_attribute(LINKED_TRACES, pointing_at)
             already = _linked_traces(current)
             if own.get_span_context().is_valid and len(already) < MAX_LINKS:
                 current.add_link(own.get_span_context())
@@ -256,8 +319,7 @@ def job_run(name: str) -> Iterator[None]:
 def staging_traceparent(topic: str, message: object) -> str | None:
     """The trace a message staged now goes on in: the current span's, or, in a job's run, a
     span of its own about the order the message names."""
-    about = about_order(message)
-    if _in_job_run.get() and "order.id" in about:
+    if _in_job_run.get() and "order.id" in (about := about_order(message)):
         return child_traceparent(f"{topic} stage", parent=current_traceparent(), attributes=about)
     return current_traceparent()
 
@@ -272,7 +334,11 @@ def failed(error: BaseException) -> None:
 def child_traceparent(
     name: str, *, parent: str | None, attributes: dict[str, str | int]
 ) -> str | None:
-    """Record a zero-length producer span under `parent` and return its own traceparent."""
+    """Record a zero-length producer span under `parent` and return its own traceparent (or
+    `parent` itself when it is not recorded: neither would its child be)."""
+    context = remote_parent(parent)
+    if context is not None and not context.trace_flags.sampled:
+        return parent
     with span(name, kind=SpanKind.PRODUCER, traceparent=parent, attributes=attributes):
         return current_traceparent()
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -28,8 +28,9 @@ from keel_contracts.roles import Role
 from keel_kit import partners
 from keel_kit.catchup import FixedLag, ReplicaCatchup
 from keel_kit.checks import OUTBOX_DRAINED
-from keel_kit.consumer import BatchProcessor, Record
+from keel_kit.consumer import BatchProcessor
 from keel_kit.db import Database
+from keel_kit.decoding import Record
 from keel_kit.runtime import ServiceRuntime
 from keel_kit.sampler import MetricSampler
 from keel_kit.signing import ServiceCredentials, StackKeys
@@ -255,6 +256,38 @@ async def running(
         await runtime.context.close()
 
 
+T = TypeVar("T")
+
+
+async def batched_and_one_by_one(
+    start: Callable[[str], AbstractAsyncContextManager[S]],
+    messages: Sequence[Message],
+    *,
+    stage: Callable[[S], Awaitable[None]],
+    outcome: Callable[[S], Awaitable[T]],
+    check: Callable[[S], Awaitable[None]] | None = None,
+) -> tuple[T, T, bool]:
+    """The `outcome` of `messages` applied as one consumer batch, and of the same messages
+    applied one batch each, on two fresh services (`start(name)`, each `stage`d first); and
+    whether the batch was redone message by message (the kit isolating a failure). `check`, if
+    given, must hold on the batched service once its outcome is read. Each batch is tried up to
+    three times over transient failures, as the consumer would."""
+    async with start("batched") as service:
+        await stage(service)
+        with statements_run(service.db) as statements:
+            await service.apply(*messages, max_attempts=3)
+        isolated = any(s.upper().startswith("SAVEPOINT") for s in statements)
+        batched = await outcome(service)
+        if check is not None:
+            await check(service)
+    async with start("one-by-one") as service:
+        await stage(service)
+        for message in messages:
+            await service.apply(message, max_attempts=3)
+        one_by_one = await outcome(service)
+    return batched, one_by_one, isolated
+
+
 def check_findings(report: dict[str, Any]) -> dict[str, list[str]]:
     """What each invariant of a `GET /v1/checks` report found, by invariant, leaving out the
     outbox's: service tests run no relay, so their outboxes never drain."""
@@ -272,6 +305,7 @@ def selects(statements: Sequence[str]) -> list[str]:
 
 __all__ = [
     "ServiceUnderTest",
+    "batched_and_one_by_one",
     "check_findings",
     "registry_records",
     "running",

@@ -1,6 +1,8 @@
 """What finance's routers, handlers and use cases work with (see `keel_kit.context`)."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends
@@ -21,6 +23,12 @@ class FinanceContext(ServiceContext):
     payments: PaymentProvider
     inventory: InventoryClient
     kpis: FinanceKpis = field(default_factory=FinanceKpis)
+
+    @cached_property
+    def auth_folder(self) -> Path:
+        """Where the key that opens sealed card tokens lies (`keel_kit.sealing`): the settings'
+        folder, worked out once instead of for every order's token."""
+        return self.settings.auth_folder
 
 
 FinanceDep = Annotated[FinanceContext, Depends(service_context)]

@@ -73,6 +73,10 @@ class Payment(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
+# Payments are decided as rows, staged (`keel_finance.repository.add_payment`).
+PAYMENT = SQLModel.metadata.tables[Payment.__tablename__]
+
+
 class Refund(SQLModel, table=True):
     """One refund request carried out, keyed by the returns service's refund id, so a request
     delivered again (under any event id) refunds nothing twice. `amount` is what was refunded:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import NamedTuple
 
 from keel_contracts.events import Allocation
 
@@ -51,6 +52,15 @@ WAREHOUSE_EVENTS = (
 def next_events(current: ShipmentStatus) -> list[str]:
     """The warehouse events a shipment in `current` may take now."""
     return [event.value for event in WAREHOUSE_EVENTS if event in NEXT[current]]
+
+
+class AppliedEvent(NamedTuple):
+    """A warehouse event applied to a shipment, kept by its event id: the same id sent again
+    is a duplicate only if it says this again."""
+
+    shipment_id: str
+    type: str
+    location_id: str
 
 
 class IllegalShipmentEvent(ValueError):

@@ -1,17 +1,26 @@
 """Every fulfillment query lives here."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_fulfillment.domain import AppliedEvent
 from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
 from keel_kit import cursors, staged
+from keel_kit.tables import utcnow
+
+# The tables new rows are staged into (see `add_shipment`, `add_warehouse_event`).
+SHIPMENT = SQLModel.metadata.tables[Shipment.__tablename__]
+SHIPMENT_LINE = SQLModel.metadata.tables[ShipmentLine.__tablename__]
+WAREHOUSE_EVENT = SQLModel.metadata.tables[WarehouseEvent.__tablename__]
 
 # session.info: the shipments of the orders this transaction has locked, by order id. Kept here
 # (the session's identity map holds objects only weakly) so a batch asks the database once.
 _LOCKED = "keel_fulfillment.locked_shipments"
+# session.info: the orders this transaction planned shipments for, staged and not yet written.
+_PLANNED = "keel_fulfillment.planned_orders"
 
 
 async def lock_shipments_of(session: AsyncSession, order_ids: set[str]) -> None:
@@ -20,6 +29,7 @@ async def lock_shipments_of(session: AsyncSession, order_ids: set[str]) -> None:
     may have left the session's copies stale)."""
     if not order_ids:
         return
+    await _write_planned(session)
     query = (
         select(Shipment)
         .where(col(Shipment.order_id).in_(order_ids))
@@ -38,22 +48,72 @@ async def shipments_for_order(
     session: AsyncSession, order_id: str, *, lock: bool = False
 ) -> Sequence[Shipment]:
     locked: dict[str, list[Shipment]] = session.info.get(_LOCKED, {})
-    if lock and order_id in locked:
+    if order_id in session.info.get(_PLANNED, ()):
+        # Planned earlier in this transaction (a repeat, a cancellation in the same batch: rare):
+        # its rows are staged, so write them and read them back as objects.
+        await _write_planned(session)
+    elif lock and order_id in locked:
         return locked[order_id]
     query = (
         select(Shipment).where(Shipment.order_id == order_id).order_by(col(Shipment.location_id))
     )
     if lock:
         query = query.with_for_update()
-    return (await session.exec(query)).all()
+    found = (await session.exec(query)).all()
+    if lock:
+        locked[order_id] = list(found)
+    return found
 
 
-def add_shipment(session: AsyncSession, shipment: Shipment) -> None:
-    """A new shipment, also seen by later messages of the batch that locked its order."""
-    session.add(shipment)
+def add_shipment(
+    session: AsyncSession,
+    *,
+    shipment_id: str,
+    order_id: str,
+    location_id: str,
+    status: str,
+    lines: Mapping[str, int],
+) -> None:
+    """Stage a new shipment and its lines ({sku: quantity}) for the unit of work's bulk insert.
+
+    As rows, not ORM objects: a batch's shipments then cost one statement per table. A later
+    message of the same transaction asking for the order's shipments has them written first
+    (`shipments_for_order`), so a repeat still finds them and a cancellation can change them.
+    The shipment is staged before its lines, for their foreign key.
+    """
+    now = utcnow()
+    staged.stage(
+        session,
+        SHIPMENT,
+        {
+            "shipment_id": shipment_id,
+            "order_id": order_id,
+            "location_id": location_id,
+            "status": status,
+            "carrier": None,
+            "tracking_number": None,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    for sku, quantity in lines.items():
+        staged.stage(
+            session, SHIPMENT_LINE, {"shipment_id": shipment_id, "sku": sku, "quantity": quantity}
+        )
+    planned: set[str] = session.info.setdefault(_PLANNED, set())
+    planned.add(order_id)
+
+
+async def _write_planned(session: AsyncSession) -> None:
+    """Write what this transaction staged if it planned shipments, before reading shipments
+    from the database: the orders planned are then read again, as objects, when asked for."""
+    planned: set[str] | None = session.info.pop(_PLANNED, None)
+    if not planned:
+        return
+    await staged.write(session)
     locked: dict[str, list[Shipment]] = session.info.get(_LOCKED, {})
-    if shipment.order_id in locked:
-        locked[shipment.order_id].append(shipment)
+    for order_id in planned:
+        locked.pop(order_id, None)
 
 
 async def lock_shipments(
@@ -84,19 +144,36 @@ async def lines(session: AsyncSession, shipment_ids: Sequence[str]) -> Sequence[
 
 async def warehouse_events(
     session: AsyncSession, event_ids: Collection[str]
-) -> dict[str, WarehouseEvent]:
+) -> dict[str, AppliedEvent]:
     """The warehouse events already applied among `event_ids`, by id, in one query."""
     if not event_ids:
         return {}
-    query = select(WarehouseEvent).where(col(WarehouseEvent.event_id).in_(event_ids))
-    return {event.event_id: event for event in (await session.exec(query)).all()}
+    query = select(
+        WarehouseEvent.event_id,
+        WarehouseEvent.shipment_id,
+        WarehouseEvent.type,
+        WarehouseEvent.location_id,
+    ).where(col(WarehouseEvent.event_id).in_(event_ids))
+    return {
+        event_id: AppliedEvent(shipment_id=shipment_id, type=type_, location_id=location_id)
+        for event_id, shipment_id, type_, location_id in (await session.exec(query)).all()
+    }
 
 
-def add_warehouse_event(session: AsyncSession, event: WarehouseEvent) -> None:
+def add_warehouse_event(session: AsyncSession, event_id: str, event: AppliedEvent) -> None:
     """Remember an applied event. Staged (written in one INSERT with the rest of the unit of
     work's): nothing reads it back in the transaction that applies it."""
-    table = SQLModel.metadata.tables[str(WarehouseEvent.__tablename__)]
-    staged.stage(session, table, event.model_dump())
+    staged.stage(
+        session,
+        WAREHOUSE_EVENT,
+        {
+            "event_id": event_id,
+            "location_id": event.location_id,
+            "shipment_id": event.shipment_id,
+            "type": event.type,
+            "received_at": utcnow(),
+        },
+    )
 
 
 async def location_queue(

@@ -17,7 +17,7 @@ from keel_contracts.values import Line
 from keel_fulfillment import domain, repository
 from keel_fulfillment.context import Work
 from keel_fulfillment.domain import ShipmentStatus
-from keel_fulfillment.models import Shipment, ShipmentLine
+from keel_fulfillment.models import Shipment
 from keel_fulfillment.schemas import (
     ShipmentLinePublic,
     ShipmentPublic,
@@ -36,21 +36,19 @@ async def plan_shipments(*, uow: Work, event: OrderReleased, cause: Envelope) ->
     if await repository.shipments_for_order(session, event.order_id, lock=True):
         return
     for location_id, quantities in domain.plan(event.allocations).items():
-        shipment = Shipment(
-            shipment_id=str(new_event_id()),
+        shipment_id = str(new_event_id())
+        repository.add_shipment(
+            session,
+            shipment_id=shipment_id,
             order_id=event.order_id,
             location_id=location_id,
             status=ShipmentStatus.CREATED,
-        )
-        repository.add_shipment(session, shipment)
-        session.add_all(
-            ShipmentLine(shipment_id=shipment.shipment_id, sku=sku, quantity=quantity)
-            for sku, quantity in quantities.items()
+            lines=quantities,
         )
         outbox.add(
             session,
             ShipmentCreated(
-                shipment_id=shipment.shipment_id,
+                shipment_id=shipment_id,
                 order_id=event.order_id,
                 location_id=location_id,
                 lines=tuple(Line(sku=s, quantity=q) for s, q in quantities.items()),

@@ -20,8 +20,8 @@ from keel_contracts.events import ShipmentDelivered, ShipmentShipped
 from keel_contracts.values import Line
 from keel_fulfillment import domain, repository
 from keel_fulfillment.context import Work
-from keel_fulfillment.domain import ShipmentStatus
-from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
+from keel_fulfillment.domain import AppliedEvent, ShipmentStatus
+from keel_fulfillment.models import Shipment, ShipmentLine
 from keel_fulfillment.schemas import (
     BatchAccepted,
     BatchOutcome,
@@ -43,7 +43,7 @@ class _Known:
 
     shipments: dict[str, Shipment]  # locked, by id
     lines: dict[str, list[ShipmentLine]]  # of the shipments some event ships, by shipment id
-    seen: dict[str, WarehouseEvent]  # applied already, by event id: before or in this batch
+    seen: dict[str, AppliedEvent]  # applied already, by event id: before or in this batch
 
 
 async def record_warehouse_event(
@@ -118,11 +118,7 @@ def _judge(
     seen = known.seen.get(cmd.event_id)
     shipment = known.shipments.get(cmd.shipment_id)
     if seen is not None:
-        if (seen.shipment_id, seen.type, seen.location_id) != (
-            cmd.shipment_id,
-            cmd.type,
-            location_id,
-        ):
+        if seen != AppliedEvent(cmd.shipment_id, cmd.type, location_id):
             return Conflict(
                 f"event {cmd.event_id} was already used for another event", field="event_id"
             )
@@ -150,14 +146,9 @@ def _accept(uow: Work, cmd: WarehouseEventIn, known: _Known, location_id: str) -
     shipment = known.shipments[cmd.shipment_id]
     target = ShipmentStatus(cmd.type)
     move_shipment(shipment, target, now=uow.service.clock())
-    event = WarehouseEvent(
-        event_id=cmd.event_id,
-        location_id=location_id,
-        shipment_id=shipment.shipment_id,
-        type=cmd.type,
-    )
-    known.seen[cmd.event_id] = event
-    repository.add_warehouse_event(session, event)
+    applied = AppliedEvent(shipment.shipment_id, cmd.type, location_id)
+    known.seen[cmd.event_id] = applied
+    repository.add_warehouse_event(session, cmd.event_id, applied)
     if target == ShipmentStatus.SHIPPED:
         shipment.carrier, shipment.tracking_number = cmd.carrier, cmd.tracking_number
         lines = known.lines.get(shipment.shipment_id, [])

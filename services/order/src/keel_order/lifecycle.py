@@ -7,6 +7,8 @@ failure releases what the order holds.
 
 from datetime import datetime
 
+from sqlalchemy.orm import object_session
+
 from keel_contracts import Envelope
 from keel_contracts.commands import ReleaseStock, ReserveStock, VoidPayment
 from keel_contracts.events import (
@@ -36,14 +38,20 @@ def move(uow: Work, order: Order, target: Status, reason: str) -> None:
     order.updated_at = now
     if target is Status.SHIPPED:
         uow.service.kpis.order_shipped(uow.session, order.created_at, now)
-    uow.session.add(order)
     history = {"order_id": order.order_id, "status": target.value, "reason": reason, "at": now}
     staged.stage(uow.session, core_table(OrderEvent), history)
     notifications.on_status(uow, order, target)
 
 
 def open_hold(order: Order, hold: domain.Hold, *, now: datetime) -> None:
-    order.holds.append(new_hold(order.order_id, order.rule_set_version, hold, now=now))
+    """Open a hold on an order loaded in a session: its row goes into that session, and into
+    the order's (read-only) view of its holds, for the rest of the unit of work to see."""
+    session = object_session(order)
+    if session is None:
+        raise ValueError(f"order {order.order_id} is not in a session: its hold would be lost")
+    row = new_hold(order.order_id, order.rule_set_version, hold, now=now)
+    session.add(row)
+    order.holds.append(row)
 
 
 def new_hold(
@@ -122,7 +130,6 @@ async def ask_for_stock(uow: Work, order: Order, *, cause: Envelope | None) -> N
     channel = await repository.get_channel(uow.session, order.channel)
     backorder = channel is not None and channel.backorder_policy == BackorderPolicy.BACKORDER
     order.stock_state = StockState.PENDING
-    uow.session.add(order)
     uow.outbox.add(
         uow.session,
         ReserveStock(

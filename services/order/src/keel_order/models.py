@@ -71,14 +71,24 @@ class Order(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
     # Loaded with the order, always: every saga step looks at them, and an async session cannot
-    # load a relationship lazily on attribute access.
+    # load a relationship lazily on attribute access. Read-only views (`viewonly`): new rows go
+    # into the session on their own (the intake's inserts, lifecycle.open_hold, shipping), and a
+    # loaded line or hold is flushed when changed as any loaded object is. So a flush of a
+    # batch's changed orders does not walk each order's collections looking for changes, nor
+    # does adding an order to the session cascade through them.
     lines: list["OrderLine"] = Relationship(
-        sa_relationship_kwargs={"lazy": "selectin", "order_by": "OrderLine.line_no"}
+        sa_relationship_kwargs={
+            "lazy": "selectin",
+            "order_by": "OrderLine.line_no",
+            "viewonly": True,
+        }
     )
     holds: list["OrderHold"] = Relationship(
-        sa_relationship_kwargs={"lazy": "selectin", "order_by": "OrderHold.id"}
+        sa_relationship_kwargs={"lazy": "selectin", "order_by": "OrderHold.id", "viewonly": True}
     )
-    shipments: list["OrderShipment"] = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
+    shipments: list["OrderShipment"] = Relationship(
+        sa_relationship_kwargs={"lazy": "selectin", "viewonly": True}
+    )
 
     @property
     def total(self) -> Decimal:

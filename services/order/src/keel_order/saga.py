@@ -50,12 +50,10 @@ async def on_stock_reserved(*, uow: Work, event: StockReserved, cause: Envelope)
     for line in order.lines:
         line.reserved = min(line.quantity, reserved.get(line.sku, 0))
         reserved[line.sku] = reserved.get(line.sku, 0) - line.reserved
-        uow.session.add(line)
     # A supplier's delay is old news once the stock is here: nobody needs to warn the customer.
     lifecycle.close_holds(
         order, "the stock arrived and is reserved", now=uow.service.clock(), types=SUPPLIER_DELAY
     )
-    uow.session.add(order)
     await lifecycle.try_confirm(uow, order, cause=cause)
 
 
@@ -73,7 +71,6 @@ async def on_reservation_failed(
         return
     order.stock_state = StockState.WAITING
     order.promised_date = event.promise_date
-    uow.session.add(order)
     if Status(order.status) == Status.VALIDATING:
         lifecycle.move(uow, order, Status.BACKORDERED, f"waiting for stock: {short}")
 
@@ -103,8 +100,6 @@ async def on_stock_released(*, uow: Work, event: StockReleased, cause: Envelope)
     order.allocations = []
     for line in order.lines:
         line.reserved = 0
-        uow.session.add(line)
-    uow.session.add(order)
     if Status(order.status) == Status.CONFIRMED:
         reason = "its reservation expired before release; asking for the stock again"
         lifecycle.move(uow, order, Status.VALIDATING, reason)
@@ -116,7 +111,6 @@ async def on_payment_authorized(*, uow: Work, event: PaymentAuthorized, cause: E
     if order is None:
         return
     order.payment_state = PaymentState.AUTHORIZED
-    uow.session.add(order)
     await lifecycle.try_confirm(uow, order, cause=cause)
 
 
@@ -137,7 +131,6 @@ async def on_payment_held(*, uow: Work, event: PaymentHeld) -> None:
     lifecycle.open_hold(order, hold, now=uow.service.clock())
     if Status(order.status) in (Status.VALIDATING, Status.BACKORDERED):
         lifecycle.move(uow, order, Status.ON_HOLD, f"payment review: {event.reason}")
-    uow.session.add(order)
 
 
 async def release_delayed(work: Work) -> None:

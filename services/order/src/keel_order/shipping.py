@@ -18,7 +18,7 @@ from keel_order.models import Order, OrderShipment
 async def on_shipment_created(*, uow: Work, event: ShipmentCreated) -> None:
     order = await repository.get_order(uow.session, event.order_id, lock=True)
     if order is not None:
-        _shipment_status(order, event.shipment_id, ShipmentStatus.CREATED, event.location_id)
+        _shipment_status(uow, order, event.shipment_id, ShipmentStatus.CREATED, event.location_id)
 
 
 async def on_shipment_shipped(*, uow: Work, event: ShipmentShipped, cause: Envelope) -> None:
@@ -27,13 +27,12 @@ async def on_shipment_shipped(*, uow: Work, event: ShipmentShipped, cause: Envel
     order = await repository.get_order(session, event.order_id, lock=True)
     if order is None:
         return
-    _shipment_status(order, event.shipment_id, ShipmentStatus.SHIPPED, event.location_id)
+    _shipment_status(uow, order, event.shipment_id, ShipmentStatus.SHIPPED, event.location_id)
     shipped = {line.sku: line.quantity for line in event.lines}
     for line in order.lines:
         take = min(line.quantity - line.shipped, shipped.get(line.sku, 0))
         line.shipped += take
         shipped[line.sku] = shipped.get(line.sku, 0) - take
-        session.add(line)
     complete = all(line.shipped >= line.quantity for line in order.lines)
     status = Status(order.status)
     if complete and status in (Status.RELEASED, Status.PARTIALLY_SHIPPED):
@@ -67,7 +66,7 @@ async def on_shipment_delivered(*, uow: Work, event: ShipmentDelivered) -> None:
     order = await repository.get_order(uow.session, event.order_id, lock=True)
     if order is None:
         return
-    _shipment_status(order, event.shipment_id, ShipmentStatus.DELIVERED)
+    _shipment_status(uow, order, event.shipment_id, ShipmentStatus.DELIVERED)
     still_open = [s for s in order.shipments if s.status not in domain.SHIPMENT_ENDED]
     if not still_open and Status(order.status) == Status.SHIPPED:
         lifecycle.move(uow, order, Status.DELIVERED, "every shipment delivered")
@@ -76,11 +75,15 @@ async def on_shipment_delivered(*, uow: Work, event: ShipmentDelivered) -> None:
 async def on_shipment_cancelled(*, uow: Work, event: ShipmentCancelled) -> None:
     order = await repository.get_order(uow.session, event.order_id, lock=True)
     if order is not None:
-        _shipment_status(order, event.shipment_id, ShipmentStatus.CANCELLED, event.location_id)
+        _shipment_status(uow, order, event.shipment_id, ShipmentStatus.CANCELLED, event.location_id)
 
 
 def _shipment_status(
-    order: Order, shipment_id: str, status: ShipmentStatus, location_id: str | None = None
+    uow: Work,
+    order: Order,
+    shipment_id: str,
+    status: ShipmentStatus,
+    location_id: str | None = None,
 ) -> None:
     """Record where a shipment stands. Its events arrive in order (the topic is keyed by
     order), so the created event came first; one without it is only recorded if it says where."""
@@ -88,11 +91,8 @@ def _shipment_status(
     if shipment is not None:
         shipment.status = status
     elif location_id is not None:
-        order.shipments.append(
-            OrderShipment(
-                shipment_id=shipment_id,
-                order_id=order.order_id,
-                location_id=location_id,
-                status=status,
-            )
+        shipment = OrderShipment(
+            shipment_id=shipment_id, order_id=order.order_id, location_id=location_id, status=status
         )
+        uow.session.add(shipment)
+        order.shipments.append(shipment)  # the order's read-only view, for the batch's next events

@@ -2,6 +2,7 @@
 the order service's events), the return authorizations with their receipts and grades, the
 refunds, and the return policies."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -65,6 +66,49 @@ class ShipmentSeen(SQLModel, table=True):
     lines: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     shipped_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+SHIPPED_ORDER = SQLModel.metadata.tables[ShippedOrder.__tablename__]
+SHIPPED_ITEM = SQLModel.metadata.tables[ShippedItem.__tablename__]
+SHIPMENT_SEEN = SQLModel.metadata.tables[ShipmentSeen.__tablename__]
+
+
+# The same three rows as a consumer batch adds them: plain objects with exactly their table's
+# columns, staged for the batch's bulk insert (`repository.add_order` ...) instead of built and
+# flushed as ORM objects, which cost several times more (bench/README.md).
+
+
+@dataclass(kw_only=True)
+class NewOrder:
+    order_id: str
+    updated_at: datetime
+    channel: str | None = None
+    currency: str | None = None
+    total: Decimal | None = None
+    shipping: Decimal | None = None
+    ordered: dict[str, int] | None = None
+    unit_prices: dict[str, str] | None = None
+    refunded: Decimal = Decimal("0")
+    shipping_refunded: bool = False
+
+
+@dataclass(kw_only=True)
+class NewItem:
+    order_id: str
+    sku: str
+    window_from: datetime
+    window_from_delivery: bool
+    shipped: int = 0
+    returned: int = 0
+
+
+@dataclass(kw_only=True)
+class NewShipment:
+    shipment_id: str
+    order_id: str
+    lines: dict[str, int] = field(default_factory=dict)
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
 
 
 class ReturnAuthorization(SQLModel, table=True):

@@ -4,10 +4,15 @@ and fulfillment's events.
 Handlers run in batches inside one transaction: every function here reads and writes the order
 through `repository.order_facts`, so a later message of a batch sees what an earlier one wrote.
 Shipments are keyed by their id, so a repeated event (even under a new event id) counts once.
+
+Rows the order already had are changed as the ORM objects loaded (and locked) for the batch;
+rows it did not have are added as plain staged rows (`repository.add_order` ...), which later
+messages of the batch change in place until the transaction writes them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,16 +22,28 @@ from keel_contracts.events import OrderPlaced, OrderReleased, ShipmentDelivered,
 from keel_returns import domain, repository
 from keel_returns.context import Work
 from keel_returns.domain import Clock
-from keel_returns.models import ShipmentSeen, ShippedItem, ShippedOrder
+from keel_returns.models import (
+    NewItem,
+    NewOrder,
+    NewShipment,
+    ShipmentSeen,
+    ShippedItem,
+    ShippedOrder,
+)
 from keel_returns.repository import OrderFacts
+
+# A row as the projection changes it: loaded, or added by this transaction.
+Order = ShippedOrder | NewOrder
+Item = ShippedItem | NewItem
+Shipment = ShipmentSeen | NewShipment
 
 
 async def record_released(*, uow: Work, event: OrderReleased) -> None:
     """The channel the order was released on, whose return policy applies to it."""
-    facts = await repository.order_facts(uow.session, event.order_id)
-    order = _order(uow.session, facts)
+    now = uow.service.clock()
+    order = _order(uow.session, await repository.order_facts(uow.session, event.order_id), now)
     order.channel = event.channel
-    order.updated_at = uow.service.clock()
+    order.updated_at = now
 
 
 async def record_placed(*, uow: Work, event: OrderPlaced) -> None:
@@ -35,8 +52,8 @@ async def record_placed(*, uow: Work, event: OrderPlaced) -> None:
     A SKU on several lines at different prices refunds at its lowest, so no unit comes back
     for more than was paid for it.
     """
-    facts = await repository.order_facts(uow.session, event.order_id)
-    order = _order(uow.session, facts)
+    now = uow.service.clock()
+    order = _order(uow.session, await repository.order_facts(uow.session, event.order_id), now)
     if order.total is not None:
         return  # a repeat
     order.currency = event.total.currency
@@ -53,15 +70,15 @@ async def record_placed(*, uow: Work, event: OrderPlaced) -> None:
     order.unit_prices = prices
     if order.channel is None:
         order.channel = event.channel
-    order.updated_at = uow.service.clock()
+    order.updated_at = now
 
 
 async def record_shipped(*, uow: Work, event: ShipmentShipped, cause: Envelope) -> None:
     """The shipment's units, shipped when `cause` happened: the return window of each starts
     then (unless its delivery came first)."""
-    session, at = uow.session, cause.occurred_at
+    session, at, now = uow.session, cause.occurred_at, uow.service.clock()
     facts = await repository.order_facts(session, event.order_id)
-    order = _order(session, facts)
+    order = _order(session, facts, now)
     shipment = _shipment(session, facts, event.shipment_id)
     if shipment.shipped_at is not None:
         return  # already counted
@@ -74,52 +91,54 @@ async def record_shipped(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
         else Clock(at, delivered=False)
     )
     for sku, quantity in quantities.items():
-        item = facts.items.get(sku)
+        item = _item(facts, sku)
         if item is None:
-            item = ShippedItem(
-                order_id=event.order_id,
-                sku=sku,
-                window_from=clock.started_at,
-                window_from_delivery=clock.delivered,
+            item = repository.add_item(
+                session, facts, sku, window_from=clock.started_at, delivered=clock.delivered
             )
-            facts.items[sku] = item
-            session.add(item)
         item.shipped += quantity
         _advance(item, clock)
-    order.updated_at = uow.service.clock()
+    order.updated_at = now
 
 
 async def record_delivered(*, uow: Work, event: ShipmentDelivered, cause: Envelope) -> None:
     """The shipment delivered when `cause` happened: its units' return windows count from then."""
-    session, at = uow.session, cause.occurred_at
+    session, at, now = uow.session, cause.occurred_at, uow.service.clock()
     facts = await repository.order_facts(session, event.order_id)
-    order = _order(session, facts)
+    order = _order(session, facts, now)
     shipment = _shipment(session, facts, event.shipment_id)
     if shipment.delivered_at is not None:
         return
     shipment.delivered_at = at
     for sku in shipment.lines:
-        _advance(facts.items[sku], Clock(at, delivered=True))
-    order.updated_at = uow.service.clock()
+        item = _item(facts, sku)
+        assert item is not None  # its shipment recorded it
+        _advance(item, Clock(at, delivered=True))
+    order.updated_at = now
 
 
-def _advance(item: ShippedItem, clock: Clock) -> None:
+def _advance(item: Item, clock: Clock) -> None:
     current = Clock(item.window_from, delivered=item.window_from_delivery)
     later = current.later(clock)
     item.window_from, item.window_from_delivery = later.started_at, later.delivered
 
 
-def _order(session: AsyncSession, facts: OrderFacts) -> ShippedOrder:
-    if facts.order is None:
-        facts.order = ShippedOrder(order_id=facts.order_id)
-        session.add(facts.order)
-    return facts.order
+def _order(session: AsyncSession, facts: OrderFacts, now: datetime) -> Order:
+    if facts.order is not None:
+        return facts.order
+    if facts.new_order is not None:
+        return facts.new_order
+    return repository.add_order(session, facts, at=now)
 
 
-def _shipment(session: AsyncSession, facts: OrderFacts, shipment_id: str) -> ShipmentSeen:
+def _item(facts: OrderFacts, sku: str) -> Item | None:
+    item = facts.items.get(sku)
+    return item if item is not None else facts.new_items.get(sku)
+
+
+def _shipment(session: AsyncSession, facts: OrderFacts, shipment_id: str) -> Shipment:
     shipment = facts.shipments.get(shipment_id)
-    if shipment is None:
-        shipment = ShipmentSeen(shipment_id=shipment_id, order_id=facts.order_id)
-        facts.shipments[shipment_id] = shipment
-        session.add(shipment)
-    return shipment
+    if shipment is not None:
+        return shipment
+    new = facts.new_shipments.get(shipment_id)
+    return new if new is not None else repository.add_shipment(session, facts, shipment_id)

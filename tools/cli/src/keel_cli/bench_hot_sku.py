@@ -11,7 +11,6 @@ apart, and the drain does not wait for shipments that cannot come.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Mapping
 from decimal import Decimal
@@ -44,33 +43,15 @@ async def seed(state_dir: Path | None = None) -> catalog.Item:
         index=1,
     )
     async with inventory_people(state_dir) as (registering, receiving):
-        await catalog.seed(registering, receiving, [], random.Random(11))  # the warehouses
-        catalog.expect(
-            await registering.post(
-                "/v1/items",
-                json={
-                    "sku": item.sku,
-                    "name": f"Bench hot item {item.sku}",
-                    "unit_cost": str(item.unit_cost),
-                    "currency": "USD",
-                },
-            ),
-            201,
-            409,
-        )
-        catalog.expect(
-            await receiving.post(
-                "/v1/receipts",
-                json={
-                    "sku": item.sku,
-                    "location_id": LOCATION,
-                    "quantity": UNITS,
-                    "unit_cost": str(item.unit_cost),
-                    "reference": "bench hot sku",
-                },
-                headers={"Idempotency-Key": f"hot-{item.sku}"},
-            ),
-            201,
+        await catalog.register_warehouses(registering)
+        await catalog.register_item(registering, item, name=f"Bench hot item {item.sku}")
+        await catalog.receive(
+            receiving,
+            item,
+            LOCATION,
+            UNITS,
+            reference="bench hot sku",
+            idempotency_key=f"hot-{item.sku}",
         )
     await wait_replicated([item.sku], state_dir)
     return item

@@ -31,6 +31,7 @@ from keel_finance.domain.ledger import (
     write_off_entry,
 )
 from keel_finance.domain.payments import (
+    NewPayment,
     PaymentRefused,
     PaymentStatus,
     capture_entry,
@@ -69,6 +70,7 @@ __all__ = [
     "CurrencyMismatch",
     "Entry",
     "IssueCost",
+    "NewPayment",
     "PaymentRefused",
     "PaymentStatus",
     "Posting",

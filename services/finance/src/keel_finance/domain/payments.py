@@ -3,11 +3,12 @@ posts to the journal."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
 from keel_contracts import money
-from keel_finance.domain.ledger import CASH, RECEIVABLE, SALES_RETURNS, Entry, Posting
+from keel_finance.domain.ledger import CASH, RECEIVABLE, SALES_RETURNS, ZERO, Entry, Posting
 
 
 class PaymentStatus(StrEnum):
@@ -16,6 +17,25 @@ class PaymentStatus(StrEnum):
     HELD = "held"  # the provider wants a review before it decides
     CAPTURED = "captured"
     VOIDED = "voided"
+
+
+@dataclass(frozen=True, slots=True)
+class NewPayment:
+    """An order's payment as the provider has just decided it: what its row is written from and
+    its answer read from. A plain value, since nothing else happens to a payment in the
+    transaction that decides it (almost always: see `keel_finance.repository.get_payment`)."""
+
+    order_id: str
+    authorization_id: str | None
+    status: PaymentStatus
+    method: str
+    amount: Decimal
+    currency: str
+    reason: str
+
+    @property
+    def captured_amount(self) -> Decimal:
+        return ZERO  # a payment is captured after it is decided, never as it is
 
 
 class PaymentRefused(ValueError):

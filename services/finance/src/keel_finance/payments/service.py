@@ -3,8 +3,9 @@ port (`uow.service.payments`), carry out the decision on a payment the provider 
 and say where a payment stands.
 
 The payment row is the record of what the provider decided, so a command repeated for an order
-already decided is answered from the row instead of by a new call to the provider. Every answer goes
-through the outbox, keyed by order id, in the caller's transaction; the message boundary commits.
+already decided is answered from the row instead of by a new call to the provider. Every answer
+(`keel_finance.payments.answers`) goes through the outbox, keyed by order id, in the caller's
+transaction; the message boundary commits.
 A command that can never succeed raises PermanentError, which the kit dead-letters.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from keel_contracts import Envelope, Message, money
+from keel_contracts import Envelope, money
 from keel_contracts.commands import (
     AuthorizePayment,
     AuthorizeSealedPayment,
@@ -21,21 +22,13 @@ from keel_contracts.commands import (
     ResolvePaymentReview,
     VoidPayment,
 )
-from keel_contracts.events import (
-    PaymentAuthorized,
-    PaymentCaptured,
-    PaymentDeclined,
-    PaymentHeld,
-    PaymentRefunded,
-    PaymentVoided,
-    RefundRequested,
-)
+from keel_contracts.events import RefundRequested
 from keel_contracts.roles import Role
-from keel_contracts.values import Money
 from keel_finance import domain, repository
 from keel_finance.context import Work
-from keel_finance.domain import PaymentStatus
+from keel_finance.domain import NewPayment, PaymentStatus
 from keel_finance.models import Payment, Refund
+from keel_finance.payments import answers
 from keel_finance.payments.provider import Authorization, Outcome, PaymentProvider, ProviderRefused
 from keel_finance.schemas import PaymentPublic
 from keel_finance.service import post_entry
@@ -60,32 +53,36 @@ _STATUS_OF = {
 }
 
 
-async def authorize_payment(*, uow: Work, cmd: AuthorizePayment, cause: Envelope) -> Payment:
+async def authorize_payment(*, uow: Work, cmd: AuthorizePayment, cause: Envelope) -> None:
     """Ask the provider once per order and announce its decision; a repeat re-announces where
     the payment stands (authorized, declined, held, or what became of it since)."""
-    _check_order_id(cmd.order_id)
-    payment = await repository.get_payment(uow.session, cmd.order_id)
-    if payment is None:
-        payment = await _decide(uow.service.payments, cmd)
-        repository.add_payment(uow.session, payment)
-    _announce(uow, payment, cause)
-    return payment
+    await _authorize(uow, cmd, cmd.token, cause)
 
 
 async def authorize_sealed_payment(
     *, uow: Work, cmd: AuthorizeSealedPayment, cause: Envelope
-) -> Payment:
+) -> None:
     """As `authorize_payment`, with the card token opened from its seal; a token finance's key
     cannot open is dead-lettered (sealed with another key: the keys were rotated under it)."""
-    folder = uow.service.settings.auth_folder
     try:
-        token = sealing.unseal(folder, "finance", cmd.sealed_token)
+        token = sealing.unseal(uow.service.auth_folder, "finance", cmd.sealed_token)
     except sealing.Unsealable as error:
         raise PermanentError(f"order {cmd.order_id}: {error}") from error
-    opened = AuthorizePayment(
-        order_id=cmd.order_id, amount=cmd.amount, method=cmd.method, token=token
-    )
-    return await authorize_payment(uow=uow, cmd=opened, cause=cause)
+    await _authorize(uow, cmd, token, cause)
+
+
+async def _authorize(
+    uow: Work, cmd: AuthorizePayment | AuthorizeSealedPayment, token: str, cause: Envelope
+) -> None:
+    """Either command, its token in the clear (passed beside it: no command is built again)."""
+    _check_order_id(cmd.order_id)
+    payment = await repository.get_payment(uow.session, cmd.order_id)
+    if payment is not None:
+        answers.announce(uow, payment, cause)
+        return
+    decided = await _decide(uow.service.payments, cmd, token)
+    repository.add_payment(uow.session, decided)
+    answers.announce(uow, decided, cause)
 
 
 async def capture_payment(*, uow: Work, cmd: CapturePayment, cause: Envelope) -> Payment:
@@ -103,7 +100,7 @@ async def capture_payment(*, uow: Work, cmd: CapturePayment, cause: Envelope) ->
         and payment.captured_amount == cmd.amount.amount
         and payment.currency == cmd.amount.currency
     ):
-        _announce(uow, payment, cause)
+        answers.announce(uow, payment, cause)
         return payment
     try:
         domain.check_capture(
@@ -115,7 +112,7 @@ async def capture_payment(*, uow: Work, cmd: CapturePayment, cause: Envelope) ->
             amount_currency=cmd.amount.currency,
         )
         await uow.service.payments.capture(
-            authorization_id=_authorization_id(payment), amount=cmd.amount
+            authorization_id=answers.authorization_id(payment), amount=cmd.amount
         )
     except (domain.PaymentRefused, ProviderRefused) as refusal:
         raise PermanentError(f"cannot capture order {cmd.order_id}: {refusal}") from refusal
@@ -143,7 +140,7 @@ async def capture_payment(*, uow: Work, cmd: CapturePayment, cause: Envelope) ->
         cause=cause,
         order_id=payment.order_id,
     )
-    _announce(uow, payment, cause)
+    answers.announce(uow, payment, cause)
     return payment
 
 
@@ -161,13 +158,13 @@ async def void_payment(*, uow: Work, cmd: VoidPayment, cause: Envelope) -> Payme
             f"cannot void order {cmd.order_id}: its payment is captured and must be refunded"
         )
     try:
-        await uow.service.payments.void(authorization_id=_authorization_id(payment))
+        await uow.service.payments.void(authorization_id=answers.authorization_id(payment))
     except ProviderRefused as refusal:
         raise PermanentError(f"cannot void order {cmd.order_id}: {refusal}") from refusal
     payment.status = PaymentStatus.VOIDED
     payment.reason = cmd.reason[:REASON_MAX]
     payment.updated_at = uow.service.clock()
-    _announce(uow, payment, cause)
+    answers.announce(uow, payment, cause)
     return payment
 
 
@@ -190,7 +187,7 @@ async def resolve_review(*, uow: Work, cmd: ResolvePaymentReview, cause: Envelop
         raise PermanentError(f"order {cmd.order_id} has no payment to review")
     verdict = "approved" if cmd.approve else "rejected"
     if payment.status == PaymentStatus.HELD:
-        authorization_id = _authorization_id(payment)
+        authorization_id = answers.authorization_id(payment)
         try:
             if cmd.approve:
                 await uow.service.payments.approve_review(authorization_id=authorization_id)
@@ -209,7 +206,7 @@ async def resolve_review(*, uow: Work, cmd: ResolvePaymentReview, cause: Envelop
             f"the review of order {cmd.order_id} cannot be {verdict}: its payment is "
             f"{payment.status}"
         )
-    _announce(uow, payment, cause)
+    answers.announce(uow, payment, cause)
     return payment
 
 
@@ -227,7 +224,7 @@ async def refund_payment(*, uow: Work, event: RefundRequested, cause: Envelope) 
     _check_id("return id", event.return_id)
     refund = await repository.get_refund(uow.session, event.refund_id)
     if refund is not None:
-        _announce_refund(uow, refund, cause)
+        answers.announce_refund(uow, refund, cause)
         return refund
     payment = await repository.get_payment(uow.session, event.order_id)
     refusal_prefix = f"cannot refund {event.refund_id} of order {event.order_id}"
@@ -243,9 +240,9 @@ async def refund_payment(*, uow: Work, event: RefundRequested, cause: Envelope) 
             requested_currency=event.amount.currency,
         )
         await uow.service.payments.refund(
-            authorization_id=_authorization_id(payment),
+            authorization_id=answers.authorization_id(payment),
             refund_id=event.refund_id,
-            amount=_money(amount, payment.currency),
+            amount=money.shown_money(amount, payment.currency),
         )
     except (domain.PaymentRefused, ProviderRefused) as refusal:
         raise PermanentError(f"{refusal_prefix}: {refusal}") from refusal
@@ -281,7 +278,7 @@ async def refund_payment(*, uow: Work, event: RefundRequested, cause: Envelope) 
         cause=cause,
         order_id=event.order_id,
     )
-    _announce_refund(uow, refund, cause)
+    answers.announce_refund(uow, refund, cause)
     return refund
 
 
@@ -319,17 +316,9 @@ async def _audit_refund(uow: Work, refund: Refund) -> None:
     )
 
 
-def _announce_refund(uow: Work, refund: Refund, cause: Envelope) -> None:
-    answer = PaymentRefunded(
-        order_id=refund.order_id,
-        refund_id=refund.refund_id,
-        return_id=refund.return_id,
-        amount=_money(refund.amount, refund.currency),
-    )
-    uow.outbox.add(uow.session, answer, key=refund.order_id, causation=cause)
-
-
-async def _decide(provider: PaymentProvider, cmd: AuthorizePayment) -> Payment:
+async def _decide(
+    provider: PaymentProvider, cmd: AuthorizePayment | AuthorizeSealedPayment, token: str
+) -> NewPayment:
     try:
         domain.check_authorization(cmd.amount.amount, cmd.amount.currency)
     except domain.PaymentRefused as refusal:
@@ -337,9 +326,9 @@ async def _decide(provider: PaymentProvider, cmd: AuthorizePayment) -> Payment:
         result = Authorization(Outcome.DECLINED, None, str(refusal))
     else:
         result = await provider.authorize(
-            order_id=cmd.order_id, amount=cmd.amount, method=cmd.method, token=cmd.token
+            order_id=cmd.order_id, amount=cmd.amount, method=cmd.method, token=token
         )
-    return Payment(
+    return NewPayment(
         order_id=cmd.order_id,
         authorization_id=result.authorization_id,
         status=_STATUS_OF[result.outcome],
@@ -348,46 +337,6 @@ async def _decide(provider: PaymentProvider, cmd: AuthorizePayment) -> Payment:
         currency=cmd.amount.currency,
         reason=result.reason[:REASON_MAX],
     )
-
-
-def _announce(uow: Work, payment: Payment, cause: Envelope) -> None:
-    uow.outbox.add(uow.session, _answer(payment), key=payment.order_id, causation=cause)
-
-
-def _answer(payment: Payment) -> Message:
-    """The event that says where the payment stands."""
-    order_id = payment.order_id
-    match payment.status:
-        case PaymentStatus.AUTHORIZED:
-            return PaymentAuthorized(
-                order_id=order_id,
-                authorization_id=_authorization_id(payment),
-                amount=_money(payment.amount, payment.currency),
-            )
-        case PaymentStatus.DECLINED:
-            return PaymentDeclined(order_id=order_id, reason=payment.reason)
-        case PaymentStatus.HELD:
-            return PaymentHeld(order_id=order_id, reason=payment.reason)
-        case PaymentStatus.CAPTURED:
-            return PaymentCaptured(
-                order_id=order_id,
-                authorization_id=_authorization_id(payment),
-                amount=_money(payment.captured_amount, payment.currency),
-            )
-        case PaymentStatus.VOIDED:
-            return PaymentVoided(order_id=order_id, authorization_id=_authorization_id(payment))
-    raise ValueError(f"payment of order {order_id} has unknown status {payment.status!r}")
-
-
-def _money(amount: Decimal, currency: str) -> Money:
-    return money.shown_money(amount, currency)
-
-
-def _authorization_id(payment: Payment) -> str:
-    # Only declined payments lack an id (Authorization enforces it for the rest).
-    if payment.authorization_id is None:
-        raise ValueError(f"payment of order {payment.order_id} has no authorization id")
-    return payment.authorization_id
 
 
 def _check_order_id(order_id: str) -> None:

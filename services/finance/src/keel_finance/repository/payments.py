@@ -3,12 +3,17 @@
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_finance.models import Payment, Refund
+from keel_finance.domain import ZERO, NewPayment
+from keel_finance.models import PAYMENT, Payment, Refund
+from keel_kit import staged
+from keel_kit.tables import utcnow
 
 # The payments this transaction knows of, by order id: those a batch loaded (None where the
-# order has none yet) and those it added. Kept here because the session's identity map holds
-# objects only weakly and cannot say "no such payment".
+# order has none yet) and those read back after it added them. Kept here because the session's
+# identity map holds objects only weakly and cannot say "no such payment".
 _KNOWN_PAYMENTS = "keel_finance.known_payments"
+# The order ids whose payments this transaction added as staged rows, perhaps not yet written.
+_ADDED_PAYMENTS = "keel_finance.added_payments"
 
 
 async def load_payments(session: AsyncSession, order_ids: set[str]) -> None:
@@ -36,18 +41,52 @@ async def get_payment(session: AsyncSession, order_id: str) -> Payment | None:
     """The order's payment, looked up without flushing the transaction first.
 
     The kit calls a handler per message inside one transaction per batch; letting each lookup
-    autoflush would turn the batch's bulk inserts into round trips per message.
+    autoflush would turn the batch's bulk inserts into round trips per message. The one write
+    it makes is for a payment this transaction added (`add_payment`) and now wants as an
+    object, to capture or void it, say, or to answer a repeated authorization: what is staged
+    is written first, so the payment is read back as any other.
     """
-    known: dict[str, Payment | None] = session.info.get(_KNOWN_PAYMENTS, {})
+    known: dict[str, Payment | None] = session.info.setdefault(_KNOWN_PAYMENTS, {})
     if order_id in known:
+        return known[order_id]
+    added: set[str] = session.info.get(_ADDED_PAYMENTS, set())
+    if order_id in added:
+        await staged.write(session)
+        added.clear()  # all of them are written now
+        known[order_id] = await session.get(Payment, order_id)
         return known[order_id]
     with session.no_autoflush:
         return await session.get(Payment, order_id)
 
 
-def add_payment(session: AsyncSession, payment: Payment) -> None:
-    session.add(payment)
-    session.info.setdefault(_KNOWN_PAYMENTS, {})[payment.order_id] = payment
+def add_payment(session: AsyncSession, payment: NewPayment) -> None:
+    """Stage a payment just decided for the unit of work's bulk insert.
+
+    As a row, not an ORM object: the transaction that decides a payment almost never touches it
+    again, and a batch's payments then cost one statement. Its primary key still refuses a
+    second payment for one order, when the rows are written.
+    """
+    now = utcnow()
+    staged.stage(
+        session,
+        PAYMENT,
+        {
+            "order_id": payment.order_id,
+            "authorization_id": payment.authorization_id,
+            "status": payment.status.value,
+            "method": payment.method,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "captured_amount": ZERO,
+            "refunded_amount": ZERO,
+            "reason": payment.reason,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    # Known from now on as added, no longer as what the batch loaded (no payment).
+    session.info.setdefault(_KNOWN_PAYMENTS, {}).pop(payment.order_id, None)
+    session.info.setdefault(_ADDED_PAYMENTS, set()).add(payment.order_id)
 
 
 # The refunds this transaction knows of, by refund id, as for payments above.

@@ -73,6 +73,33 @@ async def seed(
     """Register warehouses and items (`operations`, an operations person at the inventory
     service), receive opening stock (`warehouse`, a warehouse person there: `units` per warehouse
     holding an item, a handful for scarce ones); returns where the stock went."""
+    await register_warehouses(operations)
+    limit = asyncio.Semaphore(16)
+
+    async def stock(item: Item) -> list[Holding]:
+        async with limit:
+            await register_item(operations, item, name=f"Demo item {item.sku}")
+            received = []
+            holders = rng.sample(WAREHOUSES, k=1 if item.scarce else rng.randint(1, 3))
+            for location_id, _name, _postal in holders:
+                quantity = rng.randint(1, 3) if item.scarce else rng.randint(units[0], units[1])
+                await receive(
+                    warehouse,
+                    item,
+                    location_id,
+                    quantity,
+                    reference="opening stock",
+                    idempotency_key=f"open-{item.sku}-{location_id}",
+                )
+                received.append(Holding(item.sku, item.index, location_id, quantity, len(holders)))
+            return received
+
+    return [h for held in await asyncio.gather(*(stock(i) for i in catalog)) for h in held]
+
+
+async def register_warehouses(operations: httpx.AsyncClient) -> None:
+    """Register the `WAREHOUSES` (`operations`, an operations person at the inventory service);
+    one already registered is left as it is."""
     for location_id, name, postal_code in WAREHOUSES:
         response = await operations.post(
             "/v1/locations",
@@ -85,45 +112,52 @@ async def seed(
             },
         )
         expect(response, 201, 409)
-    limit = asyncio.Semaphore(16)
 
-    async def stock(item: Item) -> list[Holding]:
-        async with limit:
-            expect(
-                await operations.post(
-                    "/v1/items",
-                    json={
-                        "sku": item.sku,
-                        "name": f"Demo item {item.sku}",
-                        "unit_cost": str(item.unit_cost),
-                        "currency": "USD",
-                    },
-                ),
-                201,
-                409,
-            )
-            received = []
-            holders = rng.sample(WAREHOUSES, k=1 if item.scarce else rng.randint(1, 3))
-            for location_id, _name, _postal in holders:
-                quantity = rng.randint(1, 3) if item.scarce else rng.randint(units[0], units[1])
-                expect(
-                    await warehouse.post(
-                        "/v1/receipts",
-                        json={
-                            "sku": item.sku,
-                            "location_id": location_id,
-                            "quantity": quantity,
-                            "unit_cost": str(item.unit_cost),
-                            "reference": "opening stock",
-                        },
-                        headers={"Idempotency-Key": f"open-{item.sku}-{location_id}"},
-                    ),
-                    201,
-                )
-                received.append(Holding(item.sku, item.index, location_id, quantity, len(holders)))
-            return received
 
-    return [h for held in await asyncio.gather(*(stock(i) for i in catalog)) for h in held]
+async def register_item(operations: httpx.AsyncClient, item: Item, *, name: str) -> None:
+    """Register `item` under `name` (`operations`, an operations person at the inventory
+    service); one already registered is left as it is."""
+    expect(
+        await operations.post(
+            "/v1/items",
+            json={
+                "sku": item.sku,
+                "name": name,
+                "unit_cost": str(item.unit_cost),
+                "currency": "USD",
+            },
+        ),
+        201,
+        409,
+    )
+
+
+async def receive(
+    warehouse: httpx.AsyncClient,
+    item: Item,
+    location_id: str,
+    quantity: int,
+    *,
+    reference: str,
+    idempotency_key: str,
+) -> None:
+    """Receive `quantity` units of `item` at `location_id`, at the item's unit cost
+    (`warehouse`, a warehouse person at the inventory service); `idempotency_key` keeps a
+    repeated receipt from being booked twice."""
+    expect(
+        await warehouse.post(
+            "/v1/receipts",
+            json={
+                "sku": item.sku,
+                "location_id": location_id,
+                "quantity": quantity,
+                "unit_cost": str(item.unit_cost),
+                "reference": reference,
+            },
+            headers={"Idempotency-Key": idempotency_key},
+        ),
+        201,
+    )
 
 
 async def wait_until_replicated(

@@ -1,9 +1,10 @@
-"""Every returns query lives here."""
+"""Returns with their lines, receipts, grades and refunds, the return policies, and the
+summary's counts."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,74 +22,8 @@ from keel_returns.models import (
     ReturnGrade,
     ReturnLine,
     ReturnReceiptLine,
-    ShipmentSeen,
-    ShippedItem,
-    ShippedOrder,
     SkuReturnPolicy,
 )
-
-
-@dataclass
-class OrderFacts:
-    """What this service knows of one order, loaded (and locked) once per transaction."""
-
-    order_id: str
-    order: ShippedOrder | None = None
-    items: dict[str, ShippedItem] = field(default_factory=dict)
-    shipments: dict[str, ShipmentSeen] = field(default_factory=dict)
-
-
-# session.info: the orders this transaction has loaded, by id. Kept here (the session's identity
-# map holds objects only weakly) so that a batch asks the database once and later messages of
-# the batch see what earlier ones wrote.
-_ORDERS = "keel_returns.orders"
-
-
-async def load_orders(session: AsyncSession, order_ids: set[str]) -> None:
-    """Load and lock many orders with their items and shipments in three queries.
-
-    Rows are locked in id order, so two replicas locking overlapping batches cannot deadlock;
-    they are read afresh, as a rolled-back savepoint may have left the session's copies stale.
-    """
-    if not order_ids:
-        return
-    loaded: dict[str, OrderFacts] = session.info.setdefault(_ORDERS, {})
-    facts = {order_id: OrderFacts(order_id) for order_id in order_ids}
-    orders = await session.exec(
-        select(ShippedOrder)
-        .where(col(ShippedOrder.order_id).in_(order_ids))
-        .order_by(col(ShippedOrder.order_id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    for order in orders.all():
-        facts[order.order_id].order = order
-    known = [order_id for order_id, fact in facts.items() if fact.order is not None]
-    if known:
-        items = await session.exec(
-            select(ShippedItem)
-            .where(col(ShippedItem.order_id).in_(known))
-            .execution_options(populate_existing=True)
-        )
-        for item in items.all():
-            facts[item.order_id].items[item.sku] = item
-        shipments = await session.exec(
-            select(ShipmentSeen)
-            .where(col(ShipmentSeen.order_id).in_(known))
-            .execution_options(populate_existing=True)
-        )
-        for shipment in shipments.all():
-            facts[shipment.order_id].shipments[shipment.shipment_id] = shipment
-    loaded.update(facts)
-
-
-async def order_facts(session: AsyncSession, order_id: str) -> OrderFacts:
-    """The order as this transaction knows it, from memory once loaded (locked) here."""
-    loaded: dict[str, OrderFacts] = session.info.get(_ORDERS, {})
-    if order_id not in loaded:
-        await load_orders(session, {order_id})
-    facts: OrderFacts = session.info[_ORDERS][order_id]
-    return facts
 
 
 async def sku_policies(session: AsyncSession, skus: set[str]) -> Sequence[SkuReturnPolicy]:
