@@ -44,6 +44,22 @@ def paid(refund: dict[str, Any], amount: str, currency: str = "USD") -> PaymentR
     )
 
 
+def shipped(order_id: str, shipment_id: str, *lines: tuple[str, int]) -> ShipmentShipped:
+    """Fulfillment's word that `lines` (sku, quantity) left in `shipment_id`."""
+    return ShipmentShipped(
+        shipment_id=shipment_id,
+        order_id=order_id,
+        location_id="WH-A",
+        lines=tuple(Line(sku=sku, quantity=q) for sku, q in lines),
+        carrier="UPS",
+        tracking_number=f"1Z-{shipment_id}",
+    )
+
+
+def released(order_id: str, channel: str = "marketplace") -> OrderReleased:
+    return OrderReleased(order_id=order_id, channel=channel, allocations=())
+
+
 def returns_app(tmp_path: Path) -> FastAPI:
     """The returns service on its own SQLite file under `tmp_path`."""
     return create_app(

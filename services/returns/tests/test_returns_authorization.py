@@ -13,11 +13,10 @@ import pytest
 import pytest_asyncio
 
 from keel_contracts import Message
-from keel_contracts.events import OrderReleased, ShipmentDelivered, ShipmentShipped
-from keel_contracts.values import Line
+from keel_contracts.events import ShipmentDelivered
 from keel_kit.testing import running, selects, statements_run
 from returns_harness import Stack as ReturnsStack
-from returns_harness import returns_app
+from returns_harness import released, returns_app, shipped
 
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
@@ -26,21 +25,6 @@ NOW = datetime.now(UTC)
 
 def days_ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
-
-
-def shipped(order_id: str, shipment_id: str, *lines: tuple[str, int]) -> ShipmentShipped:
-    return ShipmentShipped(
-        shipment_id=shipment_id,
-        order_id=order_id,
-        location_id="WH-A",
-        lines=tuple(Line(sku=sku, quantity=q) for sku, q in lines),
-        carrier="UPS",
-        tracking_number=f"1Z-{shipment_id}",
-    )
-
-
-def released(order_id: str, channel: str) -> OrderReleased:
-    return OrderReleased(order_id=order_id, channel=channel, allocations=())
 
 
 def delivered(order_id: str, shipment_id: str) -> ShipmentDelivered:

@@ -20,13 +20,11 @@ from sqlalchemy import Table, select
 from keel_contracts.events import (
     OrderedLine,
     OrderPlaced,
-    OrderReleased,
     PaymentRefunded,
     ShipmentDelivered,
-    ShipmentShipped,
 )
 from keel_contracts.times import as_utc
-from keel_contracts.values import Line, Money
+from keel_contracts.values import Money
 from keel_kit.testing import Timed, running, selects, statements_run
 from keel_returns.models import (
     SHIPMENT_SEEN,
@@ -36,7 +34,7 @@ from keel_returns.models import (
     NewOrder,
     NewShipment,
 )
-from returns_harness import Stack, returns_app
+from returns_harness import Stack, released, returns_app, shipped
 
 pytestmark = pytest.mark.service
 
@@ -59,21 +57,6 @@ def placed(order_id: str, *lines: tuple[str, int, str], channel: str = "web") ->
         ),
         total=Money(amount=Decimal("99.00"), currency="USD"),
         shipping=Money(amount=Decimal("4.95"), currency="USD"),
-    )
-
-
-def released(order_id: str, channel: str = "marketplace") -> OrderReleased:
-    return OrderReleased(order_id=order_id, channel=channel, allocations=())
-
-
-def shipped(order_id: str, shipment_id: str, *lines: tuple[str, int]) -> ShipmentShipped:
-    return ShipmentShipped(
-        shipment_id=shipment_id,
-        order_id=order_id,
-        location_id="WH-A",
-        lines=tuple(Line(sku=sku, quantity=q) for sku, q in lines),
-        carrier="UPS",
-        tracking_number=f"1Z-{shipment_id}",
     )
 
 
