@@ -19,8 +19,6 @@ WAREHOUSE_EVENT = SQLModel.metadata.tables[WarehouseEvent.__tablename__]
 # session.info: the shipments of the orders this transaction has locked, by order id. Kept here
 # (the session's identity map holds objects only weakly) so a batch asks the database once.
 _LOCKED = "keel_fulfillment.locked_shipments"
-# session.info: the orders this transaction planned shipments for, staged and not yet written.
-_PLANNED = "keel_fulfillment.planned_orders"
 
 
 async def lock_shipments_of(session: AsyncSession, order_ids: set[str]) -> None:
@@ -29,7 +27,8 @@ async def lock_shipments_of(session: AsyncSession, order_ids: set[str]) -> None:
     may have left the session's copies stale)."""
     if not order_ids:
         return
-    await _write_planned(session)
+    if any(staged.pending(session, _planned(order_id)) for order_id in order_ids):
+        await staged.write(session)
     query = (
         select(Shipment)
         .where(col(Shipment.order_id).in_(order_ids))
@@ -48,10 +47,10 @@ async def shipments_for_order(
     session: AsyncSession, order_id: str, *, lock: bool = False
 ) -> Sequence[Shipment]:
     locked: dict[str, list[Shipment]] = session.info.get(_LOCKED, {})
-    if order_id in session.info.get(_PLANNED, ()):
+    if staged.pending(session, _planned(order_id)):
         # Planned earlier in this transaction (a repeat, a cancellation in the same batch: rare):
         # its rows are staged, so write them and read them back as objects.
-        await _write_planned(session)
+        await staged.write(session)
     elif lock and order_id in locked:
         return locked[order_id]
     query = (
@@ -95,25 +94,18 @@ def add_shipment(
             "created_at": now,
             "updated_at": now,
         },
+        of=_planned(order_id),
     )
     for sku, quantity in lines.items():
         staged.stage(
             session, SHIPMENT_LINE, {"shipment_id": shipment_id, "sku": sku, "quantity": quantity}
         )
-    planned: set[str] = session.info.setdefault(_PLANNED, set())
-    planned.add(order_id)
+    # What the batch locked of the order (nothing) is out of date: it is read again when asked.
+    session.info.get(_LOCKED, {}).pop(order_id, None)
 
 
-async def _write_planned(session: AsyncSession) -> None:
-    """Write what this transaction staged if it planned shipments, before reading shipments
-    from the database: the orders planned are then read again, as objects, when asked for."""
-    planned: set[str] | None = session.info.pop(_PLANNED, None)
-    if not planned:
-        return
-    await staged.write(session)
-    locked: dict[str, list[Shipment]] = session.info.get(_LOCKED, {})
-    for order_id in planned:
-        locked.pop(order_id, None)
+def _planned(order_id: str) -> tuple[str, str]:
+    return (SHIPMENT.name, order_id)
 
 
 async def lock_shipments(

@@ -12,8 +12,6 @@ from keel_kit.tables import utcnow
 # order has none yet) and those read back after it added them. Kept here because the session's
 # identity map holds objects only weakly and cannot say "no such payment".
 _KNOWN_PAYMENTS = "keel_finance.known_payments"
-# The order ids whose payments this transaction added as staged rows, perhaps not yet written.
-_ADDED_PAYMENTS = "keel_finance.added_payments"
 
 
 async def load_payments(session: AsyncSession, order_ids: set[str]) -> None:
@@ -49,10 +47,8 @@ async def get_payment(session: AsyncSession, order_id: str) -> Payment | None:
     known: dict[str, Payment | None] = session.info.setdefault(_KNOWN_PAYMENTS, {})
     if order_id in known:
         return known[order_id]
-    added: set[str] = session.info.get(_ADDED_PAYMENTS, set())
-    if order_id in added:
+    if staged.pending(session, (PAYMENT.name, order_id)):
         await staged.write(session)
-        added.clear()  # all of them are written now
         known[order_id] = await session.get(Payment, order_id)
         return known[order_id]
     with session.no_autoflush:
@@ -83,10 +79,10 @@ def add_payment(session: AsyncSession, payment: NewPayment) -> None:
             "created_at": now,
             "updated_at": now,
         },
+        of=(PAYMENT.name, payment.order_id),
     )
     # Known from now on as added, no longer as what the batch loaded (no payment).
     session.info.setdefault(_KNOWN_PAYMENTS, {}).pop(payment.order_id, None)
-    session.info.setdefault(_ADDED_PAYMENTS, set()).add(payment.order_id)
 
 
 # The refunds this transaction knows of, by refund id, as for payments above.
