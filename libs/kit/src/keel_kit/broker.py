@@ -74,11 +74,15 @@ def subscribe(
         heartbeat_interval_ms=2_000,
         listener=assignments,
         title=f"{processor.consumer} consumer",
+        decoder=_left_to_the_kit,
     )
     assignments.subscriber = subscriber
 
     @subscriber
-    async def consume(_body: list[Any], message: KafkaMessage) -> None:
+    async def consume(_body: None) -> None:
+        # Looked up here, not injected: FastStream resolves an injected message in a worker
+        # thread, a thread hop per batch.
+        message: KafkaMessage = broker.context.get_local("message")
         raw = message.raw_message
         consumed = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
         records = [_record(r) for r in consumed]
@@ -102,6 +106,12 @@ def subscribe(
             # Lost the partitions in a rebalance: the next owner replays, the inbox dedupes.
             log.warning("offset commit failed after a rebalance; replay will be deduplicated")
         _record_lag(consumed, metrics)
+
+
+async def _left_to_the_kit(_message: Any) -> None:
+    """FastStream's own decoding would parse each record's JSON for a body nobody reads: the
+    kit reads the raw records (`keel_kit.decoding`), once."""
+    return None
 
 
 class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -27,10 +27,11 @@ from sqlalchemy.types import Text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit import staged
 from keel_kit.context import ServiceContext
 from keel_kit.identity import current_caller
 from keel_kit.problems import Conflict, DomainError
-from keel_kit.tables import IdempotencyRecord
+from keel_kit.tables import IDEMPOTENCY, IdempotencyRecord, utcnow
 
 IdempotencyKey = Annotated[
     str | None,
@@ -147,14 +148,17 @@ async def recall_many(
             continue
         body = result.model_dump_json().encode()
         outcomes[index] = Answer(status_code, body)
-        session.add(
-            IdempotencyRecord(
-                scope=scope,
-                key=requests[index][0],
-                request_hash=hashes[index],
-                status_code=status_code,
-                response_body=body,
-            )
+        staged.stage(  # written with the answer's effects, when the unit of work ends
+            session,
+            IDEMPOTENCY,
+            {
+                "scope": scope,
+                "key": requests[index][0],
+                "request_hash": hashes[index],
+                "status_code": status_code,
+                "response_body": body,
+                "created_at": utcnow(),
+            },
         )
     for index, outcome in enumerate(outcomes):
         if outcome is None:  # a repeat of a key run in this batch

@@ -173,7 +173,7 @@ class OutboxRelay:
 
     async def _read_batch(self) -> tuple[list[OutboxRecord], int]:
         limit = 1 if self._one_at_a_time_through is not None else self._batch_size
-        async with self._db.transaction() as session:
+        async with self._db.autocommit() as session:
             rows = list(
                 (
                     await session.exec(
@@ -216,7 +216,8 @@ class OutboxRelay:
         """
         if not published and not to_park:
             return
-        async with self._db.transaction() as session:
+        # The common case, only deletes, is one statement: it needs no transaction of its own.
+        async with self._db.transaction() if to_park else self._db.autocommit() as session:
             if published:
                 ids = [row.id for row in published]
                 await session.exec(delete(OutboxRecord).where(col(OutboxRecord.id).in_(ids)))

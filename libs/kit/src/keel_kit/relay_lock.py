@@ -35,10 +35,11 @@ class RelayLock:
         connection: AsyncConnection | None = None
         try:
             connection = await self._db.engine.connect()
+            # Autocommit: each question is one round trip, with no BEGIN and COMMIT around it.
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
             got = await connection.scalar(
                 text("SELECT pg_try_advisory_lock(:id)"), {"id": RELAY_LOCK_ID}
             )
-            await connection.commit()
         except Exception as error:
             log.warning("relay could not ask for its lock (%s); retrying", error)
             got = False
@@ -67,7 +68,6 @@ class RelayLock:
                 ),
                 {"high": RELAY_LOCK_ID >> 32, "low": RELAY_LOCK_ID & 0xFFFFFFFF},
             )
-            await self._connection.commit()
         except Exception as error:
             log.warning("relay lock connection failed (%s)", error)
             return False
@@ -84,6 +84,5 @@ class RelayLock:
             return
         with contextlib.suppress(Exception):
             await connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": RELAY_LOCK_ID})
-            await connection.commit()
         with contextlib.suppress(Exception):
             await connection.close()

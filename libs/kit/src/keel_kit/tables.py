@@ -65,6 +65,10 @@ class IdempotencyRecord(KitTable):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+# Staged like the outbox: a batch of orders remembers its answers in one insert.
+IDEMPOTENCY: Table = KitTable.metadata.tables[IdempotencyRecord.__tablename__]
+
+
 class JobSchedule(KitTable):
     """The last period a periodic job ran for, claimed in the transaction of the job's work.
 

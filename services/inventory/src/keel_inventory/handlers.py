@@ -29,9 +29,11 @@ handlers = Handlers()
 
 @handlers.before_batch
 async def load_the_batch(session: AsyncSession, messages: Sequence[Message]) -> None:
-    """What the batch's shipments need, read for all of them at once."""
+    """What the batch's shipments and reservations need, read for all of them at once."""
     shipped = [m for m in messages if isinstance(m, ShipmentShipped)]
     await shipments.load_for_shipments(session, shipped)
+    reserving = [m for m in messages if isinstance(m, ReserveStock)]
+    await reservations.lock_for_reservations(session, reserving)
 
 
 @handlers.on(ReserveStock)

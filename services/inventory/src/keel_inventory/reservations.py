@@ -107,6 +107,17 @@ async def reserve(*, uow: Work, cmd: ReserveStock, cause: Envelope | None) -> No
     )
 
 
+async def lock_for_reservations(session: AsyncSession, commands: Sequence[ReserveStock]) -> None:
+    """Lock the stock of every SKU a batch's reservations ask for, and read the SKUs' channel
+    rules, in one query each instead of one per message: `reserve` finds them in the batch's
+    locked snapshot."""
+    skus = {line.sku for cmd in commands for line in cmd.lines}
+    if not skus:
+        return
+    await repository.lock_stock_changes(session)
+    await _lock_for_channels(session, skus)
+
+
 async def release(*, uow: Work, cmd: ReleaseStock, cause: Envelope | None) -> None:
     """Give back what the order holds, or take it out of the backorder queue.
 

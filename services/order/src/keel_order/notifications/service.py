@@ -89,7 +89,7 @@ async def send_unsent(work: Work) -> None:
     await work.service.notifier.send(
         [
             port.Outgoing(
-                notification_id=n.id or 0,
+                notification_id=n.id,
                 order_id=n.order_id,
                 customer_id=n.customer_id,
                 email=emails.get(n.customer_id),
@@ -100,10 +100,7 @@ async def send_unsent(work: Work) -> None:
             for n in unsent
         ]
     )
-    now = work.service.clock()
-    for notification in unsent:
-        notification.sent_at = now
-        work.session.add(notification)
+    await notifications.mark_sent(work.session, [n.id for n in unsent], work.service.clock())
 
 
 async def told(*, uow: Work, order_id: str) -> NotificationsPublic | None:
