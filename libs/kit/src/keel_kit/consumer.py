@@ -1,12 +1,12 @@
 """Batch consumption with exactly-once effects.
 
-A batch of records is applied in one database transaction: the inbox filters out events this
-consumer has already applied, the handlers run, the inbox rows of the applied events and the dead
-letters of the failed ones are written in the same transaction, and only after it commits are the
-offsets committed. The same transaction records each partition's next offset
-(`keel_kit.positions`), where a restarted consumer resumes. A crash before the commit replays the
-batch; the inbox makes any replay harmless. Savepoints are used only to isolate a failing
-message, never on the fast path.
+A batch of records is applied in one database transaction: its events are claimed in the inbox
+(`keel_kit.inbox`), which filters out those this consumer has already applied, the handlers run,
+and the dead letters of the failed ones are written in the same transaction (their claims given
+back); only after it commits are the offsets committed. The same transaction records each
+partition's next offset (`keel_kit.positions`), where a restarted consumer resumes. A crash
+before the commit replays the batch; the inbox makes any replay harmless. Savepoints are used
+only to isolate a failing message, never on the fast path.
 
 Failures are sorted in two (`keel_kit.faults`): a transient failure (database or broker briefly
 away, a deadlock, a serialization failure) retries the whole batch with backoff a bounded number
@@ -28,19 +28,16 @@ from datetime import UTC, datetime
 
 from opentelemetry.trace import SpanKind
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import insert
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_contracts import dead_letter_topic
-from keel_kit import observed, positions, staged, telemetry
+from keel_kit import inbox, observed, positions, staged, telemetry
 from keel_kit.db import Database
 from keel_kit.decoding import Decoded, Decoder, Failure, Record
 from keel_kit.faults import is_transient
 from keel_kit.handlers import Handlers, MessageContext
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
-from keel_kit.tables import InboxRecord
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +115,9 @@ class BatchProcessor:
                     if not isolate:
                         isolate = True  # a handler's conflict or a replica's: isolation tells
                         continue
-                    # Handlers' conflicts were caught in their savepoints, so this is the
-                    # inbox: another replica applied one of these events first. A retry
-                    # skips it.
+                    # Handlers' conflicts were caught in their savepoints, so this is one of
+                    # the batch's own writes meeting another transaction's: a retry sees
+                    # what that one committed.
                     attempt = await self._back_off(attempt, len(records))
                 elif isinstance(error, sa_exc.SQLAlchemyError) and not isolate:
                     # Raised when the batch's writes were flushed together (a value too long
@@ -156,28 +153,18 @@ class BatchProcessor:
         failures = list(undecodable)
         applied: list[Decoded] = []
         async with self.db.transaction() as session:
-            fresh = await self._fresh(session, decoded)
+            fresh = await self._claim(session, decoded)
             if not isolate:
                 await self._prepare(session, fresh)
+            unapplied: list[str] = []
             for item in fresh:
                 error = await self._apply_one(session, item, isolate=isolate)
                 if error is None:
                     applied.append(item)
                 else:
                     failures.append(Failure(item.record, error))
-            if applied:
-                now = datetime.now(UTC)
-                await session.exec(
-                    insert(InboxRecord),
-                    params=[
-                        {
-                            "consumer": self.consumer,
-                            "event_id": str(d.envelope.event_id),
-                            "processed_at": now,
-                        }
-                        for d in applied
-                    ],
-                )
+                    unapplied.append(str(item.envelope.event_id))
+            await inbox.release(session, self.consumer, unapplied)
             for failure in failures:
                 self._dead_letter(session, failure)
             if applied or failures:
@@ -257,23 +244,16 @@ class BatchProcessor:
                 return f"{type(error).__name__}: {error}"
         return None
 
-    async def _fresh(self, session: AsyncSession, decoded: list[Decoded]) -> list[Decoded]:
-        """The messages this consumer has not applied yet (the inbox says), each once."""
+    async def _claim(self, session: AsyncSession, decoded: list[Decoded]) -> list[Decoded]:
+        """The messages this consumer has not applied yet, each once, claimed in the inbox."""
         event_ids = [str(d.envelope.event_id) for d in decoded]
-        if not event_ids:
-            return []
-        rows = await session.exec(
-            select(InboxRecord.event_id).where(
-                InboxRecord.consumer == self.consumer, InboxRecord.event_id.in_(event_ids)
-            )
-        )
-        seen = set(rows.all())
+        new = await inbox.claim(session, self.consumer, event_ids)
         fresh: list[Decoded] = []
         for item, event_id in zip(decoded, event_ids, strict=True):
-            if event_id in seen:
+            if event_id not in new:  # applied before, or a second copy in this batch
                 self._metrics.duplicates.labels(topic=item.record.topic).inc()
                 continue
-            seen.add(event_id)
+            new.discard(event_id)
             fresh.append(item)
         return fresh
 

@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit import staged
 from keel_kit.context import ServiceContext
+from keel_kit.db import one_of
 from keel_kit.identity import current_caller
 from keel_kit.problems import Conflict, DomainError
 from keel_kit.tables import IDEMPOTENCY, IdempotencyRecord, utcnow
@@ -197,7 +198,7 @@ async def _remembered(
         return {}
     rows = await session.exec(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key.in_(keys)
+            IdempotencyRecord.scope == scope, one_of(session, IdempotencyRecord.key, keys)
         )
     )
     return {record.key: record for record in rows}

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_kit.tables import OutboxParked, OutboxRecord, utcnow
+from keel_kit.tables import OutboxParked, OutboxRecord, OutboxRow, utcnow
 
 # Errors that belong to the message itself: sending it again, as it is, fails the same way.
 # MessageSizeTooLargeError comes from send() itself (over the client's max_request_size) or
@@ -52,7 +52,7 @@ def reason_for(error: BaseException) -> str:
     return (said if name in said else f"{name}: {said}")[:MAX_REASON_LENGTH]
 
 
-async def park(session: AsyncSession, rows: Sequence[tuple[OutboxRecord, str]]) -> None:
+async def park(session: AsyncSession, rows: Sequence[tuple[OutboxRow, str]]) -> None:
     """Move outbox rows, each with its reason, to `outbox_parked` (in the caller's transaction)."""
     if not rows:
         return

@@ -30,27 +30,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from sqlalchemy import delete, func
-from sqlmodel import col, select
+from sqlalchemy import delete, func, select
 
 from keel_kit import parked, telemetry
-from keel_kit.db import Database
+from keel_kit.db import Database, one_of
 from keel_kit.kafka_access import KafkaAccess
 from keel_kit.metrics import KitMetrics
 from keel_kit.outbox import Outbox
 from keel_kit.relay_lock import RelayLock
-from keel_kit.tables import OutboxRecord
+from keel_kit.tables import OUTBOX, OutboxRow
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 0.5
 LOCK_RETRY_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 5.0
+# The rows in the order they were written, read as plain rows (see OutboxRow).
+_OLDEST = select(*(OUTBOX.c[name] for name in OutboxRow._fields)).order_by(OUTBOX.c.id)
 
 
 def create_producer(kafka: KafkaAccess, client_id: str) -> AIOKafkaProducer:
@@ -133,8 +135,8 @@ class OutboxRelay:
         if not rows:
             return 0
         producer = await self._ensure_producer()
-        handed: list[tuple[OutboxRecord, Awaitable[Any]]] = []
-        to_park: list[tuple[OutboxRecord, str]] = []
+        handed: list[tuple[OutboxRow, Awaitable[Any]]] = []
+        to_park: list[tuple[OutboxRow, str]] = []
         stopped_by: BaseException | None = None
         for row in rows:
             try:
@@ -145,8 +147,8 @@ class OutboxRelay:
                     break
                 to_park.append((row, parked.reason_for(error)))  # refused before it left
         outcomes = await asyncio.gather(*(ack for _, ack in handed), return_exceptions=True)
-        published: list[OutboxRecord] = []
-        retry_alone: list[OutboxRecord] = []
+        published: list[OutboxRow] = []
+        retry_alone: list[OutboxRow] = []
         for (row, _), outcome in zip(handed, outcomes, strict=True):
             if not isinstance(outcome, BaseException):
                 published.append(row)
@@ -171,22 +173,17 @@ class OutboxRelay:
             self._one_at_a_time_through = None
         return len(published) + len(to_park)
 
-    async def _read_batch(self) -> tuple[list[OutboxRecord], int]:
+    async def _read_batch(self) -> tuple[list[OutboxRow], int]:
         limit = 1 if self._one_at_a_time_through is not None else self._batch_size
         async with self._db.autocommit() as session:
-            rows = list(
-                (
-                    await session.exec(
-                        select(OutboxRecord).order_by(col(OutboxRecord.id)).limit(limit)
-                    )
-                ).all()
-            )
+            found = await (await session.connection()).execute(_OLDEST.limit(limit))
+            rows = [OutboxRow._make(row) for row in found.all()]
             backlog = len(rows)
             if backlog == limit:  # count only when there may be more than one batch
-                backlog = await session.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+                backlog = await session.scalar(select(func.count()).select_from(OUTBOX)) or 0
         return rows, backlog
 
-    async def _send(self, producer: AIOKafkaProducer, row: OutboxRecord) -> Awaitable[Any]:
+    async def _send(self, producer: AIOKafkaProducer, row: OutboxRow) -> Awaitable[Any]:
         headers = dict(row.headers)
         headers["traceparent"] = telemetry.child_traceparent(
             f"{row.topic} publish",
@@ -206,7 +203,7 @@ class OutboxRelay:
         return ack
 
     async def _settle(
-        self, published: list[OutboxRecord], to_park: list[tuple[OutboxRecord, str]]
+        self, published: list[OutboxRow], to_park: list[tuple[OutboxRow, str]]
     ) -> None:
         """Delete what the broker acknowledged and park what it never will, in one transaction.
 
@@ -220,11 +217,11 @@ class OutboxRelay:
         async with self._db.transaction() if to_park else self._db.autocommit() as session:
             if published:
                 ids = [row.id for row in published]
-                await session.exec(delete(OutboxRecord).where(col(OutboxRecord.id).in_(ids)))
+                await session.exec(delete(OUTBOX).where(one_of(session, OUTBOX.c.id, ids)))
             await parked.park(session, to_park)
             parked_now = await parked.count(session) if to_park else None
-        for row in published:
-            self._metrics.outbox_published.labels(topic=row.topic).inc()
+        for topic, sent in Counter(row.topic for row in published).items():
+            self._metrics.outbox_published.labels(topic=topic).inc(sent)
         if parked_now is not None:
             self._metrics.outbox_parked.set(parked_now)
             for row, reason in to_park:

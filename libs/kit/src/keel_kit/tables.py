@@ -6,7 +6,7 @@ They share SQLModel's metadata, so each service's migrations see them.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -85,6 +85,19 @@ class JobSchedule(KitTable):
 
 # The outbox as a Core table: the outbox stages plain rows for one bulk insert (keel_kit.staged).
 OUTBOX: Table = KitTable.metadata.tables[OutboxRecord.__tablename__]
+
+
+class OutboxRow(NamedTuple):
+    """An outbox row as the relay reads it: plain values, no ORM object built per row."""
+
+    id: int
+    topic: str
+    key: str
+    event_id: str
+    type: str
+    body: bytes
+    headers: dict[str, Any]
+    created_at: datetime
 
 
 class OutboxParked(KitTable):

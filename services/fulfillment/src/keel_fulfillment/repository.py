@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from keel_fulfillment.domain import AppliedEvent
 from keel_fulfillment.models import Shipment, ShipmentLine, WarehouseEvent
 from keel_kit import cursors, staged
+from keel_kit.db import one_of
 from keel_kit.tables import utcnow
 
 # The tables new rows are staged into (see `add_shipment`, `add_warehouse_event`).
@@ -31,7 +32,7 @@ async def lock_shipments_of(session: AsyncSession, order_ids: set[str]) -> None:
         await staged.write(session)
     query = (
         select(Shipment)
-        .where(col(Shipment.order_id).in_(order_ids))
+        .where(one_of(session, col(Shipment.order_id), order_ids))
         .order_by(col(Shipment.order_id), col(Shipment.location_id))
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -118,7 +119,7 @@ async def lock_shipments(
         return {}
     query = (
         select(Shipment)
-        .where(col(Shipment.shipment_id).in_(shipment_ids))
+        .where(one_of(session, col(Shipment.shipment_id), shipment_ids))
         .order_by(col(Shipment.order_id), col(Shipment.location_id))
         .with_for_update()
     )
@@ -128,7 +129,7 @@ async def lock_shipments(
 async def lines(session: AsyncSession, shipment_ids: Sequence[str]) -> Sequence[ShipmentLine]:
     query = (
         select(ShipmentLine)
-        .where(col(ShipmentLine.shipment_id).in_(shipment_ids))
+        .where(one_of(session, col(ShipmentLine.shipment_id), shipment_ids))
         .order_by(col(ShipmentLine.shipment_id), col(ShipmentLine.sku))
     )
     return (await session.exec(query)).all()
@@ -145,7 +146,7 @@ async def warehouse_events(
         WarehouseEvent.shipment_id,
         WarehouseEvent.type,
         WarehouseEvent.location_id,
-    ).where(col(WarehouseEvent.event_id).in_(event_ids))
+    ).where(one_of(session, col(WarehouseEvent.event_id), event_ids))
     return {
         event_id: AppliedEvent(shipment_id=shipment_id, type=type_, location_id=location_id)
         for event_id, shipment_id, type_, location_id in (await session.exec(query)).all()

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, func, insert, tuple_
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from keel_kit.db import upsert_insert
+from keel_kit.db import one_of, upsert_insert
 from keel_kit.replicas import ItemReplica
 from keel_order.domain import TAKING_STOCK, Status, StockState
 from keel_order.models import (
@@ -28,7 +28,9 @@ async def list_channels(session: AsyncSession) -> Sequence[Channel]:
 
 
 async def known_skus(session: AsyncSession, skus: set[str]) -> set[str]:
-    rows = await session.exec(select(ItemReplica.sku).where(col(ItemReplica.sku).in_(skus)))
+    rows = await session.exec(
+        select(ItemReplica.sku).where(one_of(session, col(ItemReplica.sku), skus))
+    )
     return set(rows.all())
 
 
@@ -85,9 +87,11 @@ async def lock_orders(
     session.info[_WAITING_FOR] = frozenset(waiting_for)
     if not order_ids and not waiting_for:
         return
-    wanted: ColumnElement[bool] = col(Order.order_id).in_(order_ids)
+    wanted: ColumnElement[bool] = one_of(session, col(Order.order_id), order_ids)
     if waiting_for:
-        with_the_skus = select(OrderLine.order_id).where(col(OrderLine.sku).in_(waiting_for))
+        with_the_skus = select(OrderLine.order_id).where(
+            one_of(session, col(OrderLine.sku), waiting_for)
+        )
         wanted = or_(wanted, and_(_waiting_for_stock(), col(Order.order_id).in_(with_the_skus)))
     query = (
         select(Order)
@@ -159,7 +163,7 @@ async def orders_in_status(
 
 
 async def channels_by_id(session: AsyncSession, channel_ids: set[str]) -> dict[str, Channel]:
-    query = select(Channel).where(col(Channel.channel_id).in_(channel_ids))
+    query = select(Channel).where(one_of(session, col(Channel.channel_id), channel_ids))
     return {channel.channel_id: channel for channel in (await session.exec(query)).all()}
 
 
@@ -169,10 +173,18 @@ async def orders_by_external_id(
     """(channel, external id) -> order id, for those of `references` already ordered."""
     if not references:
         return {}
+    # Channels and ids apart, each one array, not a row-value IN (which PostgreSQL answers
+    # with an index scan per pair, OR-ed); a batch is of one channel or few, so the pairs
+    # read but not asked for are few, and dropped here.
     query = select(Order.channel, Order.external_id, Order.order_id).where(
-        tuple_(col(Order.channel), col(Order.external_id)).in_(references)
+        one_of(session, col(Order.channel), {channel for channel, _ in references}),
+        one_of(session, col(Order.external_id), {external for _, external in references}),
     )
-    return {(channel, external): order for channel, external, order in await session.exec(query)}
+    return {
+        (channel, external): order
+        for channel, external, order in await session.exec(query)
+        if (channel, external) in references
+    }
 
 
 async def units_held(
@@ -215,7 +227,9 @@ async def insert_new_orders(
 
 
 async def known_customers(session: AsyncSession, customer_ids: set[str]) -> set[str]:
-    query = select(Customer.customer_id).where(col(Customer.customer_id).in_(customer_ids))
+    query = select(Customer.customer_id).where(
+        one_of(session, col(Customer.customer_id), customer_ids)
+    )
     return set((await session.exec(query)).all())
 
 

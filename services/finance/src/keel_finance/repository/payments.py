@@ -6,6 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from keel_finance.domain import ZERO, NewPayment
 from keel_finance.models import PAYMENT, Payment, Refund
 from keel_kit import staged
+from keel_kit.db import one_of
 from keel_kit.tables import utcnow
 
 # The payments this transaction knows of, by order id: those a batch loaded (None where the
@@ -23,7 +24,7 @@ async def load_payments(session: AsyncSession, order_ids: set[str]) -> None:
         return
     query = (
         select(Payment)
-        .where(col(Payment.order_id).in_(order_ids))
+        .where(one_of(session, col(Payment.order_id), order_ids))
         .order_by(col(Payment.order_id))
         .with_for_update()
         .execution_options(populate_existing=True)

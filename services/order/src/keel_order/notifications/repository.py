@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from keel_kit.db import one_of
 from keel_order.models import Customer, CustomerNotification, core_table
 
 
@@ -41,7 +42,7 @@ async def unsent(session: AsyncSession, *, limit: int) -> Sequence[Unsent]:
 async def mark_sent(session: AsyncSession, ids: Collection[int], at: datetime) -> None:
     """One statement for a run's messages, not an ORM update each."""
     table = core_table(CustomerNotification)
-    await session.exec(update(table).where(table.c.id.in_(ids)).values(sent_at=at))
+    await session.exec(update(table).where(one_of(session, table.c.id, ids)).values(sent_at=at))
 
 
 async def customer_emails(session: AsyncSession, customer_ids: Collection[str]) -> dict[str, str]:

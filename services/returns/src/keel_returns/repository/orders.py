@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_kit import staged
+from keel_kit.db import one_of
 from keel_returns.models import (
     SHIPMENT_SEEN,
     SHIPPED_ITEM,
@@ -60,7 +61,7 @@ async def load_orders(session: AsyncSession, order_ids: set[str]) -> None:
     facts = {order_id: OrderFacts(order_id) for order_id in order_ids}
     orders = await session.exec(
         select(ShippedOrder)
-        .where(col(ShippedOrder.order_id).in_(order_ids))
+        .where(one_of(session, col(ShippedOrder.order_id), order_ids))
         .order_by(col(ShippedOrder.order_id))
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -71,14 +72,14 @@ async def load_orders(session: AsyncSession, order_ids: set[str]) -> None:
     if known:
         items = await session.exec(
             select(ShippedItem)
-            .where(col(ShippedItem.order_id).in_(known))
+            .where(one_of(session, col(ShippedItem.order_id), known))
             .execution_options(populate_existing=True)
         )
         for item in items.all():
             facts[item.order_id].items[item.sku] = item
         shipments = await session.exec(
             select(ShipmentSeen)
-            .where(col(ShipmentSeen.order_id).in_(known))
+            .where(one_of(session, col(ShipmentSeen.order_id), known))
             .execution_options(populate_existing=True)
         )
         for shipment in shipments.all():
