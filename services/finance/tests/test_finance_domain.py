@@ -1,5 +1,6 @@
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -11,12 +12,15 @@ from keel_finance.domain import (
     capture_entry,
     check_authorization,
     check_capture,
+    cost_of_goods_entry,
     opening_stock_entry,
     purchase_receipt_entry,
     refund_entry,
     refundable,
+    returned_goods_entry,
     sale_entry,
     shrinkage_entry,
+    write_off_entry,
 )
 
 pytestmark = pytest.mark.unit
@@ -51,6 +55,27 @@ def test_found_units_are_inventory_against_shrinkage() -> None:
     assert entry.postings == (
         Posting("1300", debit=Decimal("6.00"), credit=Decimal("0.00")),
         Posting("5810", debit=Decimal("0.00"), credit=Decimal("6.00")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry_of", "into", "out_of"),
+    [
+        (cost_of_goods_entry, "5000", "1300"),
+        (returned_goods_entry, "1300", "5000"),
+        (write_off_entry, "5800", "1300"),
+    ],
+)
+def test_a_cost_below_zero_moves_the_other_way(entry_of: Any, into: str, out_of: str) -> None:
+    """Stock restocked below what its owed units were costed at carries a negative value: the
+    entry that takes it out moves the difference back instead of refusing to post."""
+    assert entry_of("USD", Decimal("4.00")).postings == (
+        Posting(into, debit=Decimal("4.00"), credit=Decimal("0.00")),
+        Posting(out_of, debit=Decimal("0.00"), credit=Decimal("4.00")),
+    )
+    assert entry_of("USD", Decimal("-4.00")).postings == (
+        Posting(out_of, debit=Decimal("4.00"), credit=Decimal("0.00")),
+        Posting(into, debit=Decimal("0.00"), credit=Decimal("4.00")),
     )
 
 

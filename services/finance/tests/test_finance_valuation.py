@@ -153,6 +153,26 @@ async def test_a_receipt_after_stock_went_negative_makes_up_the_owed_units(
     assert await finance.inventory_account() == "38.00"
 
 
+async def test_units_restocked_below_what_was_owed_hand_the_difference_back_to_cost_of_goods(
+    finance: Finance,
+) -> None:
+    await finance.apply(issue("MUG-1", 2, unit_cost="10.00"))  # owed at 10.00 each
+    await finance.apply(receipt("MUG-1", 3, "5.00"))  # one on hand, valued at -5.00
+    last = issue("MUG-1", 1)
+
+    assert await finance.apply(last) == 1
+
+    # The two owed units cost 10.00 less than they were costed at; the last unit's issue
+    # takes that back out of the cost of goods sold, and the valuation ends at nothing.
+    assert await finance.journal(last.order_id) == [
+        [("1300", "5.00", "0.00"), ("5000", "0.00", "5.00")]
+    ]
+    valuation = await finance.valuation("MUG-1")
+    assert (valuation["quantity"], valuation["value"]) == (0, "0.00")
+    assert await finance.inventory_account() == "0.00"
+    assert await finance.dead_letters("MUG-1") == []
+
+
 async def test_events_of_one_sku_in_one_batch_see_each_other(finance: Finance) -> None:
     first, rest = issue("MUG-1", 5), issue("MUG-1", 15)
 

@@ -144,6 +144,7 @@ async def test_a_batch_of_shipments_ends_where_one_at_a_time_ends(tmp_path: Path
         shipped("W-1", "WH-A", ("MUG", 3), ("PLATE", 2)),
         shipped("W-2", "WH-A", ("MUG", 1), n=1),  # one order, two shipments, one SKU
         shipped("W-2", "WH-A", ("MUG", 1), n=2),
+        shipped("W-2", "WH-A", ("MUG", 1), n=3),  # one more than it held: from sellable only
         shipped("W-3", "WH-A", ("PLATE", 1)),
         OrderConfirmed(order_id="W-3", lines=(Line(sku="PLATE", quantity=1),)),  # after
         ReleaseStock(order_id="W-4", reason="cancelled"),  # released, then shipped anyway
@@ -212,5 +213,9 @@ async def test_a_batch_reads_its_shipments_reservations_and_items_once(tmp_path:
     assert len(reading("reservation")) == 1  # with what they hold, joined
     assert len(reading("reservation_allocation")) == 0
     assert len(reading("item")) == 1
-    committing = [s for s in statements if s.upper().startswith("UPDATE RESERVATION")]
-    assert len(committing) == 1
+
+    def updating(table: str) -> list[str]:
+        return [s for s in statements if s.upper().startswith(f"UPDATE {table.upper()} ")]
+
+    assert len(updating("reservation")) == 1  # their statuses, committed together
+    assert len(updating("reservation_allocation")) == 1  # the units that shipped of each

@@ -14,9 +14,11 @@ from keel_kit.tables import utcnow
 pytestmark = [pytest.mark.service, pytest.mark.asyncio]
 
 
-def shipped(order_id: str, location_id: str, *lines: tuple[str, int]) -> ShipmentShipped:
+def shipped(
+    order_id: str, location_id: str, *lines: tuple[str, int], again: int = 0
+) -> ShipmentShipped:
     return ShipmentShipped(
-        shipment_id=f"s-{order_id}-{location_id}",
+        shipment_id=f"s-{order_id}-{location_id}" + (f"-{again}" if again else ""),
         order_id=order_id,
         location_id=location_id,
         lines=tuple(Line(sku=sku, quantity=q) for sku, q in lines),
@@ -52,6 +54,22 @@ async def test_split_shipments_issue_each_location_and_consume_the_reservation(
         ("WH-A", 2, {"amount": "1.0000", "currency": "USD"}),
         ("WH-B", 1, {"amount": "1.0000", "currency": "USD"}),
     ]
+    await inventory.assert_invariants_hold()
+
+
+async def test_shipments_beyond_what_the_order_held_take_no_other_orders_reserved_units(
+    inventory: Inventory,
+) -> None:
+    await inventory.receive("MUG", "WH-A", 5)
+    await inventory.publish(reserve("o-1", ("MUG", 2)))
+    await inventory.publish(reserve("o-2", ("MUG", 2)))
+    assert await inventory.stock("MUG") == {"WH-A": (5, 4)}
+
+    await ship(inventory, shipped("o-1", "WH-A", ("MUG", 1)))
+    # The warehouse sends one unit more than the order held: it leaves, from sellable stock.
+    await ship(inventory, shipped("o-1", "WH-A", ("MUG", 2), again=1))
+
+    assert await inventory.stock("MUG") == {"WH-A": (2, 2)}  # o-2's two units still held
     await inventory.assert_invariants_hold()
 
 

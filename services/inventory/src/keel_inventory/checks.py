@@ -41,15 +41,10 @@ async def _reservations_off_their_lines(uow: Work) -> list[str]:
         where = f"{h.sku} at {h.location_id}"
         if h.status is None:
             findings.append(f"{h.held} reserved {where} name no reservation ({h.reservation_id})")
-        elif h.status == HELD and h.held != h.allocated:
+        elif h.status in (HELD, COMMITTED) and h.held != h.allocated - h.shipped:
             findings.append(
-                f"held reservation {h.reservation_id} holds {h.held} {where}, "
-                f"its lines say {h.allocated}"
-            )
-        elif h.status == COMMITTED and not 0 <= h.held <= h.allocated:
-            findings.append(
-                f"committed reservation {h.reservation_id} holds {h.held} {where}, "
-                f"between 0 and {h.allocated} expected"
+                f"{h.status} reservation {h.reservation_id} holds {h.held} {where}, "
+                f"its lines say {h.allocated - h.shipped} ({h.allocated}, {h.shipped} shipped)"
             )
         elif h.status not in (HELD, COMMITTED) and h.held:
             findings.append(

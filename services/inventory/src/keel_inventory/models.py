@@ -90,7 +90,8 @@ class Reservation(SQLModel, table=True):
 
 
 class ReservationAllocation(SQLModel, table=True):
-    """Units of one SKU a reservation holds at one location (its lines, located)."""
+    """Units of one SKU a reservation holds at one location (its lines, located): `quantity`
+    held, of which `shipped` have left on the order's shipments and are held no more."""
 
     __tablename__ = "reservation_allocation"
 
@@ -100,6 +101,7 @@ class ReservationAllocation(SQLModel, table=True):
     sku: str = Field(primary_key=True, max_length=64)
     location_id: str = Field(primary_key=True, max_length=64)
     quantity: int
+    shipped: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Backorder(SQLModel, table=True):

@@ -53,12 +53,12 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
     held_under = ""  # the reservation whose held units this shipment consumes
     held_for = ""  # its channel
     unheld: list[tuple[str, str, int]] = []  # (channel, sku, -units) it no longer holds
+    taken: list[tuple[str, str, int]] = []  # (location, sku, units) it took off the holds
     reservation = await repository.reservation_to_ship(session, event.order_id)
     if reservation is not None and reservation.status in (HELD, COMMITTED):
         held_under, held_for = reservation.reservation_id, reservation.channel
         for location_id, sku, quantity in reservation.holds:
             held[(location_id, sku)] = held.get((location_id, sku), 0) + quantity
-        await repository.commit_shipped(session, reservation)
     now = uow.service.clock()
     movements = []
     for line in event.lines:
@@ -84,8 +84,12 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
             reference=event.shipment_id,
             order_id=event.order_id,
         )
+        # Only what is still held comes off `reserved`: what the order's earlier shipments
+        # took is not, and a shipment of more than was held takes the rest from sellable only.
         unreserve = min(line.quantity, held.get((event.location_id, line.sku), 0))
         if unreserve:
+            held[(event.location_id, line.sku)] -= unreserve
+            taken.append((event.location_id, line.sku, unreserve))
             unheld.append((held_for, line.sku, -unreserve))
             movements.append(
                 _movement(
@@ -112,6 +116,8 @@ async def issue_shipment(*, uow: Work, event: ShipmentShipped, cause: Envelope) 
             key=line.sku,
             causation=cause,
         )
+    if reservation is not None and held_under:
+        await repository.commit_shipped(session, reservation, taken)
     await repository.add_movements(session, movements)
     await repository.move_channel_holds(session, unheld)
     roomier = await _skus_with_cap_room(session, unheld)

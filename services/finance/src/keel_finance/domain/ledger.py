@@ -128,24 +128,28 @@ def sale_entry(currency: str, goods: Decimal, shipping: Decimal) -> Entry:
 
 def cost_of_goods_entry(currency: str, cost: Decimal) -> Entry:
     """Issued stock leaves inventory at its cost and becomes the cost of the goods sold."""
-    return Entry.of(
-        currency, Posting(COST_OF_GOODS_SOLD, debit=cost), Posting(INVENTORY, credit=cost)
-    )
+    return _cost_moved(currency, cost, into=COST_OF_GOODS_SOLD, out_of=INVENTORY)
 
 
 def returned_goods_entry(currency: str, cost: Decimal) -> Entry:
     """Returned goods come back into inventory at the cost they left at: the cost of goods sold
     that their issue posted is taken back."""
-    return Entry.of(
-        currency, Posting(INVENTORY, debit=cost), Posting(COST_OF_GOODS_SOLD, credit=cost)
-    )
+    return _cost_moved(currency, cost, into=INVENTORY, out_of=COST_OF_GOODS_SOLD)
 
 
 def write_off_entry(currency: str, cost: Decimal) -> Entry:
     """Stock written off leaves inventory as a loss."""
-    return Entry.of(
-        currency, Posting(INVENTORY_WRITE_OFFS, debit=cost), Posting(INVENTORY, credit=cost)
-    )
+    return _cost_moved(currency, cost, into=INVENTORY_WRITE_OFFS, out_of=INVENTORY)
+
+
+def _cost_moved(currency: str, cost: Decimal, *, into: str, out_of: str) -> Entry:
+    """A cost moved out of one account into another. A cost below zero moves the other way, as
+    postings are never negative: stock issued beyond what was valued was costed at the item's
+    cost, and if it was restocked for less, the last units on hand carry the difference back
+    (the valuation holds a negative value), which returns to the cost of goods sold."""
+    if cost < 0:
+        into, out_of, cost = out_of, into, -cost
+    return Entry.of(currency, Posting(into, debit=cost), Posting(out_of, credit=cost))
 
 
 def shrinkage_entry(currency: str, change: Decimal) -> Entry:

@@ -59,6 +59,16 @@ _COMMIT = (
     .where(RESERVATION.c.reservation_id.in_(bindparam("ids", expanding=True)))
     .values(status=COMMITTED)
 )
+# Units of a reservation's allocation that shipped: it holds them no more.
+_SHIP = (
+    update(ALLOCATION)
+    .where(
+        ALLOCATION.c.reservation_id == bindparam("reservation"),
+        ALLOCATION.c.sku == bindparam("allocated_sku"),
+        ALLOCATION.c.location_id == bindparam("allocated_at"),
+    )
+    .values(shipped=ALLOCATION.c.shipped + bindparam("units"))
+)
 _UPSERTS: dict[tuple[str, str], Any] = {}
 _KEY = "keel_inventory.batch_work"
 
@@ -91,8 +101,10 @@ class BatchWork:
         # (None: it has none). Whatever writes a reservation forgets it here, to be read again.
         self.items: dict[str, models.Item] = {}
         self.to_ship: dict[str, ReservationToShip | None] = {}
-        # order -> its reservation, committed by a shipment, the status not yet written.
+        # order -> its reservation, committed by a shipment, the status not yet written; and
+        # (reservation, sku, location) -> units of that allocation shipped, not yet written.
         self.committed: dict[str, str] = {}
+        self.shipped: dict[tuple[str, str, str], int] = {}
 
     @property
     def pending(self) -> bool:
@@ -105,6 +117,7 @@ class BatchWork:
             or self.channel_deltas
             or self.changed_skus
             or self.committed
+            or self.shipped
         )
 
     def reservations_changed(
@@ -147,10 +160,30 @@ class BatchWork:
         # while still held (and `extend_hold` drops one that comes after).
         if self.committed:
             writes.append((_COMMIT, {"ids": sorted(self.committed.values())}))
+        writes.append((_SHIP, _shipped_rows(sorted(self.shipped.items()))))
         self.reservations, self.allocations, self.movements = [], [], []
         self.deltas, self.new_orders, self.holds, self.committed = {}, set(), {}, {}
+        self.shipped = {}
         self.channel_deltas, self.changed_skus = {}, set()
         return [(statement, params) for statement, params in writes if params]
+
+
+def _shipped_rows(shipped: Iterable[tuple[tuple[str, str, str], int]]) -> list[dict[str, Any]]:
+    """`_SHIP`'s parameters, from ((reservation, sku, location), units)."""
+    return [
+        {"reservation": reservation_id, "allocated_sku": sku, "allocated_at": loc, "units": n}
+        for (reservation_id, sku, loc), n in shipped
+    ]
+
+
+async def record_shipped(
+    session: AsyncSession, reservation_id: str, shipped: Iterable[tuple[str, str, int]]
+) -> None:
+    """Outside a batch: note at once the units of the reservation's allocations that shipped,
+    (location_id, sku, quantity)."""
+    rows = _shipped_rows(((reservation_id, sku, loc), n) for loc, sku, n in shipped)
+    if rows:
+        await (await session.connection()).execute(_SHIP, rows)
 
 
 async def batch_work(session: AsyncSession) -> BatchWork | None:

@@ -343,6 +343,7 @@ class ReservedHolding(NamedTuple):
     location_id: str
     held: int  # its reserved-state movements, summed
     allocated: int  # its allocation line (0 when it has none there)
+    shipped: int  # of the allocation line, the units that shipped (held no more)
 
 
 async def reserved_holdings(session: AsyncSession) -> list[ReservedHolding]:
@@ -369,16 +370,20 @@ async def reserved_holdings(session: AsyncSession) -> list[ReservedHolding]:
             ALLOCATION.c.sku,
             ALLOCATION.c.location_id,
             ALLOCATION.c.quantity,
+            ALLOCATION.c.shipped,
         )
     )
     statuses = await connection.execute(select(RESERVATION.c.reservation_id, RESERVATION.c.status))
     status_of: dict[str, str] = {rid: status for rid, status in statuses.all()}
     holdings: dict[tuple[str, str, str], list[int]] = {}
     for reference, sku, location_id, quantity in held.all():
-        holdings.setdefault((reference, sku, location_id), [0, 0])[0] = int(quantity or 0)
-    for reservation_id, sku, location_id, quantity in allocated.all():
-        holdings.setdefault((reservation_id, sku, location_id), [0, 0])[1] = quantity
+        holdings.setdefault((reference, sku, location_id), [0, 0, 0])[0] = int(quantity or 0)
+    for reservation_id, sku, location_id, quantity, shipped in allocated.all():
+        holdings.setdefault((reservation_id, sku, location_id), [0, 0, 0])[1:] = [
+            quantity,
+            shipped,
+        ]
     return [
-        ReservedHolding(rid, status_of.get(rid), sku, location_id, amounts[0], amounts[1])
+        ReservedHolding(rid, status_of.get(rid), sku, location_id, *amounts)
         for (rid, sku, location_id), amounts in sorted(holdings.items())
     ]

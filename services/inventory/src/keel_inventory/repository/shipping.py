@@ -8,10 +8,14 @@ reservations with what they hold in one query, under the stock-changes lock (so 
 changes them before it commits), keeps them in its `BatchWork`, and writes the commitments with
 its other writes. Whatever in the batch writes a reservation makes it forget what it read of it
 (`BatchWork.reservations_changed`); a reservation not read for the batch, or asked for inside a
-savepoint, is read the old way.
+savepoint, is read by the same query, alone.
+
+What a reservation holds is its allocations less what its order's shipments took of them
+(`shipped`): an order shipped in parts, or shipped more than it held, takes off `reserved` only
+what it still held, never another order's units.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
@@ -21,8 +25,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from keel_inventory import models
 from keel_inventory.domain import COMMITTED, HELD
-from keel_inventory.repository.batch import ALLOCATION, RESERVATION, batch_work, flush
-from keel_inventory.repository.reservations import allocations_of, get_reservation, set_status
+from keel_inventory.repository.batch import (
+    ALLOCATION,
+    RESERVATION,
+    batch_work,
+    flush,
+    record_shipped,
+)
+from keel_inventory.repository.reservations import set_status
 
 # Only a held or committed reservation holds stock for its order.
 HOLDING = (HELD, COMMITTED)
@@ -35,7 +45,7 @@ _WITH_ALLOCATIONS = (
         RESERVATION.c.channel,
         ALLOCATION.c.location_id,
         ALLOCATION.c.sku,
-        ALLOCATION.c.quantity,
+        ALLOCATION.c.quantity - ALLOCATION.c.shipped,
     )
     .select_from(
         RESERVATION.outerjoin(
@@ -54,7 +64,8 @@ class ReservationToShip(NamedTuple):
     reservation_id: str
     status: str
     channel: str
-    # (location_id, sku, quantity) of what it holds; none unless held or committed.
+    # (location_id, sku, quantity) of what it still holds (its allocations, less what shipped
+    # of them); none unless held or committed.
     holds: tuple[tuple[str, str, int], ...]
 
 
@@ -68,18 +79,7 @@ async def load_reservations_to_ship(session: AsyncSession, order_ids: Collection
     wanted = sorted(set(order_ids) - work.to_ship.keys()) if work is not None else []
     if work is None or not wanted:
         return
-    await flush(session)
-    rows = await (await session.connection()).execute(_WITH_ALLOCATIONS, {"orders": wanted})
-    found: dict[str, ReservationToShip | None] = dict.fromkeys(wanted)
-    holds: dict[str, list[tuple[str, str, int]]] = {order_id: [] for order_id in wanted}
-    for order_id, reservation_id, status, channel, location_id, sku, quantity in rows.all():
-        found[order_id] = ReservationToShip(order_id, reservation_id, status, channel, ())
-        if sku is not None and status in HOLDING:
-            holds[order_id].append((location_id, sku, quantity))
-    work.to_ship.update(
-        (order_id, None if known is None else known._replace(holds=tuple(holds[order_id])))
-        for order_id, known in found.items()
-    )
+    work.to_ship.update(await _read_to_ship(session, wanted))
 
 
 async def reservation_to_ship(session: AsyncSession, order_id: str) -> ReservationToShip | None:
@@ -88,29 +88,53 @@ async def reservation_to_ship(session: AsyncSession, order_id: str) -> Reservati
     work = await batch_work(session)
     if work is not None and order_id in work.to_ship:
         return work.to_ship[order_id]
-    row = await get_reservation(session, order_id)
-    found = None
-    if row is not None:
-        holds: list[tuple[str, str, int]] = []
-        if row.status in HOLDING:
-            holds = (await allocations_of(session, [row.reservation_id]))[row.reservation_id]
-        found = ReservationToShip(
-            order_id, row.reservation_id, row.status, row.channel, tuple(holds)
-        )
+    found = (await _read_to_ship(session, [order_id]))[order_id]
     if work is not None:
         work.to_ship[order_id] = found
     return found
 
 
-async def commit_shipped(session: AsyncSession, reservation: ReservationToShip) -> None:
-    """Mark the reservation committed: its order's stock has left. In a batch the status is
-    written with the batch's other writes."""
+async def _read_to_ship(
+    session: AsyncSession, order_ids: list[str]
+) -> dict[str, ReservationToShip | None]:
+    await flush(session)
+    rows = await (await session.connection()).execute(_WITH_ALLOCATIONS, {"orders": order_ids})
+    found: dict[str, ReservationToShip | None] = dict.fromkeys(order_ids)
+    holds: dict[str, list[tuple[str, str, int]]] = {order_id: [] for order_id in order_ids}
+    for order_id, reservation_id, status, channel, location_id, sku, held in rows.all():
+        found[order_id] = ReservationToShip(order_id, reservation_id, status, channel, ())
+        if sku is not None and status in HOLDING and held > 0:
+            holds[order_id].append((location_id, sku, held))
+    return {
+        order_id: None if known is None else known._replace(holds=tuple(holds[order_id]))
+        for order_id, known in found.items()
+    }
+
+
+async def commit_shipped(
+    session: AsyncSession, reservation: ReservationToShip, shipped: Sequence[tuple[str, str, int]]
+) -> None:
+    """Mark the reservation committed: its order's stock has left. `shipped` are the units of
+    its holds that left, (location_id, sku, quantity): it holds them no more, so a later
+    shipment of the order takes only what is left off `reserved`. In a batch the writes go with
+    the batch's other writes."""
     work = await batch_work(session)
     if work is None:
         await set_status(session, [reservation.reservation_id], COMMITTED)
+        await record_shipped(session, reservation.reservation_id, shipped)
         return
     work.committed[reservation.order_id] = reservation.reservation_id
-    work.to_ship[reservation.order_id] = reservation._replace(status=COMMITTED)
+    taken: dict[tuple[str, str], int] = {}
+    for location_id, sku, quantity in shipped:
+        taken[(location_id, sku)] = taken.get((location_id, sku), 0) + quantity
+        key = (reservation.reservation_id, sku, location_id)
+        work.shipped[key] = work.shipped.get(key, 0) + quantity
+    still_held = tuple(
+        (location_id, sku, left)
+        for location_id, sku, held in reservation.holds
+        if (left := held - taken.get((location_id, sku), 0)) > 0
+    )
+    work.to_ship[reservation.order_id] = reservation._replace(status=COMMITTED, holds=still_held)
 
 
 async def load_items(session: AsyncSession, skus: Collection[str]) -> None:
