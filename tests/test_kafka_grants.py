@@ -33,6 +33,16 @@ def test_a_service_may_read_every_topic_its_handlers_consume(service: ServiceNam
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_the_registry_names_as_readers_exactly_the_services_that_read(
+    service: ServiceName,
+) -> None:
+    # The suite's AsyncAPI document and the README say who reads a topic from the registry.
+    module = importlib.import_module(f"keel_{service}.handlers")
+    handlers = cast(Handlers, module.handlers)
+    assert set(handlers.topics()) == {t.name for t in TOPICS if service in t.consumers}
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_a_service_writes_only_its_own_topics_and_those_it_sends_commands_to(
     service: ServiceName,
 ) -> None:

@@ -23,11 +23,12 @@ def test_readme_lists_every_registry_topic_with_its_layout() -> None:
     rows = _readme_topics()
     assert set(rows) == {spec.name for spec in TOPICS}
     for spec in TOPICS:
-        owner, key, partitions, kept, _readers, messages = rows[spec.name]
+        owner, key, partitions, kept, readers, messages = rows[spec.name]
         assert owner == spec.owner
         assert key == spec.key
         assert int(partitions) == spec.partitions
         assert kept == (
             "compacted" if spec.compacted else f"{spec.retention_ms // 86_400_000} days"
         )
+        assert readers == (", ".join(spec.consumers) or "—")
         assert messages.split(", ") == [m.type for m in spec.messages]

@@ -103,12 +103,13 @@ def read_as(raw: bytes, model: type[M]) -> tuple[Envelope, M]:
     """The envelope in `raw` and its payload read as `model`, in one pass over the bytes
     (`Envelope.from_bytes` then `model_validate` make a dict first). The envelope's payload
     is then the message itself, not a dict. Raises pydantic's ValidationError."""
-    envelope = _typed_envelope(model).model_validate_json(raw)
+    envelope = enveloped(model).model_validate_json(raw)
     return envelope, cast(M, envelope.payload)
 
 
 @functools.cache
-def _typed_envelope(model: type[Message]) -> type[Envelope]:
+def enveloped(model: type[Message]) -> type[Envelope]:
+    """The envelope whose payload is `model`: what a record of that type is on the wire."""
     typed: type[Envelope] = create_model(
         f"{model.__name__}Envelope", __base__=Envelope, payload=(model, ...)
     )

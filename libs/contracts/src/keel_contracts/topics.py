@@ -71,7 +71,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="inventory.location.v1",
         key="location_id",
         owner="inventory",
-        consumers=("order", "fulfillment", "procurement"),
+        consumers=("fulfillment", "procurement"),
         messages=(ev.LocationRegistered,),
         partitions=1,
         compacted=True,
@@ -80,7 +80,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="inventory.stock.v1",
         key="sku",
         owner="inventory",
-        consumers=("order", "procurement", "finance"),
+        consumers=("procurement", "finance"),
         messages=(ev.StockReceived, ev.StockIssued, ev.StockReturned, ev.StockAdjusted),
     ),
     TopicSpec(
@@ -94,7 +94,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="inventory.availability.v1",
         key="sku",
         owner="inventory",
-        consumers=("procurement",),
+        consumers=(),
         messages=(ev.AvailabilityChanged,),
         compacted=True,
     ),
@@ -110,7 +110,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="orders.order.v1",
         key="order_id",
         owner="order",
-        consumers=("inventory", "fulfillment", "procurement", "returns", "finance"),
+        consumers=("inventory", "fulfillment", "returns", "finance"),
         messages=(
             ev.OrderPlaced,
             ev.OrderConfirmed,
@@ -132,7 +132,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="fulfillment.shipment.v1",
         key="order_id",
         owner="fulfillment",
-        consumers=("order", "inventory", "returns", "finance"),
+        consumers=("order", "inventory", "returns"),
         messages=(
             ev.ShipmentCreated,
             ev.ShipmentShipped,
@@ -144,7 +144,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="procurement.purchase_order.v1",
         key="purchase_order_id",
         owner="procurement",
-        consumers=("inventory", "finance", "order"),
+        consumers=("inventory", "order"),
         messages=(
             ev.PurchaseOrderConfirmed,
             ev.PurchaseOrderDrafted,
@@ -170,7 +170,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="returns.return.v1",
         key="return_id",
         owner="returns",
-        consumers=("inventory", "finance", "order"),
+        consumers=("inventory", "finance"),
         messages=(ev.ReturnAuthorized, ev.ReturnReceived, ev.ReturnInspected, ev.RefundRequested),
         partitions=3,
     ),
@@ -231,6 +231,19 @@ def consumer_group(service: ServiceName) -> str:
 def dead_letter_topic(group: str) -> str:
     """Each consumer group parks what it can never process on `<group>.dlq`."""
     return f"{group}.dlq"
+
+
+# The headers a consumer adds to a record it dead-letters (a replay drops them again), and the
+# one a replayed record carries: `<dead-letter topic>@<offset>`.
+DEAD_LETTER_HEADERS = (
+    "keel-original-topic",
+    "keel-original-partition",
+    "keel-original-offset",
+    "keel-consumer",
+    "keel-error",
+    "keel-failed-at",
+)
+REPLAYED_FROM = "keel-replayed-from"
 
 
 def dead_letter_spec(service: ServiceName) -> TopicSpec:

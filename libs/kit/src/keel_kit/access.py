@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from starlette.datastructures import Headers
@@ -302,25 +302,6 @@ def token_verifier(settings: ServiceSettings) -> TokenVerifier:
         role_claim=settings.auth_role_claim,
     )
     return TokenVerifier(keys, rules)
-
-
-def document_bearer_auth(app: FastAPI) -> None:
-    """Say in the OpenAPI document that every `/v1` operation takes a bearer JWT."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = build()
-            schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
-            schemes["bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            for path, operations in document.get("paths", {}).items():
-                if path.startswith(GUARDED_PREFIX):
-                    for operation in operations.values():
-                        operation["security"] = [{"bearer": []}]
-            app.openapi_schema = document
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class ForbiddenActor(DomainError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,14 @@ from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client.exposition import choose_encoder
 
-from keel_kit import audit_api, checks, dead_letters_api, gc_tuning, parked_api, telemetry
-from keel_kit.access import AccessGuard, Permissions, document_bearer_auth, token_verifier
+from keel_kit import asyncapi, audit_api, checks, dead_letters_api, gc_tuning, parked_api, telemetry
+from keel_kit.access import AccessGuard, Permissions, token_verifier
 from keel_kit.checks import Invariant, checks_router
 from keel_kit.context import ServiceContext
 from keel_kit.handlers import Handlers
 from keel_kit.http_limits import BodyLimits, RequestBodyGuard
 from keel_kit.http_metrics import HttpMetrics
+from keel_kit.openapi import describe_api
 from keel_kit.parked_api import router as parked_rows_router
 from keel_kit.partners import PartnerVerifier
 from keel_kit.periodic import PeriodicJob
@@ -89,7 +91,7 @@ def create_service_app(
         swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
         title=f"Keel {settings.service} service",
         description=description,
-        version="0.1.0",
+        version=api_version(settings.service),
         lifespan=lifespan,
         # Every route: the problem documents it may answer, and no control characters in its
         # path or query parameters.
@@ -113,12 +115,13 @@ def create_service_app(
     # Outside the guard, so refused requests count too; inside tracing (which wraps the whole
     # stack), so a request's exemplar is its trace.
     app.add_middleware(HttpMetrics, metrics=runtime.metrics, permissions=app.state.permissions)
-    document_bearer_auth(app)
+    describe_api(app, app.state.permissions)
     app.include_router(_health_router())
     app.include_router(checks_router(settings.service, invariants))
     app.include_router(parked_rows_router)
     app.include_router(audit_api.router)
     app.include_router(dead_letters_api.router)
+    app.include_router(asyncapi.asyncapi_router(settings.service, handlers))
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(
@@ -128,6 +131,12 @@ def create_service_app(
         exclude_spans=["receive", "send"],  # two spans per request that tell nothing
     )
     return app
+
+
+def api_version(service: str) -> str:
+    """The service package's version (`services/<name>/pyproject.toml`), which a breaking change
+    to its API must move (`python -m keel_cli.openapi`)."""
+    return metadata.version(f"keel-{service}")
 
 
 def _health_router() -> APIRouter:

@@ -6,22 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keel_contracts import dead_letter_topic
+from keel_contracts.topics import DEAD_LETTER_HEADERS, REPLAYED_FROM
 from keel_kit.decoding import Record
 from keel_kit.kafka_access import KafkaAccess
 from keel_kit.topic_reader import read_topic
-
-# Headers the consumer added when it dead-lettered the message; a replay drops them.
-DEAD_LETTER_HEADERS = frozenset(
-    {
-        "keel-original-topic",
-        "keel-original-partition",
-        "keel-original-offset",
-        "keel-consumer",
-        "keel-error",
-        "keel-failed-at",
-    }
-)
-REPLAYED_FROM = "keel-replayed-from"
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,12 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="Repeat a request safely: the same key and body replay the first answer.",
+        description=(
+            "Repeat a request safely, with a fresh key for each new request: the same key and "
+            "body replay the first answer (`Idempotent-Replayed: true`), the same key with "
+            "another body is a 422, and a key whose first request is still running a 409. A "
+            "partner's signed request is keyed by its `webhook-id` instead."
+        ),
     ),
 ]
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from keel_contracts.limits import NoControl
 from keel_contracts.times import UtcDatetime
@@ -15,6 +15,20 @@ ShipmentRef = Annotated[str, StringConstraints(min_length=1, max_length=36), NoC
 
 
 class WarehouseEventIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "e-1",
+                    "type": "shipped",
+                    "shipment_id": "0193a1c4-5b7e-7c2d-9f10-3e5a8b6c4d21",
+                    "carrier": "UPS",
+                    "tracking_number": "1Z999AA10123456784",
+                }
+            ]
+        }
+    )
+
     event_id: Ref
     type: Literal["picked", "packed", "shipped", "delivered"]
     shipment_id: ShipmentRef

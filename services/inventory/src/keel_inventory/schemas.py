@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from keel_contracts.limits import MAX_QUANTITY, NoControl, UnitCost
 from keel_contracts.values import Currency, Quantity, Sku
@@ -46,6 +46,20 @@ class ReceiptCreate(RequestBody):
     """Units booked in at a cost. Its value (quantity x unit cost) needs no check of its own:
     the bounds on both keep it within one amount (keel_contracts.limits), which is what finance
     posts for it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "MUG-1",
+                    "location_id": "WH-EAST",
+                    "quantity": 10,
+                    "unit_cost": "3.50",
+                    "reference": "opening",
+                }
+            ]
+        }
+    )
 
     sku: Sku
     location_id: Code

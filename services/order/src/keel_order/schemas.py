@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from keel_contracts.limits import (
     NoControl,
@@ -38,6 +38,19 @@ MAX_ORDER_LINES = 200
 
 
 class ChannelCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel_id": "marketplace-a",
+                    "name": "Marketplace A",
+                    "market_country": "US",
+                    "backorder_policy": "reject",
+                }
+            ]
+        }
+    )
+
     channel_id: Code
     name: Text
     market_country: Country
@@ -100,6 +113,31 @@ class PaymentIn(RequestBody):
 
 
 class OrderCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "web",
+                    "external_id": "1001",
+                    "customer": {"customer_id": "C-1", "email": "ann@example.com"},
+                    "currency": "USD",
+                    "lines": [{"sku": "MUG-1", "quantity": 2, "unit_price": "12.00"}],
+                    "shipping": {
+                        "amount": "4.99",
+                        "address": {
+                            "name": "Ann",
+                            "line1": "1 Main St",
+                            "city": "Springfield",
+                            "postal_code": "12345",
+                            "country": "US",
+                        },
+                    },
+                    "payment": {"method": "card", "token": "tok_visa"},
+                }
+            ]
+        }
+    )
+
     channel: Code
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
     customer: CustomerIn

@@ -362,6 +362,7 @@ def run_tests(
         [sys.executable, "-m", "mypy", *_typed_packages(root)],
         [sys.executable, "-m", "mypy", *_test_dirs(root)],
         [sys.executable, "-m", "keel_cli.asyncapi", "--check"],
+        [sys.executable, "-m", "keel_cli.openapi", "--check"],
         [sys.executable, "-m", "keel_cli.permissions", "--check"],
         # The slowest tests named at the end, to keep the suite's time in view.
         [sys.executable, "-m", "pytest", "--durations=20", *(pytest_args or [])],
