@@ -3,11 +3,14 @@
 Each service runs as a real uvicorn process on PostgreSQL and the real broker; schemathesis
 reads its `/openapi.json` and sends generated requests, valid and invalid, through its examples,
 coverage and fuzzing phases, each with an admin's token, so that they reach every route rather
-than the access guard. Two checks hold for every answer (DESIGN §5):
+than the access guard. These checks hold for every answer (DESIGN §5):
 
 - `not_a_server_error`: bad input gets a 4xx problem document naming the field, never a 500;
-- `response_schema_conformance`: every answer, problem documents included, is what the
-  document declares.
+- `status_code_conformance`: the operation declares every status it answers;
+- `content_type_conformance`: the answer comes as the media type declared for its status
+  (problem documents as `application/problem+json`);
+- `response_schema_conformance` and `response_headers_conformance`: every answer, problem
+  documents included, and its declared headers are what the document says.
 
 The run is bounded (a few examples per operation and mode, no shrinking) so that the six
 services together take a few minutes on a small machine, and deterministic (a fixed seed,
@@ -54,7 +57,10 @@ CONFIG: dict[str, Any] = {
     "checks": {
         "enabled": False,
         "not_a_server_error": {"enabled": True},
+        "status_code_conformance": {"enabled": True},
+        "content_type_conformance": {"enabled": True},
         "response_schema_conformance": {"enabled": True},
+        "response_headers_conformance": {"enabled": True},
     },
     "phases": {
         "examples": {"enabled": True},

@@ -21,8 +21,8 @@ def documented_app() -> dict[str, Any]:
     app = FastAPI(responses=PROBLEM_RESPONSES)
 
     @app.post("/v1/orders", status_code=202)
-    async def place(key: IdempotencyKey = None) -> dict[str, str]:
-        return {}
+    async def place(body: dict[str, str], key: IdempotencyKey = None) -> dict[str, str]:
+        return body
 
     @app.get("/v1/orders/{order_id}")
     async def view(order_id: str) -> dict[str, str]:
@@ -77,8 +77,14 @@ def test_problem_documents_are_declared_as_they_are_sent() -> None:
             assert set(response["content"]) == {PROBLEM_JSON}, status
 
 
-def test_health_answers_no_refusal_of_the_guard() -> None:
-    assert not {"401", "403", "429"} & set(LIVE["responses"])
+def test_each_operation_declares_only_the_refusals_it_can_meet() -> None:
+    place, view = set(PLACE["responses"]), set(VIEW["responses"])
+
+    assert {"413", "415", "422", "409"} <= place  # a body: too large, not JSON, invalid
+    assert {"404", "422"} <= view  # a path parameter
+    assert not {"413", "415"} & view  # and no body
+    assert "405" not in place | view  # the method declared is the one allowed
+    assert set(LIVE["responses"]) == {"200", "500", "503"}  # nothing to send, nobody to refuse
     assert "security" not in LIVE
 
 

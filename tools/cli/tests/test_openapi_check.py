@@ -4,6 +4,7 @@ refused unless the service's version moves (oasdiff, as `python -m keel_cli.open
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
+from pydantic import BaseModel
 
 from keel_cli import openapi
 from keel_cli.stack import REPO_ROOT
@@ -47,6 +49,22 @@ def test_every_example_validates_against_its_schema() -> None:
             assert errors == [], f"{service} {name}: {errors}"
             found += 1
     assert found >= 4, "the intake's, the warehouse events' and others' examples are missing"
+
+
+def test_every_example_is_a_body_its_model_accepts() -> None:
+    # The models' own checks too (a shipped event needs a tracking number), not only the schema.
+    checked = 0
+    for service in SERVICES:
+        module = importlib.import_module(f"keel_{service}.schemas")
+        for model in vars(module).values():
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            extra = model.model_config.get("json_schema_extra")
+            found = extra.get("examples") if isinstance(extra, dict) else None
+            for example in found if isinstance(found, list) else []:
+                model.model_validate(example)
+                checked += 1
+    assert checked >= 4
 
 
 def test_a_removed_operation_breaks_callers_unless_the_version_moves(tmp_path: Path) -> None:

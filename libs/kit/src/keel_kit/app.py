@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client.exposition import choose_encoder
@@ -139,6 +139,21 @@ def api_version(service: str) -> str:
     return metadata.version(f"keel-{service}")
 
 
+# `/health/ready` answers its checks, as JSON, with either status.
+_NOT_READY = {
+    "description": "Not ready: the database or the broker is unreachable (see `checks`)",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+# What `/metrics` answers: Prometheus's text format, or OpenMetrics when asked for it.
+_METRICS_FORMATS = {
+    "description": "The service's metrics",
+    "content": {
+        "text/plain": {"schema": {"type": "string"}},
+        "application/openmetrics-text": {"schema": {"type": "string"}},
+    },
+}
+
+
 def _health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -146,7 +161,7 @@ def _health_router() -> APIRouter:
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/health/ready")
+    @router.get("/health/ready", responses={503: _NOT_READY})
     async def ready(runtime: RuntimeDep) -> JSONResponse:
         checks: dict[str, Any] = {}
         try:
@@ -167,7 +182,7 @@ def _health_router() -> APIRouter:
             status_code=200 if healthy else 503,
         )
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse, responses={200: _METRICS_FORMATS})
     async def metrics(request: Request, runtime: RuntimeDep) -> Response:
         # Prometheus asks for OpenMetrics, the text format that carries exemplars; a person
         # with curl gets the classic one.

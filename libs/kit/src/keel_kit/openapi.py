@@ -4,8 +4,10 @@
   Webhooks signature where the permission table lets a channel or a warehouse system in, with
   the headers that go with it.
 - The refusals' headers: `WWW-Authenticate` on a 401, `Retry-After` on a 429 or a 503.
-- Problem documents as `application/problem+json` only, as they are sent; and no 401, 403 or
-  429 outside `/v1` (health, metrics), where nothing can refuse them.
+- Problem documents as `application/problem+json` only, as they are sent, and only the
+  refusals an operation can meet: no 405 on any (its method is the one declared), no 413 or
+  415 without a body, no 400, 404, 409 or 422 where nothing is named or sent, and no 401, 403
+  or 429 outside `/v1` (health, metrics).
 - `Idempotent-Replayed` on the success of every operation that takes an `Idempotency-Key`.
 """
 
@@ -22,6 +24,8 @@ from keel_kit.partners import KINDS, MAX_WEBHOOK_ID, PARTNER_HEADER
 from keel_kit.problems import PROBLEM_JSON
 
 GUARD_REFUSALS = ("401", "403", "429")
+BODY_REFUSALS = ("413", "415")  # the body guard's: only a request with a body meets them
+INPUT_REFUSALS = ("400", "404", "409", "422")  # of what a request names or sends
 
 BEARER = {
     "type": "http",
@@ -92,9 +96,18 @@ def _describe(operation: dict[str, Any], *, guarded: bool, roles: frozenset[Role
     for status, response in responses.items():
         if status[0] in "45" and PROBLEM_JSON in response.get("content", {}):
             response["content"] = PROBLEM  # not also as JSON, which FastAPI adds by default
+    # The app declares every refusal on every route; keep those this operation can meet. A
+    # 405 it never can: its own method is the one declared.
+    cannot = ["405"]
+    if "requestBody" not in operation:
+        cannot += BODY_REFUSALS
+        if not operation.get("parameters"):
+            cannot += INPUT_REFUSALS
     if not guarded:
-        for status in GUARD_REFUSALS:
-            responses.pop(status, None)
+        cannot += GUARD_REFUSALS
+    for status in cannot:
+        responses.pop(status, None)
+    if not guarded:
         return
     responses.setdefault("429", TOO_MANY)
     for status, names in REFUSAL_HEADERS.items():

@@ -14,20 +14,18 @@ Ref = Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
 ShipmentRef = Annotated[str, StringConstraints(min_length=1, max_length=36), NoControl]
 
 
+# A warehouse reporting a shipment on its way: the examples of the OpenAPI document.
+SHIPPED_EXAMPLE: dict[str, Any] = {
+    "event_id": "e-2",
+    "type": "shipped",
+    "shipment_id": "0193a1c4-5b7e-7c2d-9f10-3e5a8b6c4d21",
+    "carrier": "UPS",
+    "tracking_number": "1Z999AA10123456784",
+}
+
+
 class WarehouseEventIn(RequestBody):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "event_id": "e-1",
-                    "type": "shipped",
-                    "shipment_id": "0193a1c4-5b7e-7c2d-9f10-3e5a8b6c4d21",
-                    "carrier": "UPS",
-                    "tracking_number": "1Z999AA10123456784",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [SHIPPED_EXAMPLE]})
 
     event_id: Ref
     type: Literal["picked", "packed", "shipped", "delivered"]
@@ -56,6 +54,19 @@ MAX_BATCH = 500
 class WarehouseEventBatch(RequestBody):
     """Many events of one location in one request, applied in the order sent: a shipment's
     `picked` then `shipped` may come in the same batch."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {**SHIPPED_EXAMPLE, "event_id": "e-1", "type": "picked"},
+                        SHIPPED_EXAMPLE,
+                    ]
+                }
+            ]
+        }
+    )
 
     events: Annotated[list[WarehouseEventIn], Field(min_length=1, max_length=MAX_BATCH)]
 

@@ -112,31 +112,30 @@ class PaymentIn(RequestBody):
     token: Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
 
 
+# What a web store sends for one order: the examples of the OpenAPI document (a test validates
+# them against it).
+ORDER_EXAMPLE: dict[str, Any] = {
+    "channel": "web",
+    "external_id": "1001",
+    "customer": {"customer_id": "C-1", "email": "ann@example.com"},
+    "currency": "USD",
+    "lines": [{"sku": "MUG-1", "quantity": 2, "unit_price": "12.00"}],
+    "shipping": {
+        "amount": "4.99",
+        "address": {
+            "name": "Ann",
+            "line1": "1 Main St",
+            "city": "Springfield",
+            "postal_code": "12345",
+            "country": "US",
+        },
+    },
+    "payment": {"method": "card", "token": "tok_visa"},
+}
+
+
 class OrderCreate(RequestBody):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "channel": "web",
-                    "external_id": "1001",
-                    "customer": {"customer_id": "C-1", "email": "ann@example.com"},
-                    "currency": "USD",
-                    "lines": [{"sku": "MUG-1", "quantity": 2, "unit_price": "12.00"}],
-                    "shipping": {
-                        "amount": "4.99",
-                        "address": {
-                            "name": "Ann",
-                            "line1": "1 Main St",
-                            "city": "Springfield",
-                            "postal_code": "12345",
-                            "country": "US",
-                        },
-                    },
-                    "payment": {"method": "card", "token": "tok_visa"},
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
 
     channel: Code
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=100), NoControl]
@@ -190,6 +189,12 @@ class BatchItem(RequestBody):
 class OrderBatch(RequestBody):
     """Many orders in one request, each with its own key: a retried batch replays each answer,
     and an order first sent alone and then in a batch (or the reverse) is still one order."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"orders": [{"idempotency_key": "web-1001", "order": ORDER_EXAMPLE}]}]
+        }
+    )
 
     orders: Annotated[list[BatchItem], Field(min_length=1, max_length=MAX_BATCH)]
 
@@ -279,6 +284,8 @@ class OrdersPage(BaseModel):
 
 
 class CancelRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "customer changed mind"}]})
+
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500), NoControl] = (
         "cancelled on request"
     )
