@@ -45,8 +45,9 @@ PARTNER_SIGNATURE = {
         "Standard Webhooks way instead of sending a token: `Keel-Partner` names it, "
         "`webhook-id` and `webhook-timestamp` go with the request, and `webhook-signature` is "
         '`v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{raw body}">` under one '
-        "of the partner's active secrets (`POST /v1/partners`). A partner sees and changes only "
-        "its own objects."
+        "of the partner's active secrets, which admin issues (`POST /v1/channels/{channel_id}/"
+        "secrets` on order, `POST /v1/warehouses/{location_id}/secrets` on fulfillment). A "
+        "partner sees and changes only its own objects."
     ),
 }
 HEADERS = {
@@ -115,9 +116,9 @@ def _describe(operation: dict[str, Any], *, guarded: bool, roles: frozenset[Role
             responses[status] = {**responses[status], "headers": _refs(names)}
     partners = sorted(kind for kind, role in KINDS.items() if role in roles)
     operation["security"] = [{"bearer": []}] + ([{"partner": []}] if partners else [])
-    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
     if partners:
-        parameters += _partner_headers(partners)
+        operation["parameters"] = operation.get("parameters", []) + _partner_headers(partners)
+    parameters: list[dict[str, Any]] = operation.get("parameters", [])
     if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in parameters):
         for status, response in responses.items():
             if status.startswith("2"):

@@ -7,7 +7,6 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel_cli import audit, dlq_commands, stack, trace, users
+from keel_cli import audit, dev_commands, dlq_commands, stack, trace, users
 from keel_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption
 from keel_cli.runtime import kafka, observability, postgres, processes
 from keel_contracts import SERVICES
@@ -30,6 +29,8 @@ app.add_typer(dlq_commands.app, name="dlq")
 app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="user")
 app.command("trace")(trace.command)
+app.command("test")(dev_commands.run_tests)
+app.command("migrations-new")(dev_commands.migrations_new)
 console = Console()
 MAX_TOKEN_TTL = timedelta(days=30)
 
@@ -348,53 +349,6 @@ def parse_duration(text: str) -> timedelta:
     if lifetime > MAX_TOKEN_TTL:
         raise ValueError(f"{text!r} is longer than the {MAX_TOKEN_TTL.days} days a token may last")
     return lifetime
-
-
-@app.command("test")
-def run_tests(
-    pytest_args: Annotated[list[str] | None, typer.Argument(help="extra pytest arguments")] = None,
-) -> None:
-    """Lint, type-check, and run every test (starting Kafka and PostgreSQL if needed)."""
-    root = stack.REPO_ROOT
-    steps = [
-        [sys.executable, "-m", "ruff", "check", "."],
-        [sys.executable, "-m", "ruff", "format", "--check", "."],
-        [sys.executable, "-m", "mypy", *_typed_packages(root)],
-        [sys.executable, "-m", "mypy", *_test_dirs(root)],
-        [sys.executable, "-m", "keel_cli.asyncapi", "--check"],
-        [sys.executable, "-m", "keel_cli.openapi", "--check"],
-        [sys.executable, "-m", "keel_cli.permissions", "--check"],
-        # The slowest tests named at the end, to keep the suite's time in view.
-        [sys.executable, "-m", "pytest", "--durations=20", *(pytest_args or [])],
-    ]
-    for argv in steps:
-        console.print(f"[bold]$ {' '.join(argv[2:])}")
-        code = subprocess.call(argv, cwd=root)
-        if code != 0:
-            raise typer.Exit(code)
-
-
-def _typed_packages(root: Path) -> list[str]:
-    """Every first-party package, as `-p name` pairs for mypy."""
-    names = ["keel_contracts", "keel_kit", "keel_cli"]
-    names += [f"keel_{p.name}" for p in sorted((root / "services").iterdir()) if p.is_dir()]
-    return [arg for name in names for arg in ("-p", name)]
-
-
-def _test_dirs(root: Path) -> list[str]:
-    dirs = [root / "tests", root / "bench", *sorted(root.glob("*/*/tests"))]
-    return [str(d.relative_to(root)) for d in dirs if any(d.glob("*.py"))]
-
-
-@app.command("migrations-new")
-def migrations_new(service: str, message: str) -> None:
-    """Autogenerate a migration for a service from its models."""
-    import importlib
-
-    from keel_kit.migrations import new_revision
-
-    module = importlib.import_module(f"keel_{service}.main")
-    new_revision(Path(module.__file__ or "").parent / "migrations", message)
 
 
 if __name__ == "__main__":
