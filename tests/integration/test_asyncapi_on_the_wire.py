@@ -61,7 +61,7 @@ async def records_about(infra: Infra, order_id: str, sku: str) -> list[Any]:
             return True
         try:
             return bool(json.loads(record.value).get("correlation_id") == order_id)
-        except (ValueError, AttributeError):
+        except (ValueError, TypeError, AttributeError):  # not JSON, a tombstone, not an object
             return False
 
     found = []

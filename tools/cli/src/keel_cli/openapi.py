@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -56,6 +57,9 @@ def breaking_changes(committed: Path, text: str) -> tuple[bool, str]:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
+    # Six apps in one process: OpenTelemetry warns each time that only the first one's tracer
+    # provider counts, which is all the same here.
+    logging.getLogger("opentelemetry.trace").setLevel(logging.ERROR)
     failed = False
     for service in SERVICES:
         path = REPO_ROOT / "services" / service / "openapi.json"
