@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -174,8 +175,8 @@ class BatchProcessor:
                 await positions.advance(session, self.consumer, records)
             if alongside is not None:
                 await alongside(session, failures[0].error if failures else None)
-        for item in applied:
-            self._metrics.consumed.labels(topic=item.record.topic).inc()
+        for topic, count in Counter(item.record.topic for item in applied).items():
+            self._metrics.consumed.labels(topic=topic).inc(count)
         for failure in failures:
             self._metrics.dead_letters.labels(topic=failure.record.topic).inc()
             where = f"{failure.record.topic}[{failure.record.partition}]@{failure.record.offset}"
