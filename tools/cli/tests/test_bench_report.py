@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from keel_cli.bench_report import cpu_ms_per_order, publish, summary
+from keel_cli.bench_report import cpu_between, cpu_ms_per_order, publish, summary
 
 pytestmark = pytest.mark.unit
 
 
-def _latency(p50: float | None, p99: float | None) -> dict[str, Any]:
-    return {"count": 1, "p50_ms": p50, "p95_ms": p99, "p99_ms": p99}
+def _latency(p50: float | None, p95: float | None, p99: float | None) -> dict[str, Any]:
+    return {"count": 1, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99}
 
 
 def _run(**extra: Any) -> dict[str, Any]:
@@ -23,8 +23,8 @@ def _run(**extra: Any) -> dict[str, Any]:
         "accepted_per_s": 300.0,
         "shipment_created_per_s": 250.0,
         "journal_posted_per_s": 200.5,
-        "accept_to_confirmed": _latency(120.0, 480.4),
-        "accept_to_journal_posted": _latency(None, None),
+        "accept_to_confirmed": _latency(120.0, 301.0, 480.4),
+        "accept_to_journal_posted": _latency(None, None, None),
         "per_window": {
             "window_s": 30.0,
             "windows": [
@@ -63,7 +63,7 @@ def test_summary_says_the_ceilings_first_then_each_run() -> None:
             },
         },
         "trace_sample_ratio": {"order": 0.01, "finance": None},
-        "runs": [_run()],
+        "runs": [_run(cpu_ms_per_accepted_order=8.25, context_switches_per_order=96.5)],
         "cpu_ms_per_accepted_order": 10.4,
     }
 
@@ -75,10 +75,11 @@ def test_summary_says_the_ceilings_first_then_each_run() -> None:
     )
     assert lines[2] == "trace sample ratio: order 0.01, finance absent"
     assert "through to the journal posting 200.5/s" in lines[3]
-    assert "accept→confirmed p50 120 ms p99 480 ms" in lines[3]
-    assert "accept→posted p50 - p99 -" in lines[3]
-    assert lines[5].split() == ["0-30", "s", "300.0", "/", "290.0", "/", "250.0", "/", "-"]
-    assert lines[6].endswith("(draining: no more orders offered)")
+    assert "accept→confirmed p50 120 ms p95 301 ms p99 480 ms" in lines[3]
+    assert "accept→posted p50 - p95 - p99 -" in lines[3]
+    assert lines[4] == "  this run, per accepted order: 8.25 ms of CPU, 96.5 context switches"
+    assert lines[6].split() == ["0-30", "s", "300.0", "/", "290.0", "/", "250.0", "/", "-"]
+    assert lines[7].endswith("(draining: no more orders offered)")
     assert lines[-1].startswith("CPU per accepted order: 10.4 ms")
 
 
@@ -107,6 +108,13 @@ def test_summary_of_a_hot_sku_run_says_the_verdict() -> None:
 def test_cpu_per_order_counts_every_process() -> None:
     assert cpu_ms_per_order({"order": 3.0, "kafka": 1.0, "bench driver": 1.0}, 1000) == 5.0
     assert cpu_ms_per_order({"order": 3.0}, 0) is None
+
+
+def test_cpu_between_two_readings_is_per_process() -> None:
+    before = {"order": 10.0, "kafka": 4.25}
+    after = {"order": 12.5, "kafka": 4.25}
+
+    assert cpu_between(before, after) == {"order": 2.5, "kafka": 0.0}
 
 
 def test_publish_keeps_the_report_and_says_whether_it_is_valid(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 from keel_cli import bench_ceilings, bench_hot_sku, bench_metrics
 from keel_cli.bench_clock import CONFIRMED, CREATED, POSTED, SHIPPED, EventClock
 from keel_cli.bench_load import Run, drive, order_body, order_client, seed_stock
-from keel_cli.bench_report import cpu_ms_per_order, stamp
+from keel_cli.bench_report import cpu_between, cpu_ms_per_order, stamp
 from keel_cli.bench_warehouse import Warehouse
 from keel_cli.bench_windows import WINDOW_SECONDS, windows
 from keel_cli.demo import catalog
@@ -111,7 +111,7 @@ async def run_bench(
     services: tuple[str, ...],
     on_phase: Callable[[str], None],
 ) -> dict[str, Any]:
-    from keel_cli.machine import describe, tree_cpu_seconds
+    from keel_cli.machine import context_switches, describe, tree_cpu_seconds
     from keel_cli.runtime import processes
 
     state_dir = config.state_dir
@@ -142,8 +142,13 @@ async def run_bench(
         clock = EventClock(config.kafka, on_created=warehouse.ship)
         await clock.start()
         warehouse.start()
-        cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
-        driver_before = time.process_time()
+
+        def cpu_now() -> dict[str, float]:
+            spent = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+            return {**spent, "bench driver": time.process_time()}
+
+        cpu_before = run_began = cpu_now()
+        switches_began = context_switches()
         try:
             for run in runs:
                 on_phase(
@@ -155,17 +160,33 @@ async def run_bench(
                 on_phase(f"{run.name}: waiting for the pipeline to drain to the journal")
                 patience = max(DRAIN_PATIENCE_SECONDS, run.duration)
                 drained = await _drain(run, clock, services, patience=patience)
-                results.append({**summarise(run, clock), "drain": drained})
+                # Each run's own CPU, its drain included: per order at saturation, the path's
+                # cost at full load; at a fixed rate, what that load costs.
+                run_ended, switches_ended = cpu_now(), context_switches()
+                cpu_of_run = cpu_between(run_began, run_ended)
+                accepted = len(run.accepted)
+                results.append(
+                    {
+                        **summarise(run, clock),
+                        "drain": drained,
+                        "cpu_seconds": cpu_of_run,
+                        "cpu_ms_per_accepted_order": cpu_ms_per_order(cpu_of_run, accepted),
+                        # Machine-wide: how often the processes took turns on the cores.
+                        "context_switches_per_order": (
+                            round((switches_ended - switches_began) / accepted, 1)
+                            if accepted
+                            else None
+                        ),
+                    }
+                )
+                run_began, switches_began = run_ended, switches_ended
             if hot_sku:
                 totals = await bench_hot_sku.balances(items[0].sku, state_dir)
                 results[0]["hot_sku"] = bench_hot_sku.summarise(runs[0], clock, items[0], totals)
         finally:
             await clock.stop()
             await warehouse.stop()
-        cpu = {
-            name: round(tree_cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()
-        }
-        cpu["bench driver"] = round(time.process_time() - driver_before, 1)
+        cpu = cpu_between(cpu_before, cpu_now())
     reasons = incomplete_reasons({r["name"]: r["drain"] for r in results})
     if warehouse.not_reported:
         reasons.append(f"the warehouse could not report some shipments: {warehouse.not_reported}")

@@ -42,6 +42,11 @@ def publish(report: Mapping[str, Any], results: Path, say: Callable[[str], None]
     return False
 
 
+def cpu_between(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
+    """CPU seconds each process spent between two readings."""
+    return {name: round(after[name] - before[name], 1) for name in before}
+
+
 def cpu_ms_per_order(cpu_seconds: Mapping[str, float], orders: int) -> float | None:
     """CPU of every process measured (the bench driver's included) per accepted order."""
     return round(sum(cpu_seconds.values()) * 1000 / orders, 2) if orders else None
@@ -84,10 +89,16 @@ def _run_lines(run: Mapping[str, Any]) -> list[str]:
         f"{run['name']}: accepted {run['accepted_per_s']}/s, through to a shipment "
         f"{run['shipment_created_per_s']}/s, through to the journal posting "
         f"{run['journal_posted_per_s']}/s; accept→confirmed p50 "
-        f"{p('accept_to_confirmed', 'p50')} p99 {p('accept_to_confirmed', 'p99')}; "
-        f"accept→posted p50 {p('accept_to_journal_posted', 'p50')} "
+        f"{p('accept_to_confirmed', 'p50')} p95 {p('accept_to_confirmed', 'p95')} "
+        f"p99 {p('accept_to_confirmed', 'p99')}; accept→posted p50 "
+        f"{p('accept_to_journal_posted', 'p50')} p95 {p('accept_to_journal_posted', 'p95')} "
         f"p99 {p('accept_to_journal_posted', 'p99')}"
     ]
+    if run.get("cpu_ms_per_accepted_order") is not None:
+        lines.append(
+            f"  this run, per accepted order: {run['cpu_ms_per_accepted_order']} ms of CPU, "
+            f"{run['context_switches_per_order']} context switches"
+        )
     per_window = run["per_window"]
     lines.append(
         f"  per {per_window['window_s']:.0f} s window, per second: accepted / confirmed / "

@@ -35,9 +35,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its live children: PostgreSQL works in its postmaster's
-    children, one per connection."""
-    total = cpu_seconds(pid)
+    """CPU time of a process and its children, live or ended: PostgreSQL works in its
+    postmaster's children (one per connection, and autovacuum workers that come and go), and
+    an ended child's time passes to its parent's account when the parent reaps it."""
+    # utime and stime, then cutime and cstime: the reaped children's
+    total = sum(int(field) for field in _stat(pid)[11:15]) / os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -47,6 +49,14 @@ def tree_cpu_seconds(pid: int) -> float:
         except (OSError, ValueError):
             continue  # the process ended while we looked
     return total
+
+
+def context_switches() -> int:
+    """Context switches on the whole machine since boot (/proc/stat)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("ctxt "):
+            return int(line.split()[1])
+    raise RuntimeError("/proc/stat has no ctxt line")
 
 
 def _stat(pid: int) -> list[str]:
